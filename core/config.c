@@ -1,0 +1,53 @@
+/* Configuration from the environment (set by `trapline run` or by hand).
+ *   TRAPLINE_MODE   lazy (default) | sud-only
+ *   TRAPLINE_HOOK   path of a hook library (trapline.h or zpoline ABI)
+ *   TRAPLINE_STATS  path of the statistics segment to create or join
+ *   TRAPLINE_QUIET  1: no warnings (errors are still printed)
+ * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
+#include "tl.h"
+
+struct tl_config tl_cfg;
+extern char **environ;
+
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", 0 };
+
+int tl_config_load(void)
+{
+    tl_cfg.mode = TL_MODE_LAZY;
+    const char *m = tl_getenv("TRAPLINE_MODE");
+    if (m && *m) {
+        if (tl_streq(m, "lazy")) tl_cfg.mode = TL_MODE_LAZY;
+        else if (tl_streq(m, "sud-only")) tl_cfg.mode = TL_MODE_SUD_ONLY;
+        else { tl_error("TRAPLINE_MODE:", m, "is not a mode (expected lazy or sud-only)"); return -1; }
+        tl_cfg.mode_forced = 1;
+    }
+    const char *h = tl_getenv("TRAPLINE_HOOK");
+    tl_cfg.hook = (h && *h) ? h : NULL;
+    const char *s = tl_getenv("TRAPLINE_STATS");
+    tl_cfg.stats = (s && *s) ? s : NULL;
+    const char *q = tl_getenv("TRAPLINE_QUIET");
+    if (q && *q) {
+        if (tl_streq(q, "1")) tl_cfg.quiet = 1;
+        else if (!tl_streq(q, "0")) { tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1"); return -1; }
+    }
+    for (char **e = environ; e && *e; e++) {
+        const char *v = *e;
+        if (v[0] != 'T' || !(v[1] == 'R' && v[2] == 'A' && v[3] == 'P' && v[4] == 'L' && v[5] == 'I' && v[6] == 'N' && v[7] == 'E' && v[8] == '_')) continue;
+        int ok = 0;
+        for (int i = 0; known[i]; i++) {
+            size_t n = tl_strlen(known[i]);
+            size_t j = 0;
+            while (j < n && v[j] == known[i][j]) j++;
+            if (j == n && v[j] == '=') { ok = 1; break; }
+        }
+        if (!ok) {
+            char name[64];
+            size_t j = 0;
+            while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
+            name[j] = 0;
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET)");
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,116 @@
+/* The one dispatch point of the slow path: every call that arrives by trap, every call
+ * from a rewritten site whose number the fast path hands over (tl_special, bad numbers,
+ * or all of them while a user hook is loaded). Runs on our per-thread stack. */
+#include "tl.h"
+#include <sched.h>
+#include <errno.h>
+#include <asm/prctl.h>
+
+uint8_t tl_special[TL_NR_MAX];
+
+struct clone_args_ {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+HIDDEN void tl_resume_frame(struct tl_frame *f) __attribute__((noreturn));
+
+static inline uint64_t current_sp(void)
+{
+    uint64_t sp;
+    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+    return sp;
+}
+
+/* vfork-like child: shares memory, our stack and control block with its suspended
+ * parent. It must not return through the parent's frame (that would restore T_SP to
+ * above the parent's live frame): resume from a copy further down, with T_SP below it. */
+static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
+{
+    struct tl_tcb *t = tl_self();
+    struct tl_frame copy = *f;
+    copy.rax = 0;
+    copy.oldsp = (current_sp() - 512) & ~15ull;
+    if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a vfork child", 0, 0);
+    tl_resume_frame(&copy);
+}
+
+static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
+{
+    long nr = (long)f->rax;
+    if ((flags & CLONE_VM) && child_sp)
+        return tl_clone_thread(f, child_sp);
+    long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    if (r == 0) {
+        if (flags & CLONE_VM) vfork_child(f);
+        tl_after_fork_child();
+    }
+    return r;
+}
+
+/* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
+ * assembly to perform rt_sigreturn on the program's stack. */
+static long perform(struct tl_frame *f, int *action)
+{
+    long nr = (long)f->rax;
+    struct tl_tcb *t;
+    switch (nr) {
+    case SYS_rt_sigreturn:
+        *action = 1;
+        return 0;
+    case SYS_rt_sigaction:
+        return tl_virt_sigaction((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_rt_sigprocmask:
+        return tl_virt_sigprocmask((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_clone:
+        return do_clone(f, f->rdi, f->rsi);
+    case SYS_clone3: {
+        struct clone_args_ a;
+        if (f->rsi < 64) return -EINVAL;
+        memcpy(&a, (void *)f->rdi, sizeof a);
+        return do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0);
+    }
+    case SYS_fork:
+        return do_clone(f, 0, 0);
+    case SYS_vfork:
+        return do_clone(f, CLONE_VM | CLONE_VFORK, 0);
+    case SYS_exit: {
+        t = tl_self();
+        tl_stats_thread_release(t->slot);
+        uint64_t all = ~0ull;
+        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+        tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
+    }
+    case SYS_exit_group:
+        t = tl_self();
+        tl_stats_thread_release(t->slot);
+        break;
+    case SYS_arch_prctl:
+        /* %gs belongs to us; the program gets a virtual one */
+        t = tl_self();
+        if (f->rdi == ARCH_SET_GS) { t->app_gs = f->rsi; return 0; }
+        if (f->rdi == ARCH_GET_GS) { *(uint64_t *)f->rsi = t->app_gs; return 0; }
+        break;
+    }
+    return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+}
+
+long tl_dispatch(struct tl_frame *f)
+{
+    if (f->via == 2) tl_raise_null_call(f);
+    long nr = (long)f->rax;
+    int via = (int)f->via;
+    if (via == 0) tl_rewrite_site(f->ret - 2);
+    int action = 0;
+    long ret;
+    tl_count_slow(nr, via);
+    if (tl_hook_loaded) {
+        int pass = 0;
+        ret = tl_hook_call(f, &pass);
+        if (pass) ret = perform(f, &action);
+    } else {
+        ret = perform(f, &action);
+    }
+    if (ret < 0 && ret > -4096) tl_count_error(nr);
+    f->rax = (uint64_t)ret;
+    return action;
+}

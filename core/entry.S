@@ -1,0 +1,382 @@
+/* trapline entry code (x86-64, GNU as).
+ *
+ * Three ways in:
+ *   tl_fast_entry  from a rewritten site: `callq *%rax` landed in the sled at address nr,
+ *                  the sled jumped here. [rsp] = return address (site + 2), rax = nr,
+ *                  every other register is the program's.
+ *   tl_sud_entry   from the SIGSYS handler (site not rewritten): rcx = site + 2, rax = nr,
+ *                  rsp = the program's, flags = the program's.
+ *   tl_fix_entry   from the SIGSEGV handler: a rewritten site called with a number outside
+ *                  the sled (>= 4092, negative, non-canonical). Same registers as tl_sud_entry.
+ *
+ * ABI kept for the program: only rax (result), rcx (= return address) and r11 change;
+ * rflags, every other register and the vector state are preserved. The fast path uses no
+ * stack at all: it keeps its state in a 16-slot ring in the per-thread block at %gs, so it
+ * never writes below the program's rsp beyond the 8 bytes `callq` itself pushed.
+ * The slow path (C dispatch) runs on a per-thread stack of ours.
+ */
+#include "tcb.h"
+
+#define NR_MAX 512
+
+        .text
+
+/* ---------------------------------------------------------------- fast path
+ * State lives in rax (nr), rcx (return address), r11 (scratch) and in the 8-byte slot
+ * the program's `callq` wrote: the return address is popped into rcx and the program's
+ * flags are pushed into that same slot. Nothing else below rsp is written, nothing is
+ * shared with a nested signal handler's entry. */
+        .globl tl_fast_entry
+        .hidden tl_fast_entry
+        .type tl_fast_entry, @function
+        .p2align 6
+tl_fast_entry:
+        /* rcx and r11 are kept only to re-raise a NULL-call crash faithfully */
+        mov     %rcx, %gs:T_SCR_RCX
+        mov     %r11, %gs:T_SCR_R11
+        pop     %rcx                    /* rcx = return address (site + 2) */
+        pushfq                          /* the slot now holds the program's flags */
+        /* only sites we rewrote may enter: per-thread cache of known return addresses */
+        imul    $TL_SITE_MUL, %rcx, %r11
+        shr     $(64 - TL_CACHE_BITS), %r11
+        cmp     %rcx, %gs:T_CACHE(,%r11,8)
+        jne     .Lmiss
+.Lknown:
+        cmp     $NR_MAX, %rax
+        jae     .Lfast_to_slow
+        cmpb    $0, %gs:T_SPECIAL(%rax)
+        jne     .Lfast_to_slow
+        mov     %gs:T_COUNTS, %r11
+        incq    (%r11,%rax,8)
+        /* slot := return address again; flags restored without popfq:
+         * ah = SF ZF AF PF CF (sahf), OF from bit 11 via a signed overflow */
+        mov     (%rsp), %r11
+        mov     %rcx, (%rsp)
+        mov     %rax, %rcx
+        mov     %r11d, %eax
+        rol     $8, %ax
+        and     $8, %al
+        add     $0x78, %al
+        sahf
+        mov     %rcx, %rax
+        .globl tl_fast_syscall_insn
+        .hidden tl_fast_syscall_insn
+tl_fast_syscall_insn:
+        syscall
+        mov     (%rsp), %rcx            /* rcx = address after the site, as the kernel sets it */
+        ret
+
+.Lmiss:
+        /* look the return address up in the global site set (flags are safe in the
+         * slot; rdx is borrowed through the shadow ring) */
+        movzbl  %gs:T_DEPTH, %r11d
+        mov     %rdx, %gs:T_SHADOW+8(,%r11,2)
+        add     $16, %r11d
+        mov     %r11b, %gs:T_DEPTH
+        push    %rax
+        mov     %gs:T_SITES, %rdx
+        imul    $TL_SITE_MUL, %rcx, %rax
+        shr     $(64 - TL_SITE_BITS), %rax
+1:      cmp     (%rdx,%rax,8), %rcx
+        je      2f
+        cmpq    $0, (%rdx,%rax,8)
+        je      3f
+        inc     %eax
+        and     $((1 << TL_SITE_BITS) - 1), %eax
+        jmp     1b
+2:      /* known: fill the cache */
+        imul    $TL_SITE_MUL, %rcx, %rax
+        shr     $(64 - TL_CACHE_BITS), %rax
+        mov     %rcx, %gs:T_CACHE(,%rax,8)
+        pop     %rax
+        movzbl  %gs:T_DEPTH, %r11d
+        sub     $16, %r11d
+        mov     %r11b, %gs:T_DEPTH
+        mov     %gs:T_SHADOW+8(,%r11,2), %rdx
+        jmp     .Lknown
+3:      pop     %rax
+        movzbl  %gs:T_DEPTH, %r11d
+        sub     $16, %r11d
+        mov     %r11b, %gs:T_DEPTH
+        mov     %gs:T_SHADOW+8(,%r11,2), %rdx
+        /* Not a site we rewrote: a call through a small function pointer. Restore the
+         * program's state exactly (rsp pointing at the pushed return address, as a real
+         * faulting call leaves it) and let C re-raise SIGSEGV at address rax. */
+        popfq
+        push    %rcx
+        mov     %rax, %rcx              /* the frame's "ret" field carries the called address */
+        jmp     tl_slow_via2
+
+.Lfast_to_slow:
+        popfq                           /* program flags; rsp = the program's rsp */
+        jmp     tl_slow_via1
+        .size tl_fast_entry, .-tl_fast_entry
+
+/* ---------------------------------------------------------------- slow path
+ * In: rax = nr, rcx = resume address, rsp = program rsp to resume with, flags and all
+ * other registers the program's. r11 is free. */
+.macro SLOW via
+        movzbl  %gs:T_DEPTH, %r11d
+        mov     %rax, %gs:T_SHADOW(,%r11,2)
+        mov     %rcx, %gs:T_SHADOW+8(,%r11,2)
+        lea     16(%r11), %ecx
+        mov     %cl, %gs:T_DEPTH
+        lahf
+        seto    %al
+        mov     %ax, %gs:T_SHADOW+16(,%r11,2)
+        /* our stack: below the current rsp if we are already on it (a signal handler
+         * interrupted our code), else at T_SP */
+        mov     %rsp, %rcx
+        sub     %gs:T_STK_LO, %rcx
+        cmp     $TL_STACK_SIZE, %rcx
+        jb      1f
+        mov     %gs:T_SP, %rcx
+        jmp     2f
+1:      lea     -256(%rsp), %rcx
+2:      and     $-16, %rcx
+        mov     %rsp, %rax
+        mov     %rcx, %rsp
+        pushq   $\via                           /* F_VIA */
+        pushq   %gs:T_SHADOW+8(,%r11,2)         /* F_RET */
+        push    %rax                            /* F_RSP */
+        pushq   %gs:T_SP                        /* F_OLDSP */
+        pushfq                                  /* F_FLAGS (arithmetic bits patched below) */
+        pushq   %gs:T_SHADOW(,%r11,2)           /* F_RAX */
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %r10
+        push    %r8
+        push    %r9
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+        /* flags = (pushed & ~0x8d5) | SF ZF AF PF CF from ah | OF from al */
+        movzwl  %gs:T_SHADOW+16(,%r11,2), %eax
+        mov     %r11b, %gs:T_DEPTH              /* pop the shadow slot */
+        movzbl  %ah, %ecx
+        and     $0xd5, %ecx
+        movzbl  %al, %eax
+        shl     $11, %eax
+        or      %eax, %ecx
+        mov     F_FLAGS(%rsp), %rax
+        and     $~0x8d5, %rax
+        or      %rcx, %rax
+        mov     %rax, F_FLAGS(%rsp)
+        lea     -TL_SLOW_BUDGET(%rsp), %rax
+        mov     %rax, %gs:T_SP
+        cld
+        mov     %rsp, %rdi
+        call    tl_dispatch
+        jmp     tl_slow_exit
+.endm
+
+        .globl tl_sud_entry
+        .hidden tl_sud_entry
+        .type tl_sud_entry, @function
+        .p2align 4
+tl_sud_entry:
+        SLOW 0
+        .size tl_sud_entry, .-tl_sud_entry
+
+        .globl tl_fix_entry
+        .hidden tl_fix_entry
+        .p2align 4
+tl_fix_entry:
+tl_slow_via1:
+        SLOW 1
+
+        .p2align 4
+tl_slow_via2:
+        SLOW 2
+
+/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack */
+        .p2align 4
+tl_slow_exit:
+        cmp     $1, %eax
+        je      .Lsigreturn
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+        /* rsp -> flags, oldsp, rsp, ret, via */
+        mov     16(%rsp), %r11
+        mov     24(%rsp), %rcx
+        popfq
+        popq    %gs:T_SP
+        mov     %r11, %rsp
+        jmp     *%rcx
+
+.Lsigreturn:
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+        mov     16(%rsp), %r11
+        popfq
+        popq    %gs:T_SP
+        mov     %r11, %rsp
+        mov     $15, %eax
+        syscall
+        ud2
+
+/* noreturn void tl_resume_frame(struct tl_frame *f): resume the program from a frame */
+        .globl tl_resume_frame
+        .hidden tl_resume_frame
+        .p2align 4
+tl_resume_frame:
+        mov     %rdi, %rsp
+        xor     %eax, %eax
+        jmp     tl_slow_exit
+
+/* ---------------------------------------------------------------- helpers */
+
+/* signal restorer for our own handlers: inside our text, so SUD lets it through */
+        .globl tl_restorer
+        .hidden tl_restorer
+        .p2align 4
+tl_restorer:
+        mov     $15, %eax
+        syscall
+        ud2
+
+/* long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */
+        .globl tl_raw_syscall
+        .hidden tl_raw_syscall
+        .type tl_raw_syscall, @function
+        .p2align 4
+tl_raw_syscall:
+        mov     %rdi, %rax
+        mov     %rsi, %rdi
+        mov     %rdx, %rsi
+        mov     %rcx, %rdx
+        mov     %r8, %r10
+        mov     %r9, %r8
+        mov     8(%rsp), %r9
+        syscall
+        ret
+        .size tl_raw_syscall, .-tl_raw_syscall
+
+/* long tl_clone_thread(struct tl_frame *f, uint64_t child_sp)
+ * Performs clone/clone3 (nr in f->rax) with every register set to the program's values,
+ * so the child starts with the program's state. The child returns on child_sp: it sets
+ * up its own control block and SUD (tl_thread_child_init) before it runs a single
+ * instruction of the program, then resumes at f->ret with rax = 0.
+ * [child_sp - 8] and [child_sp - 16] (below the child's stack pointer, unused) carry
+ * the resume address and flags to the child. */
+        .globl tl_clone_thread
+        .hidden tl_clone_thread
+        .type tl_clone_thread, @function
+        .p2align 4
+tl_clone_thread:
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+        mov     F_RET(%rdi), %rax
+        mov     %rax, -8(%rsi)
+        mov     F_FLAGS(%rdi), %rax
+        mov     %rax, -16(%rsi)
+        mov     %rdi, %r11
+        pushq   F_FLAGS(%r11)
+        mov     F_R15(%r11), %r15
+        mov     F_R14(%r11), %r14
+        mov     F_R13(%r11), %r13
+        mov     F_R12(%r11), %r12
+        mov     F_RBP(%r11), %rbp
+        mov     F_RBX(%r11), %rbx
+        mov     F_R9(%r11), %r9
+        mov     F_R8(%r11), %r8
+        mov     F_R10(%r11), %r10
+        mov     F_RDX(%r11), %rdx
+        mov     F_RSI(%r11), %rsi
+        mov     F_RDI(%r11), %rdi
+        mov     F_RAX(%r11), %rax
+        popfq
+        syscall
+        test    %rax, %rax
+        jz      .Lchild
+        cld
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        ret
+.Lchild:
+        lea     -16(%rsp), %rsp         /* rsp -> [flags][ret] */
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %r10
+        push    %r8
+        push    %r9
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+        mov     %rsp, %rbx
+        and     $-16, %rsp
+        cld
+        call    tl_thread_child_init
+        mov     %rbx, %rsp
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        mov     $0, %eax
+        mov     8(%rsp), %rcx
+        popfq
+        ret
+        .size tl_clone_thread, .-tl_clone_thread
+
+/* noreturn void tl_exit_thread(void *base, size_t len, long code, long nr)
+ * Unmaps the thread's control block and stack, then exits, without touching memory. */
+        .globl tl_exit_thread
+        .hidden tl_exit_thread
+        .p2align 4
+tl_exit_thread:
+        mov     %rdx, %r8
+        mov     %rcx, %r9
+        mov     $11, %eax
+        syscall
+        mov     %r8, %rdi
+        mov     %r9, %rax
+        syscall
+        ud2
+
+        .section .note.GNU-stack,"",@progbits

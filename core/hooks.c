@@ -1,0 +1,129 @@
+/* User hook libraries, in their own link-map namespace (dlmopen LM_ID_NEWLM).
+ * While a hook runs, the thread's SUD selector is ALLOW (the hook's own libc calls are
+ * not intercepted) and the program's vector state is saved around it (xsave). */
+#include "tl.h"
+#include "trapline.h"
+#include <dlfcn.h>
+#include <errno.h>
+
+int tl_hook_loaded;
+typedef long (*zp_fn)(long, long, long, long, long, long, long);
+static long (*native_hook)(struct trapline_call *);
+static zp_fn zp_hook;
+static uint64_t xsave_mask;
+static uint32_t xsave_size;
+
+struct pending { struct tl_frame *f; int deferred; };
+
+static int special(long nr)
+{
+    return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork ||
+           nr == SYS_exit || nr == SYS_rt_sigreturn || nr == SYS_rt_sigaction ||
+           nr == SYS_rt_sigprocmask || nr == SYS_exit_group || nr == SYS_arch_prctl;
+}
+
+static struct pending *current(void)
+{
+    return (struct pending *)tl_self()->pad1[0];
+}
+
+static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    if (special(nr)) {
+        struct pending *p = current();
+        if (p) {
+            struct tl_frame *f = p->f;
+            f->rax = (uint64_t)nr; f->rdi = (uint64_t)a1; f->rsi = (uint64_t)a2; f->rdx = (uint64_t)a3;
+            f->r10 = (uint64_t)a4; f->r8 = (uint64_t)a5; f->r9 = (uint64_t)a6;
+            p->deferred = 1;
+            return 0;
+        }
+    }
+    return tl_sys6(nr, a1, a2, a3, a4, a5, a6);
+}
+
+static long native_next(struct trapline_call *c)
+{
+    return next_common(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
+}
+
+static long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    return next_common(nr, a1, a2, a3, a4, a5, a6);
+}
+
+static const struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next };
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+int tl_hooks_load(void)
+{
+    if (!tl_cfg.hook) return 0;
+    void *h = dlmopen(LM_ID_NEWLM, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        tl_error("cannot load hook library:", e ? e : tl_cfg.hook, 0);
+        return -1;
+    }
+    native_hook = (long (*)(struct trapline_call *))dlsym(h, "trapline_hook");
+    int (*ninit)(const struct trapline_api *) = (int (*)(const struct trapline_api *))dlsym(h, "trapline_init");
+    int (*zinit)(long, void *) = (int (*)(long, void *))dlsym(h, "__hook_init");
+    if (!native_hook && !zinit) {
+        tl_error("hook library", tl_cfg.hook, "exports neither trapline_hook nor __hook_init");
+        return -1;
+    }
+    if (native_hook) {
+        if (ninit && ninit(&api) != 0) { tl_error("hook library", tl_cfg.hook, "refused to start (trapline_init returned non-zero)"); return -1; }
+    } else {
+        zp_fn slot = zp_next;
+        if (zinit(0, &slot) != 0) { tl_error("hook library", tl_cfg.hook, "refused to start (__hook_init returned non-zero)"); return -1; }
+        zp_hook = slot;
+    }
+    uint32_t r[4];
+    cpuid(1, 0, r);
+    if (r[2] & (1u << 27)) {           /* OSXSAVE */
+        uint32_t lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xsave_mask = ((uint64_t)hi << 32) | lo;
+        cpuid(0xd, 0, r);
+        xsave_size = r[1];
+    }
+    tl_hook_loaded = 1;
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = 1;   /* every call to C */
+    if (tl_stats) tl_stats->flags |= TL_FLAG_HOOK;
+    return 0;
+}
+
+long tl_hook_call(struct tl_frame *f, int *pass)
+{
+    struct tl_tcb *t = tl_self();
+    struct pending p = { f, 0 }, *prev = (struct pending *)t->pad1[0];
+    t->pad1[0] = (uint64_t)&p;
+    /* the program's vector state, saved in full around foreign code */
+    uint8_t area[xsave_size + 64] __attribute__((aligned(64)));
+    uint8_t *xs = (uint8_t *)(((uint64_t)area + 63) & ~63ull);
+    uint32_t lo = (uint32_t)xsave_mask, hi = (uint32_t)(xsave_mask >> 32);
+    if (xsave_size) {
+        memset(xs, 0, 64 + 512);
+        __asm__ volatile("xsave64 (%0)" : : "r"(xs), "a"(lo), "d"(hi) : "memory");
+    }
+    uint8_t sel = t->selector;
+    t->selector = 0;   /* ALLOW: the hook's own calls go straight to the kernel */
+    long ret;
+    if (native_hook) {
+        struct trapline_call c = { (long)f->rax, { (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9 },
+                                   f->ret - 2, (int)f->via, 0 };
+        ret = native_hook(&c);
+    } else {
+        ret = zp_hook((long)f->rax, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9);
+    }
+    t->selector = sel;
+    if (xsave_size) __asm__ volatile("xrstor64 (%0)" : : "r"(xs), "a"(lo), "d"(hi) : "memory");
+    __asm__ volatile("cld");
+    t->pad1[0] = (uint64_t)prev;
+    *pass = p.deferred;
+    return ret;
+}

@@ -1,0 +1,91 @@
+/* Start-up: runs as a constructor of the preloaded libtrapline.so, before the program's
+ * main and before the constructors of the libraries it loads after us. */
+#include "tl.h"
+#include <link.h>
+#include <elf.h>
+#include <sys/auxv.h>
+#include <errno.h>
+
+int tl_active;
+int tl_pid;
+uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size; (void)data;
+    uint64_t me = (uint64_t)tl_fast_entry;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (me >= lo && me < hi) { tl_text_lo = lo & ~4095ull; tl_text_hi = (hi + 4095) & ~4095ull; return 1; }
+    }
+    return 0;
+}
+
+static void find_vdso(void)
+{
+    uint64_t base = getauxval(AT_SYSINFO_EHDR);
+    if (!base) return;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+    uint64_t lo = ~0ull, hi = 0, bias = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD) {
+            if (lo == ~0ull) bias = base - ph[i].p_vaddr;
+            if (ph[i].p_vaddr < lo) lo = ph[i].p_vaddr;
+            if (ph[i].p_vaddr + ph[i].p_memsz > hi) hi = ph[i].p_vaddr + ph[i].p_memsz;
+        }
+    if (hi) { tl_vdso_lo = (lo + bias) & ~4095ull; tl_vdso_hi = (hi + bias + 4095) & ~4095ull; }
+}
+
+static void warn(const char *a, const char *b, const char *c)
+{
+    if (!tl_cfg.quiet) tl_error(a, b, c);
+}
+
+__attribute__((constructor(101))) static void tl_init(void)
+{
+    tl_pid = (int)tl_sys0(SYS_getpid);
+    if (tl_config_load()) tl_sys1(SYS_exit_group, 2);
+    dl_iterate_phdr(find_self, 0);
+    if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
+    find_vdso();
+    if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
+    if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
+    tl_special[SYS_rt_sigreturn] = tl_special[SYS_rt_sigaction] = tl_special[SYS_rt_sigprocmask] = 1;
+    tl_special[SYS_clone] = tl_special[SYS_clone3] = tl_special[SYS_fork] = tl_special[SYS_vfork] = 1;
+    tl_special[SYS_exit] = tl_special[SYS_exit_group] = tl_special[SYS_arch_prctl] = 1;
+
+    if (tl_cfg.mode == TL_MODE_LAZY) {
+        int e = tl_trampoline_map();
+        if (e) {
+            char buf[24] = "?";
+            long fd = tl_sys4(SYS_openat, -100, "/proc/sys/vm/mmap_min_addr", 0, 0);
+            if (fd >= 0) { long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; tl_sys1(SYS_close, fd); }
+            for (char *p = buf; *p; p++) if (*p == '\n') *p = 0;
+            warn("warning: cannot map the trampoline at address 0 (vm.mmap_min_addr =", buf,
+                 "); running in SUD-only mode: every call trapped, slower but complete. Fix: sysctl -w vm.mmap_min_addr=0");
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+        }
+    }
+    if (tl_stats) {
+        if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
+        long k = tl_sys2(SYS_pkey_alloc, 0, 0);
+        if (k >= 0) { tl_sys1(SYS_pkey_free, k); if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_XONLY; }
+    }
+    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
+
+    struct tl_tcb *t = tl_tcb_new();
+    if (!t) tl_die("cannot allocate per-thread state", 0, 0);
+    tl_tcb_install(t);
+    if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
+    tl_active = 1;
+    int e = tl_sud_enable(t);
+    if (e) {
+        tl_active = 0;
+        tl_error("Syscall User Dispatch is not available (prctl:", e == -EINVAL ? "EINVAL)" : "error)",
+                 "; refusing to run the program uninterposed. Run `trapline doctor` for details.");
+        tl_sys1(SYS_exit_group, 2);
+    }
+}

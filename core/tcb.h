@@ -1,0 +1,104 @@
+/* Per-thread control block, reached through %gs (arch_prctl ARCH_SET_GS) so that the
+ * entry code needs no TLS of the program: it works for threads made by raw clone too.
+ * Offsets are shared with the assembly (core/entry.S): keep the two in step. */
+#ifndef TRAPLINE_TCB_H
+#define TRAPLINE_TCB_H
+
+#define T_SELF      0     /* struct tl_tcb *self */
+#define T_COUNTS    8     /* uint64_t *fast counters (this thread's stats block) */
+#define T_SITES     16    /* uint64_t *site table (return addresses of rewritten sites) */
+#define T_SCR_RCX   24    /* scratch: only used to report a faithful NULL-call crash */
+#define T_SCR_R11   32
+#define T_SP        40    /* top of free space on our stack for the slow path */
+#define T_STK_LO    48
+#define T_STK_HI    56
+#define T_DEPTH     64    /* byte: shadow ring offset / 2 (wraps naturally) */
+#define T_SELECTOR  65    /* byte: SUD selector */
+#define T_SHADOW    128   /* 16 slots x 32 bytes: nr, rdx, flags (ah:al), spare */
+#define T_SPECIAL   1024  /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
+#define T_CACHE     2048  /* 256 x 8: return addresses of known sites (direct-mapped) */
+#define TL_CACHE_BITS 8
+
+#define TL_SITE_BITS 18   /* site table: 2^18 slots, at most half used */
+#define TL_SITE_MUL 0x5bd1e995
+#define TL_STACK_SIZE (256 * 1024)
+#define TL_SLOW_BUDGET (64 * 1024)
+
+/* frame built by the slow entry on our stack (offsets from the pointer passed to C) */
+#define F_R15 0
+#define F_R14 8
+#define F_R13 16
+#define F_R12 24
+#define F_RBP 32
+#define F_RBX 40
+#define F_R9 48
+#define F_R8 56
+#define F_R10 64
+#define F_RDX 72
+#define F_RSI 80
+#define F_RDI 88
+#define F_RAX 96      /* nr in, result out */
+#define F_FLAGS 104   /* full rflags of the program */
+#define F_OLDSP 112   /* previous T_SP, restored on the way out */
+#define F_RSP 120     /* program rsp to resume with */
+#define F_RET 128     /* address to resume at (site + 2) */
+#define F_VIA 136     /* 0 = trap (SIGSYS), 1 = rewritten site, 2 = call into the sled from a non-site */
+#define F_SIZE 144
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+#include <stddef.h>
+#include <signal.h>
+
+struct tl_frame {
+    uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rax;
+    uint64_t flags, oldsp, rsp, ret, via;
+};
+_Static_assert(offsetof(struct tl_frame, rax) == F_RAX, "frame");
+_Static_assert(offsetof(struct tl_frame, oldsp) == F_OLDSP, "frame");
+_Static_assert(offsetof(struct tl_frame, via) == F_VIA, "frame");
+_Static_assert(sizeof(struct tl_frame) == F_SIZE, "frame");
+
+struct tl_shadow { uint64_t nr, rdx, flags, spare; };
+
+/* A saved register state for re-raising a fault faithfully. */
+struct tl_fault {
+    int      pending;
+    uint64_t addr;
+    uint64_t gregs[23];   /* indexed like ucontext REG_* */
+};
+
+struct tl_tcb {
+    struct tl_tcb *self;          /* 0 */
+    uint64_t *counts;             /* 8 */
+    uint64_t *sites;              /* 16 */
+    uint64_t scr_rcx, scr_r11;    /* 24, 32 */
+    uint64_t sp, stk_lo, stk_hi;  /* 40, 48, 56 */
+    uint8_t depth;                /* 64 */
+    volatile uint8_t selector;    /* 65 */
+    uint8_t pad0[6];
+    int tid;                      /* 72 */
+    int slot;                     /* 76: stats thread slot, -1 if none */
+    int sigsys_blocked;           /* 80: the program asked SIGSYS blocked (virtualised) */
+    int in_hook;                  /* 84 */
+    void *map_base;               /* 88: the single mapping holding tcb + stack */
+    uint64_t map_len;             /* 96 */
+    uint64_t app_gs;              /* 104: the program's virtual %gs base */
+    uint64_t pad1[2];
+    struct tl_shadow shadow[16];  /* 128 */
+    struct tl_fault fault;        /* 640 */
+    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault)];
+    uint8_t special[512];         /* 1024 */
+    uint8_t pad3[512];
+    uint64_t cache[256];          /* 2048 */
+};
+_Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
+_Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");
+_Static_assert(offsetof(struct tl_tcb, sp) == T_SP, "tcb");
+_Static_assert(offsetof(struct tl_tcb, depth) == T_DEPTH, "tcb");
+_Static_assert(offsetof(struct tl_tcb, selector) == T_SELECTOR, "tcb");
+_Static_assert(offsetof(struct tl_tcb, shadow) == T_SHADOW, "tcb");
+_Static_assert(offsetof(struct tl_tcb, counts) == T_COUNTS, "tcb");
+_Static_assert(offsetof(struct tl_tcb, sites) == T_SITES, "tcb");
+#endif
+#endif

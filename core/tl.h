@@ -1,0 +1,134 @@
+/* trapline internal header: shared by core/, sud/ and lazy/.
+ * Everything here runs inside the target program. Rules for this code:
+ *  - compiled with -mgeneral-regs-only: it never touches vector registers, so the
+ *    interposition paths need not save them (only user hooks get an xsave);
+ *  - after start-up it calls no libc function: system calls go through tl_sys*()
+ *    (raw `syscall` instructions inside our text, which SUD always lets through). */
+#ifndef TRAPLINE_TL_H
+#define TRAPLINE_TL_H
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stddef.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include "tcb.h"
+#include "stats_layout.h"
+
+#define HIDDEN __attribute__((visibility("hidden")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* ---- raw system calls (never intercepted: they run from our text range) */
+static inline long tl_sys6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+}
+#define tl_sys0(n) tl_sys6((n), 0, 0, 0, 0, 0, 0)
+#define tl_sys1(n, a) tl_sys6((n), (long)(a), 0, 0, 0, 0, 0)
+#define tl_sys2(n, a, b) tl_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define tl_sys3(n, a, b, c) tl_sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define tl_sys4(n, a, b, c, d) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define tl_sys5(n, a, b, c, d, e) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* ---- kernel sigaction layout (rt_sigaction syscall) */
+struct tl_ksigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+/* ---- configuration (core/config.c) */
+struct tl_config {
+    int mode;                /* enum tl_mode */
+    int mode_forced;         /* mode given explicitly by TRAPLINE_MODE */
+    const char *hook;        /* TRAPLINE_HOOK or NULL */
+    const char *stats;       /* TRAPLINE_STATS or NULL */
+    int quiet;               /* TRAPLINE_QUIET=1: no warnings */
+};
+HIDDEN extern struct tl_config tl_cfg;
+HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
+
+/* ---- globals (core/init.c) */
+HIDDEN extern int tl_active;           /* interposition is on */
+HIDDEN extern int tl_zero_mapped;      /* trampoline at 0 in place */
+HIDDEN extern uint64_t tl_text_lo, tl_text_hi;   /* our executable range (SUD allowed) */
+HIDDEN extern uint64_t tl_vdso_lo, tl_vdso_hi;
+HIDDEN extern uint8_t tl_special[TL_NR_MAX];     /* numbers the fast path hands to C */
+HIDDEN extern uint64_t *tl_sites;      /* site table: return addresses (site + 2) */
+HIDDEN extern int tl_pid;
+
+/* ---- output */
+HIDDEN void tl_write_err(const char *s);
+HIDDEN void tl_fmt_u64(char *buf, uint64_t v, int base);   /* buf >= 24 bytes */
+HIDDEN void tl_error(const char *a, const char *b, const char *c);  /* "trapline: a b c\n" */
+HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const char *c);
+HIDDEN size_t tl_strlen(const char *s);
+HIDDEN int tl_streq(const char *a, const char *b);
+HIDDEN const char *tl_getenv(const char *name);
+
+/* ---- trampoline (core/trampoline.c) */
+HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
+
+/* ---- stats (core/stats.c) */
+HIDDEN extern struct tl_stats_header *tl_stats;
+HIDDEN extern struct tl_nr_counters *tl_nr;
+HIDDEN int tl_stats_open(void);
+HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
+HIDDEN void tl_stats_thread_release(int slot);
+HIDDEN void tl_stats_after_fork(struct tl_tcb *t);
+HIDDEN void tl_count_slow(long nr, int via);
+HIDDEN void tl_count_error(long nr);
+
+/* ---- per-thread state (sud/thread.c) */
+HIDDEN struct tl_tcb *tl_tcb_new(void);
+HIDDEN void tl_tcb_install(struct tl_tcb *t);
+HIDDEN int tl_sud_enable(struct tl_tcb *t);     /* 0 or -errno */
+HIDDEN void tl_thread_child_init(void);
+HIDDEN void tl_after_fork_child(void);
+static inline struct tl_tcb *tl_self(void)
+{
+    struct tl_tcb *t;
+    __asm__ volatile("mov %%gs:0, %0" : "=r"(t));
+    return t;
+}
+
+/* ---- signals (sud/signals.c) */
+HIDDEN int tl_signals_install(void);
+HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size);
+HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
+HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
+
+/* ---- sites (lazy/sites.c, lazy/rewrite.c) */
+HIDDEN int tl_sites_init(void);
+HIDDEN int tl_site_known(uint64_t ret);
+HIDDEN int tl_site_insert(uint64_t ret);
+HIDDEN int tl_rewrite_site(uint64_t site);     /* 1 rewritten, 0 left on the trap path */
+HIDDEN void tl_rewrite_after_fork(void);
+
+/* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
+HIDDEN long tl_dispatch(struct tl_frame *f);
+HIDDEN int tl_hooks_load(void);
+HIDDEN extern int tl_hook_loaded;
+HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
+
+/* ---- entry.S */
+HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[];
+HIDDEN long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+HIDDEN long tl_clone_thread(struct tl_frame *f, uint64_t child_sp);
+HIDDEN __attribute__((noreturn)) void tl_exit_thread(void *base, size_t len, long code, long nr);
+
+/* ---- small libc replacements (no vector code) */
+HIDDEN void *memcpy(void *d, const void *s, size_t n);
+HIDDEN void *memset(void *d, int c, size_t n);
+
+#endif

@@ -1,0 +1,55 @@
+/* trapline.h — hook ABI for trapline (native). See docs/hooks.md.
+ *
+ * A hook library is a shared object named by `trapline run --hook LIB` (TRAPLINE_HOOK).
+ * It is loaded with dlmopen(LM_ID_NEWLM): it has its own libc, and its own system calls
+ * are not intercepted (no recursion). Export:
+ *
+ *   int  trapline_init(const struct trapline_api *api);      optional; non-zero = refuse
+ *   long trapline_hook(struct trapline_call *call);           required
+ *
+ * trapline_hook sees every intercepted call. Return its result (a value, or -errno). To
+ * run the real call, call api->syscall(call) — possibly after changing call->nr or
+ * call->args — and return (or alter) what it returns. Not calling it suppresses the call.
+ *
+ * Calls that change the thread or process (clone, clone3, fork, vfork, exit, rt_sigreturn)
+ * are performed by trapline after the hook returns if the hook asked for them through
+ * api->syscall; for those api->syscall returns 0 and the hook's return value is ignored.
+ *
+ * Libraries written for zpoline's ABI (`int __hook_init(long, void *hook_ptr)`) load
+ * unchanged: their hook is `long fn(long nr, long a1, ..., long a6)` and chains to the
+ * function found at *hook_ptr.
+ */
+#ifndef TRAPLINE_H
+#define TRAPLINE_H
+#include <stdint.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TRAPLINE_ABI_VERSION 1
+
+enum trapline_via {
+    TRAPLINE_VIA_TRAP = 0,   /* first execution of a site (SIGSYS), or a site left trapping */
+    TRAPLINE_VIA_FAST = 1,   /* a rewritten site (callq *%rax) */
+};
+
+struct trapline_call {
+    long nr;                 /* system call number (rax) */
+    long args[6];            /* rdi, rsi, rdx, r10, r8, r9 */
+    uint64_t site;           /* address of the syscall instruction */
+    int via;                 /* enum trapline_via */
+    int reserved;
+};
+
+struct trapline_api {
+    int version;             /* TRAPLINE_ABI_VERSION */
+    long (*syscall)(struct trapline_call *call);   /* perform the (possibly changed) call */
+};
+
+int trapline_init(const struct trapline_api *api);
+long trapline_hook(struct trapline_call *call);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/* Output and tiny libc replacements usable from any context (signal handlers, hooks,
+ * the fast path's C fallback): raw write(2) only, no vector instructions. */
+#include "tl.h"
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    void *r = d;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    return r;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+    void *r = d;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    return r;
+}
+
+size_t tl_strlen(const char *s)
+{
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
+
+int tl_streq(const char *a, const char *b)
+{
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
+
+void tl_write_err(const char *s)
+{
+    size_t n = tl_strlen(s);
+    while (n > 0) {
+        long r = tl_sys3(SYS_write, 2, s, n);
+        if (r == -4) continue;
+        if (r <= 0) return;
+        s += r;
+        n -= (size_t)r;
+    }
+}
+
+void tl_fmt_u64(char *buf, uint64_t v, int base)
+{
+    char tmp[24];
+    int i = 0;
+    do { int d = (int)(v % (unsigned)base); tmp[i++] = (char)(d < 10 ? '0' + d : 'a' + d - 10); v /= (unsigned)base; } while (v);
+    int j = 0;
+    while (i) buf[j++] = tmp[--i];
+    buf[j] = 0;
+}
+
+void tl_error(const char *a, const char *b, const char *c)
+{
+    /* one write so concurrent processes do not interleave the line */
+    char line[512];
+    size_t n = 0;
+    const char *parts[4] = { "trapline: ", a, b, c };
+    for (int i = 0; i < 4; i++) {
+        if (!parts[i]) continue;
+        if (i > 1 && n < sizeof line - 2) line[n++] = ' ';
+        for (const char *p = parts[i]; *p && n < sizeof line - 2; p++) line[n++] = *p;
+    }
+    line[n++] = '\n';
+    line[n] = 0;
+    tl_write_err(line);
+}
+
+void tl_die(const char *a, const char *b, const char *c)
+{
+    tl_error(a, b, c);
+    tl_sys1(SYS_exit_group, 127);
+    __builtin_unreachable();
+}
+
+extern char **environ;
+const char *tl_getenv(const char *name)
+{
+    size_t n = tl_strlen(name);
+    for (char **e = environ; e && *e; e++) {
+        const char *s = *e;
+        size_t i = 0;
+        while (i < n && s[i] == name[i]) i++;
+        if (i == n && s[i] == '=') return s + n + 1;
+    }
+    return NULL;
+}

@@ -1,0 +1,56 @@
+/* The set of rewritten sites, keyed by return address (site + 2): the fast entry looks
+ * the caller up here so that only sites we rewrote may enter the hook (a call through a
+ * small function pointer from anywhere else is re-raised as SIGSEGV). Open addressing,
+ * 2^TL_SITE_BITS slots, filled at most half: lookups are bounded and memory is fixed
+ * (2 MiB of address space, touched lazily). Entries are only ever added (a stale entry
+ * keeps a former site "known", which is harmless: see docs/design.md). */
+#include "tl.h"
+#include <sys/mman.h>
+
+uint64_t *tl_sites;
+static uint64_t count;
+
+#define MASK ((1ull << TL_SITE_BITS) - 1)
+
+static inline uint64_t slot_of(uint64_t ret)
+{
+    return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS);
+}
+
+int tl_sites_init(void)
+{
+    long p = tl_sys6(SYS_mmap, 0, (8ull << TL_SITE_BITS), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p < 0 && p > -4096) return (int)p;
+    tl_sites = (uint64_t *)p;
+    return 0;
+}
+
+int tl_site_known(uint64_t ret)
+{
+    if (!tl_sites) return 0;
+    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        if (v == ret) return 1;
+        if (v == 0) return 0;
+    }
+}
+
+/* 1 inserted or present, 0 table full. Lock-free: concurrent inserts of the same key
+ * end in one entry. */
+int tl_site_insert(uint64_t ret)
+{
+    if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= (1ull << (TL_SITE_BITS - 1))) return tl_site_known(ret);
+    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        if (v == ret) return 1;
+        if (v == 0) {
+            uint64_t z = 0;
+            if (__atomic_compare_exchange_n(&tl_sites[i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+                __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
+                return 1;
+            }
+            if (z == ret) return 1;
+        }
+    }
+}

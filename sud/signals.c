@@ -1,0 +1,214 @@
+/* Our signal handlers and the virtualisation of the program's view of them.
+ *
+ * SIGSYS  (SUD trap): the handler only redirects the thread to tl_sud_entry (rcx = the
+ *         resume address, rax = nr); the call itself then runs outside the handler, on
+ *         our stack, through the same dispatch as rewritten sites.
+ * SIGSEGV: (a) a rewritten site given a number outside the sled (>= 4092, negative,
+ *         non-canonical) faults; we recognise it and emulate the call (-ENOSYS or
+ *         whatever the kernel answers). (b) re-raise of a NULL/small function-pointer call
+ *         that landed in the sled from code we did not rewrite. (c) anything else goes to
+ *         the program's own SIGSEGV action.
+ * The program's sigaction() for SIGSYS/SIGSEGV is recorded and reported back as it set
+ * it; SIGSYS is removed from every mask the program installs (blocked SIGSYS would make
+ * the kernel kill the process on the next trapped call) and reported back as set. */
+#include "tl.h"
+#include <ucontext.h>
+#include <errno.h>
+
+#define SIGBIT(s) (1ull << ((s) - 1))
+#define SEGV_MAPERR_ 1
+
+static struct tl_ksigaction virt[65];           /* program's actions for SIGSYS, SIGSEGV */
+static uint64_t mask_had_sigsys;               /* signals whose sa_mask the program gave SIGSYS */
+
+static int safe_read(uint64_t addr, void *out, size_t n)
+{
+    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
+    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+}
+
+static long kaction(int sig, void *h, unsigned long flags, uint64_t mask)
+{
+    struct tl_ksigaction a = { h, flags | SA_RESTORER, tl_restorer, mask };
+    return tl_sys4(SYS_rt_sigaction, sig, &a, 0, 8);
+}
+
+static void on_sigsys(int, siginfo_t *, void *);
+static void on_sigsegv(int, siginfo_t *, void *);
+
+static long register_segv(void)
+{
+    const struct tl_ksigaction *a = &virt[SIGSEGV];
+    unsigned long fl = SA_SIGINFO | (a->flags & (SA_ONSTACK | SA_NODEFER));
+    return kaction(SIGSEGV, (void *)on_sigsegv, fl, a->mask & ~SIGBIT(SIGSYS));
+}
+
+int tl_signals_install(void)
+{
+    /* remember what the program (or its libraries' constructors) already installed */
+    tl_sys4(SYS_rt_sigaction, SIGSYS, 0, &virt[SIGSYS], 8);
+    tl_sys4(SYS_rt_sigaction, SIGSEGV, 0, &virt[SIGSEGV], 8);
+    uint64_t all = ~0ull & ~(SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE));
+    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO, all)) return -1;
+    if (register_segv()) return -1;
+    return 0;
+}
+
+/* Hand a signal to the program's own action for it. */
+static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
+{
+    struct tl_ksigaction *a = &virt[sig];
+    void *h = a->handler;
+    if (h == SIG_IGN && si->si_code <= 0) return;          /* sent by kill/queue: ignored */
+    if (h == SIG_DFL || h == SIG_IGN) {
+        /* default action: let the kernel perform it (fault again, or re-sent) */
+        kaction(sig, SIG_DFL, 0, 0);
+        uint64_t m = SIGBIT(sig);
+        tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &m, 0, 8);
+        if (si->si_code <= 0 || sig == SIGSYS)
+            tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
+        return;
+    }
+    if (a->flags & SA_RESETHAND) {
+        a->handler = SIG_DFL;
+        a->flags &= ~SA_SIGINFO;
+        if (sig == SIGSEGV) register_segv();
+    }
+    if (a->flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+    else ((void (*)(int))h)(sig);
+}
+
+static void on_sigsys(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
+        uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
+        return;
+    }
+    deliver(sig, si, uc);
+}
+
+static int noncanonical(uint64_t a)
+{
+    uint64_t top = a >> 47;
+    return top != 0 && top != 0x1ffff;
+}
+
+static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
+{
+    ucontext_t *uc = ucv;
+    greg_t *g = uc->uc_mcontext.gregs;
+    struct tl_tcb *t = tl_self();
+    if (t->fault.pending) {
+        /* our re-raise of a call into the sled from a non-site: present the program's
+         * registers at the faulting call */
+        t->fault.pending = 0;
+        for (int i = 0; i <= REG_EFL; i++) g[i] = (greg_t)t->fault.gregs[i];
+        deliver(sig, si, uc);
+        return;
+    }
+    uint64_t rip = (uint64_t)g[REG_RIP], rax = (uint64_t)g[REG_RAX], rsp = (uint64_t)g[REG_RSP];
+    if (tl_zero_mapped && si->si_code > 0) {
+        uint64_t ret;
+        /* (a) callq *%rax from a rewritten site to an address outside the sled */
+        if (rip == rax && rip >= 4092 && safe_read(rsp, &ret, 8) && tl_site_known(ret)) {
+            g[REG_RCX] = (greg_t)ret;
+            g[REG_RSP] = (greg_t)(rsp + 8);
+            g[REG_RIP] = (greg_t)tl_fix_entry;
+            return;
+        }
+        /* (a') non-canonical target: #GP is reported on the callq itself */
+        if (si->si_code == SI_KERNEL && noncanonical(rax) && tl_site_known(rip + 2)) {
+            uint8_t b[2];
+            if (safe_read(rip, b, 2) && b[0] == 0xff && b[1] == 0xd0) {
+                g[REG_RCX] = (greg_t)(rip + 2);
+                g[REG_RIP] = (greg_t)tl_fix_entry;
+                return;
+            }
+        }
+    }
+    deliver(sig, si, uc);
+}
+
+void tl_raise_null_call(struct tl_frame *f)
+{
+    struct tl_tcb *t = tl_self();
+    uint64_t *g = t->fault.gregs;
+    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = t->scr_r11;
+    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
+    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
+    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = t->scr_rcx;
+    g[REG_RSP] = f->rsp; g[REG_RIP] = f->ret; g[REG_EFL] = f->flags;
+    t->sp = f->oldsp;           /* this frame is abandoned */
+    /* a fault cannot be blocked: the kernel would unblock it and use the default action */
+    uint64_t cur = 0, m = SIGBIT(SIGSEGV);
+    tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8);
+    if (cur & m) {
+        virt[SIGSEGV].handler = SIG_DFL;
+        kaction(SIGSEGV, SIG_DFL, 0, 0);
+        tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &m, 0, 8);
+    }
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGSEGV;
+    si.si_code = SEGV_MAPERR_;
+    si.si_addr = (void *)f->ret;
+    t->fault.pending = 1;
+    tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSEGV, &si);
+    /* delivered on return from the call above; the handler resumes the program */
+    tl_sys1(SYS_exit_group, 128 + SIGSEGV);
+    __builtin_unreachable();
+}
+
+long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size)
+{
+    if (size != 8 || sig < 1 || sig > 64)
+        return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
+    struct tl_ksigaction a;
+    if (act && !safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
+    if (sig == SIGSYS || sig == SIGSEGV) {
+        struct tl_ksigaction prev = virt[sig];
+        if (act) {
+            virt[sig] = a;
+            if (sig == SIGSEGV) register_segv();
+        }
+        if (old) *old = prev;
+        return 0;
+    }
+    uint64_t bit = SIGBIT(sig), had = mask_had_sigsys & bit;
+    if (act) {
+        if (a.mask & SIGBIT(SIGSYS)) { a.mask &= ~SIGBIT(SIGSYS); }
+    }
+    long r = tl_sys4(SYS_rt_sigaction, sig, act ? &a : 0, old, 8);
+    if (r == 0) {
+        if (old && had) old->mask |= SIGBIT(SIGSYS);
+        if (act) {
+            struct tl_ksigaction orig;
+            safe_read((uint64_t)act, &orig, sizeof orig);
+            mask_had_sigsys = (orig.mask & SIGBIT(SIGSYS)) ? (mask_had_sigsys | bit) : (mask_had_sigsys & ~bit);
+        }
+    }
+    return r;
+}
+
+long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size)
+{
+    if (size != 8) return tl_sys4(SYS_rt_sigprocmask, how, set, old, size);
+    struct tl_tcb *t = tl_self();
+    uint64_t s = 0, sb = SIGBIT(SIGSYS);
+    if (set && !safe_read((uint64_t)set, &s, 8)) return -EFAULT;
+    int v = t->sigsys_blocked;
+    if (set) {
+        if (how == SIG_BLOCK) { if (s & sb) v = 1; }
+        else if (how == SIG_UNBLOCK) { if (s & sb) v = 0; }
+        else if (how == SIG_SETMASK) v = (s & sb) != 0;
+    }
+    uint64_t k = s & ~sb;
+    long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
+    if (r == 0) {
+        if (old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);
+        t->sigsys_blocked = v;
+    }
+    return r;
+}

@@ -1,0 +1,74 @@
+/* Per-thread state: control block + our stack in one mapping, %gs pointing at it, and
+ * Syscall User Dispatch switched on for the thread. SUD is not inherited by threads or
+ * fork children and is cleared by execve: every new task passes through here before it
+ * runs an instruction of the program. */
+#include "tl.h"
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <asm/prctl.h>
+
+#ifndef PR_SET_SYSCALL_USER_DISPATCH
+#define PR_SET_SYSCALL_USER_DISPATCH 59
+#define PR_SYS_DISPATCH_OFF 0
+#define PR_SYS_DISPATCH_ON 1
+#endif
+#define SEL_ALLOW 0
+#define SEL_BLOCK 1
+
+struct tl_tcb *tl_tcb_new(void)
+{
+    size_t tcb_sz = (sizeof(struct tl_tcb) + 4095) & ~4095ul;
+    size_t len = 4096 + TL_STACK_SIZE + tcb_sz;
+    long p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p < 0 && p > -4096) return NULL;
+    tl_sys3(SYS_mprotect, p, 4096, PROT_NONE);      /* guard below our stack */
+    struct tl_tcb *t = (struct tl_tcb *)(p + 4096 + TL_STACK_SIZE);
+    t->self = t;
+    t->map_base = (void *)p;
+    t->map_len = len;
+    t->stk_lo = (uint64_t)p + 4096;
+    t->stk_hi = (uint64_t)t;
+    t->sp = t->stk_hi;
+    t->sites = tl_sites;
+    t->selector = SEL_ALLOW;
+    t->tid = (int)tl_sys0(SYS_gettid);
+    t->counts = tl_stats_thread_block(&t->slot);
+    memcpy(t->special, tl_special, sizeof t->special);
+    return t;
+}
+
+void tl_tcb_install(struct tl_tcb *t)
+{
+    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+}
+
+int tl_sud_enable(struct tl_tcb *t)
+{
+    t->selector = SEL_BLOCK;
+    long r = tl_sys5(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+                     tl_text_lo, tl_text_hi - tl_text_lo, &t->selector);
+    if (r) t->selector = SEL_ALLOW;
+    return (int)r;
+}
+
+/* Called by tl_clone_thread on the new thread's stack, before any program code. */
+void tl_thread_child_init(void)
+{
+    struct tl_tcb *t = tl_tcb_new();
+    if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
+    tl_tcb_install(t);
+    if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a new thread", 0, 0);
+}
+
+/* fork / clone without CLONE_VM: memory is a copy, our control block too; the child
+ * needs its own statistics block and SUD again. */
+void tl_after_fork_child(void)
+{
+    struct tl_tcb *t = tl_self();
+    tl_pid = (int)tl_sys0(SYS_getpid);
+    t->tid = (int)tl_sys0(SYS_gettid);
+    tl_rewrite_after_fork();
+    tl_stats_after_fork(t);
+    if (tl_stats) __atomic_add_fetch(&tl_stats->processes, 1, __ATOMIC_RELAXED);
+    if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a forked child", 0, 0);
+}
