@@ -61,6 +61,8 @@ static long perform(struct tl_frame *f, int *action)
         return tl_virt_sigaction((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_rt_sigprocmask:
         return tl_virt_sigprocmask((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_sigaltstack:
+        return tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
     case SYS_clone:
         return do_clone(f, f->rdi, f->rsi);
     case SYS_clone3: {

@@ -67,13 +67,14 @@ tl_fast_syscall_insn:
         ret
 
 .Lmiss:
-        /* look the return address up in the global site set (flags are safe in the
-         * slot; rdx is borrowed through the shadow ring) */
+        /* look the return address up in the global site set. Flags are safe in the slot;
+         * rax and rdx are parked in a shadow-ring slot (never below rsp: that is the
+         * program's red zone) */
         movzbl  %gs:T_DEPTH, %r11d
+        mov     %rax, %gs:T_SHADOW(,%r11,2)
         mov     %rdx, %gs:T_SHADOW+8(,%r11,2)
         add     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
-        push    %rax
         mov     %gs:T_SITES, %rdx
         imul    $TL_SITE_MUL, %rcx, %rax
         shr     $(64 - TL_SITE_BITS), %rax
@@ -88,16 +89,16 @@ tl_fast_syscall_insn:
         imul    $TL_SITE_MUL, %rcx, %rax
         shr     $(64 - TL_CACHE_BITS), %rax
         mov     %rcx, %gs:T_CACHE(,%rax,8)
-        pop     %rax
         movzbl  %gs:T_DEPTH, %r11d
         sub     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
+        mov     %gs:T_SHADOW(,%r11,2), %rax
         mov     %gs:T_SHADOW+8(,%r11,2), %rdx
         jmp     .Lknown
-3:      pop     %rax
-        movzbl  %gs:T_DEPTH, %r11d
+3:      movzbl  %gs:T_DEPTH, %r11d
         sub     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
+        mov     %gs:T_SHADOW(,%r11,2), %rax
         mov     %gs:T_SHADOW+8(,%r11,2), %rdx
         /* Not a site we rewrote: a call through a small function pointer. Restore the
          * program's state exactly (rsp pointing at the pushed return address, as a real

@@ -56,6 +56,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_special[SYS_rt_sigreturn] = tl_special[SYS_rt_sigaction] = tl_special[SYS_rt_sigprocmask] = 1;
     tl_special[SYS_clone] = tl_special[SYS_clone3] = tl_special[SYS_fork] = tl_special[SYS_vfork] = 1;
     tl_special[SYS_exit] = tl_special[SYS_exit_group] = tl_special[SYS_arch_prctl] = 1;
+    tl_special[SYS_sigaltstack] = 1;
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();

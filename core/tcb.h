@@ -23,6 +23,7 @@
 #define TL_SITE_MUL 0x5bd1e995
 #define TL_STACK_SIZE (256 * 1024)
 #define TL_SLOW_BUDGET (64 * 1024)
+#define TL_ALTSTACK_SIZE (64 * 1024)
 
 /* frame built by the slow entry on our stack (offsets from the pointer passed to C) */
 #define F_R15 0
@@ -87,7 +88,9 @@ struct tl_tcb {
     uint64_t pad1[2];
     struct tl_shadow shadow[16];  /* 128 */
     struct tl_fault fault;        /* 640 */
-    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault)];
+    stack_t app_ss;               /* the program's sigaltstack as it set it (SS_DISABLE if none) */
+    uint64_t alt_lo, alt_size;    /* our signal stack (SIGSYS runs there) */
+    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 16];
     uint8_t special[512];         /* 1024 */
     uint8_t pad3[512];
     uint64_t cache[256];          /* 2048 */

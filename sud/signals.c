@@ -49,7 +49,7 @@ int tl_signals_install(void)
     tl_sys4(SYS_rt_sigaction, SIGSYS, 0, &virt[SIGSYS], 8);
     tl_sys4(SYS_rt_sigaction, SIGSEGV, 0, &virt[SIGSEGV], 8);
     uint64_t all = ~0ull & ~(SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE));
-    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO, all)) return -1;
+    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK, all)) return -1;
     if (register_segv()) return -1;
     return 0;
 }
@@ -128,6 +128,9 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
             }
         }
     }
+    /* a call to 4092..4095 from a non-site decodes the sled's last REX bytes and faults
+     * at 4096: report the called address, as without us */
+    if (tl_zero_mapped && rip >= 4092 && rip < 4096 && (uint64_t)si->si_addr == 4096) si->si_addr = (void *)rip;
     deliver(sig, si, uc);
 }
 
@@ -211,4 +214,39 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
         t->sigsys_blocked = v;
     }
     return r;
+}
+
+/* sigaltstack: the program sees (and gets) its own alternate stack; while it has none,
+ * ours stays registered so that SIGSYS never needs room on the program's stack. */
+long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
+{
+    struct tl_tcb *t = tl_self();
+    stack_t n, cur;
+    if (ss && !safe_read((uint64_t)ss, &n, sizeof n)) return -EFAULT;
+    long r = tl_sys2(SYS_sigaltstack, 0, &cur);
+    if (r) return r;
+    stack_t view = t->app_ss;
+    if (!(view.ss_flags & SS_DISABLE)) {
+        view.ss_flags = 0;
+        if (cur.ss_flags & SS_ONSTACK) view.ss_flags = SS_ONSTACK;
+    } else {
+        view.ss_sp = 0; view.ss_size = 0; view.ss_flags = SS_DISABLE;
+    }
+    if (ss) {
+        if (cur.ss_flags & SS_ONSTACK) return -EPERM;    /* as the kernel: not while on it */
+        if (n.ss_flags & SS_DISABLE) {
+            stack_t ours = { (void *)t->alt_lo, 0, t->alt_size };
+            tl_sys2(SYS_sigaltstack, &ours, 0);
+            t->app_ss.ss_flags = SS_DISABLE;
+            t->app_ss.ss_sp = 0;
+            t->app_ss.ss_size = 0;
+        } else {
+            r = tl_sys2(SYS_sigaltstack, &n, 0);
+            if (r) return r;
+            t->app_ss = n;
+            t->app_ss.ss_flags &= ~SS_ONSTACK;
+        }
+    }
+    if (old) *old = view;
+    return 0;
 }

@@ -17,12 +17,18 @@
 
 struct tl_tcb *tl_tcb_new(void)
 {
+    /* one mapping: [guard][signal stack][guard][stack][control block] */
     size_t tcb_sz = (sizeof(struct tl_tcb) + 4095) & ~4095ul;
-    size_t len = 4096 + TL_STACK_SIZE + tcb_sz;
+    size_t len = 4096 + TL_ALTSTACK_SIZE + 4096 + TL_STACK_SIZE + tcb_sz;
     long p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return NULL;
-    tl_sys3(SYS_mprotect, p, 4096, PROT_NONE);      /* guard below our stack */
-    struct tl_tcb *t = (struct tl_tcb *)(p + 4096 + TL_STACK_SIZE);
+    tl_sys3(SYS_mprotect, p, 4096, PROT_NONE);
+    tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE);
+    struct tl_tcb *t = (struct tl_tcb *)(p + len - tcb_sz);
+    t->alt_lo = (uint64_t)p + 4096;
+    t->alt_size = TL_ALTSTACK_SIZE;
+    t->app_ss.ss_flags = SS_DISABLE;
+    p += 4096 + TL_ALTSTACK_SIZE;
     t->self = t;
     t->map_base = (void *)p;
     t->map_len = len;
@@ -40,6 +46,9 @@ struct tl_tcb *tl_tcb_new(void)
 void tl_tcb_install(struct tl_tcb *t)
 {
     tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    /* our signal stack, used by SIGSYS while the program has none of its own */
+    stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
+    tl_sys2(SYS_sigaltstack, &ss, 0);
 }
 
 int tl_sud_enable(struct tl_tcb *t)
