@@ -99,6 +99,9 @@ static long perform(struct tl_frame *f, int *action)
 long tl_dispatch(struct tl_frame *f)
 {
     if (f->via == 2) tl_raise_null_call(f);
+    /* the kernel takes the number as a 32-bit int (upper bits ignored): decide, count
+     * and show hooks the call it will really perform */
+    f->rax = (uint64_t)(long)(int)f->rax;
     long nr = (long)f->rax;
     int via = (int)f->via;
     if (via == 0) tl_rewrite_site(f->ret - 2);

@@ -37,7 +37,8 @@ tl_fast_entry:
         pop     %rcx                    /* rcx = return address (site + 2) */
         pushfq                          /* the slot now holds the program's flags */
         /* only sites we rewrote may enter: per-thread cache of known return addresses */
-        imul    $TL_SITE_MUL, %rcx, %r11
+        movabs  $TL_SITE_MUL, %r11
+        imul    %rcx, %r11
         shr     $(64 - TL_CACHE_BITS), %r11
         cmp     %rcx, %gs:T_CACHE(,%r11,8)
         jne     .Lmiss
@@ -76,7 +77,8 @@ tl_fast_syscall_insn:
         add     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
         mov     %gs:T_SITES, %rdx
-        imul    $TL_SITE_MUL, %rcx, %rax
+        movabs  $TL_SITE_MUL, %rax
+        imul    %rcx, %rax
         shr     $(64 - TL_SITE_BITS), %rax
 1:      cmp     (%rdx,%rax,8), %rcx
         je      2f
@@ -86,7 +88,8 @@ tl_fast_syscall_insn:
         and     $((1 << TL_SITE_BITS) - 1), %eax
         jmp     1b
 2:      /* known: fill the cache */
-        imul    $TL_SITE_MUL, %rcx, %rax
+        movabs  $TL_SITE_MUL, %rax
+        imul    %rcx, %rax
         shr     $(64 - TL_CACHE_BITS), %rax
         mov     %rcx, %gs:T_CACHE(,%rax,8)
         movzbl  %gs:T_DEPTH, %r11d

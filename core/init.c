@@ -61,12 +61,19 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();
         if (e) {
-            char buf[24] = "?";
+            char buf[24] = "?", err[24];
             long fd = tl_sys4(SYS_openat, -100, "/proc/sys/vm/mmap_min_addr", 0, 0);
             if (fd >= 0) { long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; tl_sys1(SYS_close, fd); }
             for (char *p = buf; *p; p++) if (*p == '\n') *p = 0;
-            warn("warning: cannot map the trampoline at address 0 (vm.mmap_min_addr =", buf,
-                 "); running in SUD-only mode: every call trapped, slower but complete. Fix: sysctl -w vm.mmap_min_addr=0");
+            tl_fmt_u64(err, (uint64_t)-e, 10);
+            char what[96] = "(errno ";
+            size_t k = tl_strlen(what);
+            for (const char *p = err; *p; p++) what[k++] = *p;
+            for (const char *p = "; vm.mmap_min_addr = "; *p; p++) what[k++] = *p;
+            for (const char *p = buf; *p && k < sizeof what - 2; p++) what[k++] = *p;
+            what[k++] = ')'; what[k] = 0;
+            warn("warning: cannot map the trampoline at address 0", what,
+                 "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
         }
     }

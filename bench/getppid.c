@@ -1,0 +1,115 @@
+/* getppid micro-benchmark (driven by bench/run.mjs).
+ *
+ *   getppid ITER                 ns per getppid made by one inline `syscall` site, after
+ *                                1000 warm-up calls through that same site (so in lazy
+ *                                mode it is already rewritten); best of 7 runs of ITER.
+ *   getppid ITER sud-baseline    the same, after enabling Syscall User Dispatch ourselves
+ *                                (no interposer) with all of user space allowed: the
+ *                                kernel's slow syscall entry, the floor of any SUD user.
+ *   getppid ITER first-site      cost of the first and second execution of each of 2000
+ *                                fresh sites (`mov $110,%eax; syscall; ret` stubs in an
+ *                                R-X anonymous mapping); best of 3 fresh mappings.
+ *                                ITER is ignored.
+ * Output: "mode <what ran>" then "ns_per_call X" or "first_ns X" and "second_ns X". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#define REPS 7
+#define SITES 2000
+#define ROUNDS 3
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* One syscall instruction for the warm-up and every timed run: never inlined, so the
+ * compiler cannot duplicate the site. */
+__attribute__((noinline)) static void loop(long n)
+{
+    for (long i = 0; i < n; i++) {
+        long r = 110; /* SYS_getppid */
+        __asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
+    }
+}
+
+/* What actually ran, as far as we can tell from the environment. */
+static const char *mode(void)
+{
+    const char *pre = getenv("LD_PRELOAD");
+    if (!pre || !strstr(pre, "libtrapline")) return "uninterposed";
+    const char *m = getenv("TRAPLINE_MODE");
+    if (m && strcmp(m, "sud-only") == 0) return "sud-only";
+    char buf[32] = "";
+    FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+    if (f) { if (!fgets(buf, sizeof buf, f)) buf[0] = 0; fclose(f); }
+    buf[strcspn(buf, "\n")] = 0;
+    return strcmp(buf, "0") == 0 ? "lazy" : "sud-only (lazy unavailable: vm.mmap_min_addr != 0)";
+}
+
+static void first_site(void)
+{
+    static const unsigned char stub[8] = { 0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0xc3 };
+    double first = 1e300, second = 1e300;
+    for (int round = 0; round < ROUNDS; round++) {
+        /* a fresh mapping each round (never unmapped: the addresses stay fresh) */
+        unsigned char *p = mmap(0, SITES * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+        for (int i = 0; i < SITES; i++) memcpy(p + 16 * i, stub, sizeof stub);
+        if (mprotect(p, SITES * 16, PROT_READ | PROT_EXEC)) { perror("mprotect"); exit(1); }
+        double t[3];
+        for (int pass = 0; pass < 2; pass++) {
+            t[pass] = now_ns();
+            for (int i = 0; i < SITES; i++) {
+                long (*f)(void) = (long (*)(void))(p + 16 * i);
+                if (f() < 0) { fprintf(stderr, "getppid failed\n"); exit(1); }
+            }
+        }
+        t[2] = now_ns();
+        if ((t[1] - t[0]) / SITES < first) first = (t[1] - t[0]) / SITES;
+        if ((t[2] - t[1]) / SITES < second) second = (t[2] - t[1]) / SITES;
+    }
+    printf("first_ns %.1f\nsecond_ns %.1f\n", first, second);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || atol(argv[1]) <= 0) {
+        fprintf(stderr, "usage: getppid ITER [first-site|sud-baseline]\n");
+        return 2;
+    }
+    long iter = atol(argv[1]);
+    const char *what = argc == 3 ? argv[2] : "";
+    int sud = strcmp(what, "sud-baseline") == 0;
+    if (*what && !sud && strcmp(what, "first-site") != 0) {
+        fprintf(stderr, "getppid: unknown mode '%s'\n", what);
+        return 2;
+    }
+    printf("mode %s\n", sud ? "sud-baseline" : mode());
+    if (strcmp(what, "first-site") == 0) { first_site(); return 0; }
+
+    if (sud) {
+        static volatile char selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */
+        /* PR_SET_SYSCALL_USER_DISPATCH, ON, offset 0, length: all of user space */
+        if (prctl(59, 1, 0, 0x7ffffffff000UL, &selector)) {
+            perror("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
+            return 1;
+        }
+    }
+    loop(1000);
+    double best = 1e300;
+    for (int r = 0; r < REPS; r++) {
+        double t0 = now_ns();
+        loop(iter);
+        double t = (now_ns() - t0) / iter;
+        if (t < best) best = t;
+    }
+    printf("ns_per_call %.2f\n", best);
+    return 0;
+}

@@ -1,0 +1,103 @@
+// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, and the
+// cost of the first execution of a new syscall site. Clock time only; ratios are relative
+// to the uninterposed run. Options: --iter N (default 2,000,000), --quick (200,000), --json.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const bin = join(root, 'build/bench/getppid');
+const lib = join(root, 'build/lib/libtrapline.so');
+for (const f of [bin, lib]) {
+  if (!existsSync(f)) {
+    console.error(`bench: ${f} is missing: run npm install first`);
+    process.exit(1);
+  }
+}
+
+const args = process.argv.slice(2);
+let iter = 2_000_000;
+let json = false;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--quick') iter = 200_000;
+  else if (args[i] === '--json') json = true;
+  else if (args[i] === '--iter' && /^[1-9][0-9]*$/.test(args[i + 1] ?? '')) iter = Number(args[++i]);
+  else {
+    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json]');
+    process.exit(2);
+  }
+}
+const RUNS = 3;
+const SITES = 2000;
+
+// A clean environment per configuration: no inherited LD_PRELOAD or TRAPLINE_*.
+const base = Object.fromEntries(Object.entries(process.env)
+  .filter(([k]) => k !== 'LD_PRELOAD' && !k.startsWith('TRAPLINE_')));
+const configs = {
+  uninterposed: { env: base },
+  sud_baseline: { env: base, extra: 'sud-baseline' },
+  lazy: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'lazy' } },
+  sud_only: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'sud-only' } },
+};
+
+// Run the bench once; returns { mode, <key>: number, ... } from its "key value" lines.
+function run(name, extra) {
+  const argv = [String(iter), ...(extra ? [extra] : [])];
+  const r = spawnSync(bin, argv, { env: configs[name].env, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`bench: ${name}: getppid ${argv.join(' ')} failed (${r.error ?? `exit ${r.status ?? r.signal}`})\n${r.stderr}`);
+    process.exit(1);
+  }
+  const out = {};
+  for (const line of r.stdout.trim().split('\n')) {
+    const [k, ...v] = line.split(' ');
+    out[k] = k === 'mode' ? v.join(' ') : Number(v[0]);
+  }
+  return out;
+}
+
+// RUNS rounds, configurations alternating (A B C A B C ...), minimum of each field.
+function best(names, extra) {
+  const res = {};
+  for (let i = 0; i < RUNS; i++) {
+    for (const n of names) {
+      const o = run(n, extra ?? configs[n].extra);
+      if (!res[n]) res[n] = o;
+      else for (const k of Object.keys(o)) if (k !== 'mode') res[n][k] = Math.min(res[n][k], o[k]);
+    }
+  }
+  return res;
+}
+
+const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'sud_only']);
+const first = best(['uninterposed', 'lazy', 'sud_only'], 'first-site');
+const lazyRan = loop.lazy.mode === 'lazy';
+const b0 = loop.uninterposed.ns_per_call;
+const f0 = first.uninterposed.first_ns;
+for (const o of Object.values(loop)) o.ratio = o.ns_per_call / b0;
+for (const o of Object.values(first)) {
+  o.first_ratio = o.first_ns / f0;
+  o.second_ratio = o.second_ns / f0;
+}
+
+if (json) {
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first }, null, 2));
+  process.exit(0);
+}
+
+const ns = (v) => (v >= 1000 ? v.toFixed(0) : v.toFixed(1)).padStart(7) + ' ns';
+const x = (v) => ((v >= 10 ? v.toFixed(1) : v.toFixed(2)) + 'x').padStart(8);
+const row = (label, v, r, note = '') => console.log(`  ${label.padEnd(27)}${ns(v)}${x(r)}${note && '   ' + note}`);
+const lazyNote = lazyRan ? '' : `(lazy unavailable: ran ${loop.lazy.mode})`;
+
+console.log(`getppid via inline syscall (best of ${RUNS} runs x 7 reps of ${iter} calls)`);
+row('uninterposed', b0, 1);
+row('SUD enabled, no interposer', loop.sud_baseline.ns_per_call, loop.sud_baseline.ratio, '(kernel floor of any SUD interposer)');
+row('trapline lazy', loop.lazy.ns_per_call, loop.lazy.ratio, lazyNote || '(fast path)');
+row('trapline sud-only', loop.sud_only.ns_per_call, loop.sud_only.ratio);
+console.log(`first execution of a new site (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
+row('uninterposed', f0, 1);
+row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || '(SIGSYS + rewrite)');
+row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote);
+row('sud-only', first.sud_only.first_ns, first.sud_only.first_ratio);

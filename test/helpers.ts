@@ -1,0 +1,48 @@
+// Shared helpers for the vitest suites: run built test programs under the interposer and
+// read the statistics segment they leave behind.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { runProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+
+export { testProgram, hookLibrary };
+
+const dir = mkdtempSync(join(tmpdir(), 'trapline-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let seq = 0;
+
+/** A fresh path for a statistics segment. */
+export function statsPath(): string {
+  return join(dir, `stats-${process.pid}-${seq++}`);
+}
+
+export interface Run extends RunResult {
+  stdout: string;
+  stderr: string;
+  stats?: StatsSnapshot;
+}
+
+export type Mode = 'native' | 'lazy' | 'sud-only';
+
+/** Runs a program natively or under trapline (with a statistics segment). */
+export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const mode = opts.mode ?? 'lazy';
+  const env = { ...process.env, ...(opts.env ?? {}) };
+  for (const k of Object.keys(env)) if (k.startsWith('TRAPLINE_') && !(opts.env && k in opts.env)) delete env[k];
+  if (mode === 'native') {
+    const r = await runProgram(program, args, { stdio: 'pipe', env: { ...env, LD_PRELOAD: '' }, raw: true } as never);
+    return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+  const stats = statsPath();
+  const r = await runProgram(program, args, { stdio: 'pipe', env, mode, hook: opts.hook, stats });
+  let snapshot: StatsSnapshot | undefined;
+  try { snapshot = readStats(stats); } catch { snapshot = undefined; }
+  return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '', stats: snapshot };
+}
+
+/** Counters for one syscall number (zeros if never seen). */
+export function nrStats(s: StatsSnapshot | undefined, nr: number): { trap: number; fast: number; errors: number } {
+  const e = s?.perNr.find((x) => x.nr === nr);
+  return e ? { trap: e.trap, fast: e.fast, errors: e.errors } : { trap: 0, fast: 0, errors: 0 };
+}

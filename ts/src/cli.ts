@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { deriveMode, doctorJson, doctorReport } from './doctor.js';
+import { probe } from './native.js';
+import { packageRoot } from './paths.js';
+import { OptionError, spawnProgram, waitProgram } from './run.js';
+
+const USAGE = `usage: trapline <command> [options]
+
+commands:
+  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--] PROG [ARGS...]
+                   run PROG under the system-call interposer
+  doctor [--json]  report what this machine supports and the mode a run will use
+  help [COMMAND]   show help
+
+Run 'trapline COMMAND --help' for a command's options.
+`;
+
+const RUN_USAGE = `usage: trapline run [options] [--] PROG [ARGS...]
+
+Runs PROG (looked up in PATH) with libtrapline.so preloaded and exits with its status;
+if PROG is killed by a signal, reports it like a shell and exits with 128+signal.
+
+options:
+  --hook LIB       load the hook library LIB into the program (TRAPLINE_HOOK)
+  --mode MODE      lazy (trampoline at address 0 + SUD) or sud-only (TRAPLINE_MODE);
+                   default: the best mode the machine supports
+  --stats FILE     write statistics to FILE (TRAPLINE_STATS)
+  -h, --help       show this help
+
+Options end at '--' or at the first argument that is not an option.
+`;
+
+const DOCTOR_USAGE = `usage: trapline doctor [--json]
+
+Probes the machine (Syscall User Dispatch, address 0, protection keys, XSAVE) and
+reports the mode a run will use. Exits 0 if a run is possible, 1 otherwise.
+
+options:
+  --json           print the raw probe and the derived mode as JSON
+  -h, --help       show this help
+`;
+
+/** A bad command line: reported as one line, exit status 2. */
+class UsageError extends Error {}
+
+type Spec = Record<string, 'string' | 'boolean'>;
+
+/**
+ * Parses leading options. With program=true, parsing stops at '--' or at the first
+ * non-option argument and the remainder is returned in rest; otherwise any positional
+ * argument is an error.
+ */
+function parseOptions(args: string[], spec: Spec, program: boolean) {
+  const values: Record<string, string | boolean> = {};
+  let rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      rest = args.slice(i + 1);
+      if (!program && rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+      break;
+    }
+    if (arg === '-h' || arg === '--help') {
+      values.help = true;
+    } else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+      const type = spec[name];
+      if (type === undefined) throw new UsageError(`unknown option --${name}`);
+      if (type === 'boolean') {
+        if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);
+        values[name] = true;
+      } else {
+        const value = inline ?? args[++i];
+        if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+        values[name] = value;
+      }
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new UsageError(`unknown option ${arg}`);
+    } else if (program) {
+      rest = args.slice(i);
+      break;
+    } else {
+      throw new UsageError(`unexpected argument '${arg}'`);
+    }
+  }
+  return { values, rest };
+}
+
+/** glibc's strsignal() texts, as a shell prints them. */
+const SIGNAL_TEXT: Record<string, string> = {
+  SIGHUP: 'Hangup', SIGINT: 'Interrupt', SIGQUIT: 'Quit', SIGILL: 'Illegal instruction',
+  SIGTRAP: 'Trace/breakpoint trap', SIGABRT: 'Aborted', SIGBUS: 'Bus error',
+  SIGFPE: 'Floating point exception', SIGKILL: 'Killed', SIGUSR1: 'User defined signal 1',
+  SIGSEGV: 'Segmentation fault', SIGUSR2: 'User defined signal 2', SIGPIPE: 'Broken pipe',
+  SIGALRM: 'Alarm clock', SIGTERM: 'Terminated', SIGSTKFLT: 'Stack fault',
+  SIGXCPU: 'CPU time limit exceeded', SIGXFSZ: 'File size limit exceeded',
+  SIGVTALRM: 'Virtual timer expired', SIGPROF: 'Profiling timer expired', SIGIO: 'I/O possible',
+  SIGPWR: 'Power failure', SIGSYS: 'Bad system call',
+};
+const CORE_SIGNALS = new Set(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS']);
+
+/**
+ * Node does not expose WCOREDUMP, so guess it from what the child inherited:
+ * RLIMIT_CORE (ignored by the kernel for a piped core_pattern unless it is 1).
+ */
+function coreDumpLikely(): boolean {
+  try {
+    const soft = /^Max core file size\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    const piped = readFileSync('/proc/sys/kernel/core_pattern', 'utf8').startsWith('|');
+    return piped ? soft !== '1' : soft !== '0';
+  } catch {
+    return false;
+  }
+}
+
+async function cmdRun(args: string[]): Promise<number> {
+  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string' }, true);
+  if (values.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  const [program, ...progArgs] = rest;
+  if (program === undefined) throw new UsageError('run: no program given (see trapline run --help)');
+
+  let child;
+  try {
+    child = spawnProgram(program, progArgs, {
+      hook: values.hook as string | undefined,
+      mode: values.mode as string | undefined,
+      stats: values.stats as string | undefined,
+    });
+  } catch (e) {
+    throw e instanceof OptionError ? new UsageError(e.message) : e;
+  }
+
+  // Like a shell waiting for a foreground job: the terminal signals the child's process
+  // group itself, so ignore SIGINT/SIGQUIT here; pass on the ones sent to us alone.
+  const ignore = () => {};
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  process.on('SIGINT', ignore).on('SIGQUIT', ignore).on('SIGTERM', forward).on('SIGHUP', forward);
+
+  let result;
+  try {
+    result = await waitProgram(child);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const notFound = err.code === 'ENOENT';
+    process.stderr.write(`trapline: ${program}: ${notFound ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : err.message}\n`);
+    return notFound ? 127 : 126;
+  } finally {
+    process.off('SIGINT', ignore).off('SIGQUIT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
+  }
+
+  if (result.signal) {
+    const signo = constants.signals[result.signal];
+    if (result.signal !== 'SIGINT' && result.signal !== 'SIGPIPE') {
+      const text = SIGNAL_TEXT[result.signal] ?? `Signal ${signo}`;
+      const core = CORE_SIGNALS.has(result.signal) && coreDumpLikely() ? ' (core dumped)' : '';
+      process.stderr.write(`${text}${core}\n`);
+    }
+    return 128 + signo;
+  }
+  return result.code ?? 1;
+}
+
+function cmdDoctor(args: string[]): number {
+  const { values } = parseOptions(args, { json: 'boolean' }, false);
+  if (values.help) {
+    process.stdout.write(DOCTOR_USAGE);
+    return 0;
+  }
+  const p = probe();
+  process.stdout.write(values.json ? JSON.stringify(doctorJson(p), null, 2) + '\n' : doctorReport(p));
+  return deriveMode(p).mode === 'unavailable' ? 1 : 0;
+}
+
+function cmdHelp(args: string[]): number {
+  const topic = args[0];
+  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : undefined;
+  if (text === undefined) throw new UsageError(`no help for unknown command '${topic}'`);
+  process.stdout.write(text);
+  return 0;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(`${packageRoot()}/package.json`, 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'run':
+      return cmdRun(args);
+    case 'doctor':
+      return cmdDoctor(args);
+    case 'help':
+    case '-h':
+    case '--help':
+      return cmdHelp(args);
+    case '--version':
+      process.stdout.write(`trapline ${version()}\n`);
+      return 0;
+    case undefined:
+      process.stderr.write(USAGE);
+      return 2;
+    default:
+      throw new UsageError(`unknown command '${command}' (see trapline --help)`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);

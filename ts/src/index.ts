@@ -1,0 +1,9 @@
+export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
+export { loadAddon, probe, type Probe } from './native.js';
+export { nrName, readStats, StatsError, type NrStats, type StatsSnapshot } from './stats.js';
+export { SYSCALL_NAMES } from './syscalls.js';
+export {
+  buildEnv, MODES, OptionError, runProgram, spawnProgram, waitProgram,
+  type Mode, type RunOptions, type RunResult,
+} from './run.js';
+export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures, type RunMode } from './doctor.js';

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { buildPath } from './paths.js';
+
+/** Result of the machine capability probe (struct tl_probe in core/probe.h). */
+export interface Probe {
+  /** SUD enabled in a forked child and a blocked syscall raised SIGSYS. */
+  sud: boolean;
+  /** errno of prctl(PR_SET_SYSCALL_USER_DISPATCH) when sud is false. */
+  sudErrno: number;
+  /** /proc/sys/vm/mmap_min_addr, -1 if unreadable. */
+  mmapMinAddr: number;
+  /** mmap(0, MAP_FIXED_NOREPLACE) succeeded in a child. */
+  zeroMappable: boolean;
+  zeroErrno: number;
+  /** pkey_alloc works (execute-only trampoline possible). */
+  pkeys: boolean;
+  pkeysErrno: number;
+  /** XSAVE feature mask enabled by the OS (XCR0), 0n without xsave. */
+  xcr0: bigint;
+  /** Bytes of the xsave area for xcr0. */
+  xsaveSize: number;
+  /** rdgsbase/wrgsbase usable from user space. */
+  fsgsbase: boolean;
+  /** MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE supported. */
+  membarrierSyncCore: boolean;
+  /** uname release. */
+  kernel: string;
+}
+
+interface Addon {
+  probe(): Probe;
+}
+
+let addon: Addon | undefined;
+
+/** Loads build/Release/trapline_addon.node (once); throws a clear error if it is not built. */
+export function loadAddon(): Addon {
+  if (addon) return addon;
+  const file = buildPath('Release', 'trapline_addon.node');
+  if (!existsSync(file)) throw new Error(`trapline: native addon not built: run npm install (missing ${file})`);
+  const require = createRequire(import.meta.url);
+  return (addon = require(file) as Addon);
+}
+
+/** Probes the machine's interposition capabilities (forks short-lived children). */
+export function probe(): Probe {
+  return loadAddon().probe();
+}

@@ -1,0 +1,54 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** Absolute path of the trapline package (the directory holding its package.json). */
+export function packageRoot(): string {
+  if (root !== undefined) return root;
+  // Works from dist/ (compiled) and from ts/src/ (vitest runs the sources directly).
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'trapline') {
+          return (root = dir);
+        }
+      } catch {
+        // unreadable or invalid package.json: keep looking upwards
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('trapline: cannot locate the package root (package.json)');
+    dir = parent;
+  }
+}
+
+/** Absolute path under build/ of the package root. */
+export function buildPath(...parts: string[]): string {
+  return resolve(packageRoot(), 'build', ...parts);
+}
+
+/** Absolute path of build/lib/libtrapline.so; throws if it has not been built. */
+export function libraryPath(): string {
+  const lib = buildPath('lib', 'libtrapline.so');
+  if (!existsSync(lib)) throw new Error(`trapline: native library not built: run npm install (missing ${lib})`);
+  return lib;
+}
+
+/** build/test/<name>: a test program built from test/c/<name>.c. */
+export function testProgram(name: string): string {
+  return buildPath('test', name);
+}
+
+/** build/test/hooks/lib<name>.so: a hook library built from test/hooks/<name>.c. */
+export function hookLibrary(name: string): string {
+  return buildPath('test', 'hooks', name.endsWith('.so') ? name : `lib${name}.so`);
+}
+
+/** build/bench/<name>: a benchmark program built from bench/<name>.c. */
+export function benchProgram(name: string): string {
+  return buildPath('bench', name);
+}

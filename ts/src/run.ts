@@ -1,0 +1,101 @@
+import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { constants, accessSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { libraryPath } from './paths.js';
+
+export type Mode = 'lazy' | 'sud-only';
+export const MODES: readonly Mode[] = ['lazy', 'sud-only'];
+
+/** An invalid run option (bad mode, unreadable hook, ...); nothing was started. */
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+export interface RunOptions {
+  /** TRAPLINE_MODE; unset lets the library pick the best available mode. */
+  mode?: string;
+  /** TRAPLINE_HOOK: a hook library (made absolute; must be a readable file). */
+  hook?: string;
+  /** TRAPLINE_STATS: the statistics segment to create or join (made absolute). */
+  stats?: string;
+  /** Base environment (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Working directory of the program. */
+  cwd?: string;
+  /** 'inherit' (default) or 'pipe' to capture stdout/stderr. */
+  stdio?: 'inherit' | 'pipe';
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Captured output, only with stdio: 'pipe'. */
+  stdout?: string;
+  stderr?: string;
+}
+
+/**
+ * Checks the options and returns the environment for an interposed program: the base
+ * environment plus LD_PRELOAD (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS.
+ * Throws OptionError on a bad option, Error if the library is not built.
+ */
+export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
+  if (opts.mode !== undefined) {
+    if (!(MODES as readonly string[]).includes(opts.mode)) {
+      throw new OptionError(`--mode: must be lazy or sud-only, not '${opts.mode}'`);
+    }
+    env.TRAPLINE_MODE = opts.mode;
+  }
+  if (opts.hook !== undefined) {
+    const hook = resolve(opts.hook);
+    try {
+      if (!statSync(hook).isFile()) throw new Error('not a regular file');
+      accessSync(hook, constants.R_OK);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+      throw new OptionError(`--hook: ${opts.hook}: not a readable file (${why})`);
+    }
+    env.TRAPLINE_HOOK = hook;
+  }
+  if (opts.stats !== undefined) {
+    if (opts.stats === '') throw new OptionError('--stats: empty path');
+    env.TRAPLINE_STATS = resolve(opts.stats);
+  }
+  const lib = libraryPath();
+  env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
+  return env;
+}
+
+/** Starts program (looked up in PATH) under the interposer. Throws on bad options. */
+export function spawnProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}): ChildProcess {
+  const env = buildEnv(opts);
+  const stdio: StdioOptions = opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit';
+  return spawn(program, args, { env, cwd: opts.cwd, stdio });
+}
+
+/**
+ * Runs program (looked up in PATH) under the interposer. Resolves with its exit code or
+ * terminating signal; rejects if options are bad or it cannot be started (e.g. ENOENT).
+ */
+export async function runProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
+  const child = spawnProgram(program, args, opts);
+  return waitProgram(child);
+}
+
+/** Waits for a child from spawnProgram; collects its output if it was started with stdio 'pipe'. */
+export function waitProgram(child: ChildProcess): Promise<RunResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => out.push(d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  return new Promise((resolvePromise, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolvePromise(child.stdout ? { code, signal, stdout: out.join(''), stderr: err.join('') } : { code, signal });
+    });
+  });
+}
