@@ -28,11 +28,10 @@ struct tl_tcb *tl_tcb_new(void)
     t->alt_lo = (uint64_t)p + 4096;
     t->alt_size = TL_ALTSTACK_SIZE;
     t->app_ss.ss_flags = SS_DISABLE;
-    p += 4096 + TL_ALTSTACK_SIZE;
     t->self = t;
     t->map_base = (void *)p;
     t->map_len = len;
-    t->stk_lo = (uint64_t)p + 4096;
+    t->stk_lo = (uint64_t)p + 4096 + TL_ALTSTACK_SIZE + 4096;
     t->stk_hi = (uint64_t)t;
     t->sp = t->stk_hi;
     t->sites = tl_sites;

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
-import { runProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { spawn } from 'node:child_process';
+import { libraryPath, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
 
 export { testProgram, hookLibrary };
 
@@ -23,7 +24,8 @@ export interface Run extends RunResult {
   stats?: StatsSnapshot;
 }
 
-export type Mode = 'native' | 'lazy' | 'sud-only';
+/** native: no interposer; raw: only LD_PRELOAD (configuration from opts.env alone). */
+export type Mode = 'native' | 'raw' | 'lazy' | 'sud-only';
 
 /** Runs a program natively or under trapline (with a statistics segment). */
 export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
@@ -31,7 +33,12 @@ export async function run(program: string, args: string[] = [], opts: { mode?: M
   const env = { ...process.env, ...(opts.env ?? {}) };
   for (const k of Object.keys(env)) if (k.startsWith('TRAPLINE_') && !(opts.env && k in opts.env)) delete env[k];
   if (mode === 'native') {
-    const r = await runProgram(program, args, { stdio: 'pipe', env: { ...env, LD_PRELOAD: '' }, raw: true } as never);
+    delete env.LD_PRELOAD;
+    const r = await waitProgram(spawn(program, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+  }
+  if (mode === 'raw') {
+    const r = await waitProgram(spawn(program, args, { env: { ...env, LD_PRELOAD: libraryPath() }, stdio: ['ignore', 'pipe', 'pipe'] }));
     return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
   const stats = statsPath();
