@@ -1,44 +1,37 @@
 /* Layout of the page-0 trampoline ("sled"). A rewritten site `callq *%rax` lands at
- * address nr. From every byte offset the sled reaches one of two `jmp rel32` exits
- * without changing any register or flag:
+ * address nr. Page 0 is 372 groups of 11 bytes, then 4 bytes:
  *
- *   [0, 512)        tier 1: `EB 65` pairs (hop +103/+104; odd entries decode `65 EB 65`)
- *   [512, 616)      tier 2: `EB 26` pairs (hop +40/+41)
- *   [616, 658)      NOPs
- *   [658, 663)      E9 rel32 (exit A); rel32 bytes are REX prefixes, so an entry inside it
- *                   decodes as REX...REX EB 65 into region B below
- *   [663, 3987)     region B: `EB 65` pairs with EB at odd offsets
- *   [3987, 4091)    NOPs
- *   [4091, 4096)    E9 rel32 (exit B); an entry at 4092..4095 decodes REX prefixes running
- *                   into page 1 (unmapped) and faults with rip == rax: the SIGSEGV handler
- *                   recognises that and emulates the call (it is a bad number anyway).
- * Exits land on the "landing" pages at 0x4x4x4x4x (the REX bytes), which hold an absolute
- * jump to tl_fast_entry. Valid syscall numbers (< 512) take at most 5 hops + 2 short hops
- * + 42 NOPs. */
+ *   group g (offset 11g):  R R R R R R  E9 R R R R        R = a REX prefix byte (0x4X)
+ *   4092..4095:            R R R R
+ *
+ * The jump's rel32 is made of REX bytes too, so from *any* byte offset the CPU decodes
+ * at most 10 REX prefixes and then E9 rel32 (15 bytes at the longest, the architectural
+ * limit): one direct jump, registers and flags untouched. Group g's jump lands at
+ * LANDING(g) = 11(g+1) + rel32, a slot of its own on the landing pages, holding
+ * `jmp *[abs32]` through a pointer to tl_fast_entry.
+ * An entry in the last group's rel32 (4088..4091) or in the tail (4092..4095) decodes
+ * prefixes into page 1 (unmapped): the fault has rip == rax, which the SIGSEGV handler
+ * recognises (such numbers are invalid anyway) — see sud/signals.c. */
 #ifndef TRAPLINE_SLED_H
 #define TRAPLINE_SLED_H
 #include <stdint.h>
 
-#define SLED_T1_END 512
-#define SLED_T2_END 616
-#define SLED_EXIT_A 658
-#define SLED_B_START 663
-#define SLED_B_NOP 3987
-#define SLED_EXIT_B 4091
+#define SLED_GROUP 11
+#define SLED_GROUPS 372
+#define SLED_FAULT_LO 4088      /* entries from here on fault into page 1 */
 
-static inline void tl_sled_build(uint8_t *p, uint32_t rel_a, uint32_t rel_b)
+static inline void tl_sled_build(uint8_t *p, uint8_t rex)
 {
-    for (int i = 0; i < 4096; i++) p[i] = 0x90;
-    for (int i = 0; i < SLED_T1_END; i++) p[i] = (i & 1) ? 0x65 : 0xEB;
-    for (int i = SLED_T1_END; i < SLED_T2_END; i++) p[i] = (i & 1) ? 0x26 : 0xEB;
-    p[SLED_EXIT_A] = 0xE9;
-    for (int k = 0; k < 4; k++) p[SLED_EXIT_A + 1 + k] = (uint8_t)(rel_a >> (8 * k));
-    for (int i = SLED_B_START; i < SLED_B_NOP; i++) p[i] = (i & 1) ? 0xEB : 0x65;
-    p[SLED_EXIT_B] = 0xE9;
-    for (int k = 0; k < 4; k++) p[SLED_EXIT_B + 1 + k] = (uint8_t)(rel_b >> (8 * k));
+    for (int g = 0; g < SLED_GROUPS; g++) {
+        uint8_t *q = p + g * SLED_GROUP;
+        for (int i = 0; i < 6; i++) q[i] = rex;
+        q[6] = 0xE9;
+        for (int i = 7; i < 11; i++) q[i] = rex;
+    }
+    for (int i = SLED_GROUPS * SLED_GROUP; i < 4096; i++) p[i] = rex;
 }
 
-/* absolute targets of the two exits for a given rel32 */
-#define SLED_TARGET_A(rel) ((uint64_t)(SLED_EXIT_A + 5) + (uint64_t)(rel))
-#define SLED_TARGET_B(rel) ((uint64_t)(SLED_EXIT_B + 5) + (uint64_t)(rel))
+/* rel32 of every group's jump, and the address its jump lands on */
+#define SLED_REL(rex) (0x01010101u * (uint32_t)(rex))
+#define SLED_LANDING(rex, g) ((uint64_t)SLED_GROUP * ((uint64_t)(g) + 1) + (uint64_t)SLED_REL(rex))
 #endif

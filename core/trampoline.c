@@ -10,33 +10,32 @@
 
 int tl_zero_mapped;
 
-static void put_absjmp(uint8_t *at, uint64_t target)
-{
-    /* jmp *0(%rip) ; .quad target */
-    at[0] = 0xFF; at[1] = 0x25; at[2] = at[3] = at[4] = at[5] = 0;
-    for (int k = 0; k < 8; k++) at[6 + k] = (uint8_t)(target >> (8 * k));
-}
-
-/* The exits' rel32 must consist of REX bytes (0x40..0x4f); try a few patterns until the
- * two landing pages can be mapped without replacing anything. */
-static int map_landing(uint32_t *rel_out)
+/* Landing pages: one 11-byte slot per sled group holding `jmp *[abs32]`, the pointer
+ * to tl_fast_entry at the start of the first page. Tries the REX byte patterns until
+ * the pages can be mapped without replacing anything. */
+static int map_landing(uint8_t *rex_out)
 {
     static const uint8_t pats[] = { 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x47, 0x46, 0x45, 0x44 };
     for (unsigned i = 0; i < sizeof pats; i++) {
-        uint32_t rel = 0x01010101u * pats[i];
-        uint64_t ta = SLED_TARGET_A(rel), tb = SLED_TARGET_B(rel);
-        uint64_t lo = ta & ~4095ull, hi = (tb + 14 + 4095) & ~4095ull;
-        if ((ta & 4095) > 4096 - 14) continue;
+        uint8_t rex = pats[i];
+        uint64_t first = SLED_LANDING(rex, 0), last = SLED_LANDING(rex, SLED_GROUPS - 1);
+        uint64_t lo = first & ~4095ull, hi = (last + 8 + 4095) & ~4095ull;
+        if (first - lo < 8) continue;     /* room for the pointer before the first slot */
         long r = tl_sys6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (r < 0 && r > -4096) continue;
         if ((uint64_t)r != lo) { tl_sys2(SYS_munmap, r, hi - lo); continue; }
         uint8_t *p = (uint8_t *)lo;
-        memset(p, 0xCC, hi - lo);               /* int3 anywhere else */
-        put_absjmp(p + (ta - lo), (uint64_t)tl_fast_entry);
-        put_absjmp(p + (tb - lo), (uint64_t)tl_fast_entry);
+        memset(p, 0xCC, hi - lo);                  /* int3 anywhere else */
+        *(uint64_t *)p = (uint64_t)tl_fast_entry;
+        for (int g = 0; g < SLED_GROUPS; g++) {
+            uint8_t *s = p + (SLED_LANDING(rex, g) - lo);
+            /* jmp *[lo] : FF 24 25 abs32 */
+            s[0] = 0xFF; s[1] = 0x24; s[2] = 0x25;
+            for (int k = 0; k < 4; k++) s[3 + k] = (uint8_t)(lo >> (8 * k));
+        }
         tl_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
-        *rel_out = rel;
+        *rex_out = rex;
         return 0;
     }
     return -EEXIST;
@@ -50,11 +49,11 @@ int tl_trampoline_map(void)
         if (r > 0) tl_sys2(SYS_munmap, r, 4096);
         return r < 0 ? (int)r : -EEXIST;
     }
-    uint32_t rel;
-    int e = map_landing(&rel);
+    uint8_t rex;
+    int e = map_landing(&rex);
     if (e) { tl_sys2(SYS_munmap, 0, 4096); return e; }
     uint8_t page[4096];
-    tl_sled_build(page, rel, rel);
+    tl_sled_build(page, rex);
     /* copy to address 0 in asm: C forbids writing through a null pointer */
     void *dst = 0; const void *src = page; size_t n = sizeof page;
     __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");

@@ -14,6 +14,7 @@
 #include "tl.h"
 #include <ucontext.h>
 #include <errno.h>
+#include "sled.h"
 
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define SEGV_MAPERR_ 1
@@ -112,7 +113,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     if (tl_zero_mapped && si->si_code > 0) {
         uint64_t ret;
         /* (a) callq *%rax from a rewritten site to an address outside the sled */
-        if (rip == rax && rip >= 4092 && safe_read(rsp, &ret, 8) && tl_site_known(ret)) {
+        if (rip == rax && rip >= SLED_FAULT_LO && safe_read(rsp, &ret, 8) && tl_site_known(ret)) {
             g[REG_RCX] = (greg_t)ret;
             g[REG_RSP] = (greg_t)(rsp + 8);
             g[REG_RIP] = (greg_t)tl_fix_entry;
@@ -128,9 +129,9 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
             }
         }
     }
-    /* a call to 4092..4095 from a non-site decodes the sled's last REX bytes and faults
+    /* a call to 4088..4095 from a non-site decodes the sled's last REX bytes and faults
      * at 4096: report the called address, as without us */
-    if (tl_zero_mapped && rip >= 4092 && rip < 4096 && (uint64_t)si->si_addr == 4096) si->si_addr = (void *)rip;
+    if (tl_zero_mapped && rip >= SLED_FAULT_LO && rip < 4096 && (uint64_t)si->si_addr == 4096) si->si_addr = (void *)rip;
     deliver(sig, si, uc);
 }
 

@@ -89,8 +89,23 @@ describe('numbers outside the table give what the kernel gives', () => {
   });
 });
 
+describe('the sled', () => {
+  it('decodes from every byte of page 0 to its exit within 15 bytes (or faults into page 1 past 4088)', async () => {
+    const r = await run(testProgram('sledcheck'), [], { mode: 'native' });
+    expect(r.stdout).toBe('ok 4096\n');
+  });
+
+  it('every invalid number 512..4200 through one rewritten site gives -ENOSYS with flags kept', async () => {
+    for (const mode of modes) {
+      const r = await run(testProgram('sweep'), [], { mode });
+      expect(r.stdout).toBe('ok 3689\n');
+      expect(r.code).toBe(0);
+    }
+  });
+});
+
 describe('calls through NULL or small function pointers still crash', () => {
-  for (const addr of ['0', '8', '100', '4093', '0x7fff0000']) {
+  for (const addr of ['0', '8', '100', '4087', '4088', '4093', '4095', '0x7fff0000']) {
     it(`call *${addr}: same SIGSEGV (si_addr, rip, registers) as without trapline`, async () => {
       const native = await run(testProgram('nullcall'), [addr, 'handler'], { mode: 'native' });
       expect(native.stdout).toMatch(/^sig=11 /);
