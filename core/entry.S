@@ -197,11 +197,8 @@ tl_slow_via1:
 tl_slow_via2:
         SLOW 2
 
-/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack */
-        .p2align 4
-tl_slow_exit:
-        cmp     $1, %eax
-        je      .Lsigreturn
+/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
+.macro POP_FRAME_GPRS
         pop     %r15
         pop     %r14
         pop     %r13
@@ -215,6 +212,14 @@ tl_slow_exit:
         pop     %rsi
         pop     %rdi
         pop     %rax
+.endm
+
+/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack */
+        .p2align 4
+tl_slow_exit:
+        cmp     $1, %eax
+        je      .Lsigreturn
+        POP_FRAME_GPRS
         /* rsp -> flags, oldsp, rsp, ret, via */
         mov     16(%rsp), %r11
         mov     24(%rsp), %rcx
@@ -224,19 +229,7 @@ tl_slow_exit:
         jmp     *%rcx
 
 .Lsigreturn:
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
+        POP_FRAME_GPRS
         mov     16(%rsp), %r11
         popfq
         popq    %gs:T_SP

@@ -3,7 +3,7 @@
  * SIGSYS  (SUD trap): the handler only redirects the thread to tl_sud_entry (rcx = the
  *         resume address, rax = nr); the call itself then runs outside the handler, on
  *         our stack, through the same dispatch as rewritten sites.
- * SIGSEGV: (a) a rewritten site given a number outside the sled (>= 4092, negative,
+ * SIGSEGV: (a) a rewritten site given a number outside the sled (>= 4088, negative,
  *         non-canonical) faults; we recognise it and emulate the call (-ENOSYS or
  *         whatever the kernel answers). (b) re-raise of a NULL/small function-pointer call
  *         that landed in the sled from code we did not rewrite. (c) anything else goes to
