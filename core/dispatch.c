@@ -38,7 +38,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
 {
     long nr = (long)f->rax;
     if ((flags & CLONE_VM) && child_sp)
-        return tl_clone_thread(f, child_sp);
+        return tl_clone_thread(f, child_sp, flags);
     long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
     if (r == 0) {
         if (flags & CLONE_VM) vfork_child(f);

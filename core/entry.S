@@ -275,7 +275,7 @@ tl_raw_syscall:
         ret
         .size tl_raw_syscall, .-tl_raw_syscall
 
-/* long tl_clone_thread(struct tl_frame *f, uint64_t child_sp)
+/* long tl_clone_thread(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags)
  * Performs clone/clone3 (nr in f->rax) with every register set to the program's values,
  * so the child starts with the program's state. The child returns on child_sp: it sets
  * up its own control block and SUD (tl_thread_child_init) before it runs a single
@@ -297,6 +297,7 @@ tl_clone_thread:
         mov     %rax, -8(%rsi)
         mov     F_FLAGS(%rdi), %rax
         mov     %rax, -16(%rsi)
+        mov     %rdx, -24(%rsi)
         mov     %rdi, %r11
         pushq   F_FLAGS(%r11)
         mov     F_R15(%r11), %r15
@@ -326,6 +327,7 @@ tl_clone_thread:
         ret
 .Lchild:
         lea     -16(%rsp), %rsp         /* rsp -> [flags][ret] */
+        mov     -8(%rsp), %r11          /* clone flags (r11 is free: the kernel clobbers it) */
         push    %rdi
         push    %rsi
         push    %rdx
@@ -341,6 +343,7 @@ tl_clone_thread:
         mov     %rsp, %rbx
         and     $-16, %rsp
         cld
+        mov     %r11, %rdi
         call    tl_thread_child_init
         mov     %rbx, %rsp
         pop     %r15

@@ -88,6 +88,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);
     tl_tcb_install(t);
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
+    tl_signals_adopt();
     tl_active = 1;
     int e = tl_sud_enable(t);
     if (e) {

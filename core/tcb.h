@@ -90,7 +90,9 @@ struct tl_tcb {
     struct tl_fault fault;        /* 640 */
     stack_t app_ss;               /* the program's sigaltstack as it set it (SS_DISABLE if none) */
     uint64_t alt_lo, alt_size;    /* our signal stack (SIGSYS runs there) */
-    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 16];
+    int vfork_child;              /* a CLONE_VFORK child on a stack of its own (posix_spawn) */
+    int pad4;
+    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 24];
     uint8_t special[512];         /* 1024 */
     uint8_t pad3[512];
     uint64_t cache[1 << TL_CACHE_BITS];   /* 2048 */

@@ -93,7 +93,8 @@ HIDDEN void tl_count_error(long nr);
 HIDDEN struct tl_tcb *tl_tcb_new(void);
 HIDDEN void tl_tcb_install(struct tl_tcb *t);
 HIDDEN int tl_sud_enable(struct tl_tcb *t);     /* 0 or -errno */
-HIDDEN void tl_thread_child_init(void);
+HIDDEN void tl_thread_child_init(uint64_t clone_flags);
+HIDDEN void tl_signals_adopt(void);
 HIDDEN void tl_after_fork_child(void);
 static inline struct tl_tcb *tl_self(void)
 {
@@ -125,7 +126,7 @@ HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 /* ---- entry.S */
 HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[];
 HIDDEN long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
-HIDDEN long tl_clone_thread(struct tl_frame *f, uint64_t child_sp);
+HIDDEN long tl_clone_thread(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags);
 HIDDEN __attribute__((noreturn)) void tl_exit_thread(void *base, size_t len, long code, long nr);
 
 /* ---- small libc replacements (no vector code) */

@@ -19,8 +19,7 @@
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define SEGV_MAPERR_ 1
 
-static struct tl_ksigaction virt[65];           /* program's actions for SIGSYS, SIGSEGV */
-static uint64_t mask_had_sigsys;               /* signals whose sa_mask the program gave SIGSYS */
+static struct tl_ksigaction virt[65];           /* the program's actions, as it set them */
 
 static int safe_read(uint64_t addr, void *out, size_t n)
 {
@@ -55,6 +54,37 @@ int tl_signals_install(void)
     return 0;
 }
 
+/* Every handler the program installs runs through this wrapper. It keeps the
+ * interposer's invariants whatever the signal interrupted:
+ *  - the SUD selector is BLOCK while the program's handler runs (a signal arriving while a
+ *    user hook runs with ALLOW must not let the handler's calls escape);
+ *  - if the signal interrupted our own code on our stack and the handler runs elsewhere
+ *    (an alternate stack), calls the handler makes build their frames below the
+ *    interrupted one.
+ * Both are restored when the handler returns. */
+static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
+{
+    struct tl_tcb *t = tl_self();
+    uint8_t sel = t->selector;
+    uint64_t sp = t->sp;
+    uint64_t rsp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+    if (rsp >= t->stk_lo && rsp < t->stk_hi && rsp - 512 < sp) t->sp = (rsp - 512) & ~15ull;
+    t->selector = 1;
+    struct tl_ksigaction *a = &virt[sig];
+    void *h = a->handler;
+    if (a->flags & SA_RESETHAND) { a->handler = SIG_DFL; a->flags &= ~SA_SIGINFO; }
+    /* the kernel passes (sig, info, uc) whatever SA_SIGINFO says: so do we */
+    if (h != SIG_DFL && h != SIG_IGN) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+    t->sp = sp;
+    t->selector = sel;
+}
+
+static void tl_sig_wrapper(int sig, siginfo_t *si, void *uc)
+{
+    run_handler(sig, si, (ucontext_t *)uc);
+}
+
+
 /* Hand a signal to the program's own action for it. */
 static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 {
@@ -70,13 +100,8 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
             tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
         return;
     }
-    if (a->flags & SA_RESETHAND) {
-        a->handler = SIG_DFL;
-        a->flags &= ~SA_SIGINFO;
-        if (sig == SIGSEGV) register_segv();
-    }
-    if (a->flags & SA_SIGINFO) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
-    else ((void (*)(int))h)(sig);
+    run_handler(sig, si, uc);
+    if (sig == SIGSEGV && virt[SIGSEGV].handler == SIG_DFL) register_segv();   /* SA_RESETHAND */
 }
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
@@ -165,35 +190,63 @@ void tl_raise_null_call(struct tl_frame *f)
     __builtin_unreachable();
 }
 
+/* The kernel-level action standing for the program's action a on signal sig. */
+static struct tl_ksigaction kernel_view(const struct tl_ksigaction *a)
+{
+    struct tl_ksigaction k = *a;
+    k.mask &= ~SIGBIT(SIGSYS);
+    if (a->handler != SIG_DFL && a->handler != SIG_IGN) {
+        k.handler = (void *)tl_sig_wrapper;
+        k.flags = a->flags | SA_SIGINFO | SA_RESTORER;
+        k.restorer = tl_restorer;
+    }
+    return k;
+}
+
+/* At start-up: take over handlers installed before us (other preloads' constructors). */
+void tl_signals_adopt(void)
+{
+    for (int sig = 1; sig <= 64; sig++) {
+        if (sig == SIGSYS || sig == SIGSEGV || sig == SIGKILL || sig == SIGSTOP) continue;
+        if (tl_sys4(SYS_rt_sigaction, sig, 0, &virt[sig], 8)) continue;
+        if (virt[sig].handler != SIG_DFL && virt[sig].handler != SIG_IGN) {
+            struct tl_ksigaction k = kernel_view(&virt[sig]);
+            tl_sys4(SYS_rt_sigaction, sig, &k, 0, 8);
+        }
+    }
+}
+
 long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size)
 {
     if (size != 8 || sig < 1 || sig > 64)
         return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
     struct tl_ksigaction a;
     if (act && !safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
+    struct tl_tcb *t = tl_self();
+    /* a vfork child shares our memory with its parent: its changes must not reach the
+     * parent's virtual table (it will exec or exit soon) */
+    int vforked = t->vfork_child || (int)tl_sys0(SYS_gettid) != t->tid;
+    struct tl_ksigaction prev = virt[sig];
     if (sig == SIGSYS || sig == SIGSEGV) {
-        struct tl_ksigaction prev = virt[sig];
-        if (act) {
+        if (act && !vforked) {
             virt[sig] = a;
             if (sig == SIGSEGV) register_segv();
         }
         if (old) *old = prev;
         return 0;
     }
-    uint64_t bit = SIGBIT(sig), had = mask_had_sigsys & bit;
     if (act) {
-        if (a.mask & SIGBIT(SIGSYS)) { a.mask &= ~SIGBIT(SIGSYS); }
+        struct tl_ksigaction k = vforked ? a : kernel_view(&a);
+        if (vforked) k.mask &= ~SIGBIT(SIGSYS);
+        long r = tl_sys4(SYS_rt_sigaction, sig, &k, 0, 8);
+        if (r) return r;
+        if (!vforked) virt[sig] = a;
+    } else if (sig == SIGKILL || sig == SIGSTOP || old) {
+        long r = tl_sys4(SYS_rt_sigaction, sig, 0, 0, 8);   /* validates the number */
+        if (r) return r;
     }
-    long r = tl_sys4(SYS_rt_sigaction, sig, act ? &a : 0, old, 8);
-    if (r == 0) {
-        if (old && had) old->mask |= SIGBIT(SIGSYS);
-        if (act) {
-            struct tl_ksigaction orig;
-            safe_read((uint64_t)act, &orig, sizeof orig);
-            mask_had_sigsys = (orig.mask & SIGBIT(SIGSYS)) ? (mask_had_sigsys | bit) : (mask_had_sigsys & ~bit);
-        }
-    }
-    return r;
+    if (old) *old = prev;
+    return 0;
 }
 
 long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size)

@@ -60,9 +60,10 @@ int tl_sud_enable(struct tl_tcb *t)
 }
 
 /* Called by tl_clone_thread on the new thread's stack, before any program code. */
-void tl_thread_child_init(void)
+void tl_thread_child_init(uint64_t clone_flags)
 {
     struct tl_tcb *t = tl_tcb_new();
+    if (t) t->vfork_child = (clone_flags & 0x4000 /* CLONE_VFORK */) != 0;
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
     tl_tcb_install(t);
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a new thread", 0, 0);
