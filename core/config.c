@@ -3,13 +3,14 @@
  *   TRAPLINE_HOOK   path of a hook library (trapline.h or zpoline ABI)
  *   TRAPLINE_STATS  path of the statistics segment to create or join
  *   TRAPLINE_QUIET  1: no warnings (errors are still printed)
+ *   TRAPLINE_FOLLOW_EXEC  0: do not re-inject the interposer into exec'd programs
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "tl.h"
 
 struct tl_config tl_cfg;
 extern char **environ;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", 0 };
 
 int tl_config_load(void)
 {
@@ -30,6 +31,8 @@ int tl_config_load(void)
         if (tl_streq(q, "1")) tl_cfg.quiet = 1;
         else if (!tl_streq(q, "0")) { tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1"); return -1; }
     }
+    const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
+    if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) { tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1"); return -1; }
     for (char **e = environ; e && *e; e++) {
         const char *v = *e;
         if (v[0] != 'T' || !(v[1] == 'R' && v[2] == 'A' && v[3] == 'P' && v[4] == 'L' && v[5] == 'I' && v[6] == 'N' && v[7] == 'E' && v[8] == '_')) continue;
@@ -45,7 +48,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC)");
             return -1;
         }
     }

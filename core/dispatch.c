@@ -61,6 +61,9 @@ static long perform(struct tl_frame *f, int *action)
         return tl_virt_sigaction((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_rt_sigprocmask:
         return tl_virt_sigprocmask((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_execve:
+    case SYS_execveat:
+        return tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
     case SYS_sigaltstack:
         return tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
     case SYS_clone:
@@ -86,6 +89,10 @@ static long perform(struct tl_frame *f, int *action)
         t = tl_self();
         tl_stats_thread_release(t->slot);
         break;
+    case SYS_prctl:
+        if (f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
+            return tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);
+        break;
     case SYS_arch_prctl:
         /* %gs belongs to us; the program gets a virtual one */
         t = tl_self();
@@ -105,6 +112,7 @@ long tl_dispatch(struct tl_frame *f)
     long nr = (long)f->rax;
     int via = (int)f->via;
     if (via == 0) tl_rewrite_site(f->ret - 2);
+    if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;
     int action = 0;
     long ret;
     tl_count_slow(nr, via);

@@ -20,7 +20,7 @@ static int special(long nr)
     return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork ||
            nr == SYS_exit || nr == SYS_rt_sigreturn || nr == SYS_rt_sigaction ||
            nr == SYS_rt_sigprocmask || nr == SYS_exit_group || nr == SYS_arch_prctl ||
-           nr == SYS_sigaltstack;
+           nr == SYS_sigaltstack || nr == SYS_execve || nr == SYS_execveat || nr == SYS_prctl;
 }
 
 static struct pending *current(void)

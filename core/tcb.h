@@ -91,8 +91,9 @@ struct tl_tcb {
     stack_t app_ss;               /* the program's sigaltstack as it set it (SS_DISABLE if none) */
     uint64_t alt_lo, alt_size;    /* our signal stack (SIGSYS runs there) */
     int vfork_child;              /* a CLONE_VFORK child on a stack of its own (posix_spawn) */
-    int pad4;
-    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 24];
+    int app_sud_on;               /* the program's own Syscall User Dispatch (emulated) */
+    uint64_t app_sud_off, app_sud_len, app_sud_sel;
+    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 48];
     uint8_t special[512];         /* 1024 */
     uint8_t pad3[512];
     uint64_t cache[1 << TL_CACHE_BITS];   /* 2048 */

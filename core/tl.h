@@ -109,6 +109,8 @@ HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct 
 HIDDEN long tl_virt_sigaltstack(const stack_t *ss, stack_t *old);
 HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
+HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
+HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
@@ -122,6 +124,11 @@ HIDDEN long tl_dispatch(struct tl_frame *f);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
+
+/* ---- exec (core/exec.c) */
+HIDDEN void tl_exec_init(void);
+HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
+HIDDEN extern int tl_follow_exec;
 
 /* ---- entry.S */
 HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[];

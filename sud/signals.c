@@ -107,6 +107,15 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
     ucontext_t *uc = ucv;
+    struct tl_tcb *t = tl_self();
+    if (t->fault.pending == SIGSYS) {
+        /* the program's own SUD blocked a call: present its state at the syscall */
+        t->fault.pending = 0;
+        greg_t *g = uc->uc_mcontext.gregs;
+        for (int i = 0; i <= REG_EFL; i++) g[i] = (greg_t)t->fault.gregs[i];
+        deliver(sig, si, uc);
+        return;
+    }
     if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
@@ -126,7 +135,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
-    if (t->fault.pending) {
+    if (t->fault.pending == SIGSEGV) {
         /* our re-raise of a call into the sled from a non-site: present the program's
          * registers at the faulting call */
         t->fault.pending = 0;
@@ -183,7 +192,7 @@ void tl_raise_null_call(struct tl_frame *f)
     si.si_signo = SIGSEGV;
     si.si_code = SEGV_MAPERR_;
     si.si_addr = (void *)f->ret;
-    t->fault.pending = 1;
+    t->fault.pending = SIGSEGV;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSEGV, &si);
     /* delivered on return from the call above; the handler resumes the program */
     tl_sys1(SYS_exit_group, 128 + SIGSEGV);
@@ -303,4 +312,58 @@ long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
     }
     if (old) *old = view;
     return 0;
+}
+
+/* ---- the program's own Syscall User Dispatch, emulated on top of ours ---- */
+
+long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
+{
+    struct tl_tcb *t = tl_self();
+    if (mode == 0) {                                   /* PR_SYS_DISPATCH_OFF */
+        if (off || len || sel) return -EINVAL;
+        t->app_sud_on = 0;
+        memcpy(t->special, tl_special, sizeof t->special);
+        return 0;
+    }
+    if (mode != 1) return -EINVAL;                     /* PR_SYS_DISPATCH_ON */
+    if (off + len < off) return -EINVAL;
+    if (sel) { uint8_t b; if (!safe_read(sel, &b, 1)) return -EFAULT; }
+    t->app_sud_on = 1;
+    t->app_sud_off = off;
+    t->app_sud_len = len;
+    t->app_sud_sel = sel;
+    memset(t->special, 1, sizeof t->special);          /* every call to the dispatch */
+    return 0;
+}
+
+/* 1 if the program's SUD blocks this call (and it has been turned into a SIGSYS for the
+ * program, which does not return here), 0 to perform it. */
+int tl_app_sud_check(struct tl_frame *f)
+{
+    struct tl_tcb *t = tl_self();
+    if (f->ret - t->app_sud_off < t->app_sud_len) return 0;
+    if (t->app_sud_sel) {
+        uint8_t b = 1;
+        if (!safe_read(t->app_sud_sel, &b, 1)) { tl_sys1(SYS_exit_group, 128 + SIGSEGV); }
+        if (b == 0) return 0;                          /* ALLOW */
+        if (b != 1) { kaction(SIGSYS, SIG_DFL, 0, 0); tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), SIGSYS); }
+    }
+    uint64_t *g = t->fault.gregs;
+    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = f->flags;
+    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
+    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
+    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = f->ret;
+    g[REG_RSP] = f->rsp; g[REG_RIP] = f->ret; g[REG_EFL] = f->flags;
+    t->sp = f->oldsp;                                  /* this frame is abandoned */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGSYS;
+    si.si_code = 2;                                    /* SYS_USER_DISPATCH */
+    si.si_call_addr = (void *)f->ret;
+    si.si_syscall = (int)f->rax;
+    si.si_arch = 0xc000003e;                           /* AUDIT_ARCH_X86_64 */
+    t->fault.pending = SIGSYS;
+    tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSYS, &si);
+    tl_sys1(SYS_exit_group, 128 + SIGSYS);             /* not reached */
+    return 1;
 }

@@ -1,0 +1,142 @@
+/* execve / execveat: the new image must be interposed too, even when the program cleared
+ * or replaced its environment. Unless TRAPLINE_FOLLOW_EXEC=0, the environment passed to
+ * the kernel is the program's, with
+ *   - LD_PRELOAD made to start with this library (kept as is if it already lists it),
+ *   - every TRAPLINE_* variable replaced by the values this process started with.
+ * A failed exec returns its error and changes nothing in the caller. */
+#include "tl.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+
+static char self_path[1024];            /* path of libtrapline.so */
+static char cfg_strings[4096];          /* "TRAPLINE_X=value\0" ... copied at start-up */
+static const char *cfg_vars[8];
+static int n_cfg;
+int tl_follow_exec = 1;
+
+static int starts(const char *s, const char *p)
+{
+    while (*p) if (*s++ != *p++) return 0;
+    return 1;
+}
+
+void tl_exec_init(void)
+{
+    /* our own path, from the mapping holding our code */
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        static char buf[8192];
+        char line[1200];
+        size_t ll = 0;
+        long n;
+        int done = 0;
+        while (!done && (n = tl_sys3(SYS_read, fd, buf, sizeof buf)) > 0) {
+            for (long i = 0; i < n && !done; i++) {
+                if (buf[i] != '\n') { if (ll < sizeof line - 1) line[ll++] = buf[i]; continue; }
+                line[ll] = 0; ll = 0;
+                uint64_t lo = 0; const char *p = line;
+                for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) lo = lo * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+                if (lo != tl_text_lo) continue;
+                const char *slash = p;
+                while (*slash && *slash != '/') slash++;
+                size_t k = 0;
+                while (slash[k] && k < sizeof self_path - 1) { self_path[k] = slash[k]; k++; }
+                self_path[k] = 0;
+                done = 1;
+            }
+        }
+        tl_sys1(SYS_close, fd);
+    }
+    extern char **environ;
+    size_t used = 0;
+    for (char **e = environ; e && *e && n_cfg < 8; e++) {
+        if (!starts(*e, "TRAPLINE_")) continue;
+        size_t len = tl_strlen(*e) + 1;
+        if (used + len > sizeof cfg_strings) break;
+        memcpy(cfg_strings + used, *e, len);
+        cfg_vars[n_cfg++] = cfg_strings + used;
+        used += len;
+    }
+    const char *f = tl_getenv("TRAPLINE_FOLLOW_EXEC");
+    tl_follow_exec = !(f && tl_streq(f, "0"));
+}
+
+/* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
+static int lists_self(const char *v)
+{
+    size_t n = tl_strlen(self_path);
+    while (*v) {
+        while (*v == ':' || *v == ' ') v++;
+        const char *e = v;
+        while (*e && *e != ':' && *e != ' ') e++;
+        if ((size_t)(e - v) == n) {
+            size_t i = 0;
+            while (i < n && v[i] == self_path[i]) i++;
+            if (i == n) return 1;
+        }
+        v = e;
+    }
+    return 0;
+}
+
+static long readable_ptr(uint64_t addr, uint64_t *out)
+{
+    struct { void *b; size_t l; } local = { out, 8 }, remote = { (void *)addr, 8 };
+    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == 8;
+}
+
+/* Performs execve (nr 59, path/argv/envp in a1..a3) or execveat (nr 322, dirfd/path/
+ * argv/envp/flags in a1..a5) with the environment fixed up. */
+long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+    long envp_arg = nr == SYS_execve ? a3 : a4;
+    if (!tl_follow_exec || !self_path[0])
+        return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    /* count the program's entries (a bad pointer: let the kernel report EFAULT) */
+    const char *const *envp = (const char *const *)envp_arg;
+    size_t n = 0;
+    uint64_t v;
+    if (envp) {
+        for (;; n++) {
+            if (!readable_ptr((uint64_t)(envp + n), &v)) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+            if (!v) break;
+        }
+    }
+    size_t cap = n + (size_t)n_cfg + 2;
+    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 65536;
+    long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    const char **out = (const char **)m;
+    char *preload = (char *)(m + (long)(cap * sizeof(char *)));
+    size_t k = 0;
+    const char *app_preload = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = envp[i];
+        if (starts(s, "TRAPLINE_")) continue;
+        if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
+        out[k++] = s;
+    }
+    for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
+    /* LD_PRELOAD=<self>[:<the program's value>] */
+    if (app_preload && lists_self(app_preload)) {
+        out[k++] = app_preload - 11;
+    } else {
+        char *p = preload;
+        const char *q = "LD_PRELOAD=";
+        while (*q) *p++ = *q++;
+        for (q = self_path; *q; q++) *p++ = *q;
+        if (app_preload && *app_preload) {
+            *p++ = ':';
+            size_t room = 65536 - 2;
+            for (q = app_preload; *q && room; q++, room--) *p++ = *q;
+        }
+        *p = 0;
+        out[k++] = preload;
+    }
+    out[k] = 0;
+    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0)
+                              : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
+    tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
+    return r;
+}
