@@ -87,6 +87,7 @@ describe('signals', () => {
     ['nested', 'ok\n'],
     ['altstack', 'ok\n'],
     ['mask', 'ok\n'],
+    ['signalfd', 'ok\n'],
   ];
   for (const [cmd, out] of cases) {
     for (const mode of modes) {

@@ -13,6 +13,7 @@
  *   nested          a handler interrupted by another signal; both make calls
  *   altstack        SA_ONSTACK handler on the program's sigaltstack
  *   mask            sigprocmask(all) reads back what was set; calls still work
+ *   signalfd        a blocked signal read through signalfd
  *   longjmp N       siglongjmp out of a SIGSEGV handler N times, then calls
  *   exitrace        exit_group from a thread while others block in read
  *   forkbusy N      fork N times while 4 threads trap on fresh sites
@@ -30,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -324,6 +326,21 @@ static int cmd_mask(void)
     return 0;
 }
 
+static int cmd_signalfd(void)
+{
+    sigset_t m;
+    sigemptyset(&m);
+    sigaddset(&m, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &m, 0);
+    int fd = signalfd(-1, &m, 0);
+    if (fd < 0) FAIL("signalfd: %s", strerror(errno));
+    raise(SIGUSR1);
+    struct signalfd_siginfo si;
+    if (read(fd, &si, sizeof si) != (ssize_t)sizeof si || si.ssi_signo != SIGUSR1) FAIL("signalfd read");
+    printf("ok\n");
+    return 0;
+}
+
 static sigjmp_buf jb;
 static void on_segv(int s) { (void)s; siglongjmp(jb, 1); }
 
@@ -455,6 +472,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "altstack")) return cmd_altstack();
     if (!strcmp(c, "mask")) return cmd_mask();
     if (!strcmp(c, "longjmp")) return cmd_longjmp(n);
+    if (!strcmp(c, "signalfd")) return cmd_signalfd();
     if (!strcmp(c, "exitrace")) return cmd_exitrace();
     if (!strcmp(c, "forkbusy")) return cmd_forkbusy(n);
     if (!strcmp(c, "storm")) return cmd_storm(n);

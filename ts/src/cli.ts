@@ -9,7 +9,7 @@ import { OptionError, spawnProgram, waitProgram } from './run.js';
 const USAGE = `usage: trapline <command> [options]
 
 commands:
-  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--] PROG [ARGS...]
+  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--no-follow-exec] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   doctor [--json]  report what this machine supports and the mode a run will use
   help [COMMAND]   show help
@@ -27,6 +27,8 @@ options:
   --mode MODE      lazy (trampoline at address 0 + SUD) or sud-only (TRAPLINE_MODE);
                    default: the best mode the machine supports
   --stats FILE     write statistics to FILE (TRAPLINE_STATS)
+  --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
+                   by default they are interposed even if PROG clears its environment
   -h, --help       show this help
 
 Options end at '--' or at the first argument that is not an option.
@@ -118,7 +120,7 @@ function coreDumpLikely(): boolean {
 }
 
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string' }, true);
+  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string', 'no-follow-exec': 'boolean' }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
@@ -132,6 +134,7 @@ async function cmdRun(args: string[]): Promise<number> {
       hook: values.hook as string | undefined,
       mode: values.mode as string | undefined,
       stats: values.stats as string | undefined,
+      followExec: values['no-follow-exec'] ? false : undefined,
     });
   } catch (e) {
     throw e instanceof OptionError ? new UsageError(e.message) : e;

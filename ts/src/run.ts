@@ -21,6 +21,8 @@ export interface RunOptions {
   hook?: string;
   /** TRAPLINE_STATS: the statistics segment to create or join (made absolute). */
   stats?: string;
+  /** false: exec'd programs are not re-interposed (TRAPLINE_FOLLOW_EXEC=0). Default true. */
+  followExec?: boolean;
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Working directory of the program. */
@@ -64,6 +66,10 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
   if (opts.stats !== undefined) {
     if (opts.stats === '') throw new OptionError('--stats: empty path');
     env.TRAPLINE_STATS = resolve(opts.stats);
+  }
+  if (opts.followExec !== undefined) {
+    if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
+    env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
   }
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
