@@ -65,6 +65,17 @@ describe('threads and processes', () => {
     expect(s.trap + s.fast).toBe(1);
   });
 
+  it('posix_spawn, system() and popen() children are interposed; the parent survives them', async () => {
+    for (const mode of modes) {
+      const r = await proc(['spawn'], mode);
+      expect(r.stdout).toBe('ok\n');
+      // the parent, 3 spawned children (+ the shells of system/popen, which exec the child)
+      expect(r.stats!.processes).toBeGreaterThanOrEqual(4);
+      const s = nrStats(r.stats, GETPPID);
+      expect(s.trap + s.fast).toBeGreaterThanOrEqual(30);   // 10 per child
+    }
+  });
+
   it('exit_group from a thread while others block in read: clean exit, no hang', async () => {
     for (const mode of modes) {
       const r = await proc(['exitrace'], mode);

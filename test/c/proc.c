@@ -14,6 +14,7 @@
  *   altstack        SA_ONSTACK handler on the program's sigaltstack
  *   mask            sigprocmask(all) reads back what was set; calls still work
  *   signalfd        a blocked signal read through signalfd
+ *   spawn           posix_spawn, system() and popen() children (vfork-style clones)
  *   longjmp N       siglongjmp out of a SIGSEGV handler N times, then calls
  *   exitrace        exit_group from a thread while others block in read
  *   forkbusy N      fork N times while 4 threads trap on fresh sites
@@ -32,8 +33,11 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
+#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+
+static const char *self_exe;
 
 #define FAIL(...) do { printf(__VA_ARGS__); printf("\n"); exit(1); } while (0)
 
@@ -341,6 +345,26 @@ static int cmd_signalfd(void)
     return 0;
 }
 
+extern char **environ;
+static int cmd_spawn(void)
+{
+    volatile long canary = 0x600dcafe;
+    char *argv[] = { (char *)self_exe, "child", 0 };
+    pid_t p;
+    if (posix_spawn(&p, self_exe, 0, 0, argv, environ)) FAIL("posix_spawn");
+    int st;
+    waitpid(p, &st, 0);
+    if (st) FAIL("spawned child status %x", st);
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "%s child", self_exe);
+    if (system(cmd)) FAIL("system");
+    FILE *f = popen(cmd, "r");
+    if (!f || pclose(f)) FAIL("popen");
+    if (canary != 0x600dcafe) FAIL("parent stack changed");
+    printf("ok\n");
+    return 0;
+}
+
 static sigjmp_buf jb;
 static void on_segv(int s) { (void)s; siglongjmp(jb, 1); }
 
@@ -415,7 +439,6 @@ static int cmd_forkbusy(int n)
 }
 
 static int storm_rounds;
-static const char *self_exe;
 static void *storm_body(void *a)
 {
     (void)a;
@@ -473,6 +496,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "mask")) return cmd_mask();
     if (!strcmp(c, "longjmp")) return cmd_longjmp(n);
     if (!strcmp(c, "signalfd")) return cmd_signalfd();
+    if (!strcmp(c, "spawn")) return cmd_spawn();
     if (!strcmp(c, "exitrace")) return cmd_exitrace();
     if (!strcmp(c, "forkbusy")) return cmd_forkbusy(n);
     if (!strcmp(c, "storm")) return cmd_storm(n);
