@@ -5,6 +5,10 @@
 #include <sched.h>
 #include <errno.h>
 #include <asm/prctl.h>
+#include <sys/mman.h>
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
 
 uint8_t tl_special[TL_NR_MAX];
 
@@ -81,6 +85,7 @@ static long perform(struct tl_frame *f, int *action)
     case SYS_exit: {
         t = tl_self();
         tl_stats_thread_release(t->slot);
+        tl_tcb_unregister(t);
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
@@ -88,6 +93,22 @@ static long perform(struct tl_frame *f, int *action)
     case SYS_exit_group:
         t = tl_self();
         tl_stats_thread_release(t->slot);
+        break;
+    case SYS_mprotect:
+    case SYS_pkey_mprotect:
+        if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
+        break;
+    case SYS_munmap:
+        tl_jit_invalidate(f->rdi, f->rsi, 0);
+        break;
+    case SYS_mmap:
+        if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
+        break;
+    case SYS_mremap:
+        tl_jit_invalidate(f->rdi, f->rsi, 0);
+        break;
+    case SYS_madvise:
+        if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_jit_invalidate(f->rdi, f->rsi, 0);
         break;
     case SYS_prctl:
         if (f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)

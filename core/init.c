@@ -58,6 +58,8 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_special[SYS_clone] = tl_special[SYS_clone3] = tl_special[SYS_fork] = tl_special[SYS_vfork] = 1;
     tl_special[SYS_exit] = tl_special[SYS_exit_group] = tl_special[SYS_arch_prctl] = 1;
     tl_special[SYS_sigaltstack] = tl_special[SYS_execve] = tl_special[SYS_execveat] = tl_special[SYS_prctl] = 1;
+    tl_special[SYS_mprotect] = tl_special[SYS_pkey_mprotect] = tl_special[SYS_munmap] = tl_special[SYS_mmap] = 1;
+    tl_special[SYS_mremap] = tl_special[SYS_madvise] = 1;
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();

@@ -118,6 +118,17 @@ HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret);
 HIDDEN int tl_rewrite_site(uint64_t site);     /* 1 rewritten, 0 left on the trap path */
 HIDDEN void tl_rewrite_after_fork(void);
+HIDDEN void tl_site_remove(uint64_t ret);
+HIDDEN void tl_rewrite_lock(void);
+HIDDEN void tl_rewrite_unlock(void);
+HIDDEN void tl_rewrite_serialise(void);
+HIDDEN void tl_unrewrite_site(uint64_t site);
+/* ---- code that changes under us (lazy/jit.c) */
+HIDDEN void tl_jit_note_site(uint64_t site);
+HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore);
+HIDDEN void tl_tcb_register(struct tl_tcb *t);
+HIDDEN void tl_tcb_unregister(struct tl_tcb *t);
+HIDDEN void tl_jit_after_fork(struct tl_tcb *self);
 
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
 HIDDEN long tl_dispatch(struct tl_frame *f);

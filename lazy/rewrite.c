@@ -76,6 +76,23 @@ static int prot_of(uint64_t addr)
     return prot;
 }
 
+void tl_rewrite_lock(void) { while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
+void tl_rewrite_unlock(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
+void tl_rewrite_serialise(void) { serialise_cores(); }
+
+/* Puts `0f 05` back at a site we rewrote (the page keeps its protection). Lock held. */
+void tl_unrewrite_site(uint64_t site)
+{
+    int prot = prot_of(site);
+    if (prot < 0) return;
+    uint64_t page = site & ~4095ull;
+    if (tl_sys3(SYS_mprotect, page, 4096, prot | PROT_READ | PROT_WRITE) != 0) return;
+    uint16_t expect = 0xd0ff, orig = 0x050f, old = expect;
+    uint16_t *p = (uint16_t *)site;
+    __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(orig) : "memory", "cc");
+    tl_sys3(SYS_mprotect, page, 4096, prot);
+}
+
 static void lock_take(void)
 {
     while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
@@ -105,6 +122,7 @@ int tl_rewrite_site(uint64_t site)
             __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(repl) : "memory", "cc");
             done = old == expect || old == repl;
             tl_sys3(SYS_mprotect, page, 4096, prot);
+            if (old == expect) tl_jit_note_site(site);
             if (done) serialise_cores();
         }
     }

@@ -26,6 +26,10 @@ int tl_sites_init(void)
     return 0;
 }
 
+/* A forgotten site's slot holds TOMB: lookups probe past it, inserts do not reuse it
+ * (the table only grows; it is sized for that). */
+#define TOMB 1ull
+
 int tl_site_known(uint64_t ret)
 {
     if (!tl_sites) return 0;
@@ -33,6 +37,15 @@ int tl_site_known(uint64_t ret)
         uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) return 0;
+    }
+}
+
+void tl_site_remove(uint64_t ret)
+{
+    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        if (v == ret) { __atomic_store_n(&tl_sites[i], TOMB, __ATOMIC_RELEASE); return; }
+        if (v == 0) return;
     }
 }
 

@@ -44,6 +44,7 @@ struct tl_tcb *tl_tcb_new(void)
 
 void tl_tcb_install(struct tl_tcb *t)
 {
+    tl_tcb_register(t);
     tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
     /* our signal stack, used by SIGSYS while the program has none of its own */
     stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
@@ -77,6 +78,7 @@ void tl_after_fork_child(void)
     tl_pid = (int)tl_sys0(SYS_getpid);
     t->tid = (int)tl_sys0(SYS_gettid);
     tl_rewrite_after_fork();
+    tl_jit_after_fork(t);
     tl_stats_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
     memcpy(t->special, tl_special, sizeof t->special);

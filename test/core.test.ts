@@ -147,6 +147,19 @@ describe('only executed syscall instructions are rewritten', () => {
   });
 });
 
+describe('code that changes after it was rewritten (JIT, remapped memory)', () => {
+  it('mprotect RW shows the original bytes; new code with a real call *%rax there is never taken for a syscall', async () => {
+    const native = await run(testProgram('jit'), [], { mode: 'native' });
+    expect(native.stdout).toMatch(/call \*8 faulted at 0x8/);
+    for (const mode of modes) {
+      const r = await run(testProgram('jit'), [], { mode });
+      expect(r.stdout).toBe(native.stdout);
+    }
+    const lazy = await run(testProgram('jit'));
+    expect(lazy.stats!.sitesRewritten).toBeGreaterThanOrEqual(2);   // the site was learned again
+  });
+});
+
 describe('address 0 unavailable', () => {
   it('warns once and runs in SUD-only mode with complete results', async () => {
     const r = await run(testProgram('nozero'), [testProgram('count'), '300']);
