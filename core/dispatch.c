@@ -92,8 +92,15 @@ static long perform(struct tl_frame *f, int *action)
     }
     case SYS_exit_group:
         t = tl_self();
+        tl_cov_exit((long)f->rdi);
         tl_stats_thread_release(t->slot);
         break;
+    case SYS_wait4: {
+        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        int st;
+        if (r > 0 && f->rsi) { memcpy(&st, (void *)f->rsi, sizeof st); tl_cov_reaped(r, st); }
+        return r;
+    }
     case SYS_mprotect:
     case SYS_pkey_mprotect:
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
@@ -132,7 +139,17 @@ long tl_dispatch(struct tl_frame *f)
     f->rax = (uint64_t)(long)(int)f->rax;
     long nr = (long)f->rax;
     int via = (int)f->via;
-    if (via == 0) tl_rewrite_site(f->ret - 2);
+    if (via == 0) {
+        struct tl_site_rec *s = tl_cov_site(f->ret - 2, 1);
+        if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
+        tl_cov_nr(s, (long)(int)f->rax);
+        if (!s || s->state != TL_SITE_REWRITTEN) {
+            int why = tl_rewrite_site(f->ret - 2, tl_cov_fast_counter(s));
+            tl_cov_state(s, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_TRAPPING, why);
+        }
+    } else if (via == 1 && tl_stats) {
+        tl_cov_nr(tl_cov_site(f->ret - 2, 0), (long)(int)f->rax);
+    }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;
     int action = 0;
     long ret;

@@ -40,9 +40,12 @@ tl_fast_entry:
         movabs  $TL_SITE_MUL, %r11
         imul    %rcx, %r11
         shr     $(64 - TL_CACHE_BITS), %r11
-        cmp     %rcx, %gs:T_CACHE(,%r11,8)
+        shl     $4, %r11
+        cmp     %rcx, %gs:T_CACHE(%r11)
         jne     .Lmiss
-.Lknown:
+        mov     %gs:T_CACHE+8(%r11), %r11
+.Lknown:                                /* r11 = this site's hit counter */
+        incq    (%r11)
         cmp     $NR_MAX, %rax
         jae     .Lfast_to_slow
         cmpb    $0, %gs:T_SPECIAL(%rax)
@@ -87,16 +90,19 @@ tl_fast_syscall_insn:
         inc     %eax
         and     $((1 << TL_SITE_BITS) - 1), %eax
         jmp     1b
-2:      /* known: fill the cache */
+2:      /* known: fill the cache (return address, hit counter) */
+        mov     TL_SITES_PTRS(%rdx,%rax,8), %r11
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_CACHE_BITS), %rax
-        mov     %rcx, %gs:T_CACHE(,%rax,8)
-        movzbl  %gs:T_DEPTH, %r11d
-        sub     $16, %r11d
-        mov     %r11b, %gs:T_DEPTH
-        mov     %gs:T_SHADOW(,%r11,2), %rax
-        mov     %gs:T_SHADOW+8(,%r11,2), %rdx
+        shl     $4, %rax
+        mov     %r11, %gs:T_CACHE+8(%rax)
+        mov     %rcx, %gs:T_CACHE(%rax)
+        movzbl  %gs:T_DEPTH, %eax
+        sub     $16, %eax
+        mov     %al, %gs:T_DEPTH
+        mov     %gs:T_SHADOW+8(,%rax,2), %rdx
+        mov     %gs:T_SHADOW(,%rax,2), %rax
         jmp     .Lknown
 3:      movzbl  %gs:T_DEPTH, %r11d
         sub     $16, %r11d

@@ -24,30 +24,9 @@ static int starts(const char *s, const char *p)
 void tl_exec_init(void)
 {
     /* our own path, from the mapping holding our code */
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-    if (fd >= 0) {
-        static char buf[8192];
-        char line[1200];
-        size_t ll = 0;
-        long n;
-        int done = 0;
-        while (!done && (n = tl_sys3(SYS_read, fd, buf, sizeof buf)) > 0) {
-            for (long i = 0; i < n && !done; i++) {
-                if (buf[i] != '\n') { if (ll < sizeof line - 1) line[ll++] = buf[i]; continue; }
-                line[ll] = 0; ll = 0;
-                uint64_t lo = 0; const char *p = line;
-                for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++) lo = lo * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-                if (lo != tl_text_lo) continue;
-                const char *slash = p;
-                while (*slash && *slash != '/') slash++;
-                size_t k = 0;
-                while (slash[k] && k < sizeof self_path - 1) { self_path[k] = slash[k]; k++; }
-                self_path[k] = 0;
-                done = 1;
-            }
-        }
-        tl_sys1(SYS_close, fd);
-    }
+    struct tl_mapping m;
+    if (tl_maps_find(tl_text_lo, &m) == 0 && m.path[0] == '/') memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
+    self_path[sizeof self_path - 1] = 0;
     extern char **environ;
     size_t used = 0;
     for (char **e = environ; e && *e && n_cfg < 8; e++) {

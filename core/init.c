@@ -59,7 +59,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_special[SYS_exit] = tl_special[SYS_exit_group] = tl_special[SYS_arch_prctl] = 1;
     tl_special[SYS_sigaltstack] = tl_special[SYS_execve] = tl_special[SYS_execveat] = tl_special[SYS_prctl] = 1;
     tl_special[SYS_mprotect] = tl_special[SYS_pkey_mprotect] = tl_special[SYS_munmap] = tl_special[SYS_mmap] = 1;
-    tl_special[SYS_mremap] = tl_special[SYS_madvise] = 1;
+    tl_special[SYS_mremap] = tl_special[SYS_madvise] = tl_special[SYS_wait4] = 1;
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();
@@ -85,6 +85,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         long k = tl_sys2(SYS_pkey_alloc, 0, 0);
         if (k >= 0) { tl_sys1(SYS_pkey_free, k); if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_XONLY; }
     }
+    tl_cov_init();
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
 
     struct tl_tcb *t = tl_tcb_new();

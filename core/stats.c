@@ -11,18 +11,26 @@ struct tl_nr_counters *tl_nr;
 static struct tl_thread_block *threads;
 static uint64_t private_block[TL_NR_MAX];
 
-static uint64_t seg_size(void)
+struct layout { uint64_t nr, th, proc, mod, site, size; };
+static struct layout layout(void)
 {
-    uint64_t nr_off = (sizeof(struct tl_stats_header) + 63) & ~63ull;
-    uint64_t th_off = (nr_off + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
-    return th_off + (uint64_t)TL_THREAD_SLOTS * sizeof(struct tl_thread_block);
+    struct layout l;
+    l.nr = (sizeof(struct tl_stats_header) + 63) & ~63ull;
+    l.th = (l.nr + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
+    l.proc = l.th + (uint64_t)TL_THREAD_SLOTS * sizeof(struct tl_thread_block);
+    l.mod = l.proc + (uint64_t)TL_PROC_CAP * sizeof(struct tl_proc_rec);
+    l.site = l.mod + (uint64_t)TL_MODULE_CAP * sizeof(struct tl_module_rec);
+    l.size = (l.site + (uint64_t)TL_SITE_CAP * sizeof(struct tl_site_rec) + 4095) & ~4095ull;
+    return l;
 }
+static uint64_t seg_size(void) { return layout().size; }
 
 static int valid_header(const struct tl_stats_header *h, uint64_t size)
 {
     for (int i = 0; i < 8; i++) if (h->magic[i] != TL_STATS_MAGIC[i]) return 0;
     return h->version == TL_STATS_VERSION && h->total_size == size && h->nr_max == TL_NR_MAX &&
-           h->thread_slots == TL_THREAD_SLOTS;
+           h->thread_slots == TL_THREAD_SLOTS && h->proc_cap == TL_PROC_CAP &&
+           h->module_cap == TL_MODULE_CAP && h->site_cap == TL_SITE_CAP;
 }
 
 int tl_stats_open(void)
@@ -44,7 +52,7 @@ int tl_stats_open(void)
         return -1;
     }
     if (!fresh && cur != size) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v1 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v2 statistics segment");
         tl_sys1(SYS_close, fd);
         return -1;
     }
@@ -57,15 +65,22 @@ int tl_stats_open(void)
         h->total_size = size;
         h->nr_max = TL_NR_MAX;
         h->thread_slots = TL_THREAD_SLOTS;
-        h->nr_off = (sizeof(struct tl_stats_header) + 63) & ~63ull;
-        h->thread_off = (h->nr_off + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
+        struct layout l = layout();
+        h->nr_off = l.nr;
+        h->thread_off = l.th;
+        h->proc_off = l.proc;
+        h->proc_cap = TL_PROC_CAP;
+        h->module_off = l.mod;
+        h->module_cap = TL_MODULE_CAP;
+        h->site_off = l.site;
+        h->site_cap = TL_SITE_CAP;
         h->mode = (uint32_t)tl_cfg.mode;
         struct { long s, ns; } ts;
         tl_sys2(SYS_clock_gettime, 0, &ts);
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
         __atomic_store_n(&h->version, TL_STATS_VERSION, __ATOMIC_RELEASE);
     } else if (!valid_header(h, size)) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v1 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v2 statistics segment");
         tl_sys2(SYS_munmap, p, size);
         tl_sys1(SYS_close, fd);
         return -1;

@@ -1,4 +1,4 @@
-/* trapline statistics segment: binary layout, version 1.
+/* trapline statistics segment: binary layout, version 2.
  *
  * The segment is a file (TRAPLINE_STATS=path, mode 0600) mapped MAP_SHARED by every
  * interposed process of a run, so fork/exec children report into the same segment.
@@ -10,9 +10,12 @@
 #include <stdint.h>
 
 #define TL_STATS_MAGIC "TRAPLINE"   /* 8 bytes, no NUL */
-#define TL_STATS_VERSION 1u
+#define TL_STATS_VERSION 2u
 #define TL_NR_MAX 512u               /* syscall numbers counted individually: 0..511 */
 #define TL_THREAD_SLOTS 1024u        /* per-thread fast-path counter blocks */
+#define TL_PROC_CAP 1024u            /* process records */
+#define TL_MODULE_CAP 4096u          /* module records */
+#define TL_SITE_CAP 65536u           /* site records */
 
 enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 
@@ -38,7 +41,69 @@ struct tl_stats_header {
     uint64_t sites_rewritten;   /* sites rewritten to callq *%rax */
     uint64_t sites_trapping;    /* sites left on the SUD path (vDSO, straddles, policy, sud-only) */
     uint64_t processes;         /* processes that attached to this segment */
-    uint64_t reserved[8];
+    uint64_t sites_stale;       /* sites forgotten because their code changed or went away */
+    uint64_t proc_off;          /* struct tl_proc_rec[proc_cap] */
+    uint32_t proc_cap, proc_count;
+    uint64_t module_off;        /* struct tl_module_rec[module_cap] */
+    uint32_t module_cap, module_count;
+    uint64_t site_off;          /* struct tl_site_rec[site_cap] */
+    uint32_t site_cap, site_count;
+    uint64_t reserved[4];
+};
+
+/* One per process of the run (the first one, forks, exec'd programs). */
+struct tl_proc_rec {
+    uint32_t pid, ppid;
+    int32_t  status;            /* -1 running or unknown; 0..255 exit status; 256+n killed by signal n */
+    uint32_t mode;              /* enum tl_mode this process ran in */
+    uint64_t start_ns;          /* CLOCK_REALTIME when it attached */
+    char     exe[232];          /* NUL-terminated, truncated */
+};
+
+enum tl_origin {
+    TL_ORIGIN_MAIN = 0,         /* the main program */
+    TL_ORIGIN_STARTUP = 1,      /* a library loaded before main (DT_NEEDED, LD_PRELOAD) */
+    TL_ORIGIN_DLOPEN = 2,       /* a file mapped later (dlopen) */
+    TL_ORIGIN_ANON = 3,         /* anonymous executable memory: JIT code, memfd */
+    TL_ORIGIN_VDSO = 4,
+};
+
+/* One per (process, module) in which a site was seen. */
+struct tl_module_rec {
+    uint32_t pid;
+    uint32_t origin;            /* enum tl_origin */
+    uint64_t base;              /* load address: file mapping start - file offset; region start for anonymous */
+    uint64_t reserved;
+    uint8_t  build_id[20];
+    uint32_t build_id_len;      /* 0 if none was found */
+    char     path[272];         /* NUL-terminated; "" for anonymous memory, "[vdso]" */
+};
+
+enum tl_site_state { TL_SITE_REWRITTEN = 0, TL_SITE_TRAPPING = 1, TL_SITE_STALE = 2 };
+enum tl_site_reason {
+    TL_REASON_NONE = 0,         /* rewritten */
+    TL_REASON_VDSO = 1,         /* in the vDSO (not writable) */
+    TL_REASON_STRADDLE = 2,     /* the two bytes straddle a 64-byte line */
+    TL_REASON_SUD_ONLY = 3,     /* sud-only mode */
+    TL_REASON_NOT_SYSCALL = 4,  /* the bytes are not 0f 05 (sysenter, changed code) */
+    TL_REASON_FULL = 5,         /* the site set is full */
+    TL_REASON_STALE = 6,        /* its code changed or was unmapped after rewriting */
+    TL_REASON_NESTED = 7,       /* trapped inside a rewrite (a signal handler); retried later */
+};
+
+/* One per (process, site) that trapped at least once. Hits are plain increments by the
+ * calling thread (exact for one thread; may lose a count when threads collide). */
+struct tl_site_rec {
+    uint64_t addr;              /* address of the syscall instruction */
+    uint32_t pid;
+    uint32_t module;            /* index into the module table, 0xffffffff if unknown */
+    uint64_t offset;            /* addr - module base */
+    uint64_t trap_hits;         /* calls that arrived by SIGSYS */
+    uint64_t fast_hits;         /* calls through the rewritten site */
+    uint16_t nrs[4];            /* first distinct numbers seen on the trap/slow path, 0xffff = none */
+    uint32_t state;             /* enum tl_site_state */
+    uint32_t reason;            /* enum tl_site_reason */
+    uint64_t reserved;
 };
 
 /* Counts taken on the trap (SIGSYS) path and on the slow C path of a rewritten site. */

@@ -16,10 +16,11 @@
 #define T_SELECTOR  65    /* byte: SUD selector */
 #define T_SHADOW    128   /* 16 slots x 32 bytes: nr, rdx, flags (ah:al), spare */
 #define T_SPECIAL   1024  /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
-#define T_CACHE     2048  /* 1024 x 8: return addresses of known sites (direct-mapped) */
+#define T_CACHE     2048  /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
 #define TL_CACHE_BITS 10
 
 #define TL_SITE_BITS 18   /* site table: 2^18 slots, at most half used */
+#define TL_SITES_PTRS (8 << TL_SITE_BITS)   /* byte offset of the hit-counter pointers beside the keys */
 #define TL_SITE_MUL 0x9E3779B97F4A7C15   /* 64-bit odd multiplier: top bits mix every bit */
 #define TL_STACK_SIZE (256 * 1024)
 #define TL_SLOW_BUDGET (64 * 1024)
@@ -96,7 +97,7 @@ struct tl_tcb {
     uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 48];
     uint8_t special[512];         /* 1024 */
     uint8_t pad3[512];
-    uint64_t cache[1 << TL_CACHE_BITS];   /* 2048 */
+    uint64_t cache[2 << TL_CACHE_BITS];   /* 2048: pairs (return address, &site hits) */
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");

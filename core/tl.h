@@ -112,11 +112,26 @@ HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
 HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
 HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
+/* ---- coverage records (core/coverage.c) */
+HIDDEN void tl_cov_init(void);
+HIDDEN void tl_cov_after_fork(void);
+HIDDEN void tl_cov_exit(long status);
+HIDDEN void tl_cov_reaped(long pid, int wait_status);
+HIDDEN struct tl_site_rec *tl_cov_site(uint64_t site, int create);
+HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
+HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
+HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s);
+
+/* ---- /proc/self/maps (lazy/maps.c) */
+struct tl_mapping { uint64_t start, end, offset; int prot; char path[288]; };
+HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
+HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
+
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
 HIDDEN int tl_site_known(uint64_t ret);
-HIDDEN int tl_site_insert(uint64_t ret);
-HIDDEN int tl_rewrite_site(uint64_t site);     /* 1 rewritten, 0 left on the trap path */
+HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
+HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits);   /* TL_REASON_NONE: rewritten; else why not */
 HIDDEN void tl_rewrite_after_fork(void);
 HIDDEN void tl_site_remove(uint64_t ret);
 HIDDEN void tl_rewrite_lock(void);

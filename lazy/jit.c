@@ -63,10 +63,11 @@ static void forget(uint64_t site)
     spin(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) {
         struct tl_tcb *t = tcbs[i];
-        if (t && t->cache[slot] == ret) __atomic_store_n(&t->cache[slot], 0, __ATOMIC_RELAXED);
+        if (t && t->cache[2 * slot] == ret) __atomic_store_n(&t->cache[2 * slot], 0, __ATOMIC_RELAXED);
     }
     unspin(&tcb_lock);
-    if (tl_stats) __atomic_add_fetch(&tl_stats->reserved[0], 1, __ATOMIC_RELAXED);   /* sites made stale */
+    tl_cov_state(tl_cov_site(site, 0), TL_SITE_STALE, TL_REASON_STALE);
+    if (tl_stats) __atomic_add_fetch(&tl_stats->sites_stale, 1, __ATOMIC_RELAXED);
 }
 
 /* The program is about to change [addr, addr+len): restore == 1 puts `0f 05` back

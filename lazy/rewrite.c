@@ -36,44 +36,11 @@ static void serialise_cores(void)
     if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-/* protection of the mapping holding addr, from /proc/self/maps; -1 if not found */
+/* protection of the mapping holding addr; -1 if not found */
 static int prot_of(uint64_t addr)
 {
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    char buf[4096], line[512];
-    size_t ll = 0;
-    int prot = -1, done = 0;
-    while (!done) {
-        long n = tl_sys3(SYS_read, fd, buf, sizeof buf);
-        if (n == -EINTR) continue;
-        if (n <= 0) break;
-        for (long i = 0; i < n && !done; i++) {
-            char c = buf[i];
-            if (c != '\n') { if (ll < sizeof line - 1) line[ll++] = c; continue; }
-            line[ll] = 0;
-            ll = 0;
-            uint64_t lo = 0, hi = 0;
-            const char *p = line;
-            int v;
-            while ((v = hexval(*p)) >= 0) lo = lo * 16 + (uint64_t)v, p++;
-            if (*p++ != '-') continue;
-            while ((v = hexval(*p)) >= 0) hi = hi * 16 + (uint64_t)v, p++;
-            if (*p++ != ' ') continue;
-            if (addr < lo || addr >= hi) continue;
-            prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
-            done = 1;
-        }
-    }
-    tl_sys1(SYS_close, fd);
-    return prot;
+    struct tl_mapping m;
+    return tl_maps_find(addr, &m) == 0 ? m.prot : -1;
 }
 
 void tl_rewrite_lock(void) { while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
@@ -100,20 +67,22 @@ static void lock_take(void)
 
 static void lock_drop(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
 
-/* 1: rewritten (or already rewritten by another thread); 0: left on the trap path. */
-int tl_rewrite_site(uint64_t site)
+/* TL_REASON_NONE: rewritten (or already rewritten by another thread); otherwise the
+ * reason it stays on the trap path. */
+int tl_rewrite_site(uint64_t site, uint64_t *hits)
 {
-    if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return 0;
-    if (site >= tl_vdso_lo && site < tl_vdso_hi) return 0;       /* vDSO: not writable */
-    if ((site & 63) == 63) return 0;                            /* straddles a line */
-    if (site >= tl_text_lo && site < tl_text_hi) return 0;      /* our own code */
+    if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return TL_REASON_SUD_ONLY;
+    if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO;   /* not writable */
+    if ((site & 63) == 63) return TL_REASON_STRADDLE;                      /* straddles a line */
+    if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
     struct tl_tcb *t = tl_self();
-    if (t->in_hook) return 0;                                   /* nested: a signal handler interrupted a rewrite */
+    if (t->in_hook) return TL_REASON_NESTED;    /* a signal handler interrupted a rewrite */
     t->in_hook = 1;
     lock_take();
-    int done = 0;
+    int done = 0, reason = TL_REASON_NOT_SYSCALL;
     int prot = prot_of(site);
-    if (prot >= 0 && (prot & PROT_EXEC) && tl_site_insert(site + 2)) {
+    if (prot >= 0 && (prot & PROT_EXEC) && !tl_site_insert(site + 2, hits)) reason = TL_REASON_FULL;
+    else if (prot >= 0 && (prot & PROT_EXEC)) {
         uint64_t page = site & ~4095ull;
         if (tl_sys3(SYS_mprotect, page, 4096, prot | PROT_READ | PROT_WRITE) == 0) {
             uint16_t expect = 0x050f, repl = 0xd0ff;
@@ -129,5 +98,5 @@ int tl_rewrite_site(uint64_t site)
     lock_drop();
     t->in_hook = 0;
     if (done && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
-    return done;
+    return done ? TL_REASON_NONE : reason;
 }

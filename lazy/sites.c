@@ -19,7 +19,7 @@ static inline uint64_t slot_of(uint64_t ret)
 
 int tl_sites_init(void)
 {
-    long p = tl_sys6(SYS_mmap, 0, (8ull << TL_SITE_BITS), PROT_READ | PROT_WRITE,
+    long p = tl_sys6(SYS_mmap, 0, (16ull << TL_SITE_BITS), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return (int)p;
     tl_sites = (uint64_t *)p;
@@ -49,9 +49,10 @@ void tl_site_remove(uint64_t ret)
     }
 }
 
-/* 1 inserted or present, 0 table full. Lock-free: concurrent inserts of the same key
- * end in one entry. */
-int tl_site_insert(uint64_t ret)
+/* 1 inserted or present, 0 table full. Called with the rewrite lock held (one inserter
+ * at a time; lookups run concurrently): the counter pointer beside the key is written
+ * before the key is published. */
+int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= (1ull << (TL_SITE_BITS - 1))) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
@@ -59,6 +60,7 @@ int tl_site_insert(uint64_t ret)
         if (v == ret) return 1;
         if (v == 0) {
             uint64_t z = 0;
+            tl_sites[(1ull << TL_SITE_BITS) + i] = (uint64_t)hits;
             if (__atomic_compare_exchange_n(&tl_sites[i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
                 __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
                 return 1;

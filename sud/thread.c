@@ -83,5 +83,6 @@ void tl_after_fork_child(void)
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
     memcpy(t->special, tl_special, sizeof t->special);
     if (tl_stats) __atomic_add_fetch(&tl_stats->processes, 1, __ATOMIC_RELAXED);
+    tl_cov_after_fork();
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a forked child", 0, 0);
 }

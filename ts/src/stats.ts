@@ -16,6 +16,49 @@ export interface NrStats {
   errors: number;
 }
 
+export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
+export type SiteState = 'rewritten' | 'trapping' | 'stale';
+export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested';
+
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** 0..255 exit status; null while running or unknown. */
+  exitCode: number | null;
+  /** Signal number that killed it, or null. */
+  signal: number | null;
+  mode: 'lazy' | 'sud-only';
+  exe: string;
+  startMs: number;
+}
+
+export interface ModuleInfo {
+  index: number;
+  pid: number;
+  path: string;
+  origin: Origin;
+  /** Load address, hex string (0x...). */
+  base: string;
+  /** GNU build-id as hex, '' if none. */
+  buildId: string;
+}
+
+export interface SiteInfo {
+  /** Address of the syscall instruction, hex string. */
+  addr: string;
+  pid: number;
+  /** Index into modules, or null if unknown. */
+  module: number | null;
+  /** Offset of the site in its module, hex string. */
+  offset: string;
+  trapHits: number;
+  fastHits: number;
+  /** Distinct syscall numbers seen at the site (on the trap and slow paths), first four. */
+  nrs: number[];
+  state: SiteState;
+  reason: SiteReason;
+}
+
 export interface StatsSnapshot {
   version: number;
   mode: 'lazy' | 'sud-only';
@@ -32,14 +75,24 @@ export interface StatsSnapshot {
   otherFast: number;
   sitesRewritten: number;
   sitesTrapping: number;
+  sitesStale: number;
   processes: number;
   total: { trap: number; fast: number };
+  processList: ProcessInfo[];
+  modules: ModuleInfo[];
+  sites: SiteInfo[];
 }
 
 // core/stats_layout.h, version 1.
 const MAGIC = 'TRAPLINE';
-const VERSION = 1;
-const HEADER_SIZE = 168; // sizeof(struct tl_stats_header)
+const VERSION = 2;
+const HEADER_SIZE = 192; // sizeof(struct tl_stats_header)
+const PROC_SIZE = 256;
+const MODULE_SIZE = 320;
+const SITE_SIZE = 64;
+const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
+const STATES: SiteState[] = ['rewritten', 'trapping', 'stale'];
+const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
 const THREAD_BLOCK_HEAD = 64; // owner + reserved[7], then fast[nr_max]
 const MODES = ['lazy', 'sud-only'] as const;
@@ -109,6 +162,58 @@ export function readStats(path: string): StatsSnapshot {
     }
   }
 
+  // process, module and site tables
+  const u32 = (off: number) => buf.readUInt32LE(off);
+  const table = (name: string, offAt: number, size: number) => {
+    const off = u64(offAt);
+    const cap = u32(offAt + 8);
+    const count = Math.min(u32(offAt + 12), cap);
+    checkArray(name, off, BigInt(cap) * BigInt(size));
+    return { base: Number(off), count };
+  };
+  const cstr = (off: number, max: number) => {
+    const end = buf.indexOf(0, off);
+    return buf.toString('utf8', off, end < 0 || end > off + max ? off + max : end);
+  };
+  const hex = (v: bigint) => `0x${v.toString(16)}`;
+  const procT = table('proc_off', 112, PROC_SIZE);
+  const processList: ProcessInfo[] = [];
+  for (let i = 0; i < procT.count; i++) {
+    const r = procT.base + i * PROC_SIZE;
+    const st = buf.readInt32LE(r + 8);
+    processList.push({
+      pid: u32(r), ppid: u32(r + 4),
+      exitCode: st >= 0 && st < 256 ? st : null,
+      signal: st >= 256 ? st - 256 : null,
+      mode: MODES[u32(r + 12)] ?? 'lazy',
+      startMs: Number(u64(r + 16) / 1_000_000n),
+      exe: cstr(r + 24, 232),
+    });
+  }
+  const modT = table('module_off', 128, MODULE_SIZE);
+  const modules: ModuleInfo[] = [];
+  for (let i = 0; i < modT.count; i++) {
+    const r = modT.base + i * MODULE_SIZE;
+    const idLen = Math.min(u32(r + 44), 20);
+    modules.push({
+      index: i, pid: u32(r), origin: ORIGINS[u32(r + 4)] ?? 'anonymous', base: hex(u64(r + 8)),
+      buildId: buf.toString('hex', r + 24, r + 24 + idLen), path: cstr(r + 48, 272),
+    });
+  }
+  const siteT = table('site_off', 144, SITE_SIZE);
+  const sites: SiteInfo[] = [];
+  for (let i = 0; i < siteT.count; i++) {
+    const r = siteT.base + i * SITE_SIZE;
+    const mod = u32(r + 12);
+    const nrs: number[] = [];
+    for (let k = 0; k < 4; k++) { const v = buf.readUInt16LE(r + 40 + 2 * k); if (v !== 0xffff) nrs.push(v); }
+    sites.push({
+      addr: hex(u64(r)), pid: u32(r + 8), module: mod === 0xffffffff || mod >= modules.length ? null : mod,
+      offset: hex(u64(r + 16)), trapHits: Number(u64(r + 24)), fastHits: Number(u64(r + 32)), nrs,
+      state: STATES[u32(r + 48)] ?? 'trapping', reason: REASONS[u32(r + 52)] ?? 'none',
+    });
+  }
+
   const otherTrap = u64(64);
   const otherFast = u64(72);
   return {
@@ -123,9 +228,13 @@ export function readStats(path: string): StatsSnapshot {
     otherTrap: Number(otherTrap),
     otherFast: Number(otherFast),
     sitesRewritten: Number(u64(80)),
-    sitesTrapping: Number(u64(88)),
+    sitesTrapping: sites.filter((x) => x.state === 'trapping').length,
+    sitesStale: Number(u64(104)),
     processes: Number(u64(96)),
     total: { trap: Number(totalTrap + otherTrap), fast: Number(totalFast + otherFast) },
+    processList,
+    modules,
+    sites,
   };
 }
 

@@ -1,0 +1,219 @@
+/* Coverage records in the statistics segment: processes, modules and sites
+ * (layout: core/stats_layout.h). Everything here runs on the slow path. */
+#include "tl.h"
+#include <fcntl.h>
+#include <elf.h>
+#include <sys/mman.h>
+
+static struct tl_proc_rec *me;                 /* this process's record */
+uint64_t tl_dummy_counter;                     /* site hits when there is no segment */
+
+/* ---- startup modules: paths mapped executable when we started ---- */
+#define STARTUP_MAX 256
+static char startup[STARTUP_MAX][128];
+static int nstartup;
+static char exe_path[232];
+
+static int note_startup(const struct tl_mapping *m, void *a)
+{
+    (void)a;
+    if (!(m->prot & PROT_EXEC) || m->path[0] != '/' || nstartup >= STARTUP_MAX) return 0;
+    for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], m->path)) return 0;
+    size_t k = 0;
+    while (m->path[k] && k < sizeof startup[0] - 1) { startup[nstartup][k] = m->path[k]; k++; }
+    startup[nstartup][k] = 0;
+    nstartup++;
+    return 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct { long s, ns; } ts;
+    tl_sys2(SYS_clock_gettime, 0, &ts);
+    return (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
+}
+
+static void proc_start(void)
+{
+    me = 0;
+    if (!tl_stats) return;
+    uint32_t i = __atomic_fetch_add(&tl_stats->proc_count, 1, __ATOMIC_RELAXED);
+    if (i >= tl_stats->proc_cap) return;
+    struct tl_proc_rec *r = (struct tl_proc_rec *)((char *)tl_stats + tl_stats->proc_off) + i;
+    r->pid = (uint32_t)tl_pid;
+    r->ppid = (uint32_t)tl_sys0(SYS_getppid);
+    r->status = -1;
+    r->mode = (uint32_t)tl_cfg.mode;
+    r->start_ns = now_ns();
+    memcpy(r->exe, exe_path, sizeof r->exe);
+    me = r;
+}
+
+void tl_cov_init(void)
+{
+    long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+    tl_maps_each(note_startup, 0);
+    proc_start();
+}
+
+void tl_cov_after_fork(void)
+{
+    proc_start();
+}
+
+void tl_cov_exit(long status)
+{
+    if (me) __atomic_store_n(&me->status, (int32_t)(status & 0xff), __ATOMIC_RELAXED);
+}
+
+/* a wait*() in this process reaped child pid with wait status st */
+void tl_cov_reaped(long pid, int st)
+{
+    if (!tl_stats || pid <= 0) return;
+    struct tl_proc_rec *r = (struct tl_proc_rec *)((char *)tl_stats + tl_stats->proc_off);
+    uint32_t n = tl_stats->proc_count < tl_stats->proc_cap ? tl_stats->proc_count : tl_stats->proc_cap;
+    for (uint32_t i = n; i-- > 0;) {
+        if (r[i].pid != (uint32_t)pid) continue;
+        int32_t v = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 256 + (st & 0x7f);
+        if ((st & 0x7f) != 0 || __atomic_load_n(&r[i].status, __ATOMIC_RELAXED) < 0)
+            __atomic_store_n(&r[i].status, v, __ATOMIC_RELAXED);
+        return;
+    }
+}
+
+/* ---- modules ---- */
+static int safe_copy(uint64_t addr, void *out, size_t n)
+{
+    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
+    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+}
+
+static void read_build_id(uint64_t base, struct tl_module_rec *m)
+{
+    Elf64_Ehdr eh;
+    if (!safe_copy(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' || eh.e_phnum > 64) return;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        Elf64_Phdr ph;
+        if (!safe_copy(base + eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) || ph.p_type != PT_NOTE) continue;
+        /* the note's address: vaddr relative to the first segment (base is load address
+         * for PIE/shared objects, and 0-based vaddr matches for ET_EXEC too) */
+        uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr;
+        uint64_t end = at + ph.p_memsz;
+        while (at + 12 <= end) {
+            uint32_t nh[3];
+            if (!safe_copy(at, nh, 12)) break;
+            uint64_t name = at + 12, desc = name + ((nh[0] + 3) & ~3u);
+            if (nh[2] == 3 /* NT_GNU_BUILD_ID */ && nh[0] == 4 && nh[1] <= 20) {
+                if (safe_copy(desc, m->build_id, nh[1])) m->build_id_len = nh[1];
+                return;
+            }
+            at = desc + ((nh[1] + 3) & ~3u);
+        }
+    }
+}
+
+static uint32_t module_of(uint64_t site, uint64_t *base_out)
+{
+    struct tl_mapping mp;
+    *base_out = 0;
+    if (!tl_stats || tl_maps_find(site, &mp)) return 0xffffffffu;
+    uint32_t origin;
+    uint64_t base = mp.start;
+    if (tl_streq(mp.path, "[vdso]")) origin = TL_ORIGIN_VDSO;
+    else if (mp.path[0] != '/') { origin = TL_ORIGIN_ANON; mp.path[0] = 0; }
+    else {
+        base = mp.start - mp.offset;
+        origin = TL_ORIGIN_DLOPEN;
+        if (tl_streq(mp.path, exe_path)) origin = TL_ORIGIN_MAIN;
+        else for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], mp.path)) { origin = TL_ORIGIN_STARTUP; break; }
+    }
+    *base_out = base;
+    struct tl_module_rec *mods = (struct tl_module_rec *)((char *)tl_stats + tl_stats->module_off);
+    uint32_t n = tl_stats->module_count < tl_stats->module_cap ? tl_stats->module_count : tl_stats->module_cap;
+    for (uint32_t i = 0; i < n; i++)
+        if (mods[i].pid == (uint32_t)tl_pid && mods[i].base == base && tl_streq(mods[i].path, mp.path)) return i;
+    uint32_t i = __atomic_fetch_add(&tl_stats->module_count, 1, __ATOMIC_RELAXED);
+    if (i >= tl_stats->module_cap) return 0xffffffffu;
+    struct tl_module_rec *m = &mods[i];
+    m->pid = (uint32_t)tl_pid;
+    m->origin = origin;
+    m->base = base;
+    size_t k = 0;
+    while (mp.path[k] && k < sizeof m->path - 1) { m->path[k] = mp.path[k]; k++; }
+    m->path[k] = 0;
+    if (origin != TL_ORIGIN_ANON) read_build_id(base, m);
+    return i;
+}
+
+/* ---- sites: this process's map from site address to record (private) ---- */
+#define SMAP_BITS 17
+static uint64_t *smap;      /* pairs: site address, record index + 1 */
+
+static struct tl_site_rec *site_rec(uint32_t i)
+{
+    return (struct tl_site_rec *)((char *)tl_stats + tl_stats->site_off) + i;
+}
+
+struct tl_site_rec *tl_cov_site(uint64_t site, int create)
+{
+    if (!tl_stats) return 0;
+    if (!smap) {
+        long p = tl_sys6(SYS_mmap, 0, 16ull << SMAP_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p < 0 && p > -4096) return 0;
+        smap = (uint64_t *)p;
+    }
+    uint64_t mask = (1ull << SMAP_BITS) - 1;
+    for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - SMAP_BITS);; i = (i + 1) & mask) {
+        uint64_t a = __atomic_load_n(&smap[2 * i], __ATOMIC_ACQUIRE);
+        if (a == site) {
+            uint64_t idx;
+            while (!(idx = __atomic_load_n(&smap[2 * i + 1], __ATOMIC_ACQUIRE))) __builtin_ia32_pause();
+            return idx == ~0ull ? 0 : site_rec((uint32_t)(idx - 1));
+        }
+        if (a != 0) continue;
+        if (!create) return 0;
+        uint64_t z = 0;
+        if (!__atomic_compare_exchange_n(&smap[2 * i], &z, site, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            if (z == site) { i = (i - 1) & mask; }    /* another thread is creating it: re-read */
+            continue;
+        }
+        uint32_t r = __atomic_fetch_add(&tl_stats->site_count, 1, __ATOMIC_RELAXED);
+        if (r >= tl_stats->site_cap) { __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
+        struct tl_site_rec *s = site_rec(r);
+        uint64_t base;
+        s->addr = site;
+        s->pid = (uint32_t)tl_pid;
+        s->module = module_of(site, &base);
+        s->offset = site - base;
+        s->nrs[0] = s->nrs[1] = s->nrs[2] = s->nrs[3] = 0xffff;
+        s->state = TL_SITE_TRAPPING;
+        __atomic_store_n(&smap[2 * i + 1], (uint64_t)r + 1, __ATOMIC_RELEASE);
+        return s;
+    }
+}
+
+void tl_cov_nr(struct tl_site_rec *s, long nr)
+{
+    if (!s || nr < 0 || nr >= 0xffff) return;
+    for (int k = 0; k < 4; k++) {
+        uint16_t v = __atomic_load_n(&s->nrs[k], __ATOMIC_RELAXED);
+        if (v == (uint16_t)nr) return;
+        if (v == 0xffff) {
+            if (__atomic_compare_exchange_n(&s->nrs[k], &v, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
+            if (v == (uint16_t)nr) return;
+        }
+    }
+}
+
+void tl_cov_state(struct tl_site_rec *s, int state, int reason)
+{
+    if (!s) return;
+    __atomic_store_n(&s->state, (uint32_t)state, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->reason, (uint32_t)reason, __ATOMIC_RELAXED);
+}
+
+uint64_t *tl_cov_fast_counter(struct tl_site_rec *s)
+{
+    return s ? &s->fast_hits : &tl_dummy_counter;
+}
