@@ -5,12 +5,20 @@ import { deriveMode, doctorJson, doctorReport } from './doctor.js';
 import { probe } from './native.js';
 import { packageRoot } from './paths.js';
 import { OptionError, spawnProgram, waitProgram } from './run.js';
+import { loadReport, renderSummary } from './report.js';
+import { readStats } from './stats.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const USAGE = `usage: trapline <command> [options]
 
 commands:
-  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--no-follow-exec] [--] PROG [ARGS...]
+  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--no-follow-exec]
+      [--report FILE.json] [--summary] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
+  report [--json] FILE
+                   render a saved report (FILE.json) or statistics segment
   doctor [--json]  report what this machine supports and the mode a run will use
   help [COMMAND]   show help
 
@@ -29,9 +37,21 @@ options:
   --stats FILE     write statistics to FILE (TRAPLINE_STATS)
   --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
                    by default they are interposed even if PROG clears its environment
+  --report FILE    after PROG exits, write the coverage report (JSON) to FILE
+  --summary        after PROG exits, print per-syscall and per-module tables on stderr
   -h, --help       show this help
 
 Options end at '--' or at the first argument that is not an option.
+`;
+
+const REPORT_USAGE = `usage: trapline report [--json] FILE
+
+Renders a report saved by 'trapline run --report FILE', or a statistics segment
+(--stats FILE), as text tables; --json prints it as JSON.
+
+options:
+  --json           print the report as JSON
+  -h, --help       show this help
 `;
 
 const DOCTOR_USAGE = `usage: trapline doctor [--json]
@@ -120,7 +140,7 @@ function coreDumpLikely(): boolean {
 }
 
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string', 'no-follow-exec': 'boolean' }, true);
+  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string', 'no-follow-exec': 'boolean', report: 'string', summary: 'boolean' }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
@@ -128,12 +148,20 @@ async function cmdRun(args: string[]): Promise<number> {
   const [program, ...progArgs] = rest;
   if (program === undefined) throw new UsageError('run: no program given (see trapline run --help)');
 
+  if (values.report === '') throw new UsageError('--report: empty path');
+  // --report/--summary need a segment: the one given with --stats, or a temporary one
+  let tmp: string | undefined;
+  let statsFile = values.stats as string | undefined;
+  if (!statsFile && (values.report || values.summary)) {
+    tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
+    statsFile = join(tmp, 'stats');
+  }
   let child;
   try {
     child = spawnProgram(program, progArgs, {
       hook: values.hook as string | undefined,
       mode: values.mode as string | undefined,
-      stats: values.stats as string | undefined,
+      stats: statsFile,
       followExec: values['no-follow-exec'] ? false : undefined,
     });
   } catch (e) {
@@ -158,6 +186,17 @@ async function cmdRun(args: string[]): Promise<number> {
     process.off('SIGINT', ignore).off('SIGQUIT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
   }
 
+  if (statsFile && (values.report || values.summary)) {
+    try {
+      const snap = readStats(statsFile);
+      if (values.report) writeFileSync(values.report as string, JSON.stringify(snap, null, 2) + '\n');
+      if (values.summary) process.stderr.write(renderSummary(snap));
+    } catch (e) {
+      process.stderr.write(`${(e as Error).message}\n`);
+    }
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+
   if (result.signal) {
     const signo = constants.signals[result.signal];
     if (result.signal !== 'SIGINT' && result.signal !== 'SIGPIPE') {
@@ -168,6 +207,18 @@ async function cmdRun(args: string[]): Promise<number> {
     return 128 + signo;
   }
   return result.code ?? 1;
+}
+
+function cmdReport(args: string[]): number {
+  const { values, rest } = parseOptions(args, { json: 'boolean' }, true);
+  if (values.help) {
+    process.stdout.write(REPORT_USAGE);
+    return 0;
+  }
+  if (rest.length !== 1) throw new UsageError('report: expects exactly one FILE (see trapline report --help)');
+  const snap = loadReport(rest[0]!);
+  process.stdout.write(values.json ? JSON.stringify(snap, null, 2) + '\n' : renderSummary(snap));
+  return 0;
 }
 
 function cmdDoctor(args: string[]): number {
@@ -183,7 +234,7 @@ function cmdDoctor(args: string[]): number {
 
 function cmdHelp(args: string[]): number {
   const topic = args[0];
-  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : undefined;
+  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : topic === 'report' ? REPORT_USAGE : undefined;
   if (text === undefined) throw new UsageError(`no help for unknown command '${topic}'`);
   process.stdout.write(text);
   return 0;
@@ -201,6 +252,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdRun(args);
     case 'doctor':
       return cmdDoctor(args);
+    case 'report':
+      return cmdReport(args);
     case 'help':
     case '-h':
     case '--help':

@@ -7,3 +7,5 @@ export {
   type Mode, type RunOptions, type RunResult,
 } from './run.js';
 export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures, type RunMode } from './doctor.js';
+export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess } from './api.js';
+export { renderSummary, loadReport } from './report.js';
