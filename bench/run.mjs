@@ -2,7 +2,8 @@
 // cost of the first execution of a new syscall site. Clock time only; ratios are relative
 // to the uninterposed run. Options: --iter N (default 2,000,000), --quick (200,000), --json.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,13 +39,20 @@ const configs = {
   uninterposed: { env: base },
   sud_baseline: { env: base, extra: 'sud-baseline' },
   lazy: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'lazy' } },
+  lazy_stats: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'lazy', TRAPLINE_STATS: '' } },
   sud_only: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'sud-only' } },
 };
 
 // Run the bench once; returns { mode, <key>: number, ... } from its "key value" lines.
+let statsSeq = 0;
 function run(name, extra) {
   const argv = [String(iter), ...(extra ? [extra] : [])];
-  const r = spawnSync(bin, argv, { env: configs[name].env, encoding: 'utf8' });
+  const env = { ...configs[name].env };
+  // a fresh statistics segment per run (removed afterwards)
+  const statsFile = env.TRAPLINE_STATS === '' ? join(tmpdir(), `trapline-bench-${process.pid}-${statsSeq++}`) : undefined;
+  if (statsFile) env.TRAPLINE_STATS = statsFile;
+  const r = spawnSync(bin, argv, { env, encoding: 'utf8' });
+  if (statsFile) rmSync(statsFile, { force: true });
   if (r.status !== 0) {
     console.error(`bench: ${name}: getppid ${argv.join(' ')} failed (${r.error ?? `exit ${r.status ?? r.signal}`})\n${r.stderr}`);
     process.exit(1);
@@ -70,7 +78,7 @@ function best(names, extra) {
   return res;
 }
 
-const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'sud_only']);
+const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only']);
 const first = best(['uninterposed', 'lazy', 'sud_only'], 'first-site');
 const lazyRan = loop.lazy.mode === 'lazy';
 const b0 = loop.uninterposed.ns_per_call;
@@ -95,6 +103,7 @@ console.log(`getppid via inline syscall (best of ${RUNS} runs x 7 reps of ${iter
 row('uninterposed', b0, 1);
 row('SUD enabled, no interposer', loop.sud_baseline.ns_per_call, loop.sud_baseline.ratio, '(kernel floor of any SUD interposer)');
 row('trapline lazy', loop.lazy.ns_per_call, loop.lazy.ratio, lazyNote || '(fast path)');
+row('trapline lazy + stats', loop.lazy_stats.ns_per_call, loop.lazy_stats.ratio, lazyNote || '(fast path, --stats: per-number and per-site counters)');
 row('trapline sud-only', loop.sud_only.ns_per_call, loop.sud_only.ratio);
 console.log(`first execution of a new site (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
 row('uninterposed', f0, 1);
