@@ -83,29 +83,24 @@ void tl_cov_reaped(long pid, int st)
 }
 
 /* ---- modules ---- */
-static int safe_copy(uint64_t addr, void *out, size_t n)
-{
-    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
-    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
-}
 
 static void read_build_id(uint64_t base, struct tl_module_rec *m)
 {
     Elf64_Ehdr eh;
-    if (!safe_copy(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' || eh.e_phnum > 64) return;
+    if (!tl_safe_read(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' || eh.e_phnum > 64) return;
     for (int i = 0; i < eh.e_phnum; i++) {
         Elf64_Phdr ph;
-        if (!safe_copy(base + eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) || ph.p_type != PT_NOTE) continue;
+        if (!tl_safe_read(base + eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) || ph.p_type != PT_NOTE) continue;
         /* the note's address: vaddr relative to the first segment (base is load address
          * for PIE/shared objects, and 0-based vaddr matches for ET_EXEC too) */
         uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr;
         uint64_t end = at + ph.p_memsz;
         while (at + 12 <= end) {
             uint32_t nh[3];
-            if (!safe_copy(at, nh, 12)) break;
+            if (!tl_safe_read(at, nh, 12)) break;
             uint64_t name = at + 12, desc = name + ((nh[0] + 3) & ~3u);
             if (nh[2] == 3 /* NT_GNU_BUILD_ID */ && nh[0] == 4 && nh[1] <= 20) {
-                if (safe_copy(desc, m->build_id, nh[1])) m->build_id_len = nh[1];
+                if (tl_safe_read(desc, m->build_id, nh[1])) m->build_id_len = nh[1];
                 return;
             }
             at = desc + ((nh[1] + 3) & ~3u);

@@ -59,11 +59,6 @@ static int lists_self(const char *v)
     return 0;
 }
 
-static long readable_ptr(uint64_t addr, uint64_t *out)
-{
-    struct { void *b; size_t l; } local = { out, 8 }, remote = { (void *)addr, 8 };
-    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == 8;
-}
 
 /* Performs execve (nr 59, path/argv/envp in a1..a3) or execveat (nr 322, dirfd/path/
  * argv/envp/flags in a1..a5) with the environment fixed up. */
@@ -78,7 +73,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     uint64_t v;
     if (envp) {
         for (;; n++) {
-            if (!readable_ptr((uint64_t)(envp + n), &v)) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+            if (!tl_safe_read((uint64_t)(envp + n), &v, 8)) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
             if (!v) break;
         }
     }

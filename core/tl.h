@@ -75,6 +75,7 @@ HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const
 HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
+HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */

@@ -86,3 +86,10 @@ const char *tl_getenv(const char *name)
     }
     return NULL;
 }
+
+/* Reads n bytes at addr without faulting: 1 if all were readable. */
+int tl_safe_read(uint64_t addr, void *out, size_t n)
+{
+    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
+    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+}

@@ -21,11 +21,6 @@
 
 static struct tl_ksigaction virt[65];           /* the program's actions, as it set them */
 
-static int safe_read(uint64_t addr, void *out, size_t n)
-{
-    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
-    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
-}
 
 static long kaction(int sig, void *h, unsigned long flags, uint64_t mask)
 {
@@ -147,7 +142,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     if (tl_zero_mapped && si->si_code > 0) {
         uint64_t ret;
         /* (a) callq *%rax from a rewritten site to an address outside the sled */
-        if (rip == rax && rip >= SLED_FAULT_LO && safe_read(rsp, &ret, 8) && tl_site_known(ret)) {
+        if (rip == rax && rip >= SLED_FAULT_LO && tl_safe_read(rsp, &ret, 8) && tl_site_known(ret)) {
             g[REG_RCX] = (greg_t)ret;
             g[REG_RSP] = (greg_t)(rsp + 8);
             g[REG_RIP] = (greg_t)tl_fix_entry;
@@ -156,7 +151,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
         /* (a') non-canonical target: #GP is reported on the callq itself */
         if (si->si_code == SI_KERNEL && noncanonical(rax) && tl_site_known(rip + 2)) {
             uint8_t b[2];
-            if (safe_read(rip, b, 2) && b[0] == 0xff && b[1] == 0xd0) {
+            if (tl_safe_read(rip, b, 2) && b[0] == 0xff && b[1] == 0xd0) {
                 g[REG_RCX] = (greg_t)(rip + 2);
                 g[REG_RIP] = (greg_t)tl_fix_entry;
                 return;
@@ -169,15 +164,22 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     deliver(sig, si, uc);
 }
 
+/* The program's registers from a slow-path frame, for a signal we raise on its behalf
+ * (the handler then presents them in the ucontext). */
+static void save_program_regs(struct tl_tcb *t, const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint64_t rip)
+{
+    uint64_t *g = t->fault.gregs;
+    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = r11;
+    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
+    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
+    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = rcx;
+    g[REG_RSP] = f->rsp; g[REG_RIP] = rip; g[REG_EFL] = f->flags;
+}
+
 void tl_raise_null_call(struct tl_frame *f)
 {
     struct tl_tcb *t = tl_self();
-    uint64_t *g = t->fault.gregs;
-    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = t->scr_r11;
-    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
-    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
-    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = t->scr_rcx;
-    g[REG_RSP] = f->rsp; g[REG_RIP] = f->ret; g[REG_EFL] = f->flags;
+    save_program_regs(t, f, t->scr_rcx, t->scr_r11, f->ret);
     t->sp = f->oldsp;           /* this frame is abandoned */
     /* a fault cannot be blocked: the kernel would unblock it and use the default action */
     uint64_t cur = 0, m = SIGBIT(SIGSEGV);
@@ -230,7 +232,7 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
     if (size != 8 || sig < 1 || sig > 64)
         return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
     struct tl_ksigaction a;
-    if (act && !safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
+    if (act && !tl_safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
     struct tl_tcb *t = tl_self();
     /* a vfork child shares our memory with its parent: its changes must not reach the
      * parent's virtual table (it will exec or exit soon) */
@@ -263,7 +265,7 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
     if (size != 8) return tl_sys4(SYS_rt_sigprocmask, how, set, old, size);
     struct tl_tcb *t = tl_self();
     uint64_t s = 0, sb = SIGBIT(SIGSYS);
-    if (set && !safe_read((uint64_t)set, &s, 8)) return -EFAULT;
+    if (set && !tl_safe_read((uint64_t)set, &s, 8)) return -EFAULT;
     int v = t->sigsys_blocked;
     if (set) {
         if (how == SIG_BLOCK) { if (s & sb) v = 1; }
@@ -285,7 +287,7 @@ long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
 {
     struct tl_tcb *t = tl_self();
     stack_t n, cur;
-    if (ss && !safe_read((uint64_t)ss, &n, sizeof n)) return -EFAULT;
+    if (ss && !tl_safe_read((uint64_t)ss, &n, sizeof n)) return -EFAULT;
     long r = tl_sys2(SYS_sigaltstack, 0, &cur);
     if (r) return r;
     stack_t view = t->app_ss;
@@ -327,7 +329,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     }
     if (mode != 1) return -EINVAL;                     /* PR_SYS_DISPATCH_ON */
     if (off + len < off) return -EINVAL;
-    if (sel) { uint8_t b; if (!safe_read(sel, &b, 1)) return -EFAULT; }
+    if (sel) { uint8_t b; if (!tl_safe_read(sel, &b, 1)) return -EFAULT; }
     t->app_sud_on = 1;
     t->app_sud_off = off;
     t->app_sud_len = len;
@@ -344,16 +346,11 @@ int tl_app_sud_check(struct tl_frame *f)
     if (f->ret - t->app_sud_off < t->app_sud_len) return 0;
     if (t->app_sud_sel) {
         uint8_t b = 1;
-        if (!safe_read(t->app_sud_sel, &b, 1)) { tl_sys1(SYS_exit_group, 128 + SIGSEGV); }
+        if (!tl_safe_read(t->app_sud_sel, &b, 1)) { tl_sys1(SYS_exit_group, 128 + SIGSEGV); }
         if (b == 0) return 0;                          /* ALLOW */
         if (b != 1) { kaction(SIGSYS, SIG_DFL, 0, 0); tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), SIGSYS); }
     }
-    uint64_t *g = t->fault.gregs;
-    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = f->flags;
-    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
-    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
-    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = f->ret;
-    g[REG_RSP] = f->rsp; g[REG_RIP] = f->ret; g[REG_EFL] = f->flags;
+    save_program_regs(t, f, f->ret, f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
     t->sp = f->oldsp;                                  /* this frame is abandoned */
     siginfo_t si;
     memset(&si, 0, sizeof si);
