@@ -52,10 +52,14 @@ tl_fast_entry:
         jne     .Lfast_to_slow
         mov     %gs:T_COUNTS, %r11
         incq    (%r11,%rax,8)
-        /* slot := return address again; flags restored without popfq:
-         * ah = SF ZF AF PF CF (sahf), OF from bit 11 via a signed overflow */
+        /* slot := return address | nr << 48 (the number is needed again only if the call
+         * fails); flags restored without popfq: ah = SF ZF AF PF CF (sahf), OF from bit 11
+         * via a signed overflow */
         mov     (%rsp), %r11
-        mov     %rcx, (%rsp)
+        shl     $48, %rax
+        or      %rcx, %rax
+        mov     %rax, (%rsp)
+        shr     $48, %rax
         mov     %rax, %rcx
         mov     %r11d, %eax
         rol     $8, %ax
@@ -67,8 +71,29 @@ tl_fast_entry:
         .hidden tl_fast_syscall_insn
 tl_fast_syscall_insn:
         syscall
-        mov     (%rsp), %rcx            /* rcx = address after the site, as the kernel sets it */
+        /* From here on nothing may change the flags (the kernel restored the program's):
+         * only mov, lea, BMI2 shifts and jrcxz. An error result is -4096..-1, i.e.
+         * (rax + 4096) >> 12 == 0. */
+        lea     4096(%rax), %rcx
+        mov     $12, %r11d
+        shrx    %r11, %rcx, %rcx
+        jrcxz   .Lfast_error
+.Lfast_done:
+        mov     (%rsp), %rcx
+        mov     $16, %r11d
+        shlx    %r11, %rcx, %rcx
+        shrx    %r11, %rcx, %rcx        /* the return address (user addresses < 2^47) */
+        mov     %rcx, (%rsp)            /* rcx = address after the site, as the kernel sets it */
         ret
+.Lfast_error:
+        movzwl  6(%rsp), %r11d          /* nr */
+        mov     %ax, 6(%rsp)            /* park the result (-4096..-1: its low 16 bits suffice) */
+        mov     %gs:T_COUNTS, %rcx
+        mov     8 * NR_MAX(%rcx,%r11,8), %rax
+        lea     1(%rax), %rax
+        mov     %rax, 8 * NR_MAX(%rcx,%r11,8)   /* this thread's errors[nr] += 1 */
+        movswq  6(%rsp), %rax
+        jmp     .Lfast_done
 
 .Lmiss:
         /* look the return address up in the global site set. Flags are safe in the slot;

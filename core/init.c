@@ -62,6 +62,14 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_special[SYS_mremap] = tl_special[SYS_madvise] = tl_special[SYS_wait4] = 1;
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
+        unsigned a, b, c, d;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+        if (!(b & (1u << 8))) {     /* the fast path uses BMI2 shifts (flag-free) */
+            warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+        }
+    }
+    if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();
         if (e) {
             char buf[24] = "?", err[24];

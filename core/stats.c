@@ -9,7 +9,7 @@
 struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
 static struct tl_thread_block *threads;
-static uint64_t private_block[TL_NR_MAX];
+static uint64_t private_block[2 * TL_NR_MAX];
 
 struct layout { uint64_t nr, th, proc, mod, site, size; };
 static struct layout layout(void)
@@ -103,10 +103,9 @@ static int pid_alive(uint64_t owner)
 static void fold(struct tl_thread_block *b)
 {
     for (unsigned i = 0; i < TL_NR_MAX; i++) {
-        uint64_t v = b->fast[i];
-        if (!v) continue;
-        b->fast[i] = 0;
-        __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED);
+        uint64_t v = b->fast[i], e = b->errors[i];
+        if (v) { b->fast[i] = 0; __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED); }
+        if (e) { b->errors[i] = 0; __atomic_add_fetch(&tl_nr[i].errors, e, __ATOMIC_RELAXED); }
     }
 }
 

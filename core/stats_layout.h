@@ -122,6 +122,7 @@ struct tl_thread_block {
     uint64_t owner;             /* 0 = free; else (pid << 32 | tid) of the owner */
     uint64_t reserved[7];
     uint64_t fast[TL_NR_MAX];   /* fast-path (pure asm) calls per number */
+    uint64_t errors[TL_NR_MAX]; /* ... of which returned an error (-4096..-1) */
 };
 
 #endif

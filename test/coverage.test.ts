@@ -30,6 +30,17 @@ describe('exact counts', () => {
     expect(s.processList).toEqual([expect.objectContaining({ pid: expect.any(Number), ppid: process.pid, exitCode: 0, signal: null, mode: 'lazy', exe: testProgram('count') })]);
   });
 
+  it('errors are counted on every path: N failing close(-1) from one site = N errors', async () => {
+    for (const mode of ['lazy', 'sud-only'] as const) {
+      const r = await run(testProgram('failing'), ['1000'], { mode });
+      expect(r.stdout).toBe('ok\n');
+      const c = nrStats(r.stats, 3);
+      expect(c.trap + c.fast).toBe(1000);
+      expect(c.errors).toBe(1000);
+      if (mode === 'lazy') expect(c.fast).toBe(999);
+    }
+  });
+
   it('sud-only: the same N calls all arrive by trap, the sites stay trapping (reason sud-only)', async () => {
     const r = await run(testProgram('count'), ['1000'], { mode: 'sud-only' });
     const sites = sitesOf(r.stats!, (p) => p === testProgram('count'));

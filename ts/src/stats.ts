@@ -138,7 +138,7 @@ export function readStats(path: string): StatsSnapshot {
       fail(`${name} out of range (offset ${off}, ${bytes} bytes, total_size ${totalSize})`);
     }
   };
-  const blockSize = THREAD_BLOCK_HEAD + 8 * nrMax;
+  const blockSize = THREAD_BLOCK_HEAD + 16 * nrMax;   // fast[nr_max] then errors[nr_max]
   checkArray('nr_off', nrOff, BigInt(nrMax) * BigInt(NR_COUNTERS_SIZE));
   checkArray('thread_off', threadOff, BigInt(threadSlots) * BigInt(blockSize));
 
@@ -152,13 +152,15 @@ export function readStats(path: string): StatsSnapshot {
     const trap = u64(c);
     let fast = u64(c + 8);
     const errors = u64(c + 16);
+    let errs = errors;
     for (let t = 0, f = threadBase + THREAD_BLOCK_HEAD + 8 * nr; t < threadSlots; t++, f += blockSize) {
       fast += u64(f);
+      errs += u64(f + 8 * nrMax);
     }
     totalTrap += trap;
     totalFast += fast;
-    if (trap !== 0n || fast !== 0n || errors !== 0n) {
-      perNr.push({ nr, trap: Number(trap), fast: Number(fast), errors: Number(errors) });
+    if (trap !== 0n || fast !== 0n || errs !== 0n) {
+      perNr.push({ nr, trap: Number(trap), fast: Number(fast), errors: Number(errs) });
     }
   }
 
