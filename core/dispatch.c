@@ -12,6 +12,27 @@
 
 uint8_t tl_special[TL_NR_MAX];
 
+/* The calls the dispatch performs itself (see perform()): the fast path hands them to C,
+ * and a hook that passes one on through api->syscall gets it performed here, after the
+ * hook returns, never as a raw call. One list for both. */
+static const short handled[] = {
+    SYS_rt_sigreturn, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_sigaltstack,
+    SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
+    SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
+    SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
+};
+
+int tl_dispatch_handles(long nr)
+{
+    for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) if (handled[i] == nr) return 1;
+    return 0;
+}
+
+void tl_special_init(void)
+{
+    for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) tl_special[handled[i]] = 1;
+}
+
 struct clone_args_ {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
@@ -129,6 +150,26 @@ static long perform(struct tl_frame *f, int *action)
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+}
+
+/* A handled call that does not need the program's frame, with a hook's arguments:
+ * performed now, through the same code, its real result returned to the hook. */
+long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    struct tl_frame fr;
+    memset(&fr, 0, sizeof fr);
+    fr.rax = (uint64_t)nr; fr.rdi = (uint64_t)a1; fr.rsi = (uint64_t)a2; fr.rdx = (uint64_t)a3;
+    fr.r10 = (uint64_t)a4; fr.r8 = (uint64_t)a5; fr.r9 = (uint64_t)a6;
+    int action = 0;
+    return perform(&fr, &action);
+}
+
+/* Calls that need the program's own frame (a new stack, no return, or sigreturn): a hook
+ * can only ask for them; they are performed after it returns. */
+int tl_dispatch_needs_frame(long nr)
+{
+    return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork ||
+           nr == SYS_exit || nr == SYS_rt_sigreturn;
 }
 
 long tl_dispatch(struct tl_frame *f)

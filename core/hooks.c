@@ -15,14 +15,6 @@ static uint32_t xsave_size;
 
 struct pending { struct tl_frame *f; int deferred; };
 
-static int special(long nr)
-{
-    return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork ||
-           nr == SYS_exit || nr == SYS_rt_sigreturn || nr == SYS_rt_sigaction ||
-           nr == SYS_rt_sigprocmask || nr == SYS_exit_group || nr == SYS_arch_prctl ||
-           nr == SYS_sigaltstack || nr == SYS_execve || nr == SYS_execveat || nr == SYS_prctl;
-}
-
 static struct pending *current(void)
 {
     return (struct pending *)tl_self()->pad1[0];
@@ -30,7 +22,7 @@ static struct pending *current(void)
 
 static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    if (special(nr)) {
+    if (tl_dispatch_needs_frame(nr)) {
         struct pending *p = current();
         if (p) {
             struct tl_frame *f = p->f;
@@ -40,6 +32,7 @@ static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, lo
             return 0;
         }
     }
+    if (tl_dispatch_handles(nr)) return tl_perform_args(nr, a1, a2, a3, a4, a5, a6);
     return tl_sys6(nr, a1, a2, a3, a4, a5, a6);
 }
 

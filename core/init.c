@@ -54,12 +54,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_exec_init();
     if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
-    tl_special[SYS_rt_sigreturn] = tl_special[SYS_rt_sigaction] = tl_special[SYS_rt_sigprocmask] = 1;
-    tl_special[SYS_clone] = tl_special[SYS_clone3] = tl_special[SYS_fork] = tl_special[SYS_vfork] = 1;
-    tl_special[SYS_exit] = tl_special[SYS_exit_group] = tl_special[SYS_arch_prctl] = 1;
-    tl_special[SYS_sigaltstack] = tl_special[SYS_execve] = tl_special[SYS_execveat] = tl_special[SYS_prctl] = 1;
-    tl_special[SYS_mprotect] = tl_special[SYS_pkey_mprotect] = tl_special[SYS_munmap] = tl_special[SYS_mmap] = 1;
-    tl_special[SYS_mremap] = tl_special[SYS_madvise] = tl_special[SYS_wait4] = 1;
+    tl_special_init();
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
         unsigned a, b, c, d;

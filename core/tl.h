@@ -148,6 +148,10 @@ HIDDEN void tl_jit_after_fork(struct tl_tcb *self);
 
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
 HIDDEN long tl_dispatch(struct tl_frame *f);
+HIDDEN int tl_dispatch_handles(long nr);
+HIDDEN int tl_dispatch_needs_frame(long nr);
+HIDDEN long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+HIDDEN void tl_special_init(void);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);

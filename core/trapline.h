@@ -11,9 +11,12 @@
  * run the real call, call api->syscall(call) — possibly after changing call->nr or
  * call->args — and return (or alter) what it returns. Not calling it suppresses the call.
  *
- * Calls that change the thread or process (clone, clone3, fork, vfork, exit, rt_sigreturn)
+ * Calls that need the program's own frame (clone, clone3, fork, vfork, exit, rt_sigreturn)
  * are performed by trapline after the hook returns if the hook asked for them through
  * api->syscall; for those api->syscall returns 0 and the hook's return value is ignored.
+ * Every other call trapline handles itself (mmap, munmap, mprotect, exec, signal set-up,
+ * prctl, wait4, ...) is performed at once by api->syscall, with trapline's bookkeeping,
+ * and its real result is returned.
  *
  * Libraries written for zpoline's ABI (`int __hook_init(long, void *hook_ptr)`) load
  * unchanged: their hook is `long fn(long nr, long a1, ..., long a6)` and chains to the

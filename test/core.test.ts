@@ -158,6 +158,12 @@ describe('code that changes after it was rewritten (JIT, remapped memory)', () =
     const lazy = await run(testProgram('jit'));
     expect(lazy.stats!.sitesRewritten).toBeGreaterThanOrEqual(2);   // the site was learned again
   });
+
+  it('the same with a hook that passes every call on: mprotect/munmap still go through trapline\'s handling', async () => {
+    const native = await run(testProgram('jit'), [], { mode: 'native' });
+    const r = await run(testProgram('jit'), [], { hook: hookLibrary('counthook') });
+    expect(r.stdout).toBe(native.stdout);
+  });
 });
 
 describe('address 0 unavailable', () => {
