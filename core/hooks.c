@@ -17,7 +17,7 @@ struct pending { struct tl_frame *f; int deferred; };
 
 static struct pending *current(void)
 {
-    return (struct pending *)tl_self()->pad1[0];
+    return (struct pending *)tl_self()->hook_pending;
 }
 
 static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -94,8 +94,8 @@ int tl_hooks_load(void)
 long tl_hook_call(struct tl_frame *f, int *pass)
 {
     struct tl_tcb *t = tl_self();
-    struct pending p = { f, 0 }, *prev = (struct pending *)t->pad1[0];
-    t->pad1[0] = (uint64_t)&p;
+    struct pending p = { f, 0 }, *prev = (struct pending *)t->hook_pending;
+    t->hook_pending = &p;
     /* the program's vector state, saved in full around foreign code */
     uint8_t area[xsave_size + 64] __attribute__((aligned(64)));
     uint8_t *xs = (uint8_t *)(((uint64_t)area + 63) & ~63ull);
@@ -117,7 +117,7 @@ long tl_hook_call(struct tl_frame *f, int *pass)
     t->selector = sel;
     if (xsave_size) __asm__ volatile("xrstor64 (%0)" : : "r"(xs), "a"(lo), "d"(hi) : "memory");
     __asm__ volatile("cld");
-    t->pad1[0] = (uint64_t)prev;
+    t->hook_pending = prev;
     *pass = p.deferred;
     return ret;
 }

@@ -82,11 +82,12 @@ struct tl_tcb {
     int tid;                      /* 72 */
     int slot;                     /* 76: stats thread slot, -1 if none */
     int sigsys_blocked;           /* 80: the program asked SIGSYS blocked (virtualised) */
-    int in_hook;                  /* 84 */
+    int in_rewrite;               /* 84: this thread is inside a rewrite (re-entry guard) */
     void *map_base;               /* 88: the single mapping holding tcb + stack */
     uint64_t map_len;             /* 96 */
     uint64_t app_gs;              /* 104: the program's virtual %gs base */
-    uint64_t pad1[2];
+    void *hook_pending;           /* 112: the call a user hook is handling (struct pending) */
+    uint64_t pad1;
     struct tl_shadow shadow[16];  /* 128 */
     struct tl_fault fault;        /* 640 */
     stack_t app_ss;               /* the program's sigaltstack as it set it (SS_DISABLE if none) */

@@ -36,6 +36,10 @@ static inline long tl_sys6(long n, long a, long b, long c, long d, long e, long 
 #define tl_sys4(n, a, b, c, d) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 #define tl_sys5(n, a, b, c, d, e) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
+/* ---- a spin lock (usable in any context; the holder never blocks) */
+static inline void tl_spin_lock(int *l) { while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
+static inline void tl_spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
 /* ---- kernel sigaction layout (rt_sigaction syscall) */
 struct tl_ksigaction {
     void *handler;

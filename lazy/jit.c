@@ -17,21 +17,19 @@ static uint64_t lo_site = ~0ull, hi_site;
 static struct tl_tcb *tcbs[MAX_TCBS];
 static int tcb_lock;
 
-static void spin(int *l) { while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
-static void unspin(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
 void tl_tcb_register(struct tl_tcb *t)
 {
-    spin(&tcb_lock);
+    tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) if (!tcbs[i]) { tcbs[i] = t; break; }
-    unspin(&tcb_lock);
+    tl_spin_unlock(&tcb_lock);
 }
 
 void tl_tcb_unregister(struct tl_tcb *t)
 {
-    spin(&tcb_lock);
+    tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) if (tcbs[i] == t) { tcbs[i] = 0; break; }
-    unspin(&tcb_lock);
+    tl_spin_unlock(&tcb_lock);
 }
 
 void tl_jit_after_fork(struct tl_tcb *self)
@@ -60,12 +58,12 @@ static void forget(uint64_t site)
     tl_site_remove(site + 2);
     uint64_t ret = site + 2;
     uint64_t slot = (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_CACHE_BITS);
-    spin(&tcb_lock);
+    tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) {
         struct tl_tcb *t = tcbs[i];
         if (t && t->cache[2 * slot] == ret) __atomic_store_n(&t->cache[2 * slot], 0, __ATOMIC_RELAXED);
     }
-    unspin(&tcb_lock);
+    tl_spin_unlock(&tcb_lock);
     tl_cov_state(tl_cov_site(site, 0), TL_SITE_STALE, TL_REASON_STALE);
     if (tl_stats) __atomic_add_fetch(&tl_stats->sites_stale, 1, __ATOMIC_RELAXED);
 }

@@ -43,8 +43,8 @@ static int prot_of(uint64_t addr)
     return tl_maps_find(addr, &m) == 0 ? m.prot : -1;
 }
 
-void tl_rewrite_lock(void) { while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
-void tl_rewrite_unlock(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
+void tl_rewrite_lock(void) { tl_spin_lock(&lock); }
+void tl_rewrite_unlock(void) { tl_spin_unlock(&lock); }
 void tl_rewrite_serialise(void) { serialise_cores(); }
 
 /* Puts `0f 05` back at a site we rewrote (the page keeps its protection). Lock held. */
@@ -60,13 +60,6 @@ void tl_unrewrite_site(uint64_t site)
     tl_sys3(SYS_mprotect, page, 4096, prot);
 }
 
-static void lock_take(void)
-{
-    while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
-}
-
-static void lock_drop(void) { __atomic_store_n(&lock, 0, __ATOMIC_RELEASE); }
-
 /* TL_REASON_NONE: rewritten (or already rewritten by another thread); otherwise the
  * reason it stays on the trap path. */
 int tl_rewrite_site(uint64_t site, uint64_t *hits)
@@ -76,9 +69,9 @@ int tl_rewrite_site(uint64_t site, uint64_t *hits)
     if ((site & 63) == 63) return TL_REASON_STRADDLE;                      /* straddles a line */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
     struct tl_tcb *t = tl_self();
-    if (t->in_hook) return TL_REASON_NESTED;    /* a signal handler interrupted a rewrite */
-    t->in_hook = 1;
-    lock_take();
+    if (t->in_rewrite) return TL_REASON_NESTED; /* a signal handler interrupted a rewrite */
+    t->in_rewrite = 1;
+    tl_rewrite_lock();
     int done = 0, reason = TL_REASON_NOT_SYSCALL;
     int prot = prot_of(site);
     if (prot >= 0 && (prot & PROT_EXEC) && !tl_site_insert(site + 2, hits)) reason = TL_REASON_FULL;
@@ -95,8 +88,8 @@ int tl_rewrite_site(uint64_t site, uint64_t *hits)
             if (done) serialise_cores();
         }
     }
-    lock_drop();
-    t->in_hook = 0;
+    tl_rewrite_unlock();
+    t->in_rewrite = 0;
     if (done && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
     return done ? TL_REASON_NONE : reason;
 }
