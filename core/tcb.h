@@ -64,9 +64,9 @@ _Static_assert(sizeof(struct tl_frame) == F_SIZE, "frame");
 struct tl_shadow { uint64_t nr, rdx, flags, spare; };
 
 /* A saved register state for re-raising a fault faithfully. */
+/* A signal we raise for the program (NULL call, its own SUD): the registers to present. */
 struct tl_fault {
-    int      pending;
-    uint64_t addr;
+    int      pending;     /* 0, SIGSEGV or SIGSYS */
     uint64_t gregs[23];   /* indexed like ucontext REG_* */
 };
 
