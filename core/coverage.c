@@ -108,11 +108,12 @@ static void read_build_id(uint64_t base, struct tl_module_rec *m)
     }
 }
 
-static uint32_t module_of(uint64_t site, uint64_t *base_out)
+static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
     *base_out = 0;
-    if (!tl_stats || tl_maps_find(site, &mp)) return 0xffffffffu;
+    if (!tl_stats || !where) return 0xffffffffu;
+    mp = *where;
     uint32_t origin;
     uint64_t base = mp.start;
     if (tl_streq(mp.path, "[vdso]")) origin = TL_ORIGIN_VDSO;
@@ -150,7 +151,8 @@ static struct tl_site_rec *site_rec(uint32_t i)
     return (struct tl_site_rec *)((char *)tl_stats + tl_stats->site_off) + i;
 }
 
-struct tl_site_rec *tl_cov_site(uint64_t site, int create)
+/* where: the mapping holding site, used when a record is created (NULL: unknown) */
+struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mapping *where)
 {
     if (!tl_stats) return 0;
     if (!smap) {
@@ -179,7 +181,7 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create)
         uint64_t base;
         s->addr = site;
         s->pid = (uint32_t)tl_pid;
-        s->module = module_of(site, &base);
+        s->module = module_of(where, &base);
         s->offset = site - base;
         s->nrs[0] = s->nrs[1] = s->nrs[2] = s->nrs[3] = 0xffff;
         s->state = TL_SITE_TRAPPING;

@@ -181,15 +181,22 @@ long tl_dispatch(struct tl_frame *f)
     long nr = (long)f->rax;
     int via = (int)f->via;
     if (via == 0) {
-        struct tl_site_rec *s = tl_cov_site(f->ret - 2, 1);
+        /* a new site: one read of /proc/self/maps serves its record (module) and its
+         * rewrite (page protection) */
+        uint64_t site = f->ret - 2;
+        struct tl_site_rec *s = tl_cov_site(site, 0, 0);
+        int try_rewrite = (!s || s->state != TL_SITE_REWRITTEN) && tl_rewrite_precheck(site) == TL_REASON_NONE;
+        struct tl_mapping m, *where = 0;
+        if ((!s && tl_stats) || try_rewrite) where = tl_maps_find(site, &m) == 0 ? &m : 0;
+        if (!s) s = tl_cov_site(site, 1, where);
         if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
         tl_cov_nr(s, (long)(int)f->rax);
         if (!s || s->state != TL_SITE_REWRITTEN) {
-            int why = tl_rewrite_site(f->ret - 2, tl_cov_fast_counter(s));
+            int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s), where) : tl_rewrite_precheck(site);
             tl_cov_state(s, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_TRAPPING, why);
         }
     } else if (via == 1 && tl_stats) {
-        tl_cov_nr(tl_cov_site(f->ret - 2, 0), (long)(int)f->rax);
+        tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;
     int action = 0;

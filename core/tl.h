@@ -122,7 +122,8 @@ HIDDEN void tl_cov_init(void);
 HIDDEN void tl_cov_after_fork(void);
 HIDDEN void tl_cov_exit(long status);
 HIDDEN void tl_cov_reaped(long pid, int wait_status);
-HIDDEN struct tl_site_rec *tl_cov_site(uint64_t site, int create);
+struct tl_mapping;
+HIDDEN struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mapping *where);
 HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
 HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
 HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s);
@@ -136,7 +137,8 @@ HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                 
 HIDDEN int tl_sites_init(void);
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
-HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits);   /* TL_REASON_NONE: rewritten; else why not */
+HIDDEN int tl_rewrite_precheck(uint64_t site);
+HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where);   /* TL_REASON_NONE: rewritten; else why not */
 HIDDEN void tl_rewrite_after_fork(void);
 HIDDEN void tl_site_remove(uint64_t ret);
 HIDDEN void tl_rewrite_lock(void);

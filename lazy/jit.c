@@ -64,7 +64,7 @@ static void forget(uint64_t site)
         if (t && t->cache[2 * slot] == ret) __atomic_store_n(&t->cache[2 * slot], 0, __ATOMIC_RELAXED);
     }
     tl_spin_unlock(&tcb_lock);
-    tl_cov_state(tl_cov_site(site, 0), TL_SITE_STALE, TL_REASON_STALE);
+    tl_cov_state(tl_cov_site(site, 0, 0), TL_SITE_STALE, TL_REASON_STALE);
     if (tl_stats) __atomic_add_fetch(&tl_stats->sites_stale, 1, __ATOMIC_RELAXED);
 }
 

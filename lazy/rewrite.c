@@ -62,18 +62,28 @@ void tl_unrewrite_site(uint64_t site)
 
 /* TL_REASON_NONE: rewritten (or already rewritten by another thread); otherwise the
  * reason it stays on the trap path. */
-int tl_rewrite_site(uint64_t site, uint64_t *hits)
+/* Why site cannot be rewritten, known without reading anything; TL_REASON_NONE if a
+ * rewrite may be attempted. */
+int tl_rewrite_precheck(uint64_t site)
 {
     if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return TL_REASON_SUD_ONLY;
     if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO;   /* not writable */
     if ((site & 63) == 63) return TL_REASON_STRADDLE;                      /* straddles a line */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
+    if (tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
+    return TL_REASON_NONE;
+}
+
+/* where: the mapping holding site (its protection is restored after the store). */
+int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
+{
+    int pre = tl_rewrite_precheck(site);
+    if (pre != TL_REASON_NONE) return pre;
     struct tl_tcb *t = tl_self();
-    if (t->in_rewrite) return TL_REASON_NESTED; /* a signal handler interrupted a rewrite */
     t->in_rewrite = 1;
     tl_rewrite_lock();
     int done = 0, reason = TL_REASON_NOT_SYSCALL;
-    int prot = prot_of(site);
+    int prot = where ? where->prot : -1;
     if (prot >= 0 && (prot & PROT_EXEC) && !tl_site_insert(site + 2, hits)) reason = TL_REASON_FULL;
     else if (prot >= 0 && (prot & PROT_EXEC)) {
         uint64_t page = site & ~4095ull;
