@@ -5,8 +5,11 @@
 #include <elf.h>
 #include <sys/mman.h>
 
+_Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
+_Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");
+_Static_assert(sizeof(struct tl_site_rec) == 128, "layout");
+
 static struct tl_proc_rec *me;                 /* this process's record */
-uint64_t tl_dummy_counter;                     /* site hits when there is no segment */
 
 /* ---- startup modules: paths mapped executable when we started ---- */
 #define STARTUP_MAX 256
@@ -183,24 +186,25 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         s->pid = (uint32_t)tl_pid;
         s->module = module_of(where, &base);
         s->offset = site - base;
-        s->nrs[0] = s->nrs[1] = s->nrs[2] = s->nrs[3] = 0xffff;
+        s->nr_first = 0xffff;
         s->state = TL_SITE_TRAPPING;
         __atomic_store_n(&smap[2 * i + 1], (uint64_t)r + 1, __ATOMIC_RELEASE);
         return s;
     }
 }
 
+/* Number nr was seen at site record s: the first one goes into nr_first (the fast path
+ * compares against it), every one in 0..511 into the bitmap (the fast path sets bits
+ * itself for numbers other than nr_first), others are counted. */
 void tl_cov_nr(struct tl_site_rec *s, long nr)
 {
-    if (!s || nr < 0 || nr >= 0xffff) return;
-    for (int k = 0; k < 4; k++) {
-        uint16_t v = __atomic_load_n(&s->nrs[k], __ATOMIC_RELAXED);
-        if (v == (uint16_t)nr) return;
-        if (v == 0xffff) {
-            if (__atomic_compare_exchange_n(&s->nrs[k], &v, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) return;
-            if (v == (uint16_t)nr) return;
-        }
-    }
+    if (!s) return;
+    if (nr < 0 || nr >= (long)TL_NR_MAX) { __atomic_add_fetch(&s->nrs_other, 1, __ATOMIC_RELAXED); return; }
+    uint16_t none = 0xffff;
+    __atomic_compare_exchange_n(&s->nr_first, &none, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    uint64_t bit = 1ull << (nr & 63);
+    if (!(__atomic_load_n(&s->nrs[nr >> 6], __ATOMIC_RELAXED) & bit))
+        __atomic_or_fetch(&s->nrs[nr >> 6], bit, __ATOMIC_RELAXED);
 }
 
 void tl_cov_state(struct tl_site_rec *s, int state, int reason)
@@ -210,7 +214,26 @@ void tl_cov_state(struct tl_site_rec *s, int state, int reason)
     __atomic_store_n(&s->reason, (uint32_t)reason, __ATOMIC_RELAXED);
 }
 
-uint64_t *tl_cov_fast_counter(struct tl_site_rec *s)
+/* Without a segment, a rewritten site still needs a record for the fast path to count
+ * into (fast_hits, nr_first, nrs): one from a private pool. When even that is exhausted,
+ * a shared overflow record whose bitmap is full (no number is ever new to it). */
+#define POOL_CAP 65536u
+static struct tl_site_rec *pool;
+static uint32_t pool_used;
+static struct tl_site_rec overflow = { .nr_first = 0xffff, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
+
+/* The fast path's counter for site record s (NULL: no segment record), first number nr. */
+uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
-    return s ? &s->fast_hits : &tl_dummy_counter;
+    if (s) return &s->fast_hits;
+    if (!pool) {
+        long p = tl_sys6(SYS_mmap, 0, POOL_CAP * sizeof *pool, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p < 0 && p > -4096) return &overflow.fast_hits;
+        pool = (struct tl_site_rec *)p;
+    }
+    uint32_t i = __atomic_fetch_add(&pool_used, 1, __ATOMIC_RELAXED);
+    if (i >= POOL_CAP) return &overflow.fast_hits;
+    pool[i].nr_first = 0xffff;
+    tl_cov_nr(&pool[i], nr);
+    return &pool[i].fast_hits;
 }

@@ -192,7 +192,7 @@ long tl_dispatch(struct tl_frame *f)
         if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
         tl_cov_nr(s, (long)(int)f->rax);
         if (!s || s->state != TL_SITE_REWRITTEN) {
-            int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s), where) : tl_rewrite_precheck(site);
+            int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s, nr), where) : tl_rewrite_precheck(site);
             tl_cov_state(s, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_TRAPPING, why);
         }
     } else if (via == 1 && tl_stats) {

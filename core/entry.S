@@ -50,6 +50,10 @@ tl_fast_entry:
         jae     .Lfast_to_slow
         cmpb    $0, %gs:T_SPECIAL(%rax)
         jne     .Lfast_to_slow
+        /* the site's numbers: most sites serve one, recorded when it trapped */
+        cmp     %ax, TL_HITS_NR_FIRST(%r11)
+        jne     .Lnr_more
+.Lnr_known:
         mov     %gs:T_COUNTS, %r11
         incq    (%r11,%rax,8)
         /* slot := return address | nr << 48 (the number is needed again only if the call
@@ -94,6 +98,12 @@ tl_fast_syscall_insn:
         mov     %rax, 8 * NR_MAX(%rcx,%r11,8)   /* this thread's errors[nr] += 1 */
         movswq  6(%rsp), %rax
         jmp     .Lfast_done
+
+.Lnr_more:                              /* another number (0..511): set its bit once */
+        bt      %rax, TL_HITS_NRS(%r11)
+        jc      .Lnr_known
+        lock bts %rax, TL_HITS_NRS(%r11)
+        jmp     .Lnr_known
 
 .Lmiss:
         /* look the return address up in the global site set. Flags are safe in the slot;

@@ -52,7 +52,7 @@ int tl_stats_open(void)
         return -1;
     }
     if (!fresh && cur != size) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v2 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
         tl_sys1(SYS_close, fd);
         return -1;
     }
@@ -80,7 +80,7 @@ int tl_stats_open(void)
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
         __atomic_store_n(&h->version, TL_STATS_VERSION, __ATOMIC_RELEASE);
     } else if (!valid_header(h, size)) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v2 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
         tl_sys2(SYS_munmap, p, size);
         tl_sys1(SYS_close, fd);
         return -1;

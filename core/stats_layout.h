@@ -1,4 +1,4 @@
-/* trapline statistics segment: binary layout, version 2.
+/* trapline statistics segment: binary layout, version 3.
  *
  * The segment is a file (TRAPLINE_STATS=path, mode 0600) mapped MAP_SHARED by every
  * interposed process of a run, so fork/exec children report into the same segment.
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define TL_STATS_MAGIC "TRAPLINE"   /* 8 bytes, no NUL */
-#define TL_STATS_VERSION 2u
+#define TL_STATS_VERSION 3u
 #define TL_NR_MAX 512u               /* syscall numbers counted individually: 0..511 */
 #define TL_THREAD_SLOTS 1024u        /* per-thread fast-path counter blocks */
 #define TL_PROC_CAP 1024u            /* process records */
@@ -23,6 +23,14 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_ZERO_MAPPED   1u     /* trampoline at address 0 is mapped */
 #define TL_FLAG_XONLY         2u     /* trampoline is execute-only (protection key) */
 #define TL_FLAG_HOOK          4u     /* a user hook library is loaded */
+#define TL_FLAG_PLAN          8u     /* a rewrite plan (file or cache directory) is in use */
+
+/* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
+enum tl_policy {
+    TL_POLICY_ALL = 0,          /* every executed site (learned) and every planned site */
+    TL_POLICY_VERIFIED = 1,     /* only planned sites the scanner confirmed */
+    TL_POLICY_NONE = 2,         /* nothing: every call traps */
+};
 
 struct tl_stats_header {
     char     magic[8];          /* "TRAPLINE" */
@@ -48,7 +56,11 @@ struct tl_stats_header {
     uint32_t module_cap, module_count;
     uint64_t site_off;          /* struct tl_site_rec[site_cap] */
     uint32_t site_cap, site_count;
-    uint64_t reserved[4];
+    uint64_t plan_rewritten;    /* sites rewritten ahead of time from a plan */
+    uint64_t plan_skipped;      /* plan sites not rewritten (bytes differ, policy, straddle) */
+    uint64_t policy_refused;    /* sites that trapped and were refused a rewrite by the policy */
+    uint32_t policy;            /* enum tl_policy of the first process */
+    uint32_t reserved;
 };
 
 /* One per process of the run (the first one, forks, exec'd programs). */
@@ -79,7 +91,12 @@ struct tl_module_rec {
     char     path[272];         /* NUL-terminated; "" for anonymous memory, "[vdso]" */
 };
 
-enum tl_site_state { TL_SITE_REWRITTEN = 0, TL_SITE_TRAPPING = 1, TL_SITE_STALE = 2 };
+enum tl_site_state {
+    TL_SITE_REWRITTEN = 0,
+    TL_SITE_TRAPPING = 1,       /* executed and left on the SUD path (reason says why) */
+    TL_SITE_STALE = 2,
+    TL_SITE_SKIPPED = 3,        /* a plan site that was not rewritten and has not trapped */
+};
 enum tl_site_reason {
     TL_REASON_NONE = 0,         /* rewritten */
     TL_REASON_VDSO = 1,         /* in the vDSO (not writable) */
@@ -89,21 +106,35 @@ enum tl_site_reason {
     TL_REASON_FULL = 5,         /* the site set is full */
     TL_REASON_STALE = 6,        /* its code changed or was unmapped after rewriting */
     TL_REASON_NESTED = 7,       /* trapped inside a rewrite (a signal handler); retried later */
+    TL_REASON_POLICY = 8,       /* the rewrite policy refused it (verified: not confirmed; none) */
+    TL_REASON_PLAN_MISMATCH = 9,/* a plan site whose bytes are not 0f 05 (plan for other code) */
 };
 
-/* One per (process, site) that trapped at least once. Hits are plain increments by the
- * calling thread (exact for one thread; may lose a count when threads collide). */
+/* where a site record came from */
+enum tl_site_source {
+    TL_SOURCE_TRAP = 0,         /* learned: it trapped (SIGSYS) */
+    TL_SOURCE_PLAN_CONFIRMED = 1,  /* from a plan, confirmed by the scanner */
+    TL_SOURCE_PLAN_LEARNED = 2, /* from a plan, learned in an earlier run */
+};
+
+/* One per (process, site) that trapped at least once or was rewritten from a plan.
+ * Hits are plain increments by the calling thread (exact for one thread; may lose a
+ * count when threads collide). 128 bytes; fast_hits, nr_first and nrs share the
+ * offsets the fast path uses (it holds a pointer to fast_hits). */
 struct tl_site_rec {
     uint64_t addr;              /* address of the syscall instruction */
     uint32_t pid;
     uint32_t module;            /* index into the module table, 0xffffffff if unknown */
-    uint64_t offset;            /* addr - module base */
+    uint64_t offset;            /* addr - module base: the file offset for file-backed code */
     uint64_t trap_hits;         /* calls that arrived by SIGSYS */
     uint64_t fast_hits;         /* calls through the rewritten site */
-    uint16_t nrs[4];            /* first distinct numbers seen on the trap/slow path, 0xffff = none */
+    uint16_t nr_first;          /* first number seen, 0xffff none (the fast path's check) */
+    uint16_t source;            /* enum tl_site_source */
+    uint32_t nrs_other;         /* calls with a number outside 0..511 */
     uint32_t state;             /* enum tl_site_state */
     uint32_t reason;            /* enum tl_site_reason */
     uint64_t reserved;
+    uint64_t nrs[TL_NR_MAX / 64];   /* bitmap: numbers 0..511 seen at this site, on every path */
 };
 
 /* Counts taken on the trap (SIGSYS) path and on the slow C path of a rewritten site. */

@@ -126,7 +126,7 @@ struct tl_mapping;
 HIDDEN struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mapping *where);
 HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
 HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
-HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s);
+HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 
 /* ---- /proc/self/maps (lazy/maps.c) */
 struct tl_mapping { uint64_t start, end, offset; int prot; char path[288]; };

@@ -50,6 +50,25 @@ describe('exact counts', () => {
     expect(nrStats(r.stats, GETPPID)).toEqual({ trap: 1000, fast: 0, errors: 0 });
   });
 
+  it('a site serving several numbers records every one, fast path included; unknown numbers are counted', async () => {
+    const N = 1000;
+    for (const mode of ['lazy', 'sud-only'] as const) {
+      const r = await run(testProgram('multinr'), [String(N)], { mode });
+      expect(r.stdout).toBe('ok\n');
+      const sites = sitesOf(r.stats!, (p) => p === testProgram('multinr'));
+      expect(sites).toHaveLength(1);
+      const s = sites[0]!;
+      // getpid 39, getuid 102, getppid 110, gettid 186 (in turn, N rounds), and 1000 (ENOSYS)
+      expect(s.nrs).toEqual([39, 102, 110, 186]);
+      expect(s.nrsOther).toBe(N);
+      expect(s.trapHits + s.fastHits).toBe(5 * N);
+      expect(s.trapHits).toBe(mode === 'lazy' ? 1 : 5 * N);
+    }
+    // without a segment the fast path counts into private records: same results
+    const raw = await run(testProgram('multinr'), [String(N)], { mode: 'raw' });
+    expect(raw.stdout).toBe('ok\n');
+  });
+
   it('a dlopen\'d library\'s sites are attributed to it with origin dlopen', async () => {
     const lib = hookLibrary('dlsite');
     const r = await run(testProgram('dlsite'), [lib, '500']);

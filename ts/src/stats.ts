@@ -17,8 +17,11 @@ export interface NrStats {
 }
 
 export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
-export type SiteState = 'rewritten' | 'trapping' | 'stale';
-export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested';
+export type SiteState = 'rewritten' | 'trapping' | 'stale' | 'skipped';
+export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch';
+/** Where a site record came from: it trapped (learned at run time), or a plan. */
+export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned';
+export type RewritePolicy = 'all' | 'verified' | 'none';
 
 export interface ProcessInfo {
   pid: number;
@@ -53,10 +56,13 @@ export interface SiteInfo {
   offset: string;
   trapHits: number;
   fastHits: number;
-  /** Distinct syscall numbers seen at the site (on the trap and slow paths), first four. */
+  /** Distinct syscall numbers 0..511 seen at the site, on every path, ascending. */
   nrs: number[];
+  /** Calls at the site with a number outside 0..511. */
+  nrsOther: number;
   state: SiteState;
   reason: SiteReason;
+  source: SiteSource;
 }
 
 export interface StatsSnapshot {
@@ -65,6 +71,15 @@ export interface StatsSnapshot {
   zeroMapped: boolean;
   xonly: boolean;
   hookLoaded: boolean;
+  /** A rewrite plan (file or cache) was in use. */
+  planUsed: boolean;
+  /** The rewrite policy of the first process. */
+  policy: RewritePolicy;
+  /** Plan sites rewritten ahead of time, and plan sites skipped (bytes differ, policy, straddle). */
+  planRewritten: number;
+  planSkipped: number;
+  /** Sites that trapped and were refused a rewrite by the policy. */
+  policyRefused: number;
   /** CLOCK_REALTIME at creation, in ns (as a Number: sub-microsecond precision is lost). */
   startNs: number;
   /** The same instant in ms since the epoch, comparable with Date.now(). */
@@ -83,22 +98,25 @@ export interface StatsSnapshot {
   sites: SiteInfo[];
 }
 
-// core/stats_layout.h, version 1.
+// core/stats_layout.h, version 3.
 const MAGIC = 'TRAPLINE';
-const VERSION = 2;
+const VERSION = 3;
 const HEADER_SIZE = 192; // sizeof(struct tl_stats_header)
 const PROC_SIZE = 256;
 const MODULE_SIZE = 320;
-const SITE_SIZE = 64;
+const SITE_SIZE = 128;
 const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
-const STATES: SiteState[] = ['rewritten', 'trapping', 'stale'];
-const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested'];
+const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
+const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch'];
+const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned'];
+const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
 const THREAD_BLOCK_HEAD = 64; // owner + reserved[7], then fast[nr_max]
 const MODES = ['lazy', 'sud-only'] as const;
 const FLAG_ZERO_MAPPED = 1;
 const FLAG_XONLY = 2;
 const FLAG_HOOK = 4;
+const FLAG_PLAN = 8;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -208,11 +226,15 @@ export function readStats(path: string): StatsSnapshot {
     const r = siteT.base + i * SITE_SIZE;
     const mod = u32(r + 12);
     const nrs: number[] = [];
-    for (let k = 0; k < 4; k++) { const v = buf.readUInt16LE(r + 40 + 2 * k); if (v !== 0xffff) nrs.push(v); }
+    for (let w = 0; w < 16; w++) {
+      let bits = u32(r + 64 + 4 * w);
+      for (let b = 0; bits !== 0; b++, bits >>>= 1) if (bits & 1) nrs.push(32 * w + b);
+    }
     sites.push({
       addr: hex(u64(r)), pid: u32(r + 8), module: mod === 0xffffffff || mod >= modules.length ? null : mod,
       offset: hex(u64(r + 16)), trapHits: Number(u64(r + 24)), fastHits: Number(u64(r + 32)), nrs,
-      state: STATES[u32(r + 48)] ?? 'trapping', reason: REASONS[u32(r + 52)] ?? 'none',
+      nrsOther: u32(r + 44), state: STATES[u32(r + 48)] ?? 'trapping', reason: REASONS[u32(r + 52)] ?? 'none',
+      source: SOURCES[buf.readUInt16LE(r + 42)] ?? 'learned',
     });
   }
 
@@ -224,6 +246,11 @@ export function readStats(path: string): StatsSnapshot {
     zeroMapped: (flags & FLAG_ZERO_MAPPED) !== 0,
     xonly: (flags & FLAG_XONLY) !== 0,
     hookLoaded: (flags & FLAG_HOOK) !== 0,
+    planUsed: (flags & FLAG_PLAN) !== 0,
+    policy: POLICIES[u32(184)] ?? 'all',
+    planRewritten: Number(u64(160)),
+    planSkipped: Number(u64(168)),
+    policyRefused: Number(u64(176)),
     startNs: Number(startNs),
     startMs: Number(startNs / 1_000_000n),
     perNr,
