@@ -4,13 +4,16 @@
  *   TRAPLINE_STATS  path of the statistics segment to create or join
  *   TRAPLINE_QUIET  1: no warnings (errors are still printed)
  *   TRAPLINE_FOLLOW_EXEC  0: do not re-inject the interposer into exec'd programs
+ *   TRAPLINE_PLAN   a rewrite plan file, or a plan cache directory (lazy/plan.c)
+ *   TRAPLINE_REWRITE  all (default) | verified | none: which sites may be rewritten
+ *   TRAPLINE_PLAN_CACHE  read by the CLI only (where `--plan auto` keeps plans); allowed here
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "tl.h"
 
 struct tl_config tl_cfg;
 extern char **environ;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", 0 };
 
 int tl_config_load(void)
 {
@@ -31,6 +34,16 @@ int tl_config_load(void)
         if (tl_streq(q, "1")) tl_cfg.quiet = 1;
         else if (!tl_streq(q, "0")) { tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1"); return -1; }
     }
+    const char *pl = tl_getenv("TRAPLINE_PLAN");
+    tl_cfg.plan = (pl && *pl) ? pl : NULL;
+    const char *rw = tl_getenv("TRAPLINE_REWRITE");
+    tl_cfg.policy = TL_POLICY_ALL;
+    if (rw && *rw) {
+        if (tl_streq(rw, "all")) tl_cfg.policy = TL_POLICY_ALL;
+        else if (tl_streq(rw, "verified")) tl_cfg.policy = TL_POLICY_VERIFIED;
+        else if (tl_streq(rw, "none")) tl_cfg.policy = TL_POLICY_NONE;
+        else { tl_error("TRAPLINE_REWRITE:", rw, "is not a rewrite policy (expected all, verified or none)"); return -1; }
+    }
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) { tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1"); return -1; }
     for (char **e = environ; e && *e; e++) {
@@ -48,7 +61,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE)");
             return -1;
         }
     }

@@ -54,6 +54,7 @@ static void proc_start(void)
 
 void tl_cov_init(void)
 {
+    if (!tl_stats) return;       /* the program's path and module origins serve records only */
     long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     tl_maps_each(note_startup, 0);
@@ -222,7 +223,15 @@ static struct tl_site_rec *pool;
 static uint32_t pool_used;
 static struct tl_site_rec overflow = { .nr_first = 0xffff, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
 
-/* The fast path's counter for site record s (NULL: no segment record), first number nr. */
+/* The fast path's counter for site record s (NULL: no segment record), first number nr
+ * (-1: not known yet, a planned site; the fast path records its first number itself). */
+void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason)
+{
+    if (!s) return;
+    __atomic_store_n(&s->source, (uint16_t)source, __ATOMIC_RELAXED);
+    tl_cov_state(s, state, reason);
+}
+
 uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
     if (s) return &s->fast_hits;
@@ -234,6 +243,6 @@ uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
     uint32_t i = __atomic_fetch_add(&pool_used, 1, __ATOMIC_RELAXED);
     if (i >= POOL_CAP) return &overflow.fast_hits;
     pool[i].nr_first = 0xffff;
-    tl_cov_nr(&pool[i], nr);
+    if (nr >= 0) tl_cov_nr(&pool[i], nr);
     return &pool[i].fast_hits;
 }

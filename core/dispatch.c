@@ -123,15 +123,23 @@ static long perform(struct tl_frame *f, int *action)
         return r;
     }
     case SYS_mprotect:
-    case SYS_pkey_mprotect:
+    case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
-        break;
+        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE)) tl_plan_apply(f->rdi, f->rsi);
+        return r;
+    }
     case SYS_munmap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
         break;
-    case SYS_mmap:
+    case SYS_mmap: {
         if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
-        break;
+        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        /* a file mapped executable (dlopen): its plan sites, if it has a plan */
+        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS))
+            tl_plan_apply((uint64_t)r, f->rsi);
+        return r;
+    }
     case SYS_mremap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
         break;
@@ -181,18 +189,29 @@ long tl_dispatch(struct tl_frame *f)
     long nr = (long)f->rax;
     int via = (int)f->via;
     if (via == 0) {
-        /* a new site: one read of /proc/self/maps serves its record (module) and its
-         * rewrite (page protection) */
+        /* a new site: one read of /proc/self/maps serves its record (module), the policy
+         * (its plan entry) and its rewrite (page protection) */
         uint64_t site = f->ret - 2;
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
-        int try_rewrite = (!s || s->state != TL_SITE_REWRITTEN) && tl_rewrite_precheck(site) == TL_REASON_NONE;
+        int learn = !s || s->state != TL_SITE_REWRITTEN;
+        int pre = learn ? tl_rewrite_precheck(site) : TL_REASON_NONE;
+        int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
+        int try_rewrite = learn && pre == TL_REASON_NONE && !refused;
         struct tl_mapping m, *where = 0;
         if ((!s && tl_stats) || try_rewrite) where = tl_maps_find(site, &m) == 0 ? &m : 0;
+        if (try_rewrite && tl_cfg.policy != TL_POLICY_ALL &&
+            !(tl_cfg.policy == TL_POLICY_VERIFIED && tl_plan_source(site, where) == 2)) {
+            /* not a scanner-confirmed site: the policy keeps it on the trap path */
+            try_rewrite = 0;
+            refused = 1;
+            tl_policy_refuse(site);
+            if (tl_stats) __atomic_add_fetch(&tl_stats->policy_refused, 1, __ATOMIC_RELAXED);
+        }
         if (!s) s = tl_cov_site(site, 1, where);
         if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
         tl_cov_nr(s, (long)(int)f->rax);
-        if (!s || s->state != TL_SITE_REWRITTEN) {
-            int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s, nr), where) : tl_rewrite_precheck(site);
+        if (learn) {
+            int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s, nr), where) : refused ? TL_REASON_POLICY : pre;
             tl_cov_state(s, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_TRAPPING, why);
         }
     } else if (via == 1 && tl_stats) {

@@ -100,7 +100,10 @@ tl_fast_syscall_insn:
         jmp     .Lfast_done
 
 .Lnr_more:                              /* another number (0..511): set its bit once */
-        bt      %rax, TL_HITS_NRS(%r11)
+        cmpw    $0xffff, TL_HITS_NR_FIRST(%r11)
+        jne     1f
+        mov     %ax, TL_HITS_NR_FIRST(%r11)     /* a planned site's first call: the hint */
+1:      bt      %rax, TL_HITS_NRS(%r11)
         jc      .Lnr_known
         lock bts %rax, TL_HITS_NRS(%r11)
         jmp     .Lnr_known

@@ -11,7 +11,7 @@
 
 static char self_path[1024];            /* path of libtrapline.so */
 static char cfg_strings[4096];          /* "TRAPLINE_X=value\0" ... copied at start-up */
-static const char *cfg_vars[8];
+static const char *cfg_vars[16];
 static int n_cfg;
 int tl_follow_exec = 1;
 
@@ -23,13 +23,17 @@ static int starts(const char *s, const char *p)
 
 void tl_exec_init(void)
 {
-    /* our own path, from the mapping holding our code */
+    /* our own path: as ld.so loaded us if absolute (no file read), else from the mapping
+     * holding our code */
     struct tl_mapping m;
-    if (tl_maps_find(tl_text_lo, &m) == 0 && m.path[0] == '/') memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
+    if (tl_self_name && tl_self_name[0] == '/' && tl_strlen(tl_self_name) < sizeof self_path)
+        memcpy(self_path, tl_self_name, tl_strlen(tl_self_name) + 1);
+    else if (tl_maps_find(tl_text_lo, &m) == 0 && m.path[0] == '/')
+        memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
     self_path[sizeof self_path - 1] = 0;
     extern char **environ;
     size_t used = 0;
-    for (char **e = environ; e && *e && n_cfg < 8; e++) {
+    for (char **e = environ; e && *e && n_cfg < 16; e++) {
         if (!starts(*e, "TRAPLINE_")) continue;
         size_t len = tl_strlen(*e) + 1;
         if (used + len > sizeof cfg_strings) break;

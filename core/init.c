@@ -9,6 +9,7 @@
 int tl_active;
 int tl_pid;
 uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
+const char *tl_self_name;     /* the path ld.so loaded us by (LD_PRELOAD's entry) */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -18,7 +19,12 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
         uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-        if (me >= lo && me < hi) { tl_text_lo = lo & ~4095ull; tl_text_hi = (hi + 4095) & ~4095ull; return 1; }
+        if (me >= lo && me < hi) {
+            tl_text_lo = lo & ~4095ull;
+            tl_text_hi = (hi + 4095) & ~4095ull;
+            tl_self_name = info->dlpi_name;
+            return 1;
+        }
     }
     return 0;
 }
@@ -54,6 +60,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_exec_init();
     if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
+    if (tl_plan_init()) tl_sys1(SYS_exit_group, 2);
     tl_special_init();
 
     if (tl_cfg.mode == TL_MODE_LAZY) {
@@ -85,6 +92,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     }
     if (tl_stats) {
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
+        if (tl_plan_active) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN, __ATOMIC_RELAXED);
         long k = tl_sys2(SYS_pkey_alloc, 0, 0);
         if (k >= 0) { tl_sys1(SYS_pkey_free, k); if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_XONLY; }
     }
@@ -96,6 +104,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     tl_tcb_install(t);
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
     tl_signals_adopt();
+    tl_plan_apply(0, 0);        /* eager: the plan's sites in every module mapped now */
     tl_active = 1;
     int e = tl_sud_enable(t);
     if (e) {

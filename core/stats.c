@@ -75,6 +75,7 @@ int tl_stats_open(void)
         h->site_off = l.site;
         h->site_cap = TL_SITE_CAP;
         h->mode = (uint32_t)tl_cfg.mode;
+        h->policy = (uint32_t)tl_cfg.policy;
         struct { long s, ns; } ts;
         tl_sys2(SYS_clock_gettime, 0, &ts);
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;

@@ -58,6 +58,8 @@ struct tl_config {
     const char *hook;        /* TRAPLINE_HOOK or NULL */
     const char *stats;       /* TRAPLINE_STATS or NULL */
     int quiet;               /* TRAPLINE_QUIET=1: no warnings */
+    const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
+    int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
@@ -70,6 +72,7 @@ HIDDEN extern uint64_t tl_vdso_lo, tl_vdso_hi;
 HIDDEN extern uint8_t tl_special[TL_NR_MAX];     /* numbers the fast path hands to C */
 HIDDEN extern uint64_t *tl_sites;      /* site table: return addresses (site + 2) */
 HIDDEN extern int tl_pid;
+HIDDEN extern const char *tl_self_name;
 
 /* ---- output */
 HIDDEN void tl_write_err(const char *s);
@@ -126,6 +129,7 @@ struct tl_mapping;
 HIDDEN struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mapping *where);
 HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
 HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
+HIDDEN void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason);
 HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 
 /* ---- /proc/self/maps (lazy/maps.c) */
@@ -145,6 +149,15 @@ HIDDEN void tl_rewrite_lock(void);
 HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);
 HIDDEN void tl_unrewrite_site(uint64_t site);
+HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
+HIDDEN int tl_threads_alone(void);
+/* ---- plans (lazy/plan.c) */
+HIDDEN extern int tl_plan_active;
+HIDDEN int tl_plan_init(void);
+HIDDEN void tl_plan_apply(uint64_t addr, uint64_t len);
+HIDDEN int tl_plan_source(uint64_t site, const struct tl_mapping *m);
+HIDDEN int tl_policy_refused(uint64_t site);
+HIDDEN void tl_policy_refuse(uint64_t site);
 /* ---- code that changes under us (lazy/jit.c) */
 HIDDEN void tl_jit_note_site(uint64_t site);
 HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore);

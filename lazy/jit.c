@@ -16,12 +16,21 @@ static uint64_t lo_site = ~0ull, hi_site;
 #define MAX_TCBS 4096
 static struct tl_tcb *tcbs[MAX_TCBS];
 static int tcb_lock;
+static int nthreads;             /* registered control blocks: threads alive or being made */
+
+/* 1 if this is the process's only thread (no other can appear meanwhile: only a running
+ * thread can create one, and the parent registers the child's block before clone) */
+int tl_threads_alone(void)
+{
+    return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) <= 1;
+}
 
 
 void tl_tcb_register(struct tl_tcb *t)
 {
     tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) if (!tcbs[i]) { tcbs[i] = t; break; }
+    nthreads++;
     tl_spin_unlock(&tcb_lock);
 }
 
@@ -29,6 +38,7 @@ void tl_tcb_unregister(struct tl_tcb *t)
 {
     tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) if (tcbs[i] == t) { tcbs[i] = 0; break; }
+    nthreads--;
     tl_spin_unlock(&tcb_lock);
 }
 
@@ -37,6 +47,7 @@ void tl_jit_after_fork(struct tl_tcb *self)
     tcb_lock = 0;
     for (unsigned i = 0; i < MAX_TCBS; i++) tcbs[i] = 0;
     tcbs[0] = self;
+    nthreads = 1;
 }
 
 /* called with the rewrite lock held, after a site was rewritten */

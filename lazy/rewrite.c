@@ -1,13 +1,16 @@
-/* Rewriting a trapped `syscall` (0f 05) into `callq *%rax` (ff d0).
+/* Rewriting a `syscall` (0f 05) into `callq *%rax` (ff d0): a trapped site (lazy), or
+ * a site from a plan (eager, lazy/plan.c).
  *
  * Safety with other threads running:
  *  - the site is entered in the site set before its bytes change, so a thread that
  *    executes the new callq is always recognised;
- *  - the two bytes change with one locked 2-byte cmpxchg, which is atomic because a site
- *    that straddles a 64-byte line (and so a page) is never rewritten: it stays on the
- *    trap path (reason "straddle");
+ *  - the two bytes change with one locked 2-byte cmpxchg, which is atomic when they lie
+ *    in one 64-byte line. A site that straddles a line (glibc's __open64_nocancel has one,
+ *    across a page) is rewritten only while the process has a single thread, with a plain
+ *    store; otherwise it stays on the trap path (reason "straddle");
  *  - other threads' instruction streams are serialised afterwards with
- *    membarrier(PRIVATE_EXPEDITED_SYNC_CORE);
+ *    membarrier(PRIVATE_EXPEDITED_SYNC_CORE) (not needed, and skipped, while the process
+ *    has a single thread);
  *  - the page gets write permission only for the store, keeping its execute permission
  *    (other threads may be running there), and gets back exactly its former protection
  *    bits, read from /proc/self/maps; one rewrite at a time (spin lock).
@@ -31,15 +34,17 @@ void tl_rewrite_after_fork(void)
 
 static void serialise_cores(void)
 {
+    if (tl_threads_alone()) return;   /* no other instruction stream to serialise */
     if (membarrier_ok < 0)
         membarrier_ok = tl_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
     if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
-/* protection of the mapping holding addr; -1 if not found */
-static int prot_of(uint64_t addr)
+/* protection of the page holding addr (from where when it covers it); -1 if unmapped */
+static int prot_at(uint64_t addr, const struct tl_mapping *where)
 {
     struct tl_mapping m;
+    if (where && addr >= where->start && addr < where->end) return where->prot;
     return tl_maps_find(addr, &m) == 0 ? m.prot : -1;
 }
 
@@ -47,59 +52,91 @@ void tl_rewrite_lock(void) { tl_spin_lock(&lock); }
 void tl_rewrite_unlock(void) { tl_spin_unlock(&lock); }
 void tl_rewrite_serialise(void) { serialise_cores(); }
 
+/* Changes the two bytes at site from expect to repl. The page (two pages when the site
+ * straddles one) gets write permission for the store only, keeping execute (other
+ * threads may run there), then exactly its former protection. The store is one locked
+ * cmpxchg, unless the two bytes straddle a 64-byte line: then the caller has made sure no
+ * other thread runs (tl_threads_alone). Lock held. Returns the bytes found there
+ * (== expect when changed), or 0 when the pages could not be made writable. */
+static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struct tl_mapping *where)
+{
+    uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
+    int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
+    if (prot1 < 0 || prot2 < 0) return 0;
+    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) return 0;
+    if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
+        tl_sys3(SYS_mprotect, p1, 4096, prot1);
+        return 0;
+    }
+    volatile uint16_t *p = (volatile uint16_t *)site;
+    uint16_t old = expect;
+    if ((site & 63) == 63) {
+        old = *p;
+        if (old == expect) *p = repl;
+    } else {
+        __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(repl) : "memory", "cc");
+    }
+    tl_sys3(SYS_mprotect, p1, 4096, prot1);
+    if (p2 != p1) tl_sys3(SYS_mprotect, p2, 4096, prot2);
+    return old;
+}
+
 /* Puts `0f 05` back at a site we rewrote (the page keeps its protection). Lock held. */
 void tl_unrewrite_site(uint64_t site)
 {
-    int prot = prot_of(site);
-    if (prot < 0) return;
-    uint64_t page = site & ~4095ull;
-    if (tl_sys3(SYS_mprotect, page, 4096, prot | PROT_READ | PROT_WRITE) != 0) return;
-    uint16_t expect = 0xd0ff, orig = 0x050f, old = expect;
-    uint16_t *p = (uint16_t *)site;
-    __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(orig) : "memory", "cc");
-    tl_sys3(SYS_mprotect, page, 4096, prot);
+    patch(site, 0xd0ff, 0x050f, 0);
 }
 
-/* TL_REASON_NONE: rewritten (or already rewritten by another thread); otherwise the
- * reason it stays on the trap path. */
 /* Why site cannot be rewritten, known without reading anything; TL_REASON_NONE if a
  * rewrite may be attempted. */
 int tl_rewrite_precheck(uint64_t site)
 {
     if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return TL_REASON_SUD_ONLY;
     if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO;   /* not writable */
-    if ((site & 63) == 63) return TL_REASON_STRADDLE;                      /* straddles a line */
+    if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE;   /* no atomic store */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
     if (tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
     return TL_REASON_NONE;
 }
 
-/* where: the mapping holding site (its protection is restored after the store). */
-int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
+/* Rewrites site; planned: it comes from a plan rather than a trap, so its bytes are
+ * checked before it enters the site set (a site that is not `0f 05` is never entered).
+ * where: the mapping holding site. TL_REASON_NONE: rewritten (or already rewritten by
+ * another thread); otherwise the reason it stays on the trap path. */
+static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where, int planned)
 {
     int pre = tl_rewrite_precheck(site);
     if (pre != TL_REASON_NONE) return pre;
     struct tl_tcb *t = tl_self();
     t->in_rewrite = 1;
     tl_rewrite_lock();
-    int done = 0, reason = TL_REASON_NOT_SYSCALL;
-    int prot = where ? where->prot : -1;
-    if (prot >= 0 && (prot & PROT_EXEC) && !tl_site_insert(site + 2, hits)) reason = TL_REASON_FULL;
-    else if (prot >= 0 && (prot & PROT_EXEC)) {
-        uint64_t page = site & ~4095ull;
-        if (tl_sys3(SYS_mprotect, page, 4096, prot | PROT_READ | PROT_WRITE) == 0) {
-            uint16_t expect = 0x050f, repl = 0xd0ff;
-            uint16_t *p = (uint16_t *)site;
-            uint16_t old = expect;
-            __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(repl) : "memory", "cc");
-            done = old == expect || old == repl;
-            tl_sys3(SYS_mprotect, page, 4096, prot);
-            if (old == expect) tl_jit_note_site(site);
-            if (done) serialise_cores();
-        }
+    int done = 0, reason = planned ? TL_REASON_PLAN_MISMATCH : TL_REASON_NOT_SYSCALL;
+    uint16_t now = 0;
+    int exec = where && (where->prot & PROT_EXEC);
+    if (exec && planned && (!tl_safe_read(site, &now, 2) || now != 0x050f)) {
+        /* not a syscall instruction: skipped */
+    } else if (exec && !tl_site_insert(site + 2, hits)) {
+        reason = TL_REASON_FULL;
+    } else if (exec) {
+        uint16_t old = patch(site, 0x050f, 0xd0ff, where);
+        done = old == 0x050f || (!planned && old == 0xd0ff);
+        if (old == 0x050f) tl_jit_note_site(site);
+        if (!done && planned) tl_site_remove(site + 2);
+        if (done && !planned) serialise_cores();
     }
     tl_rewrite_unlock();
     t->in_rewrite = 0;
     if (done && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
     return done ? TL_REASON_NONE : reason;
+}
+
+int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
+{
+    return rewrite(site, hits, where, 0);
+}
+
+/* A plan's site; the caller serialises the cores once after a batch. */
+int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
+{
+    return rewrite(site, hits, where, 1);
 }

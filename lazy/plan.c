@@ -1,0 +1,391 @@
+/* Rewrite plans: sites known ahead of time, rewritten eagerly (docs/scan.md).
+ *
+ * TRAPLINE_PLAN names a plan file (validated at start-up: a bad one stops the program
+ * with one line) or a directory, the plan cache, holding one file per module named
+ * <build-id>.plan (read when a module with that build-id is first seen; a bad one is
+ * ignored with a warning). A plan lists, per module (GNU build-id), the FILE offsets of
+ * syscall instructions and where each came from: `confirmed` by the scanner or
+ * `learned` in an earlier run.
+ *
+ * Plan sites are rewritten in every executable file mapping whose module matches by
+ * build-id: those present at start-up, and those mapped (or made executable) later,
+ * i.e. dlopen. Each site's two bytes are checked to be `0f 05` before they change; a site
+ * that is not is skipped and counted (plan for other code). Sites not in the plan still
+ * reach us through SUD. TRAPLINE_REWRITE=verified rewrites only `confirmed` plan sites
+ * and leaves every other site on the trap path; none rewrites nothing. */
+#include "tl.h"
+#include <fcntl.h>
+#include <errno.h>
+#include <elf.h>
+#include <sys/mman.h>
+
+#define PLAN_MODS 4096u
+#define PLAN_SITES_PER_MOD 65536u
+#define PLAN_LINE_MAX 4096u
+#define PLAN_FILE_MAX (64u << 20)
+
+struct pmod {
+    uint8_t id[20];
+    uint32_t idlen;
+    uint32_t n;                 /* sites */
+    uint64_t *sites;            /* offset << 1 | confirmed */
+};
+
+static struct pmod *mods;       /* file: every module of the plan; directory: those looked up */
+static uint32_t nmods;
+static int plan_is_dir;
+static const char *plan_path;
+static int plan_lock;
+int tl_plan_active;
+
+/* ---- memory (no libc here: anonymous mappings) */
+static void *alloc(uint64_t bytes)
+{
+    long p = tl_sys6(SYS_mmap, 0, (long)((bytes + 4095) & ~4095ull), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return (p < 0 && p > -4096) ? 0 : (void *)p;
+}
+
+/* ---- parsing: "trapline-plan 1", then "module <hex id> <path>" and "<hex offset> <source>" */
+struct parse_err { uint32_t line; const char *what; };
+
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int word_is(const char *p, const char *e, const char *w)
+{
+    while (p < e && *w && *p == *w) p++, w++;
+    return p == e && !*w;
+}
+
+/* Parses buf. sink == NULL: only validates and counts (*nsites). Otherwise fills
+ * mods[nmods...] with sites in sink (capacity *nsites). 0, or -1 with *err set. */
+static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites, struct parse_err *err)
+{
+    uint64_t used = 0, pos = 0;
+    uint32_t line = 0;
+    int header = 0;
+    struct pmod *cur = 0;
+    while (pos < len) {
+        uint64_t s = pos, e = pos;
+        while (e < len && buf[e] != '\n') e++;
+        pos = e + 1;
+        line++;
+        err->line = line;
+        if (e - s > PLAN_LINE_MAX) { err->what = "line longer than 4096 bytes"; return -1; }
+        while (s < e && (buf[s] == ' ' || buf[s] == '\t')) s++;
+        while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r')) e--;
+        if (s == e || buf[s] == '#') continue;
+        /* first word */
+        uint64_t w = s;
+        while (w < e && buf[w] != ' ' && buf[w] != '\t') w++;
+        if (!header) {
+            uint64_t v = w;
+            while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
+            if (!word_is(buf + s, buf + w, "trapline-plan")) { err->what = "not a trapline plan (expected 'trapline-plan 1' first)"; return -1; }
+            if (!word_is(buf + v, buf + e, "1")) { err->what = "unsupported plan version (this build reads version 1)"; return -1; }
+            header = 1;
+            continue;
+        }
+        if (word_is(buf + s, buf + w, "module")) {
+            uint64_t v = w;
+            while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
+            uint64_t ie = v;
+            while (ie < e && hexdig(buf[ie]) >= 0) ie++;
+            uint64_t nd = ie - v;
+            if (nd < 2 || nd > 40 || (nd & 1) || (ie < e && buf[ie] != ' ' && buf[ie] != '\t')) {
+                err->what = "bad build-id (expected 2..40 hex digits, an even count)";
+                return -1;
+            }
+            if (nmods >= PLAN_MODS) { err->what = "more than 4096 modules"; return -1; }
+            cur = &mods[nmods++];
+            cur->idlen = (uint32_t)(nd / 2);
+            for (uint32_t k = 0; k < cur->idlen; k++)
+                cur->id[k] = (uint8_t)(hexdig(buf[v + 2 * k]) << 4 | hexdig(buf[v + 2 * k + 1]));
+            cur->n = 0;
+            cur->sites = sink ? sink + used : 0;
+            continue;
+        }
+        /* a site line */
+        uint64_t off = 0;
+        uint64_t d = s;
+        if (w - s > 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) d += 2;
+        if (d == w || w - d > 15) { err->what = "expected 'module ID PATH' or 'OFFSET SOURCE'"; return -1; }
+        for (uint64_t k = d; k < w; k++) {
+            int h = hexdig(buf[k]);
+            if (h < 0) { err->what = "expected 'module ID PATH' or 'OFFSET SOURCE' (offset is hex)"; return -1; }
+            off = off << 4 | (uint64_t)h;
+        }
+        uint64_t v = w;
+        while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
+        int confirmed;
+        if (word_is(buf + v, buf + e, "confirmed")) confirmed = 1;
+        else if (word_is(buf + v, buf + e, "learned")) confirmed = 0;
+        else { err->what = "site source must be 'confirmed' or 'learned'"; return -1; }
+        if (!cur) { err->what = "site before any 'module' line"; return -1; }
+        if (cur->n >= PLAN_SITES_PER_MOD) { err->what = "more than 65536 sites in one module"; return -1; }
+        if (sink) {
+            if (used >= *nsites) { err->what = "internal: site count changed"; return -1; }
+            sink[used] = off << 1 | (uint64_t)confirmed;
+        }
+        used++;
+        cur->n++;
+    }
+    if (!header) { err->line = line; err->what = "empty (expected 'trapline-plan 1')"; return -1; }
+    *nsites = used;
+    return 0;
+}
+
+/* Reads a whole file into fresh memory. 0, or -errno; -EFBIG when too large. */
+static long read_file(const char *path, char **out, uint64_t *len)
+{
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return fd;
+    struct { uint64_t a[18]; } st;
+    long r = tl_sys2(SYS_fstat, fd, &st);
+    if (r < 0) { tl_sys1(SYS_close, fd); return r; }
+    if ((st.a[3] & 0170000) == 0040000) { tl_sys1(SYS_close, fd); return -EISDIR; }
+    uint64_t size = st.a[6];
+    if (size > PLAN_FILE_MAX) { tl_sys1(SYS_close, fd); return -EFBIG; }
+    char *buf = alloc(size + 1);
+    if (!buf) { tl_sys1(SYS_close, fd); return -ENOMEM; }
+    uint64_t got = 0;
+    while (got < size) {
+        long n = tl_sys3(SYS_read, fd, buf + got, size - got);
+        if (n == -EINTR) continue;
+        if (n <= 0) break;
+        got += (uint64_t)n;
+    }
+    tl_sys1(SYS_close, fd);
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+/* Loads one plan file into mods[]. 0, or -1 with the problem in *err / *sys. */
+static int load(const char *path, struct parse_err *err, long *sys)
+{
+    char *buf;
+    uint64_t len, n = 0;
+    *sys = read_file(path, &buf, &len);
+    if (*sys) return -1;
+    uint32_t first = nmods;
+    if (parse(buf, len, 0, &n, err)) { nmods = first; return -1; }
+    nmods = first;
+    uint64_t *sites = alloc((n ? n : 1) * 8);
+    if (!sites) { *sys = -ENOMEM; return -1; }
+    if (parse(buf, len, sites, &n, err)) { nmods = first; return -1; }
+    tl_sys2(SYS_munmap, buf, len + 1);
+    return 0;
+}
+
+static void say_bad(int fatal, const char *path, const struct parse_err *err, long sys)
+{
+    char line[24], what[160];
+    size_t k = 0;
+    const char *msg = err->what;
+    if (sys) {
+        msg = sys == -ENOENT ? "no such file" : sys == -EACCES ? "permission denied" : sys == -EISDIR ? "is a directory" :
+              sys == -EFBIG ? "larger than 64 MiB" : "cannot be read";
+    } else {
+        tl_fmt_u64(line, err->line, 10);
+        what[k++] = 'l'; what[k++] = 'i'; what[k++] = 'n'; what[k++] = 'e'; what[k++] = ' ';
+        for (const char *p = line; *p; p++) what[k++] = *p;
+        what[k++] = ':'; what[k++] = ' ';
+    }
+    for (const char *p = msg; *p && k < sizeof what - 24; p++) what[k++] = *p;
+    what[k] = 0;
+    if (fatal) tl_error("TRAPLINE_PLAN:", path, what);
+    else if (!tl_cfg.quiet) tl_error("warning: plan", path, what);
+}
+
+/* The configured plan: a file is loaded and checked now. 0, or -1 after one error line. */
+int tl_plan_init(void)
+{
+    plan_path = tl_cfg.plan;
+    if (!plan_path) return 0;
+    mods = alloc((uint64_t)PLAN_MODS * sizeof *mods);
+    if (!mods) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
+    struct { uint64_t a[18]; } st;
+    if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
+        plan_is_dir = 1;
+    } else {
+        struct parse_err err = { 0, 0 };
+        long sys = 0;
+        if (load(plan_path, &err, &sys)) { say_bad(1, plan_path, &err, sys); return -1; }
+    }
+    tl_plan_active = 1;
+    return 0;
+}
+
+/* The plan module with this build-id; in a cache directory, its file is read once. */
+static struct pmod *find(const uint8_t *id, uint32_t idlen)
+{
+    for (uint32_t i = 0; i < nmods; i++)
+        if (mods[i].idlen == idlen) {
+            uint32_t k = 0;
+            while (k < idlen && mods[i].id[k] == id[k]) k++;
+            if (k == idlen) return &mods[i];
+        }
+    if (!plan_is_dir || nmods >= PLAN_MODS) return 0;
+    char path[1024];
+    size_t k = 0;
+    for (const char *p = plan_path; *p && k < sizeof path - 64; p++) path[k++] = *p;
+    path[k++] = '/';
+    for (uint32_t j = 0; j < idlen; j++) { path[k++] = "0123456789abcdef"[id[j] >> 4]; path[k++] = "0123456789abcdef"[id[j] & 15]; }
+    for (const char *p = ".plan"; *p; p++) path[k++] = *p;
+    path[k] = 0;
+    uint32_t first = nmods;
+    struct parse_err err = { 0, 0 };
+    long sys = 0;
+    struct pmod *hit = 0;
+    if (load(path, &err, &sys)) {
+        if (sys != -ENOENT) say_bad(0, path, &err, sys);
+        nmods = first;
+    } else {
+        for (uint32_t i = first; i < nmods; i++)
+            if (mods[i].idlen == idlen) {
+                uint32_t j = 0;
+                while (j < idlen && mods[i].id[j] == id[j]) j++;
+                if (j == idlen) { hit = &mods[i]; break; }
+            }
+    }
+    if (!hit && nmods < PLAN_MODS) {      /* remember the miss: never read it again */
+        hit = &mods[nmods++];
+        memcpy(hit->id, id, idlen);
+        hit->idlen = idlen;
+        hit->n = 0;
+        hit->sites = 0;
+    }
+    return hit;
+}
+
+/* Build-id of the ELF file mapped at m (its header at m->start - m->offset, as GNU ld
+ * lays files out). 0 if none can be read. */
+static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
+{
+    uint64_t base = m->start - m->offset;
+    Elf64_Ehdr eh;
+    if (!tl_safe_read(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
+        eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) return 0;
+    Elf64_Phdr phs[64];
+    if (!tl_safe_read(base + eh.e_phoff, phs, eh.e_phnum * sizeof phs[0])) return 0;
+    for (int i = 0; i < eh.e_phnum; i++) {
+        const Elf64_Phdr ph = phs[i];
+        if (ph.p_type != PT_NOTE) continue;
+        uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr, end = at + ph.p_memsz;
+        while (at + 12 <= end) {
+            uint32_t nh[3];
+            if (!tl_safe_read(at, nh, 12)) break;
+            uint64_t desc = at + 12 + ((nh[0] + 3) & ~3u);
+            if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 && nh[1] >= 1 && nh[1] <= 20)
+                return tl_safe_read(desc, id, nh[1]) ? nh[1] : 0;
+            at = desc + ((nh[1] + 3) & ~3u);
+        }
+    }
+    return 0;
+}
+
+static int policy_allows(int confirmed)
+{
+    return tl_cfg.policy == TL_POLICY_ALL || (tl_cfg.policy == TL_POLICY_VERIFIED && confirmed);
+}
+
+/* The plan entry for a site in mapping m: 0 not planned, 1 learned, 2 confirmed. */
+int tl_plan_source(uint64_t site, const struct tl_mapping *m)
+{
+    if (!tl_plan_active || !m || m->path[0] != '/') return 0;
+    uint8_t id[20];
+    uint32_t idlen = build_id_of(m, id);
+    if (!idlen) return 0;
+    tl_spin_lock(&plan_lock);
+    struct pmod *pm = find(id, idlen);
+    tl_spin_unlock(&plan_lock);
+    if (!pm) return 0;
+    uint64_t off = site - m->start + m->offset;
+    for (uint32_t i = 0; i < pm->n; i++)
+        if (pm->sites[i] >> 1 == off) return 1 + (int)(pm->sites[i] & 1);
+    return 0;
+}
+
+static void count(uint64_t *field)
+{
+    if (tl_stats) __atomic_add_fetch(field, 1, __ATOMIC_RELAXED);
+}
+
+/* Rewrites the plan's sites that lie in executable file mapping m. */
+static void apply_mapping(const struct tl_mapping *m)
+{
+    if (!(m->prot & PROT_EXEC) || (m->prot & PROT_WRITE) || m->path[0] != '/') return;
+    if (m->start < tl_text_hi && m->end > tl_text_lo) return;          /* ourselves */
+    uint8_t id[20];
+    uint32_t idlen = build_id_of(m, id);
+    if (!idlen) return;
+    tl_spin_lock(&plan_lock);
+    struct pmod *pm = find(id, idlen);
+    tl_spin_unlock(&plan_lock);
+    if (!pm || !pm->n) return;
+    uint64_t len = m->end - m->start;
+    int any = 0;
+    for (uint32_t i = 0; i < pm->n; i++) {
+        uint64_t off = pm->sites[i] >> 1;
+        int confirmed = (int)(pm->sites[i] & 1);
+        if (off < m->offset || off - m->offset + 2 > len) continue;
+        uint64_t site = m->start + (off - m->offset);
+        if (tl_site_known(site + 2)) continue;                       /* already rewritten */
+        struct tl_site_rec *rec = tl_cov_site(site, 1, m);
+        uint16_t source = confirmed ? TL_SOURCE_PLAN_CONFIRMED : TL_SOURCE_PLAN_LEARNED;
+        int why = policy_allows(confirmed) ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
+        tl_cov_plan(rec, source, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_SKIPPED, why);
+        if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }
+        else count(&tl_stats->plan_skipped);
+    }
+    if (any) tl_rewrite_serialise();
+}
+
+static int apply_cb(const struct tl_mapping *m, void *arg)
+{
+    const uint64_t *range = arg;
+    if (m->end > range[0] && m->start < range[1]) apply_mapping(m);
+    return 0;
+}
+
+/* Rewrites plan sites in the executable file mappings overlapping [addr, addr+len);
+ * len == 0: every mapping (start-up). */
+void tl_plan_apply(uint64_t addr, uint64_t len)
+{
+    if (!tl_plan_active || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
+    uint64_t range[2] = { addr, len ? addr + len : ~0ull };
+    tl_maps_each(apply_cb, range);
+}
+
+/* Sites the policy refused, remembered so that their next traps are not re-evaluated
+ * (with statistics, the site record also says so). Open addressing, never full: once
+ * it is, refusals are simply re-evaluated. */
+#define REFUSED_BITS 13
+static uint64_t refused[1u << REFUSED_BITS];
+static uint32_t nrefused;
+
+int tl_policy_refused(uint64_t site)
+{
+    uint64_t mask = (1u << REFUSED_BITS) - 1;
+    for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - REFUSED_BITS);; i = (i + 1) & mask) {
+        uint64_t v = __atomic_load_n(&refused[i], __ATOMIC_RELAXED);
+        if (v == site) return 1;
+        if (!v) return 0;
+    }
+}
+
+void tl_policy_refuse(uint64_t site)
+{
+    uint64_t mask = (1u << REFUSED_BITS) - 1;
+    if (__atomic_add_fetch(&nrefused, 1, __ATOMIC_RELAXED) >= (1u << (REFUSED_BITS - 1))) return;
+    for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - REFUSED_BITS);; i = (i + 1) & mask) {
+        uint64_t z = 0;
+        if (__atomic_compare_exchange_n(&refused[i], &z, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) || z == site) return;
+    }
+}
