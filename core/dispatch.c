@@ -62,8 +62,22 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
 static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
 {
     long nr = (long)f->rax;
-    if ((flags & CLONE_VM) && child_sp)
-        return tl_clone_thread(f, child_sp, flags);
+    if ((flags & CLONE_VM) && child_sp) {
+        tl_threads_pending(1);              /* before it exists: see tl_threads_alone */
+        long r = tl_clone_thread(f, child_sp, flags);
+        if (r < 0) tl_threads_pending(-1);
+        if (flags & CLONE_VFORK) {
+            /* the child has exec'd or exited: its control block, in our memory, goes */
+            struct tl_tcb *self = tl_self(), *c = self->vfork_tcb;
+            self->vfork_tcb = 0;
+            if (c) {
+                tl_stats_thread_release(c->slot);
+                tl_tcb_unregister(c);
+                tl_sys2(SYS_munmap, c->map_base, c->map_len);
+            }
+        }
+        return r;
+    }
     long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
     if (r == 0) {
         if (flags & CLONE_VM) vfork_child(f);
@@ -105,6 +119,7 @@ static long perform(struct tl_frame *f, int *action)
         return do_clone(f, CLONE_VM | CLONE_VFORK, 0);
     case SYS_exit: {
         t = tl_self();
+        if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
         tl_stats_thread_release(t->slot);
         tl_tcb_unregister(t);
         uint64_t all = ~0ull;
@@ -115,6 +130,7 @@ static long perform(struct tl_frame *f, int *action)
         t = tl_self();
         tl_cov_exit((long)f->rdi);
         tl_stats_thread_release(t->slot);
+        t->slot = -1;
         break;
     case SYS_wait4: {
         long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);

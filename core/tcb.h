@@ -98,7 +98,9 @@ struct tl_tcb {
     int vfork_child;              /* a CLONE_VFORK child on a stack of its own (posix_spawn) */
     int app_sud_on;               /* the program's own Syscall User Dispatch (emulated) */
     uint64_t app_sud_off, app_sud_len, app_sud_sel;
-    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 48];
+    struct tl_tcb *vfork_tcb;     /* the control block of this thread's vfork child (reaped on resume) */
+    struct tl_tcb *vfork_parent;  /* in a vfork child: the suspended parent's block */
+    uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 64];
     uint8_t special[512];         /* 1024 */
     uint8_t pad3[512];
     uint64_t cache[2 << TL_CACHE_BITS];   /* 2048: pairs (return address, &site hits) */

@@ -151,6 +151,7 @@ HIDDEN void tl_rewrite_serialise(void);
 HIDDEN void tl_unrewrite_site(uint64_t site);
 HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
 HIDDEN int tl_threads_alone(void);
+HIDDEN void tl_threads_pending(int delta);
 /* ---- plans (lazy/plan.c) */
 HIDDEN extern int tl_plan_active;
 HIDDEN int tl_plan_init(void);

@@ -16,13 +16,19 @@ static uint64_t lo_site = ~0ull, hi_site;
 #define MAX_TCBS 4096
 static struct tl_tcb *tcbs[MAX_TCBS];
 static int tcb_lock;
-static int nthreads;             /* registered control blocks: threads alive or being made */
+static int nthreads;             /* registered control blocks */
+static int pending;              /* threads cloned that have not registered yet */
 
-/* 1 if this is the process's only thread (no other can appear meanwhile: only a running
- * thread can create one, and the parent registers the child's block before clone) */
+/* 1 if this is the process's only thread. No other can appear meanwhile: only a running
+ * thread can create one, and it counts the child as pending before clone. */
 int tl_threads_alone(void)
 {
-    return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) <= 1;
+    return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) + __atomic_load_n(&pending, __ATOMIC_ACQUIRE) <= 1;
+}
+
+void tl_threads_pending(int delta)
+{
+    __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL);
 }
 
 
@@ -48,6 +54,7 @@ void tl_jit_after_fork(struct tl_tcb *self)
     for (unsigned i = 0; i < MAX_TCBS; i++) tcbs[i] = 0;
     tcbs[0] = self;
     nthreads = 1;
+    pending = 0;
 }
 
 /* called with the rewrite lock held, after a site was rewritten */

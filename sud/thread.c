@@ -63,10 +63,17 @@ int tl_sud_enable(struct tl_tcb *t)
 /* Called by tl_clone_thread on the new thread's stack, before any program code. */
 void tl_thread_child_init(uint64_t clone_flags)
 {
+    struct tl_tcb *parent = tl_self();     /* %gs is still the parent's */
     struct tl_tcb *t = tl_tcb_new();
-    if (t) t->vfork_child = (clone_flags & 0x4000 /* CLONE_VFORK */) != 0;
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
+    if (clone_flags & 0x4000 /* CLONE_VFORK */) {
+        /* the parent resumes once we exec or exit, and frees this block then */
+        t->vfork_child = 1;
+        t->vfork_parent = parent;
+        parent->vfork_tcb = t;
+    }
     tl_tcb_install(t);
+    tl_threads_pending(-1);
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a new thread", 0, 0);
 }
 

@@ -76,6 +76,19 @@ describe('threads and processes', () => {
     }
   });
 
+  it('posix_spawn children leave no per-thread state behind in the parent (10 or 300 spawns: same mappings)', async () => {
+    for (const mode of modes) {
+      const growth = async (n: number) => {
+        const r = await proc(['spawnleak', String(n)], mode);
+        const m = /^ok (\d+) (\d+)\n$/.exec(r.stdout);
+        expect(m, r.stdout + r.stderr).not.toBeNull();
+        return Number(m![2]) - Number(m![1]);
+      };
+      // a leak would be one 330 KiB control block (3 mappings) per spawn
+      expect(await growth(300)).toBe(await growth(10));
+    }
+  });
+
   it('exit_group from a thread while others block in read: clean exit, no hang', async () => {
     for (const mode of modes) {
       const r = await proc(['exitrace'], mode);

@@ -15,6 +15,7 @@
  *   mask            sigprocmask(all) reads back what was set; calls still work
  *   signalfd        a blocked signal read through signalfd
  *   spawn           posix_spawn, system() and popen() children (vfork-style clones)
+ *   spawnleak N     N posix_spawn children: prints "ok <maps-before> <maps-after>"
  *   longjmp N       siglongjmp out of a SIGSEGV handler N times, then calls
  *   exitrace        exit_group from a thread while others block in read
  *   forkbusy N      fork N times while 4 threads trap on fresh sites
@@ -346,6 +347,30 @@ static int cmd_signalfd(void)
 }
 
 extern char **environ;
+static int map_count(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    int n = 0, c;
+    if (!f) return -1;
+    while ((c = fgetc(f)) != EOF) n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static int cmd_spawnleak(long n)
+{
+    char *argv[] = { (char *)self_exe, "child", 0 };
+    int before = map_count();
+    for (long i = 0; i < n; i++) {
+        pid_t p;
+        int st;
+        if (posix_spawn(&p, self_exe, 0, 0, argv, environ)) FAIL("posix_spawn");
+        if (waitpid(p, &st, 0) != p || st) FAIL("spawned child status %x", st);
+    }
+    printf("ok %d %d\n", before, map_count());
+    return 0;
+}
+
 static int cmd_spawn(void)
 {
     volatile long canary = 0x600dcafe;
@@ -497,6 +522,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "longjmp")) return cmd_longjmp(n);
     if (!strcmp(c, "signalfd")) return cmd_signalfd();
     if (!strcmp(c, "spawn")) return cmd_spawn();
+    if (!strcmp(c, "spawnleak")) return cmd_spawnleak(argc > 2 ? atol(argv[2]) : 100);
     if (!strcmp(c, "exitrace")) return cmd_exitrace();
     if (!strcmp(c, "forkbusy")) return cmd_forkbusy(n);
     if (!strcmp(c, "storm")) return cmd_storm(n);
