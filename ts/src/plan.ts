@@ -1,0 +1,270 @@
+// Plan files: per module (GNU build-id), the file offsets of system-call sites that are
+// safe to rewrite before they first run. The C core reads the same text format; the
+// grammar is in docs/scan.md and must not drift from it.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ScanResult } from './scan.js';
+
+export type PlanSource = 'confirmed' | 'learned';
+export interface PlanModule {
+  buildId: string;
+  path: string;
+  sites: Map<number, PlanSource>;
+}
+export interface Plan {
+  /** Keyed by build-id. */
+  modules: Map<string, PlanModule>;
+}
+
+/** A malformed or unreadable plan file; the message is "<file>:<line>: <problem>". */
+export class PlanError extends Error {
+  override name = 'PlanError';
+}
+
+export const PLAN_HEADER = 'trapline-plan 1';
+/** Limits shared with the C core. */
+export const PLAN_MAX_MODULES = 4096;
+export const PLAN_MAX_SITES = 65536;
+/** Longest line in bytes, not counting its newline. */
+export const PLAN_MAX_LINE = 4096;
+
+/** 1 to 20 bytes: 2 to 40 lowercase hex digits, an even count. */
+const BUILD_ID = /^(?:[0-9a-f]{2}){1,20}$/;
+const OFFSET = /^[0-9a-f]{1,13}$/; // < 2^52: exact as a JS number
+
+/** Whether a build-id can name a plan module (2 to 40 lowercase hex digits, even count). */
+export function isPlanBuildId(id: string): boolean {
+  return BUILD_ID.test(id);
+}
+
+export function emptyPlan(): Plan {
+  return { modules: new Map() };
+}
+
+/** Parses plan text; name is used in error messages. Throws PlanError. */
+export function parsePlan(text: string, name: string): Plan {
+  const plan = emptyPlan();
+  let header = false;
+  let current: PlanModule | undefined;
+  const lines = text.split('\n');
+  // a final newline does not start another line
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const fail = (problem: string): never => {
+      throw new PlanError(`${name}:${i + 1}: ${problem}`);
+    };
+    const raw = lines[i]!;
+    if (Buffer.byteLength(raw) > PLAN_MAX_LINE) fail(`line longer than ${PLAN_MAX_LINE} bytes`);
+    // leading and trailing blanks (space, tab, CR) are ignored
+    const line = raw.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
+    if (line === '' || line.startsWith('#')) continue;
+    if (!header) {
+      if (line !== PLAN_HEADER) {
+        const m = /^trapline-plan[ \t]+(\S+)$/.exec(line);
+        fail(m && m[1] !== '1' ? `unsupported plan version '${m[1]}'` : `expected '${PLAN_HEADER}'`);
+      }
+      header = true;
+      continue;
+    }
+    const words = line.split(/[ \t]+/);
+    if (words[0] === 'module') {
+      const id = words[1];
+      if (id === undefined) fail('module: missing build-id');
+      if (!BUILD_ID.test(id!)) fail(`module: bad build-id '${id}' (2 to 40 lowercase hex digits, an even count)`);
+      if (plan.modules.has(id!)) fail(`module ${id}: listed twice`);
+      if (plan.modules.size >= PLAN_MAX_MODULES) fail(`more than ${PLAN_MAX_MODULES} modules`);
+      // the path hint is the rest of the line after the build-id and its blanks
+      const path = line.replace(/^module[ \t]+[0-9a-f]+[ \t]*/, '');
+      current = { buildId: id!, path, sites: new Map() };
+      plan.modules.set(id!, current);
+      continue;
+    }
+    if (!current) fail(`site before any 'module' line: '${line}'`);
+    if (words.length !== 2) fail(`expected '<offset> confirmed|learned' or 'module <build-id> <path>', got '${line}'`);
+    const [off, source] = words as [string, string];
+    if (!OFFSET.test(off)) fail(`bad offset '${off}' (lowercase hex without 0x, at most 13 digits)`);
+    if (source !== 'confirmed' && source !== 'learned') fail(`unknown source '${source}' (confirmed or learned)`);
+    const offset = parseInt(off, 16);
+    if (current!.sites.has(offset)) fail(`module ${current!.buildId}: offset ${off} listed twice`);
+    if (current!.sites.size >= PLAN_MAX_SITES) fail(`module ${current!.buildId}: more than ${PLAN_MAX_SITES} sites`);
+    current!.sites.set(offset, source as PlanSource);
+  }
+  if (!header) throw new PlanError(`${name}:${lines.length + 1}: missing '${PLAN_HEADER}' header`);
+  return plan;
+}
+
+/** Truncates s to at most max UTF-8 bytes without splitting a character. */
+function truncateUtf8(s: string, max: number): string {
+  if (Buffer.byteLength(s) <= max) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > max) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/**
+ * Renders a plan: header, modules sorted by build-id, sites ascending. Path hints are
+ * cleaned (control characters become '?', surrounding blanks dropped) and shortened to fit
+ * the line limit. Throws PlanError if the plan breaks a limit or has a bad build-id.
+ */
+export function formatPlan(plan: Plan): string {
+  if (plan.modules.size > PLAN_MAX_MODULES) throw new PlanError(`plan: ${plan.modules.size} modules (limit ${PLAN_MAX_MODULES})`);
+  const out: string[] = [PLAN_HEADER, '# module <build-id> <path>, then one line per site: <file offset, hex> confirmed|learned'];
+  const ids = [...plan.modules.keys()].sort();
+  for (const id of ids) {
+    const m = plan.modules.get(id)!;
+    if (!BUILD_ID.test(m.buildId) || m.buildId !== id) throw new PlanError(`plan: bad build-id '${m.buildId}'`);
+    if (m.sites.size > PLAN_MAX_SITES) throw new PlanError(`plan: module ${id} has ${m.sites.size} sites (limit ${PLAN_MAX_SITES})`);
+    const prefix = `module ${id}`;
+    // eslint-disable-next-line no-control-regex
+    const path = truncateUtf8(m.path.replace(/[\x00-\x1f\x7f]/g, '?').replace(/^[ \t]+|[ \t]+$/g, ''), PLAN_MAX_LINE - prefix.length - 1);
+    out.push(path ? `${prefix} ${path}` : prefix);
+    const offsets = [...m.sites.keys()].sort((a, b) => a - b);
+    for (const off of offsets) {
+      if (!Number.isSafeInteger(off) || off < 0 || off >= 2 ** 52) throw new PlanError(`plan: module ${id}: bad offset ${off}`);
+      out.push(`${off.toString(16)} ${m.sites.get(off)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/**
+ * Merges add into into (modified and returned). A site keeps 'confirmed' if either side
+ * has it; a module takes add's path hint (the newer) unless that is empty.
+ */
+export function mergePlan(into: Plan, add: Plan): Plan {
+  for (const [id, m] of add.modules) {
+    let cur = into.modules.get(id);
+    if (!cur) {
+      cur = { buildId: id, path: m.path, sites: new Map() };
+      into.modules.set(id, cur);
+    } else if (m.path) {
+      cur.path = m.path;
+    }
+    for (const [off, source] of m.sites) {
+      if (cur.sites.get(off) !== 'confirmed') cur.sites.set(off, source);
+    }
+  }
+  return into;
+}
+
+function describeFsError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    default: return err.message ?? String(e);
+  }
+}
+
+/** Reads and parses a plan file. A missing, unreadable or malformed file: PlanError. */
+export function readPlanFile(file: string): Plan {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PlanError(`${file}: ${describeFsError(e)}`);
+  }
+  return parsePlan(text, file);
+}
+
+/**
+ * Writes a plan so that readers only ever see the old or the new complete file: writes
+ * <file>.tmp.<pid>.<random> in the same directory, fsyncs it, renames it over file and
+ * fsyncs the directory.
+ */
+export function writePlanAtomic(file: string, plan: Plan): void {
+  const text = formatPlan(plan);
+  const tmp = `${file}.tmp.${process.pid}.${randomBytes(6).toString('hex')}`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    const data = Buffer.from(text);
+    for (let off = 0; off < data.length;) off += writeSync(fd, data, off, data.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    if (e instanceof PlanError) throw e;
+    throw new PlanError(`${file}: cannot write: ${describeFsError(e)}`);
+  }
+  try {
+    const dfd = openSync(dirname(resolve(file)), 'r');
+    try { fsyncSync(dfd); } finally { closeSync(dfd); }
+  } catch {
+    // some file systems refuse fsync on a directory; the rename is done either way
+  }
+}
+
+/**
+ * Read-merge-write: merges add into file (an empty plan if it does not exist) and writes
+ * the result atomically. Concurrent updaters never leave a torn file, but one's additions
+ * can be lost if another read the file before it was renamed (last writer wins).
+ */
+export function updatePlanFile(file: string, add: Plan): Plan {
+  let base: Plan;
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
+  }
+  base = text === undefined ? emptyPlan() : parsePlan(text, file);
+  base = mergePlan(base, add);
+  writePlanAtomic(file, base);
+  return base;
+}
+
+/** $TRAPLINE_PLAN_CACHE, else $XDG_CACHE_HOME/trapline/plans, else ~/.cache/trapline/plans. */
+export function planCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TRAPLINE_PLAN_CACHE) return env.TRAPLINE_PLAN_CACHE;
+  const xdg = env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'trapline', 'plans');
+  return join(env.HOME || homedir(), '.cache', 'trapline', 'plans');
+}
+
+/** The cache file for one module: <dir>/<build-id>.plan. */
+export function planCacheFile(buildId: string, dir: string = planCacheDir()): string {
+  if (!BUILD_ID.test(buildId)) throw new PlanError(`plan: bad build-id '${buildId}'`);
+  return join(dir, `${buildId}.plan`);
+}
+
+/** Merges each module of add into its own cache file <dir>/<build-id>.plan (mkdir -p). */
+export function updatePlanCache(add: Plan, dir: string = planCacheDir()): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new PlanError(`${dir}: cannot create: ${describeFsError(e)}`);
+  }
+  for (const [id, m] of add.modules) {
+    updatePlanFile(planCacheFile(id, dir), { modules: new Map([[id, m]]) });
+  }
+}
+
+/**
+ * A plan of the confirmed `syscall` sites of scan results: never redzone or ambiguous ones,
+ * and never sysenter (from 64-bit code it enters the kernel's 32-bit compatibility path;
+ * the interposer rewrites only syscall). Files without a build-id (or with one longer than
+ * 40 hex digits) are skipped; a file with no such site still gets its module line.
+ */
+export function planFromScan(results: ScanResult[]): Plan {
+  const plan = emptyPlan();
+  for (const r of results) {
+    if (!r.buildId || !isPlanBuildId(r.buildId)) continue;
+    const sites = new Map<number, PlanSource>();
+    for (const s of r.sites) if (s.class === 'confirmed' && s.insn === 'syscall') sites.set(s.offset, 'confirmed');
+    mergePlan(plan, { modules: new Map([[r.buildId, { buildId: r.buildId, path: resolve(r.file), sites }]]) });
+  }
+  return plan;
+}

@@ -1,0 +1,185 @@
+// `trapline scan`: the static scanner on the command line (docs/scan.md).
+import { ElfError } from './elf.js';
+import { planCacheDir, planFromScan, updatePlanCache, updatePlanFile, type Plan } from './plan.js';
+import { scanFile, type ScanResult, type Site } from './scan.js';
+
+export const SCAN_USAGE = `usage: trapline scan [--json] [--plan FILE|auto] [--all] FILE...
+
+Finds every syscall and sysenter byte pair in the executable sections of ELF files
+(x86-64 executables and shared libraries) and classifies each site:
+  confirmed  an instruction every decoding agrees on, inside a known function
+  redzone    confirmed, but its function keeps data below the stack pointer:
+             never rewritten ahead of time
+  ambiguous  the bytes may be data or part of another instruction (reason given)
+
+options:
+  --json         print the results as a JSON array (a failed file: {file, error})
+  --plan FILE    merge the confirmed sites into the plan file FILE
+  --plan auto    merge them into the plan cache, one FILE per module:
+                 $TRAPLINE_PLAN_CACHE, else $XDG_CACHE_HOME/trapline/plans,
+                 else ~/.cache/trapline/plans
+  --all          show the disassembly around every site
+                 (default: around ambiguous and redzone sites only)
+  -h, --help     show this help
+
+Exit status: 0; 1 if a FILE could not be scanned or the plan not written (the other
+files are still scanned); 2 for a bad command line.
+`;
+
+interface Options {
+  json: boolean;
+  all: boolean;
+  plan?: string;
+  help: boolean;
+  files: string[];
+}
+
+class ScanUsageError extends Error {}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { json: false, all: false, help: false, files: [] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') {
+      o.files.push(...args.slice(i + 1));
+      break;
+    }
+    if (arg === '-h' || arg === '--help') o.help = true;
+    else if (arg === '--json') o.json = true;
+    else if (arg === '--all') o.all = true;
+    else if (arg === '--plan' || arg.startsWith('--plan=')) {
+      const value = arg === '--plan' ? args[++i] : arg.slice('--plan='.length);
+      if (value === undefined) throw new ScanUsageError('option --plan needs a value (FILE or auto)');
+      if (value === '') throw new ScanUsageError('--plan: empty path');
+      o.plan = value;
+    } else if (/^--(json|all|help)=/.test(arg)) {
+      throw new ScanUsageError(`option ${arg.slice(0, arg.indexOf('='))} takes no value`);
+    } else if (arg.startsWith('-') && arg !== '-') {
+      throw new ScanUsageError(`unknown option ${arg}`);
+    } else {
+      o.files.push(arg);
+    }
+  }
+  return o;
+}
+
+/** One line describing why a file could not be scanned. */
+export function describeScanError(e: unknown): string {
+  if (e instanceof ElfError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  switch (err?.code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES': return 'permission denied';
+    case 'EISDIR': return 'is a directory';
+    case 'ERR_FS_FILE_TOO_LARGE': return 'file too large';
+    default: return err instanceof Error ? err.message : String(e);
+  }
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** Text rendering of one result: a header line, then a table of its sites. */
+export function renderScan(r: ScanResult, all = false): string {
+  const c = r.counts;
+  const total = r.sites.length;
+  let out = `${r.file}: build-id ${r.buildId ?? '(none)'}, ${r.type}, ${total} site${total === 1 ? '' : 's'}: `
+    + `${c.confirmed} confirmed, ${c.ambiguous} ambiguous, ${c.redzone} redzone (${r.ms} ms)\n`;
+  if (total === 0) return out;
+  const cols = (s: Site) => [hex(s.offset), hex(s.vaddr), s.insn, s.class, s.function ?? '-'];
+  const head = ['OFFSET', 'VADDR', 'INSN', 'CLASS', 'FUNCTION'];
+  const widths = head.map((h, i) => Math.max(h.length, ...r.sites.map((s) => cols(s)[i]!.length)));
+  const row = (cells: string[], reason: string) =>
+    `  ${cells.map((x, i) => (i === cells.length - 1 && !reason ? x : pad(x, widths[i]!))).join('  ')}${reason ? `  ${reason}` : ''}`.trimEnd() + '\n';
+  out += row(head, 'REASON');
+  for (const s of r.sites) {
+    out += row(cols(s), s.reason ?? '');
+    if (all || s.class !== 'confirmed') for (const line of s.context) out += `      | ${line}\n`;
+  }
+  return out;
+}
+
+function countSites(plan: Plan): number {
+  let n = 0;
+  for (const m of plan.modules.values()) n += m.sites.size;
+  return n;
+}
+
+export async function scanCommand(args: string[]): Promise<number> {
+  let o: Options;
+  try {
+    o = parseArgs(args);
+  } catch (e) {
+    if (!(e instanceof ScanUsageError)) throw e;
+    process.stderr.write(`trapline: scan: ${e.message} (see trapline scan --help)\n`);
+    return 2;
+  }
+  if (o.help) {
+    process.stdout.write(SCAN_USAGE);
+    return 0;
+  }
+  if (o.files.length === 0) {
+    process.stderr.write('trapline: scan: no FILE given (see trapline scan --help)\n');
+    return 2;
+  }
+  // `trapline scan ... | head`: stop quietly when the reader goes away
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+
+  let status = 0;
+  const results: ScanResult[] = [];
+  const json: (ScanResult | { file: string; error: string })[] = [];
+  let first = true;
+  for (const file of o.files) {
+    let r: ScanResult;
+    try {
+      r = scanFile(file);
+    } catch (e) {
+      const problem = describeScanError(e);
+      process.stderr.write(`trapline: scan ${file}: ${problem}\n`);
+      json.push({ file, error: problem });
+      status = 1;
+      continue;
+    }
+    results.push(r);
+    json.push(r);
+    if (!o.json) {
+      process.stdout.write(`${first ? '' : '\n'}${renderScan(r, o.all)}`);
+      first = false;
+    }
+  }
+  if (o.json) process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+
+  if (o.plan !== undefined && results.length > 0) {
+    for (const r of results) {
+      if (!r.buildId) process.stderr.write(`trapline: scan ${r.file}: no build-id, not added to the plan\n`);
+    }
+    const plan = planFromScan(results);
+    for (const r of results) {
+      if (r.buildId && !plan.modules.has(r.buildId)) {
+        process.stderr.write(`trapline: scan ${r.file}: build-id longer than 40 hex digits, not added to the plan\n`);
+      }
+    }
+    const what = `${countSites(plan)} confirmed site${countSites(plan) === 1 ? '' : 's'} of ${plan.modules.size} module${plan.modules.size === 1 ? '' : 's'}`;
+    try {
+      if (o.plan === 'auto') {
+        const dir = planCacheDir();
+        updatePlanCache(plan, dir);
+        process.stderr.write(`trapline: scan: merged ${what} into the plan cache ${dir}\n`);
+      } else {
+        updatePlanFile(o.plan, plan);
+        process.stderr.write(`trapline: scan: merged ${what} into ${o.plan}\n`);
+      }
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`trapline: scan: plan not written: ${msg}\n`);
+      status = 1;
+    }
+  }
+  return status;
+}
