@@ -1,16 +1,18 @@
-// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, and the
-// cost of the first execution of a new syscall site. Clock time only; ratios are relative
-// to the uninterposed run. Options: --iter N (default 2,000,000), --quick (200,000), --json.
+// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, the
+// cost of the first execution of a new syscall site, and start-up cost of short programs
+// (uninterposed, lazy, with a learned plan). Clock time only; ratios are relative to the
+// uninterposed run. Options: --iter N (default 2,000,000), --quick (200,000), --json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'build/bench/getppid');
+const startupBin = join(root, 'build/bench/startup');
 const lib = join(root, 'build/lib/libtrapline.so');
-for (const f of [bin, lib]) {
+for (const f of [bin, startupBin, lib, join(root, 'dist/index.js')]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing: run npm install first`);
     process.exit(1);
@@ -89,8 +91,49 @@ for (const o of Object.values(first)) {
   o.second_ratio = o.second_ns / f0;
 }
 
+// Start-up: each command run repeatedly by build/bench/startup (posix_spawn + wait, the
+// driver itself uninterposed); a plan learned by one interposed run of the same command.
+const { planFromStats, readStats, writePlanAtomic } = await import(join(root, 'dist/index.js'));
+const work = mkdtempSync(join(tmpdir(), 'trapline-bench-'));
+const quick = iter < 2_000_000;
+const commands = [
+  { name: '/bin/true', argv: ['/bin/true'], n: quick ? 100 : 400 },
+  { name: 'ls /usr/bin', argv: ['ls', '/usr/bin'], n: quick ? 20 : 80 },
+];
+function startup(argv, n, vars) {
+  const r = spawnSync(startupBin, [String(n), '5', ...vars, '--', ...argv], { env: base, encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.error(`bench: startup ${argv.join(' ')} failed (${r.error ?? `exit ${r.status ?? r.signal}`})\n${r.stderr}`);
+    process.exit(1);
+  }
+  return Number(/best_ns (\d+)/.exec(r.stdout)[1]);
+}
+const start = {};
+for (const [i, c] of commands.entries()) {
+  const statsFile = join(work, `learn-${i}`);
+  const learn = spawnSync(c.argv[0], c.argv.slice(1), { env: { ...base, LD_PRELOAD: lib, TRAPLINE_STATS: statsFile }, stdio: 'ignore' });
+  if (learn.status !== 0) { console.error(`bench: learning run of ${c.name} failed`); process.exit(1); }
+  const planFile = join(work, `plan-${i}`);
+  const plan = planFromStats(readStats(statsFile));
+  writePlanAtomic(planFile, plan);
+  const sites = [...plan.modules.values()].reduce((a, m) => a + m.sites.size, 0);
+  const cfg = {
+    uninterposed: [],
+    lazy: [`LD_PRELOAD=${lib}`],
+    plan: [`LD_PRELOAD=${lib}`, `TRAPLINE_PLAN=${planFile}`],
+  };
+  const res = { sites };
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, vars] of Object.entries(cfg)) res[k] = Math.min(res[k] ?? Infinity, startup(c.argv, c.n, vars));
+  }
+  res.lazy_ratio = res.lazy / res.uninterposed;
+  res.plan_ratio = res.plan / res.uninterposed;
+  start[c.name] = res;
+}
+rmSync(work, { recursive: true, force: true });
+
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, startup: start }, null, 2));
   process.exit(0);
 }
 
@@ -110,3 +153,11 @@ row('uninterposed', f0, 1);
 row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || '(SIGSYS + rewrite)');
 row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote);
 row('sud-only', first.sud_only.first_ns, first.sud_only.first_ratio);
+console.log(`start-up cost per run (best of ${RUNS} runs x 5 rounds; plan learned by one earlier run)`);
+const us = (v) => (v / 1000).toFixed(0).padStart(7) + ' us';
+const srow = (label, v, r, note = '') => console.log(`  ${label.padEnd(27)}${us(v)}${x(r)}${note && '   ' + note}`);
+for (const [name, r] of Object.entries(start)) {
+  srow(`${name}, uninterposed`, r.uninterposed, 1);
+  srow(`${name}, lazy`, r.lazy, r.lazy_ratio, '(every site traps once)');
+  srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
+}

@@ -3,18 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { packageRoot, waitProgram } from '../ts/src/index.js';
-import { nrStats, run, statsPath, testProgram } from './helpers.js';
+import { cli, nrStats, run, statsPath, testProgram, trapline } from './helpers.js';
 import { readStats } from '../ts/src/index.js';
-
-const cli = `${packageRoot()}/dist/cli.js`;
-
-function trapline(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const e = { ...process.env, ...env };
-  for (const k of Object.keys(e)) if (k.startsWith('TRAPLINE_') && !(k in env)) delete e[k];
-  return waitProgram(spawn(process.execPath, [cli, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] })) as Promise<{
-    code: number | null; signal: string | null; stdout: string; stderr: string;
-  }>;
-}
 
 describe('trapline run', () => {
   it('the CLI is built', () => expect(existsSync(cli)).toBe(true));

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { libraryPath, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { libraryPath, packageRoot, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
 
 export { testProgram, hookLibrary };
 
@@ -52,4 +52,16 @@ export async function run(program: string, args: string[] = [], opts: { mode?: M
 export function nrStats(s: StatsSnapshot | undefined, nr: number): { trap: number; fast: number; errors: number } {
   const e = s?.perNr.find((x) => x.nr === nr);
   return e ? { trap: e.trap, fast: e.fast, errors: e.errors } : { trap: 0, fast: 0, errors: 0 };
+}
+
+/** The built CLI (dist/cli.js). */
+export const cli = `${packageRoot()}/dist/cli.js`;
+
+/** Runs the CLI with env added to a copy of ours from which every other TRAPLINE_* is removed. */
+export function trapline(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const e = { ...process.env, ...env };
+  for (const k of Object.keys(e)) if (k.startsWith('TRAPLINE_') && !(k in env)) delete e[k];
+  return waitProgram(spawn(process.execPath, [cli, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] })) as Promise<{
+    code: number | null; signal: string | null; stdout: string; stderr: string;
+  }>;
 }

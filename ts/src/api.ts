@@ -2,12 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
-import { OptionError, spawnProgram, waitProgram, MODES } from './run.js';
+import { OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
+import { planCacheDir } from './plan.js';
+import { recordLearned } from './learn.js';
 
 export interface SpawnOptions {
-  /** 'lazy' (default: the best the machine supports) or 'sud-only'. */
-  mode?: 'lazy' | 'sud-only';
+  /** 'lazy' (default: the best the machine supports), 'sud-only', or 'eager' (lazy with a
+   *  plan rewritten ahead of time; plan defaults to 'auto'). */
+  mode?: 'lazy' | 'sud-only' | 'eager';
+  /** A plan file, or 'auto': the plan cache (read at start, learned sites merged after exit). */
+  plan?: string;
+  /** Merge the sites this run learned into this plan file after exit (needs stats). */
+  learn?: string;
+  /** Which sites may be rewritten: 'all' (default), 'verified' (scanner-confirmed plan sites only), 'none'. */
+  rewrite?: 'all' | 'verified' | 'none';
   /** A hook library (trapline.h or zpoline ABI). */
   hook?: string;
   /** Re-interpose programs it execs (default true). */
@@ -40,14 +49,18 @@ export interface TraplineProcess {
   exited: Promise<Exit>;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite']);
 
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new OptionError('args: must be an array of strings');
   if (typeof o !== 'object' || o === null) throw new OptionError('options: must be an object');
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new OptionError(`options.${k}: unknown option`);
-  if (o.mode !== undefined && !(MODES as readonly string[]).includes(o.mode)) throw new OptionError(`options.mode: must be lazy or sud-only, not '${String(o.mode)}'`);
+  if (o.mode !== undefined && !(MODES as readonly string[]).includes(o.mode)) throw new OptionError(`options.mode: must be lazy, sud-only or eager, not '${String(o.mode)}'`);
+  if (o.rewrite !== undefined && !(POLICIES as readonly string[]).includes(o.rewrite)) throw new OptionError(`options.rewrite: must be all, verified or none, not '${String(o.rewrite)}'`);
+  if (o.plan !== undefined && (typeof o.plan !== 'string' || o.plan === '')) throw new OptionError("options.plan: must be a plan file path or 'auto'");
+  if (o.learn !== undefined && (typeof o.learn !== 'string' || o.learn === '')) throw new OptionError('options.learn: must be a non-empty path');
+  if (o.stats === false && o.learn !== undefined) throw new OptionError('options.learn: needs statistics (given with stats: false)');
   if (o.stats !== undefined && typeof o.stats !== 'boolean') throw new OptionError('options.stats: must be a boolean');
   if (o.followExec !== undefined && typeof o.followExec !== 'boolean') throw new OptionError('options.followExec: must be a boolean');
   if (o.statsFile !== undefined && (typeof o.statsFile !== 'string' || o.statsFile === '')) throw new OptionError('options.statsFile: must be a non-empty path');
@@ -58,6 +71,7 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
 /** Starts program under trapline. Throws OptionError (naming the option) before launch. */
 export function spawn(program: string, args: string[] = [], options: SpawnOptions = {}): TraplineProcess {
   validate(program, args, options);
+  const planAuto = (options.plan ?? (options.mode === 'eager' ? 'auto' : undefined)) === 'auto';
   const wantStats = options.stats !== false;
   let tmp: string | undefined;
   let file: string | undefined;
@@ -67,6 +81,7 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
   }
   const child = spawnProgram(program, args, {
     mode: options.mode, hook: options.hook, stats: file, followExec: options.followExec,
+    plan: options.plan, rewrite: options.rewrite,
     stdio: options.stdio, cwd: options.cwd, env: options.env,
   });
   const snapshot = (): StatsSnapshot | null => {
@@ -78,9 +93,15 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     }
   };
   const exited = waitProgram(child).then((r) => {
-    const coverage = snapshot();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-    return { ...r, coverage };
+    try {
+      const coverage = snapshot();
+      if (coverage && (options.learn !== undefined || planAuto)) {
+        recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(options.env ?? process.env) : undefined });
+      }
+      return { ...r, coverage };
+    } finally {
+      if (tmp) rmSync(tmp, { recursive: true, force: true });
+    }
   });
   return { pid: child.pid, child, coverage: snapshot, exited };
 }

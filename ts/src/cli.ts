@@ -7,6 +7,9 @@ import { packageRoot } from './paths.js';
 import { OptionError, spawnProgram, waitProgram } from './run.js';
 import { loadReport, renderSummary } from './report.js';
 import { readStats } from './stats.js';
+import { recordLearned } from './learn.js';
+import { planCacheDir } from './plan.js';
+import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,12 +17,15 @@ import { join } from 'node:path';
 const USAGE = `usage: trapline <command> [options]
 
 commands:
-  run [--hook LIB] [--mode lazy|sud-only] [--stats FILE] [--no-follow-exec]
+  run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
+      [--rewrite all|verified|none] [--stats FILE] [--no-follow-exec]
       [--report FILE.json] [--summary] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
   doctor [--json]  report what this machine supports and the mode a run will use
+  scan [--json] [--plan FILE|auto] [--all] FILE...
+                   find and classify the syscall sites of ELF files; write plans
   help [COMMAND]   show help
 
 Run 'trapline COMMAND --help' for a command's options.
@@ -32,8 +38,17 @@ if PROG is killed by a signal, reports it like a shell and exits with 128+signal
 
 options:
   --hook LIB       load the hook library LIB into the program (TRAPLINE_HOOK)
-  --mode MODE      lazy (trampoline at address 0 + SUD) or sud-only (TRAPLINE_MODE);
-                   default: the best mode the machine supports
+  --mode MODE      lazy (trampoline at address 0 + SUD), sud-only (TRAPLINE_MODE), or
+                   eager (lazy, plus a plan's sites rewritten before they run; the
+                   plan defaults to auto); default: the best mode the machine supports
+  --plan FILE|auto rewrite the sites of plan FILE (from 'trapline scan --plan' or
+                   --learn) at start-up and when a matching library is loaded
+                   (TRAPLINE_PLAN); auto: the plan cache, keyed by build-id, which
+                   also learns this run's sites after it exits
+  --learn FILE     after PROG exits, merge the sites it executed into plan FILE
+  --rewrite POLICY all (default): rewrite every executed site and every plan site;
+                   verified: only plan sites the scanner confirmed, every other site
+                   stays on the trap path; none: rewrite nothing (TRAPLINE_REWRITE)
   --stats FILE     write statistics to FILE (TRAPLINE_STATS)
   --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
                    by default they are interposed even if PROG clears its environment
@@ -140,7 +155,10 @@ function coreDumpLikely(): boolean {
 }
 
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, rest } = parseOptions(args, { hook: 'string', mode: 'string', stats: 'string', 'no-follow-exec': 'boolean', report: 'string', summary: 'boolean' }, true);
+  const { values, rest } = parseOptions(args, {
+    hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
+    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean',
+  }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
@@ -149,10 +167,13 @@ async function cmdRun(args: string[]): Promise<number> {
   if (program === undefined) throw new UsageError('run: no program given (see trapline run --help)');
 
   if (values.report === '') throw new UsageError('--report: empty path');
-  // --report/--summary need a segment: the one given with --stats, or a temporary one
+  if (values.learn === '') throw new UsageError('--learn: empty path');
+  const planAuto = (values.plan ?? (values.mode === 'eager' ? 'auto' : undefined)) === 'auto';
+  const learn = values.learn !== undefined || planAuto;
+  // --report/--summary/--learn need a segment: the one given with --stats, or a temporary one
   let tmp: string | undefined;
   let statsFile = values.stats as string | undefined;
-  if (!statsFile && (values.report || values.summary)) {
+  if (!statsFile && (values.report || values.summary || learn)) {
     tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
     statsFile = join(tmp, 'stats');
   }
@@ -161,6 +182,8 @@ async function cmdRun(args: string[]): Promise<number> {
     child = spawnProgram(program, progArgs, {
       hook: values.hook as string | undefined,
       mode: values.mode as string | undefined,
+      plan: values.plan as string | undefined,
+      rewrite: values.rewrite as string | undefined,
       stats: statsFile,
       followExec: values['no-follow-exec'] ? false : undefined,
     });
@@ -186,13 +209,20 @@ async function cmdRun(args: string[]): Promise<number> {
     process.off('SIGINT', ignore).off('SIGQUIT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
   }
 
-  if (statsFile && (values.report || values.summary)) {
+  if (statsFile && (values.report || values.summary || learn)) {
     try {
       const snap = readStats(statsFile);
       if (values.report) writeFileSync(values.report as string, JSON.stringify(snap, null, 2) + '\n');
       if (values.summary) process.stderr.write(renderSummary(snap));
+      if (learn) {
+        const cacheDir = planAuto ? planCacheDir() : undefined;
+        const n = recordLearned(snap, { file: values.learn as string | undefined, cacheDir });
+        const where = [values.learn as string | undefined, cacheDir && `the plan cache ${cacheDir}`].filter(Boolean).join(' and ');
+        process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}\n`);
+      }
     } catch (e) {
-      process.stderr.write(`${(e as Error).message}\n`);
+      const msg = (e as Error).message;
+      process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
     }
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -234,7 +264,7 @@ function cmdDoctor(args: string[]): number {
 
 function cmdHelp(args: string[]): number {
   const topic = args[0];
-  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : topic === 'report' ? REPORT_USAGE : undefined;
+  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : topic === 'report' ? REPORT_USAGE : topic === 'scan' ? SCAN_USAGE : undefined;
   if (text === undefined) throw new UsageError(`no help for unknown command '${topic}'`);
   process.stdout.write(text);
   return 0;
@@ -254,6 +284,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdDoctor(args);
     case 'report':
       return cmdReport(args);
+    case 'scan':
+      return scanCommand(args);
     case 'help':
     case '-h':
     case '--help':

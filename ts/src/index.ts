@@ -1,11 +1,20 @@
 export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
 export { loadAddon, probe, type Probe } from './native.js';
-export { nrName, readStats, StatsError, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason } from './stats.js';
+export { nrName, readStats, StatsError, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type RewritePolicy } from './stats.js';
 export { SYSCALL_NAMES } from './syscalls.js';
 export {
-  buildEnv, MODES, OptionError, runProgram, spawnProgram, waitProgram,
-  type Mode, type RunOptions, type RunResult,
+  buildEnv, MODES, POLICIES, OptionError, runProgram, spawnProgram, waitProgram,
+  type Mode, type Policy, type RunOptions, type RunResult,
 } from './run.js';
 export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures, type RunMode } from './doctor.js';
 export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess } from './api.js';
 export { renderSummary, loadReport } from './report.js';
+export { parseElf, ElfError, type ElfFile, type ExecRegion, type FuncSymbol, type FdeExtent, type SectionHeader, type ProgramHeader } from './elf.js';
+export { scanFile, scanBuffer, type ScanResult, type ScanOptions, type Site, type SiteClass, type SiteInsn } from './scan.js';
+export {
+  emptyPlan, parsePlan, formatPlan, mergePlan, readPlanFile, writePlanAtomic, updatePlanFile, planCacheDir,
+  planCacheFile, updatePlanCache, planFromScan, isPlanBuildId, PlanError,
+  PLAN_HEADER, PLAN_MAX_MODULES, PLAN_MAX_SITES, PLAN_MAX_LINE,
+  type Plan, type PlanModule, type PlanSource,
+} from './plan.js';
+export { planFromStats, recordLearned } from './learn.js';

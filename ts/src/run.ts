@@ -1,10 +1,14 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, statSync } from 'node:fs';
+import { constants, accessSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { libraryPath } from './paths.js';
+import { planCacheDir, readPlanFile } from './plan.js';
 
-export type Mode = 'lazy' | 'sud-only';
-export const MODES: readonly Mode[] = ['lazy', 'sud-only'];
+/** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
+export type Mode = 'lazy' | 'sud-only' | 'eager';
+export const MODES: readonly Mode[] = ['lazy', 'sud-only', 'eager'];
+export type Policy = 'all' | 'verified' | 'none';
+export const POLICIES: readonly Policy[] = ['all', 'verified', 'none'];
 
 /** An invalid run option (bad mode, unreadable hook, ...); nothing was started. */
 export class OptionError extends Error {
@@ -17,6 +21,10 @@ export class OptionError extends Error {
 export interface RunOptions {
   /** TRAPLINE_MODE; unset lets the library pick the best available mode. */
   mode?: string;
+  /** TRAPLINE_PLAN: a plan file (checked here), or 'auto' for the plan cache directory. */
+  plan?: string;
+  /** TRAPLINE_REWRITE: which sites may be rewritten (default all). */
+  rewrite?: string;
   /** TRAPLINE_HOOK: a hook library (made absolute; must be a readable file). */
   hook?: string;
   /** TRAPLINE_STATS: the statistics segment to create or join (made absolute). */
@@ -41,16 +49,43 @@ export interface RunResult {
 
 /**
  * Checks the options and returns the environment for an interposed program: the base
- * environment plus LD_PRELOAD (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS.
+ * environment plus LD_PRELOAD (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS,
+ * TRAPLINE_PLAN, TRAPLINE_REWRITE.
  * Throws OptionError on a bad option, Error if the library is not built.
  */
 export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
   if (opts.mode !== undefined) {
     if (!(MODES as readonly string[]).includes(opts.mode)) {
-      throw new OptionError(`--mode: must be lazy or sud-only, not '${opts.mode}'`);
+      throw new OptionError(`--mode: must be lazy, sud-only or eager, not '${opts.mode}'`);
     }
-    env.TRAPLINE_MODE = opts.mode;
+    env.TRAPLINE_MODE = opts.mode === 'eager' ? 'lazy' : opts.mode;
+  }
+  const plan = opts.plan ?? (opts.mode === 'eager' ? 'auto' : undefined);
+  if (plan !== undefined) {
+    if (plan === '') throw new OptionError('--plan: empty path');
+    if (plan === 'auto') {
+      const dir = planCacheDir(env);
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (e) {
+        throw new OptionError(`--plan auto: cannot create the plan cache ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      }
+      env.TRAPLINE_PLAN = resolve(dir);
+    } else {
+      try {
+        readPlanFile(plan);
+      } catch (e) {
+        throw new OptionError(`--plan: ${(e as Error).message}`);
+      }
+      env.TRAPLINE_PLAN = resolve(plan);
+    }
+  }
+  if (opts.rewrite !== undefined) {
+    if (!(POLICIES as readonly string[]).includes(opts.rewrite)) {
+      throw new OptionError(`--rewrite: must be all, verified or none, not '${opts.rewrite}'`);
+    }
+    env.TRAPLINE_REWRITE = opts.rewrite;
   }
   if (opts.hook !== undefined) {
     const hook = resolve(opts.hook);
