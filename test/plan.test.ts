@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseElf, readPlanFile, scanFile, type StatsSnapshot } from '../ts/src/index.js';
+import { OptionError, parseElf, readPlanFile, run as runApi, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
 import { hookLibrary, nrStats, run, testProgram, trapline } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-plan-'));
@@ -103,8 +103,10 @@ describe('learned plans', () => {
     expect(a.code).toBe(0);
     expect(a.stderr).toMatch(/^trapline: learned \d+ sites in \d+ modules into /m);
     const report = fresh('r.json');
-    const b = await trapline(['run', '--plan', plan, '--report', report, '--', count, '1000']);
+    const b = await trapline(['run', '--plan', plan, '--report', report, '--summary', '--', count, '1000']);
     expect(b.code).toBe(0);
+    expect(b.stderr).toMatch(/^plan: \d+ sites rewritten ahead of time, 0 skipped; rewrite policy all: 0 trapped site\(s\) refused$/m);
+    expect(b.stderr).toMatch(new RegExp(`^ +4 +4 +4 +0 +0 +0 +1  main +${count}$`, 'm'));
     expect(shape(b.stdout)).toBe(shape(a.stdout));
     const s = JSON.parse(readFileSync(report, 'utf8')) as StatsSnapshot;
     const main = [...sitesIn(s, count).values()];
@@ -157,6 +159,25 @@ describe('learned plans', () => {
     expect(b.code).toBe(0);
     const s = JSON.parse(readFileSync(report, 'utf8')) as StatsSnapshot;
     expect([...sitesIn(s, count).values()].every((x) => x.trapHits === 0 && x.source === 'plan-learned')).toBe(true);
+  });
+});
+
+describe('TypeScript API', () => {
+  it('run() with learn, then with plan: the second run has no traps in the program', async () => {
+    const plan = fresh('api.plan');
+    const a = await runApi(count, ['100'], { stdio: 'pipe', learn: plan });
+    expect(a.code).toBe(0);
+    const b = await runApi(count, ['100'], { stdio: 'pipe', plan, rewrite: 'all' });
+    expect(b.coverage!.planUsed).toBe(true);
+    expect([...sitesIn(b.coverage!, count).values()].every((x) => x.trapHits === 0 && x.source === 'plan-learned')).toBe(true);
+  });
+
+  it('bad plan options are thrown before launch, naming the option', () => {
+    expect(() => spawn(count, [], { rewrite: 'most' as never })).toThrow(OptionError);
+    expect(() => spawn(count, [], { rewrite: 'most' as never })).toThrow(/^options\.rewrite: /);
+    expect(() => spawn(count, [], { learn: fresh('x.plan'), stats: false })).toThrow(/^options\.learn: needs statistics/);
+    expect(() => spawn(count, [], { plan: join(tmp, 'missing.plan') })).toThrow(/^options\.plan: .*missing\.plan: no such file/);
+    expect(() => spawn(count, [], { mode: 'fast' as never })).toThrow(/^options\.mode: must be lazy, sud-only or eager/);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
 import { OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
-import { planCacheDir } from './plan.js';
+import { planCacheDir, readPlanFile } from './plan.js';
 import { recordLearned } from './learn.js';
 
 export interface SpawnOptions {
@@ -59,6 +59,9 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (o.mode !== undefined && !(MODES as readonly string[]).includes(o.mode)) throw new OptionError(`options.mode: must be lazy, sud-only or eager, not '${String(o.mode)}'`);
   if (o.rewrite !== undefined && !(POLICIES as readonly string[]).includes(o.rewrite)) throw new OptionError(`options.rewrite: must be all, verified or none, not '${String(o.rewrite)}'`);
   if (o.plan !== undefined && (typeof o.plan !== 'string' || o.plan === '')) throw new OptionError("options.plan: must be a plan file path or 'auto'");
+  if (o.plan !== undefined && o.plan !== 'auto') {
+    try { readPlanFile(o.plan); } catch (e) { throw new OptionError(`options.plan: ${(e as Error).message}`); }
+  }
   if (o.learn !== undefined && (typeof o.learn !== 'string' || o.learn === '')) throw new OptionError('options.learn: must be a non-empty path');
   if (o.stats === false && o.learn !== undefined) throw new OptionError('options.learn: needs statistics (given with stats: false)');
   if (o.stats !== undefined && typeof o.stats !== 'boolean') throw new OptionError('options.stats: must be a boolean');

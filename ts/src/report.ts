@@ -43,23 +43,29 @@ export function renderSummary(s: StatsSnapshot): string {
   out += table(rows, [true, true, true, true, true, false]);
 
   out += '\n';
-  // per module (the same file in several processes is one row)
-  const mrows = [['sites', 'rewritten', 'trapping', 'stale', 'procs', 'origin', 'module']];
-  const byMod = new Map<string, { n: number; rw: number; tr: number; st: number; pids: Set<number>; origin: string; name: string }>();
+  // per module (the same file in several processes is one row); "plan": records that came
+  // from a plan (rewritten ahead of time or skipped), the others were learned by a trap
+  const mrows = [['sites', 'plan', 'rewritten', 'trapping', 'skipped', 'stale', 'procs', 'origin', 'module']];
+  type Row = { n: number; plan: number; rw: number; tr: number; sk: number; st: number; pids: Set<number>; origin: string; name: string };
+  const byMod = new Map<string, Row>();
   for (const x of s.sites) {
     const mod = x.module === null ? undefined : s.modules[x.module];
     const name = mod ? mod.path || '[anonymous memory]' : '(unknown)';
     const key = `${mod?.origin ?? '?'}\0${name}`;
-    const m = byMod.get(key) ?? { n: 0, rw: 0, tr: 0, st: 0, pids: new Set<number>(), origin: mod?.origin ?? '?', name };
+    const m = byMod.get(key) ?? { n: 0, plan: 0, rw: 0, tr: 0, sk: 0, st: 0, pids: new Set<number>(), origin: mod?.origin ?? '?', name };
     m.n++;
     m.pids.add(x.pid);
-    if (x.state === 'rewritten') m.rw++; else if (x.state === 'trapping') m.tr++; else m.st++;
+    if (x.source !== undefined && x.source !== 'learned') m.plan++;
+    if (x.state === 'rewritten') m.rw++;
+    else if (x.state === 'trapping') m.tr++;
+    else if (x.state === 'skipped') m.sk++;
+    else m.st++;
     byMod.set(key, m);
   }
   for (const m of [...byMod.values()].sort((a, b) => b.n - a.n)) {
-    mrows.push([String(m.n), String(m.rw), String(m.tr), String(m.st), String(m.pids.size), m.origin, m.name]);
+    mrows.push([String(m.n), String(m.plan), String(m.rw), String(m.tr), String(m.sk), String(m.st), String(m.pids.size), m.origin, m.name]);
   }
-  out += table(mrows, [true, true, true, true, true, false, false]);
+  out += table(mrows, [true, true, true, true, true, true, true, false, false]);
 
   const fastShare = total ? (100 * s.total.fast) / total : 0;
   out += `\n${total} calls interposed in ${s.processes} process(es), ${fastShare.toFixed(1)}% via the rewritten fast path; `;
@@ -67,5 +73,9 @@ export function renderSummary(s: StatsSnapshot): string {
   const reasons = new Map<string, number>();
   for (const x of s.sites) if (x.state === 'trapping') reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
   if (reasons.size) out += `trapping because: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}\n`;
+  if (s.planUsed) out += `plan: ${s.planRewritten} sites rewritten ahead of time, ${s.planSkipped} skipped; `;
+  if (s.planUsed || (s.policy !== undefined && s.policy !== 'all')) {
+    out += `rewrite policy ${s.policy ?? 'all'}: ${s.policyRefused ?? 0} trapped site(s) refused\n`;
+  }
   return out;
 }
