@@ -84,8 +84,9 @@ describe('threads and processes', () => {
         expect(m, r.stdout + r.stderr).not.toBeNull();
         return Number(m![2]) - Number(m![1]);
       };
-      // a leak would be one 330 KiB control block (3 mappings) per spawn
-      expect(await growth(300)).toBe(await growth(10));
+      // a leak would be one 330 KiB control block (3 mappings) per spawn, ~870 more for
+      // 290 more spawns; adjacent anonymous mappings merging or not can move a few
+      expect(await growth(300)).toBeLessThanOrEqual((await growth(10)) + 4);
     }
   });
 
