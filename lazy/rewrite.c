@@ -113,8 +113,11 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     int done = 0, reason = planned ? TL_REASON_PLAN_MISMATCH : TL_REASON_NOT_SYSCALL;
     uint16_t now = 0;
     int exec = where && (where->prot & PROT_EXEC);
+    int counted = 0;
     if (exec && planned && (!tl_safe_read(site, &now, 2) || now != 0x050f)) {
-        /* not a syscall instruction: skipped */
+        /* not a syscall instruction: skipped; unless another thread (a concurrent dlopen
+         * of the same file) rewrote it first */
+        done = counted = now == 0xd0ff && tl_site_known(site + 2);
     } else if (exec && !tl_site_insert(site + 2, hits)) {
         reason = TL_REASON_FULL;
     } else if (exec) {
@@ -126,7 +129,7 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     }
     tl_rewrite_unlock();
     t->in_rewrite = 0;
-    if (done && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
+    if (done && !counted && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
     return done ? TL_REASON_NONE : reason;
 }
 
