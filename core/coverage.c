@@ -2,7 +2,6 @@
  * (layout: core/stats_layout.h). Everything here runs on the slow path. */
 #include "tl.h"
 #include <fcntl.h>
-#include <elf.h>
 #include <sys/mman.h>
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
@@ -88,30 +87,6 @@ void tl_cov_reaped(long pid, int st)
 
 /* ---- modules ---- */
 
-static void read_build_id(uint64_t base, struct tl_module_rec *m)
-{
-    Elf64_Ehdr eh;
-    if (!tl_safe_read(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' || eh.e_phnum > 64) return;
-    for (int i = 0; i < eh.e_phnum; i++) {
-        Elf64_Phdr ph;
-        if (!tl_safe_read(base + eh.e_phoff + (uint64_t)i * sizeof ph, &ph, sizeof ph) || ph.p_type != PT_NOTE) continue;
-        /* the note's address: vaddr relative to the first segment (base is load address
-         * for PIE/shared objects, and 0-based vaddr matches for ET_EXEC too) */
-        uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr;
-        uint64_t end = at + ph.p_memsz;
-        while (at + 12 <= end) {
-            uint32_t nh[3];
-            if (!tl_safe_read(at, nh, 12)) break;
-            uint64_t name = at + 12, desc = name + ((nh[0] + 3) & ~3u);
-            if (nh[2] == 3 /* NT_GNU_BUILD_ID */ && nh[0] == 4 && nh[1] <= 20) {
-                if (tl_safe_read(desc, m->build_id, nh[1])) m->build_id_len = nh[1];
-                return;
-            }
-            at = desc + ((nh[1] + 3) & ~3u);
-        }
-    }
-}
-
 static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
@@ -142,7 +117,7 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
     size_t k = 0;
     while (mp.path[k] && k < sizeof m->path - 1) { m->path[k] = mp.path[k]; k++; }
     m->path[k] = 0;
-    if (origin != TL_ORIGIN_ANON) read_build_id(base, m);
+    if (origin != TL_ORIGIN_ANON) m->build_id_len = tl_elf_build_id(base, m->build_id);
     return i;
 }
 

@@ -157,6 +157,7 @@ HIDDEN extern int tl_plan_active;
 HIDDEN int tl_plan_init(void);
 HIDDEN void tl_plan_apply(uint64_t addr, uint64_t len);
 HIDDEN int tl_plan_source(uint64_t site, const struct tl_mapping *m);
+HIDDEN uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20]);
 HIDDEN int tl_policy_refused(uint64_t site);
 HIDDEN void tl_policy_refuse(uint64_t site);
 /* ---- code that changes under us (lazy/jit.c) */

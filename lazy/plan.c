@@ -264,11 +264,10 @@ static struct pmod *find(const uint8_t *id, uint32_t idlen)
     return hit;
 }
 
-/* Build-id of the ELF file mapped at m (its header at m->start - m->offset, as GNU ld
- * lays files out). 0 if none can be read. */
-static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
+/* GNU build-id of the x86-64 ELF file whose header is mapped at base (its PT_NOTE
+ * segments read at base + vaddr, or at vaddr for ET_EXEC). Its length, 0 if none. */
+uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20])
 {
-    uint64_t base = m->start - m->offset;
     Elf64_Ehdr eh;
     if (!tl_safe_read(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
         eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) return 0;
@@ -288,6 +287,13 @@ static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
         }
     }
     return 0;
+}
+
+/* Build-id of the ELF file mapped at m: its header at m->start - m->offset, as GNU ld lays
+ * files out. */
+static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
+{
+    return tl_elf_build_id(m->start - m->offset, id);
 }
 
 static int policy_allows(int confirmed)
