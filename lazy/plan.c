@@ -222,15 +222,23 @@ int tl_plan_init(void)
     return 0;
 }
 
-/* The plan module with this build-id; in a cache directory, its file is read once. */
-static struct pmod *find(const uint8_t *id, uint32_t idlen)
+/* The module among mods[from..to) with this build-id, or NULL. */
+static struct pmod *lookup(uint32_t from, uint32_t to, const uint8_t *id, uint32_t idlen)
 {
-    for (uint32_t i = 0; i < nmods; i++)
+    for (uint32_t i = from; i < to; i++)
         if (mods[i].idlen == idlen) {
             uint32_t k = 0;
             while (k < idlen && mods[i].id[k] == id[k]) k++;
             if (k == idlen) return &mods[i];
         }
+    return 0;
+}
+
+/* The plan module with this build-id; in a cache directory, its file is read once. */
+static struct pmod *find(const uint8_t *id, uint32_t idlen)
+{
+    struct pmod *known = lookup(0, nmods, id, idlen);
+    if (known) return known;
     if (!plan_is_dir || nmods >= PLAN_MODS) return 0;
     char path[1024];
     size_t k = 0;
@@ -247,12 +255,7 @@ static struct pmod *find(const uint8_t *id, uint32_t idlen)
         if (sys != -ENOENT) say_bad(0, path, &err, sys);
         nmods = first;
     } else {
-        for (uint32_t i = first; i < nmods; i++)
-            if (mods[i].idlen == idlen) {
-                uint32_t j = 0;
-                while (j < idlen && mods[i].id[j] == id[j]) j++;
-                if (j == idlen) { hit = &mods[i]; break; }
-            }
+        hit = lookup(first, nmods, id, idlen);
     }
     if (!hit && nmods < PLAN_MODS) {      /* remember the miss: never read it again */
         hit = &mods[nmods++];

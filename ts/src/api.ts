@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
-import { OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
+import { effectivePlan, OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
 import { planCacheDir, readPlanFile } from './plan.js';
 import { recordLearned } from './learn.js';
@@ -74,7 +74,7 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
 /** Starts program under trapline. Throws OptionError (naming the option) before launch. */
 export function spawn(program: string, args: string[] = [], options: SpawnOptions = {}): TraplineProcess {
   validate(program, args, options);
-  const planAuto = (options.plan ?? (options.mode === 'eager' ? 'auto' : undefined)) === 'auto';
+  const planAuto = effectivePlan(options.mode, options.plan) === 'auto';
   const wantStats = options.stats !== false;
   let tmp: string | undefined;
   let file: string | undefined;

@@ -4,7 +4,7 @@ import { constants } from 'node:os';
 import { deriveMode, doctorJson, doctorReport } from './doctor.js';
 import { probe } from './native.js';
 import { packageRoot } from './paths.js';
-import { OptionError, spawnProgram, waitProgram } from './run.js';
+import { effectivePlan, OptionError, spawnProgram, waitProgram } from './run.js';
 import { loadReport, renderSummary } from './report.js';
 import { readStats } from './stats.js';
 import { recordLearned } from './learn.js';
@@ -168,7 +168,7 @@ async function cmdRun(args: string[]): Promise<number> {
 
   if (values.report === '') throw new UsageError('--report: empty path');
   if (values.learn === '') throw new UsageError('--learn: empty path');
-  const planAuto = (values.plan ?? (values.mode === 'eager' ? 'auto' : undefined)) === 'auto';
+  const planAuto = effectivePlan(values.mode as string | undefined, values.plan as string | undefined) === 'auto';
   const learn = values.learn !== undefined || planAuto;
   // --report/--summary/--learn need a segment: the one given with --stats, or a temporary one
   let tmp: string | undefined;

@@ -8,6 +8,11 @@ import { planCacheDir, readPlanFile } from './plan.js';
 export type Mode = 'lazy' | 'sud-only' | 'eager';
 export const MODES: readonly Mode[] = ['lazy', 'sud-only', 'eager'];
 export type Policy = 'all' | 'verified' | 'none';
+
+/** The plan a run uses: the one given, else 'auto' in eager mode, else none. */
+export function effectivePlan(mode: string | undefined, plan: string | undefined): string | undefined {
+  return plan ?? (mode === 'eager' ? 'auto' : undefined);
+}
 export const POLICIES: readonly Policy[] = ['all', 'verified', 'none'];
 
 /** An invalid run option (bad mode, unreadable hook, ...); nothing was started. */
@@ -61,7 +66,7 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
     }
     env.TRAPLINE_MODE = opts.mode === 'eager' ? 'lazy' : opts.mode;
   }
-  const plan = opts.plan ?? (opts.mode === 'eager' ? 'auto' : undefined);
+  const plan = effectivePlan(opts.mode, opts.plan);
   if (plan !== undefined) {
     if (plan === '') throw new OptionError('--plan: empty path');
     if (plan === 'auto') {
