@@ -7,13 +7,15 @@
  *   TRAPLINE_PLAN   a rewrite plan file, or a plan cache directory (lazy/plan.c)
  *   TRAPLINE_REWRITE  all (default) | verified | none: which sites may be rewritten
  *   TRAPLINE_PLAN_CACHE  read by the CLI only (where `--plan auto` keeps plans); allowed here
+ *   TRAPLINE_ALLOW_NULL_READS  1: use the rewriting mode even where page 0 cannot be made
+ *                   execute-only (no protection keys), giving up faults on NULL data reads
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "tl.h"
 
 struct tl_config tl_cfg;
 extern char **environ;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_ALLOW_NULL_READS", 0 };
 
 int tl_config_load(void)
 {
@@ -33,6 +35,11 @@ int tl_config_load(void)
     if (q && *q) {
         if (tl_streq(q, "1")) tl_cfg.quiet = 1;
         else if (!tl_streq(q, "0")) { tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1"); return -1; }
+    }
+    const char *nr = tl_getenv("TRAPLINE_ALLOW_NULL_READS");
+    if (nr && *nr) {
+        if (tl_streq(nr, "1")) tl_cfg.allow_null_reads = 1;
+        else if (!tl_streq(nr, "0")) { tl_error("TRAPLINE_ALLOW_NULL_READS:", nr, "is not 0 or 1"); return -1; }
     }
     const char *pl = tl_getenv("TRAPLINE_PLAN");
     tl_cfg.plan = (pl && *pl) ? pl : NULL;
@@ -61,7 +68,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_ALLOW_NULL_READS)");
             return -1;
         }
     }

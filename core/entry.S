@@ -16,6 +16,7 @@
  * The slow path (C dispatch) runs on a per-thread stack of ours.
  */
 #include "tcb.h"
+#include "sled.h"
 
 #define NR_MAX 512
 
@@ -118,6 +119,8 @@ tl_fast_syscall_insn:
         add     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
         mov     %gs:T_SITES, %rdx
+        cmp     $4096, %rcx             /* no site returns below 4096; 0 and 1 mark empty and */
+        jb      3f                      /* forgotten slots (a jump pops any data as "return address") */
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_SITE_BITS), %rax
@@ -159,6 +162,23 @@ tl_fast_syscall_insn:
         popfq                           /* program flags; rsp = the program's rsp */
         jmp     tl_slow_via1
         .size tl_fast_entry, .-tl_fast_entry
+
+/* ---------------------------------------------------------------- landing stubs
+ * One per sled group, reached from the group's landing slot: notes the group (which 11
+ * bytes of page 0 the call entered) and goes to the fast path. Only a call or jump into
+ * page 0 from code we did not rewrite reads it (tl_raise_null_call). TL_LAND_STUB bytes
+ * each. */
+        .p2align 5
+        .globl tl_land_stubs
+        .hidden tl_land_stubs
+tl_land_stubs:
+        .set grp, 0
+        .rept SLED_GROUPS
+        movl    $grp, %gs:T_LANDING
+        jmp     tl_fast_entry
+        .org    tl_land_stubs + TL_LAND_STUB * (grp + 1), 0xcc
+        .set grp, grp + 1
+        .endr
 
 /* ---------------------------------------------------------------- slow path
  * In: rax = nr, rcx = resume address, rsp = program rsp to resume with, flags and all

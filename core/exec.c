@@ -45,6 +45,21 @@ void tl_exec_init(void)
     tl_follow_exec = !(f && tl_streq(f, "0"));
 }
 
+/* Makes exec'd programs start with kv ("TRAPLINE_X=value", a string that stays valid)
+ * in place of this process's own TRAPLINE_X: e.g. the mode a fallback chose, so that a
+ * run says why it fell back once, not once per exec. */
+void tl_exec_override(const char *kv)
+{
+    size_t n = 0;
+    while (kv[n] && kv[n] != '=') n++;
+    for (int i = 0; i < n_cfg; i++) {
+        size_t j = 0;
+        while (j <= n && cfg_vars[i][j] == kv[j]) j++;
+        if (j > n) { cfg_vars[i] = kv; return; }
+    }
+    if (n_cfg < (int)(sizeof cfg_vars / sizeof cfg_vars[0])) cfg_vars[n_cfg++] = kv;
+}
+
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {

@@ -58,17 +58,28 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
     find_vdso();
     tl_exec_init();
-    if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
-    if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
-    if (tl_plan_init()) tl_sys1(SYS_exit_group, 2);
-    tl_special_init();
-
+    /* the mode first: the statistics segment records the one this process runs in */
     if (tl_cfg.mode == TL_MODE_LAZY) {
         unsigned a, b, c, d;
         __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
         if (!(b & (1u << 8))) {     /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
+            tl_exec_override("TRAPLINE_MODE=sud-only");
+        }
+    }
+    /* Page 0 must keep faulting on data reads. Only a protection key can make it
+     * execute-only; without one the trampoline would be readable and a NULL read would
+     * return sled bytes instead of crashing. Then the rewriting mode is used only when
+     * asked for explicitly (TRAPLINE_ALLOW_NULL_READS=1). */
+    int pkeys = 0, no_pkeys_note = 0;
+    if (tl_cfg.mode == TL_MODE_LAZY) {
+        long k = tl_sys2(SYS_pkey_alloc, 0, 0);
+        if (k >= 0) { tl_sys1(SYS_pkey_free, k); pkeys = 1; }
+        if (!pkeys && !tl_cfg.allow_null_reads) {
+            no_pkeys_note = 1;      /* said once set-up succeeded: an error stays one line */
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+            tl_exec_override("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
         }
     }
     if (tl_cfg.mode == TL_MODE_LAZY) {
@@ -88,13 +99,18 @@ __attribute__((constructor(101))) static void tl_init(void)
             warn("warning: cannot map the trampoline at address 0", what,
                  "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
+            tl_exec_override("TRAPLINE_MODE=sud-only");
         }
     }
+    if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
+    if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
+    if (tl_plan_init()) tl_sys1(SYS_exit_group, 2);
+    tl_special_init();
+
     if (tl_stats) {
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
         if (tl_plan_active) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN, __ATOMIC_RELAXED);
-        long k = tl_sys2(SYS_pkey_alloc, 0, 0);
-        if (k >= 0) { tl_sys1(SYS_pkey_free, k); if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_XONLY; }
+        if (tl_zero_mapped) tl_stats->flags |= pkeys ? TL_FLAG_XONLY : TL_FLAG_NULL_READS;
     }
     tl_cov_init();
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
@@ -105,6 +121,10 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
     tl_signals_adopt();
     tl_plan_apply(0, 0);        /* eager: the plan's sites in every module mapped now */
+    if (no_pkeys_note)
+        warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
+             "running in sud-only mode (complete, slower).",
+             "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
     tl_active = 1;
     int e = tl_sud_enable(t);
     if (e) {

@@ -14,11 +14,13 @@
  * recognises (such numbers are invalid anyway) — see sud/signals.c. */
 #ifndef TRAPLINE_SLED_H
 #define TRAPLINE_SLED_H
-#include <stdint.h>
 
 #define SLED_GROUP 11
 #define SLED_GROUPS 372
 #define SLED_FAULT_LO 4088      /* entries from here on fault into page 1 */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 static inline void tl_sled_build(uint8_t *p, uint8_t rex)
 {
@@ -34,4 +36,5 @@ static inline void tl_sled_build(uint8_t *p, uint8_t rex)
 /* rel32 of every group's jump, and the address its jump lands on */
 #define SLED_REL(rex) (0x01010101u * (uint32_t)(rex))
 #define SLED_LANDING(rex, g) ((uint64_t)SLED_GROUP * ((uint64_t)(g) + 1) + (uint64_t)SLED_REL(rex))
+#endif
 #endif

@@ -24,6 +24,7 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_XONLY         2u     /* trampoline is execute-only (protection key) */
 #define TL_FLAG_HOOK          4u     /* a user hook library is loaded */
 #define TL_FLAG_PLAN          8u     /* a rewrite plan (file or cache directory) is in use */
+#define TL_FLAG_NULL_READS   16u     /* page 0 is readable: the run opted in (--allow-null-reads) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {

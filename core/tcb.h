@@ -14,10 +14,16 @@
 #define T_STK_HI    56
 #define T_DEPTH     64    /* byte: shadow ring offset / 2 (wraps naturally) */
 #define T_SELECTOR  65    /* byte: SUD selector */
+#define T_LANDING   68    /* uint32: sled group of the last entry through page 0 (tl_land_stubs) */
+#define TL_LAND_STUB 32   /* bytes per landing stub in tl_land_stubs */
 #define T_SHADOW    128   /* 16 slots x 32 bytes: nr, rdx, flags (ah:al), spare */
 #define T_SPECIAL   1024  /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
 #define T_CACHE     2048  /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
 #define TL_CACHE_BITS 10
+/* Key of an empty cache entry in slot s: a value that does not hash to s, so no value the
+ * fast path looks up there can equal it (0 hashes to slot 0; 1 does not). A jump into page 0
+ * pops arbitrary data as its "return address", 0 and 1 included. */
+#define TL_CACHE_EMPTY(s) ((s) == 0 ? 1ull : 0ull)
 
 #define TL_SITE_BITS 18   /* site table: 2^18 slots, at most half used */
 #define TL_SITES_PTRS (8 << TL_SITE_BITS)   /* byte offset of the hit-counter pointers beside the keys */
@@ -81,7 +87,8 @@ struct tl_tcb {
     uint64_t sp, stk_lo, stk_hi;  /* 40, 48, 56 */
     uint8_t depth;                /* 64 */
     volatile uint8_t selector;    /* 65 */
-    uint8_t pad0[6];
+    uint8_t pad0[2];
+    uint32_t landing;             /* 68: sled group of the last entry through page 0 */
     int tid;                      /* 72 */
     int slot;                     /* 76: stats thread slot, -1 if none */
     int sigsys_blocked;           /* 80: the program asked SIGSYS blocked (virtualised) */
@@ -110,6 +117,7 @@ _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");
 _Static_assert(offsetof(struct tl_tcb, sp) == T_SP, "tcb");
 _Static_assert(offsetof(struct tl_tcb, depth) == T_DEPTH, "tcb");
 _Static_assert(offsetof(struct tl_tcb, selector) == T_SELECTOR, "tcb");
+_Static_assert(offsetof(struct tl_tcb, landing) == T_LANDING, "tcb");
 _Static_assert(offsetof(struct tl_tcb, shadow) == T_SHADOW, "tcb");
 _Static_assert(offsetof(struct tl_tcb, counts) == T_COUNTS, "tcb");
 _Static_assert(offsetof(struct tl_tcb, sites) == T_SITES, "tcb");

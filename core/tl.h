@@ -60,6 +60,7 @@ struct tl_config {
     int quiet;               /* TRAPLINE_QUIET=1: no warnings */
     const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
     int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
+    int allow_null_reads;    /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
@@ -117,6 +118,7 @@ HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct 
 HIDDEN long tl_virt_sigaltstack(const stack_t *ss, stack_t *old);
 HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
+HIDDEN uint64_t tl_null_target(const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint32_t group);
 HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
 HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
@@ -181,9 +183,10 @@ HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
+HIDDEN void tl_exec_override(const char *kv);
 
 /* ---- entry.S */
-HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[];
+HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[], tl_land_stubs[];
 HIDDEN long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 HIDDEN long tl_clone_thread(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags);
 HIDDEN __attribute__((noreturn)) void tl_exit_thread(void *base, size_t len, long code, long nr);

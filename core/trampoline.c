@@ -10,31 +10,37 @@
 
 int tl_zero_mapped;
 
-/* Landing pages: one 11-byte slot per sled group holding `jmp *[abs32]`, the pointer
- * to tl_fast_entry at the start of the first page. Tries the REX byte patterns until
- * the pages can be mapped without replacing anything. */
+/* Landing pages: one 11-byte slot per sled group holding `jmp *[abs32]` through the
+ * group's own pointer (a table after the slots) to the group's stub in our text
+ * (tl_land_stubs, entry.S), which notes the group in the control block and jumps to
+ * tl_fast_entry. The group tells which 11 bytes of page 0 a call landed in, so a call or
+ * jump into page 0 from code we did not rewrite is reported with the address it really
+ * targeted. Tries the REX byte patterns until the pages can be mapped without replacing
+ * anything. */
 static int map_landing(uint8_t *rex_out)
 {
     static const uint8_t pats[] = { 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x47, 0x46, 0x45, 0x44 };
     for (unsigned i = 0; i < sizeof pats; i++) {
         uint8_t rex = pats[i];
         uint64_t first = SLED_LANDING(rex, 0), last = SLED_LANDING(rex, SLED_GROUPS - 1);
-        uint64_t lo = first & ~4095ull, hi = (last + 8 + 4095) & ~4095ull;
-        if (first - lo < 8) continue;     /* room for the pointer before the first slot */
+        uint64_t lo = first & ~4095ull;
+        uint64_t table = (last + SLED_GROUP + 7) & ~7ull;           /* the groups' pointers */
+        uint64_t hi = (table + 8 * SLED_GROUPS + 4095) & ~4095ull;
         long r = tl_sys6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
         if (r < 0 && r > -4096) continue;
         if ((uint64_t)r != lo) { tl_sys2(SYS_munmap, r, hi - lo); continue; }
         uint8_t *p = (uint8_t *)lo;
         memset(p, 0xCC, hi - lo);                  /* int3 anywhere else */
-        *(uint64_t *)p = (uint64_t)tl_fast_entry;
         for (int g = 0; g < SLED_GROUPS; g++) {
+            uint64_t ptr = table + 8 * (uint64_t)g;
+            *(uint64_t *)(p + (ptr - lo)) = (uint64_t)tl_land_stubs + TL_LAND_STUB * (uint64_t)g;
             uint8_t *s = p + (SLED_LANDING(rex, g) - lo);
-            /* jmp *[lo] : FF 24 25 abs32 */
+            /* jmp *[ptr] : FF 24 25 abs32 */
             s[0] = 0xFF; s[1] = 0x24; s[2] = 0x25;
-            for (int k = 0; k < 4; k++) s[3 + k] = (uint8_t)(lo >> (8 * k));
+            for (int k = 0; k < 4; k++) s[3 + k] = (uint8_t)(ptr >> (8 * k));
         }
-        tl_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC);
+        if (tl_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC)) { tl_sys2(SYS_munmap, lo, hi - lo); return -EPERM; }
         *rex_out = rex;
         return 0;
     }
@@ -59,7 +65,8 @@ int tl_trampoline_map(void)
     __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
     /* execute-only: with protection keys the kernel backs PROT_EXEC alone with a key
      * that denies data access, so reads of page 0 still fault */
-    tl_sys3(SYS_mprotect, 0, 4096, PROT_EXEC);
+    long pe = tl_sys3(SYS_mprotect, 0, 4096, PROT_EXEC);
+    if (pe) { tl_sys2(SYS_munmap, 0, 4096); return (int)pe; }
     tl_zero_mapped = 1;
     return 0;
 }

@@ -79,7 +79,7 @@ static void forget(uint64_t site)
     tl_spin_lock(&tcb_lock);
     for (unsigned i = 0; i < MAX_TCBS; i++) {
         struct tl_tcb *t = tcbs[i];
-        if (t && t->cache[2 * slot] == ret) __atomic_store_n(&t->cache[2 * slot], 0, __ATOMIC_RELAXED);
+        if (t && t->cache[2 * slot] == ret) __atomic_store_n(&t->cache[2 * slot], TL_CACHE_EMPTY(slot), __ATOMIC_RELAXED);
     }
     tl_spin_unlock(&tcb_lock);
     tl_cov_state(tl_cov_site(site, 0, 0), TL_SITE_STALE, TL_REASON_STALE);

@@ -161,6 +161,16 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     /* a call to 4088..4095 from a non-site decodes the sled's last REX bytes and faults
      * at 4096: report the called address, as without us */
     if (tl_zero_mapped && rip >= SLED_FAULT_LO && rip < 4096 && (uint64_t)si->si_addr == 4096) si->si_addr = (void *)rip;
+    /* page 0 is ours; to the program it is unmapped. A data access there faults with
+     * SEGV_PKUERR (execute-only through a protection key) or SEGV_ACCERR (a write; any
+     * access where it is readable), where natively it is SEGV_MAPERR on a page that is
+     * not present: present the native fault (si_code, no key, error code without the
+     * protection and key bits). */
+    if (tl_zero_mapped && (si->si_code == SEGV_ACCERR || si->si_code == SEGV_PKUERR) && (uint64_t)si->si_addr < 4096) {
+        si->si_code = SEGV_MAPERR_;
+        si->si_pkey = 0;
+        g[REG_ERR] &= ~(greg_t)(1 | 0x20);      /* PF_PROT, PF_PK */
+    }
     deliver(sig, si, uc);
 }
 
@@ -179,7 +189,8 @@ static void save_program_regs(struct tl_tcb *t, const struct tl_frame *f, uint64
 void tl_raise_null_call(struct tl_frame *f)
 {
     struct tl_tcb *t = tl_self();
-    save_program_regs(t, f, t->scr_rcx, t->scr_r11, f->ret);
+    uint64_t target = tl_null_target(f, t->scr_rcx, t->scr_r11, t->landing);
+    save_program_regs(t, f, t->scr_rcx, t->scr_r11, target);
     t->sp = f->oldsp;           /* this frame is abandoned */
     /* a fault cannot be blocked: the kernel would unblock it and use the default action */
     uint64_t cur = 0, m = SIGBIT(SIGSEGV);
@@ -193,7 +204,7 @@ void tl_raise_null_call(struct tl_frame *f)
     memset(&si, 0, sizeof si);
     si.si_signo = SIGSEGV;
     si.si_code = SEGV_MAPERR_;
-    si.si_addr = (void *)f->ret;
+    si.si_addr = (void *)target;
     t->fault.pending = SIGSEGV;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSEGV, &si);
     /* delivered on return from the call above; the handler resumes the program */

@@ -39,6 +39,7 @@ struct tl_tcb *tl_tcb_new(void)
     t->tid = (int)tl_sys0(SYS_gettid);
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
+    t->cache[0] = TL_CACHE_EMPTY(0);      /* the others are 0, already empty */
     return t;
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { libraryPath, packageRoot, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { libraryPath, packageRoot, probe, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
 
 export { testProgram, hookLibrary };
 
@@ -24,8 +24,20 @@ export interface Run extends RunResult {
   stats?: StatsSnapshot;
 }
 
-/** native: no interposer; raw: only LD_PRELOAD (configuration from opts.env alone). */
-export type Mode = 'native' | 'raw' | 'lazy' | 'sud-only';
+/** native: no interposer; raw: only LD_PRELOAD (configuration from opts.env alone);
+ * lazy: the rewriting mode, on any CPU (with --allow-null-reads where page 0 cannot be made
+ * execute-only); default: no mode given, the library chooses (lazy with protection keys,
+ * sud-only without). */
+export type Mode = 'native' | 'raw' | 'lazy' | 'sud-only' | 'default';
+
+/** What this machine offers, probed once. */
+export const machine = (() => {
+  const p = probe();
+  return { pkeys: p.pkeys, zeroMappable: p.zeroMappable };
+})();
+
+/** The mode the library picks when none is given. */
+export const defaultMode: 'lazy' | 'sud-only' = machine.pkeys && machine.zeroMappable ? 'lazy' : 'sud-only';
 
 /** Runs a program natively or under trapline (with a statistics segment). */
 export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
@@ -42,10 +54,19 @@ export async function run(program: string, args: string[] = [], opts: { mode?: M
     return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   }
   const stats = statsPath();
-  const r = await runProgram(program, args, { stdio: 'pipe', env, mode, hook: opts.hook, stats });
+  const r = await runProgram(program, args, {
+    stdio: 'pipe', env, mode: mode === 'default' ? undefined : mode, hook: opts.hook, stats,
+    allowNullReads: mode === 'lazy' ? true : undefined,
+  });
   let snapshot: StatsSnapshot | undefined;
   try { snapshot = readStats(stats); } catch { snapshot = undefined; }
   return { ...r, stdout: r.stdout ?? '', stderr: r.stderr ?? '', stats: snapshot };
+}
+
+/** stderr without the one-line note a run prints where it falls back to sud-only because the
+ * CPU has no protection keys. */
+export function withoutModeNote(stderr: string): string {
+  return stderr.replace(/^trapline: note: this CPU has no protection keys.*\n/m, '');
 }
 
 /** Counters for one syscall number (zeros if never seen). */

@@ -99,11 +99,11 @@ describe('eager rewriting from a scanned plan', () => {
 describe('learned plans', () => {
   it('run --learn records the executed sites; run --plan rewrites them at start-up: zero traps', async () => {
     const plan = fresh('count.plan');
-    const a = await trapline(['run', '--learn', plan, '--', count, '1000']);
+    const a = await trapline(['run', '--allow-null-reads', '--learn', plan, '--', count, '1000']);
     expect(a.code).toBe(0);
     expect(a.stderr).toMatch(/^trapline: learned \d+ sites in \d+ modules into /m);
     const report = fresh('r.json');
-    const b = await trapline(['run', '--plan', plan, '--report', report, '--summary', '--', count, '1000']);
+    const b = await trapline(['run', '--allow-null-reads', '--plan', plan, '--report', report, '--summary', '--', count, '1000']);
     expect(b.code).toBe(0);
     expect(b.stderr).toMatch(/^plan: \d+ sites rewritten ahead of time, 0 skipped; rewrite policy all: 0 trapped site\(s\) refused$/m);
     expect(b.stderr).toMatch(new RegExp(`^ +4 +4 +4 +0 +0 +0 +1  main +${count}$`, 'm'));
@@ -120,7 +120,7 @@ describe('learned plans', () => {
   it('a dlopen\'d library matching the plan by build-id is rewritten when it is mapped', async () => {
     const plan = fresh('dl.plan');
     const lib = hookLibrary('dlsite');
-    const a = await trapline(['run', '--learn', plan, '--', testProgram('dlsite'), lib, '50']);
+    const a = await trapline(['run', '--allow-null-reads', '--learn', plan, '--', testProgram('dlsite'), lib, '50']);
     expect(a.code).toBe(0);
     const id = parseElf(readFileSync(lib)).buildId!;
     expect(readPlanFile(plan).modules.get(id)?.sites.size).toBe(1);
@@ -134,7 +134,7 @@ describe('learned plans', () => {
 
   it('verified refuses learned plan sites; none rewrites nothing; the program is unaffected', async () => {
     const plan = fresh('count2.plan');
-    await trapline(['run', '--learn', plan, '--', count, '10']);
+    await trapline(['run', '--allow-null-reads', '--learn', plan, '--', count, '10']);
     for (const policy of ['verified', 'none'] as const) {
       const r = await run(count, ['200'], { env: { TRAPLINE_PLAN: plan, TRAPLINE_REWRITE: policy } });
       expect(r.stdout).toMatch(/^ok \d+\n$/);
@@ -150,12 +150,12 @@ describe('learned plans', () => {
   it('--plan auto: the first run learns into the cache (one file per build-id), the next starts eager', async () => {
     const cache = fresh('cache');
     const env = { TRAPLINE_PLAN_CACHE: cache };
-    const a = await trapline(['run', '--plan', 'auto', '--', count, '100'], env);
+    const a = await trapline(['run', '--allow-null-reads', '--plan', 'auto', '--', count, '100'], env);
     expect(a.code).toBe(0);
     const id = parseElf(readFileSync(count)).buildId!;
     expect(existsSync(join(cache, `${id}.plan`))).toBe(true);
     const report = fresh('auto.json');
-    const b = await trapline(['run', '--mode', 'eager', '--report', report, '--', count, '100'], env);
+    const b = await trapline(['run', '--allow-null-reads', '--mode', 'eager', '--report', report, '--', count, '100'], env);
     expect(b.code).toBe(0);
     const s = JSON.parse(readFileSync(report, 'utf8')) as StatsSnapshot;
     expect([...sitesIn(s, count).values()].every((x) => x.trapHits === 0 && x.source === 'plan-learned')).toBe(true);
@@ -165,9 +165,9 @@ describe('learned plans', () => {
 describe('TypeScript API', () => {
   it('run() with learn, then with plan: the second run has no traps in the program', async () => {
     const plan = fresh('api.plan');
-    const a = await runApi(count, ['100'], { stdio: 'pipe', learn: plan });
+    const a = await runApi(count, ['100'], { stdio: 'pipe', learn: plan, allowNullReads: true });
     expect(a.code).toBe(0);
-    const b = await runApi(count, ['100'], { stdio: 'pipe', plan, rewrite: 'all' });
+    const b = await runApi(count, ['100'], { stdio: 'pipe', plan, rewrite: 'all', allowNullReads: true });
     expect(b.coverage!.planUsed).toBe(true);
     expect([...sitesIn(b.coverage!, count).values()].every((x) => x.trapHits === 0 && x.source === 'plan-learned')).toBe(true);
   });
@@ -185,7 +185,7 @@ describe('bad plans and policies', () => {
   it('a malformed plan is one line naming file and line, exit 2, before the program runs', async () => {
     const bad = fresh('bad.plan');
     writeFileSync(bad, 'trapline-plan 1\nmodule zz /x\n');
-    const c = await trapline(['run', '--plan', bad, '--', count, '10']);
+    const c = await trapline(['run', '--allow-null-reads', '--plan', bad, '--', count, '10']);
     expect(c.code).toBe(2);
     expect(c.stdout).toBe('');
     expect(c.stderr).toMatch(new RegExp(`^trapline: --plan: ${bad}:2: .*\\n$`));
@@ -200,7 +200,7 @@ describe('bad plans and policies', () => {
   });
 
   it('a bad --rewrite or TRAPLINE_REWRITE is refused with one line', async () => {
-    const c = await trapline(['run', '--rewrite', 'some', '--', count, '10']);
+    const c = await trapline(['run', '--allow-null-reads', '--rewrite', 'some', '--', count, '10']);
     expect(c.code).toBe(2);
     expect(c.stderr).toBe("trapline: --rewrite: must be all, verified or none, not 'some'\n");
     const r = await run(count, ['10'], { mode: 'raw', env: { TRAPLINE_REWRITE: 'some' } });
@@ -211,7 +211,7 @@ describe('bad plans and policies', () => {
   it('a corrupt file in the plan cache is ignored with a warning; the program runs lazily', async () => {
     const cache = fresh('badcache');
     const id = parseElf(readFileSync(count)).buildId!;
-    await trapline(['run', '--plan', 'auto', '--', count, '10'], { TRAPLINE_PLAN_CACHE: cache });
+    await trapline(['run', '--allow-null-reads', '--plan', 'auto', '--', count, '10'], { TRAPLINE_PLAN_CACHE: cache });
     writeFileSync(join(cache, `${id}.plan`), 'garbage\n');
     const r = await run(count, ['100'], { env: { TRAPLINE_PLAN: cache } });
     expect(r.stdout).toMatch(/^ok \d+\n$/);

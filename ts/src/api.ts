@@ -11,6 +11,11 @@ export interface SpawnOptions {
   /** 'lazy' (default: the best the machine supports), 'sud-only', or 'eager' (lazy with a
    *  plan rewritten ahead of time; plan defaults to 'auto'). */
   mode?: 'lazy' | 'sud-only' | 'eager';
+  /** Use the rewriting mode even on a CPU without protection keys, where page 0 then stays
+   *  readable: a NULL data read returns trampoline bytes instead of faulting. Without it,
+   *  such a machine runs sud-only (complete, slower). No effect where page 0 can be made
+   *  execute-only. */
+  allowNullReads?: boolean;
   /** A plan file, or 'auto': the plan cache (read at start, learned sites merged after exit). */
   plan?: string;
   /** Merge the sites this run learned into this plan file after exit (needs stats). */
@@ -49,7 +54,7 @@ export interface TraplineProcess {
   exited: Promise<Exit>;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads']);
 
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
@@ -66,6 +71,7 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (o.stats === false && o.learn !== undefined) throw new OptionError('options.learn: needs statistics (given with stats: false)');
   if (o.stats !== undefined && typeof o.stats !== 'boolean') throw new OptionError('options.stats: must be a boolean');
   if (o.followExec !== undefined && typeof o.followExec !== 'boolean') throw new OptionError('options.followExec: must be a boolean');
+  if (o.allowNullReads !== undefined && typeof o.allowNullReads !== 'boolean') throw new OptionError('options.allowNullReads: must be a boolean');
   if (o.statsFile !== undefined && (typeof o.statsFile !== 'string' || o.statsFile === '')) throw new OptionError('options.statsFile: must be a non-empty path');
   if (o.stats === false && o.statsFile !== undefined) throw new OptionError('options.statsFile: given with stats: false');
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'pipe') throw new OptionError("options.stdio: must be 'inherit' or 'pipe'");
@@ -84,7 +90,7 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
   }
   const child = spawnProgram(program, args, {
     mode: options.mode, hook: options.hook, stats: file, followExec: options.followExec,
-    plan: options.plan, rewrite: options.rewrite,
+    plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
     stdio: options.stdio, cwd: options.cwd, env: options.env,
   });
   const snapshot = (): StatsSnapshot | null => {

@@ -19,7 +19,7 @@ const USAGE = `usage: trapline <command> [options]
 commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE] [--no-follow-exec]
-      [--report FILE.json] [--summary] [--] PROG [ARGS...]
+      [--allow-null-reads] [--report FILE.json] [--summary] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
@@ -41,6 +41,12 @@ options:
   --mode MODE      lazy (trampoline at address 0 + SUD), sud-only (TRAPLINE_MODE), or
                    eager (lazy, plus a plan's sites rewritten before they run; the
                    plan defaults to auto); default: the best mode the machine supports
+                   that keeps NULL reads faulting (lazy where page 0 can be made
+                   execute-only by a protection key, else sud-only)
+  --allow-null-reads
+                   on a CPU without protection keys, use lazy/eager anyway: page 0 is
+                   then readable, so a NULL data read returns trampoline bytes instead
+                   of crashing (TRAPLINE_ALLOW_NULL_READS=1)
   --plan FILE|auto rewrite the sites of plan FILE (from 'trapline scan --plan' or
                    --learn) at start-up and when a matching library is loaded
                    (TRAPLINE_PLAN); auto: the plan cache, keyed by build-id, which
@@ -157,7 +163,7 @@ function coreDumpLikely(): boolean {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseOptions(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean',
+    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean',
   }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -186,6 +192,7 @@ async function cmdRun(args: string[]): Promise<number> {
       rewrite: values.rewrite as string | undefined,
       stats: statsFile,
       followExec: values['no-follow-exec'] ? false : undefined,
+      allowNullReads: values['allow-null-reads'] ? true : undefined,
     });
   } catch (e) {
     throw e instanceof OptionError ? new UsageError(e.message) : e;

@@ -27,13 +27,18 @@ export function describeErrno(errno: number): string {
   return entry ? `${errno} ${entry[0]}: ${entry[1]}` : `${errno}`;
 }
 
-/** The mode a run would use on this machine, and why when it is not lazy. */
-export function deriveMode(p: Probe): { mode: RunMode; reason?: string } {
+/** The mode a run would use on this machine by default (allowNullReads: with
+ *  --allow-null-reads), and why when it is not lazy. */
+export function deriveMode(p: Probe, allowNullReads = false): { mode: RunMode; reason?: string; nullReads?: boolean } {
   if (!p.sud) return { mode: 'unavailable', reason: 'no Syscall User Dispatch' };
-  if (p.zeroMappable) return { mode: 'lazy' };
+  if (p.zeroMappable && p.pkeys) return { mode: 'lazy' };
+  if (p.zeroMappable && allowNullReads) return { mode: 'lazy', nullReads: true };
+  if (p.zeroMappable) {
+    return { mode: 'sud-only', reason: 'no protection keys: page 0 cannot be made execute-only, so NULL reads would succeed; --allow-null-reads opts in to lazy anyway' };
+  }
   const reason = p.mmapMinAddr !== 0
-    ? `vm.mmap_min_addr is ${p.mmapMinAddr}`
-    : `mmap of address 0 failed: errno ${describeErrno(p.zeroErrno)}`;
+    ? `address 0 unavailable: vm.mmap_min_addr is ${p.mmapMinAddr}`
+    : `address 0 unavailable: mmap of address 0 failed: errno ${describeErrno(p.zeroErrno)}`;
   return { mode: 'sud-only', reason };
 }
 
@@ -63,8 +68,8 @@ export function doctorReport(p: Probe): string {
   }
 
   lines.push(p.pkeys
-    ? 'protection keys: yes (execute-only trampoline)'
-    : `protection keys: no (pkey_alloc errno ${describeErrno(p.pkeysErrno)}): page-0 data reads are not trapped`);
+    ? 'protection keys: yes (execute-only trampoline: NULL reads still fault)'
+    : `protection keys: no (pkey_alloc errno ${describeErrno(p.pkeysErrno)}): the trampoline would be readable, so the default is sud-only`);
   lines.push(`fsgsbase: ${yesNo(p.fsgsbase)}`);
   lines.push(`membarrier sync-core: ${yesNo(p.membarrierSyncCore)}`);
 
@@ -77,9 +82,12 @@ export function doctorReport(p: Probe): string {
 
   const { mode, reason } = deriveMode(p);
   const what = mode === 'lazy' ? 'lazy (trampoline at 0 + SUD)'
-    : mode === 'sud-only' ? `sud-only (address 0 unavailable: ${reason})`
+    : mode === 'sud-only' ? `sud-only (${reason})`
     : `unavailable (${reason})`;
   lines.push(`Mode a run will use: ${what}`);
+  if (mode === 'sud-only' && p.zeroMappable && !p.pkeys) {
+    lines.push('With --allow-null-reads: lazy (trampoline at 0 + SUD), page 0 readable: NULL data reads return trampoline bytes instead of faulting');
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -92,5 +100,6 @@ export function doctorJson(p: Probe): Record<string, unknown> {
     xsaveFeatures: xsaveFeatures(p.xcr0),
     mode,
     ...(reason !== undefined ? { modeReason: reason } : {}),
+    modeWithAllowNullReads: deriveMode(p, true).mode,
   };
 }

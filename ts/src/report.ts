@@ -29,6 +29,13 @@ function table(rows: string[][], right: boolean[]): string {
   return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** The run's mode and what it keeps of the program's view of page 0. */
+export function modeLine(s: StatsSnapshot): string {
+  if (s.mode !== 'lazy') return 'sud-only (every call trapped; page 0 unmapped)';
+  if (s.nullReads) return 'lazy, NULL reads allowed (--allow-null-reads: page 0 readable, NULL data reads did not fault)';
+  return s.xonly ? 'lazy (page 0 execute-only: NULL reads fault)' : 'lazy';
+}
+
 /** Text tables like `strace -c`, plus coverage: per syscall, per module, and the totals. */
 export function renderSummary(s: StatsSnapshot): string {
   let out = '';
@@ -68,6 +75,7 @@ export function renderSummary(s: StatsSnapshot): string {
   out += table(mrows, [true, true, true, true, true, true, true, false, false]);
 
   const fastShare = total ? (100 * s.total.fast) / total : 0;
+  out += `\nmode: ${modeLine(s)}`;
   out += `\n${total} calls interposed in ${s.processes} process(es), ${fastShare.toFixed(1)}% via the rewritten fast path; `;
   out += `${s.sites.length} sites: ${s.sitesRewritten} rewritten, ${s.sitesTrapping} trapping, ${s.sitesStale} stale\n`;
   const reasons = new Map<string, number>();

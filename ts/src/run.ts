@@ -26,6 +26,9 @@ export class OptionError extends Error {
 export interface RunOptions {
   /** TRAPLINE_MODE; unset lets the library pick the best available mode. */
   mode?: string;
+  /** TRAPLINE_ALLOW_NULL_READS: use the rewriting mode even on a CPU without protection
+   *  keys, where page 0 stays readable (NULL data reads then succeed instead of faulting). */
+  allowNullReads?: boolean;
   /** TRAPLINE_PLAN: a plan file (checked here), or 'auto' for the plan cache directory. */
   plan?: string;
   /** TRAPLINE_REWRITE: which sites may be rewritten (default all). */
@@ -65,6 +68,10 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
       throw new OptionError(`--mode: must be lazy, sud-only or eager, not '${opts.mode}'`);
     }
     env.TRAPLINE_MODE = opts.mode === 'eager' ? 'lazy' : opts.mode;
+  }
+  if (opts.allowNullReads !== undefined) {
+    if (typeof opts.allowNullReads !== 'boolean') throw new OptionError('--allow-null-reads: must be true or false');
+    env.TRAPLINE_ALLOW_NULL_READS = opts.allowNullReads ? '1' : '0';
   }
   const plan = effectivePlan(opts.mode, opts.plan);
   if (plan !== undefined) {

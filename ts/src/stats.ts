@@ -70,6 +70,9 @@ export interface StatsSnapshot {
   mode: 'lazy' | 'sud-only';
   zeroMapped: boolean;
   xonly: boolean;
+  /** The run opted in to a readable page 0 (--allow-null-reads on a CPU without
+   *  protection keys): NULL data reads returned trampoline bytes instead of faulting. */
+  nullReads: boolean;
   hookLoaded: boolean;
   /** A rewrite plan (file or cache) was in use. */
   planUsed: boolean;
@@ -117,6 +120,7 @@ const FLAG_ZERO_MAPPED = 1;
 const FLAG_XONLY = 2;
 const FLAG_HOOK = 4;
 const FLAG_PLAN = 8;
+const FLAG_NULL_READS = 16;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -245,6 +249,7 @@ export function readStats(path: string): StatsSnapshot {
     mode,
     zeroMapped: (flags & FLAG_ZERO_MAPPED) !== 0,
     xonly: (flags & FLAG_XONLY) !== 0,
+    nullReads: (flags & FLAG_NULL_READS) !== 0,
     hookLoaded: (flags & FLAG_HOOK) !== 0,
     planUsed: (flags & FLAG_PLAN) !== 0,
     policy: POLICIES[u32(184)] ?? 'all',
