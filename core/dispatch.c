@@ -209,7 +209,9 @@ long tl_dispatch(struct tl_frame *f)
          * (its plan entry) and its rewrite (page protection) */
         uint64_t site = f->ret - 2;
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
-        int learn = !s || s->state != TL_SITE_REWRITTEN;
+        /* a site in shared memory stays trapping until its mapping changes (it then
+         * becomes stale and is learned again): no maps read per trap */
+        int learn = !s || (s->state != TL_SITE_REWRITTEN && !(s->state == TL_SITE_TRAPPING && s->reason == TL_REASON_SHARED));
         int pre = learn ? tl_rewrite_precheck(site) : TL_REASON_NONE;
         int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
         int try_rewrite = learn && pre == TL_REASON_NONE && !refused;

@@ -135,7 +135,7 @@ HIDDEN void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason
 HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 
 /* ---- /proc/self/maps (lazy/maps.c) */
-struct tl_mapping { uint64_t start, end, offset; int prot; char path[288]; };
+struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
 HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
 HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
 

@@ -27,6 +27,7 @@ static int parse(const char *line, struct tl_mapping *m)
     p = hex(p, &m->end);
     if (*p++ != ' ') return -1;
     m->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
+    m->shared = p[3] == 's';
     p += 5;
     p = hex(p, &m->offset);
     for (int fields = 0; fields < 2; fields++) {      /* dev, inode */

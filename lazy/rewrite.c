@@ -40,12 +40,15 @@ static void serialise_cores(void)
     if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
-/* protection of the page holding addr (from where when it covers it); -1 if unmapped */
+/* protection of the page holding addr (from where when it covers it); -1 if unmapped,
+ * -2 if shared (MAP_SHARED file or memory: a store there is seen by the file and by every
+ * other view of it, so it is never written) */
 static int prot_at(uint64_t addr, const struct tl_mapping *where)
 {
     struct tl_mapping m;
-    if (where && addr >= where->start && addr < where->end) return where->prot;
-    return tl_maps_find(addr, &m) == 0 ? m.prot : -1;
+    if (where && addr >= where->start && addr < where->end) return where->shared ? -2 : where->prot;
+    if (tl_maps_find(addr, &m) != 0) return -1;
+    return m.shared ? -2 : m.prot;
 }
 
 void tl_rewrite_lock(void) { tl_spin_lock(&lock); }
@@ -62,7 +65,7 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
 {
     uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
     int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
-    if (prot1 < 0 || prot2 < 0) return 0;
+    if (prot1 < 0 || prot2 < 0) return 0;     /* unmapped, or shared: nothing is written */
     if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) return 0;
     if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
         tl_sys3(SYS_mprotect, p1, 4096, prot1);
@@ -107,6 +110,10 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
 {
     int pre = tl_rewrite_precheck(site);
     if (pre != TL_REASON_NONE) return pre;
+    /* a shared mapping (either byte's page): the file or the other views would see it */
+    int shared = where && where->shared;
+    if (!shared && ((site + 1) & 4095) == 0) shared = prot_at(site + 1, where) == -2;
+    if (shared) return TL_REASON_SHARED;
     struct tl_tcb *t = tl_self();
     t->in_rewrite = 1;
     tl_rewrite_lock();

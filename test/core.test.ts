@@ -1,4 +1,7 @@
 // Issue "Core interposer": the mechanism, observed through real programs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultMode, hookLibrary, machine, nrStats, run, testProgram } from './helpers.js';
 
@@ -187,6 +190,39 @@ describe('page 0 is unmapped to the program', () => {
     const notes = r.stderr.match(/^trapline: note: /gm) ?? [];
     expect(notes).toHaveLength(machine.pkeys ? 0 : 1);
   });
+});
+
+describe('shared memory is never written', () => {
+  const N = 200;
+  for (const kind of ['file-rw', 'file-ro', 'memfd', 'fork', 'private'] as const) {
+    for (const mode of modes) {
+      it(`${mode}: a site in ${kind === 'private' ? 'a private (control)' : `a ${kind}`} mapping: bytes unchanged, every call interposed`, async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'trapline-shared-'));
+        try {
+          const native = await run(testProgram('sharedcode'), [kind, String(N), dir], { mode: 'native' });
+          expect(native.stdout).toMatch(/calls_ok=1 (file|views)_same=1\n$/);
+          const r = await run(testProgram('sharedcode'), [kind, String(N), dir], { mode });
+          expect(r.stdout).toBe(native.stdout);
+          const procs = kind === 'fork' ? 2 : 1;
+          const ppid = nrStats(r.stats, GETPPID);
+          expect(ppid.trap + ppid.fast).toBe(procs * (N + 1));      // + libc's own getppid() per process
+          const site = r.stats!.sites.find((x) => x.nrs.includes(GETPPID) && x.trapHits + x.fastHits >= N);
+          expect(site).toBeDefined();
+          if (mode === 'sud-only') return;
+          if (kind === 'private') {
+            expect(site!.fastHits).toBeGreaterThan(0);
+            expect(site!.state).toBe('stale');                      // rewritten, then unmapped
+          } else {
+            expect(site!.state).toBe('trapping');
+            expect(site!.reason).toBe('shared');
+            expect(ppid.trap).toBeGreaterThanOrEqual(procs * N);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    }
+  }
 });
 
 describe('only executed syscall instructions are rewritten', () => {
