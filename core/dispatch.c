@@ -20,6 +20,8 @@ static const short handled[] = {
     SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
+    /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
+    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
 };
 
 int tl_dispatch_handles(long nr)
@@ -92,6 +94,9 @@ static long perform(struct tl_frame *f, int *action)
 {
     long nr = (long)f->rax;
     struct tl_tcb *t;
+    const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 };
+    long p0;
+    if (tl_page0_call(nr, args, &p0)) return p0;
     switch (nr) {
     case SYS_rt_sigreturn:
         *action = 1;

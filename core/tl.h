@@ -87,6 +87,8 @@ HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
+/* ---- page 0 as unmapped to the program's calls (core/page0.c) */
+HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret);   /* 1: answered in *ret */
 
 /* ---- stats (core/stats.c) */
 HIDDEN extern struct tl_stats_header *tl_stats;

@@ -192,6 +192,27 @@ describe('page 0 is unmapped to the program', () => {
   });
 });
 
+describe('the program\'s own calls on page 0', () => {
+  for (const mode of ['lazy', 'sud-only', 'default'] as const) {
+    it(`${mode}: madvise, mprotect, pkey_mprotect, munmap, mremap, mlock, msync, mincore, mseal on page 0 answer as natively`, async () => {
+      const native = await run(testProgram('page0calls'), [], { mode: 'native' });
+      expect(native.stdout).toMatch(/^madvise\(0, 4096, DONTNEED\) +-> -1 ENOMEM$/m);
+      const r = await run(testProgram('page0calls'), [], { mode });
+      expect(r.stdout).toBe(native.stdout);
+      expect(r.stdout).toMatch(/^calls after: ok$/m);
+    });
+  }
+
+  it('lazy: mapping page 0 itself (MAP_FIXED, mremap, shmat) is refused with EPERM and the trampoline survives', async () => {
+    const r = await run(testProgram('page0calls'), ['privileged'], { mode: 'lazy' });
+    expect(r.stdout).toBe('mmap(0, MAP_FIXED) -> EPERM\nmremap(0x10000 -> 0) -> EPERM\nshmat(1, SHM_RND) -> EPERM\ncalls after: ok\n');
+    // where trapline does not hold page 0 the program gets what the kernel gives it
+    const native = await run(testProgram('page0calls'), ['privileged'], { mode: 'native' });
+    const sud = await run(testProgram('page0calls'), ['privileged'], { mode: 'sud-only' });
+    expect(sud.stdout).toBe(native.stdout);
+  });
+});
+
 describe('shared memory is never written', () => {
   const N = 200;
   for (const kind of ['file-rw', 'file-ro', 'memfd', 'fork', 'private'] as const) {
