@@ -90,7 +90,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
 
 /* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
  * assembly to perform rt_sigreturn on the program's stack. */
-static long perform(struct tl_frame *f, int *action)
+static long perform_call(struct tl_frame *f, int *action)
 {
     long nr = (long)f->rax;
     struct tl_tcb *t;
@@ -179,6 +179,18 @@ static long perform(struct tl_frame *f, int *action)
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+}
+
+/* perform_call, with pointer arguments into a readable page 0 made to fault as natively
+ * for the call only (core/nullargs.c; the program's registers are kept). */
+static long perform(struct tl_frame *f, int *action)
+{
+    uint64_t *args[6] = { &f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9 };
+    uint64_t saved[6];
+    unsigned fixed = tl_nullargs_fix((long)f->rax, args, saved);
+    long r = perform_call(f, action);
+    if (fixed) tl_nullargs_restore(args, saved, fixed);
+    return r;
 }
 
 /* A handled call that does not need the program's frame, with a hook's arguments:

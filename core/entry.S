@@ -50,7 +50,8 @@ tl_fast_entry:
         cmp     $NR_MAX, %rax
         jae     .Lfast_to_slow
         cmpb    $0, %gs:T_SPECIAL(%rax)
-        jne     .Lfast_to_slow
+        jne     .Lfast_special
+.Lfast_checked:
         /* the site's numbers: most sites serve one, recorded when it trapped */
         cmp     %ax, TL_HITS_NR_FIRST(%r11)
         jne     .Lnr_more
@@ -157,6 +158,38 @@ tl_fast_syscall_insn:
         push    %rcx
         mov     %rax, %rcx              /* the frame's "ret" field carries the called address */
         jmp     tl_slow_via2
+
+.Lfast_special:
+        /* T_SPECIAL bit 0: the call goes to C. Bits 1..6 (only with --allow-null-reads,
+         * page 0 readable): arguments 1..6 that must not point into page 0; C makes such a
+         * call fault as natively (core/nullargs.c). Flags are safe in the slot. */
+        testb   $1, %gs:T_SPECIAL(%rax)
+        jnz     .Lfast_to_slow
+        testb   $2, %gs:T_SPECIAL(%rax)
+        jz      1f
+        cmp     $4096, %rdi
+        jb      .Lfast_to_slow
+1:      testb   $4, %gs:T_SPECIAL(%rax)
+        jz      2f
+        cmp     $4096, %rsi
+        jb      .Lfast_to_slow
+2:      testb   $8, %gs:T_SPECIAL(%rax)
+        jz      3f
+        cmp     $4096, %rdx
+        jb      .Lfast_to_slow
+3:      testb   $16, %gs:T_SPECIAL(%rax)
+        jz      4f
+        cmp     $4096, %r10
+        jb      .Lfast_to_slow
+4:      testb   $32, %gs:T_SPECIAL(%rax)
+        jz      5f
+        cmp     $4096, %r8
+        jb      .Lfast_to_slow
+5:      testb   $64, %gs:T_SPECIAL(%rax)
+        jz      .Lfast_checked
+        cmp     $4096, %r9
+        jb      .Lfast_to_slow
+        jmp     .Lfast_checked
 
 .Lfast_to_slow:
         popfq                           /* program flags; rsp = the program's rsp */

@@ -87,6 +87,11 @@ HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
+/* ---- pointer arguments into a readable page 0 (core/nullargs.c) */
+HIDDEN extern int tl_nullargs_on;
+HIDDEN void tl_nullargs_init(int page0_readable);
+HIDDEN unsigned tl_nullargs_fix(long nr, uint64_t *args[6], uint64_t saved[6]);
+HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsigned done);
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */
 HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret);   /* 1: answered in *ret */
 

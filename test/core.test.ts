@@ -1,5 +1,5 @@
 // Issue "Core interposer": the mechanism, observed through real programs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -200,6 +200,21 @@ describe('the program\'s own calls on page 0', () => {
       const r = await run(testProgram('page0calls'), [], { mode });
       expect(r.stdout).toBe(native.stdout);
       expect(r.stdout).toMatch(/^calls after: ok$/m);
+    });
+  }
+
+  for (const mode of ['lazy', 'sud-only', 'default'] as const) {
+    it(`${mode}: NULL and small pointer arguments fail as natively (EFAULT after the kernel's other checks), registers kept`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'trapline-nullargs-'));
+      try {
+        const native = await run(testProgram('nullargs'), [dir], { mode: 'native' });
+        expect(native.stdout).toMatch(/^chdir\(NULL\) +-> -1 EFAULT$/m);
+        const r = await run(testProgram('nullargs'), [dir], { mode });
+        expect(r.stdout).toBe(native.stdout);
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   }
 
