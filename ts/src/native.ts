@@ -30,6 +30,10 @@ export interface Probe {
 
 interface Addon {
   probe(): Probe;
+  /** The red-zone rule (lazy/redzone.c): code holds the bytes of the site's mapping,
+   *  site its offset there; kind is enum tl_rz_kind (0: none), at the offset of the
+   *  instruction found. */
+  redzone(code: Uint8Array, site: number): { kind: number; at: number };
 }
 
 let addon: Addon | undefined;
