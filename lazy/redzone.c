@@ -19,7 +19,8 @@
  *     call (which itself writes rsp-8), an indirect jump, ud2/int3/hlt, undecodable bytes
  *     or the window's edge. Copies are tracked through mov/lea/add/sub/and/push/pop/leave.
  *     Any memory operand based on %rsp or on a copy with an address below the current
- *     %rsp (TL_RZ_BELOW_RSP, TL_RZ_VIA_COPY), a string instruction using a copy below
+ *     %rsp (TL_RZ_BELOW_RSP, TL_RZ_VIA_COPY) that may be read (pure stores such as
+ *     mov %rax,-8(%rsp) cannot observe the callq's write), a string instruction using a copy below
  *     %rsp (TL_RZ_STRING), or a copy below %rsp stored to memory (TL_RZ_ESCAPE) counts.
  *
  * Unknown instructions that write a register leave its copy status as it was
@@ -475,13 +476,28 @@ static void transfer_full(struct st *s, const uint8_t *p, const struct insn *d)
     transfer(s, d);
 }
 
+/* An instruction that only writes its memory operand (mov, setcc, SSE/AVX stores): a
+ * store after the site cannot observe what the callq wrote there. */
+static int pure_store(const struct insn *d)
+{
+    if (d->map == 0) return d->op == 0x88 || d->op == 0x89 || ((d->op == 0xc6 || d->op == 0xc7) && (d->reg & 7) == 0);
+    if ((d->map & 7) != 1) return 0;
+    if (d->map == 1 && d->op >= 0x90 && d->op <= 0x9f) return 1;   /* setcc */
+    switch (d->op) {
+    case 0x11: case 0x13: case 0x17: case 0x29: case 0x2b: case 0x7f: case 0xd6: case 0xe7:
+        return 1;
+    }
+    return 0;
+}
+
 /* A use of memory below %rsp by d in state s (the forward pass); TL_RZ_NONE if none. */
 static int use_of(const struct st *s, const struct insn *d)
 {
     int32_t k;
     if (d->has_modrm && d->mod != 3 && d->base >= 0 && d->base < 16) {
         int ignore = (d->map == 0 && d->op == 0x8d) ||                              /* lea computes */
-                     (d->map == 1 && ((d->op >= 0x18 && d->op <= 0x1f) || d->op == 0x0d));   /* nop, prefetch */
+                     (d->map == 1 && ((d->op >= 0x18 && d->op <= 0x1f) || d->op == 0x0d)) ||   /* nop, prefetch */
+                     pure_store(d);
         if (!ignore && is_copy(s, d->base, &k) && (int64_t)k + d->disp < 0)
             return d->base == RSP ? TL_RZ_BELOW_RSP : TL_RZ_VIA_COPY;
     }
