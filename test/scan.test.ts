@@ -226,6 +226,35 @@ describe('scanner and core: one red-zone rule (lazy/redzone.c)', () => {
   const lib = hookLibrary('rzlib');
   const REDZONE_FORMS = ['direct', 'copy', 'lea', 'rbp', 'kernel'];
 
+  for (const file of [LIBC, '/usr/bin/python3', testProgram('rzforms')]) {
+    it.skipIf(!existsSync(file))(`the rule's decoder (lazy/redzone.c) sweeps ${file}'s executable sections exactly as iced-x86 does`, async () => {
+      const iced = await import('iced-x86');
+      const elf = parseElf(readFileSync(file));
+      let insns = 0;
+      for (const region of elf.execRegions) {
+        const bytes = elf.buf.subarray(region.offset, region.offset + region.size);
+        const ours = loadAddon().insnLengths(bytes);
+        const d = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+        const insn = new iced.Instruction();
+        let pos = 0;
+        let mismatch: string | undefined;
+        while (pos < bytes.length && mismatch === undefined) {
+          d.position = pos;
+          d.decodeOut(insn);
+          const len = insn.code === iced.Code.INVALID ? 0 : insn.length;
+          // an undecodable byte is 0 in both, and both sweeps step over it
+          if (ours[pos] !== len) mismatch = `${region.name}+0x${pos.toString(16)}: ours ${ours[pos]}, iced ${len}`;
+          pos += ours[pos] || 1;
+          insns++;
+        }
+        insn.free();
+        d.free();
+        expect(mismatch).toBeUndefined();
+      }
+      expect(insns).toBeGreaterThan(10);
+    });
+  }
+
   it('rzforms and librzlib.so: the scanner says redzone exactly at the sites the core keeps trapping for the red zone', async () => {
     const r = await run(prog, [lib], { mode: 'lazy' });
     expect(r.code).toBe(0);

@@ -66,7 +66,27 @@ Napi::Value Redzone(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// insnLengths(code: Uint8Array) -> Uint8Array: a linear sweep with the rule's decoder
+// (tl_insn_length); 0 marks an undecodable byte (the sweep steps over it). For tests.
+Napi::Value InsnLengths(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "insnLengths(code: Uint8Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array code = info[0].As<Napi::Uint8Array>();
+  size_t n = code.ElementLength();
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, n);
+  for (size_t i = 0; i < n;) {
+    int len = tl_insn_length(code.Data() + i, n - i);
+    out[i] = static_cast<uint8_t>(len);
+    i += len > 0 ? static_cast<size_t>(len) : 1;
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("insnLengths", Napi::Function::New(env, InsnLengths, "insnLengths"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("redzone", Napi::Function::New(env, Redzone, "redzone"));
   return exports;
