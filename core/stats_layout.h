@@ -109,7 +109,8 @@ enum tl_site_reason {
     TL_REASON_NESTED = 7,       /* trapped inside a rewrite (a signal handler); retried later */
     TL_REASON_POLICY = 8,       /* the rewrite policy refused it (verified: not confirmed; none) */
     TL_REASON_PLAN_MISMATCH = 9,/* a plan site whose bytes are not 0f 05 (plan for other code) */
-    TL_REASON_SHARED = 10,      /* in a shared mapping: a store would reach the file or the other views */
+    TL_REASON_REDZONE = 10,     /* its code may keep data below %rsp across the call (lazy/redzone.c) */
+    TL_REASON_SHARED = 11,      /* in a shared mapping: a store would reach the file or the other views */
 };
 
 /* where a site record came from */

@@ -16,6 +16,7 @@
  *    bits, read from /proc/self/maps; one rewrite at a time (spin lock).
  */
 #include "tl.h"
+#include "redzone.h"
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <errno.h>
@@ -90,6 +91,64 @@ void tl_unrewrite_site(uint64_t site)
     patch(site, 0xd0ff, 0x050f, 0);
 }
 
+/* Sites the red-zone rule kept on the trap path, remembered so that their later traps
+ * cost no /proc/self/maps read and no analysis. Open addressing; once half full, further
+ * verdicts are simply recomputed. Never forgotten: if the code at such a site changes
+ * (JIT), the site keeps trapping, which is safe. */
+#define RZ_BITS 12
+static uint64_t rz_sites[1u << RZ_BITS];
+static uint32_t rz_count;
+
+static int redzone_known(uint64_t site)
+{
+    uint64_t mask = (1u << RZ_BITS) - 1;
+    for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - RZ_BITS);; i = (i + 1) & mask) {
+        uint64_t v = __atomic_load_n(&rz_sites[i], __ATOMIC_RELAXED);
+        if (v == site) return 1;
+        if (!v) return 0;
+    }
+}
+
+static void redzone_remember(uint64_t site)
+{
+    uint64_t mask = (1u << RZ_BITS) - 1;
+    if (__atomic_add_fetch(&rz_count, 1, __ATOMIC_RELAXED) >= (1u << (RZ_BITS - 1))) return;
+    for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - RZ_BITS);; i = (i + 1) & mask) {
+        uint64_t z = 0;
+        if (__atomic_compare_exchange_n(&rz_sites[i], &z, site, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED) || z == site) return;
+    }
+}
+
+/* Reads n bytes at addr: process_vm_readv, or, for a page without read permission
+ * (execute-only code), /proc/self/mem, which the kernel reads with FOLL_FORCE. */
+static int read_code(uint64_t addr, void *out, size_t n)
+{
+    if (tl_safe_read(addr, out, n)) return 1;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    long r = tl_sys4(SYS_pread64, fd, out, n, addr);
+    tl_sys1(SYS_close, fd);
+    return r == (long)n;
+}
+
+/* The red-zone rule (lazy/redzone.c) for the syscall at site in mapping where: the
+ * window [site - TL_RZ_BEFORE, site + TL_RZ_AFTER) clipped to the mapping, read safely.
+ * TL_RZ_NONE if the site may be rewritten; unreadable code counts as a use. A site
+ * whose bytes are not 0f 05 (or ff d0: another thread rewrote it) is not judged here. */
+static int redzone_verdict(uint64_t site, const struct tl_mapping *where)
+{
+    uint8_t buf[TL_RZ_BEFORE + TL_RZ_AFTER];
+    uint64_t lo = site - where->start > TL_RZ_BEFORE ? site - TL_RZ_BEFORE : where->start;
+    uint64_t hi = where->end - site > TL_RZ_AFTER ? site + TL_RZ_AFTER : where->end;
+    if (site < where->start || site + 2 > where->end) return TL_RZ_NONE;
+    if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
+    uint8_t *p = buf + (site - lo);
+    if (p[0] == 0xff && p[1] == 0xd0) { p[0] = 0x0f; p[1] = 0x05; }
+    if (p[0] != 0x0f || p[1] != 0x05) return TL_RZ_NONE;
+    struct tl_rz_result r;
+    return tl_redzone_check(buf, hi - lo, site - lo, &r);
+}
+
 /* Why site cannot be rewritten, known without reading anything; TL_REASON_NONE if a
  * rewrite may be attempted. */
 int tl_rewrite_precheck(uint64_t site)
@@ -99,6 +158,7 @@ int tl_rewrite_precheck(uint64_t site)
     if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE;   /* no atomic store */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
     if (tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
+    if (redzone_known(site)) return TL_REASON_REDZONE;
     return TL_REASON_NONE;
 }
 
@@ -114,6 +174,12 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     int shared = where && where->shared;
     if (!shared && ((site + 1) & 4095) == 0) shared = prot_at(site + 1, where) == -2;
     if (shared) return TL_REASON_SHARED;
+    /* the red-zone rule: code that may keep data below %rsp across the call stays on the
+     * trap path (callq *%rax would write its return address there) */
+    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where) != TL_RZ_NONE) {
+        redzone_remember(site);
+        return TL_REASON_REDZONE;
+    }
     struct tl_tcb *t = tl_self();
     t->in_rewrite = 1;
     tl_rewrite_lock();

@@ -55,10 +55,11 @@ describe('eager rewriting from a scanned plan', () => {
     const plain = sites.get(symOffset(scanme, 'site_plain', 5))!;  // b8 27 00 00 00 | 0f 05
     expect(plain).toMatchObject({ state: 'rewritten', source: 'plan-confirmed', trapHits: 0, fastHits: 5, nrs: [GETPID] });
     for (const off of confirmed) expect(sites.get(off)).toMatchObject({ trapHits: 0, source: 'plan-confirmed', state: 'rewritten' });
-    // the red-zone site is not in the plan: learned by its trap (policy all)
+    // the red-zone site is not in the plan: it traps, and the core's red-zone rule (the
+    // scanner's) keeps it on the trap path under policy all too
     const learned = [...sites.values()].filter((x) => x.source === 'learned');
     expect(learned).toHaveLength(1);
-    expect(learned[0]).toMatchObject({ trapHits: 1, state: 'rewritten' });
+    expect(learned[0]).toMatchObject({ trapHits: 1, state: 'trapping', reason: 'redzone', fastHits: 0 });
   });
 
   it('--rewrite verified keeps every unconfirmed site on the trap path: the red-zone site is refused, its red zone survives', async () => {
@@ -93,6 +94,51 @@ describe('eager rewriting from a scanned plan', () => {
     const r = await run(scanme, ['4'], { mode: 'raw', env: { TRAPLINE_PLAN: plan } });
     expect(shape(r.stdout)).toBe(shape((await run(scanme, ['4'], { mode: 'native' })).stdout));
     expect(r.code).toBe(0);
+  });
+});
+
+describe('plans and the red-zone rule', () => {
+  it('plan sites whose code uses the red zone are not rewritten (learned or confirmed): skipped, then trapping, reason redzone', async () => {
+    const prog = testProgram('rzforms');
+    const lib = hookLibrary('rzlib');
+    const scan = scanFile(prog);
+    const sites = scan.sites.filter((x) => x.insn === 'syscall' && x.function?.startsWith('rz_'));
+    expect(sites).toHaveLength(7);
+    // a plan naming all seven: the red-zone ones as learned (an older trapline learned them)
+    // and, hand-edited, as confirmed
+    for (const source of ['learned', 'confirmed']) {
+      const plan = fresh(`rzforms-${source}.plan`);
+      writeFileSync(plan, `trapline-plan 1\nmodule ${scan.buildId} ${prog}\n${sites.map((x) => `${x.offset.toString(16)} ${source}`).join('\n')}\n`);
+      const native = await run(prog, [lib], { mode: 'native' });
+      const r = await run(prog, [lib], { mode: 'lazy', env: { TRAPLINE_PLAN: plan } });
+      expect(r.code).toBe(0);
+      const strip = (out: string) => out.split('\n').map((l) => l.split(' ').slice(0, 3).join(' ')).join('\n');
+      expect(strip(r.stdout)).toBe(strip(native.stdout));
+      const recs = sitesIn(r.stats!, prog);
+      const src = source === 'learned' ? 'plan-learned' : 'plan-confirmed';
+      for (const x of sites) {
+        const rec = recs.get(x.offset)!;
+        if (x.class === 'redzone') expect(rec, x.function!).toMatchObject({ source: src, state: 'trapping', reason: 'redzone', trapHits: 3, fastHits: 0 });
+        else expect(rec, x.function!).toMatchObject({ source: src, state: 'rewritten', trapHits: 0, fastHits: 3 });
+      }
+      expect(r.stats!.planRewritten).toBe(2);
+      expect(r.stats!.planSkipped).toBe(5);
+    }
+  });
+
+  it('run --learn does not put red-zone sites into plans', async () => {
+    const plan = fresh('rz-learned.plan');
+    const prog = testProgram('rzforms');
+    const a = await trapline(['run', '--allow-null-reads', '--learn', plan, '--', prog, hookLibrary('rzlib')]);
+    expect(a.code).toBe(0);
+    const p = readPlanFile(plan);
+    const scan = scanFile(prog);
+    const mod = p.modules.get(scan.buildId!)!;
+    const rz = scan.sites.filter((x) => x.class === 'redzone').map((x) => x.offset);
+    const ok = scan.sites.filter((x) => x.class === 'confirmed' && x.function?.startsWith('rz_')).map((x) => x.offset);
+    expect(rz).toHaveLength(5);
+    for (const off of rz) expect(mod.sites.has(off)).toBe(false);
+    for (const off of ok) expect(mod.sites.get(off)).toBe('learned');
   });
 });
 

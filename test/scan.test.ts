@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElfError, parseElf } from '../ts/src/elf.js';
 import { packageRoot, testProgram, waitProgram } from '../ts/src/index.js';
-import { cli, trapline } from './helpers.js';
+import { cli, hookLibrary, run, trapline } from './helpers.js';
+import { loadAddon } from '../ts/src/native.js';
 import {
   emptyPlan, formatPlan, mergePlan, parsePlan, planCacheDir, planFromScan, PlanError, readPlanFile,
   updatePlanCache, updatePlanFile, writePlanAtomic, type Plan, type PlanSource,
@@ -41,7 +42,7 @@ function expectedSites() {
     { ...at(sym('site_imm') + 21), insn: 'syscall', class: 'confirmed', function: 'site_imm' },
     { ...at(blob), insn: 'syscall', class: 'ambiguous', function: null, reason: /^outside any function$/ },
     { ...at(blob + 2), insn: 'sysenter', class: 'ambiguous', function: null, reason: /^outside any function$/ },
-    { ...at(sym('site_redzone') + 15), insn: 'syscall', class: 'redzone', function: 'site_redzone', reason: /red zone: mov %rdi, -0x8\(%rsp\)/ },
+    { ...at(sym('site_redzone') + 15), insn: 'syscall', class: 'redzone', function: 'site_redzone', reason: /^code uses the red zone: cmp -0x8\(%rsp\), %rdi at 0x[0-9a-f]+ \(below %rsp, after the syscall\)$/ },
     { ...at(sym('site_sysenter')), insn: 'sysenter', class: 'confirmed', function: 'site_sysenter' },
     { ...at(sym('site_desync') + 5), insn: 'syscall', class: 'ambiguous', function: 'site_desync', reason: /^decodings disagree: from 0x[0-9a-f]+( \(site_desync\))?: syscall at 0x[0-9a-f]+; linear sweep: add %cl, \(%rdi\) at / },
   ].sort((a, b) => a.offset - b.offset);
@@ -218,6 +219,109 @@ describe('scanner: libc', () => {
     // console.log is the place for the time: no timing assertions
     console.log(`scan ${LIBC}: ${r.ms} ms, ${JSON.stringify(r.counts)}`);
   });
+});
+
+describe('scanner and core: one red-zone rule (lazy/redzone.c)', () => {
+  const prog = testProgram('rzforms');
+  const lib = hookLibrary('rzlib');
+  const REDZONE_FORMS = ['direct', 'copy', 'lea', 'rbp', 'kernel'];
+
+  for (const file of [LIBC, '/usr/bin/python3', testProgram('rzforms')]) {
+    it.skipIf(!existsSync(file))(`the rule's decoder (lazy/redzone.c) sweeps ${file}'s executable sections exactly as iced-x86 does`, async () => {
+      const iced = await import('iced-x86');
+      const elf = parseElf(readFileSync(file));
+      let insns = 0;
+      for (const region of elf.execRegions) {
+        const bytes = elf.buf.subarray(region.offset, region.offset + region.size);
+        const ours = loadAddon().insnLengths(bytes);
+        const d = new iced.Decoder(64, bytes, iced.DecoderOptions.None);
+        const insn = new iced.Instruction();
+        let pos = 0;
+        let mismatch: string | undefined;
+        while (pos < bytes.length && mismatch === undefined) {
+          d.position = pos;
+          d.decodeOut(insn);
+          const len = insn.code === iced.Code.INVALID ? 0 : insn.length;
+          // an undecodable byte is 0 in both, and both sweeps step over it
+          if (ours[pos] !== len) mismatch = `${region.name}+0x${pos.toString(16)}: ours ${ours[pos]}, iced ${len}`;
+          pos += ours[pos] || 1;
+          insns++;
+        }
+        insn.free();
+        d.free();
+        expect(mismatch).toBeUndefined();
+      }
+      expect(insns).toBeGreaterThan(10);
+    });
+  }
+
+  it('rzforms and librzlib.so: the scanner says redzone exactly at the sites the core keeps trapping for the red zone', async () => {
+    const r = await run(prog, [lib], { mode: 'lazy' });
+    expect(r.code).toBe(0);
+    const scans = new Map([[prog, scanFile(prog)], [lib, scanFile(lib)]]);
+    for (const scan of scans.values()) {
+      const rz = scan.sites.filter((x) => x.class === 'redzone').map((x) => x.function);
+      expect(rz.sort()).toEqual(REDZONE_FORMS.map((f) => `rz_${f}`).sort());
+    }
+    let compared = 0;
+    for (const site of r.stats!.sites) {
+      const mod = site.module !== null ? r.stats!.modules[site.module] : undefined;
+      const scan = mod ? scans.get(mod.path) : undefined;
+      if (!scan) continue;
+      const s = scan.sites.find((x) => x.offset === parseInt(site.offset, 16));
+      expect(s, `${mod!.path} ${site.offset}`).toBeDefined();
+      expect(s!.class, `${s!.function}`).toBe(site.reason === 'redzone' ? 'redzone' : 'confirmed');
+      expect(site.state).toBe(site.reason === 'redzone' ? 'trapping' : 'rewritten');
+      compared++;
+    }
+    expect(compared).toBe(14);   // 7 forms in the program, 7 in the library
+  });
+
+  it('JIT code: the addon, given the bytes of the anonymous page, agrees with the core on every form', async () => {
+    const r = await run(prog, [lib], { mode: 'lazy' });
+    expect(r.code).toBe(0);
+    // the page rzforms builds: rz_begin..rz_end copied to its start, zeros after
+    const elf = parseElf(readFileSync(prog));
+    const nm = execNm(prog);
+    const begin = nm.get('rz_begin')!;
+    const end = nm.get('rz_end')!;
+    const page = Buffer.alloc(4096);
+    const off = elf.vaddrToOffset(begin)!;
+    elf.buf.copy(page, 0, off, off + (end - begin));
+    const byAddr = new Map(r.stats!.sites.map((x) => [BigInt(x.addr), x]));
+    let compared = 0;
+    for (const line of r.stdout.trim().split('\n')) {
+      const [place, form, , addr] = line.split(' ');
+      if (place !== 'jit') continue;
+      const core = byAddr.get(BigInt(addr!))!;
+      const rel = nm.get(`rz_${form}_site`)! - begin;
+      const verdict = loadAddon().redzone(page, rel);
+      expect(verdict.kind !== 0, `${form}`).toBe(core.reason === 'redzone');
+      expect(REDZONE_FORMS.includes(form!), `${form}`).toBe(verdict.kind !== 0);
+      compared++;
+    }
+    expect(compared).toBe(7);
+  });
+
+  for (const [prog2, args] of [['/bin/ls', ['-l', '/']], ['/usr/bin/python3', ['-c', 'pass']], ['/bin/bash', ['-c', 'echo hi | cat']]] as const) {
+    it.skipIf(!existsSync(prog2) || !existsSync(LIBC))(`${prog2}: every libc site it executes is classed by the scanner as the core decided`, async () => {
+      const r = await run(prog2, [...args], { mode: 'lazy' });
+      expect(r.code).toBe(0);
+      const scan = new Map(scanFile(LIBC).sites.map((x) => [x.offset, x]));
+      let compared = 0;
+      for (const site of r.stats!.sites) {
+        const mod = site.module !== null ? r.stats!.modules[site.module] : undefined;
+        if (!mod || !mod.path.endsWith('/libc.so.6') || mod.origin === 'anon') continue;
+        if (site.state === 'rewritten' || site.reason === 'redzone') {
+          const s = scan.get(parseInt(site.offset, 16));
+          expect(s, site.offset).toBeDefined();
+          expect(s!.class, site.offset).toBe(site.reason === 'redzone' ? 'redzone' : 'confirmed');
+          compared++;
+        }
+      }
+      expect(compared).toBeGreaterThan(5);
+    });
+  }
 });
 
 // ---- plans ----------------------------------------------------------------------------
@@ -422,7 +526,7 @@ describe('trapline scan', () => {
     expect(lines[1]).toMatch(/^ {2}OFFSET +VADDR +INSN +CLASS +FUNCTION +REASON$/);
     const rows = lines.filter((l) => /^ {2}0x/.test(l));
     expect(rows).toHaveLength(9);
-    expect(rows.filter((l) => /\bredzone\b/.test(l))[0]).toMatch(/site_redzone +function uses the red zone/);
+    expect(rows.filter((l) => /\bredzone\b/.test(l))[0]).toMatch(/site_redzone +code uses the red zone/);
     expect(rows.filter((l) => /\bconfirmed +site_plain$/.test(l))).toHaveLength(1);
     // context under ambiguous and redzone sites only; --all: under every site
     expect(lines.filter((l) => /^ {6}\| 0x/.test(l)).length).toBeGreaterThan(0);

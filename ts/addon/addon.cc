@@ -1,4 +1,5 @@
-// trapline N-API addon: exposes the machine capability probe (core/probe.h) to JS.
+// trapline N-API addon: exposes the machine capability probe (core/probe.h) and the
+// red-zone rule (lazy/redzone.h, the same code libtrapline.so runs) to JS.
 #include <napi.h>
 
 #include <cerrno>
@@ -6,6 +7,7 @@
 #include <string>
 
 #include "probe.h"
+#include "redzone.h"
 
 namespace {
 
@@ -42,8 +44,51 @@ Napi::Value Probe(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// redzone(code: Uint8Array, site: number) -> { kind, at }: tl_redzone_check on the
+// window code (the caller clips it exactly as the interposer does; docs/scan.md).
+Napi::Value Redzone(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 2 || !info[0].IsTypedArray() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "redzone(code: Uint8Array, site: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array code = info[0].As<Napi::Uint8Array>();
+  double site = info[1].As<Napi::Number>().DoubleValue();
+  if (!(site >= 0) || site + 2 > static_cast<double>(code.ElementLength())) {
+    Napi::RangeError::New(env, "redzone: site outside the code").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct tl_rz_result r;
+  tl_redzone_check(code.Data(), code.ElementLength(), static_cast<size_t>(site), &r);
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kind", Napi::Number::New(env, r.kind));
+  o.Set("at", Napi::Number::New(env, r.at));
+  return o;
+}
+
+// insnLengths(code: Uint8Array) -> Uint8Array: a linear sweep with the rule's decoder
+// (tl_insn_length); 0 marks an undecodable byte (the sweep steps over it). For tests.
+Napi::Value InsnLengths(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() != 1 || !info[0].IsTypedArray()) {
+    Napi::TypeError::New(env, "insnLengths(code: Uint8Array)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Uint8Array code = info[0].As<Napi::Uint8Array>();
+  size_t n = code.ElementLength();
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, n);
+  for (size_t i = 0; i < n;) {
+    int len = tl_insn_length(code.Data() + i, n - i);
+    out[i] = static_cast<uint8_t>(len);
+    i += len > 0 ? static_cast<size_t>(len) : 1;
+  }
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("insnLengths", Napi::Function::New(env, InsnLengths, "insnLengths"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  exports.Set("redzone", Napi::Function::New(env, Redzone, "redzone"));
   return exports;
 }
 

@@ -2,7 +2,8 @@
 import { emptyPlan, isPlanBuildId, updatePlanCache, updatePlanFile, type Plan } from './plan.js';
 import type { SiteReason, StatsSnapshot } from './stats.js';
 
-/** Trapping reasons of sites that are real, executed syscall instructions. */
+/** Trapping reasons of sites that are real, executed syscall instructions. 'redzone' sites
+ *  are real too, but never worth planning: the rule would refuse them again. */
 const REAL: ReadonlySet<SiteReason> = new Set(['none', 'straddle', 'sud-only', 'full', 'nested', 'policy']);
 
 /**

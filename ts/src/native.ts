@@ -30,6 +30,13 @@ export interface Probe {
 
 interface Addon {
   probe(): Probe;
+  /** The red-zone rule (lazy/redzone.c): code holds the bytes of the site's mapping,
+   *  site its offset there; kind is enum tl_rz_kind (0: none), at the offset of the
+   *  instruction found. */
+  redzone(code: Uint8Array, site: number): { kind: number; at: number };
+  /** A linear sweep with the rule's decoder: the length at each instruction start, 0 for
+   *  an undecodable byte (stepped over), other offsets 0. */
+  insnLengths(code: Uint8Array): Uint8Array;
 }
 
 let addon: Addon | undefined;

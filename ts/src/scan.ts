@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Iced from 'iced-x86';
-import { parseElf, type ElfFile, type ExecRegion, type FuncSymbol } from './elf.js';
+import { parseElf, PT_LOAD, type ElfFile, type ExecRegion, type FuncSymbol } from './elf.js';
+import { loadAddon } from './native.js';
 
 export type SiteClass = 'confirmed' | 'ambiguous' | 'redzone';
 export type SiteInsn = 'syscall' | 'sysenter';
@@ -50,18 +51,6 @@ let icedModule: IcedModule | undefined;
 function iced(): IcedModule {
   if (!icedModule) icedModule = createRequire(import.meta.url)('iced-x86') as IcedModule;
   return icedModule;
-}
-
-/** Codes that grow the stack by pushing (for the rbp red-zone rule). */
-let pushCodes: Set<number> | undefined;
-function isPushCode(ic: IcedModule, code: number): boolean {
-  if (!pushCodes) {
-    pushCodes = new Set();
-    for (const [name, value] of Object.entries(ic.Code)) {
-      if (typeof value === 'number' && /^(Push|Enter)/.test(name)) pushCodes.add(value);
-    }
-  }
-  return pushCodes.has(code);
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -185,7 +174,6 @@ class Scanner {
   private readonly startLimit = new Map<number, number>();
   /** Symbols by address (best alias), for naming. */
   private readonly symAt = new Map<number, FuncSymbol>();
-  private readonly redzoneCache = new Map<string, string | null>();
   private readonly before: number;
   private readonly after: number;
 
@@ -338,16 +326,10 @@ class Scanner {
           site.class = 'ambiguous';
           site.reason = reason;
         } else {
-          const windows = exts.length
-            ? exts.map((e) => ({ start: e.entry, end: e.end }))
-            : [{ start: this.prevStart(vaddr, region), end: this.nextStart(vaddr, region) }];
-          for (const w of windows) {
-            const rz = this.redzone(d, region, w.start, w.end);
-            if (rz !== null) {
-              site.class = 'redzone';
-              site.reason = rz;
-              break;
-            }
+          const rz = this.redzone(site.offset);
+          if (rz !== null) {
+            site.class = 'redzone';
+            site.reason = rz;
           }
         }
         // context from the best decoding: the sweep, which agrees with every other decoding
@@ -454,69 +436,41 @@ class Scanner {
   }
 
   /**
-   * Red-zone analysis of [start, end): returns a description of the first use of memory
-   * below the stack pointer, or null. Decodes linearly from start (a known instruction
-   * start), i.e. decoding (b) for that start, which is what the site was confirmed with.
+   * The red-zone rule, run by the C core's own code (lazy/redzone.c, through the addon) on
+   * the bytes the interposer would see: the page-rounded PT_LOAD segment holding the site,
+   * i.e. its file mapping (the rule clips that to its window around the site). A
+   * description of the use it found, or null.
    */
-  private redzone(d: Iced.Decoder, region: ExecRegion, start: number, end: number): string | null {
-    const key = `${start}:${end}`;
-    const cached = this.redzoneCache.get(key);
-    if (cached !== undefined) return cached;
-    const ic = this.ic;
-    const R = ic.Register;
-    const C = ic.Code;
-    const insn = this.insn;
-    let rel = Math.max(0, start - region.vaddr);
-    const stop = Math.min(region.size, end - region.vaddr);
-    d.position = rel;
-    let framed = false; // rbp = rsp seen
-    let allocated = false; // stack grown since then
-    let found: string | null = null;
-    while (rel < stop) {
-      d.decodeOut(insn);
-      const code = insn.code;
-      if (code === C.INVALID) {
-        rel += 1;
-        d.position = rel;
-        continue;
-      }
-      const here = rel;
-      rel += insn.length;
-      const base = insn.memoryBase;
-      if (base === R.RSP || base === R.ESP) {
-        const disp = insn.memoryDisplacement;
-        // lea rsp, [rsp - n] allocates; anything else touches memory below rsp
-        if (disp < 0n && !(code === C.Lea_r64_m && insn.op0Register === R.RSP)) {
-          found = this.describe(d, region, here, 'below %rsp');
-          break;
-        }
-      } else if (base === R.RBP && framed && !allocated) {
-        if (insn.memoryDisplacement < 0n) {
-          found = this.describe(d, region, here, 'below %rbp = %rsp with no stack allocated');
-          break;
-        }
-      }
-      if ((code === C.Mov_r64_rm64 || code === C.Mov_rm64_r64) && insn.op0Register === R.RBP && insn.op1Register === R.RSP) {
-        framed = true;
-        allocated = false;
-      } else if (framed) {
-        if (isPushCode(ic, code)) allocated = true;
-        else if ((code === C.Sub_rm64_imm8 || code === C.Sub_rm64_imm32 || code === C.Sub_rm64_r64 || code === C.Sub_r64_rm64
-          || code === C.And_rm64_imm8 || code === C.And_rm64_imm32 || code === C.Lea_r64_m)
-          && insn.op0Register === R.RSP) allocated = true;
-      }
+  private redzone(offset: number): string | null {
+    const seg = this.elf.programHeaders.find((p) => p.type === PT_LOAD && offset >= p.offset && offset + 2 <= p.offset + p.filesz);
+    const buf = this.elf.buf;
+    const lo = seg ? seg.offset - (seg.offset % 4096) : 0;
+    const hi = seg ? Math.min(buf.length, Math.ceil((seg.offset + seg.filesz) / 4096) * 4096) : buf.length;
+    const r = loadAddon().redzone(buf.subarray(lo, hi), offset - lo);
+    if (r.kind === 0) return null;
+    const at = lo + r.at;
+    const vaddr = this.elf.offsetToVaddr(at) ?? at;
+    const d = new this.ic.Decoder(64, buf.subarray(at, Math.min(buf.length, at + 15)), this.ic.DecoderOptions.None);
+    try {
+      d.ip = BigInt(vaddr);
+      d.decodeOut(this.insn);
+      const text = this.insn.code === this.ic.Code.INVALID ? '(bad)' : this.text();
+      return `code uses the red zone: ${text} at ${hex(vaddr)} (${REDZONE_KINDS[r.kind] ?? `kind ${r.kind}`})`;
+    } finally {
+      d.free();
     }
-    this.redzoneCache.set(key, found);
-    return found;
-  }
-
-  private describe(d: Iced.Decoder, region: ExecRegion, rel: number, what: string): string {
-    const pos = d.position;
-    const t = this.decodeAt(d, region, rel);
-    d.position = pos;
-    return `function uses the red zone: ${t} at ${hex(region.vaddr + rel)} (${what})`;
   }
 }
+
+/** enum tl_rz_kind (lazy/redzone.h), as the scanner words it. */
+const REDZONE_KINDS: Record<number, string> = {
+  1: 'below %rsp, after the syscall',
+  2: 'below %rsp through a copy of %rsp, after the syscall',
+  3: 'hands the kernel a pointer below %rsp',
+  4: 'stores a pointer below %rsp',
+  5: 'string instruction with a pointer below %rsp',
+  6: 'analysis did not settle',
+};
 
 function lowerBound(a: number[], x: number): number {
   let lo = 0;
