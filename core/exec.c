@@ -45,6 +45,20 @@ void tl_exec_init(void)
     tl_follow_exec = !(f && tl_streq(f, "0"));
 }
 
+/* Replaces (or adds) one TRAPLINE_* variable of those exec'd programs are given: the
+ * statistics segment's absolute path and run cookie, known only after start-up. */
+void tl_exec_setenv(const char *kv)
+{
+    size_t n = 0;
+    while (kv[n] && kv[n] != '=') n++;
+    for (int i = 0; i < n_cfg; i++) {
+        size_t j = 0;
+        while (j <= n && cfg_vars[i][j] == kv[j]) j++;
+        if (j > n) { cfg_vars[i] = kv; return; }
+    }
+    if (n_cfg < 16) cfg_vars[n_cfg++] = kv;
+}
+
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {

@@ -56,7 +56,8 @@ struct tl_config {
     int mode;                /* enum tl_mode */
     int mode_forced;         /* mode given explicitly by TRAPLINE_MODE */
     const char *hook;        /* TRAPLINE_HOOK or NULL */
-    const char *stats;       /* TRAPLINE_STATS or NULL */
+    const char *stats;       /* TRAPLINE_STATS or NULL (made absolute by tl_stats_open) */
+    uint64_t stats_cookie;   /* TRAPLINE_STATS_COOKIE: join the segment with this run cookie; 0: create it */
     int quiet;               /* TRAPLINE_QUIET=1: no warnings */
     const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
     int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
@@ -85,12 +86,17 @@ HIDDEN const char *tl_getenv(const char *name);
 HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
-HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
+HIDDEN int tl_trampoline_map(void);
+
+/* ---- exec (core/exec.c) */
+HIDDEN void tl_exec_setenv(const char *kv);   /* "TRAPLINE_X=v": what exec'd programs get */     /* 0 ok, else -errno */
 
 /* ---- stats (core/stats.c) */
 HIDDEN extern struct tl_stats_header *tl_stats;
 HIDDEN extern struct tl_nr_counters *tl_nr;
 HIDDEN int tl_stats_open(void);
+struct tl_stats_geom;
+HIDDEN extern struct tl_stats_geom tl_stats_geom_cur;   /* table offsets (never read from the file) */
 HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
 HIDDEN void tl_stats_thread_release(int slot);
 HIDDEN void tl_stats_after_fork(struct tl_tcb *t);

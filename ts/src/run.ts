@@ -1,8 +1,9 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, mkdirSync, statSync } from 'node:fs';
+import { constants, accessSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { libraryPath } from './paths.js';
 import { planCacheDir, readPlanFile } from './plan.js';
+import { readSegmentIdentity } from './stats.js';
 
 /** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
 export type Mode = 'lazy' | 'sud-only' | 'eager';
@@ -32,8 +33,11 @@ export interface RunOptions {
   rewrite?: string;
   /** TRAPLINE_HOOK: a hook library (made absolute; must be a readable file). */
   hook?: string;
-  /** TRAPLINE_STATS: the statistics segment to create or join (made absolute). */
+  /** TRAPLINE_STATS: the statistics segment to create (made absolute). It must not exist,
+   *  unless statsAppend is set: then this run is added to it (same mode and policy). */
   stats?: string;
+  /** Add this run to an existing segment stats (--stats-append). */
+  statsAppend?: boolean;
   /** false: exec'd programs are not re-interposed (TRAPLINE_FOLLOW_EXEC=0). Default true. */
   followExec?: boolean;
   /** Base environment (default process.env). */
@@ -103,9 +107,41 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
     }
     env.TRAPLINE_HOOK = hook;
   }
+  delete env.TRAPLINE_STATS_COOKIE;   // only ever the cookie of the segment checked here
+  if (opts.statsAppend !== undefined && typeof opts.statsAppend !== 'boolean') throw new OptionError('--stats-append: must be true or false');
+  if (opts.statsAppend && opts.stats === undefined) throw new OptionError('--stats-append: needs --stats FILE');
   if (opts.stats !== undefined) {
     if (opts.stats === '') throw new OptionError('--stats: empty path');
-    env.TRAPLINE_STATS = resolve(opts.stats);
+    const file = resolve(opts.stats);
+    let exists = true;
+    try {
+      lstatSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new OptionError(`--stats: ${opts.stats}: cannot be examined (${code ?? String(e)})`);
+      exists = false;
+    }
+    if (exists) {
+      if (!opts.statsAppend) {
+        throw new OptionError(`--stats: ${opts.stats} already exists (a run writes a new segment; --stats-append adds this run to it)`);
+      }
+      let id;
+      try {
+        id = readSegmentIdentity(file);
+      } catch (e) {
+        throw new OptionError(`--stats-append: ${(e as Error).message.replace(/^trapline: stats file /, '')}`);
+      }
+      const mode = opts.mode === undefined ? undefined : opts.mode === 'eager' ? 'lazy' : opts.mode;
+      if (mode !== undefined && mode !== id.mode) {
+        throw new OptionError(`--stats-append: ${opts.stats} holds a ${id.mode} run; this one asks for mode ${opts.mode}`);
+      }
+      const policy = opts.rewrite ?? 'all';
+      if (policy !== id.policy) {
+        throw new OptionError(`--stats-append: ${opts.stats} holds a run with rewrite policy ${id.policy}; this one asks for ${policy}`);
+      }
+      env.TRAPLINE_STATS_COOKIE = id.cookie;
+    }
+    env.TRAPLINE_STATS = file;
   }
   if (opts.followExec !== undefined) {
     if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
