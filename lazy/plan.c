@@ -139,7 +139,13 @@ int tl_plan_init(void)
     if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
         /* "<dir>/<40 hex digits>.plan" must be a path the kernel accepts */
         if (tl_strlen(plan_path) + 1 + 40 + 5 >= PLAN_PATH_MAX) {
-            tl_error("TRAPLINE_PLAN:", plan_path, "is too long: the plan files in this directory would have paths longer than PATH_MAX (4096)");
+            char what[64] = "(a directory path of ", num[24];
+            size_t k = tl_strlen(what);
+            tl_fmt_u64(num, tl_strlen(plan_path), 10);
+            for (const char *q = num; *q; q++) what[k++] = *q;
+            for (const char *q = " bytes)"; *q; q++) what[k++] = *q;
+            what[k] = 0;
+            tl_error("TRAPLINE_PLAN:", what, "is too long: the plan files in it would have paths longer than PATH_MAX (4096 bytes)");
             return -1;
         }
         cache_file = alloc(PLAN_PATH_MAX);

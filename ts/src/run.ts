@@ -2,7 +2,11 @@ import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process'
 import { constants, accessSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { libraryPath } from './paths.js';
-import { planCacheDir, readPlanFile } from './plan.js';
+import { createHash } from 'node:crypto';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptyPlan, formatPlan, isPlanBuildId, mergePlan, planCacheDir, readPlanFile, scanCacheDir, type Plan } from './plan.js';
+import { verifiedPlan } from './verify.js';
 import { readSegmentIdentity } from './stats.js';
 
 /** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
@@ -95,6 +99,7 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
       throw new OptionError(`--rewrite: must be all, verified or none, not '${opts.rewrite}'`);
     }
     env.TRAPLINE_REWRITE = opts.rewrite;
+    if (opts.rewrite === 'verified' && plan !== undefined) env.TRAPLINE_PLAN = verifiedPlanFile(env.TRAPLINE_PLAN!, plan === 'auto', env);
   }
   if (opts.hook !== undefined) {
     const hook = resolve(opts.hook);
@@ -150,6 +155,44 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
   return env;
+}
+
+/**
+ * --rewrite verified does not take a plan's word that a site is scanner-confirmed: the
+ * plan (a file, or every module of the cache directory) is checked against fresh scans of
+ * the module files (verifiedPlan) and the result is written, content-addressed, to
+ * <plan cache>/verified/<sha256>.plan, which the library is given instead.
+ */
+function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessEnv): string {
+  let plan: Plan = emptyPlan();
+  if (isDir) {
+    let names: string[] = [];
+    try { names = readdirSync(planPath); } catch { /* an empty cache */ }
+    for (const name of names.sort()) {
+      const id = name.endsWith('.plan') ? name.slice(0, -5) : '';
+      if (!isPlanBuildId(id)) continue;
+      try {
+        const p = readPlanFile(join(planPath, name));
+        const m = p.modules.get(id);
+        if (m) mergePlan(plan, { modules: new Map([[id, m]]) });
+      } catch { /* the library ignores a bad cache file too */ }
+      if (plan.modules.size >= 4096) break;
+    }
+  } else {
+    try { plan = readPlanFile(planPath); } catch (e) { throw new OptionError(`--plan: ${(e as Error).message}`); }
+  }
+  const text = formatPlan(verifiedPlan(plan, scanCacheDir(env)));
+  const dir = join(planCacheDir(env), 'verified');
+  const file = join(dir, `${createHash('sha256').update(text).digest('hex')}.plan`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp.${process.pid}`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new OptionError(`--rewrite verified: cannot write the verified plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return file;
 }
 
 /** Starts program (looked up in PATH) under the interposer. Throws on bad options. */

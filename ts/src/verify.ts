@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseElf } from './elf.js';
 import { scanBuffer } from './scan.js';
+import type { Plan, PlanSource } from './plan.js';
 
 /** What a scan says about a module's syscall sites, by file offset. */
 export interface ScanVerdicts {
@@ -15,9 +16,9 @@ export interface ScanVerdicts {
   /** Confirmed `syscall` instructions: what --rewrite verified may rewrite. */
   confirmed: Set<number>;
   /**
-   * Sites a learned record may name: a `syscall` the scanner does not place inside another
-   * instruction or in a red-zone function (confirmed, or ambiguous only for want of
-   * function bounds or after invalid code: having been executed settles that doubt).
+   * Sites a learned record may name: a `syscall` the scanner proves is an instruction
+   * outside red-zone code. An ambiguous site stays unverified even if the record says it
+   * ran: that record is exactly what is not trusted (it may be data in .text).
    */
   learnable: Set<number>;
 }
@@ -57,9 +58,10 @@ function fromScan(buf: Buffer, name: string, buildId: string): ScanVerdicts {
   const learnable = new Set<number>();
   for (const s of r.sites) {
     if (s.insn !== 'syscall') continue;
-    if (s.class === 'confirmed') confirmed.add(s.offset);
-    const inside = s.class === 'ambiguous' && /^(inside instruction|decodings disagree|not an instruction boundary)/.test(s.reason ?? '');
-    if (s.class === 'confirmed' || (s.class === 'ambiguous' && !inside)) learnable.add(s.offset);
+    if (s.class === 'confirmed') {
+      confirmed.add(s.offset);
+      learnable.add(s.offset);
+    }
   }
   return { buildId, confirmed, learnable };
 }
@@ -139,4 +141,24 @@ export function confirmedSiteOk(m: VerifiedModule, off: number): boolean {
 /** Forgets the in-memory scan results (tests). */
 export function clearVerifyMemo(): void {
   memo.clear();
+}
+
+/**
+ * The plan --rewrite verified runs with: every site the plan calls 'confirmed' stays so
+ * only if the file at its module's path has the module's build-id and a fresh scan of it
+ * (cached by build-id) confirms the site; any other is downgraded to 'learned-unverified'.
+ * Learned sites are kept as they are (the policy refuses them anyway).
+ */
+export function verifiedPlan(plan: Plan, scanCache?: string): Plan {
+  const out: Plan = { modules: new Map() };
+  for (const [id, m] of plan.modules) {
+    const f = verifyModuleFile(m.path, id, scanCache);
+    const sites = new Map<number, PlanSource>();
+    for (const [off, src] of m.sites) {
+      if (src !== 'confirmed') sites.set(off, src);
+      else sites.set(off, typeof f !== 'string' && confirmedSiteOk(f, off) ? 'confirmed' : 'learned-unverified');
+    }
+    out.modules.set(id, { buildId: id, path: m.path, sites });
+  }
+  return out;
 }
