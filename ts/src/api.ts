@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
 import { effectivePlan, OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
-import { planCacheDir, readPlanFile } from './plan.js';
+import { planCacheDir, readPlanFile, scanCacheDir } from './plan.js';
 import { recordLearned } from './learn.js';
 
 export interface SpawnOptions {
@@ -113,7 +113,8 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     try {
       const coverage = snapshot();
       if (coverage && (options.learn !== undefined || planAuto)) {
-        recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(options.env ?? process.env) : undefined });
+        const env = options.env ?? process.env;
+        recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(env) : undefined, scanCache: scanCacheDir(env) });
       }
       return { ...r, coverage };
     } finally {
