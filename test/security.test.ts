@@ -304,7 +304,7 @@ describe('plans: learned sites are verified before they enter a plan', () => {
     const plan = fresh('lying.plan');
     writeFileSync(plan, `trapline-plan 1\nmodule ${id} ${scanme}\n${confirmed.toString(16)} confirmed\n${redzone.toString(16)} confirmed\n`);
     const seg = fresh('vseg');
-    const r = await trapline(['run', '--rewrite', 'verified', '--plan', plan, '--stats', seg, '--', scanme, '3'], { TRAPLINE_PLAN_CACHE: cache });
+    const r = await trapline(['run', '--mode', 'lazy', '--rewrite', 'verified', '--plan', plan, '--stats', seg, '--', scanme, '3'], { TRAPLINE_PLAN_CACHE: cache });
     const native = await run(scanme, ['3'], { mode: 'native' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.replace(/\d+/g, 'N')).toBe(native.stdout.replace(/\d+/g, 'N'));
