@@ -1,7 +1,9 @@
 /* Configuration from the environment (set by `trapline run` or by hand).
  *   TRAPLINE_MODE   lazy (default) | sud-only
  *   TRAPLINE_HOOK   path of a hook library (trapline.h or zpoline ABI)
- *   TRAPLINE_STATS  path of the statistics segment to create or join
+ *   TRAPLINE_STATS  path of the statistics segment to create (or join, with the cookie)
+ *   TRAPLINE_STATS_COOKIE  set by the process that created the segment (or by
+ *                   `trapline run --stats-append`): its run cookie, 16 hex digits at most
  *   TRAPLINE_QUIET  1: no warnings (errors are still printed)
  *   TRAPLINE_FOLLOW_EXEC  0: do not re-inject the interposer into exec'd programs
  *   TRAPLINE_PLAN   a rewrite plan file, or a plan cache directory (lazy/plan.c)
@@ -15,7 +17,7 @@
 struct tl_config tl_cfg;
 extern char **environ;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_ALLOW_NULL_READS", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", 0 };
 
 int tl_config_load(void)
 {
@@ -26,11 +28,24 @@ int tl_config_load(void)
         else if (tl_streq(m, "sud-only")) tl_cfg.mode = TL_MODE_SUD_ONLY;
         else { tl_error("TRAPLINE_MODE:", m, "is not a mode (expected lazy or sud-only)"); return -1; }
         tl_cfg.mode_forced = 1;
+        tl_cfg.mode_asked = tl_cfg.mode;
     }
     const char *h = tl_getenv("TRAPLINE_HOOK");
     tl_cfg.hook = (h && *h) ? h : NULL;
     const char *s = tl_getenv("TRAPLINE_STATS");
     tl_cfg.stats = (s && *s) ? s : NULL;
+    const char *ck = tl_getenv("TRAPLINE_STATS_COOKIE");
+    tl_cfg.stats_cookie = 0;
+    if (ck && *ck) {
+        size_t n = 0;
+        for (; ck[n]; n++) {
+            char c = ck[n];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0 || n >= 16) { n = 0; break; }
+            tl_cfg.stats_cookie = tl_cfg.stats_cookie << 4 | (uint64_t)d;
+        }
+        if (!n || !tl_cfg.stats_cookie) { tl_error("TRAPLINE_STATS_COOKIE:", ck, "is not a run cookie (1 to 16 lowercase hex digits, not 0)"); return -1; }
+    }
     const char *q = tl_getenv("TRAPLINE_QUIET");
     if (q && *q) {
         if (tl_streq(q, "1")) tl_cfg.quiet = 1;
@@ -68,7 +83,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_ALLOW_NULL_READS)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS)");
             return -1;
         }
     }

@@ -3,12 +3,23 @@
 #include "tl.h"
 #include <fcntl.h>
 #include <sys/mman.h>
+#include "stats_check.h"
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");
 _Static_assert(sizeof(struct tl_site_rec) == 128, "layout");
 
 static struct tl_proc_rec *me;                 /* this process's record */
+
+/* The tables, located by this build's geometry: never by offsets or capacities read from
+ * the segment, which every process of the run can write (docs/security.md). */
+static struct tl_proc_rec *procs(void) { return (struct tl_proc_rec *)((char *)tl_stats + tl_stats_geom_cur.proc); }
+static struct tl_module_rec *modtab(void) { return (struct tl_module_rec *)((char *)tl_stats + tl_stats_geom_cur.mod); }
+
+static void mark_full(uint32_t flag)
+{
+    if (!(__atomic_load_n(&tl_stats->flags, __ATOMIC_RELAXED) & flag)) __atomic_or_fetch(&tl_stats->flags, flag, __ATOMIC_RELAXED);
+}
 
 /* ---- startup modules: paths mapped executable when we started ---- */
 #define STARTUP_MAX 256
@@ -40,8 +51,8 @@ static void proc_start(void)
     me = 0;
     if (!tl_stats) return;
     uint32_t i = __atomic_fetch_add(&tl_stats->proc_count, 1, __ATOMIC_RELAXED);
-    if (i >= tl_stats->proc_cap) return;
-    struct tl_proc_rec *r = (struct tl_proc_rec *)((char *)tl_stats + tl_stats->proc_off) + i;
+    if (i >= TL_PROC_CAP) { mark_full(TL_FLAG_PROC_FULL); return; }
+    struct tl_proc_rec *r = procs() + i;
     r->pid = (uint32_t)tl_pid;
     r->ppid = (uint32_t)tl_sys0(SYS_getppid);
     r->status = -1;
@@ -74,8 +85,9 @@ void tl_cov_exit(long status)
 void tl_cov_reaped(long pid, int st)
 {
     if (!tl_stats || pid <= 0) return;
-    struct tl_proc_rec *r = (struct tl_proc_rec *)((char *)tl_stats + tl_stats->proc_off);
-    uint32_t n = tl_stats->proc_count < tl_stats->proc_cap ? tl_stats->proc_count : tl_stats->proc_cap;
+    struct tl_proc_rec *r = procs();
+    uint32_t c = __atomic_load_n(&tl_stats->proc_count, __ATOMIC_RELAXED);
+    uint32_t n = c < TL_PROC_CAP ? c : TL_PROC_CAP;
     for (uint32_t i = n; i-- > 0;) {
         if (r[i].pid != (uint32_t)pid) continue;
         int32_t v = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 256 + (st & 0x7f);
@@ -104,12 +116,14 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
         else for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], mp.path)) { origin = TL_ORIGIN_STARTUP; break; }
     }
     *base_out = base;
-    struct tl_module_rec *mods = (struct tl_module_rec *)((char *)tl_stats + tl_stats->module_off);
-    uint32_t n = tl_stats->module_count < tl_stats->module_cap ? tl_stats->module_count : tl_stats->module_cap;
+    struct tl_module_rec *mods = modtab();
+    uint32_t c = __atomic_load_n(&tl_stats->module_count, __ATOMIC_RELAXED);
+    uint32_t n = c < TL_MODULE_CAP ? c : TL_MODULE_CAP;
     for (uint32_t i = 0; i < n; i++)
         if (mods[i].pid == (uint32_t)tl_pid && mods[i].base == base && tl_streq(mods[i].path, mp.path)) return i;
+    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
     uint32_t i = __atomic_fetch_add(&tl_stats->module_count, 1, __ATOMIC_RELAXED);
-    if (i >= tl_stats->module_cap) return 0xffffffffu;
+    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
     struct tl_module_rec *m = &mods[i];
     m->pid = (uint32_t)tl_pid;
     m->origin = origin;
@@ -127,7 +141,7 @@ static uint64_t *smap;      /* pairs: site address, record index + 1 */
 
 static struct tl_site_rec *site_rec(uint32_t i)
 {
-    return (struct tl_site_rec *)((char *)tl_stats + tl_stats->site_off) + i;
+    return (struct tl_site_rec *)((char *)tl_stats + tl_stats_geom_cur.site) + i;
 }
 
 /* where: the mapping holding site, used when a record is created (NULL: unknown) */
@@ -155,7 +169,7 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
             continue;
         }
         uint32_t r = __atomic_fetch_add(&tl_stats->site_count, 1, __ATOMIC_RELAXED);
-        if (r >= tl_stats->site_cap) { __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
+        if (r >= TL_SITE_CAP) { mark_full(TL_FLAG_SITE_FULL); __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
         struct tl_site_rec *s = site_rec(r);
         uint64_t base;
         s->addr = site;

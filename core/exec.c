@@ -45,10 +45,11 @@ void tl_exec_init(void)
     tl_follow_exec = !(f && tl_streq(f, "0"));
 }
 
-/* Makes exec'd programs start with kv ("TRAPLINE_X=value", a string that stays valid)
- * in place of this process's own TRAPLINE_X: e.g. the mode a fallback chose, so that a
- * run says why it fell back once, not once per exec. */
-void tl_exec_override(const char *kv)
+/* Replaces (or adds) one TRAPLINE_* variable of those exec'd programs are given
+ * ("TRAPLINE_X=value", a string that stays valid): the statistics segment's absolute path
+ * and run cookie, known only after start-up; the mode a fallback chose, so that a run
+ * says why it fell back once, not once per exec. */
+void tl_exec_setenv(const char *kv)
 {
     size_t n = 0;
     while (kv[n] && kv[n] != '=') n++;

@@ -65,7 +65,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (!(b & (1u << 8))) {     /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_override("TRAPLINE_MODE=sud-only");
+            tl_exec_setenv("TRAPLINE_MODE=sud-only");
         }
     }
     /* Page 0 must keep faulting on data reads. Only a protection key can make it
@@ -79,7 +79,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (!pkeys && !tl_cfg.allow_null_reads) {
             no_pkeys_note = 1;      /* said once set-up succeeded: an error stays one line */
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_override("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
+            tl_exec_setenv("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
         }
     }
     if (tl_cfg.mode == TL_MODE_LAZY) {
@@ -99,7 +99,7 @@ __attribute__((constructor(101))) static void tl_init(void)
             warn("warning: cannot map the trampoline at address 0", what,
                  "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_override("TRAPLINE_MODE=sud-only");
+            tl_exec_setenv("TRAPLINE_MODE=sud-only");
         }
     }
     if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);

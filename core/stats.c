@@ -5,93 +5,163 @@
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <stdlib.h>
+#include "stats_check.h"
 
 struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
 static struct tl_thread_block *threads;
 static uint64_t private_block[2 * TL_NR_MAX];
+struct tl_stats_geom tl_stats_geom_cur;
 
-struct layout { uint64_t nr, th, proc, mod, site, size; };
-static struct layout layout(void)
-{
-    struct layout l;
-    l.nr = (sizeof(struct tl_stats_header) + 63) & ~63ull;
-    l.th = (l.nr + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
-    l.proc = l.th + (uint64_t)TL_THREAD_SLOTS * sizeof(struct tl_thread_block);
-    l.mod = l.proc + (uint64_t)TL_PROC_CAP * sizeof(struct tl_proc_rec);
-    l.site = l.mod + (uint64_t)TL_MODULE_CAP * sizeof(struct tl_module_rec);
-    l.size = (l.site + (uint64_t)TL_SITE_CAP * sizeof(struct tl_site_rec) + 4095) & ~4095ull;
-    return l;
-}
-static uint64_t seg_size(void) { return layout().size; }
+/* The path made absolute (a relative TRAPLINE_STATS would name another file after the
+ * program changes directory and execs). */
+static char abs_path[4096 + 2];
+static char env_stats[sizeof abs_path + 16], env_cookie[48];
 
-static int valid_header(const struct tl_stats_header *h, uint64_t size)
+static const char *absolute(const char *p)
 {
-    for (int i = 0; i < 8; i++) if (h->magic[i] != TL_STATS_MAGIC[i]) return 0;
-    return h->version == TL_STATS_VERSION && h->total_size == size && h->nr_max == TL_NR_MAX &&
-           h->thread_slots == TL_THREAD_SLOTS && h->proc_cap == TL_PROC_CAP &&
-           h->module_cap == TL_MODULE_CAP && h->site_cap == TL_SITE_CAP;
+    if (p[0] == '/') return p;
+    long n = tl_sys2(SYS_getcwd, abs_path, sizeof abs_path - 1);
+    if (n <= 0) return 0;
+    size_t k = tl_strlen(abs_path), m = tl_strlen(p);
+    if (k + 1 + m >= sizeof abs_path) return 0;
+    abs_path[k++] = '/';
+    memcpy(abs_path + k, p, m + 1);
+    return abs_path;
 }
 
+static void stats_fail(const char *path, const char *what, long fd)
+{
+    tl_error("TRAPLINE_STATS:", path, what);
+    if (fd >= 0) tl_sys1(SYS_close, fd);
+}
+
+/* Allocates the file's blocks now, so that a full file system is an error here and never
+ * a SIGBUS at a counter write later (posix_fallocate; a file system without fallocate
+ * gets one byte written per block). 0 or -errno. */
+static long allocate(long fd, uint64_t size)
+{
+    long r = tl_sys4(SYS_fallocate, fd, 0, 0, size);
+    if (r != -EOPNOTSUPP) return r;
+    r = tl_sys2(SYS_ftruncate, fd, size);
+    for (uint64_t off = 0; r == 0 && off < size; off += 4096) {
+        r = tl_sys4(SYS_pwrite64, fd, "", 1, off);
+        if (r == 1) r = 0; else if (r >= 0) r = -EIO;
+    }
+    return r;
+}
+
+static uint64_t new_cookie(void)
+{
+    uint64_t c = 0;
+    if (tl_sys3(SYS_getrandom, &c, 8, 0) != 8) {
+        struct { long s, ns; } ts;
+        tl_sys2(SYS_clock_gettime, 1, &ts);
+        c = ((uint64_t)ts.ns << 32) ^ (uint64_t)ts.s ^ ((uint64_t)tl_pid << 16) ^ (uint64_t)&c;
+    }
+    return c ? c : 1;
+}
+
+/* Creates (no TRAPLINE_STATS_COOKIE: the first process of a run) or joins (the cookie of
+ * the run that created it) the segment. 0, or -1 after one error line. */
 int tl_stats_open(void)
 {
     if (!tl_cfg.stats) return 0;
-    uint64_t size = seg_size();
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, tl_cfg.stats, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) { tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be opened"); return -1; }
-    /* the first process sizes and initialises the file under an exclusive lock; later
-     * ones (children, exec'd programs, concurrent starts) join it */
-    tl_sys2(SYS_flock, fd, 2 /* LOCK_EX */);
-    struct { uint64_t a[18]; } st;  /* struct stat: st_size at offset 48 */
-    long r = tl_sys2(SYS_fstat, fd, &st);
-    uint64_t cur = r == 0 ? st.a[6] : 0;
-    int fresh = cur == 0;
-    if (fresh && tl_sys2(SYS_ftruncate, fd, size) != 0) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be sized");
-        tl_sys1(SYS_close, fd);
+    struct tl_stats_geom g = tl_stats_geom();
+    const char *path = absolute(tl_cfg.stats);
+    if (!path) { tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be made absolute (path too long or no working directory)"); return -1; }
+    uint64_t cookie = tl_cfg.stats_cookie;
+    int fresh = cookie == 0;
+    long fd;
+    if (fresh) {
+        fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd == -EEXIST) {
+            stats_fail(path, "already exists: a new statistics segment is always a new file (remove it, pick another path, or add to it with `trapline run --stats-append`)", -1);
+            return -1;
+        }
+        if (fd < 0) { stats_fail(path, "cannot be created", -1); return -1; }
+        tl_sys2(SYS_fchmod, fd, 0600);      /* whatever the umask */
+        long r = allocate(fd, g.size);
+        if (r) {
+            tl_sys3(SYS_unlinkat, AT_FDCWD, path, 0);
+            stats_fail(path, r == -ENOSPC || r == -EDQUOT ? "cannot be allocated: no space left on the file system" : "cannot be allocated", fd);
+            return -1;
+        }
+        cookie = new_cookie();
+    } else {
+        fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0) { stats_fail(path, "cannot be opened to join this run's statistics segment", -1); return -1; }
+        struct { uint64_t a[18]; } st;    /* struct stat: st_mode, st_uid at 24, 28; st_size at 48 */
+        if (tl_sys2(SYS_fstat, fd, &st) != 0) { stats_fail(path, "cannot be examined", fd); return -1; }
+        uint32_t mode = (uint32_t)st.a[3], uid = (uint32_t)(st.a[3] >> 32);
+        if ((mode & 0170000) != 0100000) { stats_fail(path, "is not a regular file", fd); return -1; }
+        if (uid != (uint32_t)tl_sys0(SYS_geteuid)) { stats_fail(path, "is owned by another user; not joined", fd); return -1; }
+        if (mode & 077) { stats_fail(path, "is accessible to other users (mode is not 0600); not joined", fd); return -1; }
+        if (st.a[6] != g.size) { stats_fail(path, "is not a trapline v3 statistics segment (wrong size)", fd); return -1; }
+    }
+    long p = tl_sys6(SYS_mmap, 0, g.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p < 0 && p > -4096) {
+        if (fresh) tl_sys3(SYS_unlinkat, AT_FDCWD, path, 0);
+        stats_fail(path, "cannot be mapped", fd);
         return -1;
     }
-    if (!fresh && cur != size) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
-        tl_sys1(SYS_close, fd);
-        return -1;
-    }
-    long p = tl_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p < 0 && p > -4096) { tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be mapped"); tl_sys1(SYS_close, fd); return -1; }
     struct tl_stats_header *h = (struct tl_stats_header *)p;
     if (fresh) {
         memcpy(h->magic, TL_STATS_MAGIC, 8);
         h->header_size = sizeof *h;
-        h->total_size = size;
+        h->total_size = g.size;
         h->nr_max = TL_NR_MAX;
         h->thread_slots = TL_THREAD_SLOTS;
-        struct layout l = layout();
-        h->nr_off = l.nr;
-        h->thread_off = l.th;
-        h->proc_off = l.proc;
+        h->nr_off = g.nr;
+        h->thread_off = g.th;
+        h->proc_off = g.proc;
         h->proc_cap = TL_PROC_CAP;
-        h->module_off = l.mod;
+        h->module_off = g.mod;
         h->module_cap = TL_MODULE_CAP;
-        h->site_off = l.site;
+        h->site_off = g.site;
         h->site_cap = TL_SITE_CAP;
         h->mode = (uint32_t)tl_cfg.mode;
         h->policy = (uint32_t)tl_cfg.policy;
+        h->run_cookie = cookie;
         struct { long s, ns; } ts;
         tl_sys2(SYS_clock_gettime, 0, &ts);
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
         __atomic_store_n(&h->version, TL_STATS_VERSION, __ATOMIC_RELEASE);
-    } else if (!valid_header(h, size)) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
-        tl_sys2(SYS_munmap, p, size);
-        tl_sys1(SYS_close, fd);
-        return -1;
+    } else {
+        const char *bad = tl_stats_check(h, g.size, cookie);
+        if (!bad && h->policy != (uint32_t)tl_cfg.policy)
+            bad = "was created with another rewrite policy (TRAPLINE_REWRITE); not joined";
+        if (!bad && tl_cfg.mode_forced && h->mode != (uint32_t)tl_cfg.mode_asked && h->mode != (uint32_t)tl_cfg.mode)
+            bad = "was created in another mode (TRAPLINE_MODE); not joined";
+        if (bad) { tl_sys2(SYS_munmap, p, g.size); stats_fail(path, bad, fd); return -1; }
     }
-    tl_sys2(SYS_flock, fd, 8 /* LOCK_UN */);
     tl_sys1(SYS_close, fd);
     tl_stats = h;
-    tl_nr = (struct tl_nr_counters *)((char *)h + h->nr_off);
-    threads = (struct tl_thread_block *)((char *)h + h->thread_off);
+    /* every address below comes from this build's geometry, never from the file */
+    tl_stats_geom_cur = g;
+    tl_nr = (struct tl_nr_counters *)((char *)h + g.nr);
+    threads = (struct tl_thread_block *)((char *)h + g.th);
     __atomic_add_fetch(&h->processes, 1, __ATOMIC_RELAXED);
+    /* what this run's exec'd children need to join: the absolute path and the cookie,
+     * in the environment they are given (core/exec.c) and in our own (a program that
+     * execs with its own copy of it while TRAPLINE_FOLLOW_EXEC=0) */
+    char hexc[24];
+    tl_fmt_u64(hexc, cookie, 16);
+    size_t k = 0;
+    for (const char *q = "TRAPLINE_STATS="; *q; q++) env_stats[k++] = *q;
+    for (const char *q = path; *q; q++) env_stats[k++] = *q;
+    env_stats[k] = 0;
+    k = 0;
+    for (const char *q = "TRAPLINE_STATS_COOKIE="; *q; q++) env_cookie[k++] = *q;
+    for (const char *q = hexc; *q; q++) env_cookie[k++] = *q;
+    env_cookie[k] = 0;
+    tl_exec_setenv(env_stats);
+    tl_exec_setenv(env_cookie);
+    setenv("TRAPLINE_STATS", path, 1);
+    setenv("TRAPLINE_STATS_COOKIE", hexc, 1);
+    tl_cfg.stats = env_stats + 15;
+    tl_cfg.stats_cookie = cookie;
     return 0;
 }
 

@@ -1,7 +1,9 @@
 /* trapline statistics segment: binary layout, version 3.
  *
- * The segment is a file (TRAPLINE_STATS=path, mode 0600) mapped MAP_SHARED by every
- * interposed process of a run, so fork/exec children report into the same segment.
+ * The segment is a file (TRAPLINE_STATS=path, mode 0600) created exclusively by the first
+ * interposed process of a run and mapped MAP_SHARED by every process of that run, so
+ * fork/exec children report into the same segment. Exec'd children join it only if its
+ * run_cookie equals their TRAPLINE_STATS_COOKIE (docs/security.md).
  * All integers are little-endian, naturally aligned. Readers must check magic,
  * version and total_size before trusting any offset. See docs/stats.md.
  */
@@ -24,7 +26,11 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_XONLY         2u     /* trampoline is execute-only (protection key) */
 #define TL_FLAG_HOOK          4u     /* a user hook library is loaded */
 #define TL_FLAG_PLAN          8u     /* a rewrite plan (file or cache directory) is in use */
-#define TL_FLAG_NULL_READS   16u     /* page 0 is readable: the run opted in (--allow-null-reads) */
+#define TL_FLAG_PROC_FULL    16u     /* the process table filled: proc_count - proc_cap were dropped */
+#define TL_FLAG_MODULE_FULL  32u     /* the module table filled: sites of later modules have none */
+#define TL_FLAG_SITE_FULL    64u     /* the site table filled: site_count - site_cap were dropped */
+#define TL_FLAG_PLAN_UNRECORDED 128u /* skipped plan sites were counted but not recorded (half full) */
+#define TL_FLAG_NULL_READS  256u     /* page 0 is readable: the run opted in (--allow-null-reads) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {
@@ -48,7 +54,7 @@ struct tl_stats_header {
     uint64_t other_trap;        /* calls with a number >= nr_max (or negative) via trap */
     uint64_t other_fast;        /* ... via the rewritten fast path */
     uint64_t sites_rewritten;   /* sites rewritten to callq *%rax */
-    uint64_t sites_trapping;    /* sites left on the SUD path (vDSO, straddles, policy, sud-only) */
+    uint64_t run_cookie;        /* random, nonzero: processes join only with this value (docs/security.md) */
     uint64_t processes;         /* processes that attached to this segment */
     uint64_t sites_stale;       /* sites forgotten because their code changed or went away */
     uint64_t proc_off;          /* struct tl_proc_rec[proc_cap] */
@@ -118,6 +124,7 @@ enum tl_site_source {
     TL_SOURCE_TRAP = 0,         /* learned: it trapped (SIGSYS) */
     TL_SOURCE_PLAN_CONFIRMED = 1,  /* from a plan, confirmed by the scanner */
     TL_SOURCE_PLAN_LEARNED = 2, /* from a plan, learned in an earlier run */
+    TL_SOURCE_PLAN_UNVERIFIED = 3, /* from a plan, learned but not verified: never rewritten ahead of time */
 };
 
 /* One per (process, site) that trapped at least once or was rewritten from a plan.

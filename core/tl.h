@@ -55,8 +55,10 @@ struct tl_ksigaction {
 struct tl_config {
     int mode;                /* enum tl_mode */
     int mode_forced;         /* mode given explicitly by TRAPLINE_MODE */
+    int mode_asked;          /* that mode, before any fallback (tl_cfg.mode is what runs) */
     const char *hook;        /* TRAPLINE_HOOK or NULL */
-    const char *stats;       /* TRAPLINE_STATS or NULL */
+    const char *stats;       /* TRAPLINE_STATS or NULL (made absolute by tl_stats_open) */
+    uint64_t stats_cookie;   /* TRAPLINE_STATS_COOKIE: join the segment with this run cookie; 0: create it */
     int quiet;               /* TRAPLINE_QUIET=1: no warnings */
     const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
     int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
@@ -95,10 +97,15 @@ HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsi
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */
 HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret);   /* 1: answered in *ret */
 
+/* ---- exec (core/exec.c) */
+HIDDEN void tl_exec_setenv(const char *kv);   /* "TRAPLINE_X=v": what exec'd programs get */
+
 /* ---- stats (core/stats.c) */
 HIDDEN extern struct tl_stats_header *tl_stats;
 HIDDEN extern struct tl_nr_counters *tl_nr;
 HIDDEN int tl_stats_open(void);
+struct tl_stats_geom;
+HIDDEN extern struct tl_stats_geom tl_stats_geom_cur;   /* table offsets (never read from the file) */
 HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
 HIDDEN void tl_stats_thread_release(int slot);
 HIDDEN void tl_stats_after_fork(struct tl_tcb *t);
@@ -190,7 +197,6 @@ HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
-HIDDEN void tl_exec_override(const char *kv);
 
 /* ---- entry.S */
 HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[], tl_land_stubs[];

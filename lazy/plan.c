@@ -18,23 +18,19 @@
 #include <errno.h>
 #include <elf.h>
 #include <sys/mman.h>
+#include "plan_parse.h"
 
-#define PLAN_MODS 4096u
-#define PLAN_SITES_PER_MOD 65536u
-#define PLAN_LINE_MAX 4096u
+#define PLAN_MODS 4096u         /* modules held in all (file: the plan; directory: looked up) */
 #define PLAN_FILE_MAX (64u << 20)
+#define PLAN_PATH_MAX 4096u     /* PATH_MAX: the longest path the kernel accepts, with its NUL */
 
-struct pmod {
-    uint8_t id[20];
-    uint32_t idlen;
-    uint32_t n;                 /* sites */
-    uint64_t *sites;            /* offset << 1 | confirmed */
-};
-
-static struct pmod *mods;       /* file: every module of the plan; directory: those looked up */
+static struct tl_plan_mod *mods; /* file: every module of the plan; directory: those looked up */
 static uint32_t nmods;
 static int plan_is_dir;
 static const char *plan_path;
+static char *cache_file;        /* directory: "<plan_path>/<build-id>.plan" is built here */
+static uint64_t *seen;          /* the parser's duplicate-offset table */
+static uint32_t *seen_tag, seen_gen;
 static int plan_lock;
 int tl_plan_active;
 
@@ -45,98 +41,27 @@ static void *alloc(uint64_t bytes)
     return (p < 0 && p > -4096) ? 0 : (void *)p;
 }
 
-/* ---- parsing: "trapline-plan 1", then "module <hex id> <path>" and "<hex offset> <source>" */
+/* ---- parsing: lazy/plan_parse.c */
 struct parse_err { uint32_t line; const char *what; };
-
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int word_is(const char *p, const char *e, const char *w)
-{
-    while (p < e && *w && *p == *w) p++, w++;
-    return p == e && !*w;
-}
 
 /* Parses buf. sink == NULL: only validates and counts (*nsites). Otherwise fills
  * mods[nmods...] with sites in sink (capacity *nsites). 0, or -1 with *err set. */
 static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites, struct parse_err *err)
 {
-    uint64_t used = 0, pos = 0;
-    uint32_t line = 0;
-    int header = 0;
-    struct pmod *cur = 0;
-    while (pos < len) {
-        uint64_t s = pos, e = pos;
-        while (e < len && buf[e] != '\n') e++;
-        pos = e + 1;
-        line++;
-        err->line = line;
-        if (e - s > PLAN_LINE_MAX) { err->what = "line longer than 4096 bytes"; return -1; }
-        while (s < e && (buf[s] == ' ' || buf[s] == '\t')) s++;
-        while (e > s && (buf[e - 1] == ' ' || buf[e - 1] == '\t' || buf[e - 1] == '\r')) e--;
-        if (s == e || buf[s] == '#') continue;
-        /* first word */
-        uint64_t w = s;
-        while (w < e && buf[w] != ' ' && buf[w] != '\t') w++;
-        if (!header) {
-            uint64_t v = w;
-            while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
-            if (!word_is(buf + s, buf + w, "trapline-plan")) { err->what = "not a trapline plan (expected 'trapline-plan 1' first)"; return -1; }
-            if (!word_is(buf + v, buf + e, "1")) { err->what = "unsupported plan version (this build reads version 1)"; return -1; }
-            header = 1;
-            continue;
-        }
-        if (word_is(buf + s, buf + w, "module")) {
-            uint64_t v = w;
-            while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
-            uint64_t ie = v;
-            while (ie < e && hexdig(buf[ie]) >= 0) ie++;
-            uint64_t nd = ie - v;
-            if (nd < 2 || nd > 40 || (nd & 1) || (ie < e && buf[ie] != ' ' && buf[ie] != '\t')) {
-                err->what = "bad build-id (expected 2..40 hex digits, an even count)";
-                return -1;
-            }
-            if (nmods >= PLAN_MODS) { err->what = "more than 4096 modules"; return -1; }
-            cur = &mods[nmods++];
-            cur->idlen = (uint32_t)(nd / 2);
-            for (uint32_t k = 0; k < cur->idlen; k++)
-                cur->id[k] = (uint8_t)(hexdig(buf[v + 2 * k]) << 4 | hexdig(buf[v + 2 * k + 1]));
-            cur->n = 0;
-            cur->sites = sink ? sink + used : 0;
-            continue;
-        }
-        /* a site line */
-        uint64_t off = 0;
-        uint64_t d = s;
-        if (w - s > 2 && buf[s] == '0' && (buf[s + 1] == 'x' || buf[s + 1] == 'X')) d += 2;
-        if (d == w || w - d > 15) { err->what = "expected 'module ID PATH' or 'OFFSET SOURCE'"; return -1; }
-        for (uint64_t k = d; k < w; k++) {
-            int h = hexdig(buf[k]);
-            if (h < 0) { err->what = "expected 'module ID PATH' or 'OFFSET SOURCE' (offset is hex)"; return -1; }
-            off = off << 4 | (uint64_t)h;
-        }
-        uint64_t v = w;
-        while (v < e && (buf[v] == ' ' || buf[v] == '\t')) v++;
-        int confirmed;
-        if (word_is(buf + v, buf + e, "confirmed")) confirmed = 1;
-        else if (word_is(buf + v, buf + e, "learned")) confirmed = 0;
-        else { err->what = "site source must be 'confirmed' or 'learned'"; return -1; }
-        if (!cur) { err->what = "site before any 'module' line"; return -1; }
-        if (cur->n >= PLAN_SITES_PER_MOD) { err->what = "more than 65536 sites in one module"; return -1; }
-        if (sink) {
-            if (used >= *nsites) { err->what = "internal: site count changed"; return -1; }
-            sink[used] = off << 1 | (uint64_t)confirmed;
-        }
-        used++;
-        cur->n++;
+    if (!seen) {
+        seen = alloc(8ull << TL_PLAN_SEEN_BITS);
+        seen_tag = alloc(4ull << TL_PLAN_SEEN_BITS);
+        if (!seen || !seen_tag) { seen = 0; err->line = 0; err->what = "cannot allocate memory"; return -1; }
     }
-    if (!header) { err->line = line; err->what = "empty (expected 'trapline-plan 1')"; return -1; }
-    *nsites = used;
+    struct tl_plan_parser p = {
+        .mods = mods, .nmods = nmods, .mods_cap = PLAN_MODS, .sink = sink, .sink_cap = sink ? *nsites : 0,
+        .seen = seen, .seen_tag = seen_tag, .gen = seen_gen,
+    };
+    int r = tl_plan_parse(&p, buf, len);
+    seen_gen = p.gen;
+    nmods = p.nmods;
+    if (r) { err->line = p.line; err->what = p.what; return -1; }
+    *nsites = p.nsites;
     return 0;
 }
 
@@ -212,6 +137,19 @@ int tl_plan_init(void)
     if (!mods) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
     struct { uint64_t a[18]; } st;
     if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
+        /* "<dir>/<40 hex digits>.plan" must be a path the kernel accepts */
+        if (tl_strlen(plan_path) + 1 + 40 + 5 >= PLAN_PATH_MAX) {
+            char what[64] = "(a directory path of ", num[24];
+            size_t k = tl_strlen(what);
+            tl_fmt_u64(num, tl_strlen(plan_path), 10);
+            for (const char *q = num; *q; q++) what[k++] = *q;
+            for (const char *q = " bytes)"; *q; q++) what[k++] = *q;
+            what[k] = 0;
+            tl_error("TRAPLINE_PLAN:", what, "is too long: the plan files in it would have paths longer than PATH_MAX (4096 bytes)");
+            return -1;
+        }
+        cache_file = alloc(PLAN_PATH_MAX);
+        if (!cache_file) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
         plan_is_dir = 1;
     } else {
         struct parse_err err = { 0, 0 };
@@ -223,7 +161,7 @@ int tl_plan_init(void)
 }
 
 /* The module among mods[from..to) with this build-id, or NULL. */
-static struct pmod *lookup(uint32_t from, uint32_t to, const uint8_t *id, uint32_t idlen)
+static struct tl_plan_mod *lookup(uint32_t from, uint32_t to, const uint8_t *id, uint32_t idlen)
 {
     for (uint32_t i = from; i < to; i++)
         if (mods[i].idlen == idlen) {
@@ -235,14 +173,14 @@ static struct pmod *lookup(uint32_t from, uint32_t to, const uint8_t *id, uint32
 }
 
 /* The plan module with this build-id; in a cache directory, its file is read once. */
-static struct pmod *find(const uint8_t *id, uint32_t idlen)
+static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
 {
-    struct pmod *known = lookup(0, nmods, id, idlen);
+    struct tl_plan_mod *known = lookup(0, nmods, id, idlen);
     if (known) return known;
     if (!plan_is_dir || nmods >= PLAN_MODS) return 0;
-    char path[1024];
+    char *path = cache_file;
     size_t k = 0;
-    for (const char *p = plan_path; *p && k < sizeof path - 64; p++) path[k++] = *p;
+    for (const char *p = plan_path; *p; p++) path[k++] = *p;     /* length checked at start-up */
     path[k++] = '/';
     for (uint32_t j = 0; j < idlen; j++) { path[k++] = "0123456789abcdef"[id[j] >> 4]; path[k++] = "0123456789abcdef"[id[j] & 15]; }
     for (const char *p = ".plan"; *p; p++) path[k++] = *p;
@@ -250,7 +188,7 @@ static struct pmod *find(const uint8_t *id, uint32_t idlen)
     uint32_t first = nmods;
     struct parse_err err = { 0, 0 };
     long sys = 0;
-    struct pmod *hit = 0;
+    struct tl_plan_mod *hit = 0;
     if (load(path, &err, &sys)) {
         if (sys != -ENOENT) say_bad(0, path, &err, sys);
         nmods = first;
@@ -299,12 +237,26 @@ static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
     return tl_elf_build_id(m->start - m->offset, id);
 }
 
-static int policy_allows(int confirmed)
+/* learned-unverified sites are never rewritten ahead of time, under any policy */
+static int policy_allows(uint64_t source)
 {
-    return tl_cfg.policy == TL_POLICY_ALL || (tl_cfg.policy == TL_POLICY_VERIFIED && confirmed);
+    if (source == TL_PLAN_UNVERIFIED) return 0;
+    return tl_cfg.policy == TL_POLICY_ALL || (tl_cfg.policy == TL_POLICY_VERIFIED && source == TL_PLAN_CONFIRMED);
 }
 
-/* The plan entry for a site in mapping m: 0 not planned, 1 learned, 2 confirmed. */
+/* Skipped plan sites (policy, bytes differ) get a record only while the site table is
+ * less than half full: they must not crowd out the sites the program really runs. */
+static int room_for_skipped(void)
+{
+    if (!tl_stats) return 0;
+    if (__atomic_load_n(&tl_stats->site_count, __ATOMIC_RELAXED) < TL_SITE_CAP / 2) return 1;
+    if (!(__atomic_load_n(&tl_stats->flags, __ATOMIC_RELAXED) & TL_FLAG_PLAN_UNRECORDED))
+        __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN_UNRECORDED, __ATOMIC_RELAXED);
+    return 0;
+}
+
+/* The plan entry for a site in mapping m: 0 not planned, 1 learned, 2 confirmed,
+ * 3 learned-unverified. */
 int tl_plan_source(uint64_t site, const struct tl_mapping *m)
 {
     if (!tl_plan_active || !m || m->path[0] != '/') return 0;
@@ -312,12 +264,15 @@ int tl_plan_source(uint64_t site, const struct tl_mapping *m)
     uint32_t idlen = build_id_of(m, id);
     if (!idlen) return 0;
     tl_spin_lock(&plan_lock);
-    struct pmod *pm = find(id, idlen);
+    struct tl_plan_mod *pm = find(id, idlen);
     tl_spin_unlock(&plan_lock);
     if (!pm) return 0;
     uint64_t off = site - m->start + m->offset;
     for (uint32_t i = 0; i < pm->n; i++)
-        if (pm->sites[i] >> 1 == off) return 1 + (int)(pm->sites[i] & 1);
+        if (pm->sites[i] >> 2 == off) {
+            uint64_t src = pm->sites[i] & 3;
+            return src == TL_PLAN_CONFIRMED ? 2 : src == TL_PLAN_LEARNED ? 1 : 3;
+        }
     return 0;
 }
 
@@ -335,20 +290,22 @@ static void apply_mapping(const struct tl_mapping *m)
     uint32_t idlen = build_id_of(m, id);
     if (!idlen) return;
     tl_spin_lock(&plan_lock);
-    struct pmod *pm = find(id, idlen);
+    struct tl_plan_mod *pm = find(id, idlen);
     tl_spin_unlock(&plan_lock);
     if (!pm || !pm->n) return;
     uint64_t len = m->end - m->start;
     int any = 0;
     for (uint32_t i = 0; i < pm->n; i++) {
-        uint64_t off = pm->sites[i] >> 1;
-        int confirmed = (int)(pm->sites[i] & 1);
+        uint64_t off = pm->sites[i] >> 2, src = pm->sites[i] & 3;
         if (off < m->offset || off - m->offset + 2 > len) continue;
         uint64_t site = m->start + (off - m->offset);
         if (tl_site_known(site + 2)) continue;                       /* already rewritten */
-        struct tl_site_rec *rec = tl_cov_site(site, 1, m);
-        uint16_t source = confirmed ? TL_SOURCE_PLAN_CONFIRMED : TL_SOURCE_PLAN_LEARNED;
-        int why = policy_allows(confirmed) ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
+        int allowed = policy_allows(src);
+        uint8_t b[2] = { 0, 0 };
+        int likely = allowed && (!tl_safe_read(site, b, 2) || (b[0] == 0x0f && b[1] == 0x05));
+        struct tl_site_rec *rec = likely || room_for_skipped() ? tl_cov_site(site, 1, m) : 0;
+        uint16_t source = src == TL_PLAN_CONFIRMED ? TL_SOURCE_PLAN_CONFIRMED : src == TL_PLAN_LEARNED ? TL_SOURCE_PLAN_LEARNED : TL_SOURCE_PLAN_UNVERIFIED;
+        int why = allowed ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
         tl_cov_plan(rec, source, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_SKIPPED, why);
         if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }
         else count(&tl_stats->plan_skipped);

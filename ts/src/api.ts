@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
 import { effectivePlan, OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
-import { planCacheDir, readPlanFile } from './plan.js';
+import { planCacheDir, readPlanFile, scanCacheDir } from './plan.js';
 import { recordLearned } from './learn.js';
 
 export interface SpawnOptions {
@@ -28,8 +28,11 @@ export interface SpawnOptions {
   followExec?: boolean;
   /** Collect coverage statistics (default true). */
   stats?: boolean;
-  /** Keep the statistics segment at this path (default: a temporary file, removed after exit). */
+  /** Keep the statistics segment at this path (default: a temporary file, removed after exit).
+   *  It must not exist, unless statsAppend is set. */
   statsFile?: string;
+  /** Add this run to the existing segment statsFile (same mode and rewrite policy). */
+  statsAppend?: boolean;
   /** 'inherit' (default) or 'pipe'. */
   stdio?: 'inherit' | 'pipe';
   cwd?: string;
@@ -54,7 +57,7 @@ export interface TraplineProcess {
   exited: Promise<Exit>;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend']);
 
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
@@ -74,6 +77,8 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (o.allowNullReads !== undefined && typeof o.allowNullReads !== 'boolean') throw new OptionError('options.allowNullReads: must be a boolean');
   if (o.statsFile !== undefined && (typeof o.statsFile !== 'string' || o.statsFile === '')) throw new OptionError('options.statsFile: must be a non-empty path');
   if (o.stats === false && o.statsFile !== undefined) throw new OptionError('options.statsFile: given with stats: false');
+  if (o.statsAppend !== undefined && typeof o.statsAppend !== 'boolean') throw new OptionError('options.statsAppend: must be a boolean');
+  if (o.statsAppend && o.statsFile === undefined) throw new OptionError('options.statsAppend: needs options.statsFile');
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'pipe') throw new OptionError("options.stdio: must be 'inherit' or 'pipe'");
 }
 
@@ -88,11 +93,20 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     if (options.statsFile) file = options.statsFile;
     else { tmp = mkdtempSync(join(tmpdir(), 'trapline-')); file = join(tmp, 'stats'); }
   }
-  const child = spawnProgram(program, args, {
-    mode: options.mode, hook: options.hook, stats: file, followExec: options.followExec,
-    plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
-    stdio: options.stdio, cwd: options.cwd, env: options.env,
-  });
+  let child: ChildProcess;
+  try {
+    child = spawnProgram(program, args, {
+      mode: options.mode, hook: options.hook, stats: file, statsAppend: options.statsAppend, followExec: options.followExec,
+      plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
+      stdio: options.stdio, cwd: options.cwd, env: options.env,
+    });
+  } catch (e) {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    if (e instanceof OptionError && /^--stats(-append)?: /.test(e.message)) {
+      throw new OptionError(e.message.replace(/^--stats-append: /, 'options.statsAppend: ').replace(/^--stats: /, 'options.statsFile: '));
+    }
+    throw e;
+  }
   const snapshot = (): StatsSnapshot | null => {
     if (!file) return null;
     try { return readStats(file); } catch (e) {
@@ -105,7 +119,8 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     try {
       const coverage = snapshot();
       if (coverage && (options.learn !== undefined || planAuto)) {
-        recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(options.env ?? process.env) : undefined });
+        const env = options.env ?? process.env;
+        recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(env) : undefined, scanCache: scanCacheDir(env) });
       }
       return { ...r, coverage };
     } finally {

@@ -18,7 +18,7 @@ const USAGE = `usage: trapline <command> [options]
 
 commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
-      [--rewrite all|verified|none] [--stats FILE] [--no-follow-exec]
+      [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
       [--allow-null-reads] [--report FILE.json] [--summary] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
@@ -55,7 +55,8 @@ options:
   --rewrite POLICY all (default): rewrite every executed site and every plan site;
                    verified: only plan sites the scanner confirmed, every other site
                    stays on the trap path; none: rewrite nothing (TRAPLINE_REWRITE)
-  --stats FILE     write statistics to FILE (TRAPLINE_STATS)
+  --stats FILE     write statistics to FILE (TRAPLINE_STATS), a new file
+  --stats-append   FILE may exist: add this run to it (same mode and policy)
   --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
                    by default they are interposed even if PROG clears its environment
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
@@ -163,7 +164,7 @@ function coreDumpLikely(): boolean {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseOptions(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean',
+    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean',
   }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -191,6 +192,7 @@ async function cmdRun(args: string[]): Promise<number> {
       plan: values.plan as string | undefined,
       rewrite: values.rewrite as string | undefined,
       stats: statsFile,
+      statsAppend: values['stats-append'] ? true : undefined,
       followExec: values['no-follow-exec'] ? false : undefined,
       allowNullReads: values['allow-null-reads'] ? true : undefined,
     });
@@ -225,7 +227,8 @@ async function cmdRun(args: string[]): Promise<number> {
         const cacheDir = planAuto ? planCacheDir() : undefined;
         const n = recordLearned(snap, { file: values.learn as string | undefined, cacheDir });
         const where = [values.learn as string | undefined, cacheDir && `the plan cache ${cacheDir}`].filter(Boolean).join(' and ');
-        process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}\n`);
+        const unv = n.unverified ? ` (${n.unverified} failed verification: kept as learned-unverified, never rewritten ahead of time)` : '';
+        process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}${unv}\n`);
       }
     } catch (e) {
       const msg = (e as Error).message;

@@ -1,6 +1,6 @@
 export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
 export { loadAddon, probe, type Probe } from './native.js';
-export { nrName, readStats, StatsError, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type RewritePolicy } from './stats.js';
+export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type RewritePolicy } from './stats.js';
 export { SYSCALL_NAMES } from './syscalls.js';
 export {
   buildEnv, MODES, POLICIES, OptionError, runProgram, spawnProgram, waitProgram,
@@ -13,8 +13,9 @@ export { parseElf, ElfError, type ElfFile, type ExecRegion, type FuncSymbol, typ
 export { scanFile, scanBuffer, type ScanResult, type ScanOptions, type Site, type SiteClass, type SiteInsn } from './scan.js';
 export {
   emptyPlan, parsePlan, formatPlan, mergePlan, readPlanFile, writePlanAtomic, updatePlanFile, planCacheDir,
-  planCacheFile, updatePlanCache, planFromScan, isPlanBuildId, PlanError,
+  planCacheFile, updatePlanCache, planFromScan, isPlanBuildId, PlanError, scanCacheDir,
   PLAN_HEADER, PLAN_MAX_MODULES, PLAN_MAX_SITES, PLAN_MAX_LINE,
   type Plan, type PlanModule, type PlanSource,
 } from './plan.js';
-export { planFromStats, recordLearned } from './learn.js';
+export { planFromStats, recordLearned, type LearnOptions } from './learn.js';
+export { verifyModuleFile, verifiedPlan, type ScanVerdicts, type VerifiedModule } from './verify.js';

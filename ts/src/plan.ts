@@ -7,7 +7,10 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScanResult } from './scan.js';
 
-export type PlanSource = 'confirmed' | 'learned';
+/** learned-unverified: a learned site that failed verification (docs/security.md); kept
+ *  for the record, never rewritten ahead of time under any policy. */
+export type PlanSource = 'confirmed' | 'learned' | 'learned-unverified';
+const SOURCES: ReadonlySet<string> = new Set(['confirmed', 'learned', 'learned-unverified']);
 export interface PlanModule {
   buildId: string;
   path: string;
@@ -43,23 +46,34 @@ export function emptyPlan(): Plan {
   return { modules: new Map() };
 }
 
-/** Parses plan text; name is used in error messages. Throws PlanError. */
-export function parsePlan(text: string, name: string): Plan {
+/**
+ * Parses a plan; name is used in error messages. Throws PlanError. The grammar is the C
+ * core's (lazy/plan_parse.c), byte for byte: both pass test/plan-vectors.txt. A string is
+ * taken as its UTF-8 bytes; lengths are counted in bytes, path hints decoded as UTF-8.
+ */
+export function parsePlan(input: string | Buffer, name: string): Plan {
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
   const plan = emptyPlan();
   let header = false;
   let current: PlanModule | undefined;
-  const lines = text.split('\n');
-  // a final newline does not start another line
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
+  let lineNo = 0;
+  let pos = 0;
+  const isBlank = (c: number) => c === 0x20 || c === 0x09;
+  while (pos < buf.length) {
+    let s = pos;
+    let e = buf.indexOf(0x0a, pos);
+    if (e < 0) e = buf.length;
+    pos = e + 1;
+    lineNo++;
     const fail = (problem: string): never => {
-      throw new PlanError(`${name}:${i + 1}: ${problem}`);
+      throw new PlanError(`${name}:${lineNo}: ${problem}`);
     };
-    const raw = lines[i]!;
-    if (Buffer.byteLength(raw) > PLAN_MAX_LINE) fail(`line longer than ${PLAN_MAX_LINE} bytes`);
-    // leading and trailing blanks (space, tab, CR) are ignored
-    const line = raw.replace(/^[ \t\r]+|[ \t\r]+$/g, '');
-    if (line === '' || line.startsWith('#')) continue;
+    if (e - s > PLAN_MAX_LINE) fail(`line longer than ${PLAN_MAX_LINE} bytes`);
+    // leading and trailing blanks (space, tab) and CRs are ignored
+    while (s < e && (isBlank(buf[s]!) || buf[s] === 0x0d)) s++;
+    while (e > s && (isBlank(buf[e - 1]!) || buf[e - 1] === 0x0d)) e--;
+    if (s === e || buf[s] === 0x23 /* # */) continue;
+    const line = buf.toString('latin1', s, e);   // one char per byte: the grammar is ASCII
     if (!header) {
       if (line !== PLAN_HEADER) {
         const m = /^trapline-plan[ \t]+(\S+)$/.exec(line);
@@ -75,8 +89,9 @@ export function parsePlan(text: string, name: string): Plan {
       if (!BUILD_ID.test(id!)) fail(`module: bad build-id '${id}' (2 to 40 lowercase hex digits, an even count)`);
       if (plan.modules.has(id!)) fail(`module ${id}: listed twice`);
       if (plan.modules.size >= PLAN_MAX_MODULES) fail(`more than ${PLAN_MAX_MODULES} modules`);
-      // the path hint is the rest of the line after the build-id and its blanks
-      const path = line.replace(/^module[ \t]+[0-9a-f]+[ \t]*/, '');
+      // the path hint is the rest of the line after the build-id and its blanks (UTF-8)
+      const at = /^module[ \t]+[0-9a-f]+[ \t]*/.exec(line)![0].length;
+      const path = buf.toString('utf8', s + at, e);
       current = { buildId: id!, path, sites: new Map() };
       plan.modules.set(id!, current);
       continue;
@@ -85,13 +100,13 @@ export function parsePlan(text: string, name: string): Plan {
     if (words.length !== 2) fail(`expected '<offset> confirmed|learned' or 'module <build-id> <path>', got '${line}'`);
     const [off, source] = words as [string, string];
     if (!OFFSET.test(off)) fail(`bad offset '${off}' (lowercase hex without 0x, at most 13 digits)`);
-    if (source !== 'confirmed' && source !== 'learned') fail(`unknown source '${source}' (confirmed or learned)`);
+    if (!SOURCES.has(source)) fail(`unknown source '${source}' (confirmed, learned or learned-unverified)`);
     const offset = parseInt(off, 16);
     if (current!.sites.has(offset)) fail(`module ${current!.buildId}: offset ${off} listed twice`);
     if (current!.sites.size >= PLAN_MAX_SITES) fail(`module ${current!.buildId}: more than ${PLAN_MAX_SITES} sites`);
     current!.sites.set(offset, source as PlanSource);
   }
-  if (!header) throw new PlanError(`${name}:${lines.length + 1}: missing '${PLAN_HEADER}' header`);
+  if (!header) throw new PlanError(`${name}:${lineNo + 1}: missing '${PLAN_HEADER}' header`);
   return plan;
 }
 
@@ -116,7 +131,7 @@ function truncateUtf8(s: string, max: number): string {
  */
 export function formatPlan(plan: Plan): string {
   if (plan.modules.size > PLAN_MAX_MODULES) throw new PlanError(`plan: ${plan.modules.size} modules (limit ${PLAN_MAX_MODULES})`);
-  const out: string[] = [PLAN_HEADER, '# module <build-id> <path>, then one line per site: <file offset, hex> confirmed|learned'];
+  const out: string[] = [PLAN_HEADER, '# module <build-id> <path>, then one line per site: <file offset, hex> confirmed|learned|learned-unverified'];
   const ids = [...plan.modules.keys()].sort();
   for (const id of ids) {
     const m = plan.modules.get(id)!;
@@ -167,9 +182,9 @@ function describeFsError(e: unknown): string {
 
 /** Reads and parses a plan file. A missing, unreadable or malformed file: PlanError. */
 export function readPlanFile(file: string): Plan {
-  let text: string;
+  let text: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file);
   } catch (e) {
     throw new PlanError(`${file}: ${describeFsError(e)}`);
   }
@@ -214,9 +229,9 @@ export function writePlanAtomic(file: string, plan: Plan): void {
  */
 export function updatePlanFile(file: string, add: Plan): Plan {
   let base: Plan;
-  let text: string | undefined;
+  let text: Buffer | undefined;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readFileSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
   }
@@ -232,6 +247,11 @@ export function planCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'trapline', 'plans');
   return join(env.HOME || homedir(), '.cache', 'trapline', 'plans');
+}
+
+/** Where scan results used to verify plan sites are cached, by build-id: <plan cache>/scan. */
+export function scanCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(planCacheDir(env), 'scan');
 }
 
 /** The cache file for one module: <dir>/<build-id>.plan. */

@@ -81,6 +81,15 @@ export function renderSummary(s: StatsSnapshot): string {
   const reasons = new Map<string, number>();
   for (const x of s.sites) if (x.state === 'trapping') reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
   if (reasons.size) out += `trapping because: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}\n`;
+  const d = s.dropped;
+  if (d && (d.processes || d.sites || d.modulesFull || d.planUnrecorded)) {
+    const parts: string[] = [];
+    if (d.processes) parts.push(`${d.processes} process record(s) (process table full)`);
+    if (d.sites) parts.push(`${d.sites} site record(s) (site table full)`);
+    if (d.modulesFull) parts.push(`the modules of ${s.sites.filter((x) => x.module === null).length} site(s) (module table full)`);
+    if (d.planUnrecorded) parts.push('the records of skipped plan sites beyond half the site table (counted above)');
+    out += `dropped: ${parts.join('; ')}\n`;
+  }
   if (s.planUsed) out += `plan: ${s.planRewritten} sites rewritten ahead of time, ${s.planSkipped} skipped; `;
   if (s.planUsed || (s.policy !== undefined && s.policy !== 'all')) {
     out += `rewrite policy ${s.policy ?? 'all'}: ${s.policyRefused ?? 0} trapped site(s) refused\n`;

@@ -1,8 +1,13 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, mkdirSync, statSync } from 'node:fs';
+import { constants, accessSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { libraryPath } from './paths.js';
-import { planCacheDir, readPlanFile } from './plan.js';
+import { createHash } from 'node:crypto';
+import { readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { emptyPlan, formatPlan, isPlanBuildId, mergePlan, planCacheDir, readPlanFile, scanCacheDir, type Plan } from './plan.js';
+import { verifiedPlan } from './verify.js';
+import { readSegmentIdentity } from './stats.js';
 
 /** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
 export type Mode = 'lazy' | 'sud-only' | 'eager';
@@ -35,8 +40,11 @@ export interface RunOptions {
   rewrite?: string;
   /** TRAPLINE_HOOK: a hook library (made absolute; must be a readable file). */
   hook?: string;
-  /** TRAPLINE_STATS: the statistics segment to create or join (made absolute). */
+  /** TRAPLINE_STATS: the statistics segment to create (made absolute). It must not exist,
+   *  unless statsAppend is set: then this run is added to it (same mode and policy). */
   stats?: string;
+  /** Add this run to an existing segment stats (--stats-append). */
+  statsAppend?: boolean;
   /** false: exec'd programs are not re-interposed (TRAPLINE_FOLLOW_EXEC=0). Default true. */
   followExec?: boolean;
   /** Base environment (default process.env). */
@@ -98,6 +106,7 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
       throw new OptionError(`--rewrite: must be all, verified or none, not '${opts.rewrite}'`);
     }
     env.TRAPLINE_REWRITE = opts.rewrite;
+    if (opts.rewrite === 'verified' && plan !== undefined) env.TRAPLINE_PLAN = verifiedPlanFile(env.TRAPLINE_PLAN!, plan === 'auto', env);
   }
   if (opts.hook !== undefined) {
     const hook = resolve(opts.hook);
@@ -110,9 +119,41 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
     }
     env.TRAPLINE_HOOK = hook;
   }
+  delete env.TRAPLINE_STATS_COOKIE;   // only ever the cookie of the segment checked here
+  if (opts.statsAppend !== undefined && typeof opts.statsAppend !== 'boolean') throw new OptionError('--stats-append: must be true or false');
+  if (opts.statsAppend && opts.stats === undefined) throw new OptionError('--stats-append: needs --stats FILE');
   if (opts.stats !== undefined) {
     if (opts.stats === '') throw new OptionError('--stats: empty path');
-    env.TRAPLINE_STATS = resolve(opts.stats);
+    const file = resolve(opts.stats);
+    let exists = true;
+    try {
+      lstatSync(file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') throw new OptionError(`--stats: ${opts.stats}: cannot be examined (${code ?? String(e)})`);
+      exists = false;
+    }
+    if (exists) {
+      if (!opts.statsAppend) {
+        throw new OptionError(`--stats: ${opts.stats} already exists (a run writes a new segment; --stats-append adds this run to it)`);
+      }
+      let id;
+      try {
+        id = readSegmentIdentity(file);
+      } catch (e) {
+        throw new OptionError(`--stats-append: ${(e as Error).message.replace(/^trapline: stats file /, '')}`);
+      }
+      const mode = opts.mode === undefined ? undefined : opts.mode === 'eager' ? 'lazy' : opts.mode;
+      if (mode !== undefined && mode !== id.mode) {
+        throw new OptionError(`--stats-append: ${opts.stats} holds a ${id.mode} run; this one asks for mode ${opts.mode}`);
+      }
+      const policy = opts.rewrite ?? 'all';
+      if (policy !== id.policy) {
+        throw new OptionError(`--stats-append: ${opts.stats} holds a run with rewrite policy ${id.policy}; this one asks for ${policy}`);
+      }
+      env.TRAPLINE_STATS_COOKIE = id.cookie;
+    }
+    env.TRAPLINE_STATS = file;
   }
   if (opts.followExec !== undefined) {
     if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
@@ -121,6 +162,44 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
   return env;
+}
+
+/**
+ * --rewrite verified does not take a plan's word that a site is scanner-confirmed: the
+ * plan (a file, or every module of the cache directory) is checked against fresh scans of
+ * the module files (verifiedPlan) and the result is written, content-addressed, to
+ * <plan cache>/verified/<sha256>.plan, which the library is given instead.
+ */
+function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessEnv): string {
+  let plan: Plan = emptyPlan();
+  if (isDir) {
+    let names: string[] = [];
+    try { names = readdirSync(planPath); } catch { /* an empty cache */ }
+    for (const name of names.sort()) {
+      const id = name.endsWith('.plan') ? name.slice(0, -5) : '';
+      if (!isPlanBuildId(id)) continue;
+      try {
+        const p = readPlanFile(join(planPath, name));
+        const m = p.modules.get(id);
+        if (m) mergePlan(plan, { modules: new Map([[id, m]]) });
+      } catch { /* the library ignores a bad cache file too */ }
+      if (plan.modules.size >= 4096) break;
+    }
+  } else {
+    try { plan = readPlanFile(planPath); } catch (e) { throw new OptionError(`--plan: ${(e as Error).message}`); }
+  }
+  const text = formatPlan(verifiedPlan(plan, scanCacheDir(env)));
+  const dir = join(planCacheDir(env), 'verified');
+  const file = join(dir, `${createHash('sha256').update(text).digest('hex')}.plan`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp.${process.pid}`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new OptionError(`--rewrite verified: cannot write the verified plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return file;
 }
 
 /** Starts program (looked up in PATH) under the interposer. Throws on bad options. */

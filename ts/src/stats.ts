@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { SYSCALL_NAMES } from './syscalls.js';
 
 /** A malformed, truncated or unreadable statistics segment. */
@@ -20,7 +20,7 @@ export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
 export type SiteState = 'rewritten' | 'trapping' | 'stale' | 'skipped';
 export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'redzone' | 'shared';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
-export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned';
+export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned' | 'plan-unverified';
 export type RewritePolicy = 'all' | 'verified' | 'none';
 
 export interface ProcessInfo {
@@ -99,6 +99,13 @@ export interface StatsSnapshot {
   processList: ProcessInfo[];
   modules: ModuleInfo[];
   sites: SiteInfo[];
+  /**
+   * Records that did not fit: a table that filled says so in the header. processes and
+   * sites: how many were dropped; modules: whether the module table filled (sites of
+   * later modules have module null); planUnrecorded: skipped plan sites were counted
+   * (planSkipped) but got no record, to leave the site table to the sites that ran.
+   */
+  dropped: { processes: number; sites: number; modulesFull: boolean; planUnrecorded: boolean };
 }
 
 // core/stats_layout.h, version 3.
@@ -111,7 +118,7 @@ const SITE_SIZE = 128;
 const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
 const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
 const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'redzone', 'shared'];
-const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned'];
+const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified'];
 const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
 const THREAD_BLOCK_HEAD = 64; // owner + reserved[7], then fast[nr_max]
@@ -120,7 +127,11 @@ const FLAG_ZERO_MAPPED = 1;
 const FLAG_XONLY = 2;
 const FLAG_HOOK = 4;
 const FLAG_PLAN = 8;
-const FLAG_NULL_READS = 16;
+const FLAG_PROC_FULL = 16;
+const FLAG_MODULE_FULL = 32;
+const FLAG_SITE_FULL = 64;
+const FLAG_PLAN_UNRECORDED = 128;
+const FLAG_NULL_READS = 256;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -191,9 +202,10 @@ export function readStats(path: string): StatsSnapshot {
   const table = (name: string, offAt: number, size: number) => {
     const off = u64(offAt);
     const cap = u32(offAt + 8);
-    const count = Math.min(u32(offAt + 12), cap);
+    const claimed = u32(offAt + 12);
+    const count = Math.min(claimed, cap);
     checkArray(name, off, BigInt(cap) * BigInt(size));
-    return { base: Number(off), count };
+    return { base: Number(off), count, dropped: claimed - count };
   };
   const cstr = (off: number, max: number) => {
     const end = buf.indexOf(0, off);
@@ -269,7 +281,75 @@ export function readStats(path: string): StatsSnapshot {
     processList,
     modules,
     sites,
+    dropped: {
+      processes: (flags & FLAG_PROC_FULL) !== 0 ? procT.dropped : 0,
+      sites: (flags & FLAG_SITE_FULL) !== 0 ? siteT.dropped : 0,
+      modulesFull: (flags & FLAG_MODULE_FULL) !== 0,
+      planUnrecorded: (flags & FLAG_PLAN_UNRECORDED) !== 0,
+    },
   };
+}
+
+/** The segment geometry of this build (core/stats_check.c tl_stats_geom). */
+export function segmentGeometry(): { nr: number; thread: number; proc: number; module: number; site: number; size: number } {
+  const up = (v: number, a: number) => Math.ceil(v / a) * a;
+  const nr = up(HEADER_SIZE, 64);
+  const thread = up(nr + 512 * NR_COUNTERS_SIZE, 4096);
+  const proc = thread + 1024 * (THREAD_BLOCK_HEAD + 16 * 512);
+  const module = proc + 1024 * PROC_SIZE;
+  const site = module + 4096 * MODULE_SIZE;
+  return { nr, thread, proc, module, site, size: up(site + 65536 * SITE_SIZE, 4096) };
+}
+
+/** What a run that adds to an existing segment (--stats-append) must agree with. */
+export interface SegmentIdentity {
+  /** The run cookie, 16 hex digits at most: passed as TRAPLINE_STATS_COOKIE. */
+  cookie: string;
+  mode: 'lazy' | 'sud-only';
+  policy: RewritePolicy;
+}
+
+/**
+ * Checks that path is a segment this user may add a run to, as the library will when it
+ * joins: a regular file (not a symbolic link) owned by this user, not accessible to
+ * others, of this build's size, with a header whose every offset, size and capacity is
+ * this build's. Reads only the header. Throws StatsError naming the problem.
+ */
+export function readSegmentIdentity(path: string): SegmentIdentity {
+  const fail = (problem: string): never => {
+    throw new StatsError(`trapline: stats file ${path}: ${problem}`);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return fail(code === 'ELOOP' ? 'is a symbolic link' : `cannot open (${code ?? String(e)})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    const g = segmentGeometry();
+    if (!st.isFile()) fail('is not a regular file');
+    if (typeof process.geteuid === 'function' && st.uid !== process.geteuid()) fail(`is owned by uid ${st.uid}, not by this user`);
+    if ((st.mode & 0o077) !== 0) fail(`is accessible to other users (mode ${(st.mode & 0o777).toString(8)}; a segment is 0600)`);
+    if (st.size !== g.size) fail(`is not a trapline v${VERSION} statistics segment (size ${st.size}, expected ${g.size})`);
+    const h = Buffer.alloc(HEADER_SIZE);
+    if (readSync(fd, h, 0, HEADER_SIZE, 0) !== HEADER_SIZE) fail('is truncated');
+    const bad = h.toString('latin1', 0, 8) !== MAGIC || h.readUInt32LE(8) !== VERSION || h.readUInt32LE(12) !== HEADER_SIZE ||
+      h.readBigUInt64LE(16) !== BigInt(g.size) || h.readUInt32LE(40) !== 512 || h.readUInt32LE(44) !== 1024 ||
+      h.readBigUInt64LE(48) !== BigInt(g.nr) || h.readBigUInt64LE(56) !== BigInt(g.thread) ||
+      h.readBigUInt64LE(112) !== BigInt(g.proc) || h.readUInt32LE(120) !== 1024 ||
+      h.readBigUInt64LE(128) !== BigInt(g.module) || h.readUInt32LE(136) !== 4096 ||
+      h.readBigUInt64LE(144) !== BigInt(g.site) || h.readUInt32LE(152) !== 65536;
+    if (bad) fail(`is not a trapline v${VERSION} statistics segment (header)`);
+    const mode = MODES[h.readUInt32LE(24)] ?? fail('has an unknown mode');
+    const policy = POLICIES[h.readUInt32LE(184)] ?? fail('has an unknown rewrite policy');
+    const cookie = h.readBigUInt64LE(88);
+    if (cookie === 0n) fail('has no run cookie');
+    return { cookie: cookie.toString(16), mode, policy };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Name of an x86-64 system call number, or "syscall_<nr>" if unknown. */
