@@ -24,7 +24,8 @@ options:
   -h, --help     show this help
 
 Exit status: 0; 1 if a FILE could not be scanned or the plan not written (the other
-files are still scanned); 2 for a bad command line.
+files are still scanned); 2 for a bad command line; 141 if the output pipe closed
+early (as for a program killed by SIGPIPE).
 `;
 
 interface Options {
