@@ -2,7 +2,7 @@
 // EPIPE; failures after a run; paths checked before launch; malformed reports; API
 // options; temporary directories; daemons holding the pipes; memfd code.
 import { spawn as spawnChild, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,26 @@ describe('devices, FIFOs and huge files', () => {
       expect(r.code, args.join(' ')).toBe(1);
       oneLine(r);
       expect(r.stderr).toMatch(/not a regular file \(a (character device|FIFO)\)/);
+    }
+  });
+
+  it('huge files are refused by their size before anything is read (sparse files)', async () => {
+    const huge = (bytes: number) => {
+      const p = fresh('huge');
+      writeFileSync(p, '');
+      truncateSync(p, bytes);
+      return p;
+    };
+    const cases: [string[], RegExp][] = [
+      [['report', huge(300 * 2 ** 20)], /report .*: larger than 256 MiB$/],
+      [['scan', huge(2 ** 30 + 1)], /scan .*: larger than 1 GiB \(1073741825 bytes\)$/],
+      [['run', '--plan', huge(65 * 2 ** 20), '--', 'true'], /--plan: .*: larger than 64 MiB \(68157440 bytes\)$/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await trapline(args);
+      expect(r.code, args[0]).toBe(args[0] === 'run' ? 2 : 1);
+      oneLine(r);
+      expect(r.stderr.trim(), args[0]).toMatch(msg);
     }
   });
 
