@@ -295,6 +295,8 @@ describe('the API: options, snapshots, temporary directories, daemons', () => {
       ['cwd', { cwd: fresh('missing') }],
       ['cwd', { cwd: f }],
       ['env', { env: { TRAPLINE_BOGUS: '1' } }],
+      ['env', { env: { TRAPLINE_MODE: 'fast' } }],
+      ['env', { env: { TRAPLINE_QUIET: 'yes' } }],
       ['env.X', { env: { X: 5 } }],
       ['env', { env: 'x' }],
       ['statsFile', { statsFile: d }],

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
-import { effectivePlan, KNOWN_ENV, OptionError, outputFileProblem, spawnProgram, statsFileProblem, unknownTraplineVar, waitProgram, MODES, POLICIES } from './run.js';
+import { effectivePlan, OptionError, outputFileProblem, spawnProgram, statsFileProblem, unknownTraplineVar, waitProgram, MODES, POLICIES } from './run.js';
 import { describeFsError } from './readfile.js';
 import { readStats, type StatsError, type StatsSnapshot } from './stats.js';
 import { planCacheDir, readPlanFile } from './plan.js';
@@ -97,10 +97,8 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
       if (v !== undefined && typeof v !== 'string') throw new OptionError(`options.env.${k}: must be a string`);
     }
   }
-  const unknown = unknownTraplineVar(o.env ?? process.env);
-  if (unknown) {
-    throw new OptionError(`options.env${o.env ? '' : ' (process.env)'}: unknown variable ${unknown} (known: ${KNOWN_ENV.join(', ')})`);
-  }
+  const bad = unknownTraplineVar(o.env ?? process.env);
+  if (bad) throw new OptionError(`options.env${o.env ? '' : ' (process.env)'}: ${bad}`);
 }
 
 /** An OptionError from buildEnv names a CLI flag (--hook: ...); the API names options.X. */

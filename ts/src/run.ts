@@ -31,9 +31,22 @@ export const KNOWN_ENV: readonly string[] = [
   'TRAPLINE_REWRITE', 'TRAPLINE_PLAN_CACHE',
 ];
 
-/** The first TRAPLINE_* name in env the library does not know, or undefined. */
+/** The values the library accepts for its enumerated variables (core/config.c). */
+const ENV_VALUES: Record<string, readonly string[]> = {
+  TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
+  TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'],
+};
+
+/** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
+ *  value of an enumerated one), as "NAME: problem"; undefined if nothing. */
 export function unknownTraplineVar(env: NodeJS.ProcessEnv): string | undefined {
-  return Object.keys(env).find((k) => k.startsWith('TRAPLINE_') && !KNOWN_ENV.includes(k));
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith('TRAPLINE_')) continue;
+    if (!KNOWN_ENV.includes(k)) return `unknown variable ${k} (known: ${KNOWN_ENV.join(', ')})`;
+    const ok = ENV_VALUES[k];
+    if (ok && v !== undefined && !ok.includes(v)) return `${k}: '${v}' is not one of ${ok.filter(Boolean).join(', ')}`;
+  }
+  return undefined;
 }
 
 /** Why the directory that would hold a new file at path cannot: undefined if it can. */
@@ -177,8 +190,8 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
     if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
     env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
   }
-  const unknown = unknownTraplineVar(env);
-  if (unknown) throw new OptionError(`environment: unknown variable ${unknown} (known: ${KNOWN_ENV.join(', ')})`);
+  const bad = unknownTraplineVar(env);
+  if (bad) throw new OptionError(`environment: ${bad}`);
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
   return env;
