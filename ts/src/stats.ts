@@ -139,10 +139,10 @@ export function readStats(path: string): StatsSnapshot {
   return decodeStats(buf, path);
 }
 
-/** Decodes a statistics segment held in buf; name is used in error messages. Throws StatsError. */
-export function decodeStats(buf: Buffer, name: string): StatsSnapshot {
+/** Decodes a statistics segment held in buf; file names it in error messages. Throws StatsError. */
+export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   const fail = (problem: string): never => {
-    throw new StatsError(`trapline: stats file ${name}: ${problem}`);
+    throw new StatsError(`trapline: stats file ${file}: ${problem}`);
   };
   if (buf.length < HEADER_SIZE) fail(`too short for a header (${buf.length} bytes)`);
   if (buf.toString('latin1', 0, 8) !== MAGIC) fail('bad magic (not a trapline stats file)');
