@@ -99,6 +99,14 @@ void tl_cov_reaped(long pid, int st)
 
 /* ---- modules ---- */
 
+/* A memfd mapping: /proc/self/maps names it "/memfd:NAME (deleted)", but it is no file */
+static int is_memfd(const char *path)
+{
+    const char *m = "/memfd:";
+    for (size_t k = 0; m[k]; k++) if (path[k] != m[k]) return 0;
+    return 1;
+}
+
 static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
@@ -108,7 +116,7 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
     uint32_t origin;
     uint64_t base = mp.start;
     if (tl_streq(mp.path, "[vdso]")) origin = TL_ORIGIN_VDSO;
-    else if (mp.path[0] != '/') { origin = TL_ORIGIN_ANON; mp.path[0] = 0; }
+    else if (mp.path[0] != '/' || is_memfd(mp.path)) { origin = TL_ORIGIN_ANON; mp.path[0] = 0; }
     else {
         base = mp.start - mp.offset;
         origin = TL_ORIGIN_DLOPEN;

@@ -5,6 +5,7 @@
 #include "trapline.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 
 int tl_hook_loaded;
 typedef long (*zp_fn)(long, long, long, long, long, long, long);
@@ -56,6 +57,12 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 int tl_hooks_load(void)
 {
     if (!tl_cfg.hook) return 0;
+    /* dlopen would block on a FIFO and read a device: only a regular file is loaded */
+    struct { uint64_t a[18]; } st;
+    if (tl_sys4(SYS_newfstatat, AT_FDCWD, tl_cfg.hook, &st, 0) == 0 && (st.a[3] & 0170000) != 0100000) {
+        tl_error("cannot load hook library:", tl_cfg.hook, "is not a regular file");
+        return -1;
+    }
     void *h = dlmopen(LM_ID_NEWLM, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();

@@ -65,15 +65,18 @@ static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites
     return 0;
 }
 
-/* Reads a whole file into fresh memory. 0, or -errno; -EFBIG when too large. */
+/* Reads a whole regular file into fresh memory. 0, or -errno; -EFBIG when too large,
+ * -ENODEV when not a regular file (opened O_NONBLOCK: a FIFO never blocks us, a device
+ * is never read). */
 static long read_file(const char *path, char **out, uint64_t *len)
 {
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0) return fd;
     struct { uint64_t a[18]; } st;
     long r = tl_sys2(SYS_fstat, fd, &st);
     if (r < 0) { tl_sys1(SYS_close, fd); return r; }
     if ((st.a[3] & 0170000) == 0040000) { tl_sys1(SYS_close, fd); return -EISDIR; }
+    if ((st.a[3] & 0170000) != 0100000) { tl_sys1(SYS_close, fd); return -ENODEV; }
     uint64_t size = st.a[6];
     if (size > PLAN_FILE_MAX) { tl_sys1(SYS_close, fd); return -EFBIG; }
     char *buf = alloc(size + 1);
@@ -115,7 +118,7 @@ static void say_bad(int fatal, const char *path, const struct parse_err *err, lo
     const char *msg = err->what;
     if (sys) {
         msg = sys == -ENOENT ? "no such file" : sys == -EACCES ? "permission denied" : sys == -EISDIR ? "is a directory" :
-              sys == -EFBIG ? "larger than 64 MiB" : "cannot be read";
+              sys == -EFBIG ? "larger than 64 MiB" : sys == -ENODEV ? "not a regular file" : "cannot be read";
     } else {
         tl_fmt_u64(line, err->line, 10);
         what[k++] = 'l'; what[k++] = 'i'; what[k++] = 'n'; what[k++] = 'e'; what[k++] = ' ';

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChildProcess } from 'node:child_process';
-import { effectivePlan, OptionError, spawnProgram, waitProgram, MODES, POLICIES } from './run.js';
-import { readStats, type StatsSnapshot } from './stats.js';
+import { effectivePlan, OptionError, outputFileProblem, spawnProgram, statsFileProblem, unknownTraplineVar, waitProgram, MODES, POLICIES } from './run.js';
+import { describeFsError } from './readfile.js';
+import { readStats, type StatsError, type StatsSnapshot } from './stats.js';
 import { planCacheDir, readPlanFile, scanCacheDir } from './plan.js';
 import { recordLearned } from './learn.js';
 
@@ -51,9 +52,12 @@ export interface Exit {
 export interface TraplineProcess {
   pid: number | undefined;
   child: ChildProcess;
-  /** A typed snapshot of the coverage statistics at this moment (null with stats: false). */
+  /** A typed snapshot of the coverage statistics at this moment (null with stats: false);
+   *  once the program has exited, the final snapshot (the one in `exited`). */
   coverage(): StatsSnapshot | null;
-  /** Resolves when the program has exited, with its status and the final snapshot. */
+  /** Resolves when the program has exited, with its status and the final snapshot. With
+   *  stdio 'pipe' it does not wait for processes the program left behind that still hold
+   *  its stdout or stderr: output is what could be read when the program exited. */
   exited: Promise<Exit>;
 }
 
@@ -62,7 +66,7 @@ const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdi
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
   if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new OptionError('args: must be an array of strings');
-  if (typeof o !== 'object' || o === null) throw new OptionError('options: must be an object');
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new OptionError('options: must be an object');
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new OptionError(`options.${k}: unknown option`);
   if (o.mode !== undefined && !(MODES as readonly string[]).includes(o.mode)) throw new OptionError(`options.mode: must be lazy, sud-only or eager, not '${String(o.mode)}'`);
   if (o.rewrite !== undefined && !(POLICIES as readonly string[]).includes(o.rewrite)) throw new OptionError(`options.rewrite: must be all, verified or none, not '${String(o.rewrite)}'`);
@@ -72,6 +76,13 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   }
   if (o.learn !== undefined && (typeof o.learn !== 'string' || o.learn === '')) throw new OptionError('options.learn: must be a non-empty path');
   if (o.stats === false && o.learn !== undefined) throw new OptionError('options.learn: needs statistics (given with stats: false)');
+  if (o.learn !== undefined) {
+    const problem = outputFileProblem(o.learn, true);
+    if (problem) throw new OptionError(`options.learn: ${o.learn}: ${problem}`);
+    try { readPlanFile(o.learn); } catch (e) {
+      if ((e as Error).message !== `${o.learn}: no such file`) throw new OptionError(`options.learn: ${(e as Error).message}`);
+    }
+  }
   if (o.stats !== undefined && typeof o.stats !== 'boolean') throw new OptionError('options.stats: must be a boolean');
   if (o.followExec !== undefined && typeof o.followExec !== 'boolean') throw new OptionError('options.followExec: must be a boolean');
   if (o.allowNullReads !== undefined && typeof o.allowNullReads !== 'boolean') throw new OptionError('options.allowNullReads: must be a boolean');
@@ -79,7 +90,39 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (o.stats === false && o.statsFile !== undefined) throw new OptionError('options.statsFile: given with stats: false');
   if (o.statsAppend !== undefined && typeof o.statsAppend !== 'boolean') throw new OptionError('options.statsAppend: must be a boolean');
   if (o.statsAppend && o.statsFile === undefined) throw new OptionError('options.statsAppend: needs options.statsFile');
+  if (o.statsFile !== undefined) {
+    const problem = statsFileProblem(o.statsFile);
+    if (problem) throw new OptionError(`options.statsFile: ${o.statsFile}: ${problem}`);
+  }
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'pipe') throw new OptionError("options.stdio: must be 'inherit' or 'pipe'");
+  if (o.hook !== undefined && (typeof o.hook !== 'string' || o.hook === '')) throw new OptionError('options.hook: must be a non-empty path');
+  if (o.cwd !== undefined) {
+    if (typeof o.cwd !== 'string' || o.cwd === '') throw new OptionError('options.cwd: must be a non-empty path');
+    let dir = false;
+    try { dir = statSync(o.cwd).isDirectory(); } catch (e) { throw new OptionError(`options.cwd: ${o.cwd}: ${describeFsError(e)}`); }
+    if (!dir) throw new OptionError(`options.cwd: ${o.cwd}: not a directory`);
+  }
+  if (o.env !== undefined) {
+    if (typeof o.env !== 'object' || o.env === null || Array.isArray(o.env)) throw new OptionError('options.env: must be an object of strings');
+    for (const [k, v] of Object.entries(o.env)) {
+      if (v !== undefined && typeof v !== 'string') throw new OptionError(`options.env.${k}: must be a string`);
+    }
+  }
+  const bad = unknownTraplineVar(o.env ?? process.env);
+  if (bad) throw new OptionError(`options.env${o.env ? '' : ' (process.env)'}: ${bad}`);
+}
+
+/** An OptionError from buildEnv names a CLI flag (--hook: ...); the API names options.X. */
+const FLAG_TO_OPTION: Record<string, string> = {
+  '--mode': 'options.mode', '--plan': 'options.plan', '--plan auto': 'options.plan', '--rewrite': 'options.rewrite',
+  '--hook': 'options.hook', '--stats': 'options.statsFile', '--stats-append': 'options.statsAppend',
+  '--follow-exec': 'options.followExec', '--allow-null-reads': 'options.allowNullReads', environment: 'options.env',
+};
+function renameOptionError(e: unknown): unknown {
+  if (!(e instanceof OptionError)) return e;
+  const m = /^(--[a-z-]+(?: auto)?|environment):/.exec(e.message);
+  const name = m && FLAG_TO_OPTION[m[1]!];
+  return name ? new OptionError(name + e.message.slice(m![1]!.length)) : e;
 }
 
 /** Starts program under trapline. Throws OptionError (naming the option) before launch. */
@@ -93,6 +136,10 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     if (options.statsFile) file = options.statsFile;
     else { tmp = mkdtempSync(join(tmpdir(), 'trapline-')); file = join(tmp, 'stats'); }
   }
+  const removeTmp = () => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    tmp = undefined;
+  };
   let child: ChildProcess;
   try {
     child = spawnProgram(program, args, {
@@ -101,31 +148,35 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
       stdio: options.stdio, cwd: options.cwd, env: options.env,
     });
   } catch (e) {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-    if (e instanceof OptionError && /^--stats(-append)?: /.test(e.message)) {
-      throw new OptionError(e.message.replace(/^--stats-append: /, 'options.statsAppend: ').replace(/^--stats: /, 'options.statsFile: '));
-    }
-    throw e;
+    removeTmp();
+    throw renameOptionError(e);
   }
+  // after exit: the final snapshot (the temporary segment is gone by then)
+  let final: { coverage: StatsSnapshot | null } | undefined;
   const snapshot = (): StatsSnapshot | null => {
+    if (final) return final.coverage;
     if (!file) return null;
     try { return readStats(file); } catch (e) {
       // before the program's first instruction the segment may not exist yet
-      if ((e as Error).message.includes('cannot read')) return null;
+      if ((e as StatsError).code === 'ENOENT') return null;
       throw e;
     }
   };
   const exited = waitProgram(child).then((r) => {
     try {
       const coverage = snapshot();
+      final = { coverage };
       if (coverage && (options.learn !== undefined || planAuto)) {
         const env = options.env ?? process.env;
         recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(env) : undefined, scanCache: scanCacheDir(env) });
       }
       return { ...r, coverage };
     } finally {
-      if (tmp) rmSync(tmp, { recursive: true, force: true });
+      removeTmp();
     }
+  }, (e: unknown) => {
+    removeTmp();
+    throw e;
   });
   return { pid: child.pid, child, coverage: snapshot, exited };
 }

@@ -4,11 +4,11 @@ import { constants } from 'node:os';
 import { deriveMode, doctorJson, doctorReport } from './doctor.js';
 import { probe } from './native.js';
 import { packageRoot } from './paths.js';
-import { effectivePlan, OptionError, spawnProgram, waitProgram } from './run.js';
+import { effectivePlan, OptionError, outputFileProblem, spawnProgram, waitProgram } from './run.js';
 import { loadReport, renderSummary } from './report.js';
 import { readStats } from './stats.js';
 import { recordLearned } from './learn.js';
-import { planCacheDir } from './plan.js';
+import { planCacheDir, readPlanFile } from './plan.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,6 +120,10 @@ function parseOptions(args: string[], spec: Spec, program: boolean) {
       } else {
         const value = inline ?? args[++i];
         if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+        // `--report -- prog`, `--stats --summary`: an option where the value should be
+        if (inline === undefined && value.startsWith('-') && value !== '-') {
+          throw new UsageError(`option --${name} needs a value, not '${value}' (write --${name}=${value} for a file named so)`);
+        }
         values[name] = value;
       }
     } else if (arg.startsWith('-') && arg !== '-') {
@@ -175,6 +179,19 @@ async function cmdRun(args: string[]): Promise<number> {
 
   if (values.report === '') throw new UsageError('--report: empty path');
   if (values.learn === '') throw new UsageError('--learn: empty path');
+  // the files written after the run are checked now, before the program starts
+  if (values.report !== undefined) {
+    const problem = outputFileProblem(values.report as string);
+    if (problem) throw new UsageError(`--report: ${values.report}: ${problem}`);
+  }
+  if (values.learn !== undefined) {
+    const learnFile = values.learn as string;
+    const problem = outputFileProblem(learnFile, true);
+    if (problem) throw new UsageError(`--learn: ${learnFile}: ${problem}`);
+    try { readPlanFile(learnFile); } catch (e) {
+      if ((e as Error).message !== `${learnFile}: no such file`) throw new UsageError(`--learn: ${(e as Error).message}`);
+    }
+  }
   const planAuto = effectivePlan(values.mode as string | undefined, values.plan as string | undefined) === 'auto';
   const learn = values.learn !== undefined || planAuto;
   // --report/--summary/--learn need a segment: the one given with --stats, or a temporary one
@@ -184,6 +201,17 @@ async function cmdRun(args: string[]): Promise<number> {
     tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
     statsFile = join(tmp, 'stats');
   }
+  try {
+    return await runAndReport(program, progArgs, values, statsFile, learn, planAuto);
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function runAndReport(
+  program: string, progArgs: string[], values: Record<string, string | boolean>, statsFile: string | undefined,
+  learn: boolean, planAuto: boolean,
+): Promise<number> {
   let child;
   try {
     child = spawnProgram(program, progArgs, {
@@ -218,6 +246,9 @@ async function cmdRun(args: string[]): Promise<number> {
     process.off('SIGINT', ignore).off('SIGQUIT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
   }
 
+  // a report, summary or plan that could not be made fails the run (status 1 if the
+  // program itself succeeded), with one line
+  let failed = false;
   if (statsFile && (values.report || values.summary || learn)) {
     try {
       const snap = readStats(statsFile);
@@ -231,11 +262,12 @@ async function cmdRun(args: string[]): Promise<number> {
         process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}${unv}\n`);
       }
     } catch (e) {
-      const msg = (e as Error).message;
+      const err = e as NodeJS.ErrnoException;
+      const msg = err.code && err.path ? `${err.path}: cannot write (${err.code})` : err.message;
       process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
+      failed = true;
     }
   }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 
   if (result.signal) {
     const signo = constants.signals[result.signal];
@@ -246,7 +278,7 @@ async function cmdRun(args: string[]): Promise<number> {
     }
     return 128 + signo;
   }
-  return result.code ?? 1;
+  return failed && result.code === 0 ? 1 : result.code ?? 1;
 }
 
 function cmdReport(args: string[]): number {
@@ -286,6 +318,14 @@ function version(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `trapline report --json FILE | head -1`: when the reader goes away, stop quietly with
+  // the status of a program killed by SIGPIPE (what a shell shows for `cat` there);
+  // Node ignores SIGPIPE, so the write fails with EPIPE instead
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(128 + constants.signals.SIGPIPE);
+    process.stderr.write(`trapline: cannot write the output (${e.code ?? e.message})\n`);
+    process.exit(1);
+  });
   const [command, ...args] = argv;
   switch (command) {
     case 'run':

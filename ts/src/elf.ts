@@ -92,7 +92,19 @@ export interface ElfFile {
 
 /** Bounds-checked little-endian reads over a Buffer. */
 class Reader {
-  constructor(readonly buf: Buffer) {}
+  /** Bytes the reader may still walk through in tables that can overlap (string, symbol
+   *  and note tables): a crafted file pointing every symbol into one long string, or
+   *  every section at the same symbol table, would make it quadratic in time and memory.
+   *  Legitimate files use a fraction of it. */
+  private budget: number;
+  constructor(readonly buf: Buffer) {
+    this.budget = 8 * buf.length + 2 ** 20;
+  }
+  /** Charges n bytes of table walking; throws ElfError when the budget is spent. */
+  spend(n: number, what: string): void {
+    this.budget -= n;
+    if (this.budget < 0) throw new ElfError(`${what}: overlapping tables (reading them would take more than 8 times the file size)`);
+  }
 
   check(off: number, len: number, what: string): void {
     if (!Number.isSafeInteger(off) || off < 0 || len < 0 || off + len > this.buf.length) {
@@ -159,10 +171,11 @@ class Reader {
     }
   }
   cstring(off: number, end: number, what: string): string {
-    if (off < 0 || off >= end || end > this.buf.length) throw new ElfError(`${what} out of range`);
-    const nul = this.buf.indexOf(0, off);
-    if (nul < 0 || nul >= end) throw new ElfError(`unterminated ${what}`);
-    return this.buf.toString('latin1', off, nul);
+    if (!Number.isSafeInteger(off) || off < 0 || off >= end || end > this.buf.length) throw new ElfError(`${what} out of range`);
+    const len = this.buf.subarray(off, end).indexOf(0);   // searched only up to end
+    if (len < 0) throw new ElfError(`unterminated ${what}`);
+    this.spend(len + 1, what);
+    return this.buf.toString('latin1', off, off + len);
   }
 }
 
@@ -289,6 +302,7 @@ export function parseElf(buf: Buffer): ElfFile {
     const ent = s.entsize || 24;
     if (ent < 24) throw new ElfError(`${table}: bad entry size ${ent}`);
     const n = Math.floor(s.size / ent);
+    r.spend(n * ent, table);
     for (let i = 1; i < n; i++) {
       const o = s.offset + i * ent;
       const info = r.u8(o + 4, table);
@@ -337,6 +351,7 @@ function findBuildId(r: Reader, f: ElfFile): string | null {
 function buildIdIn(r: Reader, offset: number, size: number, align: number): string | null {
   const end = offset + size;
   r.check(offset, size, 'note');
+  r.spend(size, 'note');
   const up = (n: number) => Math.ceil(n / align) * align;
   let p = offset;
   while (p + 12 <= end) {

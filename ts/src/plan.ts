@@ -1,11 +1,12 @@
 // Plan files: per module (GNU build-id), the file offsets of system-call sites that are
 // safe to rewrite before they first run. The C core reads the same text format; the
 // grammar is in docs/scan.md and must not drift from it.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScanResult } from './scan.js';
+import { FileReadError, readRegularFile } from './readfile.js';
 
 /** learned-unverified: a learned site that failed verification (docs/security.md); kept
  *  for the record, never rewritten ahead of time under any policy. */
@@ -32,6 +33,8 @@ export const PLAN_MAX_MODULES = 4096;
 export const PLAN_MAX_SITES = 65536;
 /** Longest line in bytes, not counting its newline. */
 export const PLAN_MAX_LINE = 4096;
+/** Largest plan file read (the C core's limit too). */
+export const PLAN_MAX_FILE = 64 * 2 ** 20;
 
 /** 1 to 20 bytes: 2 to 40 lowercase hex digits, an even count. */
 const BUILD_ID = /^(?:[0-9a-f]{2}){1,20}$/;
@@ -40,6 +43,17 @@ const OFFSET = /^[0-9a-f]{1,13}$/; // < 2^52: exact as a JS number
 /** Whether a build-id can name a plan module (2 to 40 lowercase hex digits, even count). */
 export function isPlanBuildId(id: string): boolean {
   return BUILD_ID.test(id);
+}
+
+/** s without leading and trailing blanks (space, tab, CR); linear (a regular expression
+ *  anchored at the end backtracks quadratically over a long run of inner blanks). */
+function trimBlanks(s: string): string {
+  const blank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
+  let a = 0;
+  let b = s.length;
+  while (a < b && blank(s.charCodeAt(a))) a++;
+  while (b > a && blank(s.charCodeAt(b - 1))) b--;
+  return s.slice(a, b);
 }
 
 export function emptyPlan(): Plan {
@@ -171,6 +185,7 @@ export function mergePlan(into: Plan, add: Plan): Plan {
 }
 
 function describeFsError(e: unknown): string {
+  if (e instanceof FileReadError) return e.problem;
   const err = e as NodeJS.ErrnoException;
   switch (err.code) {
     case 'ENOENT': return 'no such file';
@@ -184,7 +199,7 @@ function describeFsError(e: unknown): string {
 export function readPlanFile(file: string): Plan {
   let text: Buffer;
   try {
-    text = readFileSync(file);
+    text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
     throw new PlanError(`${file}: ${describeFsError(e)}`);
   }
@@ -231,9 +246,9 @@ export function updatePlanFile(file: string, add: Plan): Plan {
   let base: Plan;
   let text: Buffer | undefined;
   try {
-    text = readFileSync(file);
+    text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
+    if ((e as FileReadError).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
   }
   base = text === undefined ? emptyPlan() : parsePlan(text, file);
   base = mergePlan(base, add);

@@ -1,31 +1,100 @@
-import { readFileSync } from 'node:fs';
-import { readStats, nrName, StatsError, type StatsSnapshot } from './stats.js';
+import { FileReadError, readRegularFile, sizeText } from './readfile.js';
+import { decodeStats, nrName, STATS_FILE_MAX, StatsError, type StatsSnapshot } from './stats.js';
 
 /** Loads a saved report: a JSON report (trapline run --report) or a raw statistics
  * segment. Throws StatsError with one line naming the file and the problem. */
 export function loadReport(path: string): StatsSnapshot {
   let head: Buffer;
   try {
-    head = readFileSync(path);
+    head = readRegularFile(path, STATS_FILE_MAX);
   } catch (e) {
-    throw new StatsError(`trapline: report ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const err = e as FileReadError;
+    const why = err.code === 'EFBIG' ? `larger than ${sizeText(STATS_FILE_MAX)}` : err.code === 'ENOTREG' ? err.problem : `cannot read (${err.code ?? err.problem})`;
+    throw new StatsError(`trapline: report ${path}: ${why}`, err.code);
   }
-  if (head.subarray(0, 8).toString('latin1') === 'TRAPLINE') return readStats(path);
+  if (head.subarray(0, 8).toString('latin1') === 'TRAPLINE') return decodeStats(head, path);
   let data: unknown;
   try {
     data = JSON.parse(head.toString('utf8'));
-  } catch (e) {
+  } catch {
     throw new StatsError(`trapline: report ${path}: neither a JSON report nor a statistics segment (not valid JSON)`);
   }
-  const s = data as Partial<StatsSnapshot>;
-  if (!s || typeof s !== 'object' || !Array.isArray(s.perNr) || !Array.isArray(s.sites) || !Array.isArray(s.modules) || typeof s.version !== 'number') {
-    throw new StatsError(`trapline: report ${path}: not a trapline report (missing perNr/sites/modules)`);
+  const problem = checkReport(data);
+  if (problem) throw new StatsError(`trapline: report ${path}: not a trapline report (${problem})`);
+  return data as StatsSnapshot;
+}
+
+const ORIGINS = new Set(['main', 'startup', 'dlopen', 'anonymous', 'vdso']);
+const STATES = new Set(['rewritten', 'trapping', 'stale', 'skipped']);
+const SOURCES = new Set(['learned', 'plan-confirmed', 'plan-learned']);
+const POLICIES = new Set(['all', 'verified', 'none']);
+const MODES = new Set(['lazy', 'sud-only']);
+const HEX = /^0x[0-9a-f]{1,16}$/;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A count: an integer in 0..2^80 (u64 counters and their sums; above 2^53 they lose
+ *  precision); the bound keeps every sum the summary makes finite. */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 2 ** 80;
+const isU32 = (v: unknown): boolean => isCount(v) && v <= 0xffffffff;
+
+/**
+ * What is wrong with a parsed JSON report (the first problem, naming the field), or
+ * undefined if it has every field renderSummary and the API types promise, with the right
+ * types. Fields added after the first version-3 reports (plan and policy counters, a
+ * site's source) may be missing.
+ */
+export function checkReport(d: unknown): string | undefined {
+  if (!isObj(d)) return 'not a JSON object';
+  for (const k of ['perNr', 'sites', 'modules', 'processList']) if (!Array.isArray(d[k])) return `${k} is not an array`;
+  if (!isCount(d.version)) return 'version is not a count';
+  if (!MODES.has(d.mode as string)) return 'mode is not lazy or sud-only';
+  for (const k of ['zeroMapped', 'xonly', 'hookLoaded']) if (typeof d[k] !== 'boolean') return `${k} is not a boolean`;
+  if (d.planUsed !== undefined && typeof d.planUsed !== 'boolean') return 'planUsed is not a boolean';
+  if (d.policy !== undefined && !POLICIES.has(d.policy as string)) return 'policy is not all, verified or none';
+  for (const k of ['planRewritten', 'planSkipped', 'policyRefused']) if (d[k] !== undefined && !isCount(d[k])) return `${k} is not a count`;
+  for (const k of ['startNs', 'startMs', 'otherTrap', 'otherFast', 'sitesRewritten', 'sitesTrapping', 'sitesStale', 'processes']) {
+    if (!isCount(d[k])) return `${k} is not a count`;
   }
-  return s as StatsSnapshot;
+  if (!isObj(d.total) || !isCount(d.total.trap) || !isCount(d.total.fast)) return 'total is not {trap, fast}';
+  const perNr = d.perNr as unknown[];
+  for (let i = 0; i < perNr.length; i++) {
+    const n = perNr[i];
+    if (!isObj(n) || !isU32(n.nr) || !isCount(n.trap) || !isCount(n.fast) || !isCount(n.errors)) return `perNr[${i}] is not {nr, trap, fast, errors}`;
+  }
+  const modules = d.modules as unknown[];
+  for (let i = 0; i < modules.length; i++) {
+    const m = modules[i];
+    if (!isObj(m) || m.index !== i || !isU32(m.pid) || typeof m.path !== 'string' || !ORIGINS.has(m.origin as string)
+      || typeof m.base !== 'string' || !HEX.test(m.base) || typeof m.buildId !== 'string' || !/^(?:[0-9a-f]{2}){0,20}$/.test(m.buildId)) {
+      return `modules[${i}] is not {index, pid, path, origin, base, buildId}`;
+    }
+  }
+  const sites = d.sites as unknown[];
+  for (let i = 0; i < sites.length; i++) {
+    const x = sites[i];
+    if (!isObj(x) || typeof x.addr !== 'string' || !HEX.test(x.addr) || typeof x.offset !== 'string' || !HEX.test(x.offset)
+      || !isU32(x.pid) || !(x.module === null || (isCount(x.module) && x.module < modules.length))
+      || !isCount(x.trapHits) || !isCount(x.fastHits) || !isCount(x.nrsOther)
+      || !Array.isArray(x.nrs) || !x.nrs.every((v) => isCount(v) && v < 512)
+      || !STATES.has(x.state as string) || typeof x.reason !== 'string' || (x.source !== undefined && !SOURCES.has(x.source as string))) {
+      return `sites[${i}] is not a site record`;
+    }
+  }
+  const procs = d.processList as unknown[];
+  for (let i = 0; i < procs.length; i++) {
+    const p = procs[i];
+    if (!isObj(p) || !isU32(p.pid) || !isU32(p.ppid) || !(p.exitCode === null || (isCount(p.exitCode) && p.exitCode < 256))
+      || !(p.signal === null || isCount(p.signal)) || !MODES.has(p.mode as string) || typeof p.exe !== 'string' || !isCount(p.startMs)) {
+      return `processList[${i}] is not a process record`;
+    }
+  }
+  return undefined;
 }
 
 function table(rows: string[][], right: boolean[]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  // column widths by a loop: spreading every row into Math.max overflows the stack
+  const w = rows[0]!.map(() => 0);
+  for (const r of rows) r.forEach((c, i) => { if (c.length > w[i]!) w[i] = c.length; });
   return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 

@@ -1,6 +1,8 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { constants, accessSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { dirname, resolve } from 'node:path';
+import { describeFsError } from './readfile.js';
 import { libraryPath } from './paths.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -26,6 +28,81 @@ export class OptionError extends Error {
     super(message);
     this.name = 'OptionError';
   }
+}
+
+/** Every TRAPLINE_* variable the library knows (core/config.c); any other is an error. */
+export const KNOWN_ENV: readonly string[] = [
+  'TRAPLINE_MODE', 'TRAPLINE_HOOK', 'TRAPLINE_STATS', 'TRAPLINE_QUIET', 'TRAPLINE_FOLLOW_EXEC', 'TRAPLINE_PLAN',
+  'TRAPLINE_REWRITE', 'TRAPLINE_PLAN_CACHE', 'TRAPLINE_STATS_COOKIE', 'TRAPLINE_ALLOW_NULL_READS',
+];
+
+/** The values the library accepts for its enumerated variables (core/config.c). */
+const ENV_VALUES: Record<string, readonly string[]> = {
+  TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
+  TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'],
+};
+
+/** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
+ *  value of an enumerated one), as "NAME: problem"; undefined if nothing. */
+export function unknownTraplineVar(env: NodeJS.ProcessEnv): string | undefined {
+  for (const [k, v] of Object.entries(env)) {
+    if (!k.startsWith('TRAPLINE_')) continue;
+    if (!KNOWN_ENV.includes(k)) return `unknown variable ${k} (known: ${KNOWN_ENV.join(', ')})`;
+    const ok = ENV_VALUES[k];
+    if (ok && v !== undefined && !ok.includes(v)) return `${k}: '${v}' is not one of ${ok.filter(Boolean).join(', ')}`;
+  }
+  return undefined;
+}
+
+/** Why the directory that would hold a new file at path cannot: undefined if it can. */
+function dirProblem(path: string): string | undefined {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return undefined;
+  } catch (e) {
+    return `directory ${dir}: ${describeFsError(e)}`;
+  }
+}
+
+/**
+ * Why a file the run will write after the program exits (--report, --learn) cannot be
+ * written: it exists and is not a writable regular file (a FIFO would block, a directory
+ * fails), or its directory is missing or not writable (needed for a new file, and for
+ * one replaced by a rename: replace). undefined if it can.
+ */
+export function outputFileProblem(path: string, replace = false): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return describeFsError(e);
+    return dirProblem(path);
+  }
+  if (st.isDirectory()) return 'is a directory';
+  if (!st.isFile()) return 'not a regular file';
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (e) {
+    return describeFsError(e);
+  }
+  return replace ? dirProblem(path) : undefined;
+}
+
+/** Why path cannot be a statistics segment (an existing non-regular file, a directory,
+ *  a missing or unwritable directory); undefined if it can. */
+export function statsFileProblem(path: string): string | undefined {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return describeFsError(e);
+    return dirProblem(path);
+  }
+  if (st.isDirectory()) return 'is a directory';
+  if (!st.isFile()) return 'not a regular file';
+  return undefined;
 }
 
 export interface RunOptions {
@@ -124,6 +201,8 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
   if (opts.statsAppend && opts.stats === undefined) throw new OptionError('--stats-append: needs --stats FILE');
   if (opts.stats !== undefined) {
     if (opts.stats === '') throw new OptionError('--stats: empty path');
+    const problem = statsFileProblem(opts.stats);
+    if (problem) throw new OptionError(`--stats: ${opts.stats}: ${problem}`);
     const file = resolve(opts.stats);
     let exists = true;
     try {
@@ -159,6 +238,8 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
     if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
     env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
   }
+  const bad = unknownTraplineVar(env);
+  if (bad) throw new OptionError(`environment: ${bad}`);
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
   return env;
@@ -218,16 +299,57 @@ export async function runProgram(program: string, args: readonly string[] = [], 
   return waitProgram(child);
 }
 
-/** Waits for a child from spawnProgram; collects its output if it was started with stdio 'pipe'. */
+/** Moves what a paused stream has buffered, then what its pipe holds right now, into out. */
+function drain(stream: Readable, out: Buffer[]): void {
+  let chunk: Buffer | null;
+  while ((chunk = stream.read() as Buffer | null) !== null) out.push(chunk);
+  const fd = (stream as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) return;
+  const buf = Buffer.allocUnsafe(65536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);   // non-blocking (libuv): EAGAIN when empty
+    } catch {
+      return;
+    }
+    if (n <= 0) return;
+    out.push(Buffer.from(buf.subarray(0, n)));
+  }
+}
+
+/**
+ * Waits for a child from spawnProgram; collects its output if it was started with stdio
+ * 'pipe'. Resolves when the program exits: output still in the pipes then is read at once,
+ * and a process it left behind holding them (a daemon) is not waited for; what that one
+ * writes later is read and dropped while this process lives.
+ */
 export function waitProgram(child: ChildProcess): Promise<RunResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => out.push(d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const onOut = (d: Buffer) => out.push(d);
+  const onErr = (d: Buffer) => err.push(d);
+  child.stdout?.on('data', onOut);
+  child.stderr?.on('data', onErr);
   return new Promise((resolvePromise, reject) => {
     child.once('error', reject);
-    child.once('close', (code, signal) => {
-      resolvePromise(child.stdout ? { code, signal, stdout: out.join(''), stderr: err.join('') } : { code, signal });
+    child.once('exit', (code, signal) => {
+      if (!child.stdout && !child.stderr) {
+        resolvePromise({ code, signal });
+        return;
+      }
+      for (const [stream, to, on] of [[child.stdout, out, onOut], [child.stderr, err, onErr]] as const) {
+        if (!stream) continue;
+        stream.off('data', on);
+        stream.pause();
+        drain(stream, to);
+        // keep reading (a daemon's writes must not block or fail), without holding us up
+        stream.on('data', () => {}).on('error', () => {});
+        stream.resume();
+        (stream as unknown as { unref?: () => void }).unref?.();
+      }
+      const text = (b: Buffer[]) => Buffer.concat(b).toString('utf8');
+      resolvePromise({ code, signal, stdout: text(out), stderr: text(err) });
     });
   });
 }

@@ -1,5 +1,6 @@
 // `trapline scan`: the static scanner on the command line (docs/scan.md).
 import { ElfError } from './elf.js';
+import { FileReadError } from './readfile.js';
 import { planCacheDir, planFromScan, updatePlanCache, updatePlanFile, type Plan } from './plan.js';
 import { scanFile, type ScanResult, type Site } from './scan.js';
 
@@ -23,7 +24,8 @@ options:
   -h, --help     show this help
 
 Exit status: 0; 1 if a FILE could not be scanned or the plan not written (the other
-files are still scanned); 2 for a bad command line.
+files are still scanned); 2 for a bad command line; 141 if the output pipe closed
+early (as for a program killed by SIGPIPE).
 `;
 
 interface Options {
@@ -66,6 +68,7 @@ function parseArgs(args: string[]): Options {
 /** One line describing why a file could not be scanned. */
 export function describeScanError(e: unknown): string {
   if (e instanceof ElfError) return e.message;
+  if (e instanceof FileReadError) return e.problem;
   const err = e as NodeJS.ErrnoException;
   switch (err?.code) {
     case 'ENOENT': return 'no such file';
@@ -91,7 +94,8 @@ export function renderScan(r: ScanResult, all = false): string {
   if (total === 0) return out;
   const cols = (s: Site) => [hex(s.offset), hex(s.vaddr), s.insn, s.class, s.function ?? '-'];
   const head = ['OFFSET', 'VADDR', 'INSN', 'CLASS', 'FUNCTION'];
-  const widths = head.map((h, i) => Math.max(h.length, ...r.sites.map((s) => cols(s)[i]!.length)));
+  const widths = head.map((h) => h.length);   // a loop, not a spread: any number of sites
+  for (const s of r.sites) cols(s).forEach((c, i) => { if (c.length > widths[i]!) widths[i] = c.length; });
   const row = (cells: string[], reason: string) =>
     `  ${cells.map((x, i) => (i === cells.length - 1 && !reason ? x : pad(x, widths[i]!))).join('  ')}${reason ? `  ${reason}` : ''}`.trimEnd() + '\n';
   out += row(head, 'REASON');
@@ -125,11 +129,7 @@ export async function scanCommand(args: string[]): Promise<number> {
     process.stderr.write('trapline: scan: no FILE given (see trapline scan --help)\n');
     return 2;
   }
-  // `trapline scan ... | head`: stop quietly when the reader goes away
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+  // `trapline scan ... | head`: cli.ts stops quietly when the reader goes away (EPIPE)
 
   let status = 0;
   const results: ScanResult[] = [];

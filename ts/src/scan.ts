@@ -2,7 +2,7 @@
 // the executable sections of an ELF file and classifies it as a proven instruction
 // (confirmed), a proven instruction in a function that uses the red zone (redzone), or
 // bytes that may be data or part of another instruction (ambiguous). See docs/scan.md.
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './readfile.js';
 import { createRequire } from 'node:module';
 import type * as Iced from 'iced-x86';
 import { parseElf, PT_LOAD, type ElfFile, type ExecRegion, type FuncSymbol } from './elf.js';
@@ -109,10 +109,14 @@ class Extents {
   }
 }
 
-/** Scans an ELF file. Throws ElfError for a malformed file, or the fs error. */
+/** The largest file scanFile reads (libraries are rarely over 200 MiB). */
+export const SCAN_MAX_FILE = 2 ** 30;
+
+/** Scans an ELF file (a regular file of at most SCAN_MAX_FILE bytes). Throws ElfError for
+ *  a malformed file, FileReadError if it cannot be read. */
 export function scanFile(path: string, opts: ScanOptions = {}): ScanResult {
   const t0 = performance.now();
-  const buf = readFileSync(path);
+  const buf = readRegularFile(path, SCAN_MAX_FILE);
   const r = scanBuffer(buf, path, opts);
   r.ms = round(performance.now() - t0);
   return r;
@@ -130,7 +134,7 @@ export function scanBuffer(buf: Buffer, name: string, opts: ScanOptions = {}): S
     const scanner = new Scanner(elf, opts);
     try {
       for (const { region, cands } of regionsWithPairs) {
-        if (cands.length) sites.push(...scanner.region(region, cands));
+        if (cands.length) for (const x of scanner.region(region, cands)) sites.push(x); // no spread: any count
       }
     } finally {
       scanner.free();
@@ -316,7 +320,7 @@ class Scanner {
         } else {
           // invalid code on the way from the function's start (or the previous known start,
           // or the section start) to the site, in the decoding from there: it may be data
-          const from = Math.max(0, (exts.length ? Math.min(...exts.map((e) => e.entry)) : this.prevStart(vaddr, region)) - region.vaddr);
+          const from = Math.max(0, (exts.length ? exts.reduce((m, e) => Math.min(m, e.entry), Infinity) : this.prevStart(vaddr, region)) - region.vaddr);
           const j = joined.get(from);
           let bad = j && j.invalid >= 0 ? j.invalid : undefined;
           if (bad === undefined) bad = invalid[lowerBound(invalid, j ? j.at : from)];

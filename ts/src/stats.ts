@@ -1,13 +1,18 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { SYSCALL_NAMES } from './syscalls.js';
 
-/** A malformed, truncated or unreadable statistics segment. */
+/** A malformed, truncated or unreadable statistics segment (or report). code: the errno
+ *  name when the file could not be read (ENOENT, EACCES, ...). */
 export class StatsError extends Error {
-  constructor(message: string) {
+  constructor(message: string, readonly code?: string) {
     super(message);
     this.name = 'StatsError';
   }
 }
+
+/** The largest statistics segment or JSON report read (a default segment is ~18 MiB). */
+export const STATS_FILE_MAX = 256 * 2 ** 20;
 
 export interface NrStats {
   nr: number;
@@ -141,10 +146,20 @@ export function readStats(path: string): StatsSnapshot {
 
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFile(path, STATS_FILE_MAX);
   } catch (e) {
-    return fail(`cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    const err = e as FileReadError;
+    if (err.code === 'EFBIG') return fail(`larger than ${sizeText(STATS_FILE_MAX)}`);
+    throw new StatsError(`trapline: stats file ${path}: ${err.code === 'ENOTREG' ? err.problem : `cannot read (${err.code ?? err.problem})`}`, err.code);
   }
+  return decodeStats(buf, path);
+}
+
+/** Decodes a statistics segment held in buf; file names it in error messages. Throws StatsError. */
+export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
+  const fail = (problem: string): never => {
+    throw new StatsError(`trapline: stats file ${file}: ${problem}`);
+  };
   if (buf.length < HEADER_SIZE) fail(`too short for a header (${buf.length} bytes)`);
   if (buf.toString('latin1', 0, 8) !== MAGIC) fail('bad magic (not a trapline stats file)');
 
@@ -207,9 +222,10 @@ export function readStats(path: string): StatsSnapshot {
     checkArray(name, off, BigInt(cap) * BigInt(size));
     return { base: Number(off), count, dropped: claimed - count };
   };
+  // a NUL-terminated string in a field of max bytes: only the field is searched
   const cstr = (off: number, max: number) => {
-    const end = buf.indexOf(0, off);
-    return buf.toString('utf8', off, end < 0 || end > off + max ? off + max : end);
+    const end = buf.subarray(off, off + max).indexOf(0);
+    return buf.toString('utf8', off, end < 0 ? off + max : off + end);
   };
   const hex = (v: bigint) => `0x${v.toString(16)}`;
   const procT = table('proc_off', 112, PROC_SIZE);
