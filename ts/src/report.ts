@@ -56,6 +56,13 @@ export function checkReport(d: unknown): string | undefined {
     if (!isCount(d[k])) return `${k} is not a count`;
   }
   if (!isObj(d.total) || !isCount(d.total.trap) || !isCount(d.total.fast)) return 'total is not {trap, fast}';
+  if (d.nullReads !== undefined && typeof d.nullReads !== 'boolean') return 'nullReads is not a boolean';
+  if (d.dropped !== undefined) {
+    const x = d.dropped;
+    if (!isObj(x) || !isCount(x.processes) || !isCount(x.sites) || typeof x.modulesFull !== 'boolean' || typeof x.planUnrecorded !== 'boolean') {
+      return 'dropped is not {processes, sites, modulesFull, planUnrecorded}';
+    }
+  }
   const perNr = d.perNr as unknown[];
   for (let i = 0; i < perNr.length; i++) {
     const n = perNr[i];
