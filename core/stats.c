@@ -8,15 +8,17 @@
 
 struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
+static struct tl_nr_counters *nr_i386;
 static struct tl_thread_block *threads;
 static uint64_t private_block[2 * TL_NR_MAX];
 
-struct layout { uint64_t nr, th, proc, mod, site, size; };
+struct layout { uint64_t nr, i386, th, proc, mod, site, size; };
 static struct layout layout(void)
 {
     struct layout l;
     l.nr = (sizeof(struct tl_stats_header) + 63) & ~63ull;
-    l.th = (l.nr + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
+    l.i386 = l.nr + TL_NR_MAX * sizeof(struct tl_nr_counters);
+    l.th = (l.i386 + TL_NR_MAX * sizeof(struct tl_nr_counters) + 4095) & ~4095ull;
     l.proc = l.th + (uint64_t)TL_THREAD_SLOTS * sizeof(struct tl_thread_block);
     l.mod = l.proc + (uint64_t)TL_PROC_CAP * sizeof(struct tl_proc_rec);
     l.site = l.mod + (uint64_t)TL_MODULE_CAP * sizeof(struct tl_module_rec);
@@ -52,7 +54,7 @@ int tl_stats_open(void)
         return -1;
     }
     if (!fresh && cur != size) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v4 statistics segment");
         tl_sys1(SYS_close, fd);
         return -1;
     }
@@ -67,6 +69,7 @@ int tl_stats_open(void)
         h->thread_slots = TL_THREAD_SLOTS;
         struct layout l = layout();
         h->nr_off = l.nr;
+        h->i386_off = l.i386;
         h->thread_off = l.th;
         h->proc_off = l.proc;
         h->proc_cap = TL_PROC_CAP;
@@ -81,7 +84,7 @@ int tl_stats_open(void)
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
         __atomic_store_n(&h->version, TL_STATS_VERSION, __ATOMIC_RELEASE);
     } else if (!valid_header(h, size)) {
-        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v3 statistics segment");
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "exists and is not a trapline v4 statistics segment");
         tl_sys2(SYS_munmap, p, size);
         tl_sys1(SYS_close, fd);
         return -1;
@@ -91,6 +94,7 @@ int tl_stats_open(void)
     tl_stats = h;
     tl_nr = (struct tl_nr_counters *)((char *)h + h->nr_off);
     threads = (struct tl_thread_block *)((char *)h + h->thread_off);
+    nr_i386 = (struct tl_nr_counters *)((char *)h + h->i386_off);
     __atomic_add_fetch(&h->processes, 1, __ATOMIC_RELAXED);
     return 0;
 }
@@ -158,4 +162,14 @@ void tl_count_slow(long nr, int via)
     } else {
         __atomic_add_fetch(via == 0 ? &tl_stats->other_trap : &tl_stats->other_fast, 1, __ATOMIC_RELAXED);
     }
+}
+
+/* an i386 call (int $0x80): always a trap; error = it returned -4095..-1 */
+void tl_count_i386(long nr, int error)
+{
+    if (!tl_stats) return;
+    if (nr >= 0 && nr < (long)TL_NR_MAX)
+        __atomic_add_fetch(error ? &nr_i386[nr].errors : &nr_i386[nr].trap, 1, __ATOMIC_RELAXED);
+    else if (!error)
+        __atomic_add_fetch(&tl_stats->other_i386, 1, __ATOMIC_RELAXED);
 }
