@@ -32,13 +32,20 @@ function table(rows: string[][], right: boolean[]): string {
 /** Text tables like `strace -c`, plus coverage: per syscall, per module, and the totals. */
 export function renderSummary(s: StatsSnapshot): string {
   let out = '';
-  const calls = s.perNr.map((n) => ({ ...n, calls: n.trap + n.fast })).sort((a, b) => b.calls - a.calls || a.nr - b.nr);
-  const total = calls.reduce((a, n) => a + n.calls, 0) + s.otherTrap + s.otherFast;
+  // int $0x80 calls (i386 table; reports older than version 4 have none) are rows of their
+  // own, named "i386:NAME"
+  const i386 = (s.perNrI386 ?? []).map((n) => ({ ...n, abi: 'i386' as const }));
+  const calls = [...s.perNr.map((n) => ({ ...n, abi: 'x86_64' as const })), ...i386]
+    .map((n) => ({ ...n, calls: n.trap + n.fast })).sort((a, b) => b.calls - a.calls || a.nr - b.nr || a.abi.localeCompare(b.abi));
+  const otherI386 = s.otherI386 ?? 0;
+  const total = calls.reduce((a, n) => a + n.calls, 0) + s.otherTrap + s.otherFast + otherI386;
   const rows = [['% calls', 'calls', 'errors', 'via trap', 'via fast', 'syscall']];
   for (const n of calls) {
-    rows.push([(total ? (100 * n.calls) / total : 0).toFixed(2), String(n.calls), String(n.errors), String(n.trap), String(n.fast), nrName(n.nr)]);
+    const name = n.abi === 'i386' ? `i386:${nrName(n.nr, 'i386')}` : nrName(n.nr);
+    rows.push([(total ? (100 * n.calls) / total : 0).toFixed(2), String(n.calls), String(n.errors), String(n.trap), String(n.fast), name]);
   }
   if (s.otherTrap + s.otherFast) rows.push(['', String(s.otherTrap + s.otherFast), '', String(s.otherTrap), String(s.otherFast), '(other numbers)']);
+  if (otherI386) rows.push(['', String(otherI386), '', String(otherI386), '0', '(other i386 numbers)']);
   rows.push(['100.00', String(total), String(calls.reduce((a, n) => a + n.errors, 0)), String(s.total.trap), String(s.total.fast), 'total']);
   out += table(rows, [true, true, true, true, true, false]);
 
@@ -73,6 +80,7 @@ export function renderSummary(s: StatsSnapshot): string {
   const reasons = new Map<string, number>();
   for (const x of s.sites) if (x.state === 'trapping') reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
   if (reasons.size) out += `trapping because: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}\n`;
+  if (i386.length || otherI386) out += `32-bit calls (int $0x80, i386 table): ${i386.reduce((a, n) => a + n.trap, 0) + otherI386}, never rewritten\n`;
   if (s.planUsed) out += `plan: ${s.planRewritten} sites rewritten ahead of time, ${s.planSkipped} skipped; `;
   if (s.planUsed || (s.policy !== undefined && s.policy !== 'all')) {
     out += `rewrite policy ${s.policy ?? 'all'}: ${s.policyRefused ?? 0} trapped site(s) refused\n`;
