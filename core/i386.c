@@ -9,6 +9,7 @@
 #include "trapline.h"
 #include <ucontext.h>
 #include <sched.h>
+#include <errno.h>
 
 #define AUDIT_ARCH_I386_ 0x40000003u
 
@@ -20,6 +21,12 @@
 #define I386_RT_SIGRETURN 173
 #define I386_VFORK 190
 #define I386_EXIT_GROUP 252
+#define I386_MUNMAP 91
+#define I386_MPROTECT 125
+#define I386_PRCTL 172
+#define I386_RT_SIGPROCMASK 175
+#define I386_MADVISE 219
+#define I386_CLONE3 435
 
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
@@ -58,9 +65,24 @@ static inline uint64_t a32(uint64_t v) { return (uint32_t)v; }
  * program's frame: see tl_i386_needs_frame). */
 long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    if ((int)nr == I386_EXIT_GROUP) {
-        /* our exit bookkeeping, then the same call (x86-64 exit_group takes an int too) */
+    /* Calls whose x86-64 twin trapline handles itself, with the same arguments (32-bit
+     * values, zero-extended) and the same effect: performed through that handling, so
+     * that an i386 call cannot undo the interposer. */
+    uint64_t b1 = a32((uint64_t)a1), b2 = a32((uint64_t)a2), b3 = a32((uint64_t)a3);
+    switch ((int)nr) {
+    case I386_EXIT_GROUP:     /* our exit bookkeeping (x86-64 exit_group takes an int too) */
         return tl_perform_args(SYS_exit_group, (int)a1, 0, 0, 0, 0, 0);
+    case I386_MUNMAP:         /* rewritten sites in the range are forgotten first */
+        return tl_perform_args(SYS_munmap, (long)b1, (long)b2, 0, 0, 0, 0);
+    case I386_MPROTECT:       /* ... or given back their 0f 05 before they turn writable */
+        return tl_perform_args(SYS_mprotect, (long)b1, (long)b2, (long)b3, 0, 0, 0);
+    case I386_MADVISE:
+        return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
+    case I386_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
+        return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
+    case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
+        if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
+        break;
     }
     return tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
 }
@@ -69,7 +91,7 @@ int tl_i386_needs_frame(long nr)
 {
     int n = (int)nr;
     return n == I386_EXIT || n == I386_FORK || n == I386_VFORK || n == I386_CLONE ||
-           n == I386_SIGRETURN || n == I386_RT_SIGRETURN;
+           n == I386_CLONE3 || n == I386_SIGRETURN || n == I386_RT_SIGRETURN;
 }
 
 /* Performs the i386 call in frame f. *action = 2: an i386 sigreturn on the program's stack. */
@@ -100,6 +122,13 @@ static long perform_i386(struct tl_frame *f, int *action)
         /* i386 order: flags, stack, parent_tid, tls (a struct user_desc *), child_tid;
          * the kernel takes them as 32-bit values */
         return tl_do_clone(f, a32(f->rbx), a32(f->rcx));
+    case I386_CLONE3: {
+        /* struct clone_args has the same 64-bit layout in both tables */
+        struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } a;
+        if (a32(f->rcx) < sizeof a) return -EINVAL;
+        if (!tl_safe_read(a32(f->rbx), &a, sizeof a)) return -EFAULT;
+        return tl_do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0);
+    }
     }
     return tl_i386_perform_args((long)f->rax, (long)f->rbx, (long)f->rcx, (long)f->rdx,
                                 (long)f->rsi, (long)f->rdi, (long)f->rbp);
