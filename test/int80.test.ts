@@ -68,6 +68,19 @@ describe('int $0x80 from 64-bit code', () => {
       expect(i386(r.stats, 4)).toEqual({ trap: 4, fast: 0, errors: 2 });
     });
 
+    it(`${mode}: i386 calls whose x86-64 twins trapline handles cannot undo the interposer`, async () => {
+      const n = await native('emulated');
+      const r = await run(prog, ['emulated'], { mode });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(n.stdout);
+      expect(r.stdout).toContain('read back: i386 0, SIGSYS blocked 1; libc: 1\n');
+      expect(r.stdout).toContain('bytes at the site: 0f 05; a call after: ok\n');
+      // 4 getppid through libc, 5 from a site first executed after the i386 prctl
+      const g = nrStats(r.stats, 110);
+      expect(g.trap + g.fast).toBe(9);
+      expect(i386(r.stats, 172).trap).toBe(1);
+    });
+
     it(`${mode}: i386 fork, vfork, clone (a thread), exit and exit_group as natively`, async () => {
       const n = await native('special');
       expect(n.code).toBe(3);

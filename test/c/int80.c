@@ -17,6 +17,9 @@
  *   sysenter-die  the same without a handler
  *   compat    int $0x80 from 32-bit code (a far jump to the 32-bit user code segment):
  *             getpid and write, then back to 64-bit code
+ *   emulated  i386 calls whose x86-64 twins trapline handles: rt_sigprocmask blocking
+ *             SIGSYS, mprotect making rewritten code writable, prctl turning the
+ *             program's Syscall User Dispatch off; calls after them are still interposed
  *   x32       syscall with x32 numbers (bit 30) on a site's first execution and after
  *             the site served (and, in lazy mode, was rewritten for) a valid number
  */
@@ -95,15 +98,24 @@ static void expect_kept(const char *what, const struct regs *in, const struct re
 static char *low;                /* a page below 4 GiB: i386 pointers are 32-bit */
 
 /* one i386 call with the register pattern p: returns rax, checks every other register */
-static long call80(void (*site)(struct regs *, struct regs *), const char *what, uint64_t nr, int p,
-                   uint64_t a1, uint64_t a2, uint64_t a3)
+static long call80_6(void (*site)(struct regs *, struct regs *), const char *what, uint64_t nr, int p,
+                     uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, uint64_t a6)
 {
     struct regs in, out;
     pattern(&in, nr, p);
-    in.rbx = a1; in.rcx = a2; in.rdx = a3;
+    in.rbx = a1; in.rcx = a2; in.rdx = a3; in.rsi = a4; in.rdi = a5; in.rbp = a6;
     site(&in, &out);
     expect_kept(what, &in, &out);
     return (long)out.rax;
+}
+
+/* the same with three arguments (the others hold the pattern) */
+static long call80(void (*site)(struct regs *, struct regs *), const char *what, uint64_t nr, int p,
+                   uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    struct regs in;
+    pattern(&in, nr, p);
+    return call80_6(site, what, nr, p, a1, a2, a3, in.rsi, in.rdi, in.rbp);
 }
 
 #define HI(x) ((uint64_t)(x) | 0xdead000000000000ull)   /* upper bits the kernel ignores */
@@ -444,6 +456,47 @@ static int cmd_compat(void)
     return 0;
 }
 
+/* ---------------------------------------------------------------- emulated calls */
+static int cmd_emulated(void)
+{
+    /* rt_sigprocmask (175): SIGSYS blocked, as the program sees it; calls go on */
+    uint64_t *set = (uint64_t *)(low + 256), *old = set + 1, *cur = set + 2;
+    *set = 1ull << (SIGSYS - 1);
+    long r = call80_6(site80, "rt_sigprocmask", 175, 0, SIG_BLOCK, (uint64_t)set, (uint64_t)old, 8, 0, 0);
+    long a = getppid(), b = getppid(), c = getppid();
+    printf("i386 rt_sigprocmask(SIG_BLOCK, SIGSYS): %ld; getppid after it: %s\n", r, a == b && b == c && a > 0 ? "ok" : "WRONG");
+    r = call80_6(site80, "rt_sigprocmask", 175, 0, SIG_BLOCK, 0, (uint64_t)cur, 8, 0, 0);
+    sigset_t ls;
+    sigprocmask(SIG_BLOCK, 0, &ls);
+    printf("read back: i386 %ld, SIGSYS blocked %d; libc: %d\n", r, (int)((*cur >> (SIGSYS - 1)) & 1), sigismember(&ls, SIGSYS));
+    r = call80_6(site80, "rt_sigprocmask", 175, 0, SIG_SETMASK, (uint64_t)old, 0, 8, 0, 0);
+    /* mprotect (125): code below 4 GiB, executed twice (rewritten in lazy mode), then
+     * made writable by an i386 call: its bytes are the program's */
+    uint8_t *code = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    static const uint8_t fn[] = { 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3 };   /* mov $39,%eax; syscall; ret */
+    memcpy(code, fn, sizeof fn);
+    mprotect(code, 4096, PROT_READ | PROT_EXEC);
+    long (*f)(void) = (long (*)(void))code;
+    long p1 = f(), p2 = f();
+    r = call80(site80, "mprotect", 125, 0, (uint64_t)code, 4096, PROT_READ | PROT_WRITE | PROT_EXEC);
+    uint8_t b5 = code[5], b6 = code[6];
+    long p3 = f();
+    printf("i386 mprotect(rwx): %ld; calls before %s; bytes at the site: %02x %02x; a call after: %s\n", r,
+           p1 == getpid() && p2 == p1 ? "ok" : "WRONG", b5, b6, p3 == p1 ? "ok" : "WRONG");
+    /* prctl (172) PR_SET_SYSCALL_USER_DISPATCH off: a no-op natively (it was off) */
+    r = call80_6(site80, "prctl", 172, 0, 59, 0, 0, 0, 0, 0);
+    long ppid = getppid();
+    int same = 1;
+    for (int i = 0; i < 5; i++) {
+        struct regs in, out;
+        pattern(&in, 110, i);
+        sitesys_a(&in, &out);
+        if ((long)out.rax != ppid) same = 0;
+    }
+    printf("i386 prctl(PR_SET_SYSCALL_USER_DISPATCH, off): %ld; 5 getppid from a new site: %s\n", r, same ? "ok" : "WRONG");
+    return 0;
+}
+
 /* ---------------------------------------------------------------- x32 */
 static void x32_case(void (*site)(struct regs *, struct regs *), char *after, const char *what, uint64_t nr, int p)
 {
@@ -489,6 +542,7 @@ int main(int argc, char **argv)
     if (!strcmp(c, "sysenter-die")) return cmd_sysenter(0);
     if (!strcmp(c, "x32")) return cmd_x32();
     if (!strcmp(c, "compat")) return cmd_compat();
+    if (!strcmp(c, "emulated")) return cmd_emulated();
     fprintf(stderr, "int80: unknown subcommand %s\n", c);
     return 2;
 }
