@@ -27,6 +27,8 @@
 #define I386_RT_SIGPROCMASK 175
 #define I386_MADVISE 219
 #define I386_CLONE3 435
+#define I386_EXECVE 11
+#define I386_EXECVEAT 358
 
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
@@ -80,6 +82,9 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
         return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
     case I386_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
         return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
+    case I386_EXECVE:         /* the new program is interposed too (core/exec.c) */
+    case I386_EXECVEAT:
+        return tl_exec_i386(nr, a1, a2, a3, a4, a5);
     case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;

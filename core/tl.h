@@ -201,6 +201,7 @@ HIDDEN long tl_clone_thread_i386(struct tl_frame *f, uint64_t child_sp, uint64_t
 /* ---- exec (core/exec.c) */
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
+HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
 
 /* ---- entry.S */

@@ -81,6 +81,18 @@ describe('int $0x80 from 64-bit code', () => {
       expect(i386(r.stats, 172).trap).toBe(1);
     });
 
+    it(`${mode}: an i386 execve with a cleared environment: the new program is interposed`, async () => {
+      const n = await run(prog, ['exec'], { mode: 'native' });
+      expect(n.code).toBe(4);
+      expect(n.stdout).toBe('exec child: LD_PRELOAD none, TRAPLINE_* none, i386 getpid pid\n');
+      const r = await run(prog, ['exec'], { mode });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toBe('exec child: LD_PRELOAD ours, TRAPLINE_* present, i386 getpid pid\n');
+      expect(i386(r.stats, 11).trap).toBe(1);
+      expect(i386(r.stats, 20).trap).toBe(1);  // made by the exec'd program
+      expect(r.stats!.processList.map((p) => p.exitCode)).toEqual([null, 4]);
+    });
+
     it(`${mode}: i386 fork, vfork, clone (a thread), exit and exit_group as natively`, async () => {
       const n = await native('special');
       expect(n.code).toBe(3);

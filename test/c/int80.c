@@ -20,6 +20,9 @@
  *   emulated  i386 calls whose x86-64 twins trapline handles: rt_sigprocmask blocking
  *             SIGSYS, mprotect making rewritten code writable, prctl turning the
  *             program's Syscall User Dispatch off; calls after them are still interposed
+ *   exec      i386 execve of this program with an empty environment (compat layout:
+ *             32-bit pointer arrays); the child ("exec-child") says whether LD_PRELOAD
+ *             and TRAPLINE_* reached it, makes an i386 getpid and exits 4
  *   x32       syscall with x32 numbers (bit 30) on a site's first execution and after
  *             the site served (and, in lazy mode, was rewritten for) a valid number
  */
@@ -497,6 +500,33 @@ static int cmd_emulated(void)
     return 0;
 }
 
+/* ---------------------------------------------------------------- exec */
+static int cmd_exec(void)
+{
+    char *path = low + 1024;
+    ssize_t n = readlink("/proc/self/exe", path, 1000);
+    if (n <= 0) FAIL("readlink");
+    path[n] = 0;
+    strcpy(low + 2048, "exec-child");
+    uint32_t *argv32 = (uint32_t *)(low + 3072), *envp32 = argv32 + 4;
+    argv32[0] = (uint32_t)(uintptr_t)path; argv32[1] = (uint32_t)(uintptr_t)(low + 2048); argv32[2] = 0;
+    envp32[0] = 0;
+    long r = call80(site80, "execve", 11, 0, (uint64_t)path, (uint64_t)argv32, (uint64_t)envp32);
+    FAIL("i386 execve returned %ld", r);
+}
+
+extern char **environ;
+static int cmd_exec_child(void)
+{
+    int tl = 0;
+    for (char **e = environ; *e; e++) if (!strncmp(*e, "TRAPLINE_", 9)) tl++;
+    const char *pre = getenv("LD_PRELOAD");
+    long r = call80(site80, "getpid", 20, 0, 0, 0, 0);
+    printf("exec child: LD_PRELOAD %s, TRAPLINE_* %s, i386 getpid %s\n", pre && strstr(pre, "libtrapline") ? "ours" : "none",
+           tl ? "present" : "none", r == getpid() ? "pid" : "WRONG");
+    return 4;
+}
+
 /* ---------------------------------------------------------------- x32 */
 static void x32_case(void (*site)(struct regs *, struct regs *), char *after, const char *what, uint64_t nr, int p)
 {
@@ -543,6 +573,8 @@ int main(int argc, char **argv)
     if (!strcmp(c, "x32")) return cmd_x32();
     if (!strcmp(c, "compat")) return cmd_compat();
     if (!strcmp(c, "emulated")) return cmd_emulated();
+    if (!strcmp(c, "exec")) return cmd_exec();
+    if (!strcmp(c, "exec-child")) return cmd_exec_child();
     fprintf(stderr, "int80: unknown subcommand %s\n", c);
     return 2;
 }
