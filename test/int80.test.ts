@@ -3,7 +3,7 @@
 // test/hooks/zpwritev.c).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hookLibrary, nrStats, run, testProgram } from './helpers.js';
+import { hookLibrary, nrStats, run, testProgram, trapline } from './helpers.js';
 import type { StatsSnapshot } from '../ts/src/index.js';
 
 const modes = ['lazy', 'sud-only'] as const;
@@ -137,6 +137,20 @@ describe('int $0x80 from 64-bit code', () => {
       expect(i386(rg.stats, 20).trap).toBe(4);
     });
   }
+});
+
+describe('int $0x80 in the reports', () => {
+  it('--summary names i386 calls from the i386 table and counts them apart', async () => {
+    const r = await trapline(['run', '--mode', 'sud-only', '--summary', '--', prog, 'regs']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\n\s+[\d.]+\s+4\s+0\s+4\s+0\s+i386:getpid\n/);
+    expect(r.stderr).toMatch(/\s6\s+4\s+6\s+0\s+i386:write\n/);
+    expect(r.stderr).toMatch(/\s2\s+0\s+2\s+0\s+i386:time\n/);   // 13: not rt_sigaction
+    expect(r.stderr).toContain('(other i386 numbers)');
+    expect(r.stderr).toMatch(/trapping because: .*int80 2\n/);
+    expect(r.stderr).toContain('32-bit calls (int $0x80, i386 table): 30, never rewritten');
+    expect(r.stderr).not.toMatch(/ writev\n/);
+  });
 });
 
 // sysenter in 64-bit mode raises #UD on AMD (and Hygon) CPUs; on Intel it enters the
