@@ -25,6 +25,7 @@
 #define I386_MPROTECT 125
 #define I386_PRCTL 172
 #define I386_RT_SIGPROCMASK 175
+#define I386_SIGPROCMASK 126
 #define I386_MADVISE 219
 #define I386_CLONE3 435
 #define I386_EXECVE 11
@@ -63,6 +64,30 @@ int tl_i386_trap(const siginfo_t *si, void *ucv)
 
 static inline uint64_t a32(uint64_t v) { return (uint32_t)v; }
 
+/* i386 sigprocmask (126): old_sigset_t holds signals 1..32; SIG_SETMASK keeps the others
+ * (measured natively). Through the virtual mask, so that SIGSYS is never really blocked. */
+static long sigprocmask_old(int how, uint64_t set_p, uint64_t old_p)
+{
+    uint64_t cur;
+    long r = tl_virt_sigprocmask(SIG_BLOCK, 0, &cur, 8);
+    if (r) return r;
+    if (set_p) {
+        uint32_t set;
+        if (!tl_safe_read(set_p, &set, 4)) return -EFAULT;
+        uint64_t n = set;
+        if (how == SIG_SETMASK) n |= cur & ~0xffffffffull;
+        else if (how != SIG_BLOCK && how != SIG_UNBLOCK) return -EINVAL;
+        r = tl_virt_sigprocmask(how, &n, 0, 8);
+        if (r) return r;
+    }
+    if (old_p) {
+        uint32_t o = (uint32_t)cur;
+        struct { void *b; size_t l; } local = { &o, 4 }, remote = { (void *)old_p, 4 };
+        if (tl_sys6(SYS_process_vm_writev, tl_pid, (long)&local, 1, (long)&remote, 1, 0) != 4) return -EFAULT;
+    }
+    return 0;
+}
+
 /* An i386 call with the given arguments, performed now (not the calls that need the
  * program's frame: see tl_i386_needs_frame). */
 long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -80,6 +105,8 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
         return tl_perform_args(SYS_mprotect, (long)b1, (long)b2, (long)b3, 0, 0, 0);
     case I386_MADVISE:
         return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
+    case I386_SIGPROCMASK:
+        return sigprocmask_old((int)a1, b2, b3);
     case I386_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
         return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
     case I386_EXECVE:         /* the new program is interposed too (core/exec.c) */

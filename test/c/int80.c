@@ -17,8 +17,8 @@
  *   sysenter-die  the same without a handler
  *   compat    int $0x80 from 32-bit code (a far jump to the 32-bit user code segment):
  *             getpid and write, then back to 64-bit code
- *   emulated  i386 calls whose x86-64 twins trapline handles: rt_sigprocmask blocking
- *             SIGSYS, mprotect making rewritten code writable, prctl turning the
+ *   emulated  i386 calls whose x86-64 twins trapline handles: rt_sigprocmask and
+ *             sigprocmask blocking SIGSYS, mprotect making rewritten code writable, prctl turning the
  *             program's Syscall User Dispatch off; calls after them are still interposed
  *   exec      i386 execve of this program with an empty environment (compat layout:
  *             32-bit pointer arrays); the child ("exec-child") says whether LD_PRELOAD
@@ -473,6 +473,23 @@ static int cmd_emulated(void)
     sigprocmask(SIG_BLOCK, 0, &ls);
     printf("read back: i386 %ld, SIGSYS blocked %d; libc: %d\n", r, (int)((*cur >> (SIGSYS - 1)) & 1), sigismember(&ls, SIGSYS));
     r = call80_6(site80, "rt_sigprocmask", 175, 0, SIG_SETMASK, (uint64_t)old, 0, 8, 0, 0);
+    /* sigprocmask (126): the old 32-bit set. SIG_SETMASK keeps signals 33..64 */
+    uint32_t *set32 = (uint32_t *)(low + 384), *old32 = set32 + 1;
+    sigset_t rt;
+    sigemptyset(&rt);
+    sigaddset(&rt, 39);
+    sigprocmask(SIG_BLOCK, &rt, 0);
+    *set32 = 1u << (SIGSYS - 1) | 1u << (SIGUSR2 - 1);
+    *old32 = 0xdead;
+    r = call80(site80, "sigprocmask", 126, 0, SIG_SETMASK, (uint64_t)set32, (uint64_t)old32);
+    a = getppid();
+    r = call80(site80, "sigprocmask", 126, 0, SIG_BLOCK, 0, (uint64_t)old32);
+    sigprocmask(SIG_BLOCK, 0, &ls);
+    printf("i386 sigprocmask(SIG_SETMASK, SIGSYS|SIGUSR2): %ld; getppid after it: %s; read back %#x; libc: SIGSYS %d SIGUSR2 %d 39 %d\n",
+           r, a > 0 ? "ok" : "WRONG", *old32, sigismember(&ls, SIGSYS), sigismember(&ls, SIGUSR2), sigismember(&ls, 39));
+    *set32 = 0;
+    r = call80(site80, "sigprocmask", 126, 0, SIG_SETMASK, (uint64_t)set32, 0);
+    sigprocmask(SIG_UNBLOCK, &rt, 0);
     /* mprotect (125): code below 4 GiB, executed twice (rewritten in lazy mode), then
      * made writable by an i386 call: its bytes are the program's */
     uint8_t *code = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
