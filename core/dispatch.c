@@ -61,12 +61,14 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
     tl_resume_frame(&copy);
 }
 
+/* f->via == TL_VIA_I386: an i386 clone/fork/vfork, made by int $0x80 (core/i386.c) */
 static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
 {
     long nr = (long)f->rax;
+    int i386 = f->via == TL_VIA_I386;
     if ((flags & CLONE_VM) && child_sp) {
         tl_threads_pending(1);              /* before it exists: see tl_threads_alone */
-        long r = tl_clone_thread(f, child_sp, flags);
+        long r = i386 ? tl_clone_thread_i386(f, child_sp, flags) : tl_clone_thread(f, child_sp, flags);
         if (r < 0) tl_threads_pending(-1);
         if (flags & CLONE_VFORK) {
             /* the child has exec'd or exited: its control block, in our memory, goes */
@@ -80,7 +82,8 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
         }
         return r;
     }
-    long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    long r = i386 ? tl_int80_6(nr, (long)f->rbx, (long)f->rcx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp)
+                  : tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
     if (r == 0) {
         if (flags & CLONE_VM) vfork_child(f);
         tl_after_fork_child();
@@ -205,6 +208,10 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
     return perform(&fr, &action);
 }
 
+/* for the i386 calls (core/i386.c) */
+long tl_perform_frame(struct tl_frame *f, int *action) { return perform(f, action); }
+long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp) { return do_clone(f, flags, child_sp); }
+
 /* Calls that need the program's own frame (a new stack, no return, or sigreturn): a hook
  * can only ask for them; they are performed after it returns. */
 int tl_dispatch_needs_frame(long nr)
@@ -216,6 +223,7 @@ int tl_dispatch_needs_frame(long nr)
 long tl_dispatch(struct tl_frame *f)
 {
     if (f->via == 2) tl_raise_null_call(f);
+    if (f->via == TL_VIA_I386) return tl_dispatch_i386(f);
     /* the kernel takes the number as a 32-bit int (upper bits ignored): decide, count
      * and show hooks the call it will really perform */
     f->rax = (uint64_t)(long)(int)f->rax;

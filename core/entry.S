@@ -237,6 +237,7 @@ tl_land_stubs:
 2:      and     $-16, %rcx
         mov     %rsp, %rax
         mov     %rcx, %rsp
+        sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
         pushq   $\via                           /* F_VIA */
         pushq   %gs:T_SHADOW+8(,%r11,2)         /* F_RET */
         push    %rax                            /* F_RSP */
@@ -311,11 +312,19 @@ tl_slow_via2:
         pop     %rax
 .endm
 
-/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack */
+/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack,
+ * 2 = perform an i386 sigreturn (int $0x80) on its stack. A via-3 frame (int $0x80)
+ * resumes through tl_i386_exit, which restores rcx and r11 too. */
+        .globl tl_slow_exit
+        .hidden tl_slow_exit
         .p2align 4
 tl_slow_exit:
         cmp     $1, %eax
         je      .Lsigreturn
+        cmp     $2, %eax
+        je      tl_i386_sigreturn
+        cmpq    $TL_VIA_I386, F_VIA(%rsp)
+        je      tl_i386_exit
         POP_FRAME_GPRS
         /* rsp -> flags, oldsp, rsp, ret, via */
         mov     16(%rsp), %r11

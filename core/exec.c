@@ -134,3 +134,66 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
     return r;
 }
+
+/* The i386 execve (11) and execveat (358), from int $0x80 (core/i386.c): the same fix-up,
+ * with the compat layout: envp is an array of 32-bit pointers, so the new one, and the
+ * strings it adds, live below 4 GiB (MAP_32BIT). Performed by int $0x80. */
+long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
+{
+    uint32_t envp_arg = (uint32_t)(nr == 11 ? a3 : a4);
+    if (!tl_follow_exec || !self_path[0]) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+    const uint32_t *envp = (const uint32_t *)(uint64_t)envp_arg;
+    size_t n = 0;
+    uint32_t v;
+    if (envp) {
+        for (;; n++) {
+            if (!tl_safe_read((uint64_t)(envp + n), &v, 4)) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+            if (!v) break;
+        }
+    }
+    size_t cap = n + (size_t)n_cfg + 2, cfg_bytes = 0;
+    for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
+    size_t bytes = cap * 4 + cfg_bytes + sizeof self_path + 16 + 65536;
+    long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+    uint32_t *out = (uint32_t *)m;
+    /* the TRAPLINE_* strings, copied below 4 GiB (some live outside cfg_strings:
+     * tl_exec_setenv) */
+    char *strs = (char *)(m + (long)(cap * 4)), *cfg_copy[16];
+    for (int i = 0; i < n_cfg; i++) {
+        size_t len = tl_strlen(cfg_vars[i]) + 1;
+        memcpy(strs, cfg_vars[i], len);
+        cfg_copy[i] = strs;
+        strs += len;
+    }
+    char *preload = strs;
+    size_t k = 0;
+    const char *app_preload = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = (const char *)(uint64_t)envp[i];
+        if (starts(s, "TRAPLINE_")) continue;
+        if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
+        out[k++] = envp[i];
+    }
+    for (int i = 0; i < n_cfg; i++) out[k++] = (uint32_t)(uint64_t)cfg_copy[i];
+    if (app_preload && lists_self(app_preload)) {
+        out[k++] = (uint32_t)(uint64_t)(app_preload - 11);
+    } else {
+        char *p = preload;
+        const char *q = "LD_PRELOAD=";
+        while (*q) *p++ = *q++;
+        for (q = self_path; *q; q++) *p++ = *q;
+        if (app_preload && *app_preload) {
+            *p++ = ':';
+            size_t room = 65536 - 2;
+            for (q = app_preload; *q && room; q++, room--) *p++ = *q;
+        }
+        *p = 0;
+        out[k++] = (uint32_t)(uint64_t)preload;
+    }
+    out[k] = 0;
+    long envp32 = (long)(uint32_t)(uint64_t)out;
+    long r = nr == 11 ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
+    tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
+    return r;
+}

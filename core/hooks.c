@@ -25,6 +25,7 @@ static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, lo
 {
     if (tl_dispatch_needs_frame(nr)) {
         struct pending *p = current();
+        if (p && p->f->via == TL_VIA_I386) return -EINVAL;   /* an i386 frame: only i386 calls */
         if (p) {
             struct tl_frame *f = p->f;
             f->rax = (uint64_t)nr; f->rdi = (uint64_t)a1; f->rsi = (uint64_t)a2; f->rdx = (uint64_t)a3;
@@ -37,8 +38,30 @@ static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, lo
     return tl_sys6(nr, a1, a2, a3, a4, a5, a6);
 }
 
+/* an i386 call (int $0x80) asked for by a native hook: performed in the i386 table */
+static long next_i386(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    if (tl_i386_needs_frame(nr)) {
+        struct pending *p = current();
+        if (p && p->f->via == TL_VIA_I386) {
+            /* the kernel reads the low halves; the upper ones stay the program's, since
+             * int $0x80 preserves the registers */
+            struct tl_frame *f = p->f;
+#define LOW32(reg, v) f->reg = (f->reg & ~0xffffffffull) | (uint32_t)(v)
+            f->rax = (uint64_t)nr;
+            LOW32(rbx, a1); LOW32(rcx, a2); LOW32(rdx, a3); LOW32(rsi, a4); LOW32(rdi, a5); LOW32(rbp, a6);
+#undef LOW32
+            p->deferred = 1;
+            return 0;
+        }
+    }
+    return tl_i386_perform_args(nr, a1, a2, a3, a4, a5, a6);
+}
+
 static long native_next(struct trapline_call *c)
 {
+    if (c->abi == TRAPLINE_ABI_I386)
+        return next_i386(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
     return next_common(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
 }
 
@@ -100,6 +123,8 @@ int tl_hooks_load(void)
 
 long tl_hook_call(struct tl_frame *f, int *pass)
 {
+    /* a zpoline-ABI hook cannot be told a call is i386: it never sees one */
+    if (f->via == TL_VIA_I386 && !native_hook) { *pass = 1; return 0; }
     struct tl_tcb *t = tl_self();
     struct pending p = { f, 0 }, *prev = (struct pending *)t->hook_pending;
     t->hook_pending = &p;
@@ -116,7 +141,13 @@ long tl_hook_call(struct tl_frame *f, int *pass)
     long ret;
     if (native_hook) {
         struct trapline_call c = { (long)f->rax, { (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9 },
-                                   f->ret - 2, (int)f->via, 0 };
+                                   f->ret - 2, (int)f->via, TRAPLINE_ABI_X86_64 };
+        if (f->via == TL_VIA_I386) {
+            struct trapline_call c32 = { (long)(int)f->rax, { (long)(uint32_t)f->rbx, (long)(uint32_t)f->rcx, (long)(uint32_t)f->rdx,
+                                         (long)(uint32_t)f->rsi, (long)(uint32_t)f->rdi, (long)(uint32_t)f->rbp },
+                                         f->ret - 2, TRAPLINE_VIA_TRAP, TRAPLINE_ABI_I386 };
+            c = c32;
+        }
         ret = native_hook(&c);
     } else {
         ret = zp_hook((long)f->rax, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9);

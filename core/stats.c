@@ -10,6 +10,7 @@
 
 struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
+static struct tl_nr_counters *nr_i386;
 static struct tl_thread_block *threads;
 static uint64_t private_block[2 * TL_NR_MAX];
 struct tl_stats_geom tl_stats_geom_cur;
@@ -98,7 +99,7 @@ int tl_stats_open(void)
         if ((mode & 0170000) != 0100000) { stats_fail(path, "is not a regular file", fd); return -1; }
         if (uid != (uint32_t)tl_sys0(SYS_geteuid)) { stats_fail(path, "is owned by another user; not joined", fd); return -1; }
         if (mode & 077) { stats_fail(path, "is accessible to other users (mode is not 0600); not joined", fd); return -1; }
-        if (st.a[6] != g.size) { stats_fail(path, "is not a trapline v3 statistics segment (wrong size)", fd); return -1; }
+        if (st.a[6] != g.size) { stats_fail(path, "is not a trapline v4 statistics segment (wrong size)", fd); return -1; }
     }
     long p = tl_sys6(SYS_mmap, 0, g.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p < 0 && p > -4096) {
@@ -114,6 +115,7 @@ int tl_stats_open(void)
         h->nr_max = TL_NR_MAX;
         h->thread_slots = TL_THREAD_SLOTS;
         h->nr_off = g.nr;
+        h->i386_off = g.i386;
         h->thread_off = g.th;
         h->proc_off = g.proc;
         h->proc_cap = TL_PROC_CAP;
@@ -142,6 +144,7 @@ int tl_stats_open(void)
     tl_stats_geom_cur = g;
     tl_nr = (struct tl_nr_counters *)((char *)h + g.nr);
     threads = (struct tl_thread_block *)((char *)h + g.th);
+    nr_i386 = (struct tl_nr_counters *)((char *)h + g.i386);
     __atomic_add_fetch(&h->processes, 1, __ATOMIC_RELAXED);
     /* what this run's exec'd children need to join: the absolute path and the cookie,
      * in the environment they are given (core/exec.c) and in our own (a program that
@@ -228,4 +231,14 @@ void tl_count_slow(long nr, int via)
     } else {
         __atomic_add_fetch(via == 0 ? &tl_stats->other_trap : &tl_stats->other_fast, 1, __ATOMIC_RELAXED);
     }
+}
+
+/* an i386 call (int $0x80): always a trap; error = it returned -4095..-1 */
+void tl_count_i386(long nr, int error)
+{
+    if (!tl_stats) return;
+    if (nr >= 0 && nr < (long)TL_NR_MAX)
+        __atomic_add_fetch(error ? &nr_i386[nr].errors : &nr_i386[nr].trap, 1, __ATOMIC_RELAXED);
+    else if (!error)
+        __atomic_add_fetch(&tl_stats->other_i386, 1, __ATOMIC_RELAXED);
 }

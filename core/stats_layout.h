@@ -1,4 +1,4 @@
-/* trapline statistics segment: binary layout, version 3.
+/* trapline statistics segment: binary layout, version 4.
  *
  * The segment is a file (TRAPLINE_STATS=path, mode 0600) created exclusively by the first
  * interposed process of a run and mapped MAP_SHARED by every process of that run, so
@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define TL_STATS_MAGIC "TRAPLINE"   /* 8 bytes, no NUL */
-#define TL_STATS_VERSION 3u
+#define TL_STATS_VERSION 4u
 #define TL_NR_MAX 512u               /* syscall numbers counted individually: 0..511 */
 #define TL_THREAD_SLOTS 1024u        /* per-thread fast-path counter blocks */
 #define TL_PROC_CAP 1024u            /* process records */
@@ -68,6 +68,9 @@ struct tl_stats_header {
     uint64_t policy_refused;    /* sites that trapped and were refused a rewrite by the policy */
     uint32_t policy;            /* enum tl_policy of the first process */
     uint32_t reserved;
+    /* version 4: 32-bit calls (int $0x80) by number, in the i386 table */
+    uint64_t i386_off;          /* offset of struct tl_nr_counters[nr_max], indexed by i386 number */
+    uint64_t other_i386;        /* i386 calls with a number >= nr_max (or negative) */
 };
 
 /* One per process of the run (the first one, forks, exec'd programs). */
@@ -115,8 +118,9 @@ enum tl_site_reason {
     TL_REASON_NESTED = 7,       /* trapped inside a rewrite (a signal handler); retried later */
     TL_REASON_POLICY = 8,       /* the rewrite policy refused it (verified: not confirmed; none) */
     TL_REASON_PLAN_MISMATCH = 9,/* a plan site whose bytes are not 0f 05 (plan for other code) */
-    TL_REASON_REDZONE = 10,     /* its code may keep data below %rsp across the call (lazy/redzone.c) */
-    TL_REASON_SHARED = 11,      /* in a shared mapping: a store would reach the file or the other views */
+    TL_REASON_INT80 = 10,       /* an int $0x80 (i386) site: never rewritten; its nrs are i386 numbers */
+    TL_REASON_REDZONE = 11,     /* its code may keep data below %rsp across the call (lazy/redzone.c) */
+    TL_REASON_SHARED = 12,      /* in a shared mapping: a store would reach the file or the other views */
 };
 
 /* where a site record came from */
@@ -147,7 +151,9 @@ struct tl_site_rec {
     uint64_t nrs[TL_NR_MAX / 64];   /* bitmap: numbers 0..511 seen at this site, on every path */
 };
 
-/* Counts taken on the trap (SIGSYS) path and on the slow C path of a rewritten site. */
+/* Counts taken on the trap (SIGSYS) path and on the slow C path of a rewritten site.
+ * The i386 table (header.i386_off) uses the same record: trap and errors (an int $0x80
+ * call always traps, so fast stays 0). */
 struct tl_nr_counters {
     uint64_t trap;              /* calls that arrived by SIGSYS */
     uint64_t fast;              /* calls that arrived by a rewritten site, slow C path */

@@ -53,8 +53,13 @@
 #define F_OLDSP 112   /* previous T_SP, restored on the way out */
 #define F_RSP 120     /* program rsp to resume with */
 #define F_RET 128     /* address to resume at (site + 2) */
-#define F_VIA 136     /* 0 = trap (SIGSYS), 1 = rewritten site, 2 = call into the sled from a non-site */
-#define F_SIZE 144
+#define F_VIA 136     /* 0 = trap (SIGSYS), 1 = rewritten site, 2 = call into the sled from a non-site,
+                         3 = a 32-bit call (int $0x80), redirected by the SIGSYS handler (core/i386.c) */
+#define F_RCX 144     /* via 3 only: the program's rcx and r11, restored on the way out (int $0x80 */
+#define F_R11 152     /* preserves them), and its code segment (a 32-bit one, or the 64-bit */
+#define F_CS 160      /* one); unused by the other ways in */
+#define F_SIZE 176
+#define TL_VIA_I386 3
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -64,10 +69,12 @@
 struct tl_frame {
     uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rax;
     uint64_t flags, oldsp, rsp, ret, via;
+    uint64_t rcx, r11, cs, pad;   /* via 3 (int $0x80) only */
 };
 _Static_assert(offsetof(struct tl_frame, rax) == F_RAX, "frame");
 _Static_assert(offsetof(struct tl_frame, oldsp) == F_OLDSP, "frame");
 _Static_assert(offsetof(struct tl_frame, via) == F_VIA, "frame");
+_Static_assert(offsetof(struct tl_frame, rcx) == F_RCX && offsetof(struct tl_frame, r11) == F_R11 && offsetof(struct tl_frame, cs) == F_CS, "frame");
 _Static_assert(sizeof(struct tl_frame) == F_SIZE, "frame");
 
 struct tl_shadow { uint64_t nr, rdx, flags, spare; };

@@ -29,6 +29,16 @@ static inline long tl_sys6(long n, long a, long b, long c, long d, long e, long 
                      : "rcx", "r11", "memory");
     return r;
 }
+/* an i386 call (int $0x80): arguments in ebx ecx edx esi edi ebp. Inline, with no stack
+ * use, like tl_sys6: a vfork child returns through the same frame (core/i386.c). */
+static inline long tl_int80_6(long n, long a, long b, long c, long d, long e, long f)
+{
+    register long r8 __asm__("r8") = f;
+    long r;
+    __asm__ volatile("mov %%rbp, %%r9\n\tmov %%r8, %%rbp\n\tint $0x80\n\tmov %%r9, %%rbp"
+                     : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "r"(r8) : "r9", "memory");
+    return r;
+}
 #define tl_sys0(n) tl_sys6((n), 0, 0, 0, 0, 0, 0)
 #define tl_sys1(n, a) tl_sys6((n), (long)(a), 0, 0, 0, 0, 0)
 #define tl_sys2(n, a, b) tl_sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
@@ -193,9 +203,21 @@ HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 
+/* ---- 32-bit calls: int $0x80 (core/i386.c, core/entry_i386.S) */
+HIDDEN int tl_i386_trap(const siginfo_t *si, void *uc);     /* 1: an i386 call, redirected */
+HIDDEN long tl_dispatch_i386(struct tl_frame *f);
+HIDDEN long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+HIDDEN int tl_i386_needs_frame(long nr);
+HIDDEN long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp);
+HIDDEN long tl_perform_frame(struct tl_frame *f, int *action);
+HIDDEN void tl_count_i386(long nr, int error);
+HIDDEN extern char tl_i386_entry[];
+HIDDEN long tl_clone_thread_i386(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags);
+
 /* ---- exec (core/exec.c) */
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
+HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
 
 /* ---- entry.S */

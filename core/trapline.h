@@ -18,9 +18,19 @@
  * prctl, wait4, ...) is performed at once by api->syscall, with trapline's bookkeeping,
  * and its real result is returned.
  *
+ * call->abi says which system call table nr belongs to. A 64-bit program can make 32-bit
+ * calls with `int $0x80`: those arrive with abi == TRAPLINE_ABI_I386, an i386 number
+ * (1 = exit, 20 = getpid, ...) and the i386 argument registers (ebx, ecx, edx, esi, edi,
+ * ebp, as 32-bit values). api->syscall performs a call in the table its abi names.
+ * abi took the place of the field `reserved`, which was always 0: the layout, the size
+ * and TRAPLINE_ABI_VERSION are unchanged, so hooks built before it load and run as they
+ * did, but they see i386 calls without knowing it (rebuild them to check abi). A hook
+ * that fills a trapline_call of its own must set abi (0 for an x86-64 call).
+ *
  * Libraries written for zpoline's ABI (`int __hook_init(long, void *hook_ptr)`) load
  * unchanged: their hook is `long fn(long nr, long a1, ..., long a6)` and chains to the
- * function found at *hook_ptr.
+ * function found at *hook_ptr. That ABI has no way to mark a 32-bit call, so zpoline-ABI
+ * hooks never see `int $0x80` calls: trapline performs them without calling the hook.
  */
 #ifndef TRAPLINE_H
 #define TRAPLINE_H
@@ -36,12 +46,17 @@ enum trapline_via {
     TRAPLINE_VIA_FAST = 1,   /* a rewritten site (callq *%rax) */
 };
 
+enum trapline_abi {
+    TRAPLINE_ABI_X86_64 = 0, /* syscall: x86-64 numbers, args rdi rsi rdx r10 r8 r9 */
+    TRAPLINE_ABI_I386 = 1,   /* int $0x80: i386 numbers, args ebx ecx edx esi edi ebp (zero-extended) */
+};
+
 struct trapline_call {
     long nr;                 /* system call number (rax) */
-    long args[6];            /* rdi, rsi, rdx, r10, r8, r9 */
-    uint64_t site;           /* address of the syscall instruction */
-    int via;                 /* enum trapline_via */
-    int reserved;
+    long args[6];            /* rdi, rsi, rdx, r10, r8, r9 (i386: ebx, ecx, edx, esi, edi, ebp) */
+    uint64_t site;           /* address of the syscall (or int $0x80) instruction */
+    int via;                 /* enum trapline_via (an int $0x80 call always arrives by trap) */
+    int abi;                 /* enum trapline_abi; `reserved`, always 0, in ABI version 1 */
 };
 
 struct trapline_api {

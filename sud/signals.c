@@ -112,6 +112,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         return;
     }
     if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
+        if (tl_i386_trap(si, uc)) return;      /* int $0x80: core/i386.c */
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
         return;
@@ -361,7 +362,8 @@ int tl_app_sud_check(struct tl_frame *f)
         if (b == 0) return 0;                          /* ALLOW */
         if (b != 1) { kaction(SIGSYS, SIG_DFL, 0, 0); tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), SIGSYS); }
     }
-    save_program_regs(t, f, f->ret, f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
+    int i386 = f->via == TL_VIA_I386;                  /* int $0x80 keeps rcx and r11 */
+    save_program_regs(t, f, i386 ? f->rcx : f->ret, i386 ? f->r11 : f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
     t->sp = f->oldsp;                                  /* this frame is abandoned */
     siginfo_t si;
     memset(&si, 0, sizeof si);
@@ -369,7 +371,7 @@ int tl_app_sud_check(struct tl_frame *f)
     si.si_code = 2;                                    /* SYS_USER_DISPATCH */
     si.si_call_addr = (void *)f->ret;
     si.si_syscall = (int)f->rax;
-    si.si_arch = 0xc000003e;                           /* AUDIT_ARCH_X86_64 */
+    si.si_arch = i386 ? 0x40000003 : 0xc000003e;       /* AUDIT_ARCH_I386 / AUDIT_ARCH_X86_64 */
     t->fault.pending = SIGSYS;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSYS, &si);
     tl_sys1(SYS_exit_group, 128 + SIGSYS);             /* not reached */

@@ -116,11 +116,12 @@ function craftedSegment(size: number, modules: number, fill: number): Buffer {
   const b = Buffer.alloc(size, fill);
   b.fill(0, 0, 4096);
   b.write('TRAPLINE', 0, 'latin1');
-  b.writeUInt32LE(3, 8);
-  b.writeUInt32LE(192, 12);
+  b.writeUInt32LE(4, 8);
+  b.writeUInt32LE(208, 12);
   b.writeBigUInt64LE(BigInt(size), 16);
   b.writeBigUInt64LE(4096n, 48);   // nr_off: nr_max 0
   b.writeBigUInt64LE(4096n, 56);   // thread_off: 0 slots
+  b.writeBigUInt64LE(4096n, 192);  // i386_off: nr_max 0
   for (const at of [112, 144]) b.writeBigUInt64LE(4096n, at);
   b.writeBigUInt64LE(4096n, 128);
   b.writeUInt32LE(modules, 136);

@@ -44,26 +44,26 @@ const wild32 = fc.oneof(fc.constantFrom(0, 1, 8, 64, 192, 256, 320, 4096, 0x7fff
 const u32 = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 8 }) }, { weight: 1, arbitrary: wild32 });
 /** Mostly 8-aligned offsets inside the file after the header, sometimes anything. */
 const off = (size: number) => fc.oneof(
-  { weight: 4, arbitrary: fc.nat({ max: Math.floor((size - 192) / 8) }).map((k) => 192 + 8 * k) },
+  { weight: 4, arbitrary: fc.nat({ max: Math.floor((size - 208) / 8) }).map((k) => 208 + 8 * k) },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom(0, 8, 193, 4096, size, size - 8, 2 ** 32), fc.nat({ max: size + 64 })) },
 );
 
 /** A header with the right magic and version and arbitrary fields, over random bytes. */
 const segment = fc.integer({ min: 0, max: 16384 }).chain((body) => {
-  const size = 192 + body;
+  const size = 208 + body;   // sizeof(struct tl_stats_header), v4
   return fc.record({
     bytes: fc.uint8Array({ minLength: size, maxLength: size }),
-    headerSize: fc.oneof({ weight: 4, arbitrary: fc.constant(192) }, { weight: 1, arbitrary: wild32 }),
+    headerSize: fc.oneof({ weight: 4, arbitrary: fc.constant(208) }, { weight: 1, arbitrary: wild32 }),
     totalSize: fc.oneof({ weight: 4, arbitrary: fc.constant(size) }, { weight: 1, arbitrary: fc.nat({ max: size + 16 }) }),
     mode: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: wild32 }),
     nrMax: u32,
     threadSlots: u32,
-    offs: fc.array(off(size), { minLength: 5, maxLength: 5 }),
+    offs: fc.array(off(size), { minLength: 6, maxLength: 6 }),
     caps: fc.array(u32, { minLength: 6, maxLength: 6 }),
   }).map((h) => {
     const b = Buffer.from(h.bytes);
     b.write('TRAPLINE', 0, 'latin1');
-    b.writeUInt32LE(3, 8);
+    b.writeUInt32LE(4, 8);
     b.writeUInt32LE(h.headerSize, 12);
     b.writeBigUInt64LE(BigInt(h.totalSize), 16);
     b.writeUInt32LE(h.mode, 24);
@@ -76,6 +76,7 @@ const segment = fc.integer({ min: 0, max: 16384 }).chain((body) => {
       b.writeUInt32LE(h.caps[2 * t]!, 120 + 16 * t);
       b.writeUInt32LE(h.caps[2 * t + 1]!, 124 + 16 * t);
     }
+    b.writeBigUInt64LE(BigInt(h.offs[5]!), 192);   // i386_off
     return b;
   });
 });

@@ -170,7 +170,7 @@ describe('statistics segment: --stats and --stats-append', () => {
     writeFileSync(junk, 'x', { mode: 0o600 });
     const j = await trapline(['run', '--stats', junk, '--stats-append', '--', count, '10']);
     expect(j.code).toBe(2);
-    expect(j.stderr).toMatch(/^trapline: --stats-append: .* is not a trapline v3 statistics segment[^\n]*\n$/);
+    expect(j.stderr).toMatch(/^trapline: --stats-append: .* is not a trapline v4 statistics segment[^\n]*\n$/);
   });
 
   it('API: an existing statsFile is an OptionError unless statsAppend', async () => {

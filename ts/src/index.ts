@@ -1,6 +1,6 @@
 export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
 export { loadAddon, probe, type Probe } from './native.js';
-export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type RewritePolicy } from './stats.js';
+export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type Abi, type RewritePolicy } from './stats.js';
 export { SYSCALL_NAMES } from './syscalls.js';
 export {
   buildEnv, MODES, POLICIES, OptionError, runProgram, spawnProgram, waitProgram,

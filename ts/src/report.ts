@@ -57,6 +57,14 @@ export function checkReport(d: unknown): string | undefined {
   }
   if (!isObj(d.total) || !isCount(d.total.trap) || !isCount(d.total.fast)) return 'total is not {trap, fast}';
   if (d.nullReads !== undefined && typeof d.nullReads !== 'boolean') return 'nullReads is not a boolean';
+  if (d.otherI386 !== undefined && !isCount(d.otherI386)) return 'otherI386 is not a count';
+  if (d.perNrI386 !== undefined) {
+    if (!Array.isArray(d.perNrI386)) return 'perNrI386 is not an array';
+    for (let i = 0; i < d.perNrI386.length; i++) {
+      const n = d.perNrI386[i];
+      if (!isObj(n) || !isU32(n.nr) || !isCount(n.trap) || !isCount(n.fast) || !isCount(n.errors)) return `perNrI386[${i}] is not {nr, trap, fast, errors}`;
+    }
+  }
   if (d.dropped !== undefined) {
     const x = d.dropped;
     if (!isObj(x) || !isCount(x.processes) || !isCount(x.sites) || typeof x.modulesFull !== 'boolean' || typeof x.planUnrecorded !== 'boolean') {
@@ -115,13 +123,20 @@ export function modeLine(s: StatsSnapshot): string {
 /** Text tables like `strace -c`, plus coverage: per syscall, per module, and the totals. */
 export function renderSummary(s: StatsSnapshot): string {
   let out = '';
-  const calls = s.perNr.map((n) => ({ ...n, calls: n.trap + n.fast })).sort((a, b) => b.calls - a.calls || a.nr - b.nr);
-  const total = calls.reduce((a, n) => a + n.calls, 0) + s.otherTrap + s.otherFast;
+  // int $0x80 calls (i386 table; reports older than version 4 have none) are rows of their
+  // own, named "i386:NAME"
+  const i386 = (s.perNrI386 ?? []).map((n) => ({ ...n, abi: 'i386' as const }));
+  const calls = [...s.perNr.map((n) => ({ ...n, abi: 'x86_64' as const })), ...i386]
+    .map((n) => ({ ...n, calls: n.trap + n.fast })).sort((a, b) => b.calls - a.calls || a.nr - b.nr || a.abi.localeCompare(b.abi));
+  const otherI386 = s.otherI386 ?? 0;
+  const total = calls.reduce((a, n) => a + n.calls, 0) + s.otherTrap + s.otherFast + otherI386;
   const rows = [['% calls', 'calls', 'errors', 'via trap', 'via fast', 'syscall']];
   for (const n of calls) {
-    rows.push([(total ? (100 * n.calls) / total : 0).toFixed(2), String(n.calls), String(n.errors), String(n.trap), String(n.fast), nrName(n.nr)]);
+    const name = n.abi === 'i386' ? `i386:${nrName(n.nr, 'i386')}` : nrName(n.nr);
+    rows.push([(total ? (100 * n.calls) / total : 0).toFixed(2), String(n.calls), String(n.errors), String(n.trap), String(n.fast), name]);
   }
   if (s.otherTrap + s.otherFast) rows.push(['', String(s.otherTrap + s.otherFast), '', String(s.otherTrap), String(s.otherFast), '(other numbers)']);
+  if (otherI386) rows.push(['', String(otherI386), '', String(otherI386), '0', '(other i386 numbers)']);
   rows.push(['100.00', String(total), String(calls.reduce((a, n) => a + n.errors, 0)), String(s.total.trap), String(s.total.fast), 'total']);
   out += table(rows, [true, true, true, true, true, false]);
 
@@ -157,6 +172,7 @@ export function renderSummary(s: StatsSnapshot): string {
   const reasons = new Map<string, number>();
   for (const x of s.sites) if (x.state === 'trapping') reasons.set(x.reason, (reasons.get(x.reason) ?? 0) + 1);
   if (reasons.size) out += `trapping because: ${[...reasons].map(([r, n]) => `${r} ${n}`).join(', ')}\n`;
+  if (i386.length || otherI386) out += `32-bit calls (int $0x80, i386 table): ${i386.reduce((a, n) => a + n.trap, 0) + otherI386}, never rewritten\n`;
   const d = s.dropped;
   if (d && (d.processes || d.sites || d.modulesFull || d.planUnrecorded)) {
     const parts: string[] = [];

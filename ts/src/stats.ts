@@ -1,6 +1,7 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { SYSCALL_NAMES } from './syscalls.js';
+import { I386_SYSCALL_NAMES } from './syscalls_i386.js';
 
 /** A malformed, truncated or unreadable statistics segment (or report). code: the errno
  *  name when the file could not be read (ENOENT, EACCES, ...). */
@@ -23,7 +24,9 @@ export interface NrStats {
 
 export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
 export type SiteState = 'rewritten' | 'trapping' | 'stale' | 'skipped';
-export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'redzone' | 'shared';
+export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'int80' | 'redzone' | 'shared';
+/** The system call table a number belongs to: `syscall` (x86-64) or `int $0x80` (i386). */
+export type Abi = 'x86_64' | 'i386';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
 export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned' | 'plan-unverified';
 export type RewritePolicy = 'all' | 'verified' | 'none';
@@ -61,7 +64,8 @@ export interface SiteInfo {
   offset: string;
   trapHits: number;
   fastHits: number;
-  /** Distinct syscall numbers 0..511 seen at the site, on every path, ascending. */
+  /** Distinct syscall numbers 0..511 seen at the site, on every path, ascending
+   * (i386 numbers at an `int $0x80` site: reason 'int80'). */
   nrs: number[];
   /** Calls at the site with a number outside 0..511. */
   nrsOther: number;
@@ -92,10 +96,15 @@ export interface StatsSnapshot {
   startNs: number;
   /** The same instant in ms since the epoch, comparable with Date.now(). */
   startMs: number;
-  /** Numbers 0..nr_max-1 with at least one nonzero counter, ascending. */
+  /** Numbers 0..nr_max-1 with at least one nonzero counter, ascending (x86-64 table). */
   perNr: NrStats[];
   otherTrap: number;
   otherFast: number;
+  /** 32-bit calls (`int $0x80`) by i386 number, the same way (fast is always 0: they
+   * always trap). Counted apart from perNr; included in total.trap. */
+  perNrI386: NrStats[];
+  /** i386 calls with a number outside 0..nr_max-1. */
+  otherI386: number;
   sitesRewritten: number;
   sitesTrapping: number;
   sitesStale: number;
@@ -113,16 +122,16 @@ export interface StatsSnapshot {
   dropped: { processes: number; sites: number; modulesFull: boolean; planUnrecorded: boolean };
 }
 
-// core/stats_layout.h, version 3.
+// core/stats_layout.h, version 4.
 const MAGIC = 'TRAPLINE';
-const VERSION = 3;
-const HEADER_SIZE = 192; // sizeof(struct tl_stats_header)
+const VERSION = 4;
+const HEADER_SIZE = 208; // sizeof(struct tl_stats_header)
 const PROC_SIZE = 256;
 const MODULE_SIZE = 320;
 const SITE_SIZE = 128;
 const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
 const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
-const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'redzone', 'shared'];
+const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'int80', 'redzone', 'shared'];
 const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified'];
 const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
@@ -189,6 +198,17 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   const blockSize = THREAD_BLOCK_HEAD + 16 * nrMax;   // fast[nr_max] then errors[nr_max]
   checkArray('nr_off', nrOff, BigInt(nrMax) * BigInt(NR_COUNTERS_SIZE));
   checkArray('thread_off', threadOff, BigInt(threadSlots) * BigInt(blockSize));
+
+  const i386Off = u64(192);
+  checkArray('i386_off', i386Off, BigInt(nrMax) * BigInt(NR_COUNTERS_SIZE));
+  const perNrI386: NrStats[] = [];
+  let i386Trap = 0n;
+  for (let nr = 0, c = Number(i386Off); nr < nrMax; nr++, c += NR_COUNTERS_SIZE) {
+    const trap = u64(c);
+    const errors = u64(c + 16);
+    i386Trap += trap;
+    if (trap !== 0n || errors !== 0n) perNrI386.push({ nr, trap: Number(trap), fast: 0, errors: Number(errors) });
+  }
 
   const nrBase = Number(nrOff);
   const threadBase = Number(threadOff);
@@ -271,6 +291,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   }
 
   const otherTrap = u64(64);
+  const otherI386 = u64(200);
   const otherFast = u64(72);
   return {
     version,
@@ -289,11 +310,13 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     perNr,
     otherTrap: Number(otherTrap),
     otherFast: Number(otherFast),
+    perNrI386,
+    otherI386: Number(otherI386),
     sitesRewritten: Number(u64(80)),
     sitesTrapping: sites.filter((x) => x.state === 'trapping').length,
     sitesStale: Number(u64(104)),
     processes: Number(u64(96)),
-    total: { trap: Number(totalTrap + otherTrap), fast: Number(totalFast + otherFast) },
+    total: { trap: Number(totalTrap + otherTrap + i386Trap + otherI386), fast: Number(totalFast + otherFast) },
     processList,
     modules,
     sites,
@@ -307,14 +330,15 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
 }
 
 /** The segment geometry of this build (core/stats_check.c tl_stats_geom). */
-export function segmentGeometry(): { nr: number; thread: number; proc: number; module: number; site: number; size: number } {
+export function segmentGeometry(): { nr: number; i386: number; thread: number; proc: number; module: number; site: number; size: number } {
   const up = (v: number, a: number) => Math.ceil(v / a) * a;
   const nr = up(HEADER_SIZE, 64);
-  const thread = up(nr + 512 * NR_COUNTERS_SIZE, 4096);
+  const i386 = nr + 512 * NR_COUNTERS_SIZE;
+  const thread = up(i386 + 512 * NR_COUNTERS_SIZE, 4096);
   const proc = thread + 1024 * (THREAD_BLOCK_HEAD + 16 * 512);
   const module = proc + 1024 * PROC_SIZE;
   const site = module + 4096 * MODULE_SIZE;
-  return { nr, thread, proc, module, site, size: up(site + 65536 * SITE_SIZE, 4096) };
+  return { nr, i386, thread, proc, module, site, size: up(site + 65536 * SITE_SIZE, 4096) };
 }
 
 /** What a run that adds to an existing segment (--stats-append) must agree with. */
@@ -356,7 +380,8 @@ export function readSegmentIdentity(path: string): SegmentIdentity {
       h.readBigUInt64LE(48) !== BigInt(g.nr) || h.readBigUInt64LE(56) !== BigInt(g.thread) ||
       h.readBigUInt64LE(112) !== BigInt(g.proc) || h.readUInt32LE(120) !== 1024 ||
       h.readBigUInt64LE(128) !== BigInt(g.module) || h.readUInt32LE(136) !== 4096 ||
-      h.readBigUInt64LE(144) !== BigInt(g.site) || h.readUInt32LE(152) !== 65536;
+      h.readBigUInt64LE(144) !== BigInt(g.site) || h.readUInt32LE(152) !== 65536 ||
+      h.readBigUInt64LE(192) !== BigInt(g.i386);
     if (bad) fail(`is not a trapline v${VERSION} statistics segment (header)`);
     const mode = MODES[h.readUInt32LE(24)] ?? fail('has an unknown mode');
     const policy = POLICIES[h.readUInt32LE(184)] ?? fail('has an unknown rewrite policy');
@@ -368,7 +393,9 @@ export function readSegmentIdentity(path: string): SegmentIdentity {
   }
 }
 
-/** Name of an x86-64 system call number, or "syscall_<nr>" if unknown. */
-export function nrName(nr: number): string {
+/** Name of an x86-64 system call number, or "syscall_<nr>" if unknown; with abi 'i386',
+ * of an i386 number (int $0x80), or "i386_<nr>". */
+export function nrName(nr: number, abi: Abi = 'x86_64'): string {
+  if (abi === 'i386') return I386_SYSCALL_NAMES[nr] ?? `i386_${nr}`;
   return SYSCALL_NAMES[nr] ?? `syscall_${nr}`;
 }
