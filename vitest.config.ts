@@ -6,5 +6,6 @@ export default defineConfig({
     exclude: ['**/node_modules/**', 'dist/**', 'build/**'],
     testTimeout: 60_000,
     pool: 'forks',
+    setupFiles: ['test/setup.ts'],
   },
 });

@@ -23,11 +23,12 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
 
+/* a raw call with five arguments; the sixth (r9: mmap's offset) is 0, never left over */
 static long raw(long n, long a, long b, long c, long d, long e)
 {
-    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e;
+    register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = 0;
     long r;
-    __asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8) : "rcx", "r11", "memory");
+    __asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
     return r;
 }
 

@@ -4,8 +4,8 @@ import { copyFileSync, mkdtempSync, openSync, closeSync, readFileSync, truncateS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OptionError, packageRoot, run as runApi, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
-import { hookLibrary, nrStats, run, statsPath, testProgram } from './helpers.js';
+import { OptionError, packageRoot, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
+import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi } from './helpers.js';
 
 const GETPPID = 110;
 const cli = `${packageRoot()}/dist/cli.js`;
@@ -145,6 +145,7 @@ describe('CLI reports', () => {
   const cliRun = (args: string[]) => waitProgram(spawnChild(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })) as Promise<{ code: number; stdout: string; stderr: string }>;
 
   it('run --report writes the JSON report and --summary prints the tables on stderr; output untouched', async () => {
+    needsAddress0();
     const rep = join(tmp, 'r.json');
     const r = await cliRun(['run', '--allow-null-reads', '--report', rep, '--summary', '--', testProgram('count'), '200']);
     expect(r.code).toBe(0);

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, type TestContext } from 'vitest';
 import { spawn } from 'node:child_process';
-import { libraryPath, packageRoot, probe, runProgram, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { libraryPath, packageRoot, probe, run as apiRun, runProgram, spawn as apiSpawn, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
 
 export { testProgram, hookLibrary };
 
@@ -35,6 +35,36 @@ export const machine = (() => {
   const p = probe();
   return { pkeys: p.pkeys, zeroMappable: p.zeroMappable };
 })();
+if (!machine.zeroMappable) console.log('note: address 0 cannot be mapped here; tests of the rewriting modes are skipped');
+
+let current: TestContext | undefined;
+/** Called before each test (test/setup.ts): the test a helper may skip. */
+export function setCurrentTest(ctx: TestContext): void {
+  current = ctx;
+}
+
+/** Skips the running test, with the reason printed, where address 0 cannot be mapped: the
+ *  rewriting modes (lazy, eager, plans) then do not exist on this machine. */
+export function needsAddress0(): void {
+  if (machine.zeroMappable) return;
+  const why = 'address 0 cannot be mapped on this machine (vm.mmap_min_addr > 0 without CAP_SYS_RAWIO): no rewriting mode';
+  console.log(`skipped "${current?.task.name ?? '?'}": ${why}`);
+  current?.skip(why);
+}
+
+const wantsRewriting = (env: NodeJS.ProcessEnv | undefined) =>
+  env?.TRAPLINE_ALLOW_NULL_READS === '1' || env?.TRAPLINE_MODE === 'lazy' || env?.TRAPLINE_PLAN !== undefined;
+
+/** The API's run() and spawn(), skipping the test where a rewriting mode is asked for and
+ *  this machine has none. */
+export const runApi: typeof apiRun = (program, args, options) => {
+  if (options?.allowNullReads || options?.mode === 'lazy' || options?.mode === 'eager' || options?.plan !== undefined) needsAddress0();
+  return apiRun(program, args, options);
+};
+export const spawnApi: typeof apiSpawn = (program, args, options) => {
+  if (options?.allowNullReads || options?.mode === 'lazy' || options?.mode === 'eager' || options?.plan !== undefined) needsAddress0();
+  return apiSpawn(program, args, options);
+};
 
 /** The mode the library picks when none is given. */
 export const defaultMode: 'lazy' | 'sud-only' = machine.pkeys && machine.zeroMappable ? 'lazy' : 'sud-only';
@@ -42,6 +72,7 @@ export const defaultMode: 'lazy' | 'sud-only' = machine.pkeys && machine.zeroMap
 /** Runs a program natively or under trapline (with a statistics segment). */
 export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   const mode = opts.mode ?? 'lazy';
+  if (mode === 'lazy' || (mode === 'raw' && wantsRewriting(opts.env))) needsAddress0();
   const env = { ...process.env, ...(opts.env ?? {}) };
   for (const k of Object.keys(env)) if (k.startsWith('TRAPLINE_') && !(opts.env && k in opts.env)) delete env[k];
   if (mode === 'native') {
@@ -80,6 +111,8 @@ export const cli = `${packageRoot()}/dist/cli.js`;
 
 /** Runs the CLI with env added to a copy of ours from which every other TRAPLINE_* is removed. */
 export function trapline(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const modeAt = args.indexOf('--mode');
+  if (args.includes('--allow-null-reads') || (modeAt >= 0 && args[modeAt + 1] !== 'sud-only')) needsAddress0();
   const e = { ...process.env, ...env };
   for (const k of Object.keys(e)) if (k.startsWith('TRAPLINE_') && !(k in env)) delete e[k];
   return waitProgram(spawn(process.execPath, [cli, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] })) as Promise<{

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OptionError, parseElf, readPlanFile, run as runApi, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
-import { hookLibrary, nrStats, run, testProgram, trapline } from './helpers.js';
+import { OptionError, parseElf, readPlanFile, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
+import { hookLibrary, nrStats, run, testProgram, trapline, runApi } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-plan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

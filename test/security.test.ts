@@ -7,9 +7,9 @@ import { spawn as spawnChild } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { libraryPath, OptionError, parseElf, planFromStats, readPlanFile, readStats, run as runApi, scanFile, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
+import { libraryPath, OptionError, parseElf, planFromStats, readPlanFile, readStats, scanFile, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
 import { readSegmentIdentity, segmentGeometry } from '../ts/src/stats.js';
-import { nrStats, run, testProgram, trapline } from './helpers.js';
+import { nrStats, run, testProgram, trapline, runApi } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-sec-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
