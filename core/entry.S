@@ -27,6 +27,16 @@
  * the program's `callq` wrote: the return address is popped into rcx and the program's
  * flags are pushed into that same slot. Nothing else below rsp is written, nothing is
  * shared with a nested signal handler's entry. */
+/* T_SPECIAL bit `bit` set for this number: the argument in `reg` must not point into page
+ * 0, else the call goes to C (core/nullargs.c). Flags are free (saved in the slot). */
+.macro ARG_NOT_IN_PAGE0 bit, reg
+        testb   $\bit, %gs:T_SPECIAL(%rax)
+        jz      1f
+        cmp     $4096, \reg
+        jb      .Lfast_to_slow
+1:
+.endm
+
         .globl tl_fast_entry
         .hidden tl_fast_entry
         .type tl_fast_entry, @function
@@ -165,30 +175,12 @@ tl_fast_syscall_insn:
          * call fault as natively (core/nullargs.c). Flags are safe in the slot. */
         testb   $1, %gs:T_SPECIAL(%rax)
         jnz     .Lfast_to_slow
-        testb   $2, %gs:T_SPECIAL(%rax)
-        jz      1f
-        cmp     $4096, %rdi
-        jb      .Lfast_to_slow
-1:      testb   $4, %gs:T_SPECIAL(%rax)
-        jz      2f
-        cmp     $4096, %rsi
-        jb      .Lfast_to_slow
-2:      testb   $8, %gs:T_SPECIAL(%rax)
-        jz      3f
-        cmp     $4096, %rdx
-        jb      .Lfast_to_slow
-3:      testb   $16, %gs:T_SPECIAL(%rax)
-        jz      4f
-        cmp     $4096, %r10
-        jb      .Lfast_to_slow
-4:      testb   $32, %gs:T_SPECIAL(%rax)
-        jz      5f
-        cmp     $4096, %r8
-        jb      .Lfast_to_slow
-5:      testb   $64, %gs:T_SPECIAL(%rax)
-        jz      .Lfast_checked
-        cmp     $4096, %r9
-        jb      .Lfast_to_slow
+        ARG_NOT_IN_PAGE0 2, %rdi
+        ARG_NOT_IN_PAGE0 4, %rsi
+        ARG_NOT_IN_PAGE0 8, %rdx
+        ARG_NOT_IN_PAGE0 16, %r10
+        ARG_NOT_IN_PAGE0 32, %r8
+        ARG_NOT_IN_PAGE0 64, %r9
         jmp     .Lfast_checked
 
 .Lfast_to_slow:
