@@ -42,10 +42,12 @@ describe('threads', () => {
   for (const mode of modes) {
     it(`${mode}: 2000 short-lived threads are interposed and leave no mappings behind`, async () => {
       const r = await run(testProgram('threads'), ['2000'], { mode });
-      // mappings before and after: equal up to glibc's own stack cache (a leak would be ~4 per thread)
+      // mappings before and after: equal up to glibc's own stack cache and how neighbouring
+      // anonymous mappings happen to merge under ASLR (a few either way, more on a loaded
+      // machine); a leak would be ~4 per thread, 8000 here
       const m = /^ok (\d+) (\d+)\n$/.exec(r.stdout);
       expect(m).not.toBeNull();
-      expect(Number(m![2]) - Number(m![1])).toBeLessThanOrEqual(2);
+      expect(Number(m![2]) - Number(m![1])).toBeLessThanOrEqual(16);
       expect(r.code).toBe(0);
       const ppid = nrStats(r.stats, GETPPID);
       expect(ppid.trap + ppid.fast).toBe(2001 + 2000);   // each thread's call (incl. warm-up) + main's checks
