@@ -10,6 +10,7 @@
 #include <ucontext.h>
 #include <sched.h>
 #include <errno.h>
+#include <sys/mman.h>
 
 #define AUDIT_ARCH_I386_ 0x40000003u
 
@@ -30,6 +31,9 @@
 #define I386_CLONE3 435
 #define I386_EXECVE 11
 #define I386_EXECVEAT 358
+#define I386_OLD_MMAP 90      /* mmap(struct mmap_arg_struct *) */
+#define I386_MREMAP 163
+#define I386_MMAP2 192
 
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
@@ -112,6 +116,19 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
     case I386_EXECVE:         /* the new program is interposed too (core/exec.c) */
     case I386_EXECVEAT:
         return tl_exec_i386(nr, a1, a2, a3, a4, a5);
+    case I386_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */
+        if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | 0x100000 /* NOREPLACE */)))   /* CAP_SYS_RAWIO */
+            return -EPERM;
+        break;
+    case I386_OLD_MMAP: {
+        uint32_t args[4];     /* addr, len, prot, flags */
+        if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 && (args[3] & (MAP_FIXED | 0x100000))) return -EPERM;
+        break;
+    }
+    case I386_MREMAP:         /* from page 0 (a hole natively) or onto it */
+        if (tl_zero_mapped && b1 == 0 && b2 != 0) return -EFAULT;
+        if (tl_zero_mapped && (a32((uint64_t)a4) & 2 /* MREMAP_FIXED */) && a32((uint64_t)a5) == 0) return -EPERM;
+        break;
     case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;

@@ -187,3 +187,13 @@ describe('sysenter and x32 numbers', () => {
     });
   }
 });
+
+describe('i386 calls on page 0', () => {
+  it('lazy: an i386 mmap2 of page 0 is refused (EPERM) and the trampoline survives; sud-only: as natively', async () => {
+    const lazy = await run(testProgram('int80'), ['page0'], { mode: 'lazy' });
+    expect(lazy.stdout).toBe('mmap2(0, MAP_FIXED) -> EPERM\nmremap(0, ...) -> EFAULT\ncalls after: ok\n');
+    const native = await run(testProgram('int80'), ['page0'], { mode: 'native' });
+    const sud = await run(testProgram('int80'), ['page0'], { mode: 'sud-only' });
+    expect(sud.stdout).toBe(native.stdout);
+  });
+});

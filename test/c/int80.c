@@ -123,6 +123,21 @@ static long call80(void (*site)(struct regs *, struct regs *), const char *what,
 
 #define HI(x) ((uint64_t)(x) | 0xdead000000000000ull)   /* upper bits the kernel ignores */
 
+/* i386 mmap2/mremap onto or from page 0 (where trapline keeps its trampoline): one line
+ * each, then calls from rewritten sites must still work */
+static int cmd_page0(void)
+{
+    long r = call80_6(site80, "mmap2 fixed 0", 192, 0, 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, (uint32_t)-1, 0);
+    printf("mmap2(0, MAP_FIXED) -> %s\n", r == 0 ? "mapped" : r == -EPERM ? "EPERM" : "other");
+    if (r == 0) munmap(0, 4096);
+    r = call80_6(site80, "mremap from 0", 163, 0, 0, 4096, 8192, MREMAP_MAYMOVE, 0, 0);
+    printf("mremap(0, ...) -> %s\n", r == -EFAULT ? "EFAULT" : "other");
+    long ok = 1, want = getppid();
+    for (int i = 0; i < 10; i++) ok &= syscall(SYS_getppid) == want;
+    printf("calls after: %s\n", ok ? "ok" : "WRONG");
+    return 0;
+}
+
 static int cmd_regs(void)
 {
     long pid = getpid();
@@ -580,6 +595,7 @@ int main(int argc, char **argv)
     if (low == MAP_FAILED || (uint64_t)low >= (1ull << 32) - 4096 * 16) FAIL("no memory below 4 GiB");
     const char *c = argv[1];
     if (!strcmp(c, "regs")) return cmd_regs();
+    if (!strcmp(c, "page0")) return cmd_page0();
     if (!strcmp(c, "eintr")) return cmd_eintr(0);
     if (!strcmp(c, "restart")) return cmd_eintr(1);
     if (!strcmp(c, "sigsuspend")) return cmd_sigsuspend();
