@@ -59,7 +59,11 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
     tl_resume_frame(&copy);
 }
 
-static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
+#define TL_TASK_SIZE_MAX 0x7ffffffff000ull     /* 4-level paging: the kernel's TASK_SIZE_MAX */
+
+/* clone/clone3/fork/vfork. args3: for clone3, our checked copy of the program's struct
+ * (size3 bytes), passed to the kernel in its place. */
+static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint8_t *args3, uint64_t size3)
 {
     long nr = (long)f->rax;
     if ((flags & CLONE_VM) && child_sp) {
@@ -78,12 +82,42 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
         }
         return r;
     }
-    long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    /* A fork, possibly onto a new stack. The child is a copy: it returns here, on its
+     * copy of our stack, and resumes the program on the new stack from its frame. So the
+     * kernel is asked for no stack switch. */
+    long r;
+    if (nr == SYS_clone3) {
+        if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */
+        r = tl_sys2(nr, (long)args3, (long)size3);
+    } else {
+        r = tl_sys6(nr, f->rdi, (flags & CLONE_VM) ? f->rsi : 0, f->rdx, f->r10, f->r8, f->r9);
+    }
     if (r == 0) {
         if (flags & CLONE_VM) vfork_child(f);
         tl_after_fork_child();
+        if (child_sp) f->rsp = child_sp;
     }
     return r;
+}
+
+/* clone3: the kernel's checks of the argument struct that come before a child exists,
+ * made on a copy. 0: buf/size3 hold the struct to pass; else the call is left to the
+ * kernel, which fails it the same way (bad size, unreadable, non-zero tail). */
+static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap, uint64_t *size3)
+{
+    if (size < 64 || size > 4096) return -1;
+    uint64_t n = size < cap ? size : cap;
+    memset(buf, 0, cap);
+    if (!tl_safe_read(uargs, buf, n)) return -1;
+    for (uint64_t off = n; off < size;) {          /* a longer struct: its tail must be zero */
+        uint8_t chunk[64];
+        uint64_t k = size - off < sizeof chunk ? size - off : sizeof chunk;
+        if (!tl_safe_read(uargs + off, chunk, k)) return -1;
+        for (uint64_t i = 0; i < k; i++) if (chunk[i]) return -1;
+        off += k;
+    }
+    *size3 = n;
+    return 0;
 }
 
 /* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
@@ -96,27 +130,33 @@ static long perform(struct tl_frame *f, int *action)
     case SYS_rt_sigreturn:
         *action = 1;
         return 0;
-    case SYS_rt_sigaction:
-        return tl_virt_sigaction((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_rt_sigaction:       /* the kernel takes int sig, int how, int option: */
+        return tl_virt_sigaction((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_rt_sigprocmask:
-        return tl_virt_sigprocmask((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+        return tl_virt_sigprocmask((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_execve:
     case SYS_execveat:
         return tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
     case SYS_sigaltstack:
         return tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
     case SYS_clone:
-        return do_clone(f, f->rdi, f->rsi);
+        return do_clone(f, f->rdi, f->rsi, 0, 0);
     case SYS_clone3: {
+        uint8_t buf[128];
+        uint64_t size3;
+        if (clone3_copy(f->rdi, f->rsi, buf, sizeof buf, &size3)) break;
         struct clone_args_ a;
-        if (f->rsi < 64) return -EINVAL;
-        memcpy(&a, (void *)f->rdi, sizeof a);
-        return do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0);
+        memcpy(&a, buf, sizeof a);
+        /* the kernel's clone3_stack_valid(), before our fork path drops the stack */
+        if (a.stack ? (!a.stack_size || a.stack + a.stack_size < a.stack || a.stack + a.stack_size > TL_TASK_SIZE_MAX)
+                    : a.stack_size != 0)
+            return -EINVAL;
+        return do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0, buf, size3);
     }
     case SYS_fork:
-        return do_clone(f, 0, 0);
+        return do_clone(f, 0, 0, 0, 0);
     case SYS_vfork:
-        return do_clone(f, CLONE_VM | CLONE_VFORK, 0);
+        return do_clone(f, CLONE_VM | CLONE_VFORK, 0, 0, 0);
     case SYS_exit: {
         t = tl_self();
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
@@ -163,14 +203,18 @@ static long perform(struct tl_frame *f, int *action)
         if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_jit_invalidate(f->rdi, f->rsi, 0);
         break;
     case SYS_prctl:
-        if (f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
+        if ((int)f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
             return tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);
         break;
     case SYS_arch_prctl:
         /* %gs belongs to us; the program gets a virtual one */
         t = tl_self();
-        if (f->rdi == ARCH_SET_GS) { t->app_gs = f->rsi; return 0; }
-        if (f->rdi == ARCH_GET_GS) { *(uint64_t *)f->rsi = t->app_gs; return 0; }
+        if ((int)f->rdi == ARCH_SET_GS) {
+            if (f->rsi >= TL_TASK_SIZE_MAX) return -EPERM;    /* as the kernel */
+            t->app_gs = f->rsi;
+            return 0;
+        }
+        if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);

@@ -45,6 +45,41 @@ void tl_exec_init(void)
     tl_follow_exec = !(f && tl_streq(f, "0"));
 }
 
+/* Does the program's string at s start with p? 1 yes, 0 no, -1 unreadable (the kernel
+ * will report EFAULT). Reads only up to the end of s's page at a time, so a valid short
+ * string at the end of a mapping is read correctly. */
+static int safe_starts(const char *s, const char *p)
+{
+    size_t n = tl_strlen(p), i = 0;
+    char buf[32];
+    while (i < n) {
+        uint64_t a = (uint64_t)s + i;
+        size_t k = 4096 - (a & 4095);
+        if (k > n - i) k = n - i;
+        if (!tl_safe_read(a, buf, k)) return -1;
+        for (size_t j = 0; j < k; j++, i++) {
+            if (buf[j] != p[i]) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Length of the program's string at s, or -1 if unreadable before its NUL or longer than
+ * max (the kernel takes at most 32 pages per string: E2BIG). */
+static long safe_strlen(const char *s, size_t max)
+{
+    char buf[256];
+    size_t i = 0;
+    while (i < max) {
+        uint64_t a = (uint64_t)s + i;
+        size_t k = 4096 - (a & 4095);
+        if (k > sizeof buf) k = sizeof buf;
+        if (!tl_safe_read(a, buf, k)) return -1;
+        for (size_t j = 0; j < k; j++, i++) if (!buf[j]) return (long)i;
+    }
+    return -1;
+}
+
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {
@@ -82,7 +117,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     size_t cap = n + (size_t)n_cfg + 2;
-    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 65536;
+    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 131072;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     const char **out = (const char **)m;
@@ -91,8 +126,15 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     const char *app_preload = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = envp[i];
-        if (starts(s, "TRAPLINE_")) continue;
-        if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
+        int t = safe_starts(s, "TRAPLINE_"), l = t == 0 ? safe_starts(s, "LD_PRELOAD=") : 0;
+        if (l == 1 && safe_strlen(s, 131072) < 0) l = -1;
+        if (t < 0 || l < 0) {
+            /* an unreadable entry: the kernel fails the exec with EFAULT, as without us */
+            tl_sys2(SYS_munmap, m, (long)bytes);
+            return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+        }
+        if (t) continue;
+        if (l) { app_preload = s + 11; continue; }
         out[k++] = s;
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
@@ -106,7 +148,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         for (q = self_path; *q; q++) *p++ = *q;
         if (app_preload && *app_preload) {
             *p++ = ':';
-            size_t room = 65536 - 2;
+            size_t room = 131072 - 2;
             for (q = app_preload; *q && room; q++, room--) *p++ = *q;
         }
         *p = 0;

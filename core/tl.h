@@ -18,6 +18,8 @@
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+/* the highest address access_ok() accepts (4-level paging, as this kernel reports) */
+#define TL_USER_PTR_MAX 0x7ffffffff000ull
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- raw system calls (never intercepted: they run from our text range) */
@@ -83,6 +85,7 @@ HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
 HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
+HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */

@@ -93,3 +93,10 @@ int tl_safe_read(uint64_t addr, void *out, size_t n)
     struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
     return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
 }
+
+/* Writes n bytes at addr without faulting: 1 if all were writable (as copy_to_user). */
+int tl_safe_write(uint64_t addr, const void *in, size_t n)
+{
+    struct { const void *b; size_t l; } local = { in, n }, remote = { (void *)addr, n };
+    return tl_sys6(SYS_process_vm_writev, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+}
