@@ -182,7 +182,7 @@ static long perform(struct tl_frame *f, int *action)
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
         long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
-        if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE)) tl_plan_apply(f->rdi, f->rsi);
+        if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !tl_hook_loading) tl_plan_apply(f->rdi, f->rsi);
         return r;
     }
     case SYS_munmap:
@@ -192,7 +192,7 @@ static long perform(struct tl_frame *f, int *action)
         if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
         long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
-        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS))
+        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
             tl_plan_apply((uint64_t)r, f->rsi);
         return r;
     }
@@ -248,6 +248,16 @@ long tl_dispatch(struct tl_frame *f)
     f->rax = (uint64_t)(long)(int)f->rax;
     long nr = (long)f->rax;
     int via = (int)f->via;
+    if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2)) {
+        /* the loader's or the hook's own call while the hook loads: performed (with our
+         * handling of signal set-up and the like), neither counted nor rewritten */
+        int action = 0;
+        if (nr == SYS_execve || nr == SYS_execveat)      /* as the hook asked: its environment */
+            f->rax = (uint64_t)tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        else
+            f->rax = (uint64_t)perform(f, &action);
+        return action;
+    }
     if (via == 0) {
         /* a new site: one read of /proc/self/maps serves its record (module), the policy
          * (its plan entry) and its rewrite (page protection) */

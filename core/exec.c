@@ -10,8 +10,7 @@
 #include <sys/mman.h>
 
 static char self_path[1024];            /* path of libtrapline.so */
-static char cfg_strings[4096];          /* "TRAPLINE_X=value\0" ... copied at start-up */
-static const char *cfg_vars[16];
+static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
 static int n_cfg;
 int tl_follow_exec = 1;
 
@@ -32,14 +31,24 @@ void tl_exec_init(void)
         memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
     self_path[sizeof self_path - 1] = 0;
     extern char **environ;
-    size_t used = 0;
-    for (char **e = environ; e && *e && n_cfg < 16; e++) {
-        if (!starts(*e, "TRAPLINE_")) continue;
-        size_t len = tl_strlen(*e) + 1;
-        if (used + len > sizeof cfg_strings) break;
-        memcpy(cfg_strings + used, *e, len);
-        cfg_vars[n_cfg++] = cfg_strings + used;
-        used += len;
+    /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
+     * the strings (a copy: the program may change its environment) */
+    size_t count = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++)
+        if (starts(*e, "TRAPLINE_")) { count++; bytes += tl_strlen(*e) + 1; }
+    if (count) {
+        size_t total = count * sizeof(char *) + bytes;
+        long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m < 0 && m > -4096) tl_die("cannot copy the TRAPLINE_* settings for exec", 0, 0);
+        cfg_vars = (const char **)m;
+        char *str = (char *)(m + (long)(count * sizeof(char *)));
+        for (char **e = environ; e && *e; e++) {
+            if (!starts(*e, "TRAPLINE_")) continue;
+            size_t len = tl_strlen(*e) + 1;
+            memcpy(str, *e, len);
+            cfg_vars[n_cfg++] = str;
+            str += len;
+        }
     }
     const char *f = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     tl_follow_exec = !(f && tl_streq(f, "0"));
@@ -159,4 +168,52 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
                               : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
     tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
     return r;
+}
+
+/* A copy of the process's environment without this library in LD_PRELOAD and without any
+ * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
+ * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
+ * (docs/hooks.md). NULL if it cannot be built. */
+char **tl_exec_env_without_us(void)
+{
+    extern char **environ;
+    size_t n = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
+    size_t total = (n + 1) * sizeof(char *) + bytes;
+    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return 0;
+    char **out = (char **)m;
+    char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
+    size_t k = 0, me = tl_strlen(self_path);
+    for (char **e = environ; e && *e; e++) {
+        if (starts(*e, "TRAPLINE_")) continue;
+        if (!starts(*e, "LD_PRELOAD=")) { out[k++] = *e; continue; }
+        /* LD_PRELOAD minus our entry; dropped if nothing else is left */
+        char *start = str, *p = str;
+        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
+        char *vals = p;
+        const char *v = *e + 11;
+        while (*v) {
+            while (*v == ':' || *v == ' ') v++;
+            const char *w = v;
+            while (*w && *w != ':' && *w != ' ') w++;
+            /* our entry: by our absolute path, or as the loader was given it */
+            int ours = (size_t)(w - v) == me && me;
+            for (size_t i = 0; ours && i < me; i++) if (v[i] != self_path[i]) ours = 0;
+            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
+            int as_given = ln && (size_t)(w - v) == ln;
+            for (size_t i = 0; as_given && i < ln; i++) if (v[i] != tl_self_name[i]) as_given = 0;
+            ours |= as_given;
+            if (w > v && !ours) {
+                if (p > vals) *p++ = ':';
+                while (v < w) *p++ = *v++;
+            }
+            v = w;
+        }
+        *p++ = 0;
+        str = p;
+        if (p - 1 > vals) out[k++] = start;
+    }
+    out[k] = 0;
+    return out;
 }

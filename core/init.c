@@ -97,7 +97,6 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (k >= 0) { tl_sys1(SYS_pkey_free, k); if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_XONLY; }
     }
     tl_cov_init();
-    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
 
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);
@@ -113,4 +112,10 @@ __attribute__((constructor(101))) static void tl_init(void)
                  "; refusing to run the program uninterposed. Run `trapline doctor` for details.");
         tl_sys1(SYS_exit_group, 2);
     }
+    /* The hook is loaded with interception on: loading it runs the program's own code
+     * (ld.so allocates with the program's malloc, whose first use calls brk and
+     * getrandom), and those calls are the program's, counted as in a run without a hook.
+     * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
+    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
+    memcpy(t->special, tl_special, sizeof t->special);
 }

@@ -178,12 +178,16 @@ HIDDEN long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5
 HIDDEN void tl_special_init(void);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
+HIDDEN extern int tl_hook_loading;     /* the hook library is being loaded (tl_init) */
+HIDDEN int tl_hook_program_site(uint64_t site);
+HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 
 /* ---- exec (core/exec.c) */
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
+HIDDEN char **tl_exec_env_without_us(void);
 
 /* ---- entry.S */
 HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[];

@@ -148,6 +148,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
+    if (UNLIKELY(tl_hook_loading) && si->si_code > 0) tl_hook_crashed(sig);   /* the hook's start-up faulted */
     if (t->fault.pending == SIGSEGV) {
         /* our re-raise of a call into the sled from a non-site: present the program's
          * registers at the faulting call */
