@@ -29,6 +29,9 @@ export interface SpawnOptions {
   stdio?: 'inherit' | 'pipe';
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Run a setuid/setgid program, which the loader starts without trapline (default:
+   *  refused with an OptionError). Exit.interposed then says whether it was entered. */
+  allowUninterposed?: boolean;
 }
 
 export interface Exit {
@@ -36,8 +39,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   stdout?: string;
   stderr?: string;
-  /** Final coverage (null with stats: false). */
+  /** Final coverage (null with stats: false, or if no process was interposed). */
   coverage: StatsSnapshot | null;
+  /** Whether trapline entered the program: false if no process joined the statistics
+   *  (the loader ignored LD_PRELOAD: setuid, file capabilities, a static program);
+   *  null with stats: false (not known). */
+  interposed: boolean | null;
 }
 
 export interface TraplineProcess {
@@ -49,7 +56,7 @@ export interface TraplineProcess {
   exited: Promise<Exit>;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowUninterposed']);
 
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
@@ -69,6 +76,7 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (o.statsFile !== undefined && (typeof o.statsFile !== 'string' || o.statsFile === '')) throw new OptionError('options.statsFile: must be a non-empty path');
   if (o.stats === false && o.statsFile !== undefined) throw new OptionError('options.statsFile: given with stats: false');
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'pipe') throw new OptionError("options.stdio: must be 'inherit' or 'pipe'");
+  if (o.allowUninterposed !== undefined && typeof o.allowUninterposed !== 'boolean') throw new OptionError('options.allowUninterposed: must be a boolean');
 }
 
 /** Starts program under trapline. Throws OptionError (naming the option) before launch. */
@@ -85,7 +93,7 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
   const child = spawnProgram(program, args, {
     mode: options.mode, hook: options.hook, stats: file, followExec: options.followExec,
     plan: options.plan, rewrite: options.rewrite,
-    stdio: options.stdio, cwd: options.cwd, env: options.env,
+    stdio: options.stdio, cwd: options.cwd, env: options.env, allowUninterposed: options.allowUninterposed,
   });
   const snapshot = (): StatsSnapshot | null => {
     if (!file) return null;
@@ -101,7 +109,8 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
       if (coverage && (options.learn !== undefined || planAuto)) {
         recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(options.env ?? process.env) : undefined });
       }
-      return { ...r, coverage };
+      const interposed = wantStats ? coverage !== null && coverage.processes > 0 : null;
+      return { ...r, coverage: interposed === false ? null : coverage, interposed };
     } finally {
       if (tmp) rmSync(tmp, { recursive: true, force: true });
     }

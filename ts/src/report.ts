@@ -17,6 +17,10 @@ export function loadReport(path: string): StatsSnapshot {
   } catch (e) {
     throw new StatsError(`trapline: report ${path}: neither a JSON report nor a statistics segment (not valid JSON)`);
   }
+  const ni = data as { interposed?: unknown; program?: unknown };
+  if (ni && typeof ni === 'object' && ni.interposed === false) {
+    throw new StatsError(`trapline: report ${path}: ${String(ni.program)} was not interposed (the loader ignored LD_PRELOAD); there is no coverage`);
+  }
   const s = data as Partial<StatsSnapshot>;
   if (!s || typeof s !== 'object' || !Array.isArray(s.perNr) || !Array.isArray(s.sites) || !Array.isArray(s.modules) || typeof s.version !== 'number') {
     throw new StatsError(`trapline: report ${path}: not a trapline report (missing perNr/sites/modules)`);
