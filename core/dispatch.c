@@ -20,6 +20,7 @@ static const short handled[] = {
     SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
+    SYS_seccomp,
 };
 
 int tl_dispatch_handles(long nr)
@@ -162,6 +163,8 @@ static long perform(struct tl_frame *f, int *action)
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
         tl_stats_thread_release(t->slot);
         tl_tcb_unregister(t);
+        if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
+            tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
@@ -205,7 +208,11 @@ static long perform(struct tl_frame *f, int *action)
     case SYS_prctl:
         if ((int)f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
             return tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);
+        if ((int)f->rdi == 22 /* PR_SET_SECCOMP */)
+            return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
         break;
+    case SYS_seccomp:
+        return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, 0, 0);
     case SYS_arch_prctl:
         /* %gs belongs to us; the program gets a virtual one */
         t = tl_self();

@@ -300,6 +300,10 @@ tl_resume_frame:
 tl_restorer:
         mov     $15, %eax
         syscall
+        /* rt_sigreturn failed: the program's seccomp filter denied it */
+        mov     %rax, %rdi
+        and     $-16, %rsp
+        call    tl_sigreturn_denied
         ud2
 
 /* long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */

@@ -108,6 +108,7 @@ enum tl_site_reason {
     TL_REASON_NESTED = 7,       /* trapped inside a rewrite (a signal handler); retried later */
     TL_REASON_POLICY = 8,       /* the rewrite policy refused it (verified: not confirmed; none) */
     TL_REASON_PLAN_MISMATCH = 9,/* a plan site whose bytes are not 0f 05 (plan for other code) */
+    TL_REASON_SECCOMP = 10,     /* the program's seccomp forbids the calls a rewrite makes */
 };
 
 /* where a site record came from */

@@ -183,6 +183,12 @@ HIDDEN int tl_hook_program_site(uint64_t site);
 HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 
+/* ---- the program's own seccomp (core/seccomp.c) */
+HIDDEN extern int tl_seccomp_mode;
+HIDDEN int tl_seccomp_allows(long nr, long a0, long a1, long a2);
+HIDDEN int tl_seccomp_allows_rewrite(void);
+HIDDEN long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4);
+
 /* ---- exec (core/exec.c) */
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);

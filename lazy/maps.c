@@ -42,6 +42,10 @@ static int parse(const char *line, struct tl_mapping *m)
 
 int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg)
 {
+    /* under the program's seccomp, only if the filter allows the reads */
+    if (UNLIKELY(tl_seccomp_mode) && !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
+                                       tl_seccomp_allows(SYS_read, 0, 0, 0) && tl_seccomp_allows(SYS_close, 0, 0, 0)))
+        return -1;
     long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
     char buf[4096], line[600];

@@ -107,7 +107,7 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
         struct tl_tcb *t = tl_self();
         int vb = t->sigsys_blocked;
         uint64_t m = (uc->uc_sigmask.__val[0] | a->mask) & ~SIGBIT(SIGSYS);
-        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, 8);
+        if (tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0)) tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, 8);
         t->sigsys_blocked = vb || (a->mask & SIGBIT(SIGSYS)) || !(a->flags & SA_NODEFER);
         run_handler(sig, si, uc);
         t->sigsys_blocked = vb;

@@ -18,7 +18,7 @@ export interface NrStats {
 
 export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
 export type SiteState = 'rewritten' | 'trapping' | 'stale' | 'skipped';
-export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch';
+export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'seccomp';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
 export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned';
 export type RewritePolicy = 'all' | 'verified' | 'none';
@@ -107,7 +107,7 @@ const MODULE_SIZE = 320;
 const SITE_SIZE = 128;
 const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
 const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
-const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch'];
+const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'seccomp'];
 const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned'];
 const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
