@@ -20,7 +20,7 @@ static const short handled[] = {
     SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
-    SYS_seccomp,
+    SYS_seccomp, SYS_ptrace,
 };
 
 int tl_dispatch_handles(long nr)
@@ -175,12 +175,19 @@ static long perform(struct tl_frame *f, int *action)
         tl_stats_thread_release(t->slot);
         t->slot = -1;
         break;
-    case SYS_wait4: {
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
-        int st;
-        if (r > 0 && f->rsi) { memcpy(&st, (void *)f->rsi, sizeof st); tl_cov_reaped(r, st); }
-        return r;
-    }
+    case SYS_wait4:
+        for (;;) {
+            /* the status in our memory first: a stop our SUD caused in an interposed
+             * tracee is resumed and not reported (core/ptrace.c) */
+            int st = 0;
+            long r = tl_sys6(nr, f->rdi, (long)&st, f->rdx, f->r10, f->r8, f->r9);
+            if (r > 0 && tl_ptrace_hide_stop(r, st)) continue;
+            if (r > 0) tl_cov_reaped(r, st);
+            if (r > 0 && f->rsi && !tl_safe_write(f->rsi, &st, sizeof st)) return -EFAULT;
+            return r;
+        }
+    case SYS_ptrace:
+        return tl_ptrace_call((long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10);
     case SYS_mprotect:
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);

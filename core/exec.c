@@ -89,6 +89,8 @@ static long safe_strlen(const char *s, size_t max)
     return -1;
 }
 
+const char *tl_exec_self_path(void) { return self_path; }
+
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {

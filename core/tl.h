@@ -139,6 +139,11 @@ HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 struct tl_mapping { uint64_t start, end, offset; int prot; char path[288]; };
 HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
 HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
+HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out);      /* 0 found */
+/* ---- a tracer's view of its interposed tracees (core/ptrace.c) */
+HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
+HIDDEN int tl_ptrace_hide_stop(long pid, int status);
+HIDDEN const char *tl_exec_self_path(void);
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
