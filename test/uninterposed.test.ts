@@ -1,5 +1,6 @@
 // Issue 11: a program the loader starts without trapline (setuid/setgid: LD_PRELOAD is
 // ignored in secure mode) is refused unless asked for, and is never reported as interposed.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,17 @@ describe('setuid and setgid programs', () => {
     const r = await trapline(['run', '--', copy('sgid', 0o2755)]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/ is setgid: /);
+  });
+
+  // setcap needs CAP_SETFCAP and a file system with extended attributes
+  const capFile = copy('fcaps', 0o755);
+  const setcap = spawnSync('setcap', ['cap_net_bind_service+ep', capFile]);
+  const canSetcap = setcap.status === 0;
+  if (!canSetcap) console.log('uninterposed.test: setcap unavailable or not permitted here; the file-capability case is skipped');
+  it.skipIf(!canSetcap)('trapline run refuses a program with file capabilities the same way', async () => {
+    const r = await trapline(['run', '--', capFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ is a program with file capabilities: the dynamic loader ignores LD_PRELOAD/);
   });
 
   it('the API refuses it with an OptionError before launch', async () => {

@@ -1,4 +1,6 @@
 // trapline N-API addon: exposes the machine capability probe (core/probe.h) to JS.
+#include <sys/xattr.h>
+#include <string>
 #include <napi.h>
 
 #include <cerrno>
@@ -42,8 +44,21 @@ Napi::Value Probe(const Napi::CallbackInfo &info) {
   return o;
 }
 
+// fileCaps(path): true if the file carries file capabilities (security.capability), which
+// make the loader run it in secure mode (LD_PRELOAD ignored).
+Napi::Value FileCaps(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "fileCaps(path): path must be a string").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return Napi::Boolean::New(env, getxattr(path.c_str(), "security.capability", nullptr, 0) > 0);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  exports.Set("fileCaps", Napi::Function::New(env, FileCaps, "fileCaps"));
   return exports;
 }
 

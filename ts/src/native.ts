@@ -30,6 +30,7 @@ export interface Probe {
 
 interface Addon {
   probe(): Probe;
+  fileCaps(path: string): boolean;
 }
 
 let addon: Addon | undefined;
@@ -41,6 +42,15 @@ export function loadAddon(): Addon {
   if (!existsSync(file)) throw new Error(`trapline: native addon not built: run npm install (missing ${file})`);
   const require = createRequire(import.meta.url);
   return (addon = require(file) as Addon);
+}
+
+/** Whether the file at path carries file capabilities (undefined if the addon is not built). */
+export function fileCaps(path: string): boolean | undefined {
+  try {
+    return loadAddon().fileCaps(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Probes the machine's interposition capabilities (forks short-lived children). */

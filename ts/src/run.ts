@@ -3,6 +3,7 @@ import { constants, accessSync, mkdirSync, statSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import { libraryPath } from './paths.js';
 import { planCacheDir, readPlanFile } from './plan.js';
+import { fileCaps } from './native.js';
 
 /** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
 export type Mode = 'lazy' | 'sud-only' | 'eager';
@@ -134,15 +135,16 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
 
 /**
  * Why the dynamic loader would not load trapline into program (it runs in secure mode and
- * ignores LD_PRELOAD), or undefined. Detected from the file: setuid, or setgid with group
- * execute permission. (File capabilities are not visible here; such a run is reported as
- * not interposed afterwards.)
+ * ignores LD_PRELOAD), or undefined. Detected from the file: setuid, setgid with group
+ * execute permission, or file capabilities (read through the addon; without it, such a
+ * run is reported as not interposed afterwards).
  */
 export function uninterposableReason(path: string): string | undefined {
   let mode: number;
   try { mode = statSync(path).mode; } catch { return undefined; }
   if (mode & 0o4000) return 'setuid';
   if ((mode & 0o2000) && (mode & 0o010)) return 'setgid';
+  if (fileCaps(path)) return 'a program with file capabilities';
   return undefined;
 }
 
