@@ -20,7 +20,7 @@ static const short handled[] = {
     SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
-    SYS_seccomp, SYS_ptrace,
+    SYS_seccomp, SYS_ptrace, SYS_waitid,
 };
 
 int tl_dispatch_handles(long nr)
@@ -184,6 +184,17 @@ static long perform(struct tl_frame *f, int *action)
             if (r > 0 && tl_ptrace_hide_stop(r, st)) continue;
             if (r > 0) tl_cov_reaped(r, st);
             if (r > 0 && f->rsi && !tl_safe_write(f->rsi, &st, sizeof st)) return -EFAULT;
+            return r;
+        }
+    case SYS_waitid:
+        for (;;) {
+            /* as wait4: the siginfo in our memory first (a NULL infop is allowed) */
+            siginfo_t si;
+            memset(&si, 0, sizeof si);
+            long r = tl_sys6(nr, f->rdi, f->rsi, (long)&si, f->r10, f->r8, f->r9);
+            if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED &&
+                tl_ptrace_hide_stop(si.si_pid, (si.si_status << 8) | 0x7f)) continue;
+            if (r == 0 && f->rdx && !tl_safe_write(f->rdx, &si, sizeof si)) return -EFAULT;
             return r;
         }
     case SYS_ptrace:

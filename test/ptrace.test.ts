@@ -7,7 +7,7 @@ const modes = ['lazy', 'sud-only'] as const;
 
 describe('a tracer and its interposed child', () => {
   for (const mode of modes) {
-    for (const how of ['cont', 'syscall', 'emulated']) {
+    for (const how of ['cont', 'syscall', 'emulated', 'waitid']) {
       it(`${mode}: PTRACE_TRACEME child + waitpid loop (${how}): the same stops as natively`, async () => {
         const native = await run(testProgram('tracer'), [how], { mode: 'native' });
         expect(native.stdout).toMatch(how === 'emulated' ? /SIGSTOP=1 SIGSYS=1 / : /SIGSTOP=1 SIGSYS=0 /);

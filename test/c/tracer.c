@@ -2,7 +2,8 @@
  * then makes calls from sites never executed before and exits. The tracer counts every
  * stop it sees by signal, resuming with PTRACE_CONT (or PTRACE_SYSCALL with "syscall",
  * counting syscall stops too), and prints the counts: natively one SIGSTOP stop, no SIGSYS.
- * "emulated": the child also uses its own SUD, whose SIGSYS stops the tracer must see. */
+ * "emulated": the child also uses its own SUD, whose SIGSYS stops the tracer must see.
+ * "waitid": the tracer waits with waitid instead of waitpid. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@ __attribute__((noinline)) static long fresh2(long nr)
 int main(int argc, char **argv)
 {
     int use_syscall = argc > 1 && strcmp(argv[1], "syscall") == 0;
+    int use_waitid = argc > 1 && strcmp(argv[1], "waitid") == 0;
     int emulated = argc > 1 && strcmp(argv[1], "emulated") == 0;
     pid_t c = fork();
     if (c == 0) {
@@ -54,7 +56,12 @@ int main(int argc, char **argv)
     }
     int st, stops[65] = { 0 }, sysstops = 0;
     for (;;) {
-        if (waitpid(c, &st, 0) != c) { printf("waitpid failed\n"); return 1; }
+        if (use_waitid) {
+            siginfo_t si;
+            memset(&si, 0, sizeof si);
+            if (waitid(P_PID, c, &si, WEXITED | WSTOPPED) != 0 || si.si_pid != c) { printf("waitid failed\n"); return 1; }
+            st = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_code == CLD_TRAPPED ? (si.si_status << 8) | 0x7f : si.si_status;
+        } else if (waitpid(c, &st, 0) != c) { printf("waitpid failed\n"); return 1; }
         if (WIFEXITED(st)) break;
         if (!WIFSTOPPED(st)) { printf("child died: %d\n", st); return 1; }
         int sig = WSTOPSIG(st);
