@@ -147,6 +147,14 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
             }
         }
     }
+    /* A filter that denies rt_sigreturn: every trap would end in it. Our SIGSYS handler
+     * is switched (while rt_sigaction may still be allowed) to leave without it. */
+    if (len && !tl_sigsys_noreturn) {
+        struct sc_data d = { SYS_rt_sigreturn, AUDIT_ARCH_X86_64_, tl_text_lo, { 0, 0, 0, 0, 0, 0 } };
+        uint32_t act = run_filter(copy, len, &d) & SECCOMP_RET_ACTION_FULL_;
+        if (act != SECCOMP_RET_ALLOW_ && act != SECCOMP_RET_LOG_ && tl_seccomp_allows(SYS_rt_sigaction, SIGSYS, 0, 0))
+            tl_signals_sigsys_noreturn();
+    }
     long r = nr == SYS_seccomp ? tl_sys3(nr, a0, a1, a2) : tl_sys5(nr, a0, a1, a2, a3, a4);
     if (r >= 0 && op == SECCOMP_SET_MODE_STRICT_ && (nr == SYS_prctl || r == 0)) {
         __atomic_store_n(&tl_seccomp_mode, 1, __ATOMIC_RELEASE);

@@ -121,6 +121,9 @@ HIDDEN long tl_virt_sigaltstack(const stack_t *ss, stack_t *old);
 HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
 HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
+HIDDEN extern int tl_sigsys_noreturn;
+HIDDEN int tl_signals_sigsys_noreturn(void);
+HIDDEN __attribute__((noreturn)) void tl_sigsys_resume(const uint64_t *gregs);
 HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
 /* ---- coverage records (core/coverage.c) */

@@ -41,6 +41,39 @@ static long register_segv(void)
     return kaction(SIGSEGV, (void *)on_sigsegv, fl, a->mask & ~SIGBIT(SIGSYS));
 }
 
+/* The program is about to install a seccomp filter that denies rt_sigreturn. A trap can
+ * then not return through it: SIGSYS is re-registered so that its delivery changes
+ * nothing that only rt_sigreturn could undo (SA_NODEFER, an empty sa_mask), and the
+ * handler leaves by restoring the vector state and the registers itself. 0 on success. */
+int tl_sigsys_noreturn;
+int tl_signals_sigsys_noreturn(void)
+{
+    /* with a user shadow stack, the handler's token must be consumed by rt_sigreturn */
+    uint64_t shstk = 0;
+    if (tl_sys2(SYS_arch_prctl, 0x5005 /* ARCH_SHSTK_STATUS */, &shstk) == 0 && (shstk & 1)) return -1;
+    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_NODEFER, 0)) return -1;
+    __atomic_store_n(&tl_sigsys_noreturn, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Leaves our SIGSYS handler without rt_sigreturn: the interrupted vector state back from
+ * the signal frame (xrstor or fxrstor), then every register, and on to tl_sud_entry. */
+static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
+{
+    uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
+    if (fp) {
+        uint32_t magic1;
+        uint64_t xfeatures;
+        memcpy(&magic1, fp + 464, 4);                  /* struct _fpx_sw_bytes in sw_reserved */
+        memcpy(&xfeatures, fp + 464 + 8, 8);
+        if (magic1 == 0x46505853u /* FP_XSTATE_MAGIC1 */)
+            __asm__ volatile("xrstor64 (%0)" : : "r"(fp), "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)) : "memory");
+        else
+            __asm__ volatile("fxrstor64 (%0)" : : "r"(fp) : "memory");
+    }
+    tl_sigsys_resume((const uint64_t *)uc->uc_mcontext.gregs);
+}
+
 int tl_signals_install(void)
 {
     /* remember what the program (or its libraries' constructors) already installed */
@@ -132,6 +165,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
     if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
+        if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
         return;
     }
     deliver(sig, si, uc);

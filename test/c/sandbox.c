@@ -4,9 +4,9 @@
  *   sandbox strict      SECCOMP_MODE_STRICT (read, write, exit, rt_sigreturn only), then
  *                       writes from a site never executed before, and leaves by SYS_exit
  *   sandbox tight       a filter allowing exactly write, getppid, exit_group (everything
- *                       else: EPERM, or the process killed for anything but getpid);
- *                       every call after it goes through one syscall site warmed up
- *                       before the filter
+ *                       else: EPERM, or the process killed for getpid); every call after
+ *                       it goes through one syscall site warmed up before the filter,
+ *                       then one from a fresh site checks the registers survive
  *   sandbox tight-fresh the same, but the calls after the filter come from a site never
  *                       executed before (a trap): allowed besides: rt_sigreturn
  *   sandbox thread      a filter allowing what a thread's start and exit need besides the
@@ -17,6 +17,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -48,6 +49,7 @@ static void install(struct sock_filter *f, unsigned short n)
 }
 
 static long (*call)(long, long, long, long);
+static int regs_survive(void);
 
 static void say(const char *s) { call(SYS_write, 1, (long)s, (long)strlen(s)); }
 
@@ -72,8 +74,43 @@ static int tight(int use_fresh, int sigreturn)
     snprintf(buf, sizeof buf, "getppid ok=%d getuid=%ld\n", pp > 0, u);
     say(buf);
     for (int i = 0; i < 3; i++) say("inside the filter\n");
+    say(regs_survive() ? "registers, vector registers and flags intact\n" : "REGISTERS CHANGED\n");
     call(SYS_exit_group, 5, 0, 0);
     return 99;
+}
+
+/* After the filter: one getppid with known values in every register the kernel preserves
+ * (and xmm0/xmm15, CF); 1 if they all survived. Only getppid runs. */
+struct blk { uint64_t in[9], out[9], pat[2], x0[2], x15[2], cf; };
+static int regs_survive(void)
+{
+    static struct blk b = {
+        { 0x1111111111111111, 0x2222222222222222, 0x3333333333333333, 0x4444444444444444, 0x5555555555555555,
+          0x6666666666666666, 0x7777777777777777, 0x8888888888888888, 0x9999999999999999 },
+        { 0 }, { 0x0123456789abcdef, 0xfedcba9876543210 }, { 0 }, { 0 }, 0 };
+    __asm__ volatile(
+        "movdqu 144(%%rsi), %%xmm0\n\t"
+        "movdqu 144(%%rsi), %%xmm15\n\t"
+        "push %%rbp\n\t"
+        "mov 0(%%rsi), %%rbx\n\t mov 8(%%rsi), %%r12\n\t mov 16(%%rsi), %%r13\n\t"
+        "mov 24(%%rsi), %%r14\n\t mov 32(%%rsi), %%r15\n\t mov 40(%%rsi), %%rbp\n\t"
+        "mov 48(%%rsi), %%r8\n\t mov 56(%%rsi), %%r9\n\t mov 64(%%rsi), %%r10\n\t"
+        "mov $110, %%eax\n\t"
+        "stc\n\t"
+        "syscall\n\t"
+        "setc %%al\n\t"
+        "movzbl %%al, %%eax\n\t mov %%rax, 192(%%rsi)\n\t"
+        "mov %%rbx, 72(%%rsi)\n\t mov %%r12, 80(%%rsi)\n\t mov %%r13, 88(%%rsi)\n\t mov %%r14, 96(%%rsi)\n\t"
+        "mov %%r15, 104(%%rsi)\n\t mov %%rbp, 112(%%rsi)\n\t mov %%r8, 120(%%rsi)\n\t mov %%r9, 128(%%rsi)\n\t"
+        "mov %%r10, 136(%%rsi)\n\t"
+        "pop %%rbp\n\t"
+        "movdqu %%xmm0, 160(%%rsi)\n\t"
+        "movdqu %%xmm15, 176(%%rsi)\n\t"
+        :
+        : "S"(&b)
+        : "rax", "rbx", "rcx", "rdx", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+          "xmm0", "xmm15", "memory", "cc");
+    return memcmp(b.in, b.out, sizeof b.in) == 0 && memcmp(b.x0, b.pat, 16) == 0 && memcmp(b.x15, b.pat, 16) == 0 && b.cf == 1;
 }
 
 static void *thread_fn(void *a) { (void)a; return (void *)syscall(SYS_getppid); }
