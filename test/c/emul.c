@@ -286,6 +286,14 @@ static void sud_case(const long *a)
     else if (WEXITSTATUS(st)) printf(" [exit %d]", WEXITSTATUS(st));
 }
 
+static void *gs_in_thread(void *a)
+{
+    (void)a;
+    uint64_t v = 0x5555;
+    sc(SYS_arch_prctl, ARCH_GET_GS, &v);
+    return (void *)v;
+}
+
 static void archprctl(void)
 {
     CASE("arch_prctl.get_gs", gs_get());
@@ -298,6 +306,8 @@ static void archprctl(void)
     CASE("arch_prctl.set_gs-kernel", printf("%ld", sc(SYS_arch_prctl, ARCH_SET_GS, 0xffffffff81000000)); gs_get());
     CASE("arch_prctl.set_gs-upper-option", printf("%ld", sc(SYS_arch_prctl, 0x100000000l | ARCH_SET_GS, 0x22222000)); gs_get());
     CASE("arch_prctl.get_gs-upper-option", uint64_t v = 0; printf("%ld %#llx", sc(SYS_arch_prctl, 0x100000000l | ARCH_GET_GS, &v), (unsigned long long)v));
+    CASE("arch_prctl.set_gs-thread", void *v; pthread_t th; sc(SYS_arch_prctl, ARCH_SET_GS, 0x33333000);
+         pthread_create(&th, 0, gs_in_thread, 0); pthread_join(th, &v); printf("thread gs=%#llx", (unsigned long long)(uint64_t)v));
     CASE("arch_prctl.set_gs-zero", printf("%ld", sc(SYS_arch_prctl, ARCH_SET_GS, 0)); gs_get());
     uint64_t fs = 0, fs2 = 0;
     CASE("arch_prctl.get_fs", long g = sc(SYS_arch_prctl, ARCH_GET_FS, &fs); printf("%ld nonzero=%d", g, fs != 0));
