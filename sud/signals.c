@@ -322,7 +322,7 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
 {
     if (size != 8) return tl_sys4(SYS_rt_sigprocmask, how, set, old, size);
     struct tl_tcb *t = tl_self();
-    uint64_t s = 0, sb = SIGBIT(SIGSYS), o = 0;
+    uint64_t s = 0, sb = SIGBIT(SIGSYS);
     if (set && !tl_safe_read((uint64_t)set, &s, 8)) return -EFAULT;
     int v = t->sigsys_blocked;
     if (set) {
@@ -331,13 +331,13 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
         else if (how == SIG_SETMASK) v = (s & sb) != 0;
     }
     uint64_t k = s & ~sb;
-    long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old ? &o : 0, 8);
-    if (r) return r;
-    o = (o & ~sb) | (t->sigsys_blocked ? sb : 0);
+    /* the kernel writes the old mask itself, after the change: a bad pointer gives EFAULT
+     * with the mask set (our copy of the new one is always readable) */
+    long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
+    if (r && r != -EFAULT) return r;
+    if (r == 0 && old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);   /* just written: writable */
     t->sigsys_blocked = v;
-    /* written after the change, as the kernel does: a bad pointer gives EFAULT, mask set */
-    if (old && !tl_safe_write((uint64_t)old, &o, 8)) return -EFAULT;
-    return 0;
+    return r;
 }
 
 /* sigaltstack: the program sees (and gets) its own alternate stack; while it has none,
