@@ -22,6 +22,7 @@ static const short handled[] = {
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
     SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
+    SYS_seccomp, SYS_ptrace, SYS_waitid,
 };
 
 int tl_dispatch_handles(long nr)
@@ -61,8 +62,11 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
     tl_resume_frame(&copy);
 }
 
-/* f->via == TL_VIA_I386: an i386 clone/fork/vfork, made by int $0x80 (core/i386.c) */
-static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
+#define TL_TASK_SIZE_MAX 0x7ffffffff000ull     /* 4-level paging: the kernel's TASK_SIZE_MAX */
+
+/* clone/clone3/fork/vfork (f->via == TL_VIA_I386: made by int $0x80, core/i386.c). args3: for clone3, our checked copy of the program's struct
+ * (size3 bytes), passed to the kernel in its place. */
+static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint8_t *args3, uint64_t size3)
 {
     long nr = (long)f->rax;
     int i386 = f->via == TL_VIA_I386;
@@ -82,13 +86,44 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
         }
         return r;
     }
-    long r = i386 ? tl_int80_6(nr, (long)f->rbx, (long)f->rcx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp)
-                  : tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    /* A fork, possibly onto a new stack. The child is a copy: it returns here, on its
+     * copy of our stack, and resumes the program on the new stack from its frame. So the
+     * kernel is asked for no stack switch. */
+    long r;
+    if (i386) {
+        r = tl_int80_6(nr, (long)f->rbx, (flags & CLONE_VM) ? (long)f->rcx : 0, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
+    } else if (nr == SYS_clone3) {
+        if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */
+        r = tl_sys2(nr, (long)args3, (long)size3);
+    } else {
+        r = tl_sys6(nr, f->rdi, (flags & CLONE_VM) ? f->rsi : 0, f->rdx, f->r10, f->r8, f->r9);
+    }
     if (r == 0) {
         if (flags & CLONE_VM) vfork_child(f);
         tl_after_fork_child();
+        if (child_sp) f->rsp = child_sp;
     }
     return r;
+}
+
+/* clone3: the kernel's checks of the argument struct that come before a child exists,
+ * made on a copy. 0: buf/size3 hold the struct to pass; else the call is left to the
+ * kernel, which fails it the same way (bad size, unreadable, non-zero tail). */
+static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap, uint64_t *size3)
+{
+    if (size < 64 || size > 4096) return -1;
+    uint64_t n = size < cap ? size : cap;
+    memset(buf, 0, cap);
+    if (!tl_safe_read(uargs, buf, n)) return -1;
+    for (uint64_t off = n; off < size;) {          /* a longer struct: its tail must be zero */
+        uint8_t chunk[64];
+        uint64_t k = size - off < sizeof chunk ? size - off : sizeof chunk;
+        if (!tl_safe_read(uargs + off, chunk, k)) return -1;
+        for (uint64_t i = 0; i < k; i++) if (chunk[i]) return -1;
+        off += k;
+    }
+    *size3 = n;
+    return 0;
 }
 
 /* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
@@ -104,32 +139,40 @@ static long perform_call(struct tl_frame *f, int *action)
     case SYS_rt_sigreturn:
         *action = 1;
         return 0;
-    case SYS_rt_sigaction:
-        return tl_virt_sigaction((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+    case SYS_rt_sigaction:       /* the kernel takes int sig, int how, int option: */
+        return tl_virt_sigaction((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_rt_sigprocmask:
-        return tl_virt_sigprocmask((long)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
+        return tl_virt_sigprocmask((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
     case SYS_execve:
     case SYS_execveat:
         return tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
     case SYS_sigaltstack:
         return tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
     case SYS_clone:
-        return do_clone(f, f->rdi, f->rsi);
+        return do_clone(f, f->rdi, f->rsi, 0, 0);
     case SYS_clone3: {
+        uint8_t buf[128];
+        uint64_t size3;
+        if (clone3_copy(f->rdi, f->rsi, buf, sizeof buf, &size3)) break;
         struct clone_args_ a;
-        if (f->rsi < 64) return -EINVAL;
-        memcpy(&a, (void *)f->rdi, sizeof a);
-        return do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0);
+        memcpy(&a, buf, sizeof a);
+        /* the kernel's clone3_stack_valid(), before our fork path drops the stack */
+        if (a.stack ? (!a.stack_size || a.stack + a.stack_size < a.stack || a.stack + a.stack_size > TL_TASK_SIZE_MAX)
+                    : a.stack_size != 0)
+            return -EINVAL;
+        return do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0, buf, size3);
     }
     case SYS_fork:
-        return do_clone(f, 0, 0);
+        return do_clone(f, 0, 0, 0, 0);
     case SYS_vfork:
-        return do_clone(f, CLONE_VM | CLONE_VFORK, 0);
+        return do_clone(f, CLONE_VM | CLONE_VFORK, 0, 0, 0);
     case SYS_exit: {
         t = tl_self();
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
         tl_stats_thread_release(t->slot);
         tl_tcb_unregister(t);
+        if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
+            tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
@@ -140,17 +183,35 @@ static long perform_call(struct tl_frame *f, int *action)
         tl_stats_thread_release(t->slot);
         t->slot = -1;
         break;
-    case SYS_wait4: {
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
-        int st;
-        if (r > 0 && f->rsi) { memcpy(&st, (void *)f->rsi, sizeof st); tl_cov_reaped(r, st); }
-        return r;
-    }
+    case SYS_wait4:
+        for (;;) {
+            /* the status in our memory first: a stop our SUD caused in an interposed
+             * tracee is resumed and not reported (core/ptrace.c) */
+            int st = 0;
+            long r = tl_sys6(nr, f->rdi, (long)&st, f->rdx, f->r10, f->r8, f->r9);
+            if (r > 0 && tl_ptrace_hide_stop(r, st)) continue;
+            if (r > 0) tl_cov_reaped(r, st);
+            if (r > 0 && f->rsi && !tl_safe_write(f->rsi, &st, sizeof st)) return -EFAULT;
+            return r;
+        }
+    case SYS_waitid:
+        for (;;) {
+            /* as wait4: the siginfo in our memory first (a NULL infop is allowed) */
+            siginfo_t si;
+            memset(&si, 0, sizeof si);
+            long r = tl_sys6(nr, f->rdi, f->rsi, (long)&si, f->r10, f->r8, f->r9);
+            if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED &&
+                tl_ptrace_hide_stop(si.si_pid, (si.si_status << 8) | 0x7f)) continue;
+            if (r == 0 && f->rdx && !tl_safe_write(f->rdx, &si, sizeof si)) return -EFAULT;
+            return r;
+        }
+    case SYS_ptrace:
+        return tl_ptrace_call((long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10);
     case SYS_mprotect:
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
         long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
-        if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE)) tl_plan_apply(f->rdi, f->rsi);
+        if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !tl_hook_loading) tl_plan_apply(f->rdi, f->rsi);
         return r;
     }
     case SYS_munmap:
@@ -160,7 +221,7 @@ static long perform_call(struct tl_frame *f, int *action)
         if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
         long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
-        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS))
+        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
             tl_plan_apply((uint64_t)r, f->rsi);
         return r;
     }
@@ -171,14 +232,22 @@ static long perform_call(struct tl_frame *f, int *action)
         if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_jit_invalidate(f->rdi, f->rsi, 0);
         break;
     case SYS_prctl:
-        if (f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
+        if ((int)f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
             return tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);
+        if ((int)f->rdi == 22 /* PR_SET_SECCOMP */)
+            return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
         break;
+    case SYS_seccomp:
+        return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, 0, 0);
     case SYS_arch_prctl:
         /* %gs belongs to us; the program gets a virtual one */
         t = tl_self();
-        if (f->rdi == ARCH_SET_GS) { t->app_gs = f->rsi; return 0; }
-        if (f->rdi == ARCH_GET_GS) { *(uint64_t *)f->rsi = t->app_gs; return 0; }
+        if ((int)f->rdi == ARCH_SET_GS) {
+            if (f->rsi >= TL_TASK_SIZE_MAX) return -EPERM;    /* as the kernel */
+            t->app_gs = f->rsi;
+            return 0;
+        }
+        if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
@@ -210,7 +279,7 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
 
 /* for the i386 calls (core/i386.c) */
 long tl_perform_frame(struct tl_frame *f, int *action) { return perform(f, action); }
-long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp) { return do_clone(f, flags, child_sp); }
+long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp) { return do_clone(f, flags, child_sp, 0, 0); }
 
 /* Calls that need the program's own frame (a new stack, no return, or sigreturn): a hook
  * can only ask for them; they are performed after it returns. */
@@ -229,6 +298,16 @@ long tl_dispatch(struct tl_frame *f)
     f->rax = (uint64_t)(long)(int)f->rax;
     long nr = (long)f->rax;
     int via = (int)f->via;
+    if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2)) {
+        /* the loader's or the hook's own call while the hook loads: performed (with our
+         * handling of signal set-up and the like), neither counted nor rewritten */
+        int action = 0;
+        if (nr == SYS_execve || nr == SYS_execveat)      /* as the hook asked: its environment */
+            f->rax = (uint64_t)tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        else
+            f->rax = (uint64_t)perform(f, &action);
+        return action;
+    }
     if (via == 0) {
         /* a new site: one read of /proc/self/maps serves its record (module), the policy
          * (its plan entry) and its rewrite (page protection) */

@@ -347,6 +347,36 @@ tl_resume_frame:
 
 /* ---------------------------------------------------------------- helpers */
 
+/* noreturn void tl_sigsys_resume(const uint64_t *gregs): leave the SIGSYS handler without
+ * rt_sigreturn (a seccomp filter denies it). gregs is the ucontext's register array
+ * (REG_R8 = 0 ... REG_RIP = 16, REG_EFL = 17) with rcx = the call's resume address and
+ * rip = tl_sud_entry. The delivery changed neither the signal mask (SA_NODEFER, empty
+ * sa_mask) nor, for us, anything else rt_sigreturn would restore; the vector state has
+ * been restored by the caller. */
+        .globl tl_sigsys_resume
+        .hidden tl_sigsys_resume
+        .p2align 4
+tl_sigsys_resume:
+        mov     %rdi, %r11
+        mov     0*8(%r11), %r8
+        mov     1*8(%r11), %r9
+        mov     2*8(%r11), %r10
+        mov     4*8(%r11), %r12
+        mov     5*8(%r11), %r13
+        mov     6*8(%r11), %r14
+        mov     7*8(%r11), %r15
+        mov     8*8(%r11), %rdi
+        mov     9*8(%r11), %rsi
+        mov     10*8(%r11), %rbp
+        mov     11*8(%r11), %rbx
+        mov     12*8(%r11), %rdx
+        mov     13*8(%r11), %rax
+        mov     14*8(%r11), %rcx
+        pushq   17*8(%r11)
+        popfq                           /* from here: no flag-changing instruction */
+        mov     15*8(%r11), %rsp
+        jmp     tl_sud_entry
+
 /* signal restorer for our own handlers: inside our text, so SUD lets it through */
         .globl tl_restorer
         .hidden tl_restorer
@@ -354,6 +384,10 @@ tl_resume_frame:
 tl_restorer:
         mov     $15, %eax
         syscall
+        /* rt_sigreturn failed: the program's seccomp filter denied it */
+        mov     %rax, %rdi
+        and     $-16, %rsp
+        call    tl_sigreturn_denied
         ud2
 
 /* long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */

@@ -10,9 +10,9 @@
 #include <sys/mman.h>
 
 static char self_path[1024];            /* path of libtrapline.so */
-static char cfg_strings[4096];          /* "TRAPLINE_X=value\0" ... copied at start-up */
-static const char *cfg_vars[16];
-static int n_cfg;
+static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
+static int n_cfg, cap_cfg;              /* entries, room (tl_exec_setenv adds a few) */
+#define CFG_SPARE 8
 int tl_follow_exec = 1;
 
 static int starts(const char *s, const char *p)
@@ -32,14 +32,25 @@ void tl_exec_init(void)
         memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
     self_path[sizeof self_path - 1] = 0;
     extern char **environ;
-    size_t used = 0;
-    for (char **e = environ; e && *e && n_cfg < 16; e++) {
-        if (!starts(*e, "TRAPLINE_")) continue;
-        size_t len = tl_strlen(*e) + 1;
-        if (used + len > sizeof cfg_strings) break;
-        memcpy(cfg_strings + used, *e, len);
-        cfg_vars[n_cfg++] = cfg_strings + used;
-        used += len;
+    /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
+     * the strings (a copy: the program may change its environment) */
+    size_t count = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++)
+        if (starts(*e, "TRAPLINE_")) { count++; bytes += tl_strlen(*e) + 1; }
+    {
+        cap_cfg = (int)count + CFG_SPARE;
+        size_t total = (size_t)cap_cfg * sizeof(char *) + bytes;
+        long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m < 0 && m > -4096) tl_die("cannot copy the TRAPLINE_* settings for exec", 0, 0);
+        cfg_vars = (const char **)m;
+        char *str = (char *)(m + (long)((size_t)cap_cfg * sizeof(char *)));
+        for (char **e = environ; e && *e; e++) {
+            if (!starts(*e, "TRAPLINE_")) continue;
+            size_t len = tl_strlen(*e) + 1;
+            memcpy(str, *e, len);
+            cfg_vars[n_cfg++] = str;
+            str += len;
+        }
     }
     const char *f = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     tl_follow_exec = !(f && tl_streq(f, "0"));
@@ -58,8 +69,45 @@ void tl_exec_setenv(const char *kv)
         while (j <= n && cfg_vars[i][j] == kv[j]) j++;
         if (j > n) { cfg_vars[i] = kv; return; }
     }
-    if (n_cfg < (int)(sizeof cfg_vars / sizeof cfg_vars[0])) cfg_vars[n_cfg++] = kv;
+    if (n_cfg < cap_cfg) cfg_vars[n_cfg++] = kv;
 }
+
+/* Does the program's string at s start with p? 1 yes, 0 no, -1 unreadable (the kernel
+ * will report EFAULT). Reads only up to the end of s's page at a time, so a valid short
+ * string at the end of a mapping is read correctly. */
+static int safe_starts(const char *s, const char *p)
+{
+    size_t n = tl_strlen(p), i = 0;
+    char buf[32];
+    while (i < n) {
+        uint64_t a = (uint64_t)s + i;
+        size_t k = 4096 - (a & 4095);
+        if (k > n - i) k = n - i;
+        if (!tl_safe_read(a, buf, k)) return -1;
+        for (size_t j = 0; j < k; j++, i++) {
+            if (buf[j] != p[i]) return 0;
+        }
+    }
+    return 1;
+}
+
+/* Length of the program's string at s, or -1 if unreadable before its NUL or longer than
+ * max (the kernel takes at most 32 pages per string: E2BIG). */
+static long safe_strlen(const char *s, size_t max)
+{
+    char buf[256];
+    size_t i = 0;
+    while (i < max) {
+        uint64_t a = (uint64_t)s + i;
+        size_t k = 4096 - (a & 4095);
+        if (k > sizeof buf) k = sizeof buf;
+        if (!tl_safe_read(a, buf, k)) return -1;
+        for (size_t j = 0; j < k; j++, i++) if (!buf[j]) return (long)i;
+    }
+    return -1;
+}
+
+const char *tl_exec_self_path(void) { return self_path; }
 
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
@@ -98,7 +146,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     size_t cap = n + (size_t)n_cfg + 2;
-    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 65536;
+    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 131072;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     const char **out = (const char **)m;
@@ -107,8 +155,15 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     const char *app_preload = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = envp[i];
-        if (starts(s, "TRAPLINE_")) continue;
-        if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
+        int t = safe_starts(s, "TRAPLINE_"), l = t == 0 ? safe_starts(s, "LD_PRELOAD=") : 0;
+        if (l == 1 && safe_strlen(s, 131072) < 0) l = -1;
+        if (t < 0 || l < 0) {
+            /* an unreadable entry: the kernel fails the exec with EFAULT, as without us */
+            tl_sys2(SYS_munmap, m, (long)bytes);
+            return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+        }
+        if (t) continue;
+        if (l) { app_preload = s + 11; continue; }
         out[k++] = s;
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
@@ -122,7 +177,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         for (q = self_path; *q; q++) *p++ = *q;
         if (app_preload && *app_preload) {
             *p++ = ':';
-            size_t room = 65536 - 2;
+            size_t room = 131072 - 2;
             for (q = app_preload; *q && room; q++, room--) *p++ = *q;
         }
         *p = 0;
@@ -153,17 +208,18 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     size_t cap = n + (size_t)n_cfg + 2, cfg_bytes = 0;
     for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
-    size_t bytes = cap * 4 + cfg_bytes + sizeof self_path + 16 + 65536;
+    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + sizeof self_path + 16 + 65536;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
     uint32_t *out = (uint32_t *)m;
     /* the TRAPLINE_* strings, copied below 4 GiB (some live outside cfg_strings:
      * tl_exec_setenv) */
-    char *strs = (char *)(m + (long)(cap * 4)), *cfg_copy[16];
+    uint32_t *cfg32 = out + cap;           /* the TRAPLINE_* strings, copied below 4 GiB */
+    char *strs = (char *)(cfg32 + n_cfg);
     for (int i = 0; i < n_cfg; i++) {
         size_t len = tl_strlen(cfg_vars[i]) + 1;
         memcpy(strs, cfg_vars[i], len);
-        cfg_copy[i] = strs;
+        cfg32[i] = (uint32_t)(uint64_t)strs;
         strs += len;
     }
     char *preload = strs;
@@ -175,7 +231,7 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
         if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
         out[k++] = envp[i];
     }
-    for (int i = 0; i < n_cfg; i++) out[k++] = (uint32_t)(uint64_t)cfg_copy[i];
+    for (int i = 0; i < n_cfg; i++) out[k++] = cfg32[i];
     if (app_preload && lists_self(app_preload)) {
         out[k++] = (uint32_t)(uint64_t)(app_preload - 11);
     } else {
@@ -196,4 +252,52 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     long r = nr == 11 ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
     tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
     return r;
+}
+
+/* A copy of the process's environment without this library in LD_PRELOAD and without any
+ * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
+ * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
+ * (docs/hooks.md). NULL if it cannot be built. */
+char **tl_exec_env_without_us(void)
+{
+    extern char **environ;
+    size_t n = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
+    size_t total = (n + 1) * sizeof(char *) + bytes;
+    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return 0;
+    char **out = (char **)m;
+    char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
+    size_t k = 0, me = tl_strlen(self_path);
+    for (char **e = environ; e && *e; e++) {
+        if (starts(*e, "TRAPLINE_")) continue;
+        if (!starts(*e, "LD_PRELOAD=")) { out[k++] = *e; continue; }
+        /* LD_PRELOAD minus our entry; dropped if nothing else is left */
+        char *start = str, *p = str;
+        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
+        char *vals = p;
+        const char *v = *e + 11;
+        while (*v) {
+            while (*v == ':' || *v == ' ') v++;
+            const char *w = v;
+            while (*w && *w != ':' && *w != ' ') w++;
+            /* our entry: by our absolute path, or as the loader was given it */
+            int ours = (size_t)(w - v) == me && me;
+            for (size_t i = 0; ours && i < me; i++) if (v[i] != self_path[i]) ours = 0;
+            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
+            int as_given = ln && (size_t)(w - v) == ln;
+            for (size_t i = 0; as_given && i < ln; i++) if (v[i] != tl_self_name[i]) as_given = 0;
+            ours |= as_given;
+            if (w > v && !ours) {
+                if (p > vals) *p++ = ':';
+                while (v < w) *p++ = *v++;
+            }
+            v = w;
+        }
+        *p++ = 0;
+        str = p;
+        if (p - 1 > vals) out[k++] = start;
+    }
+    out[k] = 0;
+    return out;
 }

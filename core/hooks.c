@@ -6,8 +6,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <elf.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 
 int tl_hook_loaded;
+int tl_hook_loading;
 typedef long (*zp_fn)(long, long, long, long, long, long, long);
 static long (*native_hook)(struct trapline_call *);
 static zp_fn zp_hook;
@@ -70,14 +75,81 @@ static long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a
     return next_common(nr, a1, a2, a3, a4, a5, a6);
 }
 
-static const struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next };
+static struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next, 0 };
+
+/* ---- while the hook loads (interception on, tl_hook_loading set) */
+
+/* The program's code: the executable segments of the modules mapped before the hook,
+ * except the dynamic loader (whose calls while loading are the loader's) and us. */
+static struct { uint64_t lo, hi; } prog_text[64];
+static int n_prog_text;
+
+static int collect_text(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size; (void)data;
+    if (info->dlpi_addr && info->dlpi_addr == getauxval(AT_BASE)) return 0;   /* ld.so */
+    for (int i = 0; i < info->dlpi_phnum && n_prog_text < 64; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+        if (lo >= tl_text_lo && hi <= tl_text_hi) continue;
+        prog_text[n_prog_text].lo = lo;
+        prog_text[n_prog_text].hi = hi;
+        n_prog_text++;
+    }
+    return 0;
+}
+
+int tl_hook_program_site(uint64_t site)
+{
+    for (int i = 0; i < n_prog_text; i++) if (site >= prog_text[i].lo && site < prog_text[i].hi) return 1;
+    if (tl_vdso_lo && site >= tl_vdso_lo && site < tl_vdso_hi) return 1;
+    return 0;
+}
+
+static const char *signame(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "crashed while starting (SIGSEGV)";
+    case SIGBUS: return "crashed while starting (SIGBUS)";
+    case SIGILL: return "crashed while starting (SIGILL)";
+    case SIGFPE: return "crashed while starting (SIGFPE)";
+    case SIGABRT: return "crashed while starting (SIGABRT)";
+    case SIGTRAP: return "crashed while starting (SIGTRAP)";
+    default: return "crashed while starting";
+    }
+}
+
+/* A fatal signal while the hook library loads: its constructor or init crashed. */
+void tl_hook_crashed(int sig)
+{
+    tl_hook_loading = 0;
+    tl_error("hook library", tl_cfg.hook, signame(sig));
+    tl_sys1(SYS_exit_group, 2);
+    __builtin_unreachable();
+}
+
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+    (void)si; (void)uc;
+    tl_hook_crashed(sig);
+}
+
+static const int crash_sigs[] = { SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
+
+/* an exported symbol that is a function: in executable memory */
+static int is_code(void *p)
+{
+    struct tl_mapping m;
+    return p && tl_maps_find((uint64_t)p, &m) == 0 && (m.prot & PROT_EXEC);
+}
 
 static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
-int tl_hooks_load(void)
+static int load(void)
 {
     if (!tl_cfg.hook) return 0;
     /* dlopen would block on a FIFO and read a device: only a regular file is loaded */
@@ -86,7 +158,22 @@ int tl_hooks_load(void)
         tl_error("cannot load hook library:", tl_cfg.hook, "is not a regular file");
         return -1;
     }
-    void *h = dlmopen(LM_ID_NEWLM, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
+    /* The hook's namespace gets an environment without LD_PRELOAD's entry for us and
+     * without TRAPLINE_*: what it starts (system(), posix_spawn) is not interposed unless
+     * it passes api->interposed_env. Its libc is loaded first, so that the environment is
+     * in place before the hook's own constructors run. */
+    extern char **environ;
+    api.interposed_env = environ;
+    Lmid_t ns = LM_ID_NEWLM;
+    void *libc = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
+    if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
+        char ***env = (char ***)dlsym(libc, "environ");
+        char **clean = tl_exec_env_without_us();
+        if (env && clean) *env = clean;
+    } else {
+        ns = LM_ID_NEWLM;
+    }
+    void *h = dlmopen(ns, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
         tl_error("cannot load hook library:", e ? e : tl_cfg.hook, 0);
@@ -99,21 +186,51 @@ int tl_hooks_load(void)
         tl_error("hook library", tl_cfg.hook, "exports neither trapline_hook nor __hook_init");
         return -1;
     }
+    if (native_hook && !is_code((void *)native_hook)) {
+        tl_error("hook library", tl_cfg.hook, "exports trapline_hook, but not as a function (it is not in executable memory)");
+        return -1;
+    }
     if (native_hook) {
+        if (ninit && !is_code((void *)ninit)) {
+            tl_error("hook library", tl_cfg.hook, "exports trapline_init, but not as a function (it is not in executable memory)");
+            return -1;
+        }
         if (ninit && ninit(&api) != 0) { tl_error("hook library", tl_cfg.hook, "refused to start (trapline_init returned non-zero)"); return -1; }
     } else {
+        if (!is_code((void *)zinit)) {
+            tl_error("hook library", tl_cfg.hook, "exports __hook_init, but not as a function (it is not in executable memory)");
+            return -1;
+        }
         zp_fn slot = zp_next;
         if (zinit(0, &slot) != 0) { tl_error("hook library", tl_cfg.hook, "refused to start (__hook_init returned non-zero)"); return -1; }
+        if (!slot) { tl_error("hook library", tl_cfg.hook, "stored a NULL hook function (__hook_init left *hook_ptr NULL)"); return -1; }
+        if (!is_code((void *)slot)) { tl_error("hook library", tl_cfg.hook, "stored a hook function that is not in executable memory (__hook_init)"); return -1; }
         zp_hook = slot;
     }
-    uint32_t r[4];
-    cpuid(1, 0, r);
-    if (r[2] & (1u << 27)) {           /* OSXSAVE */
+    return 0;
+}
+
+int tl_hooks_load(void)
+{
+    if (!tl_cfg.hook) return 0;
+    /* a crash while the library starts (constructors, init) is reported, not a bare
+     * signal: SIGSEGV through our handler, the others through a temporary one */
+    struct tl_ksigaction crash = { (void *)on_crash, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, 0 }, prev[5];
+    for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &crash, &prev[i], 8);
+    dl_iterate_phdr(collect_text, 0);
+    tl_hook_loading = 1;
+    int r = load();
+    tl_hook_loading = 0;
+    for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &prev[i], 0, 8);
+    if (r) return r;
+    uint32_t rr[4];
+    cpuid(1, 0, rr);
+    if (rr[2] & (1u << 27)) {           /* OSXSAVE */
         uint32_t lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         xsave_mask = ((uint64_t)hi << 32) | lo;
-        cpuid(0xd, 0, r);
-        xsave_size = r[1];
+        cpuid(0xd, 0, rr);
+        xsave_size = rr[1];
     }
     tl_hook_loaded = 1;
     for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = 1;   /* every call to C */

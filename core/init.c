@@ -77,7 +77,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         long k = tl_sys2(SYS_pkey_alloc, 0, 0);
         if (k >= 0) { tl_sys1(SYS_pkey_free, k); pkeys = 1; }
         if (!pkeys && !tl_cfg.allow_null_reads) {
-            no_pkeys_note = 1;      /* said once set-up succeeded: an error stays one line */
+            no_pkeys_note = 1;
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_exec_setenv("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
         }
@@ -114,7 +114,6 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (tl_zero_mapped) tl_stats->flags |= pkeys ? TL_FLAG_XONLY : TL_FLAG_NULL_READS;
     }
     tl_cov_init();
-    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
 
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);
@@ -122,10 +121,6 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
     tl_signals_adopt();
     tl_plan_apply(0, 0);        /* eager: the plan's sites in every module mapped now */
-    if (no_pkeys_note)
-        warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
-             "running in sud-only mode (complete, slower).",
-             "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
     tl_active = 1;
     int e = tl_sud_enable(t);
     if (e) {
@@ -134,4 +129,14 @@ __attribute__((constructor(101))) static void tl_init(void)
                  "; refusing to run the program uninterposed. Run `trapline doctor` for details.");
         tl_sys1(SYS_exit_group, 2);
     }
+    /* The hook is loaded with interception on: loading it runs the program's own code
+     * (ld.so allocates with the program's malloc, whose first use calls brk and
+     * getrandom), and those calls are the program's, counted as in a run without a hook.
+     * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
+    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
+    memcpy(t->special, tl_special, sizeof t->special);
+    if (no_pkeys_note)     /* said once set-up succeeded: an error stays one line */
+        warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
+             "running in sud-only mode (complete, slower).",
+             "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
 }

@@ -121,6 +121,7 @@ enum tl_site_reason {
     TL_REASON_INT80 = 10,       /* an int $0x80 (i386) site: never rewritten; its nrs are i386 numbers */
     TL_REASON_REDZONE = 11,     /* its code may keep data below %rsp across the call (lazy/redzone.c) */
     TL_REASON_SHARED = 12,      /* in a shared mapping: a store would reach the file or the other views */
+    TL_REASON_SECCOMP = 13,     /* the program's seccomp forbids the calls a rewrite makes */
 };
 
 /* where a site record came from */

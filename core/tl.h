@@ -18,6 +18,8 @@
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
+/* the highest address access_ok() accepts (4-level paging, as this kernel reports) */
+#define TL_USER_PTR_MAX 0x7ffffffff000ull
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- raw system calls (never intercepted: they run from our text range) */
@@ -96,6 +98,7 @@ HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
 HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
+HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
@@ -144,6 +147,9 @@ HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, lo
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
 HIDDEN uint64_t tl_null_target(const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint32_t group);
 HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
+HIDDEN extern int tl_sigsys_noreturn;
+HIDDEN int tl_signals_sigsys_noreturn(void);
+HIDDEN __attribute__((noreturn)) void tl_sigsys_resume(const uint64_t *gregs);
 HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
 /* ---- coverage records (core/coverage.c) */
@@ -162,6 +168,11 @@ HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
 HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
 HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
+HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out);      /* 0 found */
+/* ---- a tracer's view of its interposed tracees (core/ptrace.c) */
+HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
+HIDDEN int tl_ptrace_hide_stop(long pid, int status);
+HIDDEN const char *tl_exec_self_path(void);
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
@@ -201,6 +212,9 @@ HIDDEN long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5
 HIDDEN void tl_special_init(void);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
+HIDDEN extern int tl_hook_loading;     /* the hook library is being loaded (tl_init) */
+HIDDEN int tl_hook_program_site(uint64_t site);
+HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 
 /* ---- 32-bit calls: int $0x80 (core/i386.c, core/entry_i386.S) */
@@ -213,12 +227,18 @@ HIDDEN long tl_perform_frame(struct tl_frame *f, int *action);
 HIDDEN void tl_count_i386(long nr, int error);
 HIDDEN extern char tl_i386_entry[];
 HIDDEN long tl_clone_thread_i386(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags);
+/* ---- the program's own seccomp (core/seccomp.c) */
+HIDDEN extern int tl_seccomp_mode;
+HIDDEN int tl_seccomp_allows(long nr, long a0, long a1, long a2);
+HIDDEN int tl_seccomp_allows_rewrite(void);
+HIDDEN long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4);
 
 /* ---- exec (core/exec.c) */
 HIDDEN void tl_exec_init(void);
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN extern int tl_follow_exec;
+HIDDEN char **tl_exec_env_without_us(void);
 
 /* ---- entry.S */
 HIDDEN extern char tl_fast_entry[], tl_sud_entry[], tl_fix_entry[], tl_restorer[], tl_land_stubs[];

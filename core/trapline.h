@@ -62,6 +62,10 @@ struct trapline_call {
 struct trapline_api {
     int version;             /* TRAPLINE_ABI_VERSION */
     long (*syscall)(struct trapline_call *call);   /* perform the (possibly changed) call */
+    /* The environment the program started with, LD_PRELOAD and TRAPLINE_* included.
+     * The hook's own environment (its getenv, system(), posix_spawn) lacks them, so the
+     * programs a hook starts are not interposed; pass this as envp to have one that is. */
+    char *const *interposed_env;
 };
 
 int trapline_init(const struct trapline_api *api);

@@ -1,6 +1,7 @@
 /* Output and tiny libc replacements usable from any context (signal handlers, hooks,
  * the fast path's C fallback): raw write(2) only, no vector instructions. */
 #include "tl.h"
+#include <errno.h>
 
 void *memcpy(void *d, const void *s, size_t n)
 {
@@ -90,6 +91,32 @@ const char *tl_getenv(const char *name)
 /* Reads n bytes at addr without faulting: 1 if all were readable. */
 int tl_safe_read(uint64_t addr, void *out, size_t n)
 {
+    if (UNLIKELY(!tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1))) {
+        /* the program's seccomp forbids the call: read directly (a bad pointer faults) */
+        memcpy(out, (const void *)addr, n);
+        return 1;
+    }
     struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
-    return tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0) == (long)n;
+    long r = tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
+    if (r == (long)n) return 1;
+    if (r >= 0 || r == -EFAULT) return 0;
+    /* the call itself is refused (EPERM: a vfork child reading through its parent's pid
+     * under Yama, ENOSYS): read directly */
+    memcpy(out, (const void *)addr, n);
+    return 1;
+}
+
+/* Writes n bytes at addr without faulting: 1 if all were writable (as copy_to_user). */
+int tl_safe_write(uint64_t addr, const void *in, size_t n)
+{
+    if (UNLIKELY(!tl_seccomp_allows(SYS_process_vm_writev, tl_pid, 0, 1))) {
+        memcpy((void *)addr, in, n);
+        return 1;
+    }
+    struct { const void *b; size_t l; } local = { in, n }, remote = { (void *)addr, n };
+    long r = tl_sys6(SYS_process_vm_writev, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
+    if (r == (long)n) return 1;
+    if (r >= 0 || r == -EFAULT) return 0;
+    memcpy((void *)addr, in, n);
+    return 1;
 }

@@ -41,9 +41,42 @@ static int parse(const char *line, struct tl_mapping *m)
     return 0;
 }
 
+static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, void *), void *arg);
+
 int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg)
 {
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+    return maps_each_in("/proc/self/maps", fn, arg);
+}
+
+struct pid_find_arg { uint64_t addr; struct tl_mapping *out; int found; };
+static int pid_find_cb(const struct tl_mapping *m, void *a)
+{
+    struct pid_find_arg *f = a;
+    if (f->addr >= m->start && f->addr < m->end) { *f->out = *m; f->found = 1; return 1; }
+    return 0;
+}
+
+/* The mapping holding addr in process pid (/proc/PID/maps). 0 found. */
+int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out)
+{
+    char file[40] = "/proc/", num[24];
+    tl_fmt_u64(num, (uint64_t)pid, 10);
+    size_t k = tl_strlen(file);
+    for (const char *p = num; *p; p++) file[k++] = *p;
+    for (const char *p = "/maps"; *p; p++) file[k++] = *p;
+    file[k] = 0;
+    struct pid_find_arg f = { addr, out, 0 };
+    maps_each_in(file, pid_find_cb, &f);
+    return f.found ? 0 : -1;
+}
+
+static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, void *), void *arg)
+{
+    /* under the program's seccomp, only if the filter allows the reads */
+    if (UNLIKELY(tl_seccomp_mode) && !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
+                                       tl_seccomp_allows(SYS_read, 0, 0, 0) && tl_seccomp_allows(SYS_close, 0, 0, 0)))
+        return -1;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
     char buf[4096], line[600];
     size_t ll = 0;

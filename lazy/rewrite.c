@@ -36,6 +36,7 @@ void tl_rewrite_after_fork(void)
 static void serialise_cores(void)
 {
     if (tl_threads_alone()) return;   /* no other instruction stream to serialise */
+    if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return;     /* forbidden by the program's seccomp */
     if (membarrier_ok < 0)
         membarrier_ok = tl_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
     if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
@@ -158,6 +159,7 @@ int tl_rewrite_precheck(uint64_t site)
     if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE;   /* no atomic store */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
     if (tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
+    if (!tl_seccomp_allows_rewrite()) return TL_REASON_SECCOMP;   /* the program's filter forbids our calls */
     if (redzone_known(site)) return TL_REASON_REDZONE;
     return TL_REASON_NONE;
 }

@@ -18,6 +18,9 @@
 
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define SEGV_MAPERR_ 1
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
 
 static struct tl_ksigaction virt[65];           /* the program's actions, as it set them */
 
@@ -36,6 +39,39 @@ static long register_segv(void)
     const struct tl_ksigaction *a = &virt[SIGSEGV];
     unsigned long fl = SA_SIGINFO | (a->flags & (SA_ONSTACK | SA_NODEFER));
     return kaction(SIGSEGV, (void *)on_sigsegv, fl, a->mask & ~SIGBIT(SIGSYS));
+}
+
+/* The program is about to install a seccomp filter that denies rt_sigreturn. A trap can
+ * then not return through it: SIGSYS is re-registered so that its delivery changes
+ * nothing that only rt_sigreturn could undo (SA_NODEFER, an empty sa_mask), and the
+ * handler leaves by restoring the vector state and the registers itself. 0 on success. */
+int tl_sigsys_noreturn;
+int tl_signals_sigsys_noreturn(void)
+{
+    /* with a user shadow stack, the handler's token must be consumed by rt_sigreturn */
+    uint64_t shstk = 0;
+    if (tl_sys2(SYS_arch_prctl, 0x5005 /* ARCH_SHSTK_STATUS */, &shstk) == 0 && (shstk & 1)) return -1;
+    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_NODEFER, 0)) return -1;
+    __atomic_store_n(&tl_sigsys_noreturn, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* Leaves our SIGSYS handler without rt_sigreturn: the interrupted vector state back from
+ * the signal frame (xrstor or fxrstor), then every register, and on to tl_sud_entry. */
+static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
+{
+    uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
+    if (fp) {
+        uint32_t magic1;
+        uint64_t xfeatures;
+        memcpy(&magic1, fp + 464, 4);                  /* struct _fpx_sw_bytes in sw_reserved */
+        memcpy(&xfeatures, fp + 464 + 8, 8);
+        if (magic1 == 0x46505853u /* FP_XSTATE_MAGIC1 */)
+            __asm__ volatile("xrstor64 (%0)" : : "r"(fp), "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)) : "memory");
+        else
+            __asm__ volatile("fxrstor64 (%0)" : : "r"(fp) : "memory");
+    }
+    tl_sigsys_resume((const uint64_t *)uc->uc_mcontext.gregs);
 }
 
 int tl_signals_install(void)
@@ -95,6 +131,21 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
             tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
         return;
     }
+    if (sig == SIGSYS) {
+        /* We are inside our own SIGSYS handler, which runs with nearly every signal
+         * blocked. The program's handler gets the mask it would have natively: the
+         * interrupted mask plus its sa_mask. SIGSYS stays unblocked in the kernel (a call
+         * the handler makes may trap into our SUD), and is blocked in the program's view
+         * unless SA_NODEFER. */
+        struct tl_tcb *t = tl_self();
+        int vb = t->sigsys_blocked;
+        uint64_t m = (uc->uc_sigmask.__val[0] | a->mask) & ~SIGBIT(SIGSYS);
+        if (tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0)) tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &m, 0, 8);
+        t->sigsys_blocked = vb || (a->mask & SIGBIT(SIGSYS)) || !(a->flags & SA_NODEFER);
+        run_handler(sig, si, uc);
+        t->sigsys_blocked = vb;
+        return;                     /* our sigreturn restores the interrupted mask */
+    }
     run_handler(sig, si, uc);
     if (sig == SIGSEGV && virt[SIGSEGV].handler == SIG_DFL) register_segv();   /* SA_RESETHAND */
 }
@@ -115,6 +166,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         if (tl_i386_trap(si, uc)) return;      /* int $0x80: core/i386.c */
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
+        if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
         return;
     }
     deliver(sig, si, uc);
@@ -131,6 +183,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
+    if (UNLIKELY(tl_hook_loading) && si->si_code > 0) tl_hook_crashed(sig);   /* the hook's start-up faulted */
     if (t->fault.pending == SIGSEGV) {
         /* our re-raise of a call into the sled from a non-site: present the program's
          * registers at the faulting call */
@@ -239,12 +292,21 @@ void tl_signals_adopt(void)
     }
 }
 
+/* The flags the kernel keeps (UAPI_SA_FLAGS on x86-64): others are cleared, so that a
+ * program can detect flags this kernel does not support. */
+#define UAPI_SA_FLAGS_ (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | \
+                        SA_RESETHAND | 0x800 /* SA_EXPOSE_TAGBITS */ | SA_RESTORER)
+
 long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size)
 {
     if (size != 8 || sig < 1 || sig > 64)
         return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
     struct tl_ksigaction a;
     if (act && !tl_safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
+    if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
+    /* as the kernel stores it: unknown flags cleared, SIGKILL/SIGSTOP never in a mask */
+    a.flags &= UAPI_SA_FLAGS_;
+    a.mask &= ~(SIGBIT(SIGKILL) | SIGBIT(SIGSTOP));
     struct tl_tcb *t = tl_self();
     /* a vfork child shares our memory with its parent: its changes must not reach the
      * parent's virtual table (it will exec or exit soon) */
@@ -255,20 +317,16 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
             virt[sig] = a;
             if (sig == SIGSEGV) register_segv();
         }
-        if (old) *old = prev;
-        return 0;
-    }
-    if (act) {
+    } else if (act) {
         struct tl_ksigaction k = vforked ? a : kernel_view(&a);
         if (vforked) k.mask &= ~SIGBIT(SIGSYS);
         long r = tl_sys4(SYS_rt_sigaction, sig, &k, 0, 8);
         if (r) return r;
         if (!vforked) virt[sig] = a;
-    } else if (sig == SIGKILL || sig == SIGSTOP || old) {
-        long r = tl_sys4(SYS_rt_sigaction, sig, 0, 0, 8);   /* validates the number */
-        if (r) return r;
     }
-    if (old) *old = prev;
+    /* the old action is written after the new one is in place, as the kernel does: a bad
+     * pointer gives EFAULT with the change made */
+    if (old && !tl_safe_write((uint64_t)old, &prev, sizeof prev)) return -EFAULT;
     return 0;
 }
 
@@ -285,11 +343,12 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
         else if (how == SIG_SETMASK) v = (s & sb) != 0;
     }
     uint64_t k = s & ~sb;
+    /* the kernel writes the old mask itself, after the change: a bad pointer gives EFAULT
+     * with the mask set (our copy of the new one is always readable) */
     long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
-    if (r == 0) {
-        if (old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);
-        t->sigsys_blocked = v;
-    }
+    if (r && r != -EFAULT) return r;
+    if (r == 0 && old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);   /* just written: writable */
+    t->sigsys_blocked = v;
     return r;
 }
 
@@ -302,29 +361,31 @@ long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
     if (ss && !tl_safe_read((uint64_t)ss, &n, sizeof n)) return -EFAULT;
     long r = tl_sys2(SYS_sigaltstack, 0, &cur);
     if (r) return r;
+    /* what the kernel reports: the stack as set, SS_DISABLE when there is none, else
+     * SS_ONSTACK while on it; plus SS_AUTODISARM if it was set */
     stack_t view = t->app_ss;
-    if (!(view.ss_flags & SS_DISABLE)) {
-        view.ss_flags = 0;
-        if (cur.ss_flags & SS_ONSTACK) view.ss_flags = SS_ONSTACK;
-    } else {
-        view.ss_sp = 0; view.ss_size = 0; view.ss_flags = SS_DISABLE;
-    }
+    int disabled = (view.ss_flags & SS_DISABLE) != 0;
+    view.ss_flags = (disabled ? SS_DISABLE : (cur.ss_flags & SS_ONSTACK)) | (t->app_ss.ss_flags & SS_AUTODISARM);
+    if (disabled) { view.ss_sp = 0; view.ss_size = 0; }
     if (ss) {
         if (cur.ss_flags & SS_ONSTACK) return -EPERM;    /* as the kernel: not while on it */
-        if (n.ss_flags & SS_DISABLE) {
+        int mode = n.ss_flags & ~SS_AUTODISARM;
+        if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) return -EINVAL;
+        if (mode == SS_DISABLE) {
             stack_t ours = { (void *)t->alt_lo, 0, t->alt_size };
             tl_sys2(SYS_sigaltstack, &ours, 0);
-            t->app_ss.ss_flags = SS_DISABLE;
+            t->app_ss.ss_flags = n.ss_flags;             /* SS_DISABLE, and SS_AUTODISARM if given */
             t->app_ss.ss_sp = 0;
             t->app_ss.ss_size = 0;
         } else {
             r = tl_sys2(SYS_sigaltstack, &n, 0);
             if (r) return r;
             t->app_ss = n;
-            t->app_ss.ss_flags &= ~SS_ONSTACK;
+            t->app_ss.ss_flags &= SS_AUTODISARM;
         }
     }
-    if (old) *old = view;
+    /* written after the change, as the kernel does */
+    if (old && !tl_safe_write((uint64_t)old, &view, sizeof view)) return -EFAULT;
     return 0;
 }
 
@@ -333,21 +394,44 @@ long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
 long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
 {
     struct tl_tcb *t = tl_self();
-    if (mode == 0) {                                   /* PR_SYS_DISPATCH_OFF */
+    /* the kernel's checks (kernel/entry/syscall_user_dispatch.c), in its order */
+    switch (mode) {
+    case 0:                                            /* PR_SYS_DISPATCH_OFF */
         if (off || len || sel) return -EINVAL;
         t->app_sud_on = 0;
         memcpy(t->special, tl_special, sizeof t->special);
         return 0;
+    case 1:                                            /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
+        if (off && off + len <= off) return -EINVAL;
+        break;
+    case 2:                                            /* PR_SYS_DISPATCH_INCLUSIVE_ON */
+        if (len == 0 || off + len <= off) return -EINVAL;
+        off = off + len;                               /* the range inverted (wraps) */
+        len = -len;
+        break;
+    default:
+        return -EINVAL;
     }
-    if (mode != 1) return -EINVAL;                     /* PR_SYS_DISPATCH_ON */
-    if (off + len < off) return -EINVAL;
-    if (sel) { uint8_t b; if (!tl_safe_read(sel, &b, 1)) return -EFAULT; }
+    /* access_ok(): an address check only; an unmapped selector is accepted and kills
+     * the thread with SIGSEGV at its next call */
+    if (sel && sel > TL_USER_PTR_MAX) return -EFAULT;
     t->app_sud_on = 1;
     t->app_sud_off = off;
     t->app_sud_len = len;
     t->app_sud_sel = sel;
     memset(t->special, 1, sizeof t->special);          /* every call to the dispatch */
     return 0;
+}
+
+/* force_exit_sig(): the thread group dies by sig whatever the program's action or mask */
+static __attribute__((noreturn)) void force_exit(int sig)
+{
+    kaction(sig, SIG_DFL, 0, 0);
+    uint64_t m = SIGBIT(sig);
+    tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &m, 0, 8);
+    tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
+    tl_sys1(SYS_exit_group, 128 + sig);
+    __builtin_unreachable();
 }
 
 /* 1 if the program's SUD blocks this call (and it has been turned into a SIGSYS for the
@@ -358,12 +442,18 @@ int tl_app_sud_check(struct tl_frame *f)
     if (f->ret - t->app_sud_off < t->app_sud_len) return 0;
     if (t->app_sud_sel) {
         uint8_t b = 1;
-        if (!tl_safe_read(t->app_sud_sel, &b, 1)) { tl_sys1(SYS_exit_group, 128 + SIGSEGV); }
+        if (!tl_safe_read(t->app_sud_sel, &b, 1)) force_exit(SIGSEGV);
         if (b == 0) return 0;                          /* ALLOW */
-        if (b != 1) { kaction(SIGSYS, SIG_DFL, 0, 0); tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), SIGSYS); }
+        if (b != 1) force_exit(SIGSYS);
     }
+    /* force_sig_info(): a blocked SIGSYS (by the program's mask, or because its SIGSYS
+     * handler is running) or an ignored one kills, as a default action would */
+    if (t->sigsys_blocked || virt[SIGSYS].handler == SIG_IGN ||
+        virt[SIGSYS].handler == SIG_DFL)
+        force_exit(SIGSYS);
     int i386 = f->via == TL_VIA_I386;                  /* int $0x80 keeps rcx and r11 */
     save_program_regs(t, f, i386 ? f->rcx : f->ret, i386 ? f->r11 : f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
+
     t->sp = f->oldsp;                                  /* this frame is abandoned */
     siginfo_t si;
     memset(&si, 0, sizeof si);

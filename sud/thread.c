@@ -73,6 +73,7 @@ void tl_thread_child_init(uint64_t clone_flags)
         t->vfork_parent = parent;
         parent->vfork_tcb = t;
     }
+    t->app_gs = parent->app_gs;            /* a new thread inherits the %gs base, as natively */
     tl_tcb_install(t);
     tl_threads_pending(-1);
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a new thread", 0, 0);

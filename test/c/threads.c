@@ -33,5 +33,7 @@ int main(int argc, char **argv)
     }
     int after = count_maps();
     printf("ok %d %d\n", before, after);
-    return after <= before + 2 ? 0 : 1;
+    /* a leak is ~4 mappings per thread; a few come from pages of libc rewritten during the
+     * loop (mprotect splits the file mapping; the copied page no longer merges back) */
+    return after <= before + 16 ? 0 : 1;
 }

@@ -1,5 +1,7 @@
 // trapline N-API addon: exposes the machine capability probe (core/probe.h) and the
 // red-zone rule (lazy/redzone.h, the same code libtrapline.so runs) to JS.
+#include <sys/xattr.h>
+#include <string>
 #include <napi.h>
 
 #include <cerrno>
@@ -85,10 +87,23 @@ Napi::Value InsnLengths(const Napi::CallbackInfo &info) {
   return out;
 }
 
+// fileCaps(path): true if the file carries file capabilities (security.capability), which
+// make the loader run it in secure mode (LD_PRELOAD ignored).
+Napi::Value FileCaps(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    Napi::TypeError::New(env, "fileCaps(path): path must be a string").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return Napi::Boolean::New(env, getxattr(path.c_str(), "security.capability", nullptr, 0) > 0);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("insnLengths", Napi::Function::New(env, InsnLengths, "insnLengths"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("redzone", Napi::Function::New(env, Redzone, "redzone"));
+  exports.Set("fileCaps", Napi::Function::New(env, FileCaps, "fileCaps"));
   return exports;
 }
 

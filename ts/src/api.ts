@@ -38,6 +38,9 @@ export interface SpawnOptions {
   stdio?: 'inherit' | 'pipe';
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Run a setuid/setgid program, which the loader starts without trapline (default:
+   *  refused with an OptionError). Exit.interposed then says whether it was entered. */
+  allowUninterposed?: boolean;
 }
 
 export interface Exit {
@@ -45,8 +48,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
   stdout?: string;
   stderr?: string;
-  /** Final coverage (null with stats: false). */
+  /** Final coverage (null with stats: false, or if no process was interposed). */
   coverage: StatsSnapshot | null;
+  /** Whether trapline entered the program: false if no process joined the statistics
+   *  (the loader ignored LD_PRELOAD: setuid, file capabilities, a static program);
+   *  null with stats: false (not known). */
+  interposed: boolean | null;
 }
 
 export interface TraplineProcess {
@@ -61,7 +68,7 @@ export interface TraplineProcess {
   exited: Promise<Exit>;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend', 'allowUninterposed']);
 
 function validate(program: unknown, args: unknown, o: SpawnOptions): void {
   if (typeof program !== 'string' || program === '') throw new OptionError('program: must be a non-empty string');
@@ -95,6 +102,7 @@ function validate(program: unknown, args: unknown, o: SpawnOptions): void {
     if (problem) throw new OptionError(`options.statsFile: ${o.statsFile}: ${problem}`);
   }
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'pipe') throw new OptionError("options.stdio: must be 'inherit' or 'pipe'");
+  if (o.allowUninterposed !== undefined && typeof o.allowUninterposed !== 'boolean') throw new OptionError('options.allowUninterposed: must be a boolean');
   if (o.hook !== undefined && (typeof o.hook !== 'string' || o.hook === '')) throw new OptionError('options.hook: must be a non-empty path');
   if (o.cwd !== undefined) {
     if (typeof o.cwd !== 'string' || o.cwd === '') throw new OptionError('options.cwd: must be a non-empty path');
@@ -145,7 +153,7 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     child = spawnProgram(program, args, {
       mode: options.mode, hook: options.hook, stats: file, statsAppend: options.statsAppend, followExec: options.followExec,
       plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
-      stdio: options.stdio, cwd: options.cwd, env: options.env,
+      stdio: options.stdio, cwd: options.cwd, env: options.env, allowUninterposed: options.allowUninterposed,
     });
   } catch (e) {
     removeTmp();
@@ -170,7 +178,8 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
         const env = options.env ?? process.env;
         recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(env) : undefined, scanCache: scanCacheDir(env) });
       }
-      return { ...r, coverage };
+      const interposed = wantStats ? coverage !== null && coverage.processes > 0 : null;
+      return { ...r, coverage: interposed === false ? null : coverage, interposed };
     } finally {
       removeTmp();
     }

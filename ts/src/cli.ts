@@ -19,7 +19,7 @@ const USAGE = `usage: trapline <command> [options]
 commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
-      [--allow-null-reads] [--report FILE.json] [--summary] [--] PROG [ARGS...]
+      [--allow-null-reads] [--report FILE.json] [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
@@ -61,6 +61,10 @@ options:
                    by default they are interposed even if PROG clears its environment
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
   --summary        after PROG exits, print per-syscall and per-module tables on stderr
+  --allow-uninterposed
+                   run PROG even if it is setuid or setgid: the loader ignores
+                   LD_PRELOAD for such a program, so it runs without trapline (by
+                   default it is refused); afterwards, say whether it was entered
   -h, --help       show this help
 
 Options end at '--' or at the first argument that is not an option.
@@ -168,7 +172,7 @@ function coreDumpLikely(): boolean {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseOptions(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean',
+    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
   }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -197,7 +201,8 @@ async function cmdRun(args: string[]): Promise<number> {
   // --report/--summary/--learn need a segment: the one given with --stats, or a temporary one
   let tmp: string | undefined;
   let statsFile = values.stats as string | undefined;
-  if (!statsFile && (values.report || values.summary || learn)) {
+  const allowUninterposed = values['allow-uninterposed'] === true;
+  if (!statsFile && (values.report || values.summary || learn || allowUninterposed)) {
     tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
     statsFile = join(tmp, 'stats');
   }
@@ -212,6 +217,7 @@ async function runAndReport(
   program: string, progArgs: string[], values: Record<string, string | boolean>, statsFile: string | undefined,
   learn: boolean, planAuto: boolean,
 ): Promise<number> {
+  const allowUninterposed = values['allow-uninterposed'] === true;
   let child;
   try {
     child = spawnProgram(program, progArgs, {
@@ -223,6 +229,7 @@ async function runAndReport(
       statsAppend: values['stats-append'] ? true : undefined,
       followExec: values['no-follow-exec'] ? false : undefined,
       allowNullReads: values['allow-null-reads'] ? true : undefined,
+      allowUninterposed,
     });
   } catch (e) {
     throw e instanceof OptionError ? new UsageError(e.message) : e;
@@ -249,7 +256,21 @@ async function runAndReport(
   // a report, summary or plan that could not be made fails the run (status 1 if the
   // program itself succeeded), with one line
   let failed = false;
-  if (statsFile && (values.report || values.summary || learn)) {
+  // A program trapline could not enter (the loader ignored LD_PRELOAD) left no process in
+  // the statistics: say so, and never report it as interposed.
+  let entered = true;
+  if (statsFile && (values.report || values.summary || learn || allowUninterposed)) {
+    try {
+      entered = readStats(statsFile).processes > 0;
+    } catch {
+      entered = false;
+    }
+    if (!entered) {
+      process.stderr.write(`trapline: ${program} was not interposed: no process joined the statistics (the loader ignored LD_PRELOAD: setuid/setgid, file capabilities, or a static program)\n`);
+      if (values.report) writeFileSync(values.report as string, JSON.stringify({ interposed: false, program }, null, 2) + '\n');
+    }
+  }
+  if (entered && statsFile && (values.report || values.summary || learn)) {
     try {
       const snap = readStats(statsFile);
       if (values.report) writeFileSync(values.report as string, JSON.stringify(snap, null, 2) + '\n');

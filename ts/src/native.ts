@@ -37,6 +37,7 @@ interface Addon {
   /** A linear sweep with the rule's decoder: the length at each instruction start, 0 for
    *  an undecodable byte (stepped over), other offsets 0. */
   insnLengths(code: Uint8Array): Uint8Array;
+  fileCaps(path: string): boolean;
 }
 
 let addon: Addon | undefined;
@@ -48,6 +49,15 @@ export function loadAddon(): Addon {
   if (!existsSync(file)) throw new Error(`trapline: native addon not built: run npm install (missing ${file})`);
   const require = createRequire(import.meta.url);
   return (addon = require(file) as Addon);
+}
+
+/** Whether the file at path carries file capabilities (undefined if the addon is not built). */
+export function fileCaps(path: string): boolean | undefined {
+  try {
+    return loadAddon().fileCaps(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Probes the machine's interposition capabilities (forks short-lived children). */

@@ -19,6 +19,10 @@ export function loadReport(path: string): StatsSnapshot {
   } catch {
     throw new StatsError(`trapline: report ${path}: neither a JSON report nor a statistics segment (not valid JSON)`);
   }
+  const ni = data as { interposed?: unknown; program?: unknown };
+  if (ni && typeof ni === 'object' && ni.interposed === false) {
+    throw new StatsError(`trapline: report ${path}: ${String(ni.program)} was not interposed (the loader ignored LD_PRELOAD); there is no coverage`);
+  }
   const problem = checkReport(data);
   if (problem) throw new StatsError(`trapline: report ${path}: not a trapline report (${problem})`);
   return data as StatsSnapshot;
@@ -26,7 +30,7 @@ export function loadReport(path: string): StatsSnapshot {
 
 const ORIGINS = new Set(['main', 'startup', 'dlopen', 'anonymous', 'vdso']);
 const STATES = new Set(['rewritten', 'trapping', 'stale', 'skipped']);
-const SOURCES = new Set(['learned', 'plan-confirmed', 'plan-learned']);
+const SOURCES = new Set(['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified']);
 const POLICIES = new Set(['all', 'verified', 'none']);
 const MODES = new Set(['lazy', 'sud-only']);
 const HEX = /^0x[0-9a-f]{1,16}$/;

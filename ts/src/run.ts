@@ -1,7 +1,7 @@
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants, accessSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { dirname, resolve } from 'node:path';
+import { delimiter, dirname, resolve } from 'node:path';
 import { describeFsError } from './readfile.js';
 import { libraryPath } from './paths.js';
 import { createHash } from 'node:crypto';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { emptyPlan, formatPlan, isPlanBuildId, mergePlan, planCacheDir, readPlanFile, scanCacheDir, type Plan } from './plan.js';
 import { verifiedPlan } from './verify.js';
 import { readSegmentIdentity } from './stats.js';
+import { fileCaps } from './native.js';
 
 /** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
 export type Mode = 'lazy' | 'sud-only' | 'eager';
@@ -130,6 +131,9 @@ export interface RunOptions {
   cwd?: string;
   /** 'inherit' (default) or 'pipe' to capture stdout/stderr. */
   stdio?: 'inherit' | 'pipe';
+  /** Run a setuid/setgid program although the loader will ignore LD_PRELOAD for it
+   *  (it then runs without trapline). Default false: such a program is refused. */
+  allowUninterposed?: boolean;
 }
 
 export interface RunResult {
@@ -283,8 +287,46 @@ function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessE
   return file;
 }
 
+/** The file exec would run for program: itself if it holds a '/', else the first
+ *  executable match in PATH. undefined if none (spawning it then fails with ENOENT). */
+export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process.env, cwd?: string): string | undefined {
+  if (program.includes('/')) return resolve(cwd ?? process.cwd(), program);
+  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    const p = resolve(cwd ?? process.cwd(), dir || '.', program);
+    try {
+      if (statSync(p).isFile()) { accessSync(p, constants.X_OK); return p; }
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/**
+ * Why the dynamic loader would not load trapline into program (it runs in secure mode and
+ * ignores LD_PRELOAD), or undefined. Detected from the file: setuid, setgid with group
+ * execute permission, or file capabilities (read through the addon; without it, such a
+ * run is reported as not interposed afterwards).
+ */
+export function uninterposableReason(path: string): string | undefined {
+  let mode: number;
+  try { mode = statSync(path).mode; } catch { return undefined; }
+  if (mode & 0o4000) return 'setuid';
+  if ((mode & 0o2000) && (mode & 0o010)) return 'setgid';
+  if (fileCaps(path)) return 'a program with file capabilities';
+  return undefined;
+}
+
 /** Starts program (looked up in PATH) under the interposer. Throws on bad options. */
 export function spawnProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}): ChildProcess {
+  if (opts.allowUninterposed !== undefined && typeof opts.allowUninterposed !== 'boolean') {
+    throw new OptionError('--allow-uninterposed: must be true or false');
+  }
+  if (!opts.allowUninterposed) {
+    const path = resolveProgram(program, opts.env ?? process.env, opts.cwd);
+    const why = path && uninterposableReason(path);
+    if (why) {
+      throw new OptionError(`${program} is ${why}: the dynamic loader ignores LD_PRELOAD for it, so it would run without trapline; refusing (--allow-uninterposed, or allowUninterposed: true, runs it anyway)`);
+    }
+  }
   const env = buildEnv(opts);
   const stdio: StdioOptions = opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit';
   return spawn(program, args, { env, cwd: opts.cwd, stdio });

@@ -24,7 +24,7 @@ export interface NrStats {
 
 export type Origin = 'main' | 'startup' | 'dlopen' | 'anonymous' | 'vdso';
 export type SiteState = 'rewritten' | 'trapping' | 'stale' | 'skipped';
-export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'int80' | 'redzone' | 'shared';
+export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscall' | 'full' | 'stale' | 'nested' | 'policy' | 'plan-mismatch' | 'int80' | 'redzone' | 'shared' | 'seccomp';
 /** The system call table a number belongs to: `syscall` (x86-64) or `int $0x80` (i386). */
 export type Abi = 'x86_64' | 'i386';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
@@ -131,7 +131,7 @@ const MODULE_SIZE = 320;
 const SITE_SIZE = 128;
 const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
 const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
-const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'int80', 'redzone', 'shared'];
+const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'int80', 'redzone', 'shared', 'seccomp'];
 const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified'];
 const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
 const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
