@@ -114,6 +114,7 @@ static inline struct tl_tcb *tl_self(void)
 /* ---- signals (sud/signals.c) */
 HIDDEN int tl_signals_install(void);
 HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size);
+HIDDEN long tl_virt_sigpending(uint64_t *set, long size);
 HIDDEN long tl_virt_sigaltstack(const stack_t *ss, stack_t *old);
 HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
