@@ -29,7 +29,6 @@
 #define TL_HITS_NR_FIRST 8    /* uint16_t nr_first */
 #define TL_HITS_NRS 32        /* uint64_t nrs[8]: bitmap of numbers seen */
 #define TL_STACK_SIZE (256 * 1024)
-#define TL_SLOW_BUDGET (64 * 1024)
 #define TL_ALTSTACK_SIZE (64 * 1024)
 
 /* frame built by the slow entry on our stack (offsets from the pointer passed to C) */
