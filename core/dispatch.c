@@ -23,6 +23,7 @@ static const short handled[] = {
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
     SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
     SYS_seccomp, SYS_ptrace, SYS_waitid,
+    SYS_rt_sigpending,
 };
 
 int tl_dispatch_handles(long nr)
@@ -42,22 +43,47 @@ struct clone_args_ {
 
 HIDDEN void tl_resume_frame(struct tl_frame *f) __attribute__((noreturn));
 
-static inline uint64_t current_sp(void)
+/* The parent side of a CLONE_VFORK child, once it has exec'd or exited: its control
+ * block (in our memory) and its statistics slot go. */
+static void reap_vfork_child(void)
 {
-    uint64_t sp;
-    __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
-    return sp;
+    struct tl_tcb *self = tl_self(), *c = self->vfork_tcb;
+    self->vfork_tcb = 0;
+    if (c) {
+        tl_stats_thread_release(c->slot);
+        tl_tcb_unregister(c);
+        tl_sys2(SYS_munmap, c->map_base, c->map_len);
+    }
 }
 
-/* vfork-like child: shares memory, our stack and control block with its suspended
- * parent. It must not return through the parent's frame (that would restore T_SP to
- * above the parent's live frame): resume from a copy further down, with T_SP below it. */
-static __attribute__((noreturn)) void vfork_child(struct tl_frame *f)
+/* A child sharing our memory on the parent's stack (vfork, or clone(CLONE_VM) without a
+ * new stack). It shares nothing of ours it could corrupt: it gets a control block of its
+ * own (SUD selector, statistics slot, per-thread state, stack), so its calls, a hook it
+ * runs, its exit or exec leave the parent exactly as it was. Its C code here runs below
+ * the parent's frames on our stack (the parent is suspended); it resumes the program
+ * from a copy of the frame. */
+static __attribute__((noreturn)) void vfork_child(struct tl_frame *f, uint64_t flags)
 {
-    struct tl_tcb *t = tl_self();
+    struct tl_tcb *parent = tl_self();
     struct tl_frame copy = *f;
     copy.rax = 0;
-    copy.oldsp = (current_sp() - 512) & ~15ull;
+    struct tl_tcb *t = tl_tcb_new();
+    if (!t) tl_die("cannot allocate per-thread state for a vfork child", 0, 0);
+    t->vfork_child = (flags & CLONE_VFORK) != 0;
+    if (flags & CLONE_VFORK) {
+        t->vfork_parent = parent;
+        parent->vfork_tcb = t;          /* the parent frees it when it resumes */
+    }
+    /* what the kernel gives the child: the signal mask, %gs, the alternate stack */
+    t->sigsys_blocked = parent->sigsys_blocked;
+    t->app_gs = parent->app_gs;
+    t->app_ss = parent->app_ss;
+    tl_tcb_register(t);
+    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    if (t->app_ss.ss_flags & SS_DISABLE) {
+        stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
+        tl_sys2(SYS_sigaltstack, &ss, 0);
+    }
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a vfork child", 0, 0);
     tl_resume_frame(&copy);
 }
@@ -74,16 +100,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
         tl_threads_pending(1);              /* before it exists: see tl_threads_alone */
         long r = i386 ? tl_clone_thread_i386(f, child_sp, flags) : tl_clone_thread(f, child_sp, flags);
         if (r < 0) tl_threads_pending(-1);
-        if (flags & CLONE_VFORK) {
-            /* the child has exec'd or exited: its control block, in our memory, goes */
-            struct tl_tcb *self = tl_self(), *c = self->vfork_tcb;
-            self->vfork_tcb = 0;
-            if (c) {
-                tl_stats_thread_release(c->slot);
-                tl_tcb_unregister(c);
-                tl_sys2(SYS_munmap, c->map_base, c->map_len);
-            }
-        }
+        if (flags & CLONE_VFORK) reap_vfork_child();
         return r;
     }
     /* A fork, possibly onto a new stack. The child is a copy: it returns here, on its
@@ -99,9 +116,11 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
         r = tl_sys6(nr, f->rdi, (flags & CLONE_VM) ? f->rsi : 0, f->rdx, f->r10, f->r8, f->r9);
     }
     if (r == 0) {
-        if (flags & CLONE_VM) vfork_child(f);
+        if (flags & CLONE_VM) vfork_child(f, flags);
         tl_after_fork_child();
         if (child_sp) f->rsp = child_sp;
+    } else if ((flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK)) {
+        reap_vfork_child();
     }
     return r;
 }
@@ -146,6 +165,8 @@ static long perform_call(struct tl_frame *f, int *action)
     case SYS_execve:
     case SYS_execveat:
         return tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
+    case SYS_rt_sigpending:
+        return tl_virt_sigpending((uint64_t *)f->rdi, (long)f->rsi);
     case SYS_sigaltstack:
         return tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
     case SYS_clone:
@@ -179,7 +200,7 @@ static long perform_call(struct tl_frame *f, int *action)
     }
     case SYS_exit_group:
         t = tl_self();
-        tl_cov_exit((long)f->rdi);
+        if (!t->vfork_child) tl_cov_exit((long)f->rdi);   /* a vfork child's status is not its parent's */
         tl_stats_thread_release(t->slot);
         t->slot = -1;
         break;

@@ -123,12 +123,16 @@ tl_fast_syscall_insn:
 .Lmiss:
         /* look the return address up in the global site set. Flags are safe in the slot;
          * rax and rdx are parked in a shadow-ring slot (never below rsp: that is the
-         * program's red zone) */
+         * program's red zone). The slot is claimed (T_DEPTH published) before it is
+         * written and read back before it is given back: a signal handler that interrupts
+         * any of these instructions and enters here itself takes the next slot, and the
+         * wrapper of every program handler (sud/signals.c) puts T_DEPTH back as it found
+         * it when the handler returns. */
         movzbl  %gs:T_DEPTH, %r11d
-        mov     %rax, %gs:T_SHADOW(,%r11,2)
-        mov     %rdx, %gs:T_SHADOW+8(,%r11,2)
         add     $16, %r11d
         mov     %r11b, %gs:T_DEPTH
+        mov     %rax, %gs:T_SHADOW-32(,%r11,2)
+        mov     %rdx, %gs:T_SHADOW-24(,%r11,2)
         mov     %gs:T_SITES, %rdx
         cmp     $4096, %rcx             /* no site returns below 4096; 0 and 1 mark empty and */
         jb      3f                      /* forgotten slots (a jump pops any data as "return address") */
@@ -151,16 +155,18 @@ tl_fast_syscall_insn:
         mov     %r11, %gs:T_CACHE+8(%rax)
         mov     %rcx, %gs:T_CACHE(%rax)
         movzbl  %gs:T_DEPTH, %eax
-        sub     $16, %eax
-        mov     %al, %gs:T_DEPTH
+        add     $240, %eax              /* our slot: T_DEPTH - 16, modulo 256 */
+        movzbl  %al, %eax
         mov     %gs:T_SHADOW+8(,%rax,2), %rdx
         mov     %gs:T_SHADOW(,%rax,2), %rax
+        subb    $16, %gs:T_DEPTH        /* give the slot back (one instruction) */
         jmp     .Lknown
 3:      movzbl  %gs:T_DEPTH, %r11d
-        sub     $16, %r11d
-        mov     %r11b, %gs:T_DEPTH
+        add     $240, %r11d
+        movzbl  %r11b, %r11d
         mov     %gs:T_SHADOW(,%r11,2), %rax
         mov     %gs:T_SHADOW+8(,%r11,2), %rdx
+        subb    $16, %gs:T_DEPTH
         /* Not a site we rewrote: a call through a small function pointer. Restore the
          * program's state exactly (rsp pointing at the pushed return address, as a real
          * faulting call leaves it) and let C re-raise SIGSEGV at address rax. */
@@ -209,33 +215,51 @@ tl_land_stubs:
  * In: rax = nr, rcx = resume address, rsp = program rsp to resume with, flags and all
  * other registers the program's. r11 is free. */
 .macro SLOW via
+        /* park nr, resume address and flags in a shadow slot, claimed before it is written
+         * (see .Lmiss): flag-free instructions until lahf has read the flags */
         movzbl  %gs:T_DEPTH, %r11d
-        mov     %rax, %gs:T_SHADOW(,%r11,2)
-        mov     %rcx, %gs:T_SHADOW+8(,%r11,2)
-        lea     16(%r11), %ecx
-        mov     %cl, %gs:T_DEPTH
+        lea     16(%r11), %r11d
+        mov     %r11b, %gs:T_DEPTH
+        mov     %rax, %gs:T_SHADOW-32(,%r11,2)
+        mov     %rcx, %gs:T_SHADOW-24(,%r11,2)
         lahf
         seto    %al
-        mov     %ax, %gs:T_SHADOW+16(,%r11,2)
-        /* our stack: below the current rsp if we are already on it (a signal handler
-         * interrupted our code), else at T_SP */
+        mov     %ax, %gs:T_SHADOW-16(,%r11,2)
+        /* our stack. Already on it (a signal handler running on it interrupted our code,
+         * or the hook path): below the current rsp. Otherwise what is in use is derived
+         * from the stack pointer, never from a count that only a return gives back: a
+         * reservation (made by the handler wrapper for a handler running on an alternate
+         * stack while our code it interrupted is live) holds while rsp is on that
+         * alternate stack below the handler's signal frame; one that does not hold is
+         * gone (the handler returned or left by siglongjmp). None left: the top. */
         mov     %rsp, %rcx
         sub     %gs:T_STK_LO, %rcx
         cmp     $TL_STACK_SIZE, %rcx
         jb      1f
-        mov     %gs:T_SP, %rcx
+        mov     %gs:T_STK_HI, %rcx
+3:      mov     %gs:T_RES_N, %eax
+        test    %eax, %eax
+        jz      2f
+        lea     (%rax,%rax,2), %eax             /* 3n: the top entry is at T_RES + 8 * (3n - 3) */
+        cmp     %gs:T_RES-24(,%rax,8), %rsp     /* below its signal frame (h) */
+        jae     4f
+        cmp     %gs:T_RES-16(,%rax,8), %rsp     /* on its alternate stack (lo) */
+        jb      4f
+        mov     %gs:T_RES-8(,%rax,8), %rcx      /* below the interrupted frame (sp) */
         jmp     2f
+4:      decl    %gs:T_RES_N                     /* a reservation that no longer holds */
+        jmp     3b
 1:      lea     -256(%rsp), %rcx
 2:      and     $-16, %rcx
         mov     %rsp, %rax
         mov     %rcx, %rsp
         sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
         pushq   $\via                           /* F_VIA */
-        pushq   %gs:T_SHADOW+8(,%r11,2)         /* F_RET */
+        pushq   %gs:T_SHADOW-24(,%r11,2)        /* F_RET */
         push    %rax                            /* F_RSP */
-        pushq   %gs:T_SP                        /* F_OLDSP */
+        pushq   $0                              /* F_OLDSP (unused) */
         pushfq                                  /* F_FLAGS (arithmetic bits patched below) */
-        pushq   %gs:T_SHADOW(,%r11,2)           /* F_RAX */
+        pushq   %gs:T_SHADOW-32(,%r11,2)        /* F_RAX */
         push    %rdi
         push    %rsi
         push    %rdx
@@ -249,8 +273,9 @@ tl_land_stubs:
         push    %r14
         push    %r15
         /* flags = (pushed & ~0x8d5) | SF ZF AF PF CF from ah | OF from al */
-        movzwl  %gs:T_SHADOW+16(,%r11,2), %eax
-        mov     %r11b, %gs:T_DEPTH              /* pop the shadow slot */
+        movzwl  %gs:T_SHADOW-16(,%r11,2), %eax
+        sub     $16, %r11d
+        mov     %r11b, %gs:T_DEPTH              /* give the shadow slot back */
         movzbl  %ah, %ecx
         and     $0xd5, %ecx
         movzbl  %al, %eax
@@ -260,8 +285,6 @@ tl_land_stubs:
         and     $~0x8d5, %rax
         or      %rcx, %rax
         mov     %rax, F_FLAGS(%rsp)
-        lea     -TL_SLOW_BUDGET(%rsp), %rax
-        mov     %rax, %gs:T_SP
         cld
         mov     %rsp, %rdi
         call    tl_dispatch
@@ -322,7 +345,6 @@ tl_slow_exit:
         mov     16(%rsp), %r11
         mov     24(%rsp), %rcx
         popfq
-        popq    %gs:T_SP
         mov     %r11, %rsp
         jmp     *%rcx
 
@@ -330,7 +352,6 @@ tl_slow_exit:
         POP_FRAME_GPRS
         mov     16(%rsp), %r11
         popfq
-        popq    %gs:T_SP
         mov     %r11, %rsp
         mov     $15, %eax
         syscall

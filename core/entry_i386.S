@@ -41,8 +41,6 @@ tl_i386_exit:
         mov     %rax, 24(%rsp)
         mov     %ss, %rax
         mov     %rax, 32(%rsp)
-        mov     40+F_OLDSP(%rsp), %rax
-        mov     %rax, %gs:T_SP
         mov     40+F_R15(%rsp), %r15
         mov     40+F_R14(%rsp), %r14
         mov     40+F_R13(%rsp), %r13
@@ -81,8 +79,6 @@ tl_i386_sigreturn:
         mov     F_RCX(%rsp), %rcx
         mov     F_R11(%rsp), %r11
         mov     F_RAX(%rsp), %rax
-        pushq   F_OLDSP(%rsp)
-        popq    %gs:T_SP
         pushq   F_FLAGS(%rsp)
         popfq
         mov     F_RSP(%rsp), %rsp

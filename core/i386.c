@@ -42,8 +42,8 @@ int tl_i386_trap(const siginfo_t *si, void *ucv)
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
     uint64_t rsp = (uint64_t)g[REG_RSP];
-    /* our stack, as the slow entry picks it: below rsp if we are already on it */
-    uint64_t top = rsp - t->stk_lo < TL_STACK_SIZE ? rsp - 256 : t->sp;
+    /* our stack, as the slow entry picks it (from rsp and the reservations) */
+    uint64_t top = tl_frame_top(t, rsp);
     struct tl_frame *f = (struct tl_frame *)((top & ~15ull) - sizeof(struct tl_frame));
     f->r15 = (uint64_t)g[REG_R15]; f->r14 = (uint64_t)g[REG_R14]; f->r13 = (uint64_t)g[REG_R13];
     f->r12 = (uint64_t)g[REG_R12]; f->rbp = (uint64_t)g[REG_RBP]; f->rbx = (uint64_t)g[REG_RBX];
@@ -53,11 +53,10 @@ int tl_i386_trap(const siginfo_t *si, void *ucv)
     f->rcx = (uint64_t)g[REG_RCX]; f->r11 = (uint64_t)g[REG_R11];
     f->flags = (uint64_t)g[REG_EFL];
     f->cs = (uint64_t)g[REG_CSGSFS] & 0xffff;    /* 64-bit code, or 32-bit code (a compat segment) */
-    f->oldsp = t->sp;
+    f->oldsp = 0;                           /* unused: what is in use follows from rsp */
     f->rsp = rsp;
     f->ret = (uint64_t)si->si_call_addr;    /* where the kernel resumes after the call */
     f->via = TL_VIA_I386;
-    t->sp = (uint64_t)f - TL_SLOW_BUDGET;
     g[REG_RSP] = (greg_t)f;
     g[REG_RIP] = (greg_t)tl_i386_entry;
     uint64_t cs;                                 /* our code is 64-bit, whatever the program's */

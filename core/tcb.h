@@ -9,7 +9,7 @@
 #define T_SITES     16    /* uint64_t *site table (return addresses of rewritten sites) */
 #define T_SCR_RCX   24    /* scratch: only used to report a faithful NULL-call crash */
 #define T_SCR_R11   32
-#define T_SP        40    /* top of free space on our stack for the slow path */
+#define T_SP        40    /* (unused: what is in use on our stack is derived from rsp) */
 #define T_STK_LO    48
 #define T_STK_HI    56
 #define T_DEPTH     64    /* byte: shadow ring offset / 2 (wraps naturally) */
@@ -18,6 +18,9 @@
 #define TL_LAND_STUB 32   /* bytes per landing stub in tl_land_stubs */
 #define T_SHADOW    128   /* 16 slots x 32 bytes: nr, rdx, flags (ah:al), spare */
 #define T_SPECIAL   1024  /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
+#define T_RES_N     1536  /* uint32: reservations of our stack (see tl_res) */
+#define T_RES       1544  /* TL_RES_MAX x 24: h, lo, sp */
+#define TL_RES_MAX  16
 #define T_CACHE     2048  /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
 #define TL_CACHE_BITS 10
 /* Key of an empty cache entry in slot s: a value that does not hash to s, so no value the
@@ -32,7 +35,6 @@
 #define TL_HITS_NR_FIRST 8    /* uint16_t nr_first */
 #define TL_HITS_NRS 32        /* uint64_t nrs[8]: bitmap of numbers seen */
 #define TL_STACK_SIZE (256 * 1024)
-#define TL_SLOW_BUDGET (64 * 1024)
 #define TL_ALTSTACK_SIZE (64 * 1024)
 
 /* frame built by the slow entry on our stack (offsets from the pointer passed to C) */
@@ -50,7 +52,7 @@
 #define F_RDI 88
 #define F_RAX 96      /* nr in, result out */
 #define F_FLAGS 104   /* full rflags of the program */
-#define F_OLDSP 112   /* previous T_SP, restored on the way out */
+#define F_OLDSP 112   /* unused */
 #define F_RSP 120     /* program rsp to resume with */
 #define F_RET 128     /* address to resume at (site + 2) */
 #define F_VIA 136     /* 0 = trap (SIGSYS), 1 = rewritten site, 2 = call into the sled from a non-site,
@@ -78,6 +80,13 @@ _Static_assert(offsetof(struct tl_frame, rcx) == F_RCX && offsetof(struct tl_fra
 _Static_assert(sizeof(struct tl_frame) == F_SIZE, "frame");
 
 struct tl_shadow { uint64_t nr, rdx, flags, spare; };
+
+/* A reservation of our stack: a program handler runs on an alternate stack [lo, ...)
+ * with its signal frame at h, and our code it interrupted is live above sp. It holds
+ * while the thread runs on that alternate stack below h (as the kernel decides whether an
+ * alternate stack is in use: from the stack pointer), so a handler that leaves by
+ * siglongjmp gives it back without running any code of ours. */
+struct tl_res { uint64_t h, lo, sp; };
 
 /* A saved register state for re-raising a fault faithfully. */
 /* A signal we raise for the program (NULL call, its own SUD): the registers to present. */
@@ -116,11 +125,21 @@ struct tl_tcb {
     struct tl_tcb *vfork_parent;  /* in a vfork child: the suspended parent's block */
     uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 64];
     uint8_t special[512];         /* 1024 */
-    uint8_t pad3[512];
+    uint32_t res_n;               /* 1536: reservations in use (LIFO) */
+    uint32_t pad3;
+    struct tl_res res[TL_RES_MAX];            /* 1544 */
+    uint8_t pad4[2048 - 1544 - TL_RES_MAX * 24];
     uint64_t cache[2 << TL_CACHE_BITS];   /* 2048: pairs (return address, &site hits) */
+    /* below: C only */
+    siginfo_t sigsys_info;        /* a SIGSYS sent while the program has it blocked */
+    int sigsys_pend;              /* 1: sigsys_info is pending (as the kernel would keep it) */
+    int sigsys_resend;            /* 1: sigsys_info is being re-sent to this thread */
+    uint64_t sigsys_gen;          /* the SIG_IGN generation when it was queued */
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");
+_Static_assert(offsetof(struct tl_tcb, res_n) == T_RES_N, "tcb");
+_Static_assert(offsetof(struct tl_tcb, res) == T_RES, "tcb");
 _Static_assert(offsetof(struct tl_tcb, sp) == T_SP, "tcb");
 _Static_assert(offsetof(struct tl_tcb, depth) == T_DEPTH, "tcb");
 _Static_assert(offsetof(struct tl_tcb, selector) == T_SELECTOR, "tcb");

@@ -142,9 +142,11 @@ static inline struct tl_tcb *tl_self(void)
 /* ---- signals (sud/signals.c) */
 HIDDEN int tl_signals_install(void);
 HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size);
+HIDDEN long tl_virt_sigpending(uint64_t *set, long size);
 HIDDEN long tl_virt_sigaltstack(const stack_t *ss, stack_t *old);
 HIDDEN long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size);
 HIDDEN __attribute__((noreturn)) void tl_raise_null_call(struct tl_frame *f);
+HIDDEN uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp);
 HIDDEN uint64_t tl_null_target(const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint32_t group);
 HIDDEN long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel);
 HIDDEN extern int tl_sigsys_noreturn;

@@ -53,8 +53,24 @@ static int prot_at(uint64_t addr, const struct tl_mapping *where)
     return m.shared ? -2 : m.prot;
 }
 
-void tl_rewrite_lock(void) { tl_spin_lock(&lock); }
-void tl_rewrite_unlock(void) { tl_spin_unlock(&lock); }
+/* Signals are blocked while the lock is held: a handler that interrupted the holder and
+ * left by siglongjmp would otherwise leave the lock held for ever (and one that makes a
+ * call that traps would wait for it on its own thread). Faults and SIGSYS stay open. */
+static uint64_t lock_saved_mask;
+void tl_rewrite_lock(void)
+{
+    uint64_t all = ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) |
+                     (1ull << (SIGFPE - 1)) | (1ull << (SIGSYS - 1))), old = 0;
+    tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
+    tl_spin_lock(&lock);
+    lock_saved_mask = old;
+}
+void tl_rewrite_unlock(void)
+{
+    uint64_t old = lock_saved_mask;
+    tl_spin_unlock(&lock);
+    tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, 8);
+}
 void tl_rewrite_serialise(void) { serialise_cores(); }
 
 /* Changes the two bytes at site from expect to repl. The page (two pages when the site

@@ -85,29 +85,100 @@ int tl_signals_install(void)
     return 0;
 }
 
+/* A SIGSYS sent (kill, tgkill, sigqueue...) while the program has SIGSYS blocked is kept
+ * here, pending, as the kernel would keep it: we cannot let the kernel keep it blocked
+ * (a blocked SIGSYS makes the next trapped call fatal). A standard signal is pending
+ * once; setting SIG_IGN discards it (a generation count: queued under an older one is
+ * gone). On unblock it is re-sent to the thread with a marker code, and on_sigsys
+ * presents the original siginfo. */
+#define TL_SI_RESEND (-0x7452)               /* si_code of our re-send (a value no libc uses) */
+static uint64_t sigsys_ign_gen;
+
+static int sigsys_pending(const struct tl_tcb *t)
+{
+    return t->sigsys_pend && t->sigsys_gen == __atomic_load_n(&sigsys_ign_gen, __ATOMIC_RELAXED);
+}
+
+static void sigsys_resend(struct tl_tcb *t)
+{
+    if (!t->sigsys_pend) return;
+    int live = sigsys_pending(t);
+    t->sigsys_pend = 0;
+    if (!live) return;
+    siginfo_t m;
+    memset(&m, 0, sizeof m);
+    m.si_signo = SIGSYS;
+    m.si_code = TL_SI_RESEND;
+    long pid = tl_sys0(SYS_getpid);               /* a vfork child is not tl_pid */
+    m.si_pid = (int)pid;
+    t->sigsys_resend = 1;
+    tl_sys4(SYS_rt_tgsigqueueinfo, pid, tl_sys0(SYS_gettid), SIGSYS, &m);   /* delivered on return */
+    t->sigsys_resend = 0;
+}
+
+long tl_virt_sigpending(uint64_t *set, long size)
+{
+    long r = tl_sys2(SYS_rt_sigpending, set, size);
+    if (r == 0 && size == 8 && sigsys_pending(tl_self())) *set |= SIGBIT(SIGSYS);
+    return r;
+}
+
 /* Every handler the program installs runs through this wrapper. It keeps the
  * interposer's invariants whatever the signal interrupted:
  *  - the SUD selector is BLOCK while the program's handler runs (a signal arriving while a
  *    user hook runs with ALLOW must not let the handler's calls escape);
- *  - if the signal interrupted our own code on our stack and the handler runs elsewhere
- *    (an alternate stack), calls the handler makes build their frames below the
- *    interrupted one.
- * Both are restored when the handler returns. */
+ *  - if the signal interrupted our own code on our stack and the handler runs on an
+ *    alternate stack, a reservation (struct tl_res) keeps the calls the handler makes
+ *    below the interrupted frame for as long as the thread is on that alternate stack
+ *    below the signal frame. It is derived from the stack pointer, so a handler that
+ *    leaves by siglongjmp gives it back without any code of ours running;
+ *  - the shadow-ring depth is given back as found, so entry code the signal interrupted
+ *    finds its slot where it left it;
+ *  - SIGSYS is virtually blocked as the handler's mask says, and the mask the handler sees
+ *    in uc_sigmask has SIGSYS as the program set it (a change to it is taken over).
+ * All of it is restored when the handler returns; none of it needs restoring when it
+ * does not. */
 static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct tl_tcb *t = tl_self();
-    uint8_t sel = t->selector;
-    uint64_t sp = t->sp;
+    uint8_t sel = t->selector, depth = t->depth;
+    uint32_t n = t->res_n, k = TL_RES_MAX;
+    struct tl_res saved = { 0, 0, 0 };
     uint64_t rsp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
-    if (rsp >= t->stk_lo && rsp < t->stk_hi && rsp - 512 < sp) t->sp = (rsp - 512) & ~15ull;
-    t->selector = 1;
+    uint64_t here = (uint64_t)__builtin_frame_address(0);
+    if (rsp - t->stk_lo < TL_STACK_SIZE && here - t->stk_lo >= TL_STACK_SIZE) {
+        uint64_t lo = 0;       /* the alternate stack the handler runs on (0: not known) */
+        uint64_t alo = (uint64_t)t->app_ss.ss_sp;
+        if (!(t->app_ss.ss_flags & SS_DISABLE) && here - alo < t->app_ss.ss_size) lo = alo;
+        else if (here - t->alt_lo < t->alt_size) lo = t->alt_lo;
+        k = n;
+        while (k && !(here >= t->res[k - 1].lo && here < t->res[k - 1].h)) k--;   /* gone */
+        if (k == TL_RES_MAX) k--;
+        saved = t->res[k];
+        t->res[k].h = (uint64_t)uc;
+        t->res[k].lo = lo;
+        t->res[k].sp = (rsp - 256) & ~15ull;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+        t->res_n = k + 1;
+    }
+    int blocked = t->sigsys_blocked;
     struct tl_ksigaction *a = &virt[sig];
+    uint64_t *um = (uint64_t *)&uc->uc_sigmask;
+    if (blocked) *um |= SIGBIT(SIGSYS);
+    if ((a->mask & SIGBIT(SIGSYS)) || (sig == SIGSYS && !(a->flags & SA_NODEFER))) t->sigsys_blocked = 1;
+    t->selector = 1;
     void *h = a->handler;
     if (a->flags & SA_RESETHAND) { a->handler = SIG_DFL; a->flags &= ~SA_SIGINFO; }
     /* the kernel passes (sig, info, uc) whatever SA_SIGINFO says: so do we */
     if (h != SIG_DFL && h != SIG_IGN) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
-    t->sp = sp;
+    t->res_n = n;
+    if (k < TL_RES_MAX) t->res[k] = saved;
+    t->depth = depth;
     t->selector = sel;
+    /* sigreturn restores the mask from uc_sigmask: SIGSYS as the program left it there */
+    t->sigsys_blocked = (*um & SIGBIT(SIGSYS)) != 0;
+    *um &= ~SIGBIT(SIGSYS);
+    if (!t->sigsys_blocked) sigsys_resend(t);
 }
 
 static void tl_sig_wrapper(int sig, siginfo_t *si, void *uc)
@@ -167,6 +238,20 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
         if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
+        return;
+    }
+    if (si->si_code == TL_SI_RESEND && t->sigsys_resend) {
+        /* a SIGSYS kept pending while blocked, now unblocked: its own siginfo */
+        t->sigsys_resend = 0;
+        *si = t->sigsys_info;
+    } else if (si->si_code <= 0 && t->sigsys_blocked) {
+        /* sent while the program has SIGSYS blocked: pending, as in the kernel (a standard
+         * signal is pending once: a second one is dropped) */
+        if (!sigsys_pending(t)) {
+            t->sigsys_info = *si;
+            t->sigsys_gen = __atomic_load_n(&sigsys_ign_gen, __ATOMIC_RELAXED);
+            t->sigsys_pend = 1;
+        }
         return;
     }
     deliver(sig, si, uc);
@@ -245,7 +330,6 @@ void tl_raise_null_call(struct tl_frame *f)
     struct tl_tcb *t = tl_self();
     uint64_t target = tl_null_target(f, t->scr_rcx, t->scr_r11, t->landing);
     save_program_regs(t, f, t->scr_rcx, t->scr_r11, target);
-    t->sp = f->oldsp;           /* this frame is abandoned */
     /* a fault cannot be blocked: the kernel would unblock it and use the default action */
     uint64_t cur = 0, m = SIGBIT(SIGSEGV);
     tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8);
@@ -264,6 +348,21 @@ void tl_raise_null_call(struct tl_frame *f)
     /* delivered on return from the call above; the handler resumes the program */
     tl_sys1(SYS_exit_group, 128 + SIGSEGV);
     __builtin_unreachable();
+}
+
+/* Where the slow path would put its next frame for a thread at rsp: the C twin of the
+ * SLOW macro in core/entry.S (below rsp on our stack; else below the live frame a
+ * reservation keeps, dropping those that no longer hold; else the top). For a frame built
+ * in a signal handler (core/i386.c). */
+uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp)
+{
+    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - 256;
+    while (t->res_n) {
+        const struct tl_res *r = &t->res[t->res_n - 1];
+        if (rsp < r->h && rsp >= r->lo) return r->sp;
+        t->res_n--;
+    }
+    return t->stk_hi;
 }
 
 /* The kernel-level action standing for the program's action a on signal sig. */
@@ -314,6 +413,7 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
     struct tl_ksigaction prev = virt[sig];
     if (sig == SIGSYS || sig == SIGSEGV) {
         if (act && !vforked) {
+            if (sig == SIGSYS && a.handler == SIG_IGN) __atomic_add_fetch(&sigsys_ign_gen, 1, __ATOMIC_RELAXED);
             virt[sig] = a;
             if (sig == SIGSEGV) register_segv();
         }
@@ -347,8 +447,10 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
      * with the mask set (our copy of the new one is always readable) */
     long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
     if (r && r != -EFAULT) return r;
+    /* EFAULT writing the old mask: the new one is in force all the same, as natively */
     if (r == 0 && old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);   /* just written: writable */
     t->sigsys_blocked = v;
+    if (!v) sigsys_resend(t);           /* a pending SIGSYS is delivered on unblock */
     return r;
 }
 
@@ -453,8 +555,6 @@ int tl_app_sud_check(struct tl_frame *f)
         force_exit(SIGSYS);
     int i386 = f->via == TL_VIA_I386;                  /* int $0x80 keeps rcx and r11 */
     save_program_regs(t, f, i386 ? f->rcx : f->ret, i386 ? f->r11 : f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
-
-    t->sp = f->oldsp;                                  /* this frame is abandoned */
     siginfo_t si;
     memset(&si, 0, sizeof si);
     si.si_signo = SIGSYS;

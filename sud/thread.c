@@ -67,6 +67,7 @@ void tl_thread_child_init(uint64_t clone_flags)
     struct tl_tcb *parent = tl_self();     /* %gs is still the parent's */
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
+    t->sigsys_blocked = parent->sigsys_blocked;   /* the signal mask is inherited */
     if (clone_flags & 0x4000 /* CLONE_VFORK */) {
         /* the parent resumes once we exec or exit, and frees this block then */
         t->vfork_child = 1;
@@ -90,6 +91,7 @@ void tl_after_fork_child(void)
     tl_jit_after_fork(t);
     tl_stats_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
+    t->sigsys_pend = 0;           /* nor are pending signals */
     memcpy(t->special, tl_special, sizeof t->special);
     if (tl_stats) __atomic_add_fetch(&tl_stats->processes, 1, __ATOMIC_RELAXED);
     tl_cov_after_fork();
