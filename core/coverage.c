@@ -67,7 +67,7 @@ void tl_cov_init(void)
     if (!tl_stats) return;       /* the program's path and module origins serve records only */
     long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
-    tl_maps_each(note_startup, 0);
+    tl_vm_each(0, ~0ull, note_startup, 0);
     proc_start();
 }
 

@@ -22,6 +22,8 @@ static const short handled[] = {
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
     SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
+    /* seen so that our map of the address space stays true (lazy/vmmap.c) */
+    SYS_shmdt,
 };
 
 int tl_dispatch_handles(long nr)
@@ -91,6 +93,15 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp)
     return r;
 }
 
+/* A call that changes mappings, performed with our map of them kept true. */
+static long mapping_call(struct tl_frame *f, const uint64_t args[6])
+{
+    tl_vm_begin();
+    long r = tl_sys6((long)f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    tl_vm_end((long)f->rax, args, r);
+    return r;
+}
+
 /* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
  * assembly to perform rt_sigreturn on the program's stack. */
 static long perform_call(struct tl_frame *f, int *action)
@@ -149,16 +160,16 @@ static long perform_call(struct tl_frame *f, int *action)
     case SYS_mprotect:
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        long r = mapping_call(f, args);
         if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE)) tl_plan_apply(f->rdi, f->rsi);
         return r;
     }
     case SYS_munmap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
-        break;
+        return mapping_call(f, args);
     case SYS_mmap: {
         if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        long r = mapping_call(f, args);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
         if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS))
             tl_plan_apply((uint64_t)r, f->rsi);
@@ -166,9 +177,13 @@ static long perform_call(struct tl_frame *f, int *action)
     }
     case SYS_mremap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
-        break;
+        return mapping_call(f, args);
+    case SYS_shmat:
+    case SYS_shmdt:
+        return mapping_call(f, args);
     case SYS_madvise:
         if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_jit_invalidate(f->rdi, f->rsi, 0);
+        if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
         break;
     case SYS_prctl:
         if (f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
@@ -179,6 +194,11 @@ static long perform_call(struct tl_frame *f, int *action)
         t = tl_self();
         if (f->rdi == ARCH_SET_GS) { t->app_gs = f->rsi; return 0; }
         if (f->rdi == ARCH_GET_GS) { *(uint64_t *)f->rsi = t->app_gs; return 0; }
+        if (f->rdi >= 0x2001 && f->rdi <= 0x2003) {      /* ARCH_MAP_VDSO_*: a new vDSO */
+            long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+            tl_vm_invalidate();
+            return r;
+        }
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
@@ -230,8 +250,8 @@ long tl_dispatch(struct tl_frame *f)
     long nr = (long)f->rax;
     int via = (int)f->via;
     if (via == 0) {
-        /* a new site: one read of /proc/self/maps serves its record (module), the policy
-         * (its plan entry) and its rewrite (page protection) */
+        /* a new site: one look-up in our map of the address space (lazy/vmmap.c) serves
+         * its record (module), the policy (its plan entry) and its rewrite (protection) */
         uint64_t site = f->ret - 2;
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
         /* a site in shared memory stays trapping until its mapping changes (it then
@@ -241,7 +261,7 @@ long tl_dispatch(struct tl_frame *f)
         int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
         int try_rewrite = learn && pre == TL_REASON_NONE && !refused;
         struct tl_mapping m, *where = 0;
-        if ((!s && tl_stats) || try_rewrite) where = tl_maps_find(site, &m) == 0 ? &m : 0;
+        if ((!s && tl_stats) || try_rewrite) where = tl_vm_find(site, &m) == 0 ? &m : 0;
         if (try_rewrite && tl_cfg.policy != TL_POLICY_ALL &&
             !(tl_cfg.policy == TL_POLICY_VERIFIED && tl_plan_source(site, where) == 2)) {
             /* not a scanner-confirmed site: the policy keeps it on the trap path */
@@ -267,6 +287,8 @@ long tl_dispatch(struct tl_frame *f)
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);
+        /* the hook's own calls ran unseen (SUD allowed them): mappings may have changed */
+        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
         if (pass) ret = perform(f, &action);
     } else {
         ret = perform(f, &action);

@@ -115,6 +115,13 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
     case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
+    case 90: case 192: case 163: case 117: case 257: case 380: case 397: case 398: {
+        /* old_mmap, mmap2, mremap, ipc, remap_file_pages, pkey_mprotect, shmat, shmdt:
+         * not modelled in our map of the address space, which is re-read on next need */
+        long r = tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
+        tl_vm_invalidate();
+        return r;
+    }
     }
     return tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
 }
@@ -177,7 +184,7 @@ long tl_dispatch_i386(struct tl_frame *f)
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
         if (!s) {
             struct tl_mapping m;
-            s = tl_cov_site(site, 1, tl_maps_find(site, &m) == 0 ? &m : 0);
+            s = tl_cov_site(site, 1, tl_vm_find(site, &m) == 0 ? &m : 0);
             tl_cov_state(s, TL_SITE_TRAPPING, TL_REASON_INT80);
         }
         if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
@@ -190,6 +197,7 @@ long tl_dispatch_i386(struct tl_frame *f)
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);
+        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);   /* see tl_dispatch */
         if (pass) ret = perform_i386(f, &action);
     } else {
         ret = perform_i386(f, &action);

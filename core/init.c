@@ -115,6 +115,7 @@ __attribute__((constructor(101))) static void tl_init(void)
     }
     tl_cov_init();
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
+    if (tl_hook_loaded) tl_vm_invalidate();      /* the hook's set-up mapped memory unseen */
 
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);

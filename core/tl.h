@@ -162,6 +162,14 @@ HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
 HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
 HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
+/* ---- our own map of the address space (lazy/vmmap.c): use these, not the above */
+HIDDEN int tl_vm_find(uint64_t addr, struct tl_mapping *out);                     /* 0 found */
+HIDDEN int tl_vm_each(uint64_t lo, uint64_t hi, int (*fn)(const struct tl_mapping *, void *), void *arg);
+HIDDEN void tl_vm_begin(void);                                  /* before a call that changes mappings */
+HIDDEN void tl_vm_end(long nr, const uint64_t a[6], long ret);  /* after it */
+HIDDEN void tl_vm_invalidate(void);                             /* changed in a way not modelled */
+HIDDEN void tl_vm_after_fork(void);
+HIDDEN extern int tl_vm_suspect;                                /* a hook may have changed mappings */
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
@@ -176,6 +184,8 @@ HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);
 HIDDEN void tl_unrewrite_site(uint64_t site);
 HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
+HIDDEN int tl_rewrite_batch_begin(void);    /* 1: batch started (end it with tl_rewrite_batch_end) */
+HIDDEN void tl_rewrite_batch_end(void);
 HIDDEN int tl_threads_alone(void);
 HIDDEN void tl_threads_pending(int delta);
 /* ---- plans (lazy/plan.c) */

@@ -46,6 +46,20 @@ struct parse_err { uint32_t line; const char *what; };
 
 /* Parses buf. sink == NULL: only validates and counts (*nsites). Otherwise fills
  * mods[nmods...] with sites in sink (capacity *nsites). 0, or -1 with *err set. */
+/* Sorts a module's sites by offset (in place, shell sort: no allocation), so that the
+ * sites of one page are rewritten together (tl_rewrite_batch_begin). */
+static void sort_sites(uint64_t *v, uint32_t n)
+{
+    static const uint32_t gaps[] = { 8929, 3905, 1750, 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++)
+        for (uint32_t i = gaps[g]; i < n; i++) {
+            uint64_t x = v[i];
+            uint32_t j = i;
+            for (; j >= gaps[g] && v[j - gaps[g]] > x; j -= gaps[g]) v[j] = v[j - gaps[g]];
+            v[j] = x;
+        }
+}
+
 static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites, struct parse_err *err)
 {
     if (!seen) {
@@ -57,8 +71,10 @@ static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites
         .mods = mods, .nmods = nmods, .mods_cap = PLAN_MODS, .sink = sink, .sink_cap = sink ? *nsites : 0,
         .seen = seen, .seen_tag = seen_tag, .gen = seen_gen,
     };
+    uint32_t first = nmods;
     int r = tl_plan_parse(&p, buf, len);
     seen_gen = p.gen;
+    if (!r && sink) for (uint32_t i = first; i < p.nmods; i++) if (mods[i].sites) sort_sites(mods[i].sites, mods[i].n);
     nmods = p.nmods;
     if (r) { err->line = p.line; err->what = p.what; return -1; }
     *nsites = p.nsites;
@@ -298,6 +314,9 @@ static void apply_mapping(const struct tl_mapping *m)
     if (!pm || !pm->n) return;
     uint64_t len = m->end - m->start;
     int any = 0;
+    /* one batch: a page gets one mprotect pair whatever its number of sites (the plan's
+     * sites are sorted by offset) */
+    if (!tl_rewrite_batch_begin()) return;
     for (uint32_t i = 0; i < pm->n; i++) {
         uint64_t off = pm->sites[i] >> 2, src = pm->sites[i] & 3;
         if (off < m->offset || off - m->offset + 2 > len) continue;
@@ -313,6 +332,7 @@ static void apply_mapping(const struct tl_mapping *m)
         if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }
         else count(&tl_stats->plan_skipped);
     }
+    tl_rewrite_batch_end();
     if (any) tl_rewrite_serialise();
 }
 
@@ -329,7 +349,7 @@ void tl_plan_apply(uint64_t addr, uint64_t len)
 {
     if (!tl_plan_active || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
     uint64_t range[2] = { addr, len ? addr + len : ~0ull };
-    tl_maps_each(apply_cb, range);
+    tl_vm_each(range[0], range[1], apply_cb, range);
 }
 
 /* Sites the policy refused, remembered so that their next traps are not re-evaluated

@@ -86,6 +86,7 @@ void tl_after_fork_child(void)
     tl_pid = (int)tl_sys0(SYS_getpid);
     t->tid = (int)tl_sys0(SYS_gettid);
     tl_rewrite_after_fork();
+    tl_vm_after_fork();
     tl_jit_after_fork(t);
     tl_stats_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
