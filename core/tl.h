@@ -173,6 +173,7 @@ HIDDEN extern int tl_vm_suspect;                                /* a hook may ha
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
+HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private memory, or NULL */
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN int tl_rewrite_precheck(uint64_t site);

@@ -17,13 +17,32 @@ static inline uint64_t slot_of(uint64_t ret)
     return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS);
 }
 
+/* The site table shares one mapping with an arena for our other large private tables
+ * (map of the address space, site records without a segment, rewritten-site list, ...):
+ * one mmap at start-up instead of one per table. Untouched pages cost nothing. */
+#define ARENA_SIZE (24ull << 20)
+static uint64_t arena, arena_used;
+
 int tl_sites_init(void)
 {
-    long p = tl_sys6(SYS_mmap, 0, (16ull << TL_SITE_BITS), PROT_READ | PROT_WRITE,
+    long p = tl_sys6(SYS_mmap, 0, (16ull << TL_SITE_BITS) + ARENA_SIZE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return (int)p;
     tl_sites = (uint64_t *)p;
+    arena = (uint64_t)p + (16ull << TL_SITE_BITS);
     return 0;
+}
+
+/* size bytes of zeroed private memory (page-aligned), or NULL */
+void *tl_alloc_big(uint64_t size)
+{
+    size = (size + 4095) & ~4095ull;
+    if (arena) {
+        uint64_t at = __atomic_fetch_add(&arena_used, size, __ATOMIC_RELAXED);
+        if (at + size <= ARENA_SIZE) return (void *)(arena + at);
+    }
+    long p = tl_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p < 0 && p > -4096 ? 0 : (void *)p;
 }
 
 /* A forgotten site's slot holds TOMB: lookups probe past it, inserts do not reuse it

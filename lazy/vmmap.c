@@ -52,11 +52,10 @@ static void move(struct ent *d, const struct ent *s, uint32_t n)
 static int alloc(void)
 {
     if (ents) return 0;
-    uint64_t sz = MAX_ENTS * sizeof(struct ent) + POOL_SIZE;
-    long p = tl_sys6(SYS_mmap, 0, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p < 0 && p > -4096) return -1;
+    char *p = tl_alloc_big(MAX_ENTS * sizeof(struct ent) + POOL_SIZE);
+    if (!p) return -1;
     ents = (struct ent *)p;
-    pool = (char *)p + MAX_ENTS * sizeof(struct ent);
+    pool = p + MAX_ENTS * sizeof(struct ent);
     return 0;
 }
 

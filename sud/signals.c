@@ -243,10 +243,18 @@ static uint64_t caught_now(void)
     if (fd < 0) return ~0ull;
     char buf[4096];
     long n = 0, r;
+    /* the SigCgt line comes in the first read (procfs fills the buffer); read on only
+     * if it did not */
     while (n < (long)sizeof buf - 1 && (r = tl_sys3(SYS_read, fd, buf + n, sizeof buf - 1 - n)) != 0) {
         if (r == -EINTR) continue;
         if (r < 0) break;
         n += r;
+        buf[n] = 0;
+        int found = 0;
+        for (long i = 0; i + 7 < n && !found; i++)
+            if ((i == 0 || buf[i - 1] == '\n') && buf[i] == 'S' && buf[i + 3] == 'C' && buf[i + 4] == 'g' && buf[i + 5] == 't' && buf[i + 6] == ':')
+                for (long j = i; j < n && !found; j++) found = buf[j] == '\n';
+        if (found) break;
     }
     tl_sys1(SYS_close, fd);
     buf[n > 0 ? n : 0] = 0;
