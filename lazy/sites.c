@@ -2,7 +2,9 @@
  * the caller up here so that only sites we rewrote may enter the hook (a call through a
  * small function pointer from anywhere else is re-raised as SIGSEGV). Open addressing,
  * 2^TL_SITE_BITS slots, filled at most half: lookups are bounded and memory is fixed
- * (2 MiB of address space, touched lazily). Entries are only ever added (a stale entry
+ * (4 MiB of address space, touched lazily). A slot is a pair (return address, hit
+ * counter) in one 16-byte unit, so a look-up that misses the per-thread cache touches
+ * one line of the table, not two. Entries are only ever added (a stale entry
  * keeps a former site "known", which is harmless: see docs/design.md). */
 #include "tl.h"
 #include <sys/mman.h>
@@ -53,7 +55,7 @@ int tl_site_known(uint64_t ret)
 {
     if (!tl_sites) return 0;
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) return 0;
     }
@@ -62,8 +64,8 @@ int tl_site_known(uint64_t ret)
 void tl_site_remove(uint64_t ret)
 {
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
-        if (v == ret) { __atomic_store_n(&tl_sites[i], TOMB, __ATOMIC_RELEASE); return; }
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
+        if (v == ret) { __atomic_store_n(&tl_sites[2 * i], TOMB, __ATOMIC_RELEASE); return; }
         if (v == 0) return;
     }
 }
@@ -75,12 +77,12 @@ int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= (1ull << (TL_SITE_BITS - 1))) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) {
             uint64_t z = 0;
-            tl_sites[(1ull << TL_SITE_BITS) + i] = (uint64_t)hits;
-            if (__atomic_compare_exchange_n(&tl_sites[i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+            tl_sites[2 * i + 1] = (uint64_t)hits;
+            if (__atomic_compare_exchange_n(&tl_sites[2 * i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
                 __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
                 return 1;
             }
