@@ -81,7 +81,8 @@ function best(names, extra) {
 }
 
 const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only']);
-const first = best(['uninterposed', 'lazy', 'sud_only'], 'first-site');
+const first = best(['uninterposed', 'lazy', 'lazy_stats', 'sud_only'], 'first-site');
+const firstFile = best(['uninterposed', 'lazy', 'lazy_stats'], 'first-site-file');
 const lazyRan = loop.lazy.mode === 'lazy';
 const b0 = loop.uninterposed.ns_per_call;
 const f0 = first.uninterposed.first_ns;
@@ -90,6 +91,13 @@ for (const o of Object.values(first)) {
   o.first_ratio = o.first_ns / f0;
   o.second_ratio = o.second_ns / f0;
 }
+const ff0 = firstFile.uninterposed.first_ns;
+for (const o of Object.values(firstFile)) {
+  o.first_ratio = o.first_ns / ff0;
+  o.second_ratio = o.second_ns / ff0;
+}
+// the JIT first-hit figure against the file-backed one (costs over native)
+const jitVsFile = (first.lazy.first_ns - f0) / (firstFile.lazy.first_ns - ff0);
 
 // Start-up: each command run repeatedly by build/bench/startup (posix_spawn + wait, the
 // driver itself uninterposed); a plan learned by one interposed run of the same command.
@@ -126,6 +134,16 @@ for (const [i, c] of commands.entries()) {
   for (let round = 0; round < RUNS; round++) {
     for (const [k, vars] of Object.entries(cfg)) res[k] = Math.min(res[k] ?? Infinity, startup(c.argv, c.n, vars));
   }
+  // system calls made, counted by strace when it is installed (trapline's own = the
+  // difference with the uninterposed run)
+  const straceCalls = (vars) => {
+    const env = { ...base };
+    for (const v of vars) { const i = v.indexOf('='); env[v.slice(0, i)] = v.slice(i + 1); }
+    const r = spawnSync('strace', ['-f', '-c', '-o', '/dev/stdout', ...c.argv], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stdout) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  res.calls = Object.fromEntries(Object.entries(cfg).map(([k, vars]) => [k, straceCalls(vars)]));
   res.lazy_ratio = res.lazy / res.uninterposed;
   res.plan_ratio = res.plan / res.uninterposed;
   start[c.name] = res;
@@ -133,7 +151,7 @@ for (const [i, c] of commands.entries()) {
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, startup: start }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start }, null, 2));
   process.exit(0);
 }
 
@@ -153,11 +171,21 @@ row('SUD enabled, no interposer', loop.sud_baseline.ns_per_call, loop.sud_baseli
 row('trapline lazy', loop.lazy.ns_per_call, loop.lazy.ratio, lazyNote || '(fast path)');
 row('trapline lazy + stats', loop.lazy_stats.ns_per_call, loop.lazy_stats.ratio, lazyNote || '(fast path, --stats: per-number and per-site counters)');
 row('trapline sud-only', loop.sud_only.ns_per_call, loop.sud_only.ratio);
-console.log(`first execution of a new site (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
+const over = (v, b) => `(+${((v - b) / 1000).toFixed(1)} us over native)`;
+console.log(`first execution of a new site, JIT code: anonymous, written then mprotect'ed r-x (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
 row('uninterposed', f0, 1);
-row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || '(SIGSYS + rewrite)');
-row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote);
+row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || `${over(first.lazy.first_ns, f0)} SIGSYS + rewrite`);
+row('lazy + stats first', first.lazy_stats.first_ns, first.lazy_stats.first_ratio, lazyNote || over(first.lazy_stats.first_ns, f0));
 row('sud-only', first.sud_only.first_ns, first.sud_only.first_ratio);
+console.log(`first execution of a new site, file-backed code (MAP_PRIVATE r-x of a file, ${SITES} sites)`);
+row('uninterposed', ff0, 1);
+row('lazy first', firstFile.lazy.first_ns, firstFile.lazy.first_ratio, lazyNote || over(firstFile.lazy.first_ns, ff0));
+row('lazy + stats first', firstFile.lazy_stats.first_ns, firstFile.lazy_stats.first_ratio, lazyNote || over(firstFile.lazy_stats.first_ns, ff0));
+console.log(`  JIT first hit / file-backed first hit (costs over native): ${jitVsFile.toFixed(2)}`);
+console.log(`many hot sites: second execution of ${SITES} distinct rewritten sites (per call)`);
+row('uninterposed', first.uninterposed.second_ns, first.uninterposed.second_ratio);
+row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote || '(fast path, per-thread cache misses: 2000 sites > 1024 entries)');
+row('lazy + stats second', first.lazy_stats.second_ns, first.lazy_stats.second_ratio, lazyNote);
 console.log(`start-up cost per run (best of ${RUNS} runs x 5 rounds; plan learned by one earlier run)`);
 const us = (v) => (v / 1000).toFixed(0).padStart(7) + ' us';
 const srow = (label, v, r, note = '') => console.log(`  ${label.padEnd(27)}${us(v)}${x(r)}${note && '   ' + note}`);
@@ -165,4 +193,6 @@ for (const [name, r] of Object.entries(start)) {
   srow(`${name}, uninterposed`, r.uninterposed, 1);
   srow(`${name}, lazy`, r.lazy, r.lazy_ratio, '(every site traps once)');
   srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
+  if (r.calls.uninterposed !== undefined)
+    console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
 }

@@ -164,13 +164,21 @@ static int read_code(uint64_t addr, void *out, size_t n)
  * window [site - TL_RZ_BEFORE, site + TL_RZ_AFTER) clipped to the mapping, read safely.
  * TL_RZ_NONE if the site may be rewritten; unreadable code counts as a use. A site
  * whose bytes are not 0f 05 (or ff d0: another thread rewrote it) is not judged here. */
-static int redzone_verdict(uint64_t site, const struct tl_mapping *where)
+static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int trapped)
 {
     uint8_t buf[TL_RZ_BEFORE + TL_RZ_AFTER];
     uint64_t lo = site - where->start > TL_RZ_BEFORE ? site - TL_RZ_BEFORE : where->start;
     uint64_t hi = where->end - site > TL_RZ_AFTER ? site + TL_RZ_AFTER : where->end;
     if (site < where->start || site + 2 > where->end) return TL_RZ_NONE;
-    if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
+    /* A site that just trapped was fetched from its page, so that page is present: when
+     * the window lies in it, the page is readable and no other thread can unmap it, it is
+     * read directly (no system call). Anything else goes through read_code, which
+     * cannot fault. */
+    uint64_t page = site & ~4095ull;
+    if (trapped && (where->prot & PROT_READ) && (lo & ~4095ull) == page && ((hi - 1) & ~4095ull) == page &&
+        !__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) && tl_threads_alone())
+        memcpy(buf, (const void *)lo, hi - lo);
+    else if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
     uint8_t *p = buf + (site - lo);
     if (p[0] == 0xff && p[1] == 0xd0) { p[0] = 0x0f; p[1] = 0x05; }
     if (p[0] != 0x0f || p[1] != 0x05) return TL_RZ_NONE;
@@ -213,7 +221,7 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     if (shared) return TL_REASON_SHARED;
     /* the red-zone rule: code that may keep data below %rsp across the call stays on the
      * trap path (callq *%rax would write its return address there) */
-    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where) != TL_RZ_NONE) {
+    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where, !planned) != TL_RZ_NONE) {
         redzone_remember(site);
         return TL_REASON_REDZONE;
     }
