@@ -139,8 +139,8 @@ for (const [i, c] of commands.entries()) {
   const straceCalls = (vars) => {
     const env = { ...base };
     for (const v of vars) { const i = v.indexOf('='); env[v.slice(0, i)] = v.slice(i + 1); }
-    const r = spawnSync('strace', ['-f', '-c', '-o', '/dev/stdout', ...c.argv], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stdout) : null;
+    const r = spawnSync('strace', ['-f', '-c', ...c.argv], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stderr) : null;
     return m ? Number(m[1]) : undefined;
   };
   res.calls = Object.fromEntries(Object.entries(cfg).map(([k, vars]) => [k, straceCalls(vars)]));

@@ -164,7 +164,7 @@ static int read_code(uint64_t addr, void *out, size_t n)
  * window [site - TL_RZ_BEFORE, site + TL_RZ_AFTER) clipped to the mapping, read safely.
  * TL_RZ_NONE if the site may be rewritten; unreadable code counts as a use. A site
  * whose bytes are not 0f 05 (or ff d0: another thread rewrote it) is not judged here. */
-static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int trapped)
+static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int trapped, uint16_t *bytes)
 {
     uint8_t buf[TL_RZ_BEFORE + TL_RZ_AFTER];
     uint64_t lo = site - where->start > TL_RZ_BEFORE ? site - TL_RZ_BEFORE : where->start;
@@ -180,6 +180,7 @@ static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int tr
         memcpy(buf, (const void *)lo, hi - lo);
     else if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
     uint8_t *p = buf + (site - lo);
+    *bytes = (uint16_t)(p[0] | p[1] << 8);
     if (p[0] == 0xff && p[1] == 0xd0) { p[0] = 0x0f; p[1] = 0x05; }
     if (p[0] != 0x0f || p[1] != 0x05) return TL_RZ_NONE;
     struct tl_rz_result r;
@@ -220,8 +221,10 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     if (!shared && ((site + 1) & 4095) == 0) shared = prot_at(site + 1, where) == -2;
     if (shared) return TL_REASON_SHARED;
     /* the red-zone rule: code that may keep data below %rsp across the call stays on the
-     * trap path (callq *%rax would write its return address there) */
-    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where, !planned) != TL_RZ_NONE) {
+     * trap path (callq *%rax would write its return address there). seen: the site's
+     * bytes as the window read them (0: not read) */
+    uint16_t seen = 0;
+    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where, !planned, &seen) != TL_RZ_NONE) {
         redzone_remember(site);
         return TL_REASON_REDZONE;
     }
@@ -233,7 +236,10 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     uint16_t now = 0;
     int exec = where && (where->prot & PROT_EXEC);
     int counted = 0;
-    if (exec && planned && (!tl_safe_read(site, &now, 2) || now != 0x050f)) {
+    /* in a batch the lock was already held when the window was read: its bytes are current */
+    if (batch && seen) now = seen;
+    else if (exec && planned && !tl_safe_read(site, &now, 2)) now = 0;
+    if (exec && planned && now != 0x050f) {
         /* not a syscall instruction: skipped; unless another thread (a concurrent dlopen
          * of the same file) rewrote it first */
         done = counted = now == 0xd0ff && tl_site_known(site + 2);
