@@ -257,6 +257,10 @@ long tl_dispatch(struct tl_frame *f)
         /* a site in shared memory stays trapping until its mapping changes (it then
          * becomes stale and is learned again): no maps read per trap */
         int learn = !s || (s->state != TL_SITE_REWRITTEN && !(s->state == TL_SITE_TRAPPING && s->reason == TL_REASON_SHARED));
+        /* exit_group ends the process: rewriting its site (a map of the address space, an
+         * mprotect pair) could only pay off if a hook suppressed the call. Without
+         * statistics (no record to keep) it is not learned; it would be on its next trap. */
+        if (nr == SYS_exit_group && !tl_stats) learn = 0;
         int pre = learn ? tl_rewrite_precheck(site) : TL_REASON_NONE;
         int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
         int try_rewrite = learn && pre == TL_REASON_NONE && !refused;
