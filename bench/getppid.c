@@ -67,7 +67,7 @@ static void first_site(int file)
         fd = mkstemp(path);
         if (fd < 0) { perror("mkstemp"); exit(1); }
         unlink(path);
-        memset(buf, 0xcc, sizeof buf);
+        memset(buf, 0, sizeof buf);     /* the same bytes as the JIT variant's */
         for (int i = 0; i < SITES; i++) memcpy(buf + 16 * i, stub, sizeof stub);
         if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) { perror("write"); exit(1); }
     }
