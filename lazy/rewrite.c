@@ -93,6 +93,10 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
     uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
     int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
     if (prot1 < 0 || prot2 < 0) return 0;     /* unmapped, or shared: nothing is written */
+    if ((prot1 & PROT_WRITE) && (prot2 & PROT_WRITE)) {
+        release_held();
+        return store(site, expect, repl);    /* already writable (a rwx JIT page): no mprotect */
+    }
     if (batching && p1 == p2) {
         if (held_page != p1) {
             release_held();
