@@ -41,6 +41,7 @@ static int owner;             /* tid holding lock (a signal handler on that thre
 static int busy;              /* threads between a mapping call and its map update */
 int tl_vm_suspect;            /* a user hook ran: it may have changed mappings unseen */
 static int dontfork;          /* MADV_DONTFORK/WIPEONFORK seen: a forked child re-reads */
+static int too_many;          /* more mappings than MAX_ENTS: ask the kernel from now on */
 
 /* entries overlap when moved: a small memmove of our own (no libc here) */
 static void move(struct ent *d, const struct ent *s, uint32_t n)
@@ -140,7 +141,7 @@ static int build_cb(const struct tl_mapping *m, void *a)
 {
     (void)a;
     struct ent e = { m->start, m->end, m->offset, m->prot, (uint16_t)m->shared, path_add(m->path) };
-    if (nents >= MAX_ENTS) { valid = 0; return 1; }
+    if (nents >= MAX_ENTS) { valid = 0; too_many = 1; return 1; }
     ents[nents++] = e;      /* /proc/self/maps lists them in order */
     return 0;
 }
@@ -208,7 +209,7 @@ static int kernel_find(uint64_t addr, struct tl_mapping *out)
 /* The mapping holding addr: 0 found, -1 unmapped. */
 int tl_vm_find(uint64_t addr, struct tl_mapping *out)
 {
-    if (__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) || __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || vm_lock())
+    if (__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) || __atomic_load_n(&too_many, __ATOMIC_RELAXED) || __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || vm_lock())
         return kernel_find(addr, out);
     int r = -1;
     for (int pass = 0; pass < 2; pass++) {
@@ -228,7 +229,7 @@ int tl_vm_find(uint64_t addr, struct tl_mapping *out)
 /* Calls fn for each mapping overlapping [lo, hi) (fn returns 1 to stop). */
 int tl_vm_each(uint64_t lo, uint64_t hi, int (*fn)(const struct tl_mapping *, void *), void *arg)
 {
-    if (__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) || __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || vm_lock())
+    if (__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) || __atomic_load_n(&too_many, __ATOMIC_RELAXED) || __atomic_load_n(&busy, __ATOMIC_ACQUIRE) || vm_lock())
         return tl_maps_each(fn, arg);
     if (!valid) rebuild();
     int unknown = 0;
