@@ -148,10 +148,67 @@ for (const [i, c] of commands.entries()) {
   res.plan_ratio = res.plan / res.uninterposed;
   start[c.name] = res;
 }
+// Real programs (the macro suite): each workload run repeatedly by the same driver, in
+// its own scratch directory, uninterposed and in lazy mode (the rewriting mode, with the
+// null-reads opt-in as above). A workload whose tool is missing is skipped with a note.
+const macro = {};
+const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
+const mdir = join(work, 'macro');
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync(mdir, { recursive: true });
+const cfile = (i) => `#include <stdio.h>\n#include <string.h>\nint f${i}(const char *s) { char b[64]; snprintf(b, sizeof b, "%s-${i}", s); return (int)strlen(b); }\n`;
+for (let i = 0; i < 4; i++) writeFileSync(join(mdir, `m${i}.c`), cfile(i));
+writeFileSync(join(mdir, 'main.c'), '#include <stdio.h>\nint f0(const char *);\nint main(void) { printf("%d\\n", f0("x")); return 0; }\n');
+writeFileSync(join(mdir, 'Makefile'), 'all: prog\nprog: main.o m0.o m1.o m2.o m3.o\n\t$(CC) -o $@ $^\n%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\n');
+writeFileSync(join(mdir, 'work.py'), [
+  'import os, subprocess, threading, tempfile',
+  'def worker(n):',
+  '    with tempfile.TemporaryFile() as f:',
+  '        for i in range(200): f.write(os.urandom(64)); f.flush()',
+  't = [threading.Thread(target=worker, args=(i,)) for i in range(4)]',
+  '[x.start() for x in t]',
+  'for i in range(3): subprocess.run(["true"])',
+  '[x.join() for x in t]', ''].join('\n'));
+const tree = join(mdir, 'tree');
+for (let d = 0; d < 10; d++) {
+  mkdirSync(join(tree, `d${d}`), { recursive: true });
+  for (let f = 0; f < 30; f++) writeFileSync(join(tree, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`.repeat(40));
+}
+const sql = ['CREATE TABLE t(a INTEGER, b TEXT);', 'BEGIN;'];
+for (let i = 0; i < 5000; i++) sql.push(`INSERT INTO t VALUES(${i}, 'row ${i}');`);
+sql.push('COMMIT;');
+writeFileSync(join(mdir, 'inserts.sql'), sql.join('\n'));
+const workloads = [
+  { name: 'python3 threads+subprocess', tool: 'python3', argv: ['python3', 'work.py'] },
+  { name: 'make -j2 (5 C files)', tool: 'make', argv: ['sh', '-c', 'make -s -B -j2 >/dev/null'] },
+  { name: 'gcc compile+link', tool: 'gcc', argv: ['gcc', '-O1', '-o', 'single', 'main.c', 'm0.c'] },
+  { name: 'sqlite3 5000 inserts', tool: 'sqlite3', argv: ['sh', '-c', 'rm -f db.sqlite && sqlite3 db.sqlite < inserts.sql'] },
+  { name: 'git add+commit 300 files', tool: 'git', argv: ['sh', '-c', 'cd tree && rm -rf .git && git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm x'] },
+  { name: 'tar | gzip of 300 files', tool: 'gzip', argv: ['sh', '-c', 'tar cf - tree | gzip -6 > /dev/null'] },
+];
+const macroCfg = {
+  uninterposed: [],
+  lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
+};
+for (const w of workloads) {
+  if (!have(w.tool)) { macro[w.name] = { skipped: `${w.tool} not installed` }; continue; }
+  const res = {};
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, vars] of Object.entries(macroCfg)) {
+      const r = spawnSync(startupBin, [String(quick ? 2 : 5), '3', ...vars, '--', ...w.argv], { env: base, cwd: mdir, encoding: 'utf8' });
+      if (r.status !== 0) { res.failed = `${k}: ${(r.stderr || '').trim().split('\n').pop()}`; break; }
+      res[k] = Math.min(res[k] ?? Infinity, Number(/best_ns (\d+)/.exec(r.stdout)[1]));
+    }
+    if (res.failed) break;
+  }
+  if (!res.failed) res.lazy_ratio = res.lazy / res.uninterposed;
+  macro[w.name] = res;
+}
+
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro }, null, 2));
   process.exit(0);
 }
 
@@ -195,4 +252,10 @@ for (const [name, r] of Object.entries(start)) {
   srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
   if (r.calls.uninterposed !== undefined)
     console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
+}
+console.log(`real programs (best of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5} runs; lazy mode)`);
+const ms = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
+for (const [name, r] of Object.entries(macro)) {
+  if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
+  console.log(`  ${name.padEnd(27)}${ms(r.uninterposed)} ->${ms(r.lazy)}${x(r.lazy_ratio)}`);
 }
