@@ -8,8 +8,10 @@
  *                                kernel's slow syscall entry, the floor of any SUD user.
  *   getppid ITER first-site      cost of the first and second execution of each of 2000
  *                                fresh sites (`mov $110,%eax; syscall; ret` stubs in an
- *                                R-X anonymous mapping); best of 3 fresh mappings.
- *                                ITER is ignored.
+ *                                R-X anonymous mapping, written then mprotect'ed as a JIT
+ *                                does); best of 3 fresh mappings. ITER is ignored.
+ *   getppid ITER first-site-file the same stubs in a file, mapped MAP_PRIVATE R-X (fresh
+ *                                mappings of it, as a loaded library's code).
  * Output: "mode <what ran>" then "ns_per_call X" or "first_ns X" and "second_ns X". */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include <time.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #define REPS 7
 #define SITES 2000
@@ -53,16 +56,34 @@ static const char *mode(void)
     return strcmp(buf, "0") == 0 ? "lazy" : "sud-only (lazy unavailable: vm.mmap_min_addr != 0)";
 }
 
-static void first_site(void)
+static void first_site(int file)
 {
     static const unsigned char stub[8] = { 0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0xc3 };
     double first = 1e300, second = 1e300;
+    int fd = -1;
+    if (file) {
+        char path[] = "/tmp/trapline-bench-XXXXXX";
+        unsigned char buf[SITES * 16];
+        fd = mkstemp(path);
+        if (fd < 0) { perror("mkstemp"); exit(1); }
+        unlink(path);
+        memset(buf, 0, sizeof buf);     /* the same bytes as the JIT variant's */
+        for (int i = 0; i < SITES; i++) memcpy(buf + 16 * i, stub, sizeof stub);
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf) { perror("write"); exit(1); }
+    }
     for (int round = 0; round < ROUNDS; round++) {
         /* a fresh mapping each round (never unmapped: the addresses stay fresh) */
-        unsigned char *p = mmap(0, SITES * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) { perror("mmap"); exit(1); }
-        for (int i = 0; i < SITES; i++) memcpy(p + 16 * i, stub, sizeof stub);
-        if (mprotect(p, SITES * 16, PROT_READ | PROT_EXEC)) { perror("mprotect"); exit(1); }
+        unsigned char *p;
+        if (file) {
+            p = mmap(0, SITES * 16, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
+            if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+            for (int i = 0; i < SITES * 16; i += 4096) (void)*(volatile unsigned char *)(p + i);   /* paged in, as for the JIT */
+        } else {
+            p = mmap(0, SITES * 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED) { perror("mmap"); exit(1); }
+            for (int i = 0; i < SITES; i++) memcpy(p + 16 * i, stub, sizeof stub);
+            if (mprotect(p, SITES * 16, PROT_READ | PROT_EXEC)) { perror("mprotect"); exit(1); }
+        }
         double t[3];
         for (int pass = 0; pass < 2; pass++) {
             t[pass] = now_ns();
@@ -81,18 +102,19 @@ static void first_site(void)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3 || atol(argv[1]) <= 0) {
-        fprintf(stderr, "usage: getppid ITER [first-site|sud-baseline]\n");
+        fprintf(stderr, "usage: getppid ITER [first-site|first-site-file|sud-baseline]\n");
         return 2;
     }
     long iter = atol(argv[1]);
     const char *what = argc == 3 ? argv[2] : "";
     int sud = strcmp(what, "sud-baseline") == 0;
-    if (*what && !sud && strcmp(what, "first-site") != 0) {
+    int file = strcmp(what, "first-site-file") == 0;
+    if (*what && !sud && !file && strcmp(what, "first-site") != 0) {
         fprintf(stderr, "getppid: unknown mode '%s'\n", what);
         return 2;
     }
     printf("mode %s\n", sud ? "sud-baseline" : mode());
-    if (strcmp(what, "first-site") == 0) { first_site(); return 0; }
+    if (file || strcmp(what, "first-site") == 0) { first_site(file); return 0; }
 
     if (sud) {
         static volatile char selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */

@@ -81,7 +81,8 @@ function best(names, extra) {
 }
 
 const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only']);
-const first = best(['uninterposed', 'lazy', 'sud_only'], 'first-site');
+const first = best(['uninterposed', 'lazy', 'lazy_stats', 'sud_only'], 'first-site');
+const firstFile = best(['uninterposed', 'lazy', 'lazy_stats'], 'first-site-file');
 const lazyRan = loop.lazy.mode === 'lazy';
 const b0 = loop.uninterposed.ns_per_call;
 const f0 = first.uninterposed.first_ns;
@@ -90,6 +91,13 @@ for (const o of Object.values(first)) {
   o.first_ratio = o.first_ns / f0;
   o.second_ratio = o.second_ns / f0;
 }
+const ff0 = firstFile.uninterposed.first_ns;
+for (const o of Object.values(firstFile)) {
+  o.first_ratio = o.first_ns / ff0;
+  o.second_ratio = o.second_ns / ff0;
+}
+// the JIT first-hit figure against the file-backed one (costs over native)
+const jitVsFile = (first.lazy.first_ns - f0) / (firstFile.lazy.first_ns - ff0);
 
 // Start-up: each command run repeatedly by build/bench/startup (posix_spawn + wait, the
 // driver itself uninterposed); a plan learned by one interposed run of the same command.
@@ -126,14 +134,81 @@ for (const [i, c] of commands.entries()) {
   for (let round = 0; round < RUNS; round++) {
     for (const [k, vars] of Object.entries(cfg)) res[k] = Math.min(res[k] ?? Infinity, startup(c.argv, c.n, vars));
   }
+  // system calls made, counted by strace when it is installed (trapline's own = the
+  // difference with the uninterposed run)
+  const straceCalls = (vars) => {
+    const env = { ...base };
+    for (const v of vars) { const i = v.indexOf('='); env[v.slice(0, i)] = v.slice(i + 1); }
+    const r = spawnSync('strace', ['-f', '-c', ...c.argv], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stderr) : null;
+    return m ? Number(m[1]) : undefined;
+  };
+  res.calls = Object.fromEntries(Object.entries(cfg).map(([k, vars]) => [k, straceCalls(vars)]));
   res.lazy_ratio = res.lazy / res.uninterposed;
   res.plan_ratio = res.plan / res.uninterposed;
   start[c.name] = res;
 }
+// Real programs (the macro suite): each workload run repeatedly by the same driver, in
+// its own scratch directory, uninterposed and in lazy mode (the rewriting mode, with the
+// null-reads opt-in as above). A workload whose tool is missing is skipped with a note.
+const macro = {};
+const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
+const mdir = join(work, 'macro');
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync(mdir, { recursive: true });
+const cfile = (i) => `#include <stdio.h>\n#include <string.h>\nint f${i}(const char *s) { char b[64]; snprintf(b, sizeof b, "%s-${i}", s); return (int)strlen(b); }\n`;
+for (let i = 0; i < 4; i++) writeFileSync(join(mdir, `m${i}.c`), cfile(i));
+writeFileSync(join(mdir, 'main.c'), '#include <stdio.h>\nint f0(const char *);\nint main(void) { printf("%d\\n", f0("x")); return 0; }\n');
+writeFileSync(join(mdir, 'Makefile'), 'all: prog\nprog: main.o m0.o m1.o m2.o m3.o\n\t$(CC) -o $@ $^\n%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\n');
+writeFileSync(join(mdir, 'work.py'), [
+  'import os, subprocess, threading, tempfile',
+  'def worker(n):',
+  '    with tempfile.TemporaryFile() as f:',
+  '        for i in range(200): f.write(os.urandom(64)); f.flush()',
+  't = [threading.Thread(target=worker, args=(i,)) for i in range(4)]',
+  '[x.start() for x in t]',
+  'for i in range(3): subprocess.run(["true"])',
+  '[x.join() for x in t]', ''].join('\n'));
+const tree = join(mdir, 'tree');
+for (let d = 0; d < 10; d++) {
+  mkdirSync(join(tree, `d${d}`), { recursive: true });
+  for (let f = 0; f < 30; f++) writeFileSync(join(tree, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`.repeat(40));
+}
+const sql = ['CREATE TABLE t(a INTEGER, b TEXT);', 'BEGIN;'];
+for (let i = 0; i < 5000; i++) sql.push(`INSERT INTO t VALUES(${i}, 'row ${i}');`);
+sql.push('COMMIT;');
+writeFileSync(join(mdir, 'inserts.sql'), sql.join('\n'));
+const workloads = [
+  { name: 'python3 threads+subprocess', tool: 'python3', argv: ['python3', 'work.py'] },
+  { name: 'make -j2 (5 C files)', tool: 'make', argv: ['sh', '-c', 'make -s -B -j2 >/dev/null'] },
+  { name: 'gcc compile+link', tool: 'gcc', argv: ['gcc', '-O1', '-o', 'single', 'main.c', 'm0.c'] },
+  { name: 'sqlite3 5000 inserts', tool: 'sqlite3', argv: ['sh', '-c', 'rm -f db.sqlite && sqlite3 db.sqlite < inserts.sql'] },
+  { name: 'git add+commit 300 files', tool: 'git', argv: ['sh', '-c', 'cd tree && rm -rf .git && git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm x'] },
+  { name: 'tar | gzip of 300 files', tool: 'gzip', argv: ['sh', '-c', 'tar cf - tree | gzip -6 > /dev/null'] },
+];
+const macroCfg = {
+  uninterposed: [],
+  lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
+};
+for (const w of workloads) {
+  if (!have(w.tool)) { macro[w.name] = { skipped: `${w.tool} not installed` }; continue; }
+  const res = {};
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, vars] of Object.entries(macroCfg)) {
+      const r = spawnSync(startupBin, [String(quick ? 2 : 5), '3', ...vars, '--', ...w.argv], { env: base, cwd: mdir, encoding: 'utf8' });
+      if (r.status !== 0) { res.failed = `${k}: ${(r.stderr || '').trim().split('\n').pop()}`; break; }
+      res[k] = Math.min(res[k] ?? Infinity, Number(/best_ns (\d+)/.exec(r.stdout)[1]));
+    }
+    if (res.failed) break;
+  }
+  if (!res.failed) res.lazy_ratio = res.lazy / res.uninterposed;
+  macro[w.name] = res;
+}
+
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, startup: start }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro }, null, 2));
   process.exit(0);
 }
 
@@ -153,11 +228,21 @@ row('SUD enabled, no interposer', loop.sud_baseline.ns_per_call, loop.sud_baseli
 row('trapline lazy', loop.lazy.ns_per_call, loop.lazy.ratio, lazyNote || '(fast path)');
 row('trapline lazy + stats', loop.lazy_stats.ns_per_call, loop.lazy_stats.ratio, lazyNote || '(fast path, --stats: per-number and per-site counters)');
 row('trapline sud-only', loop.sud_only.ns_per_call, loop.sud_only.ratio);
-console.log(`first execution of a new site (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
+const over = (v, b) => `(+${((v - b) / 1000).toFixed(1)} us over native)`;
+console.log(`first execution of a new site, JIT code: anonymous, written then mprotect'ed r-x (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
 row('uninterposed', f0, 1);
-row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || '(SIGSYS + rewrite)');
-row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote);
+row('lazy first', first.lazy.first_ns, first.lazy.first_ratio, lazyNote || `${over(first.lazy.first_ns, f0)} SIGSYS + rewrite`);
+row('lazy + stats first', first.lazy_stats.first_ns, first.lazy_stats.first_ratio, lazyNote || over(first.lazy_stats.first_ns, f0));
 row('sud-only', first.sud_only.first_ns, first.sud_only.first_ratio);
+console.log(`first execution of a new site, file-backed code (MAP_PRIVATE r-x of a file, ${SITES} sites)`);
+row('uninterposed', ff0, 1);
+row('lazy first', firstFile.lazy.first_ns, firstFile.lazy.first_ratio, lazyNote || over(firstFile.lazy.first_ns, ff0));
+row('lazy + stats first', firstFile.lazy_stats.first_ns, firstFile.lazy_stats.first_ratio, lazyNote || over(firstFile.lazy_stats.first_ns, ff0));
+console.log(`  JIT first hit / file-backed first hit (costs over native): ${jitVsFile.toFixed(2)}`);
+console.log(`many hot sites: second execution of ${SITES} distinct rewritten sites (per call)`);
+row('uninterposed', first.uninterposed.second_ns, first.uninterposed.second_ratio);
+row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote || '(fast path, per-thread cache misses: 2000 sites > 1024 entries)');
+row('lazy + stats second', first.lazy_stats.second_ns, first.lazy_stats.second_ratio, lazyNote);
 console.log(`start-up cost per run (best of ${RUNS} runs x 5 rounds; plan learned by one earlier run)`);
 const us = (v) => (v / 1000).toFixed(0).padStart(7) + ' us';
 const srow = (label, v, r, note = '') => console.log(`  ${label.padEnd(27)}${us(v)}${x(r)}${note && '   ' + note}`);
@@ -165,4 +250,12 @@ for (const [name, r] of Object.entries(start)) {
   srow(`${name}, uninterposed`, r.uninterposed, 1);
   srow(`${name}, lazy`, r.lazy, r.lazy_ratio, '(every site traps once)');
   srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
+  if (r.calls.uninterposed !== undefined)
+    console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
+}
+console.log(`real programs (best of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5} runs; lazy mode)`);
+const ms = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
+for (const [name, r] of Object.entries(macro)) {
+  if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
+  console.log(`  ${name.padEnd(27)}${ms(r.uninterposed)} ->${ms(r.lazy)}${x(r.lazy_ratio)}`);
 }

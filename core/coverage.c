@@ -67,7 +67,7 @@ void tl_cov_init(void)
     if (!tl_stats) return;       /* the program's path and module origins serve records only */
     long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
-    tl_maps_each(note_startup, 0);
+    tl_vm_each(0, ~0ull, note_startup, 0);
     proc_start();
 }
 
@@ -157,9 +157,8 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
 {
     if (!tl_stats) return 0;
     if (!smap) {
-        long p = tl_sys6(SYS_mmap, 0, 16ull << SMAP_BITS, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p < 0 && p > -4096) return 0;
-        smap = (uint64_t *)p;
+        smap = tl_alloc_big(16ull << SMAP_BITS);
+        if (!smap) return 0;
     }
     uint64_t mask = (1ull << SMAP_BITS) - 1;
     for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - SMAP_BITS);; i = (i + 1) & mask) {
@@ -233,9 +232,8 @@ uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
     if (s) return &s->fast_hits;
     if (!pool) {
-        long p = tl_sys6(SYS_mmap, 0, POOL_CAP * sizeof *pool, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p < 0 && p > -4096) return &overflow.fast_hits;
-        pool = (struct tl_site_rec *)p;
+        pool = tl_alloc_big(POOL_CAP * sizeof *pool);
+        if (!pool) return &overflow.fast_hits;
     }
     uint32_t i = __atomic_fetch_add(&pool_used, 1, __ATOMIC_RELAXED);
     if (i >= POOL_CAP) return &overflow.fast_hits;

@@ -24,6 +24,8 @@ static const short handled[] = {
     SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
     SYS_seccomp, SYS_ptrace, SYS_waitid,
     SYS_rt_sigpending,
+    /* seen so that our map of the address space stays true (lazy/vmmap.c) */
+    SYS_shmdt,
 };
 
 int tl_dispatch_handles(long nr)
@@ -145,6 +147,15 @@ static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap
     return 0;
 }
 
+/* A call that changes mappings, performed with our map of them kept true. */
+static long mapping_call(struct tl_frame *f, const uint64_t args[6])
+{
+    tl_vm_begin();
+    long r = tl_sys6((long)f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+    tl_vm_end((long)f->rax, args, r);
+    return r;
+}
+
 /* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
  * assembly to perform rt_sigreturn on the program's stack. */
 static long perform_call(struct tl_frame *f, int *action)
@@ -231,16 +242,16 @@ static long perform_call(struct tl_frame *f, int *action)
     case SYS_mprotect:
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_jit_invalidate(f->rdi, f->rsi, 1);
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        long r = mapping_call(f, args);
         if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !tl_hook_loading) tl_plan_apply(f->rdi, f->rsi);
         return r;
     }
     case SYS_munmap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
-        break;
+        return mapping_call(f, args);
     case SYS_mmap: {
         if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_jit_invalidate(f->rdi, f->rsi, 0);
-        long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+        long r = mapping_call(f, args);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
         if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
             tl_plan_apply((uint64_t)r, f->rsi);
@@ -248,9 +259,13 @@ static long perform_call(struct tl_frame *f, int *action)
     }
     case SYS_mremap:
         tl_jit_invalidate(f->rdi, f->rsi, 0);
-        break;
+        return mapping_call(f, args);
+    case SYS_shmat:
+    case SYS_shmdt:
+        return mapping_call(f, args);
     case SYS_madvise:
         if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_jit_invalidate(f->rdi, f->rsi, 0);
+        if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
         break;
     case SYS_prctl:
         if ((int)f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
@@ -269,6 +284,11 @@ static long perform_call(struct tl_frame *f, int *action)
             return 0;
         }
         if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
+        if ((int)f->rdi >= 0x2001 && (int)f->rdi <= 0x2003) {      /* ARCH_MAP_VDSO_*: a new vDSO */
+            long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
+            tl_vm_invalidate();
+            return r;
+        }
         break;
     }
     return tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
@@ -330,18 +350,22 @@ long tl_dispatch(struct tl_frame *f)
         return action;
     }
     if (via == 0) {
-        /* a new site: one read of /proc/self/maps serves its record (module), the policy
-         * (its plan entry) and its rewrite (page protection) */
+        /* a new site: one look-up in our map of the address space (lazy/vmmap.c) serves
+         * its record (module), the policy (its plan entry) and its rewrite (protection) */
         uint64_t site = f->ret - 2;
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
         /* a site in shared memory stays trapping until its mapping changes (it then
          * becomes stale and is learned again): no maps read per trap */
         int learn = !s || (s->state != TL_SITE_REWRITTEN && !(s->state == TL_SITE_TRAPPING && s->reason == TL_REASON_SHARED));
+        /* exit_group ends the process: rewriting its site (a map of the address space, an
+         * mprotect pair) could only pay off if a hook suppressed the call. Without
+         * statistics (no record to keep) it is not learned; it would be on its next trap. */
+        if (nr == SYS_exit_group && !tl_stats) learn = 0;
         int pre = learn ? tl_rewrite_precheck(site) : TL_REASON_NONE;
         int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
         int try_rewrite = learn && pre == TL_REASON_NONE && !refused;
         struct tl_mapping m, *where = 0;
-        if ((!s && tl_stats) || try_rewrite) where = tl_maps_find(site, &m) == 0 ? &m : 0;
+        if ((!s && tl_stats) || try_rewrite) where = tl_vm_find(site, &m) == 0 ? &m : 0;
         if (try_rewrite && tl_cfg.policy != TL_POLICY_ALL &&
             !(tl_cfg.policy == TL_POLICY_VERIFIED && tl_plan_source(site, where) == 2)) {
             /* not a scanner-confirmed site: the policy keeps it on the trap path */
@@ -367,6 +391,8 @@ long tl_dispatch(struct tl_frame *f)
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);
+        /* the hook's own calls ran unseen (SUD allowed them): mappings may have changed */
+        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
         if (pass) ret = perform(f, &action);
     } else {
         ret = perform(f, &action);

@@ -139,15 +139,16 @@ tl_fast_syscall_insn:
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_SITE_BITS), %rax
-1:      cmp     (%rdx,%rax,8), %rcx
+        shl     $4, %eax                /* byte offset of the slot (return address, hit counter) */
+1:      cmp     (%rdx,%rax), %rcx
         je      2f
-        cmpq    $0, (%rdx,%rax,8)
+        cmpq    $0, (%rdx,%rax)
         je      3f
-        inc     %eax
-        and     $((1 << TL_SITE_BITS) - 1), %eax
+        add     $16, %eax
+        and     $((16 << TL_SITE_BITS) - 1), %eax
         jmp     1b
 2:      /* known: fill the cache (return address, hit counter) */
-        mov     TL_SITES_PTRS(%rdx,%rax,8), %r11
+        mov     8(%rdx,%rax), %r11
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_CACHE_BITS), %rax

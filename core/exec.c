@@ -28,7 +28,7 @@ void tl_exec_init(void)
     struct tl_mapping m;
     if (tl_self_name && tl_self_name[0] == '/' && tl_strlen(tl_self_name) < sizeof self_path)
         memcpy(self_path, tl_self_name, tl_strlen(tl_self_name) + 1);
-    else if (tl_maps_find(tl_text_lo, &m) == 0 && m.path[0] == '/')
+    else if (tl_vm_find(tl_text_lo, &m) == 0 && m.path[0] == '/')
         memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
     self_path[sizeof self_path - 1] = 0;
     extern char **environ;

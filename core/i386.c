@@ -118,19 +118,26 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
     case I386_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */
         if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | 0x100000 /* NOREPLACE */)))   /* CAP_SYS_RAWIO */
             return -EPERM;
-        break;
+        goto unmodelled;
     case I386_OLD_MMAP: {
         uint32_t args[4];     /* addr, len, prot, flags */
         if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 && (args[3] & (MAP_FIXED | 0x100000))) return -EPERM;
-        break;
+        goto unmodelled;
     }
     case I386_MREMAP:         /* from page 0 (a hole natively) or onto it */
         if (tl_zero_mapped && b1 == 0 && b2 != 0) return -EFAULT;
         if (tl_zero_mapped && (a32((uint64_t)a4) & 2 /* MREMAP_FIXED */) && a32((uint64_t)a5) == 0) return -EPERM;
-        break;
+        goto unmodelled;
     case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
+    case 117: case 257: case 380: case 397: case 398: unmodelled: {
+        /* old_mmap, mmap2, mremap (above), ipc, remap_file_pages, pkey_mprotect, shmat,
+         * shmdt: not modelled in our map of the address space, which is re-read on next need */
+        long r = tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
+        tl_vm_invalidate();
+        return r;
+    }
     }
     return tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
 }
@@ -193,7 +200,7 @@ long tl_dispatch_i386(struct tl_frame *f)
         struct tl_site_rec *s = tl_cov_site(site, 0, 0);
         if (!s) {
             struct tl_mapping m;
-            s = tl_cov_site(site, 1, tl_maps_find(site, &m) == 0 ? &m : 0);
+            s = tl_cov_site(site, 1, tl_vm_find(site, &m) == 0 ? &m : 0);
             tl_cov_state(s, TL_SITE_TRAPPING, TL_REASON_INT80);
         }
         if (s) __atomic_add_fetch(&s->trap_hits, 1, __ATOMIC_RELAXED);
@@ -206,6 +213,7 @@ long tl_dispatch_i386(struct tl_frame *f)
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);
+        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);   /* see tl_dispatch */
         if (pass) ret = perform_i386(f, &action);
     } else {
         ret = perform_i386(f, &action);

@@ -28,8 +28,7 @@
  * pops arbitrary data as its "return address", 0 and 1 included. */
 #define TL_CACHE_EMPTY(s) ((s) == 0 ? 1ull : 0ull)
 
-#define TL_SITE_BITS 18   /* site table: 2^18 slots, at most half used */
-#define TL_SITES_PTRS (8 << TL_SITE_BITS)   /* byte offset of the hit-counter pointers beside the keys */
+#define TL_SITE_BITS 18   /* site table: 2^18 slots of (return address, hit counter), at most half used */
 #define TL_SITE_MUL 0x9E3779B97F4A7C15   /* 64-bit odd multiplier: top bits mix every bit */
 /* a site's hit counter is tl_site_rec.fast_hits; from it the fast path reaches: */
 #define TL_HITS_NR_FIRST 8    /* uint16_t nr_first */

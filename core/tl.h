@@ -175,9 +175,18 @@ HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out);    
 HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
 HIDDEN int tl_ptrace_hide_stop(long pid, int status);
 HIDDEN const char *tl_exec_self_path(void);
+/* ---- our own map of the address space (lazy/vmmap.c): use these, not the above */
+HIDDEN int tl_vm_find(uint64_t addr, struct tl_mapping *out);                     /* 0 found */
+HIDDEN int tl_vm_each(uint64_t lo, uint64_t hi, int (*fn)(const struct tl_mapping *, void *), void *arg);
+HIDDEN void tl_vm_begin(void);                                  /* before a call that changes mappings */
+HIDDEN void tl_vm_end(long nr, const uint64_t a[6], long ret);  /* after it */
+HIDDEN void tl_vm_invalidate(void);                             /* changed in a way not modelled */
+HIDDEN void tl_vm_after_fork(void);
+HIDDEN extern int tl_vm_suspect;                                /* a hook may have changed mappings */
 
 /* ---- sites (lazy/sites.c, lazy/rewrite.c) */
 HIDDEN int tl_sites_init(void);
+HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private memory, or NULL */
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN int tl_rewrite_precheck(uint64_t site);
@@ -189,6 +198,8 @@ HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);
 HIDDEN void tl_unrewrite_site(uint64_t site);
 HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
+HIDDEN int tl_rewrite_batch_begin(void);    /* 1: batch started (end it with tl_rewrite_batch_end) */
+HIDDEN void tl_rewrite_batch_end(void);
 HIDDEN int tl_threads_alone(void);
 HIDDEN void tl_threads_pending(int delta);
 /* ---- plans (lazy/plan.c) */

@@ -61,9 +61,8 @@ void tl_jit_after_fork(struct tl_tcb *self)
 void tl_jit_note_site(uint64_t site)
 {
     if (!recs) {
-        long p = tl_sys6(SYS_mmap, 0, MAX_SITES * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p < 0 && p > -4096) return;
-        recs = (uint64_t *)p;
+        recs = tl_alloc_big(MAX_SITES * 8);
+        if (!recs) return;
     }
     if (nrecs >= MAX_SITES) return;
     recs[nrecs++] = site;

@@ -41,24 +41,43 @@ static void *alloc(uint64_t bytes)
     return (p < 0 && p > -4096) ? 0 : (void *)p;
 }
 
+/* tables that live as long as the process: from the shared arena (no mmap of their own) */
+static void *alloc_kept(uint64_t bytes) { return tl_alloc_big(bytes); }
+
 /* ---- parsing: lazy/plan_parse.c */
 struct parse_err { uint32_t line; const char *what; };
 
 /* Parses buf. sink == NULL: only validates and counts (*nsites). Otherwise fills
  * mods[nmods...] with sites in sink (capacity *nsites). 0, or -1 with *err set. */
+/* Sorts a module's sites by offset (in place, shell sort: no allocation), so that the
+ * sites of one page are rewritten together (tl_rewrite_batch_begin). */
+static void sort_sites(uint64_t *v, uint32_t n)
+{
+    static const uint32_t gaps[] = { 8929, 3905, 1750, 701, 301, 132, 57, 23, 10, 4, 1 };
+    for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++)
+        for (uint32_t i = gaps[g]; i < n; i++) {
+            uint64_t x = v[i];
+            uint32_t j = i;
+            for (; j >= gaps[g] && v[j - gaps[g]] > x; j -= gaps[g]) v[j] = v[j - gaps[g]];
+            v[j] = x;
+        }
+}
+
 static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites, struct parse_err *err)
 {
     if (!seen) {
-        seen = alloc(8ull << TL_PLAN_SEEN_BITS);
-        seen_tag = alloc(4ull << TL_PLAN_SEEN_BITS);
+        seen = alloc_kept(8ull << TL_PLAN_SEEN_BITS);
+        seen_tag = alloc_kept(4ull << TL_PLAN_SEEN_BITS);
         if (!seen || !seen_tag) { seen = 0; err->line = 0; err->what = "cannot allocate memory"; return -1; }
     }
     struct tl_plan_parser p = {
         .mods = mods, .nmods = nmods, .mods_cap = PLAN_MODS, .sink = sink, .sink_cap = sink ? *nsites : 0,
         .seen = seen, .seen_tag = seen_tag, .gen = seen_gen,
     };
+    uint32_t first = nmods;
     int r = tl_plan_parse(&p, buf, len);
     seen_gen = p.gen;
+    if (!r && sink) for (uint32_t i = first; i < p.nmods; i++) if (mods[i].sites) sort_sites(mods[i].sites, mods[i].n);
     nmods = p.nmods;
     if (r) { err->line = p.line; err->what = p.what; return -1; }
     *nsites = p.nsites;
@@ -136,7 +155,7 @@ int tl_plan_init(void)
 {
     plan_path = tl_cfg.plan;
     if (!plan_path) return 0;
-    mods = alloc((uint64_t)PLAN_MODS * sizeof *mods);
+    mods = alloc_kept((uint64_t)PLAN_MODS * sizeof *mods);
     if (!mods) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
     struct { uint64_t a[18]; } st;
     if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
@@ -212,25 +231,42 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
  * segments read at base + vaddr, or at vaddr for ET_EXEC). Its length, 0 if none. */
 uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20])
 {
+    /* the header, program headers and notes normally lie in the first page: read it in
+     * one call (as much of it as is mapped), and anything beyond it piece by piece */
+    static uint8_t page[4096];
+    static int page_lock;
+    tl_spin_lock(&page_lock);
+    struct { void *b; size_t l; } local = { page, sizeof page }, remote = { (void *)base, sizeof page };
+    long got = UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1) ? 0
+               : tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
+    if (got < 0) got = 0;
+#define READ(addr, out, n) ((addr) >= base && (addr) - base <= (uint64_t)got && (uint64_t)got - ((addr) - base) >= (n) \
+        ? (memcpy((out), page + ((addr) - base), (n)), 1) : tl_safe_read((addr), (out), (n)))
+    uint32_t found = 0;
     Elf64_Ehdr eh;
-    if (!tl_safe_read(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
-        eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) return 0;
+    if (!READ(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
+        eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) goto out;
     Elf64_Phdr phs[64];
-    if (!tl_safe_read(base + eh.e_phoff, phs, eh.e_phnum * sizeof phs[0])) return 0;
-    for (int i = 0; i < eh.e_phnum; i++) {
+    if (!READ(base + eh.e_phoff, phs, eh.e_phnum * sizeof phs[0])) goto out;
+    for (int i = 0; i < eh.e_phnum && !found; i++) {
         const Elf64_Phdr ph = phs[i];
         if (ph.p_type != PT_NOTE) continue;
         uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr, end = at + ph.p_memsz;
         while (at + 12 <= end) {
             uint32_t nh[3];
-            if (!tl_safe_read(at, nh, 12)) break;
+            if (!READ(at, nh, 12)) break;
             uint64_t desc = at + 12 + ((nh[0] + 3) & ~3u);
-            if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 && nh[1] >= 1 && nh[1] <= 20)
-                return tl_safe_read(desc, id, nh[1]) ? nh[1] : 0;
+            if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 && nh[1] >= 1 && nh[1] <= 20) {
+                found = READ(desc, id, nh[1]) ? nh[1] : 0;
+                break;
+            }
             at = desc + ((nh[1] + 3) & ~3u);
         }
     }
-    return 0;
+#undef READ
+out:
+    tl_spin_unlock(&page_lock);
+    return found;
 }
 
 /* Build-id of the ELF file mapped at m: its header at m->start - m->offset, as GNU ld lays
@@ -298,6 +334,9 @@ static void apply_mapping(const struct tl_mapping *m)
     if (!pm || !pm->n) return;
     uint64_t len = m->end - m->start;
     int any = 0;
+    /* one batch: a page gets one mprotect pair whatever its number of sites (the plan's
+     * sites are sorted by offset) */
+    if (!tl_rewrite_batch_begin()) return;
     for (uint32_t i = 0; i < pm->n; i++) {
         uint64_t off = pm->sites[i] >> 2, src = pm->sites[i] & 3;
         if (off < m->offset || off - m->offset + 2 > len) continue;
@@ -305,7 +344,8 @@ static void apply_mapping(const struct tl_mapping *m)
         if (tl_site_known(site + 2)) continue;                       /* already rewritten */
         int allowed = policy_allows(src);
         uint8_t b[2] = { 0, 0 };
-        int likely = allowed && (!tl_safe_read(site, b, 2) || (b[0] == 0x0f && b[1] == 0x05));
+        /* (only records need to know beforehand: without statistics there are none) */
+        int likely = allowed && (!tl_stats || !tl_safe_read(site, b, 2) || (b[0] == 0x0f && b[1] == 0x05));
         struct tl_site_rec *rec = likely || room_for_skipped() ? tl_cov_site(site, 1, m) : 0;
         uint16_t source = src == TL_PLAN_CONFIRMED ? TL_SOURCE_PLAN_CONFIRMED : src == TL_PLAN_LEARNED ? TL_SOURCE_PLAN_LEARNED : TL_SOURCE_PLAN_UNVERIFIED;
         int why = allowed ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
@@ -313,6 +353,7 @@ static void apply_mapping(const struct tl_mapping *m)
         if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }
         else count(&tl_stats->plan_skipped);
     }
+    tl_rewrite_batch_end();
     if (any) tl_rewrite_serialise();
 }
 
@@ -329,7 +370,7 @@ void tl_plan_apply(uint64_t addr, uint64_t len)
 {
     if (!tl_plan_active || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
     uint64_t range[2] = { addr, len ? addr + len : ~0ull };
-    tl_maps_each(apply_cb, range);
+    tl_vm_each(range[0], range[1], apply_cb, range);
 }
 
 /* Sites the policy refused, remembered so that their next traps are not re-evaluated

@@ -49,7 +49,7 @@ static int prot_at(uint64_t addr, const struct tl_mapping *where)
 {
     struct tl_mapping m;
     if (where && addr >= where->start && addr < where->end) return where->shared ? -2 : where->prot;
-    if (tl_maps_find(addr, &m) != 0) return -1;
+    if (tl_vm_find(addr, &m) != 0) return -1;
     return m.shared ? -2 : m.prot;
 }
 
@@ -79,16 +79,21 @@ void tl_rewrite_serialise(void) { serialise_cores(); }
  * cmpxchg, unless the two bytes straddle a 64-byte line: then the caller has made sure no
  * other thread runs (tl_threads_alone). Lock held. Returns the bytes found there
  * (== expect when changed), or 0 when the pages could not be made writable. */
-static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struct tl_mapping *where)
+/* A batch (plan sites, in address order): the page being written stays writable from
+ * one site to the next on it, so a page costs one mprotect pair, not one per site.
+ * Only the thread holding the rewrite lock for the whole batch uses these. */
+static int batching;
+static uint64_t held_page = 1;    /* 1: none */
+static int held_prot;
+
+static void release_held(void)
 {
-    uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
-    int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
-    if (prot1 < 0 || prot2 < 0) return 0;     /* unmapped, or shared: nothing is written */
-    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) return 0;
-    if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
-        tl_sys3(SYS_mprotect, p1, 4096, prot1);
-        return 0;
-    }
+    if (held_page != 1) tl_sys3(SYS_mprotect, held_page, 4096, held_prot);
+    held_page = 1;
+}
+
+static uint16_t store(uint64_t site, uint16_t expect, uint16_t repl)
+{
     volatile uint16_t *p = (volatile uint16_t *)site;
     uint16_t old = expect;
     if ((site & 63) == 63) {
@@ -97,6 +102,34 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
     } else {
         __asm__ volatile("lock cmpxchgw %2, %1" : "+a"(old), "+m"(*p) : "r"(repl) : "memory", "cc");
     }
+    return old;
+}
+
+static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struct tl_mapping *where)
+{
+    uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
+    int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
+    if (prot1 < 0 || prot2 < 0) return 0;     /* unmapped, or shared: nothing is written */
+    if ((prot1 & PROT_WRITE) && (prot2 & PROT_WRITE)) {
+        release_held();
+        return store(site, expect, repl);    /* already writable (a rwx JIT page): no mprotect */
+    }
+    if (batching && p1 == p2) {
+        if (held_page != p1) {
+            release_held();
+            if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) return 0;
+            held_page = p1;
+            held_prot = prot1;
+        }
+        return store(site, expect, repl);
+    }
+    release_held();
+    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) return 0;
+    if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
+        tl_sys3(SYS_mprotect, p1, 4096, prot1);
+        return 0;
+    }
+    uint16_t old = store(site, expect, repl);
     tl_sys3(SYS_mprotect, p1, 4096, prot1);
     if (p2 != p1) tl_sys3(SYS_mprotect, p2, 4096, prot2);
     return old;
@@ -152,14 +185,23 @@ static int read_code(uint64_t addr, void *out, size_t n)
  * window [site - TL_RZ_BEFORE, site + TL_RZ_AFTER) clipped to the mapping, read safely.
  * TL_RZ_NONE if the site may be rewritten; unreadable code counts as a use. A site
  * whose bytes are not 0f 05 (or ff d0: another thread rewrote it) is not judged here. */
-static int redzone_verdict(uint64_t site, const struct tl_mapping *where)
+static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int trapped, uint16_t *bytes)
 {
     uint8_t buf[TL_RZ_BEFORE + TL_RZ_AFTER];
     uint64_t lo = site - where->start > TL_RZ_BEFORE ? site - TL_RZ_BEFORE : where->start;
     uint64_t hi = where->end - site > TL_RZ_AFTER ? site + TL_RZ_AFTER : where->end;
     if (site < where->start || site + 2 > where->end) return TL_RZ_NONE;
-    if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
+    /* A site that just trapped was fetched from its page, so that page is present: when
+     * the window lies in it, the page is readable and no other thread can unmap it, it is
+     * read directly (no system call). Anything else goes through read_code, which
+     * cannot fault. */
+    uint64_t page = site & ~4095ull;
+    if (trapped && (where->prot & PROT_READ) && (lo & ~4095ull) == page && ((hi - 1) & ~4095ull) == page &&
+        !__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) && tl_threads_alone())
+        memcpy(buf, (const void *)lo, hi - lo);
+    else if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
     uint8_t *p = buf + (site - lo);
+    *bytes = (uint16_t)(p[0] | p[1] << 8);
     if (p[0] == 0xff && p[1] == 0xd0) { p[0] = 0x0f; p[1] = 0x05; }
     if (p[0] != 0x0f || p[1] != 0x05) return TL_RZ_NONE;
     struct tl_rz_result r;
@@ -168,16 +210,21 @@ static int redzone_verdict(uint64_t site, const struct tl_mapping *where)
 
 /* Why site cannot be rewritten, known without reading anything; TL_REASON_NONE if a
  * rewrite may be attempted. */
-int tl_rewrite_precheck(uint64_t site)
+static int precheck(uint64_t site, int batch)
 {
     if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return TL_REASON_SUD_ONLY;
     if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO;   /* not writable */
     if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE;   /* no atomic store */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
-    if (tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
+    if (!batch && tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
     if (!tl_seccomp_allows_rewrite()) return TL_REASON_SECCOMP;   /* the program's filter forbids our calls */
     if (redzone_known(site)) return TL_REASON_REDZONE;
     return TL_REASON_NONE;
+}
+
+int tl_rewrite_precheck(uint64_t site)
+{
+    return precheck(site, 0);
 }
 
 /* Rewrites site; planned: it comes from a plan rather than a trap, so its bytes are
@@ -186,26 +233,35 @@ int tl_rewrite_precheck(uint64_t site)
  * another thread); otherwise the reason it stays on the trap path. */
 static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where, int planned)
 {
-    int pre = tl_rewrite_precheck(site);
+    struct tl_tcb *t = tl_self();
+    /* a plan site inside this thread's batch (the lock is held): see tl_rewrite_batch_begin */
+    int batch = planned && t->in_rewrite == 2;
+    int pre = precheck(site, batch);
     if (pre != TL_REASON_NONE) return pre;
     /* a shared mapping (either byte's page): the file or the other views would see it */
     int shared = where && where->shared;
     if (!shared && ((site + 1) & 4095) == 0) shared = prot_at(site + 1, where) == -2;
     if (shared) return TL_REASON_SHARED;
     /* the red-zone rule: code that may keep data below %rsp across the call stays on the
-     * trap path (callq *%rax would write its return address there) */
-    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where) != TL_RZ_NONE) {
+     * trap path (callq *%rax would write its return address there). seen: the site's
+     * bytes as the window read them (0: not read) */
+    uint16_t seen = 0;
+    if (where && (where->prot & PROT_EXEC) && redzone_verdict(site, where, !planned, &seen) != TL_RZ_NONE) {
         redzone_remember(site);
         return TL_REASON_REDZONE;
     }
-    struct tl_tcb *t = tl_self();
-    t->in_rewrite = 1;
-    tl_rewrite_lock();
+    if (!batch) {
+        t->in_rewrite = 1;
+        tl_rewrite_lock();
+    }
     int done = 0, reason = planned ? TL_REASON_PLAN_MISMATCH : TL_REASON_NOT_SYSCALL;
     uint16_t now = 0;
     int exec = where && (where->prot & PROT_EXEC);
     int counted = 0;
-    if (exec && planned && (!tl_safe_read(site, &now, 2) || now != 0x050f)) {
+    /* in a batch the lock was already held when the window was read: its bytes are current */
+    if (batch && seen) now = seen;
+    else if (exec && planned && !tl_safe_read(site, &now, 2)) now = 0;
+    if (exec && planned && now != 0x050f) {
         /* not a syscall instruction: skipped; unless another thread (a concurrent dlopen
          * of the same file) rewrote it first */
         done = counted = now == 0xd0ff && tl_site_known(site + 2);
@@ -218,8 +274,10 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
         if (!done && planned) tl_site_remove(site + 2);
         if (done && !planned) serialise_cores();
     }
-    tl_rewrite_unlock();
-    t->in_rewrite = 0;
+    if (!batch) {
+        tl_rewrite_unlock();
+        t->in_rewrite = 0;
+    }
     if (done && !counted && tl_stats) __atomic_add_fetch(&tl_stats->sites_rewritten, 1, __ATOMIC_RELAXED);
     return done ? TL_REASON_NONE : reason;
 }
@@ -227,6 +285,27 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
 int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
 {
     return rewrite(site, hits, where, 0);
+}
+
+/* A batch of plan sites (tl_rewrite_planned between the two calls, in address order):
+ * the rewrite lock is held throughout. 0 if one cannot start here (a signal handler
+ * interrupted a rewrite on this thread): the caller leaves the sites to be learned. */
+int tl_rewrite_batch_begin(void)
+{
+    struct tl_tcb *t = tl_self();
+    if (t->in_rewrite) return 0;
+    t->in_rewrite = 2;
+    tl_rewrite_lock();
+    batching = 1;
+    return 1;
+}
+
+void tl_rewrite_batch_end(void)
+{
+    release_held();
+    batching = 0;
+    tl_rewrite_unlock();
+    tl_self()->in_rewrite = 0;
 }
 
 /* A plan's site; the caller serialises the cores once after a batch. */

@@ -2,7 +2,9 @@
  * the caller up here so that only sites we rewrote may enter the hook (a call through a
  * small function pointer from anywhere else is re-raised as SIGSEGV). Open addressing,
  * 2^TL_SITE_BITS slots, filled at most half: lookups are bounded and memory is fixed
- * (2 MiB of address space, touched lazily). Entries are only ever added (a stale entry
+ * (4 MiB of address space, touched lazily). A slot is a pair (return address, hit
+ * counter) in one 16-byte unit, so a look-up that misses the per-thread cache touches
+ * one line of the table, not two. Entries are only ever added (a stale entry
  * keeps a former site "known", which is harmless: see docs/design.md). */
 #include "tl.h"
 #include <sys/mman.h>
@@ -17,13 +19,32 @@ static inline uint64_t slot_of(uint64_t ret)
     return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS);
 }
 
+/* The site table shares one mapping with an arena for our other large private tables
+ * (map of the address space, site records without a segment, rewritten-site list, ...):
+ * one mmap at start-up instead of one per table. Untouched pages cost nothing. */
+#define ARENA_SIZE (24ull << 20)
+static uint64_t arena, arena_used;
+
 int tl_sites_init(void)
 {
-    long p = tl_sys6(SYS_mmap, 0, (16ull << TL_SITE_BITS), PROT_READ | PROT_WRITE,
+    long p = tl_sys6(SYS_mmap, 0, (16ull << TL_SITE_BITS) + ARENA_SIZE, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return (int)p;
     tl_sites = (uint64_t *)p;
+    arena = (uint64_t)p + (16ull << TL_SITE_BITS);
     return 0;
+}
+
+/* size bytes of zeroed private memory (page-aligned), or NULL */
+void *tl_alloc_big(uint64_t size)
+{
+    size = (size + 4095) & ~4095ull;
+    if (arena) {
+        uint64_t at = __atomic_fetch_add(&arena_used, size, __ATOMIC_RELAXED);
+        if (at + size <= ARENA_SIZE) return (void *)(arena + at);
+    }
+    long p = tl_sys6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p < 0 && p > -4096 ? 0 : (void *)p;
 }
 
 /* A forgotten site's slot holds TOMB: lookups probe past it, inserts do not reuse it
@@ -34,7 +55,7 @@ int tl_site_known(uint64_t ret)
 {
     if (!tl_sites) return 0;
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) return 0;
     }
@@ -43,8 +64,8 @@ int tl_site_known(uint64_t ret)
 void tl_site_remove(uint64_t ret)
 {
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
-        if (v == ret) { __atomic_store_n(&tl_sites[i], TOMB, __ATOMIC_RELEASE); return; }
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
+        if (v == ret) { __atomic_store_n(&tl_sites[2 * i], TOMB, __ATOMIC_RELEASE); return; }
         if (v == 0) return;
     }
 }
@@ -56,12 +77,12 @@ int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= (1ull << (TL_SITE_BITS - 1))) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
-        uint64_t v = __atomic_load_n(&tl_sites[i], __ATOMIC_ACQUIRE);
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) {
             uint64_t z = 0;
-            tl_sites[(1ull << TL_SITE_BITS) + i] = (uint64_t)hits;
-            if (__atomic_compare_exchange_n(&tl_sites[i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
+            tl_sites[2 * i + 1] = (uint64_t)hits;
+            if (__atomic_compare_exchange_n(&tl_sites[2 * i], &z, ret, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE)) {
                 __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED);
                 return 1;
             }

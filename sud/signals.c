@@ -23,6 +23,11 @@
 #endif
 
 static struct tl_ksigaction virt[65];           /* the program's actions, as it set them */
+/* signals whose virt[] entry is known. For the others the kernel's action is the
+ * program's own (we never changed it): it is learned from the kernel on the program's
+ * first sigaction() for the signal, in the same call when it installs one. */
+static uint64_t virt_known;
+#define KNOWN(s) (virt_known & SIGBIT(s))
 
 
 static long kaction(int sig, void *h, unsigned long flags, uint64_t mask)
@@ -76,12 +81,16 @@ static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
 
 int tl_signals_install(void)
 {
-    /* remember what the program (or its libraries' constructors) already installed */
-    tl_sys4(SYS_rt_sigaction, SIGSYS, 0, &virt[SIGSYS], 8);
-    tl_sys4(SYS_rt_sigaction, SIGSEGV, 0, &virt[SIGSEGV], 8);
+    /* remember what the program (or its libraries' constructors) already installed: the
+     * former action comes back from the call that installs ours */
     uint64_t all = ~0ull & ~(SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE));
-    if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK, all)) return -1;
-    if (register_segv()) return -1;
+    struct tl_ksigaction sys = { (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, all };
+    if (tl_sys4(SYS_rt_sigaction, SIGSYS, &sys, &virt[SIGSYS], 8)) return -1;
+    struct tl_ksigaction segv = { (void *)on_sigsegv, SA_SIGINFO | SA_RESTORER, tl_restorer, 0 };
+    if (tl_sys4(SYS_rt_sigaction, SIGSEGV, &segv, &virt[SIGSEGV], 8)) return -1;
+    virt_known |= SIGBIT(SIGSYS) | SIGBIT(SIGSEGV);
+    /* an earlier SIGSEGV action's SA_ONSTACK, SA_NODEFER or mask shape ours */
+    if (((virt[SIGSEGV].flags & (SA_ONSTACK | SA_NODEFER)) || (virt[SIGSEGV].mask & ~SIGBIT(SIGSYS))) && register_segv()) return -1;
     return 0;
 }
 
@@ -378,12 +387,47 @@ static struct tl_ksigaction kernel_view(const struct tl_ksigaction *a)
     return k;
 }
 
-/* At start-up: take over handlers installed before us (other preloads' constructors). */
+/* The signals caught (a handler installed) now: field 34 (sigcatch, decimal) of
+ * /proc/self/stat, which the kernel formats faster than /proc/self/status (and one read
+ * of it costs less than querying the 62 dispositions); ~0 if it cannot be read (then
+ * every signal is queried). */
+static uint64_t caught_now(void)
+{
+    long fd = tl_sys4(SYS_openat, -100 /* AT_FDCWD */, "/proc/self/stat", 0 /* O_RDONLY */ | 02000000 /* O_CLOEXEC */, 0);
+    if (fd < 0) return ~0ull;
+    char buf[1024];
+    long n;
+    do n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); while (n == -EINTR);
+    tl_sys1(SYS_close, fd);
+    if (n <= 0) return ~0ull;
+    buf[n] = 0;
+    /* the command name (field 2) is in parentheses and may hold anything: count the
+     * fields after the last ')' (field 3 is the first) */
+    char *p = 0;
+    for (char *q = buf; *q; q++) if (*q == ')') p = q;
+    if (!p) return ~0ull;
+    for (int field = 2; field < 34; field++) {
+        while (*p && *p != ' ') p++;
+        if (!*p) return ~0ull;
+        p++;
+    }
+    uint64_t v = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) v = v * 10 + (uint64_t)(*p - '0');
+    return digits && (*p == ' ' || *p == '\n') ? v : ~0ull;
+}
+
+/* At start-up: take over handlers installed before us (other preloads' or libraries'
+ * constructors). Only signals with a handler need our wrapper; the dispositions of the
+ * others are not queried (the kernel's are the program's: see virt_known). */
 void tl_signals_adopt(void)
 {
+    uint64_t caught = caught_now();
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGSYS || sig == SIGSEGV || sig == SIGKILL || sig == SIGSTOP) continue;
+        if (!(caught & SIGBIT(sig))) continue;
         if (tl_sys4(SYS_rt_sigaction, sig, 0, &virt[sig], 8)) continue;
+        virt_known |= SIGBIT(sig);
         if (virt[sig].handler != SIG_DFL && virt[sig].handler != SIG_IGN) {
             struct tl_ksigaction k = kernel_view(&virt[sig]);
             tl_sys4(SYS_rt_sigaction, sig, &k, 0, 8);
@@ -411,6 +455,7 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
      * parent's virtual table (it will exec or exit soon) */
     int vforked = t->vfork_child || (int)tl_sys0(SYS_gettid) != t->tid;
     struct tl_ksigaction prev = virt[sig];
+    int known = KNOWN(sig) != 0;
     if (sig == SIGSYS || sig == SIGSEGV) {
         if (act && !vforked) {
             if (sig == SIGSYS && a.handler == SIG_IGN) __atomic_add_fetch(&sigsys_ign_gen, 1, __ATOMIC_RELAXED);
@@ -420,9 +465,12 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
     } else if (act) {
         struct tl_ksigaction k = vforked ? a : kernel_view(&a);
         if (vforked) k.mask &= ~SIGBIT(SIGSYS);
-        long r = tl_sys4(SYS_rt_sigaction, sig, &k, 0, 8);
+        long r = tl_sys4(SYS_rt_sigaction, sig, &k, known ? 0 : &prev, 8);
         if (r) return r;
-        if (!vforked) virt[sig] = a;
+        if (!vforked) { virt[sig] = a; __atomic_or_fetch(&virt_known, SIGBIT(sig), __ATOMIC_RELAXED); }
+    } else if (sig == SIGKILL || sig == SIGSTOP || old) {
+        long r = tl_sys4(SYS_rt_sigaction, sig, 0, known ? 0 : &prev, 8);   /* validates the number */
+        if (r) return r;
     }
     /* the old action is written after the new one is in place, as the kernel does: a bad
      * pointer gives EFAULT with the change made */

@@ -36,7 +36,7 @@ struct tl_tcb *tl_tcb_new(void)
     t->sp = t->stk_hi;
     t->sites = tl_sites;
     t->selector = SEL_ALLOW;
-    t->tid = (int)tl_sys0(SYS_gettid);
+    t->tid = tl_active ? (int)tl_sys0(SYS_gettid) : tl_pid;   /* start-up: the main thread */
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
     t->cache[0] = TL_CACHE_EMPTY(0);      /* the others are 0, already empty */
@@ -88,6 +88,7 @@ void tl_after_fork_child(void)
     tl_pid = (int)tl_sys0(SYS_getpid);
     t->tid = (int)tl_sys0(SYS_gettid);
     tl_rewrite_after_fork();
+    tl_vm_after_fork();
     tl_jit_after_fork(t);
     tl_stats_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */

@@ -1,0 +1,35 @@
+// Issue 15, "start-up": trapline no longer queries all 64 signal dispositions; only the
+// signals caught when it starts (/proc/self/stat) are adopted. A handler installed before
+// it (another preload's constructor) must still be adopted: here it blocks every signal
+// while it runs, SIGSYS included, and makes a call from a fresh site; unadopted, that
+// call's SIGSYS would be blocked and the kernel would kill the process.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { hookLibrary, needsAddress0, testProgram } from './helpers.js';
+import { libraryPath } from '../ts/src/index.js';
+
+function withPresig(mode: 'lazy' | 'sud-only') {
+  const env: NodeJS.ProcessEnv = { ...process.env, TRAPLINE_MODE: mode };
+  for (const k of Object.keys(env)) if (k.startsWith('TRAPLINE_') && k !== 'TRAPLINE_MODE') delete env[k];
+  if (mode === 'lazy') env.TRAPLINE_ALLOW_NULL_READS = '1';
+  // listed after libtrapline: loaded after it, so its constructor runs before ours
+  env.LD_PRELOAD = `${libraryPath()}:${hookLibrary('presig')}`;
+  return spawnSync(testProgram('sigadopt'), [], { env, encoding: 'utf8', timeout: 20000 });
+}
+
+describe('signal handlers installed before trapline starts', () => {
+  it('native: the preloaded handler runs and its call returns', () => {
+    const env = { ...process.env, LD_PRELOAD: hookLibrary('presig') };
+    const r = spawnSync(testProgram('sigadopt'), [], { env, encoding: 'utf8', timeout: 20000 });
+    expect(r.stdout).toBe('ok 2\n');
+  });
+  for (const mode of ['lazy', 'sud-only'] as const) {
+    it(`${mode}: are adopted: the handler (every signal blocked) makes an interposed call`, () => {
+      if (mode === 'lazy') needsAddress0();
+      const r = withPresig(mode);
+      expect(r.signal).toBeNull();
+      expect(r.stdout).toBe('ok 2\n');
+      expect(r.status).toBe(0);
+    });
+  }
+});
