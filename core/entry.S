@@ -22,6 +22,23 @@
 
         .text
 
+/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
+.macro POP_FRAME_GPRS
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+.endm
+
 /* ---------------------------------------------------------------- fast path
  * State lives in rax (nr), rcx (return address), r11 (scratch) and in the 8-byte slot
  * the program's `callq` wrote: the return address is popped into rcx and the program's
@@ -186,10 +203,82 @@ tl_fast_syscall_insn:
         cmp     $4096, %r8
         jb      .Lfast_to_slow
 5:      testb   $64, %gs:T_SPECIAL(%rax)
-        jz      .Lfast_checked
+        jz      6f
         cmp     $4096, %r9
         jb      .Lfast_to_slow
-        jmp     .Lfast_checked
+6:      testb   $0x80, %gs:T_SPECIAL(%rax)    /* bit 7: a user hook is loaded */
+        jz      .Lfast_checked
+        /* fall through */
+
+/* A call from a rewritten site while a user hook is loaded, of a number the dispatch
+ * does not handle itself (those have bit 0 and take the slow path): the frame is the slow
+ * path's (struct tl_frame), built without its shadow-ring bookkeeping, since the flags
+ * are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes the
+ * return address back into the slot and returns with `ret`, as the fast path does (the
+ * return predictor stays in step with the program's callq).
+ * In: rax = nr (< 512), rcx = return address, [rsp] = the program's flags (the slot),
+ * r11 free. */
+.Lfast_hooked:
+        /* our stack: below the current rsp if we are already on it (a signal handler
+         * interrupted our code), else at T_SP; the same choice as SLOW */
+        mov     %rsp, %r11
+        sub     %gs:T_STK_LO, %r11
+        cmp     $TL_STACK_SIZE, %r11
+        jb      1f
+        mov     %gs:T_SP, %r11
+        jmp     2f
+1:      lea     -256(%rsp), %r11
+2:      and     $-16, %r11
+        xchg    %r11, %rsp                      /* r11 = the slot's address */
+        sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
+        pushq   $1                              /* F_VIA: a rewritten site */
+        push    %rcx                            /* F_RET */
+        lea     8(%r11), %rcx
+        push    %rcx                            /* F_RSP: as after the return */
+        pushq   %gs:T_SP                        /* F_OLDSP */
+        pushq   (%r11)                          /* F_FLAGS: the program's, from the slot */
+        push    %rax                            /* F_RAX */
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %r10
+        push    %r8
+        push    %r9
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+        lea     -TL_SLOW_BUDGET(%rsp), %rax
+        mov     %rax, %gs:T_SP
+        cld
+        mov     %rsp, %rdi
+        call    tl_dispatch_hooked
+        test    %eax, %eax
+        jnz     tl_slow_exit                    /* rt_sigreturn asked for by the hook */
+        POP_FRAME_GPRS
+        /* rsp -> flags, oldsp, rsp, ret, via. Flags without popfq (~6 ns): only the
+         * arithmetic flags and DF can differ from the program's (cld above) */
+        mov     16(%rsp), %r11
+        mov     24(%rsp), %rcx
+        mov     %rcx, -8(%r11)                  /* the slot holds the return address again */
+        mov     (%rsp), %rcx
+        bt      $10, %rcx
+        jnc     1f
+        std
+1:      mov     %rax, 32(%rsp)                  /* the result, parked in F_VIA */
+        mov     %ecx, %eax                      /* ah = SF ZF AF PF CF (sahf), OF via a signed overflow */
+        rol     $8, %ax
+        and     $8, %al
+        add     $0x78, %al
+        sahf
+        mov     32(%rsp), %rax                  /* from here on: mov and lea only */
+        mov     8(%rsp), %rcx
+        mov     %rcx, %gs:T_SP                  /* the frame is free again */
+        mov     -8(%r11), %rcx                  /* rcx = address after the site, as the kernel sets it */
+        lea     -8(%r11), %rsp
+        ret
 
 .Lfast_to_slow:
         popfq                           /* program flags; rsp = the program's rsp */
@@ -295,22 +384,6 @@ tl_slow_via1:
 tl_slow_via2:
         SLOW 2
 
-/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
-.macro POP_FRAME_GPRS
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
-.endm
 
 /* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack,
  * 2 = perform an i386 sigreturn (int $0x80) on its stack. A via-3 frame (int $0x80)

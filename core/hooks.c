@@ -310,7 +310,9 @@ int tl_hooks_load(void)
     no_vector = flags && (*flags & TRAPLINE_HOOK_NO_VECTOR);
     vec_init();
     tl_hook_loaded = 1;
-    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = 1;   /* every call to C */
+    /* every call to C: the ones the dispatch handles (bit 0) and those with a NULL-read
+     * argument check (bits 1..6) by the slow path, the others by the hooked entry */
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] |= 0x80;
     if (tl_stats) tl_stats->flags |= TL_FLAG_HOOK;
     return 0;
 }

@@ -202,6 +202,7 @@ HIDDEN void tl_special_init(void);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
+HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
 
 /* ---- 32-bit calls: int $0x80 (core/i386.c, core/entry_i386.S) */
 HIDDEN int tl_i386_trap(const siginfo_t *si, void *uc);     /* 1: an i386 call, redirected */
