@@ -22,23 +22,6 @@
 
         .text
 
-/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
-.macro POP_FRAME_GPRS
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
-.endm
-
 /* ---------------------------------------------------------------- fast path
  * State lives in rax (nr), rcx (return address), r11 (scratch) and in the 8-byte slot
  * the program's `callq` wrote: the return address is popped into rcx and the program's
@@ -257,7 +240,19 @@ tl_fast_syscall_insn:
         call    tl_dispatch_hooked
         test    %eax, %eax
         jnz     tl_slow_exit                    /* rt_sigreturn asked for by the hook */
-        POP_FRAME_GPRS
+        pop     %r15                            /* the frame's registers (POP_FRAME_GPRS) */
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
         /* rsp -> flags, oldsp, rsp, ret, via. Flags without popfq (~6 ns): only the
          * arithmetic flags and DF can differ from the program's (cld above) */
         mov     16(%rsp), %r11
@@ -384,6 +379,23 @@ tl_slow_via1:
 tl_slow_via2:
         SLOW 2
 
+
+/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
+.macro POP_FRAME_GPRS
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+.endm
 
 /* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack,
  * 2 = perform an i386 sigreturn (int $0x80) on its stack. A via-3 frame (int $0x80)
