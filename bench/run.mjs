@@ -192,7 +192,7 @@ console.log(`getppid through a pass-through hook (lazy; min, median, max of ${RU
 console.log('  and the median to uninterposed; ns over the no-hook fast path, medians)');
 const h0 = hooked.uninterposed;
 const hrow = (label, h, note = '') => console.log(`  ${label.padEnd(27)}${ns(h.min)}${ns(h.median)}${ns(h.max)}${x(h.min / h0.min)}${x(h.median / h0.median)}` +
-  (h === h0 || h === hooked.lazy ? '' : `  +${(h.median - hooked.lazy.median).toFixed(0)} ns`) + (note && '   ' + note));
+  (h === h0 || h === hooked.lazy ? '' : `  ${h.median >= hooked.lazy.median ? '+' : '-'}${Math.abs(h.median - hooked.lazy.median).toFixed(0)} ns`) + (note && '   ' + note));
 hrow('uninterposed', h0);
 hrow('trapline lazy, no hook', hooked.lazy, lazyNote);
 hrow('zpoline ABI', hooked.hook_zp, '(vector registers saved)');

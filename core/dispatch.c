@@ -280,20 +280,3 @@ long tl_dispatch(struct tl_frame *f)
     f->rax = (uint64_t)ret;
     return action;
 }
-
-/* A call from a rewritten site while a user hook is loaded, of a number tl_dispatch_handles
- * does not list (tl_special bit 7, core/entry.S .Lfast_hooked): counted as tl_dispatch
- * counts it, then the hook. Returns tl_dispatch's action (1: rt_sigreturn, which only a
- * hook asking for it through api->syscall can bring here). */
-long tl_dispatch_hooked(struct tl_frame *f)
-{
-    long nr = (long)f->rax;
-    if (tl_stats) tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), nr);
-    tl_count_slow(nr, 1);
-    int pass = 0, action = 0;
-    long ret = tl_hook_call(f, &pass);
-    if (pass) ret = perform(f, &action);
-    if (ret < 0 && ret > -4096) tl_count_error(nr);
-    f->rax = (uint64_t)ret;
-    return action;
-}
