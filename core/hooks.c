@@ -128,7 +128,7 @@ static inline uint64_t xinuse(void)
 
 /* Saves the program's vector state at a (64-byte aligned, area_size bytes). Returns a
  * token for vec_restore: the components in use (XINUSE) when only registers were saved,
- * VEC_FULL when the whole state was. Only the general registers rax, rcx, rdx change. */
+ * VEC_FULL when the whole state was. */
 static uint64_t vec_save(uint8_t *a)
 {
     if (vec_regs) {

@@ -1,7 +1,7 @@
 /* trapline internal header: shared by core/, sud/ and lazy/.
  * Everything here runs inside the target program. Rules for this code:
  *  - compiled with -mgeneral-regs-only: it never touches vector registers, so the
- *    interposition paths need not save them (only user hooks get an xsave);
+ *    interposition paths need not save them (only user hooks get a save: core/hooks.c);
  *  - after start-up it calls no libc function: system calls go through tl_sys*()
  *    (raw `syscall` instructions inside our text, which SUD always lets through). */
 #ifndef TRAPLINE_TL_H
