@@ -1,7 +1,9 @@
-// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, the
-// cost of the first execution of a new syscall site, and start-up cost of short programs
-// (uninterposed, lazy, with a learned plan). Clock time only; ratios are relative to the
-// uninterposed run. Options: --iter N (default 2,000,000), --quick (200,000), --json.
+// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, and
+// through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
+// cost of the first execution of a new syscall site, `dd bs=1` with and without a hook,
+// and start-up cost of short programs (uninterposed, lazy, with a learned plan). Clock
+// time only; ratios are relative to the uninterposed run of the same invocation.
+// Options: --iter N (default 2,000,000), --quick (200,000), --json.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +14,8 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'build/bench/getppid');
 const startupBin = join(root, 'build/bench/startup');
 const lib = join(root, 'build/lib/libtrapline.so');
-for (const f of [bin, startupBin, lib, join(root, 'dist/index.js')]) {
+const hook = (stem) => join(root, `build/test/hooks/lib${stem}.so`);
+for (const f of [bin, startupBin, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing: run npm install first`);
     process.exit(1);
@@ -44,6 +47,12 @@ const configs = {
   lazy_stats: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'lazy', TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_STATS: '' } },
   sud_only: { env: { ...base, LD_PRELOAD: lib, TRAPLINE_MODE: 'sud-only' } },
 };
+// pass-through hooks (test/hooks/): zpoline ABI and trapline.h, each also declared
+// TRAPLINE_HOOK_NO_VECTOR (built with -mgeneral-regs-only)
+const hookConfigs = {
+  hook_zp: 'zppass', hook_zp_nv: 'zppassgr', hook_native: 'passhook', hook_native_nv: 'passhookgr',
+};
+for (const [name, stem] of Object.entries(hookConfigs)) configs[name] = { env: { ...configs.lazy.env, TRAPLINE_HOOK: hook(stem) } };
 
 // Run the bench once; returns { mode, <key>: number, ... } from its "key value" lines.
 let statsSeq = 0;
@@ -62,25 +71,51 @@ function run(name, extra) {
   const out = {};
   for (const line of r.stdout.trim().split('\n')) {
     const [k, ...v] = line.split(' ');
-    out[k] = k === 'mode' ? v.join(' ') : Number(v[0]);
+    out[k] = k === 'mode' ? v.join(' ') : k === 'ns_reps' ? v.map(Number) : Number(v[0]);
   }
   return out;
 }
 
-// RUNS rounds, configurations alternating (A B C A B C ...), minimum of each field.
+// RUNS rounds, configurations alternating (A B C A B C ...), minimum of each field
+// (ns_reps: every repetition of every round, for min / median / max).
 function best(names, extra) {
   const res = {};
   for (let i = 0; i < RUNS; i++) {
     for (const n of names) {
       const o = run(n, extra ?? configs[n].extra);
       if (!res[n]) res[n] = o;
-      else for (const k of Object.keys(o)) if (k !== 'mode') res[n][k] = Math.min(res[n][k], o[k]);
+      else for (const k of Object.keys(o)) {
+        if (k === 'ns_reps') res[n][k] = res[n][k].concat(o[k]);
+        else if (k !== 'mode') res[n][k] = Math.min(res[n][k], o[k]);
+      }
     }
   }
   return res;
 }
+const spread = (a) => {
+  const v = [...a].sort((p, q) => p - q);
+  return { min: v[0], median: v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2, max: v[v.length - 1] };
+};
 
-const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only']);
+const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only', ...Object.keys(hookConfigs)]);
+const hooked = {};
+for (const n of ['uninterposed', 'lazy', ...Object.keys(hookConfigs)]) hooked[n] = spread(loop[n].ns_reps);
+
+// dd bs=1: two calls (read, write) per byte, through the rewritten sites of libc; wall
+// time of the whole process, RUNS x 3 rounds alternating
+const ddCount = iter < 2_000_000 ? '200K' : '2M';
+const ddConfigs = { uninterposed: base, lazy: configs.lazy.env, hook_zp: configs.hook_zp.env, hook_zp_nv: configs.hook_zp_nv.env };
+const ddTimes = Object.fromEntries(Object.keys(ddConfigs).map((k) => [k, []]));
+for (let i = 0; i < RUNS * 3; i++) {
+  for (const [k, env] of Object.entries(ddConfigs)) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync('dd', ['if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${ddCount}`], { env, stdio: 'ignore' });
+    const t = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (r.status !== 0) { console.error(`bench: dd (${k}) failed (${r.error ?? `exit ${r.status ?? r.signal}`})`); process.exit(1); }
+    ddTimes[k].push(t);
+  }
+}
+const dd = Object.fromEntries(Object.entries(ddTimes).map(([k, v]) => [k, spread(v)]));
 const first = best(['uninterposed', 'lazy', 'lazy_stats', 'sud_only'], 'first-site');
 const firstFile = best(['uninterposed', 'lazy', 'lazy_stats'], 'first-site-file');
 const lazyRan = loop.lazy.mode === 'lazy';
@@ -208,7 +243,7 @@ for (const w of workloads) {
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro, hooked, dd: { count: ddCount, ms: dd } }, null, 2));
   process.exit(0);
 }
 
@@ -228,6 +263,25 @@ row('SUD enabled, no interposer', loop.sud_baseline.ns_per_call, loop.sud_baseli
 row('trapline lazy', loop.lazy.ns_per_call, loop.lazy.ratio, lazyNote || '(fast path)');
 row('trapline lazy + stats', loop.lazy_stats.ns_per_call, loop.lazy_stats.ratio, lazyNote || '(fast path, --stats: per-number and per-site counters)');
 row('trapline sud-only', loop.sud_only.ns_per_call, loop.sud_only.ratio);
+console.log(`getppid through a pass-through hook (lazy; min, median, max of ${RUNS} runs x 7 reps; ratios of the min`);
+console.log('  and the median to uninterposed; ns over the no-hook fast path, medians)');
+const h0 = hooked.uninterposed;
+const hrow = (label, h, note = '') => console.log(`  ${label.padEnd(27)}${ns(h.min)}${ns(h.median)}${ns(h.max)}${x(h.min / h0.min)}${x(h.median / h0.median)}` +
+  (h === h0 || h === hooked.lazy ? '' : `  ${h.median >= hooked.lazy.median ? '+' : '-'}${Math.abs(h.median - hooked.lazy.median).toFixed(0)} ns`) + (note && '   ' + note));
+hrow('uninterposed', h0);
+hrow('trapline lazy, no hook', hooked.lazy, lazyNote);
+hrow('zpoline ABI', hooked.hook_zp, '(vector registers saved)');
+hrow('zpoline ABI, no vector', hooked.hook_zp_nv, '(TRAPLINE_HOOK_NO_VECTOR: no save)');
+hrow('trapline.h', hooked.hook_native, '(vector registers saved)');
+hrow('trapline.h, no vector', hooked.hook_native_nv, '(TRAPLINE_HOOK_NO_VECTOR: no save)');
+console.log(`dd if=/dev/zero of=/dev/null bs=1 count=${ddCount} (wall time of the process; min, median, max of ${RUNS * 3} runs)`);
+const ms = (v) => v.toFixed(0).padStart(7) + ' ms';
+const d0 = dd.uninterposed;
+const drow = (label, d, note = '') => console.log(`  ${label.padEnd(27)}${ms(d.min)}${ms(d.median)}${ms(d.max)}${x(d.min / d0.min)}${x(d.median / d0.median)}${note && '   ' + note}`);
+drow('uninterposed', d0);
+drow('trapline lazy, no hook', dd.lazy, lazyNote);
+drow('zpoline ABI hook', dd.hook_zp, '(pass-through, vector registers saved)');
+drow('zpoline ABI, no vector', dd.hook_zp_nv, '(pass-through, TRAPLINE_HOOK_NO_VECTOR)');
 const over = (v, b) => `(+${((v - b) / 1000).toFixed(1)} us over native)`;
 console.log(`first execution of a new site, JIT code: anonymous, written then mprotect'ed r-x (${SITES} sites, best of ${RUNS} runs x 3 fresh mappings)`);
 row('uninterposed', f0, 1);
@@ -254,8 +308,8 @@ for (const [name, r] of Object.entries(start)) {
     console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
 }
 console.log(`real programs (best of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5} runs; lazy mode)`);
-const ms = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
+const msNs = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
 for (const [name, r] of Object.entries(macro)) {
   if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
-  console.log(`  ${name.padEnd(27)}${ms(r.uninterposed)} ->${ms(r.lazy)}${x(r.lazy_ratio)}`);
+  console.log(`  ${name.padEnd(27)}${msNs(r.uninterposed)} ->${msNs(r.lazy)}${x(r.lazy_ratio)}`);
 }

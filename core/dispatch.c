@@ -28,15 +28,20 @@ static const short handled[] = {
     SYS_shmdt,
 };
 
+static uint8_t handled_map[TL_NR_MAX];   /* handled[] by number: one load per hook call */
+
 int tl_dispatch_handles(long nr)
 {
-    for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) if (handled[i] == nr) return 1;
-    return 0;
+    return (unsigned long)nr < TL_NR_MAX && handled_map[nr];
 }
 
 void tl_special_init(void)
 {
-    for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) tl_special[handled[i]] = 1;
+    for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
+        _Static_assert(TL_NR_MAX > 462, "handled[] numbers fit the map");
+        tl_special[handled[i]] = 1;
+        handled_map[handled[i]] = 1;
+    }
 }
 
 struct clone_args_ {

@@ -188,7 +188,90 @@ tl_fast_syscall_insn:
         ARG_NOT_IN_PAGE0 16, %r10
         ARG_NOT_IN_PAGE0 32, %r8
         ARG_NOT_IN_PAGE0 64, %r9
-        jmp     .Lfast_checked
+        testb   $0x80, %gs:T_SPECIAL(%rax)    /* bit 7: a user hook is loaded */
+        jz      .Lfast_checked
+        /* fall through */
+
+/* A call from a rewritten site while a user hook is loaded, of a number the dispatch
+ * does not handle itself (those have bit 0 and take the slow path): the frame is the slow
+ * path's (struct tl_frame), built without its shadow-ring bookkeeping, since the flags
+ * are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes the
+ * return address back into the slot and returns with `ret`, as the fast path does (the
+ * return predictor stays in step with the program's callq).
+ * In: rax = nr (< 512), rcx = return address, [rsp] = the program's flags (the slot),
+ * r11 free. */
+.Lfast_hooked:
+        /* our stack: below the current rsp if we are already on it (a signal handler
+         * interrupted our code), else the top, as SLOW chooses; while a reservation may
+         * hold (a handler on an alternate stack interrupted our code), SLOW decides */
+        mov     %rsp, %r11
+        sub     %gs:T_STK_LO, %r11
+        cmp     $TL_STACK_SIZE, %r11
+        jb      1f
+        cmpl    $0, %gs:T_RES_N
+        jne     .Lfast_to_slow
+        mov     %gs:T_STK_HI, %r11
+        jmp     2f
+1:      lea     -256(%rsp), %r11
+2:      and     $-16, %r11
+        xchg    %r11, %rsp                      /* r11 = the slot's address */
+        sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
+        pushq   $1                              /* F_VIA: a rewritten site */
+        push    %rcx                            /* F_RET */
+        lea     8(%r11), %rcx
+        push    %rcx                            /* F_RSP: as after the return */
+        pushq   $0                              /* F_OLDSP (unused) */
+        pushq   (%r11)                          /* F_FLAGS: the program's, from the slot */
+        push    %rax                            /* F_RAX */
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %r10
+        push    %r8
+        push    %r9
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+        cld
+        mov     %rsp, %rdi
+        call    tl_dispatch_hooked
+        test    %eax, %eax
+        jnz     tl_slow_exit                    /* rt_sigreturn asked for by the hook */
+        pop     %r15                            /* the frame's registers (POP_FRAME_GPRS) */
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+        /* rsp -> flags, oldsp, rsp, ret, via. Flags without popfq (~6 ns): only the
+         * arithmetic flags and DF can differ from the program's (cld above) */
+        mov     16(%rsp), %r11
+        mov     24(%rsp), %rcx
+        mov     %rcx, -8(%r11)                  /* the slot holds the return address again */
+        mov     (%rsp), %rcx
+        bt      $10, %rcx
+        jnc     1f
+        std
+1:      mov     %rax, 32(%rsp)                  /* the result, parked in F_VIA */
+        mov     %ecx, %eax                      /* ah = SF ZF AF PF CF (sahf), OF via a signed overflow */
+        rol     $8, %ax
+        and     $8, %al
+        add     $0x78, %al
+        sahf
+        mov     32(%rsp), %rax                  /* from here on: mov and lea only */
+        mov     -8(%r11), %rcx                  /* rcx = address after the site, as the kernel sets it */
+        lea     -8(%r11), %rsp
+        ret
 
 .Lfast_to_slow:
         popfq                           /* program flags; rsp = the program's rsp */
@@ -310,6 +393,7 @@ tl_slow_via1:
         .p2align 4
 tl_slow_via2:
         SLOW 2
+
 
 /* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
 .macro POP_FRAME_GPRS

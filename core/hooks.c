@@ -1,6 +1,9 @@
 /* User hook libraries, in their own link-map namespace (dlmopen LM_ID_NEWLM).
  * While a hook runs, the thread's SUD selector is ALLOW (the hook's own libc calls are
- * not intercepted) and the program's vector state is saved around it (xsave). */
+ * not intercepted) and the program's vector state is saved around it: the registers a
+ * hook can change, by plain moves, or the whole XSAVE state when the program has state
+ * in use that moves cannot reach (x87 registers, AMX tiles, ...). A hook that declares
+ * it uses no vector state (trapline_hook_flags) gets no save at all. */
 #include "tl.h"
 #include "trapline.h"
 #include <dlfcn.h>
@@ -16,8 +19,39 @@ int tl_hook_loading;
 typedef long (*zp_fn)(long, long, long, long, long, long, long);
 static long (*native_hook)(struct trapline_call *);
 static zp_fn zp_hook;
-static uint64_t xsave_mask;
-static uint32_t xsave_size;
+
+/* ---- the program's vector state around a hook ------------------------------------
+ * XSAVE components (SDM vol. 1, 13.1) */
+#define XC_X87       0x1ull
+#define XC_SSE       0x2ull
+#define XC_AVX       0x4ull
+#define XC_OPMASK    0x20ull
+#define XC_ZMM_HI256 0x40ull
+#define XC_HI16_ZMM  0x80ull
+#define XC_PKRU      0x200ull
+/* components the register save covers in full (with MXCSR and the x87 control word) */
+#define XC_REGS (XC_SSE | XC_AVX | XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM | XC_PKRU)
+enum { VEC_NONE, VEC_XMM, VEC_YMM, VEC_ZMM };        /* which registers the CPU has */
+/* the full-save instruction. Not XSAVEOPT: its "modified" optimisation skips components
+ * unchanged since the last XRSTOR from the same address, trusting that the area still
+ * holds them; ours is on the stack, which other calls reuse in between. */
+enum { XS_FX, XS_XSAVE, XS_XSAVEC };
+/* layout of the register save area (64-byte aligned) */
+#define R_K     2048    /* k0..k7 */
+#define R_MXCSR 2112
+#define R_FCW   2116
+#define R_FSW   2118
+#define R_PKRU  2120
+#define R_SIZE  2176
+#define VEC_FULL (~0ull) /* token: the full state was saved */
+
+static int no_vector;            /* the hook declared TRAPLINE_HOOK_NO_VECTOR */
+static int vec_regs;             /* VEC_*: 0 = always the full save */
+static int xs_form;              /* XS_* */
+static uint64_t xcr0;            /* components enabled by the OS */
+static uint32_t area_size;       /* bytes for either save */
+/* XRSTOR source that puts components back in their initial state (header all zero) */
+static uint8_t init_area[576] __attribute__((aligned(64)));
 
 struct pending { struct tl_frame *f; int deferred; };
 
@@ -26,7 +60,9 @@ static struct pending *current(void)
     return (struct pending *)tl_self()->hook_pending;
 }
 
-static long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+/* inlined, so that the system call a hook asks for returns straight into the hook (one
+ * return fewer to mispredict: see hook_call) */
+static inline __attribute__((always_inline)) long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     if (tl_dispatch_needs_frame(nr)) {
         struct pending *p = current();
@@ -149,6 +185,172 @@ static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
 }
 
+static inline uint64_t xinuse(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+#define Z16(op, a, b) \
+    op " %%" a "0" b "\n\t" op " %%" a "1" b "\n\t" op " %%" a "2" b "\n\t" op " %%" a "3" b "\n\t" \
+    op " %%" a "4" b "\n\t" op " %%" a "5" b "\n\t" op " %%" a "6" b "\n\t" op " %%" a "7" b "\n\t" \
+    op " %%" a "8" b "\n\t" op " %%" a "9" b "\n\t" op " %%" a "10" b "\n\t" op " %%" a "11" b "\n\t" \
+    op " %%" a "12" b "\n\t" op " %%" a "13" b "\n\t" op " %%" a "14" b "\n\t" op " %%" a "15" b "\n\t"
+
+/* Saves the program's vector state at a (64-byte aligned, area_size bytes). Returns a
+ * token for vec_restore: the components in use (XINUSE) when only registers were saved,
+ * VEC_FULL when the whole state was. */
+static uint64_t vec_save(uint8_t *a)
+{
+    if (vec_regs) {
+        uint64_t before = xinuse() & xcr0;
+        if (!(before & ~XC_REGS)) {
+            if (vec_regs == VEC_ZMM) {
+                __asm__ volatile(
+                    "vmovdqu64 %%zmm0, 0(%0)\n\t vmovdqu64 %%zmm1, 64(%0)\n\t vmovdqu64 %%zmm2, 128(%0)\n\t vmovdqu64 %%zmm3, 192(%0)\n\t"
+                    "vmovdqu64 %%zmm4, 256(%0)\n\t vmovdqu64 %%zmm5, 320(%0)\n\t vmovdqu64 %%zmm6, 384(%0)\n\t vmovdqu64 %%zmm7, 448(%0)\n\t"
+                    "vmovdqu64 %%zmm8, 512(%0)\n\t vmovdqu64 %%zmm9, 576(%0)\n\t vmovdqu64 %%zmm10, 640(%0)\n\t vmovdqu64 %%zmm11, 704(%0)\n\t"
+                    "vmovdqu64 %%zmm12, 768(%0)\n\t vmovdqu64 %%zmm13, 832(%0)\n\t vmovdqu64 %%zmm14, 896(%0)\n\t vmovdqu64 %%zmm15, 960(%0)\n\t"
+                    "vmovdqu64 %%zmm16, 1024(%0)\n\t vmovdqu64 %%zmm17, 1088(%0)\n\t vmovdqu64 %%zmm18, 1152(%0)\n\t vmovdqu64 %%zmm19, 1216(%0)\n\t"
+                    "vmovdqu64 %%zmm20, 1280(%0)\n\t vmovdqu64 %%zmm21, 1344(%0)\n\t vmovdqu64 %%zmm22, 1408(%0)\n\t vmovdqu64 %%zmm23, 1472(%0)\n\t"
+                    "vmovdqu64 %%zmm24, 1536(%0)\n\t vmovdqu64 %%zmm25, 1600(%0)\n\t vmovdqu64 %%zmm26, 1664(%0)\n\t vmovdqu64 %%zmm27, 1728(%0)\n\t"
+                    "vmovdqu64 %%zmm28, 1792(%0)\n\t vmovdqu64 %%zmm29, 1856(%0)\n\t vmovdqu64 %%zmm30, 1920(%0)\n\t vmovdqu64 %%zmm31, 1984(%0)\n\t"
+                    "kmovq %%k0, 2048(%0)\n\t kmovq %%k1, 2056(%0)\n\t kmovq %%k2, 2064(%0)\n\t kmovq %%k3, 2072(%0)\n\t"
+                    "kmovq %%k4, 2080(%0)\n\t kmovq %%k5, 2088(%0)\n\t kmovq %%k6, 2096(%0)\n\t kmovq %%k7, 2104(%0)\n\t"
+                    : : "r"(a) : "memory");
+            } else if (vec_regs == VEC_YMM) {
+                __asm__ volatile(
+                    "vmovdqu %%ymm0, 0(%0)\n\t vmovdqu %%ymm1, 64(%0)\n\t vmovdqu %%ymm2, 128(%0)\n\t vmovdqu %%ymm3, 192(%0)\n\t"
+                    "vmovdqu %%ymm4, 256(%0)\n\t vmovdqu %%ymm5, 320(%0)\n\t vmovdqu %%ymm6, 384(%0)\n\t vmovdqu %%ymm7, 448(%0)\n\t"
+                    "vmovdqu %%ymm8, 512(%0)\n\t vmovdqu %%ymm9, 576(%0)\n\t vmovdqu %%ymm10, 640(%0)\n\t vmovdqu %%ymm11, 704(%0)\n\t"
+                    "vmovdqu %%ymm12, 768(%0)\n\t vmovdqu %%ymm13, 832(%0)\n\t vmovdqu %%ymm14, 896(%0)\n\t vmovdqu %%ymm15, 960(%0)\n\t"
+                    : : "r"(a) : "memory");
+            } else {
+                __asm__ volatile(
+                    "movdqu %%xmm0, 0(%0)\n\t movdqu %%xmm1, 64(%0)\n\t movdqu %%xmm2, 128(%0)\n\t movdqu %%xmm3, 192(%0)\n\t"
+                    "movdqu %%xmm4, 256(%0)\n\t movdqu %%xmm5, 320(%0)\n\t movdqu %%xmm6, 384(%0)\n\t movdqu %%xmm7, 448(%0)\n\t"
+                    "movdqu %%xmm8, 512(%0)\n\t movdqu %%xmm9, 576(%0)\n\t movdqu %%xmm10, 640(%0)\n\t movdqu %%xmm11, 704(%0)\n\t"
+                    "movdqu %%xmm12, 768(%0)\n\t movdqu %%xmm13, 832(%0)\n\t movdqu %%xmm14, 896(%0)\n\t movdqu %%xmm15, 960(%0)\n\t"
+                    : : "r"(a) : "memory");
+            }
+            __asm__ volatile("stmxcsr %c1(%0)\n\t fnstcw %c2(%0)\n\t fnstsw %c3(%0)"
+                             : : "r"(a), "i"(R_MXCSR), "i"(R_FCW), "i"(R_FSW) : "memory");
+            if (xcr0 & XC_PKRU) {
+                uint32_t pk;
+                __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
+                *(uint32_t *)(a + R_PKRU) = pk;
+            }
+            return before;
+        }
+    }
+    uint32_t lo = (uint32_t)xcr0, hi = (uint32_t)(xcr0 >> 32);
+    switch (xs_form) {
+    case XS_XSAVEC:
+        memset(a + 512, 0, 64);          /* XRSTOR checks the header's reserved bytes */
+        __asm__ volatile("xsavec64 (%0)" : : "r"(a), "a"(lo), "d"(hi) : "memory");
+        break;
+    case XS_XSAVE:
+        memset(a + 512, 0, 64);
+        __asm__ volatile("xsave64 (%0)" : : "r"(a), "a"(lo), "d"(hi) : "memory");
+        break;
+    default:
+        __asm__ volatile("fxsave64 (%0)" : : "r"(a) : "memory");
+    }
+    return VEC_FULL;
+}
+
+static void vec_restore(uint8_t *a, uint64_t before)
+{
+    if (before == VEC_FULL) {
+        uint32_t lo = (uint32_t)xcr0, hi = (uint32_t)(xcr0 >> 32);
+        if (xs_form == XS_FX) __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
+        else __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"(lo), "d"(hi) : "memory");
+        return;
+    }
+    if (vec_regs == VEC_ZMM) {
+        __asm__ volatile(
+            "vmovdqu64 0(%0), %%zmm0\n\t vmovdqu64 64(%0), %%zmm1\n\t vmovdqu64 128(%0), %%zmm2\n\t vmovdqu64 192(%0), %%zmm3\n\t"
+            "vmovdqu64 256(%0), %%zmm4\n\t vmovdqu64 320(%0), %%zmm5\n\t vmovdqu64 384(%0), %%zmm6\n\t vmovdqu64 448(%0), %%zmm7\n\t"
+            "vmovdqu64 512(%0), %%zmm8\n\t vmovdqu64 576(%0), %%zmm9\n\t vmovdqu64 640(%0), %%zmm10\n\t vmovdqu64 704(%0), %%zmm11\n\t"
+            "vmovdqu64 768(%0), %%zmm12\n\t vmovdqu64 832(%0), %%zmm13\n\t vmovdqu64 896(%0), %%zmm14\n\t vmovdqu64 960(%0), %%zmm15\n\t"
+            "vmovdqu64 1024(%0), %%zmm16\n\t vmovdqu64 1088(%0), %%zmm17\n\t vmovdqu64 1152(%0), %%zmm18\n\t vmovdqu64 1216(%0), %%zmm19\n\t"
+            "vmovdqu64 1280(%0), %%zmm20\n\t vmovdqu64 1344(%0), %%zmm21\n\t vmovdqu64 1408(%0), %%zmm22\n\t vmovdqu64 1472(%0), %%zmm23\n\t"
+            "vmovdqu64 1536(%0), %%zmm24\n\t vmovdqu64 1600(%0), %%zmm25\n\t vmovdqu64 1664(%0), %%zmm26\n\t vmovdqu64 1728(%0), %%zmm27\n\t"
+            "vmovdqu64 1792(%0), %%zmm28\n\t vmovdqu64 1856(%0), %%zmm29\n\t vmovdqu64 1920(%0), %%zmm30\n\t vmovdqu64 1984(%0), %%zmm31\n\t"
+            "kmovq 2048(%0), %%k0\n\t kmovq 2056(%0), %%k1\n\t kmovq 2064(%0), %%k2\n\t kmovq 2072(%0), %%k3\n\t"
+            "kmovq 2080(%0), %%k4\n\t kmovq 2088(%0), %%k5\n\t kmovq 2096(%0), %%k6\n\t kmovq 2104(%0), %%k7\n\t"
+            : : "r"(a) : "memory");
+    } else if (vec_regs == VEC_YMM) {
+        __asm__ volatile(
+            "vmovdqu 0(%0), %%ymm0\n\t vmovdqu 64(%0), %%ymm1\n\t vmovdqu 128(%0), %%ymm2\n\t vmovdqu 192(%0), %%ymm3\n\t"
+            "vmovdqu 256(%0), %%ymm4\n\t vmovdqu 320(%0), %%ymm5\n\t vmovdqu 384(%0), %%ymm6\n\t vmovdqu 448(%0), %%ymm7\n\t"
+            "vmovdqu 512(%0), %%ymm8\n\t vmovdqu 576(%0), %%ymm9\n\t vmovdqu 640(%0), %%ymm10\n\t vmovdqu 704(%0), %%ymm11\n\t"
+            "vmovdqu 768(%0), %%ymm12\n\t vmovdqu 832(%0), %%ymm13\n\t vmovdqu 896(%0), %%ymm14\n\t vmovdqu 960(%0), %%ymm15\n\t"
+            : : "r"(a) : "memory");
+    } else {
+        __asm__ volatile(
+            "movdqu 0(%0), %%xmm0\n\t movdqu 64(%0), %%xmm1\n\t movdqu 128(%0), %%xmm2\n\t movdqu 192(%0), %%xmm3\n\t"
+            "movdqu 256(%0), %%xmm4\n\t movdqu 320(%0), %%xmm5\n\t movdqu 384(%0), %%xmm6\n\t movdqu 448(%0), %%xmm7\n\t"
+            "movdqu 512(%0), %%xmm8\n\t movdqu 576(%0), %%xmm9\n\t movdqu 640(%0), %%xmm10\n\t movdqu 704(%0), %%xmm11\n\t"
+            "movdqu 768(%0), %%xmm12\n\t movdqu 832(%0), %%xmm13\n\t movdqu 896(%0), %%xmm14\n\t movdqu 960(%0), %%xmm15\n\t"
+            : : "r"(a) : "memory");
+    }
+    /* MXCSR, the x87 control word and PKRU are written back only if the hook changed
+     * them: an x87 write would mark x87 state in use, and wrpkru is slow */
+    uint32_t mx;
+    uint16_t cw, sw;
+    __asm__ volatile("stmxcsr %0\n\t fnstcw %1\n\t fnstsw %2" : "=m"(mx), "=m"(cw), "=m"(sw));
+    if (mx != *(uint32_t *)(a + R_MXCSR)) __asm__ volatile("ldmxcsr %c1(%0)" : : "r"(a), "i"(R_MXCSR) : "memory");
+    /* x87 registers were not in use (else the full save was taken). A hook that used
+     * them leaves its traces in the status word (its stack pointer, condition codes,
+     * exception flags) or the control word: the x87 state goes back to its initial state
+     * (one XRSTOR of that component; XGETBV(1) here would cost every call ~14 ns) */
+    if ((sw != *(uint16_t *)(a + R_FSW) || cw != *(uint16_t *)(a + R_FCW)) && (xcr0 & XC_X87))
+        __asm__ volatile("xrstor64 (%0)" : : "r"(init_area), "a"((uint32_t)XC_X87), "d"(0) : "memory");
+    __asm__ volatile("fnstcw %0" : "=m"(cw));
+    if (cw != *(uint16_t *)(a + R_FCW)) __asm__ volatile("fldcw %c1(%0)" : : "r"(a), "i"(R_FCW) : "memory");
+    if (xcr0 & XC_PKRU) {
+        uint32_t pk;
+        __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
+        if (pk != *(uint32_t *)(a + R_PKRU))
+            __asm__ volatile("wrpkru" : : "a"(*(uint32_t *)(a + R_PKRU)), "c"(0), "d"(0) : "memory");
+    }
+    /* upper halves that were all zero (initial state) are so again: keep them clean */
+    if (vec_regs >= VEC_YMM && !(before & (XC_AVX | XC_ZMM_HI256))) __asm__ volatile("vzeroupper");
+}
+
+/* Chooses how vector state is saved around a hook on this CPU (cpuid, XCR0) */
+static void vec_init(void)
+{
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    uint32_t maxleaf = r[0];
+    cpuid(1, 0, r);
+    area_size = 512;
+    if (!(r[2] & (1u << 27))) return;   /* no OSXSAVE: fxsave (SSE and x87 only) */
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    xcr0 = ((uint64_t)hi << 32) | lo;
+    if (maxleaf < 0xd) return;
+    cpuid(0xd, 0, r);
+    area_size = r[1];                   /* standard form for XCR0 */
+    xs_form = XS_XSAVE;
+    cpuid(0xd, 1, r);
+    if (r[0] & 2) xs_form = XS_XSAVEC;  /* compacted: never larger than the standard form */
+    if (!(r[0] & 4)) return;            /* no XGETBV(1): cannot tell what is in use */
+    if ((xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM)) == (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM) && (xcr0 & XC_AVX))
+        vec_regs = VEC_ZMM;
+    else if (xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM))
+        return;                          /* a partial AVX-512 set: use the full save */
+    else if (xcr0 & XC_AVX)
+        vec_regs = VEC_YMM;
+    else if (xcr0 & XC_SSE)
+        vec_regs = VEC_XMM;
+    if (area_size < R_SIZE) area_size = R_SIZE;
+    ((uint32_t *)init_area)[6] = 0x1f80;   /* MXCSR (not loaded: the mask never has SSE/AVX) */
+}
+
 static int load(void)
 {
     if (!tl_cfg.hook) return 0;
@@ -179,6 +381,8 @@ static int load(void)
         tl_error("cannot load hook library:", e ? e : tl_cfg.hook, 0);
         return -1;
     }
+    const unsigned *flags = (const unsigned *)dlsym(h, "trapline_hook_flags");
+    no_vector = flags && (*flags & TRAPLINE_HOOK_NO_VECTOR);
     native_hook = (long (*)(struct trapline_call *))dlsym(h, "trapline_hook");
     int (*ninit)(const struct trapline_api *) = (int (*)(const struct trapline_api *))dlsym(h, "trapline_init");
     int (*zinit)(long, void *) = (int (*)(long, void *))dlsym(h, "__hook_init");
@@ -223,36 +427,29 @@ int tl_hooks_load(void)
     tl_hook_loading = 0;
     for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &prev[i], 0, 8);
     if (r) return r;
-    uint32_t rr[4];
-    cpuid(1, 0, rr);
-    if (rr[2] & (1u << 27)) {           /* OSXSAVE */
-        uint32_t lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        xsave_mask = ((uint64_t)hi << 32) | lo;
-        cpuid(0xd, 0, rr);
-        xsave_size = rr[1];
-    }
+    vec_init();
     tl_hook_loaded = 1;
-    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = 1;   /* every call to C */
+    /* every call to C: the ones the dispatch handles (bit 0) and those with a NULL-read
+     * argument check (bits 1..6) by the slow path, the others by the hooked entry */
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] |= 0x80;
     if (tl_stats) tl_stats->flags |= TL_FLAG_HOOK;
     return 0;
 }
 
-long tl_hook_call(struct tl_frame *f, int *pass)
+/* inlined into tl_dispatch_hooked: after the hook's system call every return mispredicts
+ * on this machine (the kernel's return mitigations leave the return stack buffer out of
+ * step), so each level of calls costs about 5 ns there */
+static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, int *pass)
 {
     /* a zpoline-ABI hook cannot be told a call is i386: it never sees one */
     if (f->via == TL_VIA_I386 && !native_hook) { *pass = 1; return 0; }
     struct tl_tcb *t = tl_self();
     struct pending p = { f, 0 }, *prev = (struct pending *)t->hook_pending;
     t->hook_pending = &p;
-    /* the program's vector state, saved in full around foreign code */
-    uint8_t area[xsave_size + 64] __attribute__((aligned(64)));
+    /* the program's vector state, saved around foreign code (unless it uses none) */
+    uint8_t area[no_vector ? 64 : area_size + 64] __attribute__((aligned(64)));
     uint8_t *xs = (uint8_t *)(((uint64_t)area + 63) & ~63ull);
-    uint32_t lo = (uint32_t)xsave_mask, hi = (uint32_t)(xsave_mask >> 32);
-    if (xsave_size) {
-        memset(xs, 0, 64 + 512);
-        __asm__ volatile("xsave64 (%0)" : : "r"(xs), "a"(lo), "d"(hi) : "memory");
-    }
+    uint64_t vtok = no_vector ? 0 : vec_save(xs);
     uint8_t sel = t->selector;
     t->selector = 0;   /* ALLOW: the hook's own calls go straight to the kernel */
     long ret;
@@ -270,9 +467,33 @@ long tl_hook_call(struct tl_frame *f, int *pass)
         ret = zp_hook((long)f->rax, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9);
     }
     t->selector = sel;
-    if (xsave_size) __asm__ volatile("xrstor64 (%0)" : : "r"(xs), "a"(lo), "d"(hi) : "memory");
+    if (!no_vector) vec_restore(xs, vtok);
     __asm__ volatile("cld");
     t->hook_pending = prev;
     *pass = p.deferred;
     return ret;
+}
+
+long tl_hook_call(struct tl_frame *f, int *pass)
+{
+    return hook_call(f, pass);
+}
+
+/* A call from a rewritten site while a user hook is loaded, of a number tl_dispatch_handles
+ * does not list (tl_special bit 7, core/entry.S .Lfast_hooked): counted as tl_dispatch
+ * counts it, then the hook. Returns tl_dispatch's action (1: rt_sigreturn, which only a
+ * hook asking for it through api->syscall can bring here). */
+long tl_dispatch_hooked(struct tl_frame *f)
+{
+    long nr = (long)f->rax;
+    if (tl_stats) {
+        tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), nr);
+        tl_count_slow(nr, 1);
+    }
+    int pass = 0, action = 0;
+    long ret = hook_call(f, &pass);
+    if (pass) ret = tl_perform_frame(f, &action);
+    if (ret < 0 && ret > -4096) tl_count_error(nr);
+    f->rax = (uint64_t)ret;
+    return action;
 }

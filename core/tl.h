@@ -1,7 +1,7 @@
 /* trapline internal header: shared by core/, sud/ and lazy/.
  * Everything here runs inside the target program. Rules for this code:
  *  - compiled with -mgeneral-regs-only: it never touches vector registers, so the
- *    interposition paths need not save them (only user hooks get an xsave);
+ *    interposition paths need not save them (only user hooks get a save: core/hooks.c);
  *  - after start-up it calls no libc function: system calls go through tl_sys*()
  *    (raw `syscall` instructions inside our text, which SUD always lets through). */
 #ifndef TRAPLINE_TL_H
@@ -229,6 +229,7 @@ HIDDEN extern int tl_hook_loading;     /* the hook library is being loaded (tl_i
 HIDDEN int tl_hook_program_site(uint64_t site);
 HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
+HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
 
 /* ---- 32-bit calls: int $0x80 (core/i386.c, core/entry_i386.S) */
 HIDDEN int tl_i386_trap(const siginfo_t *si, void *uc);     /* 1: an i386 call, redirected */

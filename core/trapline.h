@@ -71,6 +71,14 @@ struct trapline_api {
 int trapline_init(const struct trapline_api *api);
 long trapline_hook(struct trapline_call *call);
 
+/* Optional, for either ABI: `const unsigned trapline_hook_flags = TRAPLINE_HOOK_NO_VECTOR;`
+ * declares that the hook, and everything it calls while handling a call, never changes
+ * x87, SSE, AVX, AVX-512 or AMX state, MXCSR or PKRU (build it with -mgeneral-regs-only
+ * and call no libc function that may use vector registers: memcpy, strlen, printf, ...).
+ * trapline then does not save the program's vector state around it (docs/hooks.md). */
+#define TRAPLINE_HOOK_NO_VECTOR 1u
+extern const unsigned trapline_hook_flags;
+
 #ifdef __cplusplus
 }
 #endif

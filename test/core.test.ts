@@ -36,6 +36,18 @@ describe('every call after start-up reaches the hook path', () => {
     expect(Number(m![2])).toBe(5000);
     expect(nrStats(r.stats, GETPPID).trap + nrStats(r.stats, GETPPID).fast).toBe(5000);
   });
+
+  // countgr declares TRAPLINE_HOOK_NO_VECTOR: no vector save, the same hooked entry
+  it('a hook declared free of vector state sees exactly the program\'s calls, by trap and by the hooked entry', async () => {
+    const r = await run(testProgram('count'), ['5000'], { mode: 'lazy', hook: hookLibrary('countgr') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`ok ${process.pid}\n`);
+    const m = /countgr: total=(\d+) getppid=(\d+) trap=(\d+) fast=(\d+)/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    expect(Number(m![2])).toBe(5000);
+    expect(Number(m![4])).toBeGreaterThanOrEqual(4996);    // 4 sites: 4 traps, the rest rewritten
+    expect(nrStats(r.stats, GETPPID)).toEqual({ trap: 4, fast: 4996, errors: 0 });
+  });
 });
 
 describe('threads', () => {
@@ -60,6 +72,24 @@ describe('kernel ABI preserved', () => {
   for (const mode of modes) {
     it(`${mode}: registers, rcx, flags, xmm/ymm/zmm and opmasks on trap, fast and slow paths and bad numbers`, async () => {
       const r = await run(testProgram('regs'), [], { mode });
+      expect(r.stdout).toMatch(/^ok /);
+      expect(r.code).toBe(0);
+    });
+  }
+
+  // vecclobber changes xmm/ymm/zmm, k, MXCSR and the x87 unit around every call it passes
+  // on; regs checks them all, with the x87 stack empty and then holding a value
+  for (const mode of modes) {
+    it(`${mode}: a hook that changes every vector register, MXCSR and the x87 unit: the program sees none of it`, async () => {
+      const r = await run(testProgram('regs'), [], { mode, hook: hookLibrary('vecclobber') });
+      expect(r.stdout).toMatch(/^ok /);
+      expect(r.code).toBe(0);
+    });
+  }
+
+  for (const hook of ['zppassgr', 'countgr', 'zppass', 'passhook']) {
+    it(`lazy: registers, flags and vector state through the hooked entry (${hook})`, async () => {
+      const r = await run(testProgram('regs'), [], { mode: 'lazy', hook: hookLibrary(hook) });
       expect(r.stdout).toMatch(/^ok /);
       expect(r.code).toBe(0);
     });
@@ -371,6 +401,12 @@ describe('hook libraries', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('ppid=4242 uid=0\nppid=4242 uid=0\n'.replace(/uid=0/g, `uid=${process.getuid!()}`));
     expect(r.stats?.hookLoaded).toBe(true);
+  });
+
+  it('a hook declared free of vector state changes a return value too (getuid, by trap and fast)', async () => {
+    const r = await run(testProgram('ids'), [], { mode: 'lazy', hook: hookLibrary('countgr') });
+    expect(r.stdout).toBe(`ppid=${process.pid} uid=31337\n`.repeat(2));
+    expect(r.code).toBe(0);
   });
 
   it('a native trapline.h hook changes a return value and sees trap and fast arrivals', async () => {

@@ -3,7 +3,11 @@
  * number the fast path hands to C (rt_sigprocmask with NULL sets: harmless).
  * Checks: every GPR but rax/rcx/r11 unchanged, rcx == address after the syscall,
  * rflags (CF PF AF ZF SF OF DF) unchanged, xmm0-15 / ymm upper halves / zmm16-31 and
- * opmask k1-k7 unchanged (when the CPU has them). Prints "ok" or the first mismatch. */
+ * opmask k1-k7 unchanged (when the CPU has them), MXCSR (a rounding mode and exception
+ * flags that are not the defaults), and the x87 unit: first with its register stack empty
+ * and its default control word, then holding a value, with another control word (its
+ * status word, with the stack pointer, must be unchanged too). Prints "ok" or the first
+ * mismatch. */
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +18,11 @@ struct st { uint64_t g[16]; uint64_t flags; uint64_t rcx_after; uint8_t v[32][64
 struct st before, after;
 int have_avx, have_avx512;
 uint64_t g_nr, g_flags, g_ra;
+/* MXCSR and x87: what is loaded before the call, what is found after it */
+uint32_t g_mxcsr_in = 0x5fa5, g_mxcsr_out, g_mxcsr_def = 0x1f80;
+uint16_t g_fcw_in = 0x37f, g_fcw_out, g_fcw_def = 0x37f, g_fsw_before, g_fsw_after;
+int g_x87;
+long double g_x87_in = 3.25L, g_x87_out;
 
 /* gpr order: rbx rdx rsi rdi rbp r8 r9 r10 r12 r13 r14 r15 (and rsp checked separately) */
 __attribute__((noinline)) static uint64_t probe(long nr, uint64_t flags_in, uint64_t *ret_addr)
@@ -38,11 +47,17 @@ __attribute__((noinline)) static uint64_t probe(long nr, uint64_t flags_in, uint
         "mov before+0(%%rip), %%rbx\n\t mov before+8(%%rip), %%rdx\n\t mov before+16(%%rip), %%rsi\n\t mov before+24(%%rip), %%rdi\n\t"
         "mov before+32(%%rip), %%rbp\n\t mov before+40(%%rip), %%r8\n\t mov before+48(%%rip), %%r9\n\t mov before+56(%%rip), %%r10\n\t"
         "mov before+64(%%rip), %%r12\n\t mov before+72(%%rip), %%r13\n\t mov before+80(%%rip), %%r14\n\t mov before+88(%%rip), %%r15\n\t"
+        "ldmxcsr g_mxcsr_in(%%rip)\n\t fldcw g_fcw_in(%%rip)\n\t"
+        "cmpl $0, g_x87(%%rip)\n\t je 6f\n\t fldt g_x87_in(%%rip)\n\t 6:\n\t"
+        "fnstsw g_fsw_before(%%rip)\n\t"
         "pushq g_flags(%%rip)\n\t popfq\n\t"
         "mov g_nr(%%rip), %%rax\n\t"
         "syscall\n"
         "3:\n\t"
         "pushfq\n\t pop after+%c[foff](%%rip)\n\t cld\n\t"
+        "stmxcsr g_mxcsr_out(%%rip)\n\t fnstcw g_fcw_out(%%rip)\n\t fnstsw g_fsw_after(%%rip)\n\t"
+        "cmpl $0, g_x87(%%rip)\n\t je 7f\n\t fstpt g_x87_out(%%rip)\n\t 7:\n\t"
+        "ldmxcsr g_mxcsr_def(%%rip)\n\t fldcw g_fcw_def(%%rip)\n\t"
         "mov %%rcx, after+%c[roff](%%rip)\n\t"
         "mov %%rbx, after+0(%%rip)\n\t mov %%rdx, after+8(%%rip)\n\t mov %%rsi, after+16(%%rip)\n\t mov %%rdi, after+24(%%rip)\n\t"
         "mov %%rbp, after+32(%%rip)\n\t mov %%r8, after+40(%%rip)\n\t mov %%r9, after+48(%%rip)\n\t mov %%r10, after+56(%%rip)\n\t"
@@ -84,6 +99,10 @@ static int check(const char *what, uint64_t flags_in, uint64_t ret_addr)
         if (bytes && memcmp(after.v[i], before.v[i], (size_t)bytes)) { printf("%s: vector register %d changed\n", what, i); return 1; }
     }
     if (have_avx512 && (after.k[1] != before.k[1] || after.k[7] != before.k[7])) { printf("%s: opmask changed\n", what); return 1; }
+    if (g_mxcsr_out != g_mxcsr_in) { printf("%s: mxcsr %x -> %x\n", what, g_mxcsr_in, g_mxcsr_out); return 1; }
+    if (g_fcw_out != g_fcw_in) { printf("%s: x87 control word %x -> %x\n", what, g_fcw_in, g_fcw_out); return 1; }
+    if (g_fsw_after != g_fsw_before) { printf("%s: x87 status word %x -> %x\n", what, g_fsw_before, g_fsw_after); return 1; }
+    if (g_x87 && g_x87_out != g_x87_in) { printf("%s: x87 st(0) changed\n", what); return 1; }
     return 0;
 }
 
@@ -107,6 +126,8 @@ int main(void)
      * numbers: in the sled (1000), beyond it (0x7fffffff), non-canonical (-1), x32 bit */
     long nrs[] = { 110, 14, 1000, 0x7fffffffL, -1L, 0x40000027L, 3 };
     long want[] = { 0, -22, -38, -38, -38, -38, -9 };   /* 0: any positive; close(bad fd) fails on the fast path */
+    for (g_x87 = 0; g_x87 < 2; g_x87++) {
+    g_fcw_in = g_x87 ? 0x0e7f : 0x37f;      /* x87 in use: round toward zero too */
     for (unsigned n = 0; n < sizeof nrs / sizeof nrs[0]; n++) {
         for (int p = 0; p < 3; p++) {
             for (int round = 0; round < 2; round++) {
@@ -115,10 +136,11 @@ int main(void)
                 long r = probe(nrs[n], pats[p], &ra);
                 if (n == 0 ? r <= 0 : r != want[n]) { printf("nr %ld returned %ld\n", nrs[n], r); return 1; }
                 char what[64];
-                snprintf(what, sizeof what, "nr %ld pattern %d round %d", nrs[n], p, round);
+                snprintf(what, sizeof what, "nr %ld pattern %d round %d x87 %d", nrs[n], p, round, g_x87);
                 if (check(what, pats[p], ra)) return 1;
             }
         }
+    }
     }
     printf("ok avx=%d avx512=%d\n", have_avx, have_avx512);
     return 0;

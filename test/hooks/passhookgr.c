@@ -1,0 +1,4 @@
+/* passhook.c declared free of vector state: built with -mgeneral-regs-only (CMakeLists.txt,
+ * hooks named *gr), it exports trapline_hook_flags = TRAPLINE_HOOK_NO_VECTOR. */
+#include "passhook.c"
+const unsigned trapline_hook_flags = TRAPLINE_HOOK_NO_VECTOR;
