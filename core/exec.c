@@ -130,6 +130,36 @@ static int lists_self(const char *v)
 
 /* Performs execve (nr 59, path/argv/envp in a1..a3) or execveat (nr 322, dirfd/path/
  * argv/envp/flags in a1..a5) with the environment fixed up. */
+#define PRELOAD_ROOM 131072     /* the program's own LD_PRELOAD value, at most */
+
+/* What an entry of the program's environment is, for the exec fix-up: 1 TRAPLINE_*,
+ * 2 LD_PRELOAD=, 0 anything else, -1 unreadable (the kernel fails the exec with EFAULT,
+ * as without us). */
+static int env_kind(const char *s)
+{
+    int t = safe_starts(s, "TRAPLINE_"), l = t == 0 ? safe_starts(s, "LD_PRELOAD=") : 0;
+    if (l == 1 && safe_strlen(s, PRELOAD_ROOM) < 0) l = -1;
+    return t < 0 || l < 0 ? -1 : t ? 1 : l ? 2 : 0;
+}
+
+/* Writes at p the LD_PRELOAD entry exec'd programs get: this library, then the program's
+ * own value (app, after "LD_PRELOAD=", or NULL); p needs sizeof self_path + 16 +
+ * PRELOAD_ROOM bytes. Returns p. */
+static char *preload_entry(char *p, const char *app)
+{
+    char *start = p;
+    const char *q = "LD_PRELOAD=";
+    while (*q) *p++ = *q++;
+    for (q = self_path; *q; q++) *p++ = *q;
+    if (app && *app) {
+        *p++ = ':';
+        size_t room = PRELOAD_ROOM - 2;
+        for (q = app; *q && room; q++, room--) *p++ = *q;
+    }
+    *p = 0;
+    return start;
+}
+
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
     long envp_arg = nr == SYS_execve ? a3 : a4;
@@ -146,7 +176,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     size_t cap = n + (size_t)n_cfg + 2;
-    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + 131072;
+    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     const char **out = (const char **)m;
@@ -155,34 +185,18 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     const char *app_preload = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = envp[i];
-        int t = safe_starts(s, "TRAPLINE_"), l = t == 0 ? safe_starts(s, "LD_PRELOAD=") : 0;
-        if (l == 1 && safe_strlen(s, 131072) < 0) l = -1;
-        if (t < 0 || l < 0) {
-            /* an unreadable entry: the kernel fails the exec with EFAULT, as without us */
+        int kind = env_kind(s);
+        if (kind < 0) {
             tl_sys2(SYS_munmap, m, (long)bytes);
             return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
         }
-        if (t) continue;
-        if (l) { app_preload = s + 11; continue; }
+        if (kind == 1) continue;
+        if (kind == 2) { app_preload = s + 11; continue; }
         out[k++] = s;
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
     /* LD_PRELOAD=<self>[:<the program's value>] */
-    if (app_preload && lists_self(app_preload)) {
-        out[k++] = app_preload - 11;
-    } else {
-        char *p = preload;
-        const char *q = "LD_PRELOAD=";
-        while (*q) *p++ = *q++;
-        for (q = self_path; *q; q++) *p++ = *q;
-        if (app_preload && *app_preload) {
-            *p++ = ':';
-            size_t room = 131072 - 2;
-            for (q = app_preload; *q && room; q++, room--) *p++ = *q;
-        }
-        *p = 0;
-        out[k++] = preload;
-    }
+    out[k++] = app_preload && lists_self(app_preload) ? app_preload - 11 : preload_entry(preload, app_preload);
     out[k] = 0;
     long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0)
                               : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
@@ -208,12 +222,10 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     size_t cap = n + (size_t)n_cfg + 2, cfg_bytes = 0;
     for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
-    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + sizeof self_path + 16 + 65536;
+    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + sizeof self_path + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
     uint32_t *out = (uint32_t *)m;
-    /* the TRAPLINE_* strings, copied below 4 GiB (some live outside cfg_strings:
-     * tl_exec_setenv) */
     uint32_t *cfg32 = out + cap;           /* the TRAPLINE_* strings, copied below 4 GiB */
     char *strs = (char *)(cfg32 + n_cfg);
     for (int i = 0; i < n_cfg; i++) {
@@ -227,26 +239,19 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     const char *app_preload = 0;
     for (size_t i = 0; i < n; i++) {
         const char *s = (const char *)(uint64_t)envp[i];
-        if (starts(s, "TRAPLINE_")) continue;
-        if (starts(s, "LD_PRELOAD=")) { app_preload = s + 11; continue; }
+        int kind = env_kind(s);
+        if (kind < 0) {
+            tl_sys2(SYS_munmap, m, (long)bytes);
+            return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+        }
+        if (kind == 1) continue;
+        if (kind == 2) { app_preload = s + 11; continue; }
         out[k++] = envp[i];
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg32[i];
-    if (app_preload && lists_self(app_preload)) {
-        out[k++] = (uint32_t)(uint64_t)(app_preload - 11);
-    } else {
-        char *p = preload;
-        const char *q = "LD_PRELOAD=";
-        while (*q) *p++ = *q++;
-        for (q = self_path; *q; q++) *p++ = *q;
-        if (app_preload && *app_preload) {
-            *p++ = ':';
-            size_t room = 65536 - 2;
-            for (q = app_preload; *q && room; q++, room--) *p++ = *q;
-        }
-        *p = 0;
-        out[k++] = (uint32_t)(uint64_t)preload;
-    }
+    /* LD_PRELOAD=<self>[:<the program's value>]: the program's own entry is below 4 GiB
+     * already (an i386 pointer) */
+    out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - 11 : preload_entry(preload, app_preload));
     out[k] = 0;
     long envp32 = (long)(uint32_t)(uint64_t)out;
     long r = nr == 11 ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
