@@ -196,6 +196,8 @@ HIDDEN void tl_site_remove(uint64_t ret);
 HIDDEN void tl_rewrite_lock(void);
 HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);
+HIDDEN uint32_t tl_rewrite_seq(void);                              /* odd: a page is held writable */
+HIDDEN void tl_rewrite_transient(uint64_t page[2], int prot[2]);   /* which, and its real protection */
 HIDDEN void tl_unrewrite_site(uint64_t site);
 HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
 HIDDEN int tl_rewrite_batch_begin(void);    /* 1: batch started (end it with tl_rewrite_batch_end) */

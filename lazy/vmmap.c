@@ -146,13 +146,38 @@ static int build_cb(const struct tl_mapping *m, void *a)
     return 0;
 }
 
-/* (Re)builds the map. Lock held. */
+/* A mapping read from the kernel while a rewrite held one of its pages writable (the
+ * rewrite's seqlock was odd before and after the read): give the page its real
+ * protection. The page is a mapping of its own then (the mprotect split it), unless its
+ * neighbours have the same protection, which then is the real one too. */
+static void fix_transient(uint64_t start, uint64_t end, int *prot)
+{
+    uint64_t page[2];
+    int real[2];
+    tl_rewrite_transient(page, real);
+    for (int i = 0; i < 2; i++)
+        if (page[i] != 1 && start == page[i] && end == page[i] + 4096) *prot = real[i];
+}
+
+/* (Re)builds the map. Lock held. Never keeps what a concurrent rewrite's temporary
+ * write permission looks like: read again if a rewrite began or ended meanwhile. */
 static void rebuild(void)
 {
     if (alloc()) { valid = 0; return; }
-    nents = 0; npaths = 0; pool_used = 0;
-    valid = 1;
-    if (tl_maps_each(build_cb, 0) < 0) valid = 0;
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t s1 = tl_rewrite_seq();
+        nents = 0; npaths = 0; pool_used = 0;
+        valid = 1;
+        if (tl_maps_each(build_cb, 0) < 0) { valid = 0; return; }
+        if (s1 & 1)
+            for (uint32_t i = 0; i < nents; i++) {
+                int prot = ents[i].prot;
+                fix_transient(ents[i].start, ents[i].end, &prot);
+                ents[i].prot = prot;
+            }
+        if (tl_rewrite_seq() == s1) return;
+    }
+    valid = 0;      /* rewrites all the time: ask the kernel per look-up */
 }
 
 static void fill(const struct ent *e, struct tl_mapping *out)
@@ -177,7 +202,21 @@ struct procmap_query_ {
 #define PROCMAP_QUERY_ 0xc0686611ul   /* _IOWR('f', 17, struct procmap_query) */
 static int no_query;
 
+static int kernel_find_once(uint64_t addr, struct tl_mapping *out);
+
+/* The one mapping holding addr, from the kernel, with the real protection of a page a
+ * concurrent rewrite holds writable (see rebuild). */
 static int kernel_find(uint64_t addr, struct tl_mapping *out)
+{
+    for (int tries = 0; ; tries++) {
+        uint32_t s1 = tl_rewrite_seq();
+        int r = kernel_find_once(addr, out);
+        if (r == 0 && (s1 & 1)) fix_transient(out->start, out->end, &out->prot);
+        if (tl_rewrite_seq() == s1 || tries >= 64) return r;
+    }
+}
+
+static int kernel_find_once(uint64_t addr, struct tl_mapping *out)
 {
     /* the program's seccomp may forbid these calls of ours (tl_maps_find checks too) */
     int allowed = !UNLIKELY(tl_seccomp_mode) || (tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
