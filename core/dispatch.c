@@ -115,7 +115,9 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
      * kernel is asked for no stack switch. */
     long r;
     if (i386) {
-        r = tl_int80_6(nr, (long)f->rbx, (flags & CLONE_VM) ? (long)f->rcx : 0, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
+        /* i386 clone (120): ecx is the new stack; clone3 (435): ecx is the struct's size */
+        long ecx = (flags & CLONE_VM) || nr != 120 ? (long)f->rcx : 0;
+        r = tl_int80_6(nr, (long)f->rbx, ecx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
     } else if (nr == SYS_clone3) {
         if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */
         r = tl_sys2(nr, (long)args3, (long)size3);
@@ -169,7 +171,15 @@ static long perform_call(struct tl_frame *f, int *action)
     struct tl_tcb *t;
     const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 };
     long p0;
-    if (tl_page0_call(nr, args, &p0)) return p0;
+    if (tl_page0_call(nr, args, &p0)) {
+        /* munmap/madvise/mremap over page 0 act on (or check) the part above it: rewritten
+         * sites there are forgotten and our map of the address space re-read */
+        if (nr == SYS_munmap || nr == SYS_madvise || nr == SYS_mremap) {
+            if (args[1] > 4096) tl_jit_invalidate(4096, args[1] - 4096, 0);
+            tl_vm_invalidate();
+        }
+        return p0;
+    }
     switch (nr) {
     case SYS_rt_sigreturn:
         *action = 1;

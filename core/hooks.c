@@ -429,6 +429,9 @@ int tl_hooks_load(void)
     if (r) return r;
     vec_init();
     tl_hook_loaded = 1;
+    /* the hook's own calls (it may map memory) are unseen from now on, whichever entry
+     * reaches it: our map of the address space is no longer the truth (lazy/vmmap.c) */
+    __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
     /* every call to C: the ones the dispatch handles (bit 0) and those with a NULL-read
      * argument check (bits 1..6) by the slow path, the others by the hooked entry */
     for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] |= 0x80;

@@ -135,7 +135,7 @@ __attribute__((constructor(101))) static void tl_init(void)
      * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
     if (tl_hook_loaded) tl_vm_invalidate();      /* the hook's set-up mapped memory unseen */
-    memcpy(t->special, tl_special, sizeof t->special);
+    tl_tcbs_refresh_special();       /* this thread and any the hook's set-up started */
     if (no_pkeys_note)     /* said once set-up succeeded: an error stays one line */
         warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
              "running in sud-only mode (complete, slower).",

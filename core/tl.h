@@ -216,6 +216,7 @@ HIDDEN void tl_policy_refuse(uint64_t site);
 HIDDEN void tl_jit_note_site(uint64_t site);
 HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore);
 HIDDEN void tl_tcb_register(struct tl_tcb *t);
+HIDDEN void tl_tcbs_refresh_special(void);
 HIDDEN void tl_tcb_unregister(struct tl_tcb *t);
 HIDDEN void tl_jit_after_fork(struct tl_tcb *self);
 

@@ -32,6 +32,21 @@ void tl_threads_pending(int delta)
 }
 
 
+/* Every registered thread takes the current tl_special (after the hook loaded: a thread
+ * its set-up started copied the table before the hook's bit was set). Bytes only gain
+ * bits here, so a thread reading its table meanwhile sees the old or the new value. */
+void tl_tcbs_refresh_special(void)
+{
+    tl_spin_lock(&tcb_lock);
+    for (unsigned i = 0; i < MAX_TCBS; i++) {
+        struct tl_tcb *t = tcbs[i];
+        if (!t) continue;
+        for (unsigned n = 0; n < sizeof t->special; n++)
+            __atomic_store_n(&t->special[n], tl_special[n], __ATOMIC_RELAXED);
+    }
+    tl_spin_unlock(&tcb_lock);
+}
+
 void tl_tcb_register(struct tl_tcb *t)
 {
     tl_spin_lock(&tcb_lock);

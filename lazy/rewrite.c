@@ -213,6 +213,9 @@ static void redzone_remember(uint64_t site)
 static int read_code(uint64_t addr, void *out, size_t n)
 {
     if (tl_safe_read(addr, out, n)) return 1;
+    if (UNLIKELY(tl_seccomp_mode) && !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
+                                       tl_seccomp_allows(SYS_pread64, 0, 0, 0) && tl_seccomp_allows(SYS_close, 0, 0, 0)))
+        return 0;       /* unreadable: the site counts as using the red zone (stays trapping) */
     long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return 0;
     long r = tl_sys4(SYS_pread64, fd, out, n, addr);

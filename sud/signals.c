@@ -128,7 +128,12 @@ static void sigsys_resend(struct tl_tcb *t)
 long tl_virt_sigpending(uint64_t *set, long size)
 {
     long r = tl_sys2(SYS_rt_sigpending, set, size);
-    if (r == 0 && size == 8 && sigsys_pending(tl_self())) *set |= SIGBIT(SIGSYS);
+    if (r == 0 && size == 8 && sigsys_pending(tl_self())) {
+        uint64_t v;     /* the kernel just wrote it, but another thread may unmap it meanwhile */
+        if (!tl_safe_read((uint64_t)set, &v, 8)) return -EFAULT;
+        v |= SIGBIT(SIGSYS);
+        if (!tl_safe_write((uint64_t)set, &v, 8)) return -EFAULT;
+    }
     return r;
 }
 
@@ -496,7 +501,15 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
     long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
     if (r && r != -EFAULT) return r;
     /* EFAULT writing the old mask: the new one is in force all the same, as natively */
-    if (r == 0 && old) *old = (*old & ~sb) | (t->sigsys_blocked ? sb : 0);   /* just written: writable */
+    if (r == 0 && old) {                /* just written by the kernel; read back safely all the same */
+        uint64_t o;
+        if (tl_safe_read((uint64_t)old, &o, 8)) {
+            o = (o & ~sb) | (t->sigsys_blocked ? sb : 0);
+            if (!tl_safe_write((uint64_t)old, &o, 8)) r = -EFAULT;
+        } else {
+            r = -EFAULT;
+        }
+    }
     t->sigsys_blocked = v;
     if (!v) sigsys_resend(t);           /* a pending SIGSYS is delivered on unblock */
     return r;

@@ -287,6 +287,10 @@ describe('the API: options, snapshots, temporary directories, daemons', () => {
     expect((err as Error).message, name).toMatch(new RegExp(`^options\\.${name.replace('.', '\\.')}[: ]`));
   };
 
+  it('a bad TRAPLINE_ALLOW_NULL_READS value in options.env is refused before launch, as the library would', () => {
+    expect(() => spawn(testProgram('count'), [], { env: { ...process.env, TRAPLINE_ALLOW_NULL_READS: 'yes' } })).toThrow(/^options\.env.*TRAPLINE_ALLOW_NULL_READS/);
+  });
+
   it('every bad option is an OptionError naming options.X, before launch', () => {
     const marker = fresh('ran');
     const d = fresh('d');

@@ -148,6 +148,12 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     tmp = undefined;
   };
+  // with statsAppend the segment already counts earlier runs' processes: this run entered
+  // the program only if the count grew
+  let processesBefore = 0;
+  if (options.statsAppend && file) {
+    try { processesBefore = readStats(file).processes; } catch { /* checked by spawnProgram */ }
+  }
   let child: ChildProcess;
   try {
     child = spawnProgram(program, args, {
@@ -178,7 +184,7 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
         const env = options.env ?? process.env;
         recordLearned(coverage, { file: options.learn, cacheDir: planAuto ? planCacheDir(env) : undefined, scanCache: scanCacheDir(env) });
       }
-      const interposed = wantStats ? coverage !== null && coverage.processes > 0 : null;
+      const interposed = wantStats ? coverage !== null && coverage.processes > processesBefore : null;
       return { ...r, coverage: interposed === false ? null : coverage, interposed };
     } finally {
       removeTmp();

@@ -218,6 +218,12 @@ async function runAndReport(
   learn: boolean, planAuto: boolean,
 ): Promise<number> {
   const allowUninterposed = values['allow-uninterposed'] === true;
+  // with --stats-append the segment already counts earlier runs' processes: this run
+  // entered the program only if the count grew
+  let processesBefore = 0;
+  if (values['stats-append'] && statsFile) {
+    try { processesBefore = readStats(statsFile).processes; } catch { /* checked before launch */ }
+  }
   let child;
   try {
     child = spawnProgram(program, progArgs, {
@@ -261,7 +267,7 @@ async function runAndReport(
   let entered = true;
   if (statsFile && (values.report || values.summary || learn || allowUninterposed)) {
     try {
-      entered = readStats(statsFile).processes > 0;
+      entered = readStats(statsFile).processes > processesBefore;
     } catch {
       entered = false;
     }

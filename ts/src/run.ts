@@ -40,7 +40,7 @@ export const KNOWN_ENV: readonly string[] = [
 /** The values the library accepts for its enumerated variables (core/config.c). */
 const ENV_VALUES: Record<string, readonly string[]> = {
   TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
-  TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'],
+  TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'], TRAPLINE_ALLOW_NULL_READS: ['', '0', '1'],
 };
 
 /** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
