@@ -197,3 +197,14 @@ describe('i386 calls on page 0', () => {
     expect(sud.stdout).toBe(native.stdout);
   });
 });
+
+describe('i386 clone3', () => {
+  it('a fork by int $0x80 clone3 works as natively (ecx is the struct size, not a stack)', async () => {
+    const native = await run(testProgram('int80'), ['clone3fork'], { mode: 'native' });
+    expect(native.stdout).toBe('clone3 fork: child exited 7\n');
+    for (const mode of ['lazy', 'sud-only'] as const) {
+      const r = await run(testProgram('int80'), ['clone3fork'], { mode });
+      expect(r.stdout).toBe(native.stdout);
+    }
+  });
+});

@@ -123,6 +123,22 @@ static long call80(void (*site)(struct regs *, struct regs *), const char *what,
 
 #define HI(x) ((uint64_t)(x) | 0xdead000000000000ull)   /* upper bits the kernel ignores */
 
+/* an i386 clone3 (435) that forks: ebx = the struct (below 4 GiB), ecx = its size */
+static int cmd_clone3fork(void)
+{
+    uint64_t *a = (uint64_t *)low;
+    memset(a, 0, 64);
+    a[4] = SIGCHLD;                       /* exit_signal */
+    long r;
+    __asm__ volatile("int $0x80" : "=a"(r) : "0"(435L), "b"((long)(uint32_t)(uint64_t)a), "c"(64L) : "memory");
+    if (r == 0) _exit(7);
+    if (r < 0) { printf("clone3 fork -> %ld\n", r); return 0; }
+    int st = 0;
+    waitpid((pid_t)r, &st, 0);
+    printf("clone3 fork: child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
 /* i386 mmap2/mremap onto or from page 0 (where trapline keeps its trampoline): one line
  * each, then calls from rewritten sites must still work */
 static int cmd_page0(void)
@@ -596,6 +612,7 @@ int main(int argc, char **argv)
     const char *c = argv[1];
     if (!strcmp(c, "regs")) return cmd_regs();
     if (!strcmp(c, "page0")) return cmd_page0();
+    if (!strcmp(c, "clone3fork")) return cmd_clone3fork();
     if (!strcmp(c, "eintr")) return cmd_eintr(0);
     if (!strcmp(c, "restart")) return cmd_eintr(1);
     if (!strcmp(c, "sigsuspend")) return cmd_sigsuspend();
