@@ -425,7 +425,13 @@ int tl_hooks_load(void)
     tl_hook_loading = 1;
     int r = load();
     tl_hook_loading = 0;
-    for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &prev[i], 0, 8);
+    /* put back what was there, unless code that ran during the load (the hook's own
+     * constructors) installed a handler of its own meanwhile: that one stays */
+    for (int i = 0; i < 5; i++) {
+        struct tl_ksigaction now;
+        if (tl_sys4(SYS_rt_sigaction, crash_sigs[i], 0, &now, 8) == 0 && now.handler != (void *)on_crash) continue;
+        tl_sys4(SYS_rt_sigaction, crash_sigs[i], &prev[i], 0, 8);
+    }
     if (r) return r;
     vec_init();
     tl_hook_loaded = 1;

@@ -396,6 +396,14 @@ describe('address 0 unavailable', () => {
 });
 
 describe('hook libraries', () => {
+  it('a handler the hook installs while it loads (for a signal trapline watches then) is kept', async () => {
+    const r = await run('sh', ['-c', 'kill -TRAP $$; echo after'], { hook: hookLibrary('traphook') });
+    expect(r.signal).toBeNull();
+    expect(r.stdout).toBe('after\n');
+    expect(r.stderr).toMatch(/^traphook: SIGTRAP handled by the hook$/m);
+  });
+
+
   it('a zpoline-ABI hook loads unchanged and changes a return value', async () => {
     const r = await run(testProgram('ids'), [], { hook: hookLibrary('zphook') });
     expect(r.code).toBe(0);
