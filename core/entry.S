@@ -456,7 +456,7 @@ tl_resume_frame:
 /* noreturn void tl_sigsys_resume(const uint64_t *gregs): leave the SIGSYS handler without
  * rt_sigreturn (a seccomp filter denies it). gregs is the ucontext's register array
  * (REG_R8 = 0 ... REG_RIP = 16, REG_EFL = 17) with rcx = the call's resume address and
- * rip = tl_sud_entry. The delivery changed neither the signal mask (SA_NODEFER, empty
+ * rip = tl_sud_entry (or, for int $0x80, rsp = its frame and rip = tl_i386_entry). The delivery changed neither the signal mask (SA_NODEFER, empty
  * sa_mask) nor, for us, anything else rt_sigreturn would restore; the vector state has
  * been restored by the caller. */
         .globl tl_sigsys_resume
@@ -481,7 +481,7 @@ tl_sigsys_resume:
         pushq   17*8(%r11)
         popfq                           /* from here: no flag-changing instruction */
         mov     15*8(%r11), %rsp
-        jmp     tl_sud_entry
+        jmp     *16*8(%r11)             /* REG_RIP: tl_sud_entry, or tl_i386_entry for int $0x80 */
 
 /* signal restorer for our own handlers: inside our text, so SUD lets it through */
         .globl tl_restorer

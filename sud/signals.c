@@ -248,7 +248,10 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         return;
     }
     if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
-        if (tl_i386_trap(si, uc)) return;      /* int $0x80: core/i386.c */
+        if (tl_i386_trap(si, uc)) {             /* int $0x80: core/i386.c */
+            if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
+            return;
+        }
         uc->uc_mcontext.gregs[REG_RCX] = (greg_t)si->si_call_addr;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)tl_sud_entry;
         if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);

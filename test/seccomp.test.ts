@@ -17,6 +17,14 @@ describe('the program\'s own seccomp', () => {
       expect({ stdout: r.stdout, code: r.code, signal: r.signal }).toEqual({ stdout: native.stdout, code: 4, signal: null });
     });
 
+    it(`${mode}: a filter without rt_sigreturn, and an int $0x80 call (trapped, never rewritten): as natively`, async () => {
+      const native = await sandbox('tight-int80', 'native');
+      expect(native.stdout).toBe('int80 getpid ok=1\n');
+      expect(native.code).toBe(6);
+      const r = await sandbox('tight-int80', mode);
+      expect({ stdout: r.stdout, code: r.code, signal: r.signal }).toEqual({ stdout: native.stdout, code: 6, signal: null });
+    });
+
     it(`${mode}: a filter allowing the program's calls and rt_sigreturn: calls from a fresh site work; the site is left trapping (reason seccomp)`, async () => {
       const native = await sandbox('tight-fresh', 'native');
       expect(native.stdout).toMatch(/^getppid ok=1 getuid=-1\n/);

@@ -128,6 +128,27 @@ int main(int argc, char **argv)
         return 99;
     }
     if (strcmp(mode, "tight") == 0) return tight(0, 0);
+    if (strcmp(mode, "tight-int80") == 0) {
+        /* a filter without rt_sigreturn, and an i386 getpid (20) made by int $0x80, which
+         * SUD traps (it is never rewritten) */
+        call = warm;
+        warm(SYS_getppid, 0, 0, 0);
+        struct sock_filter f[] = {
+            BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+            ALLOW(SYS_write),
+            ALLOW(SYS_exit_group),
+            ALLOW(20),                      /* i386 getpid */
+            BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+        };
+        install(f, sizeof f / sizeof f[0]);
+        long r;
+        __asm__ volatile("int $0x80" : "=a"(r) : "0"(20L) : "memory");
+        char buf[64];
+        snprintf(buf, sizeof buf, "int80 getpid ok=%d\n", r > 0);
+        say(buf);
+        call(SYS_exit_group, 6, 0, 0);
+        return 99;
+    }
     if (strcmp(mode, "tight-fresh") == 0) return tight(1, 1);
     if (strcmp(mode, "thread") == 0) {
         struct sock_filter f[] = {
