@@ -73,7 +73,7 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
         return 1;
     }
     case SYS_mremap:
-        if (a[0] == 0 && a[1] != 0) {           /* the old range starts in the hole */
+        if (a[0] == 0) {                        /* the old range starts in the hole */
             *ret = tl_sys6(nr, (long)NOWHERE, (long)a[1], (long)a[2], (long)a[3], (long)a[4], 0);
             if (*ret >= 0 || *ret == -ENOMEM) *ret = -EFAULT;
             return 1;

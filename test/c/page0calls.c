@@ -62,6 +62,7 @@ int main(int argc, char **argv)
         show("munmap(1, 4096)", munmap((void *)1, 4096));
         show("mremap(0, 4096, 8192, MAYMOVE)", (long)mremap(0, 4096, 8192, MREMAP_MAYMOVE));
         show("mremap(0, 4096, 0, MAYMOVE)", (long)mremap(0, 4096, 0, MREMAP_MAYMOVE));
+        show("mremap(0, 0, 4096, MAYMOVE)", (long)mremap(0, 0, 4096, MREMAP_MAYMOVE));
         show("mincore(0, 4096)", mincore(0, 4096, vec));
         show("mincore(0, 0)", mincore(0, 0, vec));
         show("mlock(0, 4096)", mlock(0, 4096));
