@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { libraryPath, OptionError, scanFile, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
+import { LAYOUT } from '../ts/src/layout.js';
 import { cli, needsAddress0, run, testProgram, runApi } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-files-'));
@@ -120,16 +121,17 @@ function craftedSegment(size: number, modules: number, fill: number): Buffer {
   const b = Buffer.alloc(size, fill);
   b.fill(0, 0, 4096);
   b.write('TRAPLINE', 0, 'latin1');
-  b.writeUInt32LE(4, 8);
-  b.writeUInt32LE(208, 12);
-  b.writeBigUInt64LE(BigInt(size), 16);
-  b.writeBigUInt64LE(4096n, 48);   // nr_off: nr_max 0
-  b.writeBigUInt64LE(4096n, 56);   // thread_off: 0 slots
-  b.writeBigUInt64LE(4096n, 192);  // i386_off: nr_max 0
-  for (const at of [112, 144]) b.writeBigUInt64LE(4096n, at);
-  b.writeBigUInt64LE(4096n, 128);
-  b.writeUInt32LE(modules, 136);
-  b.writeUInt32LE(modules, 140);
+  const H = LAYOUT.header;
+  b.writeUInt32LE(LAYOUT.const.version, H.version);
+  b.writeUInt32LE(LAYOUT.size.header, H.header_size);
+  b.writeBigUInt64LE(BigInt(size), H.total_size);
+  b.writeBigUInt64LE(4096n, H.nr_off);       // nr_max 0
+  b.writeBigUInt64LE(4096n, H.thread_off);   // 0 slots
+  b.writeBigUInt64LE(4096n, H.i386_off);     // nr_max 0
+  for (const at of [H.proc_off, H.site_off]) b.writeBigUInt64LE(4096n, at);
+  b.writeBigUInt64LE(4096n, H.module_off);
+  b.writeUInt32LE(modules, H.module_cap);
+  b.writeUInt32LE(modules, H.module_count);
   return b;
 }
 

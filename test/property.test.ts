@@ -13,6 +13,7 @@ import {
   type StatsSnapshot,
 } from '../ts/src/index.js';
 import { decodeStats } from '../ts/src/stats.js';
+import { LAYOUT } from '../ts/src/layout.js';
 import { machine, run, testProgram } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-prop-'));
@@ -44,16 +45,16 @@ const wild32 = fc.oneof(fc.constantFrom(0, 1, 8, 64, 192, 256, 320, 4096, 0x7fff
 const u32 = fc.oneof({ weight: 4, arbitrary: fc.nat({ max: 8 }) }, { weight: 1, arbitrary: wild32 });
 /** Mostly 8-aligned offsets inside the file after the header, sometimes anything. */
 const off = (size: number) => fc.oneof(
-  { weight: 4, arbitrary: fc.nat({ max: Math.floor((size - 208) / 8) }).map((k) => 208 + 8 * k) },
+  { weight: 4, arbitrary: fc.nat({ max: Math.floor((size - LAYOUT.size.header) / 8) }).map((k) => LAYOUT.size.header + 8 * k) },
   { weight: 1, arbitrary: fc.oneof(fc.constantFrom(0, 8, 193, 4096, size, size - 8, 2 ** 32), fc.nat({ max: size + 64 })) },
 );
 
 /** A header with the right magic and version and arbitrary fields, over random bytes. */
 const segment = fc.integer({ min: 0, max: 16384 }).chain((body) => {
-  const size = 208 + body;   // sizeof(struct tl_stats_header), v4
+  const size = LAYOUT.size.header + body;
   return fc.record({
     bytes: fc.uint8Array({ minLength: size, maxLength: size }),
-    headerSize: fc.oneof({ weight: 4, arbitrary: fc.constant(208) }, { weight: 1, arbitrary: wild32 }),
+    headerSize: fc.oneof({ weight: 4, arbitrary: fc.constant(LAYOUT.size.header) }, { weight: 1, arbitrary: wild32 }),
     totalSize: fc.oneof({ weight: 4, arbitrary: fc.constant(size) }, { weight: 1, arbitrary: fc.nat({ max: size + 16 }) }),
     mode: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: wild32 }),
     nrMax: u32,
@@ -63,20 +64,22 @@ const segment = fc.integer({ min: 0, max: 16384 }).chain((body) => {
   }).map((h) => {
     const b = Buffer.from(h.bytes);
     b.write('TRAPLINE', 0, 'latin1');
-    b.writeUInt32LE(4, 8);
-    b.writeUInt32LE(h.headerSize, 12);
-    b.writeBigUInt64LE(BigInt(h.totalSize), 16);
-    b.writeUInt32LE(h.mode, 24);
-    b.writeUInt32LE(h.nrMax, 40);
-    b.writeUInt32LE(h.threadSlots, 44);
-    b.writeBigUInt64LE(BigInt(h.offs[0]!), 48);
-    b.writeBigUInt64LE(BigInt(h.offs[1]!), 56);
+    const H = LAYOUT.header;
+    b.writeUInt32LE(LAYOUT.const.version, H.version);
+    b.writeUInt32LE(h.headerSize, H.header_size);
+    b.writeBigUInt64LE(BigInt(h.totalSize), H.total_size);
+    b.writeUInt32LE(h.mode, H.mode);
+    b.writeUInt32LE(h.nrMax, H.nr_max);
+    b.writeUInt32LE(h.threadSlots, H.thread_slots);
+    b.writeBigUInt64LE(BigInt(h.offs[0]!), H.nr_off);
+    b.writeBigUInt64LE(BigInt(h.offs[1]!), H.thread_off);
+    const tables = [[H.proc_off, H.proc_cap, H.proc_count], [H.module_off, H.module_cap, H.module_count], [H.site_off, H.site_cap, H.site_count]];
     for (let t = 0; t < 3; t++) {
-      b.writeBigUInt64LE(BigInt(h.offs[2 + t]!), 112 + 16 * t);
-      b.writeUInt32LE(h.caps[2 * t]!, 120 + 16 * t);
-      b.writeUInt32LE(h.caps[2 * t + 1]!, 124 + 16 * t);
+      b.writeBigUInt64LE(BigInt(h.offs[2 + t]!), tables[t]![0]!);
+      b.writeUInt32LE(h.caps[2 * t]!, tables[t]![1]!);
+      b.writeUInt32LE(h.caps[2 * t + 1]!, tables[t]![2]!);
     }
-    b.writeBigUInt64LE(BigInt(h.offs[5]!), 192);   // i386_off
+    b.writeBigUInt64LE(BigInt(h.offs[5]!), H.i386_off);
     return b;
   });
 });

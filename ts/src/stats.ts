@@ -2,6 +2,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync,
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { SYSCALL_NAMES } from './syscalls.js';
 import { I386_SYSCALL_NAMES } from './syscalls_i386.js';
+import { LAYOUT } from './layout.js';
 
 /** A malformed, truncated or unreadable statistics segment (or report). code: the errno
  *  name when the file could not be read (ENOENT, EACCES, ...). */
@@ -122,30 +123,38 @@ export interface StatsSnapshot {
   dropped: { processes: number; sites: number; modulesFull: boolean; planUnrecorded: boolean };
 }
 
-// core/stats_layout.h, version 4.
+// The layout comes from core/stats_layout.h, through the generated ts/src/layout.ts
+// (ts/scripts/gen-layout.mjs; test/layout.test.ts fails if the two differ).
+const H = LAYOUT.header, P = LAYOUT.proc, M = LAYOUT.module, S = LAYOUT.site, N = LAYOUT.nr, T = LAYOUT.thread;
 const MAGIC = 'TRAPLINE';
-const VERSION = 4;
-const HEADER_SIZE = 208; // sizeof(struct tl_stats_header)
-const PROC_SIZE = 256;
-const MODULE_SIZE = 320;
-const SITE_SIZE = 128;
-const ORIGINS: Origin[] = ['main', 'startup', 'dlopen', 'anonymous', 'vdso'];
-const STATES: SiteState[] = ['rewritten', 'trapping', 'stale', 'skipped'];
-const REASONS: SiteReason[] = ['none', 'vdso', 'straddle', 'sud-only', 'not-syscall', 'full', 'stale', 'nested', 'policy', 'plan-mismatch', 'int80', 'redzone', 'shared', 'seccomp'];
-const SOURCES: SiteSource[] = ['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified'];
-const POLICIES: RewritePolicy[] = ['all', 'verified', 'none'];
-const NR_COUNTERS_SIZE = 32; // sizeof(struct tl_nr_counters)
-const THREAD_BLOCK_HEAD = 64; // owner + reserved[7], then fast[nr_max]
-const MODES = ['lazy', 'sud-only'] as const;
-const FLAG_ZERO_MAPPED = 1;
-const FLAG_XONLY = 2;
-const FLAG_HOOK = 4;
-const FLAG_PLAN = 8;
-const FLAG_PROC_FULL = 16;
-const FLAG_MODULE_FULL = 32;
-const FLAG_SITE_FULL = 64;
-const FLAG_PLAN_UNRECORDED = 128;
-const FLAG_NULL_READS = 256;
+const VERSION = LAYOUT.const.version;
+const HEADER_SIZE = LAYOUT.size.header;
+const PROC_SIZE = LAYOUT.size.proc;
+const MODULE_SIZE = LAYOUT.size.module;
+const SITE_SIZE = LAYOUT.size.site;
+/** Names by enum value, from the layout's name -> value tables. */
+function byValue<K extends string>(table: Readonly<Record<K, number>>): K[] {
+  const names: K[] = [];
+  for (const [k, v] of Object.entries(table) as [K, number][]) names[v] = k;
+  return names;
+}
+const ORIGINS: Origin[] = byValue(LAYOUT.origin);
+const STATES: SiteState[] = byValue(LAYOUT.state);
+const REASONS: SiteReason[] = byValue(LAYOUT.reason);
+const SOURCES: SiteSource[] = byValue(LAYOUT.source);
+const POLICIES: RewritePolicy[] = byValue(LAYOUT.policy);
+const NR_COUNTERS_SIZE = LAYOUT.size.nr;
+const THREAD_BLOCK_HEAD = T.fast;   // owner + reserved[7], then fast[nr_max], errors[nr_max]
+const MODES = byValue(LAYOUT.mode);
+const FLAG_ZERO_MAPPED = LAYOUT.flag.zero_mapped;
+const FLAG_XONLY = LAYOUT.flag.xonly;
+const FLAG_HOOK = LAYOUT.flag.hook;
+const FLAG_PLAN = LAYOUT.flag.plan;
+const FLAG_PROC_FULL = LAYOUT.flag.proc_full;
+const FLAG_MODULE_FULL = LAYOUT.flag.module_full;
+const FLAG_SITE_FULL = LAYOUT.flag.site_full;
+const FLAG_PLAN_UNRECORDED = LAYOUT.flag.plan_unrecorded;
+const FLAG_NULL_READS = LAYOUT.flag.null_reads;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -172,21 +181,21 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   if (buf.length < HEADER_SIZE) fail(`too short for a header (${buf.length} bytes)`);
   if (buf.toString('latin1', 0, 8) !== MAGIC) fail('bad magic (not a trapline stats file)');
 
-  const version = buf.readUInt32LE(8);
+  const version = buf.readUInt32LE(H.version);
   if (version !== VERSION) fail(`unsupported version ${version} (this reader knows ${VERSION})`);
-  const headerSize = buf.readUInt32LE(12);
-  const totalSize = buf.readBigUInt64LE(16);
+  const headerSize = buf.readUInt32LE(H.header_size);
+  const totalSize = buf.readBigUInt64LE(H.total_size);
   if (totalSize > BigInt(buf.length)) fail(`total_size ${totalSize} exceeds the file size ${buf.length}`);
   if (headerSize < HEADER_SIZE || BigInt(headerSize) > totalSize) fail(`bad header_size ${headerSize}`);
 
-  const modeValue = buf.readUInt32LE(24);
+  const modeValue = buf.readUInt32LE(H.mode);
   const mode = MODES[modeValue] ?? fail(`unknown mode ${modeValue}`);
-  const flags = buf.readUInt32LE(28);
-  const startNs = buf.readBigUInt64LE(32);
-  const nrMax = buf.readUInt32LE(40);
-  const threadSlots = buf.readUInt32LE(44);
-  const nrOff = buf.readBigUInt64LE(48);
-  const threadOff = buf.readBigUInt64LE(56);
+  const flags = buf.readUInt32LE(H.flags);
+  const startNs = buf.readBigUInt64LE(H.start_ns);
+  const nrMax = buf.readUInt32LE(H.nr_max);
+  const threadSlots = buf.readUInt32LE(H.thread_slots);
+  const nrOff = buf.readBigUInt64LE(H.nr_off);
+  const threadOff = buf.readBigUInt64LE(H.thread_off);
   const u64 = (off: number) => buf.readBigUInt64LE(off);
 
   // Every array must lie 8-aligned inside [header_size, total_size).
@@ -199,13 +208,13 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   checkArray('nr_off', nrOff, BigInt(nrMax) * BigInt(NR_COUNTERS_SIZE));
   checkArray('thread_off', threadOff, BigInt(threadSlots) * BigInt(blockSize));
 
-  const i386Off = u64(192);
+  const i386Off = u64(H.i386_off);
   checkArray('i386_off', i386Off, BigInt(nrMax) * BigInt(NR_COUNTERS_SIZE));
   const perNrI386: NrStats[] = [];
   let i386Trap = 0n;
   for (let nr = 0, c = Number(i386Off); nr < nrMax; nr++, c += NR_COUNTERS_SIZE) {
-    const trap = u64(c);
-    const errors = u64(c + 16);
+    const trap = u64(c + N.trap);
+    const errors = u64(c + N.errors);
     i386Trap += trap;
     if (trap !== 0n || errors !== 0n) perNrI386.push({ nr, trap: Number(trap), fast: 0, errors: Number(errors) });
   }
@@ -217,13 +226,13 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
   let totalFast = 0n;
   for (let nr = 0; nr < nrMax; nr++) {
     const c = nrBase + nr * NR_COUNTERS_SIZE;
-    const trap = u64(c);
-    let fast = u64(c + 8);
-    const errors = u64(c + 16);
+    const trap = u64(c + N.trap);
+    let fast = u64(c + N.fast);
+    const errors = u64(c + N.errors);
     let errs = errors;
     for (let t = 0, f = threadBase + THREAD_BLOCK_HEAD + 8 * nr; t < threadSlots; t++, f += blockSize) {
       fast += u64(f);
-      errs += u64(f + 8 * nrMax);
+      errs += u64(f + 8 * nrMax);                         // errors[] follows fast[nr_max]
     }
     totalTrap += trap;
     totalFast += fast;
@@ -234,10 +243,10 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
 
   // process, module and site tables
   const u32 = (off: number) => buf.readUInt32LE(off);
-  const table = (name: string, offAt: number, size: number) => {
+  const table = (name: string, offAt: number, capAt: number, countAt: number, size: number) => {
     const off = u64(offAt);
-    const cap = u32(offAt + 8);
-    const claimed = u32(offAt + 12);
+    const cap = u32(capAt);
+    const claimed = u32(countAt);
     const count = Math.min(claimed, cap);
     checkArray(name, off, BigInt(cap) * BigInt(size));
     return { base: Number(off), count, dropped: claimed - count };
@@ -248,51 +257,51 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     return buf.toString('utf8', off, end < 0 ? off + max : off + end);
   };
   const hex = (v: bigint) => `0x${v.toString(16)}`;
-  const procT = table('proc_off', 112, PROC_SIZE);
+  const procT = table('proc_off', H.proc_off, H.proc_cap, H.proc_count, PROC_SIZE);
   const processList: ProcessInfo[] = [];
   for (let i = 0; i < procT.count; i++) {
     const r = procT.base + i * PROC_SIZE;
-    const st = buf.readInt32LE(r + 8);
+    const st = buf.readInt32LE(r + P.status);
     processList.push({
-      pid: u32(r), ppid: u32(r + 4),
+      pid: u32(r + P.pid), ppid: u32(r + P.ppid),
       exitCode: st >= 0 && st < 256 ? st : null,
       signal: st >= 256 ? st - 256 : null,
-      mode: MODES[u32(r + 12)] ?? 'lazy',
-      startMs: Number(u64(r + 16) / 1_000_000n),
-      exe: cstr(r + 24, 232),
+      mode: MODES[u32(r + P.mode)] ?? 'lazy',
+      startMs: Number(u64(r + P.start_ns) / 1_000_000n),
+      exe: cstr(r + P.exe, LAYOUT.size.exe),
     });
   }
-  const modT = table('module_off', 128, MODULE_SIZE);
+  const modT = table('module_off', H.module_off, H.module_cap, H.module_count, MODULE_SIZE);
   const modules: ModuleInfo[] = [];
   for (let i = 0; i < modT.count; i++) {
     const r = modT.base + i * MODULE_SIZE;
-    const idLen = Math.min(u32(r + 44), 20);
+    const idLen = Math.min(u32(r + M.build_id_len), LAYOUT.size.build_id);
     modules.push({
-      index: i, pid: u32(r), origin: ORIGINS[u32(r + 4)] ?? 'anonymous', base: hex(u64(r + 8)),
-      buildId: buf.toString('hex', r + 24, r + 24 + idLen), path: cstr(r + 48, 272),
+      index: i, pid: u32(r + M.pid), origin: ORIGINS[u32(r + M.origin)] ?? 'anonymous', base: hex(u64(r + M.base)),
+      buildId: buf.toString('hex', r + M.build_id, r + M.build_id + idLen), path: cstr(r + M.path, LAYOUT.size.path),
     });
   }
-  const siteT = table('site_off', 144, SITE_SIZE);
+  const siteT = table('site_off', H.site_off, H.site_cap, H.site_count, SITE_SIZE);
   const sites: SiteInfo[] = [];
   for (let i = 0; i < siteT.count; i++) {
     const r = siteT.base + i * SITE_SIZE;
-    const mod = u32(r + 12);
+    const mod = u32(r + S.module);
     const nrs: number[] = [];
-    for (let w = 0; w < 16; w++) {
-      let bits = u32(r + 64 + 4 * w);
+    for (let w = 0; w < LAYOUT.const.nr_max / 32; w++) {
+      let bits = u32(r + S.nrs + 4 * w);
       for (let b = 0; bits !== 0; b++, bits >>>= 1) if (bits & 1) nrs.push(32 * w + b);
     }
     sites.push({
-      addr: hex(u64(r)), pid: u32(r + 8), module: mod === 0xffffffff || mod >= modules.length ? null : mod,
-      offset: hex(u64(r + 16)), trapHits: Number(u64(r + 24)), fastHits: Number(u64(r + 32)), nrs,
-      nrsOther: u32(r + 44), state: STATES[u32(r + 48)] ?? 'trapping', reason: REASONS[u32(r + 52)] ?? 'none',
-      source: SOURCES[buf.readUInt16LE(r + 42)] ?? 'learned',
+      addr: hex(u64(r + S.addr)), pid: u32(r + S.pid), module: mod === 0xffffffff || mod >= modules.length ? null : mod,
+      offset: hex(u64(r + S.offset)), trapHits: Number(u64(r + S.trap_hits)), fastHits: Number(u64(r + S.fast_hits)), nrs,
+      nrsOther: u32(r + S.nrs_other), state: STATES[u32(r + S.state)] ?? 'trapping', reason: REASONS[u32(r + S.reason)] ?? 'none',
+      source: SOURCES[buf.readUInt16LE(r + S.source)] ?? 'learned',
     });
   }
 
-  const otherTrap = u64(64);
-  const otherI386 = u64(200);
-  const otherFast = u64(72);
+  const otherTrap = u64(H.other_trap);
+  const otherI386 = u64(H.other_i386);
+  const otherFast = u64(H.other_fast);
   return {
     version,
     mode,
@@ -301,10 +310,10 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     nullReads: (flags & FLAG_NULL_READS) !== 0,
     hookLoaded: (flags & FLAG_HOOK) !== 0,
     planUsed: (flags & FLAG_PLAN) !== 0,
-    policy: POLICIES[u32(184)] ?? 'all',
-    planRewritten: Number(u64(160)),
-    planSkipped: Number(u64(168)),
-    policyRefused: Number(u64(176)),
+    policy: POLICIES[u32(H.policy)] ?? 'all',
+    planRewritten: Number(u64(H.plan_rewritten)),
+    planSkipped: Number(u64(H.plan_skipped)),
+    policyRefused: Number(u64(H.policy_refused)),
     startNs: Number(startNs),
     startMs: Number(startNs / 1_000_000n),
     perNr,
@@ -312,10 +321,10 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     otherFast: Number(otherFast),
     perNrI386,
     otherI386: Number(otherI386),
-    sitesRewritten: Number(u64(80)),
+    sitesRewritten: Number(u64(H.sites_rewritten)),
     sitesTrapping: sites.filter((x) => x.state === 'trapping').length,
-    sitesStale: Number(u64(104)),
-    processes: Number(u64(96)),
+    sitesStale: Number(u64(H.sites_stale)),
+    processes: Number(u64(H.processes)),
     total: { trap: Number(totalTrap + otherTrap + i386Trap + otherI386), fast: Number(totalFast + otherFast) },
     processList,
     modules,
@@ -331,14 +340,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
 
 /** The segment geometry of this build (core/stats_check.c tl_stats_geom). */
 export function segmentGeometry(): { nr: number; i386: number; thread: number; proc: number; module: number; site: number; size: number } {
-  const up = (v: number, a: number) => Math.ceil(v / a) * a;
-  const nr = up(HEADER_SIZE, 64);
-  const i386 = nr + 512 * NR_COUNTERS_SIZE;
-  const thread = up(i386 + 512 * NR_COUNTERS_SIZE, 4096);
-  const proc = thread + 1024 * (THREAD_BLOCK_HEAD + 16 * 512);
-  const module = proc + 1024 * PROC_SIZE;
-  const site = module + 4096 * MODULE_SIZE;
-  return { nr, i386, thread, proc, module, site, size: up(site + 65536 * SITE_SIZE, 4096) };
+  return { ...LAYOUT.geometry };
 }
 
 /** What a run that adds to an existing segment (--stats-append) must agree with. */
@@ -375,17 +377,19 @@ export function readSegmentIdentity(path: string): SegmentIdentity {
     if (st.size !== g.size) fail(`is not a trapline v${VERSION} statistics segment (size ${st.size}, expected ${g.size})`);
     const h = Buffer.alloc(HEADER_SIZE);
     if (readSync(fd, h, 0, HEADER_SIZE, 0) !== HEADER_SIZE) fail('is truncated');
-    const bad = h.toString('latin1', 0, 8) !== MAGIC || h.readUInt32LE(8) !== VERSION || h.readUInt32LE(12) !== HEADER_SIZE ||
-      h.readBigUInt64LE(16) !== BigInt(g.size) || h.readUInt32LE(40) !== 512 || h.readUInt32LE(44) !== 1024 ||
-      h.readBigUInt64LE(48) !== BigInt(g.nr) || h.readBigUInt64LE(56) !== BigInt(g.thread) ||
-      h.readBigUInt64LE(112) !== BigInt(g.proc) || h.readUInt32LE(120) !== 1024 ||
-      h.readBigUInt64LE(128) !== BigInt(g.module) || h.readUInt32LE(136) !== 4096 ||
-      h.readBigUInt64LE(144) !== BigInt(g.site) || h.readUInt32LE(152) !== 65536 ||
-      h.readBigUInt64LE(192) !== BigInt(g.i386);
+    const C = LAYOUT.const;
+    const bad = h.toString('latin1', H.magic, H.magic + 8) !== MAGIC || h.readUInt32LE(H.version) !== VERSION ||
+      h.readUInt32LE(H.header_size) !== HEADER_SIZE || h.readBigUInt64LE(H.total_size) !== BigInt(g.size) ||
+      h.readUInt32LE(H.nr_max) !== C.nr_max || h.readUInt32LE(H.thread_slots) !== C.thread_slots ||
+      h.readBigUInt64LE(H.nr_off) !== BigInt(g.nr) || h.readBigUInt64LE(H.thread_off) !== BigInt(g.thread) ||
+      h.readBigUInt64LE(H.proc_off) !== BigInt(g.proc) || h.readUInt32LE(H.proc_cap) !== C.proc_cap ||
+      h.readBigUInt64LE(H.module_off) !== BigInt(g.module) || h.readUInt32LE(H.module_cap) !== C.module_cap ||
+      h.readBigUInt64LE(H.site_off) !== BigInt(g.site) || h.readUInt32LE(H.site_cap) !== C.site_cap ||
+      h.readBigUInt64LE(H.i386_off) !== BigInt(g.i386);
     if (bad) fail(`is not a trapline v${VERSION} statistics segment (header)`);
-    const mode = MODES[h.readUInt32LE(24)] ?? fail('has an unknown mode');
-    const policy = POLICIES[h.readUInt32LE(184)] ?? fail('has an unknown rewrite policy');
-    const cookie = h.readBigUInt64LE(88);
+    const mode = MODES[h.readUInt32LE(H.mode)] ?? fail('has an unknown mode');
+    const policy = POLICIES[h.readUInt32LE(H.policy)] ?? fail('has an unknown rewrite policy');
+    const cookie = h.readBigUInt64LE(H.run_cookie);
     if (cookie === 0n) fail('has no run cookie');
     return { cookie: cookie.toString(16), mode, policy };
   } finally {
