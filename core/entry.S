@@ -18,7 +18,7 @@
 #include "tcb.h"
 #include "sled.h"
 
-#define NR_MAX 512
+#define NR_MAX TL_ASM_NR_MAX
 
         .text
 

@@ -4,6 +4,7 @@
 #ifndef TRAPLINE_TCB_H
 #define TRAPLINE_TCB_H
 
+#define TL_ASM_NR_MAX 512 /* TL_NR_MAX (stats_layout.h, C only) for the assembly: checked below */
 #define T_SELF      0     /* struct tl_tcb *self */
 #define T_COUNTS    8     /* uint64_t *fast counters (this thread's stats block) */
 #define T_SITES     16    /* uint64_t *site table (return addresses of rewritten sites) */
@@ -72,6 +73,15 @@ struct tl_frame {
     uint64_t flags, oldsp, rsp, ret, via;
     uint64_t rcx, r11, cs, pad;   /* via 3 (int $0x80) only */
 };
+/* every offset entry.S and entry_i386.S use, checked against the C layout */
+_Static_assert(offsetof(struct tl_frame, r15) == F_R15 && offsetof(struct tl_frame, r14) == F_R14 &&
+               offsetof(struct tl_frame, r13) == F_R13 && offsetof(struct tl_frame, r12) == F_R12 &&
+               offsetof(struct tl_frame, rbp) == F_RBP && offsetof(struct tl_frame, rbx) == F_RBX &&
+               offsetof(struct tl_frame, r9) == F_R9 && offsetof(struct tl_frame, r8) == F_R8 &&
+               offsetof(struct tl_frame, r10) == F_R10 && offsetof(struct tl_frame, rdx) == F_RDX &&
+               offsetof(struct tl_frame, rsi) == F_RSI && offsetof(struct tl_frame, rdi) == F_RDI, "frame");
+_Static_assert(offsetof(struct tl_frame, flags) == F_FLAGS && offsetof(struct tl_frame, rsp) == F_RSP &&
+               offsetof(struct tl_frame, ret) == F_RET, "frame");
 _Static_assert(offsetof(struct tl_frame, rax) == F_RAX, "frame");
 _Static_assert(offsetof(struct tl_frame, oldsp) == F_OLDSP, "frame");
 _Static_assert(offsetof(struct tl_frame, via) == F_VIA, "frame");
@@ -146,5 +156,11 @@ _Static_assert(offsetof(struct tl_tcb, landing) == T_LANDING, "tcb");
 _Static_assert(offsetof(struct tl_tcb, shadow) == T_SHADOW, "tcb");
 _Static_assert(offsetof(struct tl_tcb, counts) == T_COUNTS, "tcb");
 _Static_assert(offsetof(struct tl_tcb, sites) == T_SITES, "tcb");
+_Static_assert(offsetof(struct tl_tcb, self) == T_SELF, "tcb");
+_Static_assert(offsetof(struct tl_tcb, scr_rcx) == T_SCR_RCX && offsetof(struct tl_tcb, scr_r11) == T_SCR_R11, "tcb");
+_Static_assert(offsetof(struct tl_tcb, stk_lo) == T_STK_LO && offsetof(struct tl_tcb, stk_hi) == T_STK_HI, "tcb");
+_Static_assert(sizeof(((struct tl_tcb *)0)->cache) == 16u << TL_CACHE_BITS, "tcb: cache entries of 16 bytes");
+_Static_assert(sizeof(((struct tl_tcb *)0)->special) == 512, "tcb: one special byte per number below NR_MAX");
+_Static_assert(sizeof(((struct tl_tcb *)0)->shadow) == 16 * 32, "tcb: 16 shadow slots of 32 bytes");
 #endif
 #endif

@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include "tcb.h"
 #include "stats_layout.h"
+_Static_assert(TL_ASM_NR_MAX == TL_NR_MAX, "entry.S counts numbers below TL_NR_MAX");
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
