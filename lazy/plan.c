@@ -21,7 +21,7 @@
 #include "plan_parse.h"
 
 #define PLAN_MODS 4096u         /* modules held in all (file: the plan; directory: looked up) */
-#define PLAN_FILE_MAX (64u << 20)
+#define PLAN_FILE_MAX TL_PLAN_MAX_FILE
 #define PLAN_PATH_MAX 4096u     /* PATH_MAX: the longest path the kernel accepts, with its NUL */
 
 static struct tl_plan_mod *mods; /* file: every module of the plan; directory: those looked up */

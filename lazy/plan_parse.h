@@ -9,6 +9,7 @@
 #define TL_PLAN_MAX_SITES 65536u       /* per module */
 #define TL_PLAN_MAX_LINE 4096u         /* bytes, not counting the '\n' */
 #define TL_PLAN_MAX_OFFSET_DIGITS 13u  /* offsets < 2^52 */
+#define TL_PLAN_MAX_FILE (64u << 20)   /* bytes of one plan file read */
 #define TL_PLAN_SEEN_BITS 17u          /* duplicate-offset table: 2^17 entries >= 2 x sites */
 
 /* a site: offset << 2 | source */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "stats_layout.h"
 #include "../../core/stats_check.c"     /* tl_stats_geom(): where the tables lie */
+#include "lazy/plan_parse.h"
 
 #define F(s, f) printf("%s\"%s\": %zu", first++ ? ", " : "", #f, offsetof(struct s, f))
 #define V(name, v) printf("%s\"%s\": %llu", first++ ? ", " : "", name, (unsigned long long)(v))
@@ -89,6 +90,10 @@ int main(void)
     printf("},\n  \"mode\": {");
     first = 0;
     V("lazy", TL_MODE_LAZY); V("sud-only", TL_MODE_SUD_ONLY);
+    printf("},\n  \"plan\": {");
+    first = 0;
+    V("max_modules", TL_PLAN_MAX_MODULES); V("max_sites", TL_PLAN_MAX_SITES); V("max_line", TL_PLAN_MAX_LINE);
+    V("max_offset_digits", TL_PLAN_MAX_OFFSET_DIGITS); V("max_file", TL_PLAN_MAX_FILE);
     printf("},\n  \"policy\": {");
     first = 0;
     V("all", TL_POLICY_ALL); V("verified", TL_POLICY_VERIFIED); V("none", TL_POLICY_NONE);

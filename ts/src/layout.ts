@@ -154,6 +154,13 @@ export const LAYOUT = {
     "lazy": 0,
     "sud-only": 1
   },
+  "plan": {
+    "max_modules": 4096,
+    "max_sites": 65536,
+    "max_line": 4096,
+    "max_offset_digits": 13,
+    "max_file": 67108864
+  },
   "policy": {
     "all": 0,
     "verified": 1,

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScanResult } from './scan.js';
+import { LAYOUT } from './layout.js';
 import { FileReadError, readRegularFile } from './readfile.js';
 
 /** learned-unverified: a learned site that failed verification (docs/security.md); kept
@@ -28,17 +29,17 @@ export class PlanError extends Error {
 }
 
 export const PLAN_HEADER = 'trapline-plan 1';
-/** Limits shared with the C core. */
-export const PLAN_MAX_MODULES = 4096;
-export const PLAN_MAX_SITES = 65536;
+/** Limits shared with the C core (lazy/plan_parse.h, through the generated ts/src/layout.ts). */
+export const PLAN_MAX_MODULES = LAYOUT.plan.max_modules;
+export const PLAN_MAX_SITES = LAYOUT.plan.max_sites;
 /** Longest line in bytes, not counting its newline. */
-export const PLAN_MAX_LINE = 4096;
+export const PLAN_MAX_LINE = LAYOUT.plan.max_line;
 /** Largest plan file read (the C core's limit too). */
-export const PLAN_MAX_FILE = 64 * 2 ** 20;
+export const PLAN_MAX_FILE = LAYOUT.plan.max_file;
 
 /** 1 to 20 bytes: 2 to 40 lowercase hex digits, an even count. */
 const BUILD_ID = /^(?:[0-9a-f]{2}){1,20}$/;
-const OFFSET = /^[0-9a-f]{1,13}$/; // < 2^52: exact as a JS number
+const OFFSET = new RegExp(`^[0-9a-f]{1,${LAYOUT.plan.max_offset_digits}}$`); // < 2^52: exact as a JS number
 
 /** Whether a build-id can name a plan module (2 to 40 lowercase hex digits, even count). */
 export function isPlanBuildId(id: string): boolean {
