@@ -283,7 +283,7 @@ static long perform_call(struct tl_frame *f, int *action)
         if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
         break;
     case SYS_prctl:
-        if ((int)f->rdi == 59 /* PR_SET_SYSCALL_USER_DISPATCH */)
+        if ((int)f->rdi == TL_PR_SET_SYSCALL_USER_DISPATCH)
             return tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);
         if ((int)f->rdi == 22 /* PR_SET_SECCOMP */)
             return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
@@ -347,7 +347,7 @@ int tl_dispatch_needs_frame(long nr)
 
 long tl_dispatch(struct tl_frame *f)
 {
-    if (f->via == 2) tl_raise_null_call(f);
+    if (f->via == TL_VIA_NULLCALL) tl_raise_null_call(f);
     if (f->via == TL_VIA_I386) return tl_dispatch_i386(f);
     /* the kernel takes the number as a 32-bit int (upper bits ignored): decide, count
      * and show hooks the call it will really perform */
@@ -364,7 +364,7 @@ long tl_dispatch(struct tl_frame *f)
             f->rax = (uint64_t)perform(f, &action);
         return action;
     }
-    if (via == 0) {
+    if (via == TL_VIA_TRAP) {
         /* a new site: one look-up in our map of the address space (lazy/vmmap.c) serves
          * its record (module), the policy (its plan entry) and its rewrite (protection) */
         uint64_t site = f->ret - 2;
@@ -396,7 +396,7 @@ long tl_dispatch(struct tl_frame *f)
             int why = try_rewrite ? tl_rewrite_site(site, tl_cov_fast_counter(s, nr), where) : refused ? TL_REASON_POLICY : pre;
             tl_cov_state(s, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_TRAPPING, why);
         }
-    } else if (via == 1 && tl_stats) {
+    } else if (via == TL_VIA_FAST && tl_stats) {
         tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;

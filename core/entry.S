@@ -216,7 +216,7 @@ tl_fast_syscall_insn:
 2:      and     $-16, %r11
         xchg    %r11, %rsp                      /* r11 = the slot's address */
         sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
-        pushq   $1                              /* F_VIA: a rewritten site */
+        pushq   $TL_VIA_FAST                    /* F_VIA: a rewritten site */
         push    %rcx                            /* F_RET */
         lea     8(%r11), %rcx
         push    %rcx                            /* F_RSP: as after the return */
@@ -380,7 +380,7 @@ tl_land_stubs:
         .type tl_sud_entry, @function
         .p2align 4
 tl_sud_entry:
-        SLOW 0
+        SLOW TL_VIA_TRAP
         .size tl_sud_entry, .-tl_sud_entry
 
         .globl tl_fix_entry
@@ -388,11 +388,11 @@ tl_sud_entry:
         .p2align 4
 tl_fix_entry:
 tl_slow_via1:
-        SLOW 1
+        SLOW TL_VIA_FAST
 
         .p2align 4
 tl_slow_via2:
-        SLOW 2
+        SLOW TL_VIA_NULLCALL
 
 
 /* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */

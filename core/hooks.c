@@ -460,7 +460,7 @@ static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, 
     uint8_t *xs = (uint8_t *)(((uint64_t)area + 63) & ~63ull);
     uint64_t vtok = no_vector ? 0 : vec_save(xs);
     uint8_t sel = t->selector;
-    t->selector = 0;   /* ALLOW: the hook's own calls go straight to the kernel */
+    t->selector = TL_SUD_ALLOW;   /* the hook's own calls go straight to the kernel */
     long ret;
     if (native_hook) {
         struct trapline_call c = { (long)f->rax, { (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9 },

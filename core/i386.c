@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#define AUDIT_ARCH_I386_ 0x40000003u
 
 /* i386 numbers that need more than a raw int $0x80 from our stack */
 #define I386_EXIT 1
@@ -37,7 +36,7 @@
 
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
-    if ((uint32_t)si->si_arch != AUDIT_ARCH_I386_) return 0;
+    if ((uint32_t)si->si_arch != TL_AUDIT_ARCH_I386) return 0;
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
@@ -129,7 +128,7 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
         if (tl_zero_mapped && (a32((uint64_t)a4) & 2 /* MREMAP_FIXED */) && a32((uint64_t)a5) == 0) return -EPERM;
         goto unmodelled;
     case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
-        if ((int)a1 == 59) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
+        if ((int)a1 == TL_PR_SET_SYSCALL_USER_DISPATCH) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
     case 117: case 257: case 380: case 397: case 398: unmodelled: {
         /* old_mmap, mmap2, mremap (above), ipc, remap_file_pages, pkey_mprotect, shmat,

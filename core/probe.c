@@ -3,6 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "kabi.h"
 #include "probe.h"
 #include <errno.h>
 #include <signal.h>
@@ -16,9 +17,6 @@
 #include <sys/wait.h>
 #include <sys/auxv.h>
 
-#ifndef PR_SET_SYSCALL_USER_DISPATCH
-#define PR_SET_SYSCALL_USER_DISPATCH 59
-#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -37,7 +35,7 @@ static void on_sys(int s, siginfo_t *si, void *uc)
 {
     (void)s; (void)uc;
     sel = 0;   /* ALLOW from now on */
-    raw(SYS_exit_group, si->si_code == 2 ? 42 : 43, 0, 0, 0, 0);
+    raw(SYS_exit_group, si->si_code == TL_SI_SYS_USER_DISPATCH ? 42 : 43, 0, 0, 0, 0);
 }
 
 /* child: 0..255 exit code = result; 42 = SIGSYS seen; errno+100 if prctl failed */
@@ -49,7 +47,7 @@ static int child_sud(void)
     sa.sa_flags = SA_SIGINFO;
     sigaction(SIGSYS, &sa, 0);
     sel = 0;
-    long r = raw(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, 1, 0, 0, (long)&sel);
+    long r = raw(SYS_prctl, TL_PR_SET_SYSCALL_USER_DISPATCH, TL_PR_SYS_DISPATCH_ON, 0, 0, (long)&sel);
     if (r) raw(SYS_exit_group, 100 + (int)-r, 0, 0, 0, 0);
     sel = 1;   /* BLOCK: the next call must trap */
     raw(SYS_getppid, 0, 0, 0, 0, 0);

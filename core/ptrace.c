@@ -42,7 +42,7 @@ int tl_ptrace_hide_stop(long pid, int status)
 {
     if ((status & 0xff) != 0x7f || ((status >> 8) & 0xff) != SIGSYS || (status >> 16)) return 0;
     siginfo_t si;
-    if (tl_sys4(SYS_ptrace, PTRACE_GETSIGINFO, pid, 0, &si) != 0 || si.si_code != 2 /* SYS_USER_DISPATCH */) return 0;
+    if (tl_sys4(SYS_ptrace, PTRACE_GETSIGINFO, pid, 0, &si) != 0 || si.si_code != TL_SI_SYS_USER_DISPATCH) return 0;
     uint64_t rip = 0;
     /* PTRACE_PEEKUSER: the raw call stores the word at *data */
     if (tl_sys4(SYS_ptrace, PTRACE_PEEKUSER, pid, offsetof(struct user, regs.rip), &rip) != 0) return 0;

@@ -16,7 +16,6 @@
 #define SECCOMP_RET_ACTION_FULL_ 0xffff0000u
 #define SECCOMP_RET_ALLOW_ 0x7fff0000u
 #define SECCOMP_RET_LOG_ 0x7ffc0000u
-#define AUDIT_ARCH_X86_64_ 0xc000003eu
 #define MAX_FILTERS 32
 #define MAX_INSNS 4096          /* BPF_MAXINSNS */
 
@@ -91,7 +90,7 @@ int tl_seccomp_allows(long nr, long a0, long a1, long a2)
     int mode = __atomic_load_n(&tl_seccomp_mode, __ATOMIC_ACQUIRE);
     if (LIKELY(mode == 0)) return 1;
     if (mode == 1) return nr == SYS_read || nr == SYS_write || nr == SYS_exit || nr == SYS_rt_sigreturn;
-    struct sc_data d = { (int)nr, AUDIT_ARCH_X86_64_, tl_text_lo, { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2, 0, 0, 0 } };
+    struct sc_data d = { (int)nr, TL_AUDIT_ARCH_X86_64, tl_text_lo, { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2, 0, 0, 0 } };
     int n = __atomic_load_n(&n_filters, __ATOMIC_ACQUIRE);
     for (int f = 0; f < n; f++) {
         uint32_t act = run_filter(filters[f].prog, filters[f].len, &d) & SECCOMP_RET_ACTION_FULL_;
@@ -150,7 +149,7 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
     /* A filter that denies rt_sigreturn: every trap would end in it. Our SIGSYS handler
      * is switched (while rt_sigaction may still be allowed) to leave without it. */
     if (len && !tl_sigsys_noreturn) {
-        struct sc_data d = { SYS_rt_sigreturn, AUDIT_ARCH_X86_64_, tl_text_lo, { 0, 0, 0, 0, 0, 0 } };
+        struct sc_data d = { SYS_rt_sigreturn, TL_AUDIT_ARCH_X86_64, tl_text_lo, { 0, 0, 0, 0, 0, 0 } };
         uint32_t act = run_filter(copy, len, &d) & SECCOMP_RET_ACTION_FULL_;
         if (act != SECCOMP_RET_ALLOW_ && act != SECCOMP_RET_LOG_ && tl_seccomp_allows(SYS_rt_sigaction, SIGSYS, 0, 0))
             tl_signals_sigsys_noreturn();

@@ -227,9 +227,9 @@ void tl_count_slow(long nr, int via)
 {
     if (!tl_stats) return;
     if (nr >= 0 && nr < (long)TL_NR_MAX) {
-        __atomic_add_fetch(via == 0 ? &tl_nr[nr].trap : &tl_nr[nr].fast, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(via == TL_VIA_TRAP ? &tl_nr[nr].trap : &tl_nr[nr].fast, 1, __ATOMIC_RELAXED);
     } else {
-        __atomic_add_fetch(via == 0 ? &tl_stats->other_trap : &tl_stats->other_fast, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(via == TL_VIA_TRAP ? &tl_stats->other_trap : &tl_stats->other_fast, 1, __ATOMIC_RELAXED);
     }
 }
 

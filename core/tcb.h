@@ -55,13 +55,13 @@
 #define F_OLDSP 112   /* unused */
 #define F_RSP 120     /* program rsp to resume with */
 #define F_RET 128     /* address to resume at (site + 2) */
-#define F_VIA 136     /* 0 = trap (SIGSYS), 1 = rewritten site, 2 = call into the sled from a non-site,
-                         3 = a 32-bit call (int $0x80), redirected by the SIGSYS handler (core/i386.c) */
+#define F_VIA 136     /* TL_VIA_* (kabi.h): trap, rewritten site, call into the sled from a
+                         non-site, or a 32-bit call (int $0x80) */
 #define F_RCX 144     /* via 3 only: the program's rcx and r11, restored on the way out (int $0x80 */
 #define F_R11 152     /* preserves them), and its code segment (a 32-bit one, or the 64-bit */
 #define F_CS 160      /* one); unused by the other ways in */
 #define F_SIZE 176
-#define TL_VIA_I386 3
+#include "kabi.h"       /* TL_VIA_* */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

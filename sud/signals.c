@@ -180,7 +180,7 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
     uint64_t *um = (uint64_t *)&uc->uc_sigmask;
     if (blocked) *um |= SIGBIT(SIGSYS);
     if ((a->mask & SIGBIT(SIGSYS)) || (sig == SIGSYS && !(a->flags & SA_NODEFER))) t->sigsys_blocked = 1;
-    t->selector = 1;
+    t->selector = TL_SUD_BLOCK;
     void *h = a->handler;
     if (a->flags & SA_RESETHAND) { a->handler = SIG_DFL; a->flags &= ~SA_SIGINFO; }
     /* the kernel passes (sig, info, uc) whatever SA_SIGINFO says: so do we */
@@ -247,7 +247,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         deliver(sig, si, uc);
         return;
     }
-    if (si->si_code == 2 /* SYS_USER_DISPATCH */ && tl_active) {
+    if (si->si_code == TL_SI_SYS_USER_DISPATCH && tl_active) {
         if (tl_i386_trap(si, uc)) {             /* int $0x80: core/i386.c */
             if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
             return;
@@ -622,7 +622,7 @@ int tl_app_sud_check(struct tl_frame *f)
     siginfo_t si;
     memset(&si, 0, sizeof si);
     si.si_signo = SIGSYS;
-    si.si_code = 2;                                    /* SYS_USER_DISPATCH */
+    si.si_code = TL_SI_SYS_USER_DISPATCH;
     si.si_call_addr = (void *)f->ret;
     si.si_syscall = (int)f->rax;
     si.si_arch = i386 ? 0x40000003 : 0xc000003e;       /* AUDIT_ARCH_I386 / AUDIT_ARCH_X86_64 */

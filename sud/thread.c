@@ -7,13 +7,6 @@
 #include <sys/prctl.h>
 #include <asm/prctl.h>
 
-#ifndef PR_SET_SYSCALL_USER_DISPATCH
-#define PR_SET_SYSCALL_USER_DISPATCH 59
-#define PR_SYS_DISPATCH_OFF 0
-#define PR_SYS_DISPATCH_ON 1
-#endif
-#define SEL_ALLOW 0
-#define SEL_BLOCK 1
 
 struct tl_tcb *tl_tcb_new(void)
 {
@@ -35,7 +28,7 @@ struct tl_tcb *tl_tcb_new(void)
     t->stk_hi = (uint64_t)t;
     t->sp = t->stk_hi;
     t->sites = tl_sites;
-    t->selector = SEL_ALLOW;
+    t->selector = TL_SUD_ALLOW;
     t->tid = tl_active ? (int)tl_sys0(SYS_gettid) : tl_pid;   /* start-up: the main thread */
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
@@ -54,10 +47,10 @@ void tl_tcb_install(struct tl_tcb *t)
 
 int tl_sud_enable(struct tl_tcb *t)
 {
-    t->selector = SEL_BLOCK;
-    long r = tl_sys5(SYS_prctl, PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON,
+    t->selector = TL_SUD_BLOCK;
+    long r = tl_sys5(SYS_prctl, TL_PR_SET_SYSCALL_USER_DISPATCH, TL_PR_SYS_DISPATCH_ON,
                      tl_text_lo, tl_text_hi - tl_text_lo, &t->selector);
-    if (r) t->selector = SEL_ALLOW;
+    if (r) t->selector = TL_SUD_ALLOW;
     return (int)r;
 }
 
