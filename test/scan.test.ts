@@ -26,7 +26,9 @@ const tmpPath = (name: string) => join(tmp, `${seq++}-${name}`);
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** The fixture's sites, from its symbol table and the layout of test/c/scanme.S. */
-function expectedSites() {
+interface Expected { vaddr: number; offset: number; insn: string; class: string; function: string | null; reason?: RegExp }
+
+function expectedSites(): Expected[] {
   const elf = parseElf(readFileSync(fixture));
   const sym = (name: string) => {
     const s = elf.symbols.find((x) => x.name === name) ?? (() => { throw new Error(`no symbol ${name}`); })();
@@ -35,7 +37,7 @@ function expectedSites() {
   // scanme_blob is an object, not a function symbol
   const blob = execNm(fixture).get('scanme_blob')!;
   const at = (vaddr: number) => ({ vaddr, offset: elf.vaddrToOffset(vaddr)! });
-  return [
+  const sites: Expected[] = [
     { ...at(sym('site_plain') + 5), insn: 'syscall', class: 'confirmed', function: 'site_plain' },
     { ...at(sym('site_imm') + 2), insn: 'syscall', class: 'ambiguous', function: 'site_imm', reason: /^inside instruction at .*\(mov \$0x50f, %r8d\)/ },
     { ...at(sym('site_imm') + 13), insn: 'sysenter', class: 'ambiguous', function: 'site_imm', reason: /^inside instruction at .*movabs/ },
@@ -45,7 +47,8 @@ function expectedSites() {
     { ...at(sym('site_redzone') + 15), insn: 'syscall', class: 'redzone', function: 'site_redzone', reason: /^code uses the red zone: cmp -0x8\(%rsp\), %rdi at 0x[0-9a-f]+ \(below %rsp, after the syscall\)$/ },
     { ...at(sym('site_sysenter')), insn: 'sysenter', class: 'confirmed', function: 'site_sysenter' },
     { ...at(sym('site_desync') + 5), insn: 'syscall', class: 'ambiguous', function: 'site_desync', reason: /^decodings disagree: from 0x[0-9a-f]+( \(site_desync\))?: syscall at 0x[0-9a-f]+; linear sweep: add %cl, \(%rdi\) at / },
-  ].sort((a, b) => a.offset - b.offset);
+  ];
+  return sites.sort((a, b) => a.offset - b.offset);
 }
 
 /** Symbol values from nm (for the data symbol the ELF reader does not collect). */
@@ -311,7 +314,7 @@ describe('scanner and core: one red-zone rule (lazy/redzone.c)', () => {
       let compared = 0;
       for (const site of r.stats!.sites) {
         const mod = site.module !== null ? r.stats!.modules[site.module] : undefined;
-        if (!mod || !mod.path.endsWith('/libc.so.6') || mod.origin === 'anon') continue;
+        if (!mod || !mod.path.endsWith('/libc.so.6') || mod.origin === 'anonymous') continue;
         if (site.state === 'rewritten' || site.reason === 'redzone') {
           const s = scan.get(parseInt(site.offset, 16));
           expect(s, site.offset).toBeDefined();
