@@ -27,6 +27,40 @@
  * the program's `callq` wrote: the return address is popped into rcx and the program's
  * flags are pushed into that same slot. Nothing else below rsp is written, nothing is
  * shared with a nested signal handler's entry. */
+/* the frame's general registers below F_RAX (struct tl_frame, r15 at the bottom): the
+ * slow entry and the hooked entry push them, every way out pops them */
+.macro PUSH_FRAME_GPRS
+        push    %rdi
+        push    %rsi
+        push    %rdx
+        push    %r10
+        push    %r8
+        push    %r9
+        push    %rbx
+        push    %rbp
+        push    %r12
+        push    %r13
+        push    %r14
+        push    %r15
+.endm
+
+/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
+.macro POP_FRAME_GPRS
+        pop     %r15
+        pop     %r14
+        pop     %r13
+        pop     %r12
+        pop     %rbp
+        pop     %rbx
+        pop     %r9
+        pop     %r8
+        pop     %r10
+        pop     %rdx
+        pop     %rsi
+        pop     %rdi
+        pop     %rax
+.endm
+
 /* T_SPECIAL bit `bit` set for this number: the argument in `reg` must not point into page
  * 0, else the call goes to C (core/nullargs.c). Flags are free (saved in the slot). */
 .macro ARG_NOT_IN_PAGE0 bit, reg
@@ -223,36 +257,13 @@ tl_fast_syscall_insn:
         pushq   $0                              /* F_OLDSP (unused) */
         pushq   (%r11)                          /* F_FLAGS: the program's, from the slot */
         push    %rax                            /* F_RAX */
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %r10
-        push    %r8
-        push    %r9
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        PUSH_FRAME_GPRS
         cld
         mov     %rsp, %rdi
         call    tl_dispatch_hooked
         test    %eax, %eax
         jnz     tl_slow_exit                    /* rt_sigreturn asked for by the hook */
-        pop     %r15                            /* the frame's registers (POP_FRAME_GPRS) */
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
+        POP_FRAME_GPRS
         /* rsp -> flags, oldsp, rsp, ret, via. Flags without popfq (~6 ns): only the
          * arithmetic flags and DF can differ from the program's (cld above) */
         mov     16(%rsp), %r11
@@ -344,18 +355,7 @@ tl_land_stubs:
         pushq   $0                              /* F_OLDSP (unused) */
         pushfq                                  /* F_FLAGS (arithmetic bits patched below) */
         pushq   %gs:T_SHADOW-32(,%r11,2)        /* F_RAX */
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %r10
-        push    %r8
-        push    %r9
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        PUSH_FRAME_GPRS
         /* flags = (pushed & ~0x8d5) | SF ZF AF PF CF from ah | OF from al */
         movzwl  %gs:T_SHADOW-16(,%r11,2), %eax
         sub     $16, %r11d
@@ -394,23 +394,6 @@ tl_slow_via1:
 tl_slow_via2:
         SLOW TL_VIA_NULLCALL
 
-
-/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
-.macro POP_FRAME_GPRS
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
-.endm
 
 /* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack,
  * 2 = perform an i386 sigreturn (int $0x80) on its stack. A via-3 frame (int $0x80)
