@@ -17,6 +17,7 @@
  */
 #include "tcb.h"
 #include "sled.h"
+#include "frame_asm.h"
 
 #define NR_MAX TL_ASM_NR_MAX
 
@@ -27,40 +28,6 @@
  * the program's `callq` wrote: the return address is popped into rcx and the program's
  * flags are pushed into that same slot. Nothing else below rsp is written, nothing is
  * shared with a nested signal handler's entry. */
-/* the frame's general registers below F_RAX (struct tl_frame, r15 at the bottom): the
- * slow entry and the hooked entry push them, every way out pops them */
-.macro PUSH_FRAME_GPRS
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %r10
-        push    %r8
-        push    %r9
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
-.endm
-
-/* pop the frame's general registers (F_R15 .. F_RAX); rsp then points at F_FLAGS */
-.macro POP_FRAME_GPRS
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
-        pop     %rax
-.endm
-
 /* T_SPECIAL bit `bit` set for this number: the argument in `reg` must not point into page
  * 0, else the call goes to C (core/nullargs.c). Flags are free (saved in the slot). */
 .macro ARG_NOT_IN_PAGE0 bit, reg
@@ -508,12 +475,7 @@ tl_raw_syscall:
         .type tl_clone_thread, @function
         .p2align 4
 tl_clone_thread:
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        SAVE_CALLEE
         mov     F_RET(%rdi), %rax
         mov     %rax, -8(%rsi)
         mov     F_FLAGS(%rdi), %rax
@@ -521,64 +483,26 @@ tl_clone_thread:
         mov     %rdx, -24(%rsi)
         mov     %rdi, %r11
         pushq   F_FLAGS(%r11)
-        mov     F_R15(%r11), %r15
-        mov     F_R14(%r11), %r14
-        mov     F_R13(%r11), %r13
-        mov     F_R12(%r11), %r12
-        mov     F_RBP(%r11), %rbp
-        mov     F_RBX(%r11), %rbx
-        mov     F_R9(%r11), %r9
-        mov     F_R8(%r11), %r8
-        mov     F_R10(%r11), %r10
-        mov     F_RDX(%r11), %rdx
-        mov     F_RSI(%r11), %rsi
-        mov     F_RDI(%r11), %rdi
+        LOAD_FRAME_GPRS %r11
         mov     F_RAX(%r11), %rax
         popfq
         syscall
         test    %rax, %rax
         jz      .Lchild
         cld
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
+        RESTORE_CALLEE
         ret
 .Lchild:
         lea     -16(%rsp), %rsp         /* rsp -> [flags][ret] */
         mov     -8(%rsp), %r11          /* clone flags (r11 is free: the kernel clobbers it) */
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %r10
-        push    %r8
-        push    %r9
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        PUSH_FRAME_GPRS
         mov     %rsp, %rbx
         and     $-16, %rsp
         cld
         mov     %r11, %rdi
         call    tl_thread_child_init
         mov     %rbx, %rsp
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
+        POP_GPRS
         mov     $0, %eax
         mov     8(%rsp), %rcx
         popfq

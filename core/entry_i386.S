@@ -11,6 +11,7 @@
  * code segment) as well as to 64-bit code.
  */
 #include "tcb.h"
+#include "frame_asm.h"
 
         .text
 
@@ -98,12 +99,7 @@ tl_i386_sigreturn:
         .type tl_clone_thread_i386, @function
         .p2align 4
 tl_clone_thread_i386:
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        SAVE_CALLEE
         mov     F_RET(%rdi), %rax
         mov     %rax, -8(%rsi)
         mov     F_FLAGS(%rdi), %rax
@@ -111,18 +107,7 @@ tl_clone_thread_i386:
         mov     %rdx, -24(%rsi)
         mov     %rdi, %r11
         pushq   F_FLAGS(%r11)
-        mov     F_R15(%r11), %r15
-        mov     F_R14(%r11), %r14
-        mov     F_R13(%r11), %r13
-        mov     F_R12(%r11), %r12
-        mov     F_RBP(%r11), %rbp
-        mov     F_RBX(%r11), %rbx
-        mov     F_R9(%r11), %r9
-        mov     F_R8(%r11), %r8
-        mov     F_R10(%r11), %r10
-        mov     F_RDX(%r11), %rdx
-        mov     F_RSI(%r11), %rsi
-        mov     F_RDI(%r11), %rdi
+        LOAD_FRAME_GPRS %r11
         mov     F_RCX(%r11), %rcx
         mov     F_RAX(%r11), %rax
         mov     F_R11(%r11), %r11
@@ -131,47 +116,20 @@ tl_clone_thread_i386:
         test    %rax, %rax
         jz      .Lchild32
         cld
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
+        RESTORE_CALLEE
         ret
 .Lchild32:
         lea     -24(%rsp), %rsp         /* rsp -> [clone flags][flags][ret] */
         push    %rcx
         push    %r11
-        push    %rdi
-        push    %rsi
-        push    %rdx
-        push    %r10
-        push    %r8
-        push    %r9
-        push    %rbx
-        push    %rbp
-        push    %r12
-        push    %r13
-        push    %r14
-        push    %r15
+        PUSH_FRAME_GPRS
         mov     14*8(%rsp), %rdi        /* clone flags */
         mov     %rsp, %rbx
         and     $-16, %rsp
         cld
         call    tl_thread_child_init
         mov     %rbx, %rsp
-        pop     %r15
-        pop     %r14
-        pop     %r13
-        pop     %r12
-        pop     %rbp
-        pop     %rbx
-        pop     %r9
-        pop     %r8
-        pop     %r10
-        pop     %rdx
-        pop     %rsi
-        pop     %rdi
+        POP_GPRS
         pop     %r11
         pop     %rcx
         lea     8(%rsp), %rsp           /* rsp -> [flags][ret] */
