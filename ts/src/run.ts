@@ -67,6 +67,21 @@ function dirProblem(path: string): string | undefined {
   }
 }
 
+/** The checks shared by every path a run writes: an existing path must be a regular file;
+ *  a missing one needs a usable directory (dirProblem). */
+function pathKind(path: string): { problem?: string; exists: boolean } {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { problem: describeFsError(e), exists: false };
+    return { problem: dirProblem(path), exists: false };
+  }
+  if (st.isDirectory()) return { problem: 'is a directory', exists: true };
+  if (!st.isFile()) return { problem: 'not a regular file', exists: true };
+  return { exists: true };
+}
+
 /**
  * Why a file the run will write after the program exits (--report, --learn) cannot be
  * written: it exists and is not a writable regular file (a FIFO would block, a directory
@@ -74,15 +89,8 @@ function dirProblem(path: string): string | undefined {
  * one replaced by a rename: replace). undefined if it can.
  */
 export function outputFileProblem(path: string, replace = false): string | undefined {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return describeFsError(e);
-    return dirProblem(path);
-  }
-  if (st.isDirectory()) return 'is a directory';
-  if (!st.isFile()) return 'not a regular file';
+  const { problem, exists } = pathKind(path);
+  if (problem || !exists) return problem;
   try {
     accessSync(path, constants.W_OK);
   } catch (e) {
@@ -94,16 +102,7 @@ export function outputFileProblem(path: string, replace = false): string | undef
 /** Why path cannot be a statistics segment (an existing non-regular file, a directory,
  *  a missing or unwritable directory); undefined if it can. */
 export function statsFileProblem(path: string): string | undefined {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return describeFsError(e);
-    return dirProblem(path);
-  }
-  if (st.isDirectory()) return 'is a directory';
-  if (!st.isFile()) return 'not a regular file';
-  return undefined;
+  return pathKind(path).problem;
 }
 
 export interface RunOptions {
