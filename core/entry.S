@@ -475,15 +475,7 @@ tl_raw_syscall:
         .type tl_clone_thread, @function
         .p2align 4
 tl_clone_thread:
-        SAVE_CALLEE
-        mov     F_RET(%rdi), %rax
-        mov     %rax, -8(%rsi)
-        mov     F_FLAGS(%rdi), %rax
-        mov     %rax, -16(%rsi)
-        mov     %rdx, -24(%rsi)
-        mov     %rdi, %r11
-        pushq   F_FLAGS(%r11)
-        LOAD_FRAME_GPRS %r11
+        CLONE_PROLOGUE
         mov     F_RAX(%r11), %rax
         popfq
         syscall

@@ -99,15 +99,7 @@ tl_i386_sigreturn:
         .type tl_clone_thread_i386, @function
         .p2align 4
 tl_clone_thread_i386:
-        SAVE_CALLEE
-        mov     F_RET(%rdi), %rax
-        mov     %rax, -8(%rsi)
-        mov     F_FLAGS(%rdi), %rax
-        mov     %rax, -16(%rsi)
-        mov     %rdx, -24(%rsi)
-        mov     %rdi, %r11
-        pushq   F_FLAGS(%r11)
-        LOAD_FRAME_GPRS %r11
+        CLONE_PROLOGUE
         mov     F_RCX(%r11), %rcx
         mov     F_RAX(%r11), %rax
         mov     F_R11(%r11), %r11

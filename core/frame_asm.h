@@ -76,4 +76,21 @@
         pop     %rbx
 .endm
 
+/* A clone trampoline's start (tl_clone_thread, tl_clone_thread_i386; rdi = the frame,
+ * rsi = the child's stack, rdx = the clone flags): the resume address, the program's flags
+ * and the clone flags go just below the child's stack for the child, the flags onto ours
+ * for the parent's popfq, and every register but rax, rcx and r11 takes the program's
+ * value (r11 = the frame, for what the caller loads next). */
+.macro CLONE_PROLOGUE
+        SAVE_CALLEE
+        mov     F_RET(%rdi), %rax
+        mov     %rax, -8(%rsi)
+        mov     F_FLAGS(%rdi), %rax
+        mov     %rax, -16(%rsi)
+        mov     %rdx, -24(%rsi)
+        mov     %rdi, %r11
+        pushq   F_FLAGS(%r11)
+        LOAD_FRAME_GPRS %r11
+.endm
+
 #endif
