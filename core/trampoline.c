@@ -17,7 +17,7 @@ int tl_zero_mapped;
  * jump into page 0 from code we did not rewrite is reported with the address it really
  * targeted. Tries the REX byte patterns until the pages can be mapped without replacing
  * anything. */
-static int map_landing(uint8_t *rex_out)
+static int map_landing(uint8_t *rex_out, uint64_t *lo_out, uint64_t *len_out)
 {
     static const uint8_t pats[] = { 0x48, 0x49, 0x4a, 0x4b, 0x4c, 0x4d, 0x4e, 0x4f, 0x47, 0x46, 0x45, 0x44 };
     for (unsigned i = 0; i < sizeof pats; i++) {
@@ -42,6 +42,8 @@ static int map_landing(uint8_t *rex_out)
         }
         if (tl_sys3(SYS_mprotect, lo, hi - lo, PROT_READ | PROT_EXEC)) { tl_sys2(SYS_munmap, lo, hi - lo); return -EPERM; }
         *rex_out = rex;
+        *lo_out = lo;
+        *len_out = hi - lo;
         return 0;
     }
     return -EEXIST;
@@ -56,7 +58,8 @@ int tl_trampoline_map(void)
         return r < 0 ? (int)r : -EEXIST;
     }
     uint8_t rex;
-    int e = map_landing(&rex);
+    uint64_t land_lo, land_len;
+    int e = map_landing(&rex, &land_lo, &land_len);
     if (e) { tl_sys2(SYS_munmap, 0, 4096); return e; }
     uint8_t page[4096];
     tl_sled_build(page, rex);
@@ -66,7 +69,11 @@ int tl_trampoline_map(void)
     /* execute-only: with protection keys the kernel backs PROT_EXEC alone with a key
      * that denies data access, so reads of page 0 still fault */
     long pe = tl_sys3(SYS_mprotect, 0, 4096, PROT_EXEC);
-    if (pe) { tl_sys2(SYS_munmap, 0, 4096); return (int)pe; }
+    if (pe) {
+        tl_sys2(SYS_munmap, 0, 4096);
+        tl_sys2(SYS_munmap, land_lo, land_len);     /* nothing of the trampoline is left behind */
+        return (int)pe;
+    }
     tl_zero_mapped = 1;
     return 0;
 }
