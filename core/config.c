@@ -12,7 +12,7 @@
  *   TRAPLINE_ALLOW_NULL_READS  1: use the rewriting mode even where page 0 cannot be made
  *                   execute-only (no protection keys), giving up faults on NULL data reads
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
-#include "tl.h"
+#include "core/core.h"
 
 struct tl_config tl_cfg;
 extern char **environ;

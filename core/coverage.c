@@ -1,9 +1,9 @@
 /* Coverage records in the statistics segment: processes, modules and sites
  * (layout: core/stats_layout.h). Everything here runs on the slow path. */
-#include "tl.h"
+#include "core/core.h"
 #include <fcntl.h>
 #include <sys/mman.h>
-#include "stats_check.h"
+#include "core/stats_check.h"
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");

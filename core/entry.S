@@ -15,9 +15,9 @@
  * never writes below the program's rsp beyond the 8 bytes `callq` itself pushed.
  * The slow path (C dispatch) runs on a per-thread stack of ours.
  */
-#include "tcb.h"
-#include "sled.h"
-#include "frame_asm.h"
+#include "core/tcb.h"
+#include "core/sled.h"
+#include "core/frame_asm.h"
 
 #define NR_MAX TL_ASM_NR_MAX
 
@@ -362,19 +362,14 @@ tl_slow_via2:
         SLOW TL_VIA_NULLCALL
 
 
-/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack,
- * 2 = perform an i386 sigreturn (int $0x80) on its stack. A via-3 frame (int $0x80)
- * resumes through tl_i386_exit, which restores rcx and r11 too. */
+/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack.
+ * (A via-3 frame, int $0x80, leaves through sud/entry_i386.S instead.) */
         .globl tl_slow_exit
         .hidden tl_slow_exit
         .p2align 4
 tl_slow_exit:
         cmp     $1, %eax
         je      .Lsigreturn
-        cmp     $2, %eax
-        je      tl_i386_sigreturn
-        cmpq    $TL_VIA_I386, F_VIA(%rsp)
-        je      tl_i386_exit
         POP_FRAME_GPRS
         /* rsp -> flags, oldsp, rsp, ret, via */
         mov     16(%rsp), %r11
@@ -462,58 +457,5 @@ tl_raw_syscall:
         syscall
         ret
         .size tl_raw_syscall, .-tl_raw_syscall
-
-/* long tl_clone_thread(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags)
- * Performs clone/clone3 (nr in f->rax) with every register set to the program's values,
- * so the child starts with the program's state. The child returns on child_sp: it sets
- * up its own control block and SUD (tl_thread_child_init) before it runs a single
- * instruction of the program, then resumes at f->ret with rax = 0.
- * [child_sp - 8] and [child_sp - 16] (below the child's stack pointer, unused) carry
- * the resume address and flags to the child. */
-        .globl tl_clone_thread
-        .hidden tl_clone_thread
-        .type tl_clone_thread, @function
-        .p2align 4
-tl_clone_thread:
-        CLONE_PROLOGUE
-        mov     F_RAX(%r11), %rax
-        popfq
-        syscall
-        test    %rax, %rax
-        jz      .Lchild
-        cld
-        RESTORE_CALLEE
-        ret
-.Lchild:
-        lea     -16(%rsp), %rsp         /* rsp -> [flags][ret] */
-        mov     -8(%rsp), %r11          /* clone flags (r11 is free: the kernel clobbers it) */
-        PUSH_FRAME_GPRS
-        mov     %rsp, %rbx
-        and     $-16, %rsp
-        cld
-        mov     %r11, %rdi
-        call    tl_thread_child_init
-        mov     %rbx, %rsp
-        POP_GPRS
-        mov     $0, %eax
-        mov     8(%rsp), %rcx
-        popfq
-        ret
-        .size tl_clone_thread, .-tl_clone_thread
-
-/* noreturn void tl_exit_thread(void *base, size_t len, long code, long nr)
- * Unmaps the thread's control block and stack, then exits, without touching memory. */
-        .globl tl_exit_thread
-        .hidden tl_exit_thread
-        .p2align 4
-tl_exit_thread:
-        mov     %rdx, %r8
-        mov     %rcx, %r9
-        mov     $11, %eax
-        syscall
-        mov     %r8, %rdi
-        mov     %r9, %rax
-        syscall
-        ud2
 
         .section .note.GNU-stack,"",@progbits

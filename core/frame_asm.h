@@ -1,5 +1,5 @@
 /* Assembler macros for the register frame (struct tl_frame, core/tcb.h), shared by
- * core/entry.S and core/entry_i386.S. */
+ * core/entry.S and sud/entry_i386.S. */
 #ifndef TRAPLINE_FRAME_ASM_H
 #define TRAPLINE_FRAME_ASM_H
 

@@ -4,8 +4,7 @@
  * hook can change, by plain moves, or the whole XSAVE state when the program has state
  * in use that moves cannot reach (x87 registers, AMX tiles, ...). A hook that declares
  * it uses no vector state (trapline_hook_flags) gets no save at all. */
-#include "tl.h"
-#include "trapline.h"
+#include "core/core.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,7 +81,7 @@ static inline __attribute__((always_inline)) long next_common(long nr, long a1, 
 /* an i386 call (int $0x80) asked for by a native hook: performed in the i386 table */
 static long next_i386(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-    if (tl_i386_needs_frame(nr)) {
+    if (tl_up.i386_needs_frame(nr)) {
         struct pending *p = current();
         if (p && p->f->via == TL_VIA_I386) {
             /* the kernel reads the low halves; the upper ones stay the program's, since
@@ -96,7 +95,7 @@ static long next_i386(long nr, long a1, long a2, long a3, long a4, long a5, long
             return 0;
         }
     }
-    return tl_i386_perform_args(nr, a1, a2, a3, a4, a5, a6);
+    return tl_up.i386_perform(nr, a1, a2, a3, a4, a5, a6);
 }
 
 static long native_next(struct trapline_call *c)
@@ -370,7 +369,7 @@ static int load(void)
     void *libc = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
     if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
         char ***env = (char ***)dlsym(libc, "environ");
-        char **clean = tl_exec_env_without_us();
+        char **clean = tl_env_without_us();
         if (env && clean) *env = clean;
     } else {
         ns = LM_ID_NEWLM;
@@ -436,7 +435,7 @@ int tl_hooks_load(void)
     vec_init();
     tl_hook_loaded = 1;
     /* the hook's own calls (it may map memory) are unseen from now on, whichever entry
-     * reaches it: our map of the address space is no longer the truth (lazy/vmmap.c) */
+     * reaches it: our map of the address space is no longer the truth (core/vmmap.c) */
     __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
     /* every call to C: the ones the dispatch handles (bit 0) and those with a NULL-read
      * argument check (bits 1..6) by the slow path, the others by the hooked entry */

@@ -18,6 +18,6 @@
 #define TL_VIA_TRAP 0                    /* SIGSYS: a site not rewritten */
 #define TL_VIA_FAST 1                    /* a rewritten site (callq *%rax), handed to C */
 #define TL_VIA_NULLCALL 2                /* a call or jump into page 0 from code we did not rewrite */
-#define TL_VIA_I386 3                    /* int $0x80, redirected by the SIGSYS handler (core/i386.c) */
+#define TL_VIA_I386 3                    /* int $0x80, redirected by the SIGSYS handler (sud/i386.c) */
 
 #endif

@@ -16,7 +16,7 @@
  * replaced. Calls not listed, and pointers inside structures (an iovec's base, a msghdr's
  * fields), are not covered: see docs/design.md. In every other mode page 0 is unmapped or
  * execute-only and the kernel itself gives EFAULT. */
-#include "tl.h"
+#include "core/core.h"
 #include <sys/mman.h>
 
 #define A0 1

@@ -21,7 +21,7 @@
  * Ranges that start inside page 0 but not at 0 are misaligned: the kernel rejects them
  * before touching anything, so they are passed on unchanged (mlock, which rounds the
  * start down, is the exception and is handled). */
-#include "tl.h"
+#include "core/core.h"
 #include <errno.h>
 #include <sys/mman.h>
 #ifndef MAP_FIXED_NOREPLACE

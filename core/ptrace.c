@@ -8,7 +8,7 @@
  * kernel's SUD, not a SIGSYS the tracee's own emulated SUD raised from our code); and the
  * tracee's SUD configuration (PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG) allows a range
  * that is our library's code in the tracee. See docs/design.md. */
-#include "tl.h"
+#include "core/core.h"
 #include <errno.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -50,7 +50,7 @@ int tl_ptrace_hide_stop(long pid, int status)
     struct sud_config_ cfg;
     if (tl_sys4(SYS_ptrace, PTRACE_GET_SUD_CONFIG_, pid, sizeof cfg, &cfg) != 0 || cfg.mode == 0) return 0;
     struct tl_mapping m;
-    const char *self = tl_exec_self_path();
+    const char *self = tl_self_path();
     if (!self[0] || tl_maps_find_pid((int)pid, cfg.offset, &m) != 0 || !tl_streq(m.path, self)) return 0;
     int req = PTRACE_CONT;
     tl_spin_lock(&lock);

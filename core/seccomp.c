@@ -6,7 +6,9 @@
  * state, reading memory through process_vm_readv) ask whether the filters would allow it:
  * a classic-BPF interpreter runs them on the call as the kernel would.
  * See docs/design.md, "The program's own seccomp". */
-#include "tl.h"
+#include "core/core.h"
+
+int tl_sigsys_noreturn;   /* set by sud/signals.c (tl_up.sigsys_noreturn) */
 #include <errno.h>
 #include <sys/mman.h>
 
@@ -152,7 +154,7 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
         struct sc_data d = { SYS_rt_sigreturn, TL_AUDIT_ARCH_X86_64, tl_text_lo, { 0, 0, 0, 0, 0, 0 } };
         uint32_t act = run_filter(copy, len, &d) & SECCOMP_RET_ACTION_FULL_;
         if (act != SECCOMP_RET_ALLOW_ && act != SECCOMP_RET_LOG_ && tl_seccomp_allows(SYS_rt_sigaction, SIGSYS, 0, 0))
-            tl_signals_sigsys_noreturn();
+            tl_up.sigsys_noreturn();
     }
     long r = nr == SYS_seccomp ? tl_sys3(nr, a0, a1, a2) : tl_sys5(nr, a0, a1, a2, a3, a4);
     if (r >= 0 && op == SECCOMP_SET_MODE_STRICT_ && (nr == SYS_prctl || r == 0)) {

@@ -1,12 +1,12 @@
 /* Statistics segment (layout: core/stats_layout.h, docs/stats.md).
  * With TRAPLINE_STATS unset the counters live in private memory: the fast path always
  * has a block to increment. */
-#include "tl.h"
+#include "core/core.h"
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <stdlib.h>
-#include "stats_check.h"
+#include "core/stats_check.h"
 
 struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
@@ -147,7 +147,7 @@ int tl_stats_open(void)
     nr_i386 = (struct tl_nr_counters *)((char *)h + g.i386);
     __atomic_add_fetch(&h->processes, 1, __ATOMIC_RELAXED);
     /* what this run's exec'd children need to join: the absolute path and the cookie,
-     * in the environment they are given (core/exec.c) and in our own (a program that
+     * in the environment they are given (sud/exec.c) and in our own (a program that
      * execs with its own copy of it while TRAPLINE_FOLLOW_EXEC=0) */
     char hexc[24];
     tl_fmt_u64(hexc, cookie, 16);
@@ -159,8 +159,8 @@ int tl_stats_open(void)
     for (const char *q = "TRAPLINE_STATS_COOKIE="; *q; q++) env_cookie[k++] = *q;
     for (const char *q = hexc; *q; q++) env_cookie[k++] = *q;
     env_cookie[k] = 0;
-    tl_exec_setenv(env_stats);
-    tl_exec_setenv(env_cookie);
+    tl_env_set(env_stats);
+    tl_env_set(env_cookie);
     setenv("TRAPLINE_STATS", path, 1);
     setenv("TRAPLINE_STATS_COOKIE", hexc, 1);
     tl_cfg.stats = env_stats + 15;

@@ -1,7 +1,7 @@
 /* The statistics segment's geometry, and the checks a process makes before it joins an
  * existing segment. Pure functions (no system calls, no libc): the preload library uses
  * them, and so does the libFuzzer harness (test/fuzz/stats_join.c). docs/security.md. */
-#include "stats_check.h"
+#include "core/stats_check.h"
 
 struct tl_stats_geom tl_stats_geom(void)
 {

@@ -2,7 +2,7 @@
 #ifndef TRAPLINE_STATS_CHECK_H
 #define TRAPLINE_STATS_CHECK_H
 #include <stdint.h>
-#include "stats_layout.h"
+#include "core/stats_layout.h"
 
 /* byte offsets of the tables and the whole size, as this build lays them out */
 struct tl_stats_geom { uint64_t nr, i386, th, proc, mod, site, size; };

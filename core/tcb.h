@@ -61,7 +61,7 @@
 #define F_R11 152     /* preserves them), and its code segment (a 32-bit one, or the 64-bit */
 #define F_CS 160      /* one); unused by the other ways in */
 #define F_SIZE 176
-#include "kabi.h"       /* TL_VIA_* */
+#include "core/kabi.h"       /* TL_VIA_* */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -144,6 +144,7 @@ struct tl_tcb {
     int sigsys_pend;              /* 1: sigsys_info is pending (as the kernel would keep it) */
     int sigsys_resend;            /* 1: sigsys_info is being re-sent to this thread */
     uint64_t sigsys_gen;          /* the SIG_IGN generation when it was queued */
+    struct tl_tcb *reg_prev, *reg_next;   /* the thread registry (core/threads.c) */
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");

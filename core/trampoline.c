@@ -1,6 +1,6 @@
 /* Maps the trampoline at virtual address 0 and its landing pages. */
-#include "tl.h"
-#include "sled.h"
+#include "core/core.h"
+#include "core/sled.h"
 #include <sys/mman.h>
 #include <errno.h>
 

@@ -1,6 +1,12 @@
 /* Output and tiny libc replacements usable from any context (signal handlers, hooks,
  * the fast path's C fallback): raw write(2) only, no vector instructions. */
-#include "tl.h"
+#include "core/core.h"
+
+/* process-wide facts (core/core.h), set at start-up by sud/init.c */
+int tl_active;
+int tl_pid;
+uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
+const char *tl_self_name;     /* the path ld.so loaded us by (LD_PRELOAD's entry) */
 #include <errno.h>
 
 void *memcpy(void *d, const void *s, size_t n)

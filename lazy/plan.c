@@ -13,12 +13,12 @@
  * that is not is skipped and counted (plan for other code). Sites not in the plan still
  * reach us through SUD. TRAPLINE_REWRITE=verified rewrites only `confirmed` plan sites
  * and leaves every other site on the trap path; none rewrites nothing. */
-#include "tl.h"
+#include "lazy/lazy.h"
 #include <fcntl.h>
 #include <errno.h>
 #include <elf.h>
 #include <sys/mman.h>
-#include "plan_parse.h"
+#include "lazy/plan_parse.h"
 
 #define PLAN_MODS 4096u         /* modules held in all (file: the plan; directory: looked up) */
 #define PLAN_FILE_MAX TL_PLAN_MAX_FILE
@@ -179,6 +179,7 @@ int tl_plan_init(void)
         if (load(plan_path, &err, &sys)) { say_bad(1, plan_path, &err, sys); return -1; }
     }
     tl_plan_active = 1;
+    tl_vm_want_paths = 1;     /* plans are keyed by module: our map keeps paths */
     return 0;
 }
 
@@ -227,48 +228,6 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
     return hit;
 }
 
-/* GNU build-id of the x86-64 ELF file whose header is mapped at base (its PT_NOTE
- * segments read at base + vaddr, or at vaddr for ET_EXEC). Its length, 0 if none. */
-uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20])
-{
-    /* the header, program headers and notes normally lie in the first page: read it in
-     * one call (as much of it as is mapped), and anything beyond it piece by piece */
-    static uint8_t page[4096];
-    static int page_lock;
-    tl_spin_lock(&page_lock);
-    struct { void *b; size_t l; } local = { page, sizeof page }, remote = { (void *)base, sizeof page };
-    long got = UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1) ? 0
-               : tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
-    if (got < 0) got = 0;
-#define READ(addr, out, n) ((addr) >= base && (addr) - base <= (uint64_t)got && (uint64_t)got - ((addr) - base) >= (n) \
-        ? (memcpy((out), page + ((addr) - base), (n)), 1) : tl_safe_read((addr), (out), (n)))
-    uint32_t found = 0;
-    Elf64_Ehdr eh;
-    if (!READ(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
-        eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) goto out;
-    Elf64_Phdr phs[64];
-    if (!READ(base + eh.e_phoff, phs, eh.e_phnum * sizeof phs[0])) goto out;
-    for (int i = 0; i < eh.e_phnum && !found; i++) {
-        const Elf64_Phdr ph = phs[i];
-        if (ph.p_type != PT_NOTE) continue;
-        uint64_t at = eh.e_type == ET_EXEC ? ph.p_vaddr : base + ph.p_vaddr, end = at + ph.p_memsz;
-        while (at + 12 <= end) {
-            uint32_t nh[3];
-            if (!READ(at, nh, 12)) break;
-            uint64_t desc = at + 12 + ((nh[0] + 3) & ~3u);
-            if (nh[2] == NT_GNU_BUILD_ID && nh[0] == 4 && nh[1] >= 1 && nh[1] <= 20) {
-                found = READ(desc, id, nh[1]) ? nh[1] : 0;
-                break;
-            }
-            at = desc + ((nh[1] + 3) & ~3u);
-        }
-    }
-#undef READ
-out:
-    tl_spin_unlock(&page_lock);
-    return found;
-}
-
 /* Build-id of the ELF file mapped at m: its header at m->start - m->offset, as GNU ld lays
  * files out. */
 static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
@@ -294,25 +253,24 @@ static int room_for_skipped(void)
     return 0;
 }
 
-/* The plan entry for a site in mapping m: 0 not planned, 1 learned, 2 confirmed,
- * 3 learned-unverified. */
+/* The plan entry for a site in mapping m: its enum tl_plan_source (lazy/plan_parse.h),
+ * or TL_PLAN_NONE if the site is not planned. */
 int tl_plan_source(uint64_t site, const struct tl_mapping *m)
 {
-    if (!tl_plan_active || !m || m->path[0] != '/') return 0;
+    if (!tl_plan_active || !m || m->path[0] != '/') return TL_PLAN_NONE;
     uint8_t id[20];
     uint32_t idlen = build_id_of(m, id);
-    if (!idlen) return 0;
+    if (!idlen) return TL_PLAN_NONE;
     tl_spin_lock(&plan_lock);
     struct tl_plan_mod *pm = find(id, idlen);
     tl_spin_unlock(&plan_lock);
-    if (!pm) return 0;
+    if (!pm) return TL_PLAN_NONE;
     uint64_t off = site - m->start + m->offset;
     for (uint32_t i = 0; i < pm->n; i++)
         if (pm->sites[i] >> 2 == off) {
-            uint64_t src = pm->sites[i] & 3;
-            return src == TL_PLAN_CONFIRMED ? 2 : src == TL_PLAN_LEARNED ? 1 : 3;
+            return (int)(pm->sites[i] & 3);
         }
-    return 0;
+    return TL_PLAN_NONE;
 }
 
 static void count(uint64_t *field)

@@ -11,7 +11,7 @@
  *                      OFFSET: 1..13 lowercase hex digits, no 0x; once per module
  *                      SOURCE: confirmed | learned | learned-unverified
  *   limits: 4096 modules per file, 65536 sites per module */
-#include "plan_parse.h"
+#include "lazy/plan_parse.h"
 
 static int is_blank(char c) { return c == ' ' || c == '\t'; }
 

@@ -25,7 +25,7 @@
  *
  * Unknown instructions that write a register leave its copy status as it was
  * (conservative). Compiled into libtrapline.so and into the addon: no libc, no globals. */
-#include "redzone.h"
+#include "lazy/redzone.h"
 
 /* ---- decoder --------------------------------------------------------------------------- */
 

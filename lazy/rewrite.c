@@ -15,8 +15,8 @@
  *    (other threads may be running there), and gets back exactly its former protection
  *    bits, read from /proc/self/maps; one rewrite at a time (spin lock).
  */
-#include "tl.h"
-#include "redzone.h"
+#include "lazy/lazy.h"
+#include "lazy/redzone.h"
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <errno.h>
@@ -86,44 +86,9 @@ static int batching;
 static uint64_t held_page = 1;    /* 1: none */
 static int held_prot;
 
-/* While a rewrite holds a page writable, /proc/self/maps (and PROCMAP_QUERY) show a
- * protection for it that is not the program's. Anyone reading them outside the rewrite
- * lock (our map of the address space is built that way) must not take it for the truth:
- * trans_seq is odd for the duration, and trans_page[]/trans_prot[] hold the pages and
- * their real protections (a seqlock: see tl_rewrite_transient). */
-static uint32_t trans_seq;
-static uint64_t trans_page[2] = { 1, 1 };
-static int trans_prot[2];
-
-static void trans_begin(uint64_t p1, int prot1, uint64_t p2, int prot2)
-{
-    __atomic_store_n(&trans_page[0], p1, __ATOMIC_RELAXED);
-    __atomic_store_n(&trans_prot[0], prot1, __ATOMIC_RELAXED);
-    __atomic_store_n(&trans_page[1], p2, __ATOMIC_RELAXED);
-    __atomic_store_n(&trans_prot[1], prot2, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&trans_seq, 1, __ATOMIC_SEQ_CST);       /* odd: before the mprotect */
-}
-
-static void trans_end(void)
-{
-    __atomic_add_fetch(&trans_seq, 1, __ATOMIC_SEQ_CST);       /* even: after the restore */
-}
-
-uint32_t tl_rewrite_seq(void) { return __atomic_load_n(&trans_seq, __ATOMIC_SEQ_CST); }
-
-/* For a reader that saw seq odd before and after its read: the pages a rewrite holds
- * writable and their real protections (page 1: none). */
-void tl_rewrite_transient(uint64_t page[2], int prot[2])
-{
-    for (int i = 0; i < 2; i++) {
-        page[i] = __atomic_load_n(&trans_page[i], __ATOMIC_RELAXED);
-        prot[i] = __atomic_load_n(&trans_prot[i], __ATOMIC_RELAXED);
-    }
-}
-
 static void release_held(void)
 {
-    if (held_page != 1) { tl_sys3(SYS_mprotect, held_page, 4096, held_prot); trans_end(); }
+    if (held_page != 1) { tl_sys3(SYS_mprotect, held_page, 4096, held_prot); tl_vm_hold_end(); }
     held_page = 1;
 }
 
@@ -152,25 +117,25 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
     if (batching && p1 == p2) {
         if (held_page != p1) {
             release_held();
-            trans_begin(p1, prot1, 1, 0);
-            if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { trans_end(); return 0; }
+            tl_vm_hold_begin(p1, prot1, 1, 0);
+            if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { tl_vm_hold_end(); return 0; }
             held_page = p1;
             held_prot = prot1;
         }
         return store(site, expect, repl);
     }
     release_held();
-    trans_begin(p1, prot1, p2 != p1 ? p2 : 1, prot2);
-    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { trans_end(); return 0; }
+    tl_vm_hold_begin(p1, prot1, p2 != p1 ? p2 : 1, prot2);
+    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { tl_vm_hold_end(); return 0; }
     if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
         tl_sys3(SYS_mprotect, p1, 4096, prot1);
-        trans_end();
+        tl_vm_hold_end();
         return 0;
     }
     uint16_t old = store(site, expect, repl);
     tl_sys3(SYS_mprotect, p1, 4096, prot1);
     if (p2 != p1) tl_sys3(SYS_mprotect, p2, 4096, prot2);
-    trans_end();
+    tl_vm_hold_end();
     return old;
 }
 

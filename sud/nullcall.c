@@ -15,8 +15,7 @@
  * word just below rsp if it lies in the window (what a `ret` popped), else the first
  * register (rax, rcx, rdx, rbx, rbp, rsi, rdi, r8..r15) whose value does; failing both (a
  * jump through memory), the window's lowest address: within 10 bytes of the target. */
-#include "tl.h"
-#include "sled.h"
+#include "sud/sud.h"
 
 /* registers by x86 encoding number: rax rcx rdx rbx rsp rbp rsi rdi r8..r15 */
 static void regs_of(const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint64_t rsp, uint64_t r[16])

@@ -11,10 +11,9 @@
  * The program's sigaction() for SIGSYS/SIGSEGV is recorded and reported back as it set
  * it; SIGSYS is removed from every mask the program installs (blocked SIGSYS would make
  * the kernel kill the process on the next trapped call) and reported back as set. */
-#include "tl.h"
+#include "sud/sud.h"
 #include <ucontext.h>
 #include <errno.h>
-#include "sled.h"
 
 #define SIGBIT(s) (1ull << ((s) - 1))
 #define SEGV_MAPERR_ 1
@@ -50,7 +49,6 @@ static long register_segv(void)
  * then not return through it: SIGSYS is re-registered so that its delivery changes
  * nothing that only rt_sigreturn could undo (SA_NODEFER, an empty sa_mask), and the
  * handler leaves by restoring the vector state and the registers itself. 0 on success. */
-int tl_sigsys_noreturn;
 int tl_signals_sigsys_noreturn(void)
 {
     /* with a user shadow stack, the handler's token must be consumed by rt_sigreturn */
@@ -248,7 +246,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         return;
     }
     if (si->si_code == TL_SI_SYS_USER_DISPATCH && tl_active) {
-        if (tl_i386_trap(si, uc)) {             /* int $0x80: core/i386.c */
+        if (tl_i386_trap(si, uc)) {             /* int $0x80: sud/i386.c */
             if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
             return;
         }
@@ -365,21 +363,6 @@ void tl_raise_null_call(struct tl_frame *f)
     /* delivered on return from the call above; the handler resumes the program */
     tl_sys1(SYS_exit_group, 128 + SIGSEGV);
     __builtin_unreachable();
-}
-
-/* Where the slow path would put its next frame for a thread at rsp: the C twin of the
- * SLOW macro in core/entry.S (below rsp on our stack; else below the live frame a
- * reservation keeps, dropping those that no longer hold; else the top). For a frame built
- * in a signal handler (core/i386.c). */
-uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp)
-{
-    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - 256;
-    while (t->res_n) {
-        const struct tl_res *r = &t->res[t->res_n - 1];
-        if (rsp < r->h && rsp >= r->lo) return r->sp;
-        t->res_n--;
-    }
-    return t->stk_hi;
 }
 
 /* The kernel-level action standing for the program's action a on signal sig. */
@@ -580,7 +563,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     }
     /* access_ok(): an address check only; an unmapped selector is accepted and kills
      * the thread with SIGSEGV at its next call */
-    if (sel && sel > TL_USER_PTR_MAX) return -EFAULT;
+    if (sel && sel > TL_TASK_SIZE_MAX) return -EFAULT;
     t->app_sud_on = 1;
     t->app_sud_off = off;
     t->app_sud_len = len;

@@ -2,7 +2,7 @@
  * Syscall User Dispatch switched on for the thread. SUD is not inherited by threads or
  * fork children and is cleared by execve: every new task passes through here before it
  * runs an instruction of the program. */
-#include "tl.h"
+#include "sud/sud.h"
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <asm/prctl.h>
@@ -82,7 +82,7 @@ void tl_after_fork_child(void)
     t->tid = (int)tl_sys0(SYS_gettid);
     tl_rewrite_after_fork();
     tl_vm_after_fork();
-    tl_jit_after_fork(t);
+    tl_threads_after_fork(t);
     tl_stats_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
     t->sigsys_pend = 0;           /* nor are pending signals */

@@ -1,5 +1,5 @@
 // Issue 15, "first execution of a site": trapline keeps its own map of the address space
-// (lazy/vmmap.c) instead of reading /proc/self/maps per site. These programs change
+// (core/vmmap.c) instead of reading /proc/self/maps per site. These programs change
 // mappings under it (mprotect, mmap MAP_FIXED, munmap, mremap, brk, a hook's own mmap)
 // and then run a new site there: a stale map would write into shared memory or give a
 // page back the wrong protection.

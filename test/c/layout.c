@@ -4,7 +4,7 @@
  * the two ever differ (the C header is the one source of truth). */
 #include <stddef.h>
 #include <stdio.h>
-#include "stats_layout.h"
+#include "core/stats_layout.h"
 #include "../../core/stats_check.c"     /* tl_stats_geom(): where the tables lie */
 #include "lazy/plan_parse.h"
 

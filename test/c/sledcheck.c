@@ -5,7 +5,7 @@
  * Prints "ok <entries checked>". */
 #include <stdio.h>
 #include <stdint.h>
-#include "sled.h"
+#include "core/sled.h"
 
 int main(void)
 {

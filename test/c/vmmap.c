@@ -1,4 +1,4 @@
-/* Mappings that change under trapline's map of the address space (lazy/vmmap.c). Each
+/* Mappings that change under trapline's map of the address space (core/vmmap.c). Each
  * kind first runs a site in a private code page (so that the map is built and the page's
  * entry exists), then changes the memory at the same address, then runs a new site
  * there, and checks what holds natively: a shared mapping's bytes are never changed, a

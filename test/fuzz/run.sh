@@ -18,7 +18,7 @@ for t in $TARGETS; do
   out=build/fuzz/$t
   mkdir -p "$out/corpus"
   "$CC" -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I core -I . "test/fuzz/$t.c" -o "$out/fuzz-$t"
+    -I . "test/fuzz/$t.c" -o "$out/fuzz-$t"
   dict=()
   [ -f "test/fuzz/${t%%_*}.dict" ] && dict=("-dict=test/fuzz/${t%%_*}.dict")
   echo "fuzz: $t for ${SECONDS_EACH}s"

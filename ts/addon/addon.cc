@@ -1,4 +1,4 @@
-// trapline N-API addon: exposes the machine capability probe (core/probe.h) and the
+// trapline N-API addon: exposes the machine capability probe (ts/addon/probe.h) and the
 // red-zone rule (lazy/redzone.h, the same code libtrapline.so runs) to JS.
 #include <sys/xattr.h>
 #include <string>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "probe.h"
-#include "redzone.h"
+#include "lazy/redzone.h"
 
 namespace {
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildPath } from './paths.js';
 
-/** Result of the machine capability probe (struct tl_probe in core/probe.h). */
+/** Result of the machine capability probe (struct tl_probe in ts/addon/probe.h). */
 export interface Probe {
   /** SUD enabled in a forked child and a blocked syscall raised SIGSYS. */
   sud: boolean;

@@ -1,4 +1,4 @@
-/* trapline: 32-bit system calls (`int $0x80`) made by 64-bit code. See core/i386.c.
+/* trapline: 32-bit system calls (`int $0x80`) made by 64-bit code. See sud/i386.c.
  *
  * The SIGSYS handler builds a full frame (struct tl_frame, via 3, rcx and r11 included)
  * on our stack and resumes the thread at tl_i386_entry with rsp = that frame. The call
@@ -10,8 +10,8 @@
  * writing anything below the program's rsp, and returns to 32-bit code (a compatibility
  * code segment) as well as to 64-bit code.
  */
-#include "tcb.h"
-#include "frame_asm.h"
+#include "core/tcb.h"
+#include "core/frame_asm.h"
 
         .text
 
@@ -22,9 +22,20 @@
 tl_i386_entry:
         cld
         mov     %rsp, %rdi
-        call    tl_dispatch
-        jmp     tl_slow_exit
+        call    tl_dispatch_i386
+        /* rax: 0 = resume the program, 2 = perform an i386 sigreturn on its stack */
+        cmp     $2, %eax
+        je      tl_i386_sigreturn
+        jmp     tl_i386_exit
         .size tl_i386_entry, .-tl_i386_entry
+
+/* noreturn void tl_i386_resume_frame(struct tl_frame *f): resume from a via-3 frame */
+        .globl tl_i386_resume_frame
+        .hidden tl_i386_resume_frame
+        .p2align 4
+tl_i386_resume_frame:
+        mov     %rdi, %rsp
+        jmp     tl_i386_exit
 
 /* rsp = a via-3 frame: restore everything and resume the program at F_RET */
         .globl tl_i386_exit

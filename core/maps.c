@@ -1,5 +1,5 @@
 /* /proc/self/maps, read with raw calls (usable from the dispatch and signal context). */
-#include "tl.h"
+#include "core/core.h"
 #include <fcntl.h>
 #include <errno.h>
 #include <sys/mman.h>

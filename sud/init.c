@@ -1,15 +1,12 @@
 /* Start-up: runs as a constructor of the preloaded libtrapline.so, before the program's
- * main and before the constructors of the libraries it loads after us. */
-#include "tl.h"
+ * main and before the constructors of the libraries it loads after us. The top of the
+ * layers: it sets up core/, lazy/ and sud/ in order, then switches SUD on. */
+#include "sud/sud.h"
 #include <link.h>
 #include <elf.h>
 #include <sys/auxv.h>
 #include <errno.h>
 
-int tl_active;
-int tl_pid;
-uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
-const char *tl_self_name;     /* the path ld.so loaded us by (LD_PRELOAD's entry) */
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -50,14 +47,29 @@ static void warn(const char *a, const char *b, const char *c)
     if (!tl_cfg.quiet) tl_error(a, b, c);
 }
 
+/* core/ reaches the layers above only through these (core/core.h) */
+static void fill_upcalls(void)
+{
+    tl_up.learn = tl_learn;
+    tl_up.code_changing = tl_jit_invalidate;
+    tl_up.code_mapped = tl_plan_apply;
+    tl_up.emulate = tl_sud_emulate;
+    tl_up.null_call = tl_raise_null_call;
+    tl_up.app_sud_check = tl_app_sud_check;
+    tl_up.sigsys_noreturn = tl_signals_sigsys_noreturn;
+    tl_up.i386_perform = tl_i386_perform_args;
+    tl_up.i386_needs_frame = tl_i386_needs_frame;
+}
+
 __attribute__((constructor(101))) static void tl_init(void)
 {
+    fill_upcalls();
     tl_pid = (int)tl_sys0(SYS_getpid);
     if (tl_config_load()) tl_sys1(SYS_exit_group, 2);
     dl_iterate_phdr(find_self, 0);
     if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
     find_vdso();
-    tl_exec_init();
+    tl_env_init();
     /* the mode first: the statistics segment records the one this process runs in */
     if (tl_cfg.mode == TL_MODE_LAZY) {
         unsigned a, b, c, d;
@@ -65,7 +77,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (!(b & (1u << 8))) {     /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_setenv("TRAPLINE_MODE=sud-only");
+            tl_env_set("TRAPLINE_MODE=sud-only");
         }
     }
     /* Page 0 must keep faulting on data reads. Only a protection key can make it
@@ -79,7 +91,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (!pkeys && !tl_cfg.allow_null_reads) {
             no_pkeys_note = 1;
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_setenv("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
+            tl_env_set("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
         }
     }
     if (tl_cfg.mode == TL_MODE_LAZY) {
@@ -99,7 +111,7 @@ __attribute__((constructor(101))) static void tl_init(void)
             warn("warning: cannot map the trampoline at address 0", what,
                  "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_exec_setenv("TRAPLINE_MODE=sud-only");
+            tl_env_set("TRAPLINE_MODE=sud-only");
         }
     }
     if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);

@@ -6,7 +6,7 @@
  * counter) in one 16-byte unit, so a look-up that misses the per-thread cache touches
  * one line of the table, not two. Entries are only ever added (a stale entry
  * keeps a former site "known", which is harmless: see docs/design.md). */
-#include "tl.h"
+#include "core/core.h"
 #include <sys/mman.h>
 
 uint64_t *tl_sites;

@@ -17,7 +17,7 @@
  *  - another thread inside such a call (syscall done, map not yet updated): likewise.
  * Calls that change mappings in ways not modelled here (MREMAP_DONTUNMAP, shmat, a
  * 32-bit mmap, PROT_GROWSDOWN, ...) just drop the map: it is rebuilt on next need. */
-#include "tl.h"
+#include "core/core.h"
 #include <fcntl.h>
 #include <errno.h>
 #include <sys/mman.h>
@@ -42,6 +42,41 @@ static int busy;              /* threads between a mapping call and its map upda
 int tl_vm_suspect;            /* a user hook ran: it may have changed mappings unseen */
 static int dontfork;          /* MADV_DONTFORK/WIPEONFORK seen: a forked child re-reads */
 static int too_many;          /* more mappings than MAX_ENTS: ask the kernel from now on */
+
+/* While a rewrite (lazy/rewrite.c) holds a page writable, /proc/self/maps (and PROCMAP_QUERY) show a
+ * protection for it that is not the program's. Anyone reading them outside the rewrite
+ * lock (our map of the address space is built that way) must not take it for the truth:
+ * trans_seq is odd for the duration, and trans_page[]/trans_prot[] hold the pages and
+ * their real protections (a seqlock: see tl_vm_held). */
+static uint32_t trans_seq;
+static uint64_t trans_page[2] = { 1, 1 };
+static int trans_prot[2];
+
+void tl_vm_hold_begin(uint64_t p1, int prot1, uint64_t p2, int prot2)
+{
+    __atomic_store_n(&trans_page[0], p1, __ATOMIC_RELAXED);
+    __atomic_store_n(&trans_prot[0], prot1, __ATOMIC_RELAXED);
+    __atomic_store_n(&trans_page[1], p2, __ATOMIC_RELAXED);
+    __atomic_store_n(&trans_prot[1], prot2, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&trans_seq, 1, __ATOMIC_SEQ_CST);       /* odd: before the mprotect */
+}
+
+void tl_vm_hold_end(void)
+{
+    __atomic_add_fetch(&trans_seq, 1, __ATOMIC_SEQ_CST);       /* even: after the restore */
+}
+
+uint32_t tl_vm_hold_seq(void) { return __atomic_load_n(&trans_seq, __ATOMIC_SEQ_CST); }
+
+/* For a reader that saw seq odd before and after its read: the pages a rewrite holds
+ * writable and their real protections (page 1: none). */
+void tl_vm_held(uint64_t page[2], int prot[2])
+{
+    for (int i = 0; i < 2; i++) {
+        page[i] = __atomic_load_n(&trans_page[i], __ATOMIC_RELAXED);
+        prot[i] = __atomic_load_n(&trans_prot[i], __ATOMIC_RELAXED);
+    }
+}
 
 /* entries overlap when moved: a small memmove of our own (no libc here) */
 static void move(struct ent *d, const struct ent *s, uint32_t n)
@@ -154,7 +189,7 @@ static void fix_transient(uint64_t start, uint64_t end, int *prot)
 {
     uint64_t page[2];
     int real[2];
-    tl_rewrite_transient(page, real);
+    tl_vm_held(page, real);
     for (int i = 0; i < 2; i++)
         if (page[i] != 1 && start == page[i] && end == page[i] + 4096) *prot = real[i];
 }
@@ -165,7 +200,7 @@ static void rebuild(void)
 {
     if (alloc()) { valid = 0; return; }
     for (int tries = 0; tries < 64; tries++) {
-        uint32_t s1 = tl_rewrite_seq();
+        uint32_t s1 = tl_vm_hold_seq();
         nents = 0; npaths = 0; pool_used = 0;
         valid = 1;
         if (tl_maps_each(build_cb, 0) < 0) { valid = 0; return; }
@@ -175,7 +210,7 @@ static void rebuild(void)
                 fix_transient(ents[i].start, ents[i].end, &prot);
                 ents[i].prot = prot;
             }
-        if (tl_rewrite_seq() == s1) return;
+        if (tl_vm_hold_seq() == s1) return;
     }
     valid = 0;      /* rewrites all the time: ask the kernel per look-up */
 }
@@ -191,7 +226,8 @@ static void fill(const struct ent *e, struct tl_mapping *out)
 }
 
 /* paths matter only to module records (statistics) and plans */
-static int need_paths(void) { return tl_stats || tl_plan_active; }
+static int need_paths(void) { return tl_stats || tl_vm_want_paths; }
+int tl_vm_want_paths;
 
 /* ---- asking the kernel for one mapping: PROCMAP_QUERY (Linux 6.11), else a scan */
 struct procmap_query_ {
@@ -209,10 +245,10 @@ static int kernel_find_once(uint64_t addr, struct tl_mapping *out);
 static int kernel_find(uint64_t addr, struct tl_mapping *out)
 {
     for (int tries = 0; ; tries++) {
-        uint32_t s1 = tl_rewrite_seq();
+        uint32_t s1 = tl_vm_hold_seq();
         int r = kernel_find_once(addr, out);
         if (r == 0 && (s1 & 1)) fix_transient(out->start, out->end, &out->prot);
-        if (tl_rewrite_seq() == s1 || tries >= 64) return r;
+        if (tl_vm_hold_seq() == s1 || tries >= 64) return r;
     }
 }
 

@@ -1,12 +1,11 @@
 /* 32-bit system calls made by 64-bit code with `int $0x80` (i386 numbers, arguments in
  * ebx ecx edx esi edi ebp). Under SUD they trap like `syscall`, with si_arch ==
  * AUDIT_ARCH_I386. They are never rewritten and never run as the x86-64 call of the same
- * number: the SIGSYS handler hands them to tl_i386_entry (core/entry_i386.S) with a full
+ * number: the SIGSYS handler hands them to tl_i386_entry (sud/entry_i386.S) with a full
  * frame, the dispatch below counts them in the i386 table, shows them to a native hook
  * marked TRAPLINE_ABI_I386, and performs them with a real `int $0x80` from our text, so
  * the kernel's own i386 semantics apply. See docs/design.md, "32-bit calls". */
-#include "tl.h"
-#include "trapline.h"
+#include "sud/sud.h"
 #include <ucontext.h>
 #include <sched.h>
 #include <errno.h>
@@ -111,7 +110,7 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
         return sigprocmask_old((int)a1, b2, b3);
     case I386_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
         return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
-    case I386_EXECVE:         /* the new program is interposed too (core/exec.c) */
+    case I386_EXECVE:         /* the new program is interposed too (sud/exec.c) */
     case I386_EXECVEAT:
         return tl_exec_i386(nr, a1, a2, a3, a4, a5);
     case I386_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */

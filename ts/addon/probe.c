@@ -3,7 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "kabi.h"
+#include "core/kabi.h"
 #include "probe.h"
 #include <errno.h>
 #include <signal.h>

@@ -4,73 +4,11 @@
  *   - LD_PRELOAD made to start with this library (kept as is if it already lists it),
  *   - every TRAPLINE_* variable replaced by the values this process started with.
  * A failed exec returns its error and changes nothing in the caller. */
-#include "tl.h"
+#include "sud/sud.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 
-static char self_path[1024];            /* path of libtrapline.so */
-static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
-static int n_cfg, cap_cfg;              /* entries, room (tl_exec_setenv adds a few) */
-#define CFG_SPARE 8
-int tl_follow_exec = 1;
-
-static int starts(const char *s, const char *p)
-{
-    while (*p) if (*s++ != *p++) return 0;
-    return 1;
-}
-
-void tl_exec_init(void)
-{
-    /* our own path: as ld.so loaded us if absolute (no file read), else from the mapping
-     * holding our code */
-    struct tl_mapping m;
-    if (tl_self_name && tl_self_name[0] == '/' && tl_strlen(tl_self_name) < sizeof self_path)
-        memcpy(self_path, tl_self_name, tl_strlen(tl_self_name) + 1);
-    else if (tl_vm_find(tl_text_lo, &m) == 0 && m.path[0] == '/')
-        memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
-    self_path[sizeof self_path - 1] = 0;
-    extern char **environ;
-    /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
-     * the strings (a copy: the program may change its environment) */
-    size_t count = 0, bytes = 0;
-    for (char **e = environ; e && *e; e++)
-        if (starts(*e, "TRAPLINE_")) { count++; bytes += tl_strlen(*e) + 1; }
-    {
-        cap_cfg = (int)count + CFG_SPARE;
-        size_t total = (size_t)cap_cfg * sizeof(char *) + bytes;
-        long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m < 0 && m > -4096) tl_die("cannot copy the TRAPLINE_* settings for exec", 0, 0);
-        cfg_vars = (const char **)m;
-        char *str = (char *)(m + (long)((size_t)cap_cfg * sizeof(char *)));
-        for (char **e = environ; e && *e; e++) {
-            if (!starts(*e, "TRAPLINE_")) continue;
-            size_t len = tl_strlen(*e) + 1;
-            memcpy(str, *e, len);
-            cfg_vars[n_cfg++] = str;
-            str += len;
-        }
-    }
-    const char *f = tl_getenv("TRAPLINE_FOLLOW_EXEC");
-    tl_follow_exec = !(f && tl_streq(f, "0"));
-}
-
-/* Replaces (or adds) one TRAPLINE_* variable of those exec'd programs are given
- * ("TRAPLINE_X=value", a string that stays valid): the statistics segment's absolute path
- * and run cookie, known only after start-up; the mode a fallback chose, so that a run
- * says why it fell back once, not once per exec. */
-void tl_exec_setenv(const char *kv)
-{
-    size_t n = 0;
-    while (kv[n] && kv[n] != '=') n++;
-    for (int i = 0; i < n_cfg; i++) {
-        size_t j = 0;
-        while (j <= n && cfg_vars[i][j] == kv[j]) j++;
-        if (j > n) { cfg_vars[i] = kv; return; }
-    }
-    if (n_cfg < cap_cfg) cfg_vars[n_cfg++] = kv;
-}
 
 /* Does the program's string at s start with p? 1 yes, 0 no, -1 unreadable (the kernel
  * will report EFAULT). Reads only up to the end of s's page at a time, so a valid short
@@ -107,19 +45,19 @@ static long safe_strlen(const char *s, size_t max)
     return -1;
 }
 
-const char *tl_exec_self_path(void) { return self_path; }
 
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {
-    size_t n = tl_strlen(self_path);
+    const char *self = tl_self_path();
+    size_t n = tl_strlen(self);
     while (*v) {
         while (*v == ':' || *v == ' ') v++;
         const char *e = v;
         while (*e && *e != ':' && *e != ' ') e++;
         if ((size_t)(e - v) == n) {
             size_t i = 0;
-            while (i < n && v[i] == self_path[i]) i++;
+            while (i < n && v[i] == self[i]) i++;
             if (i == n) return 1;
         }
         v = e;
@@ -143,14 +81,14 @@ static int env_kind(const char *s)
 }
 
 /* Writes at p the LD_PRELOAD entry exec'd programs get: this library, then the program's
- * own value (app, after "LD_PRELOAD=", or NULL); p needs sizeof self_path + 16 +
+ * own value (app, after "LD_PRELOAD=", or NULL); p needs TL_SELF_PATH_MAX + 16 +
  * PRELOAD_ROOM bytes. Returns p. */
 static char *preload_entry(char *p, const char *app)
 {
     char *start = p;
     const char *q = "LD_PRELOAD=";
     while (*q) *p++ = *q++;
-    for (q = self_path; *q; q++) *p++ = *q;
+    for (q = tl_self_path(); *q; q++) *p++ = *q;
     if (app && *app) {
         *p++ = ':';
         size_t room = PRELOAD_ROOM - 2;
@@ -162,8 +100,10 @@ static char *preload_entry(char *p, const char *app)
 
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    int n_cfg;
+    const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
-    if (!tl_follow_exec || !self_path[0])
+    if (!tl_follow_exec || !tl_self_path()[0])
         return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     /* count the program's entries (a bad pointer: let the kernel report EFAULT) */
     const char *const *envp = (const char *const *)envp_arg;
@@ -176,7 +116,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     size_t cap = n + (size_t)n_cfg + 2;
-    size_t bytes = cap * sizeof(char *) + sizeof self_path + 16 + PRELOAD_ROOM;
+    size_t bytes = cap * sizeof(char *) + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     const char **out = (const char **)m;
@@ -204,13 +144,15 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     return r;
 }
 
-/* The i386 execve (11) and execveat (358), from int $0x80 (core/i386.c): the same fix-up,
+/* The i386 execve (11) and execveat (358), from int $0x80 (sud/i386.c): the same fix-up,
  * with the compat layout: envp is an array of 32-bit pointers, so the new one, and the
  * strings it adds, live below 4 GiB (MAP_32BIT). Performed by int $0x80. */
 long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    int n_cfg;
+    const char *const *cfg_vars = tl_env_settings(&n_cfg);
     uint32_t envp_arg = (uint32_t)(nr == 11 ? a3 : a4);
-    if (!tl_follow_exec || !self_path[0]) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+    if (!tl_follow_exec || !tl_self_path()[0]) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
     const uint32_t *envp = (const uint32_t *)(uint64_t)envp_arg;
     size_t n = 0;
     uint32_t v;
@@ -222,7 +164,7 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     size_t cap = n + (size_t)n_cfg + 2, cfg_bytes = 0;
     for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
-    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + sizeof self_path + 16 + PRELOAD_ROOM;
+    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
     uint32_t *out = (uint32_t *)m;
@@ -257,52 +199,4 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     long r = nr == 11 ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
     tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
     return r;
-}
-
-/* A copy of the process's environment without this library in LD_PRELOAD and without any
- * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
- * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
- * (docs/hooks.md). NULL if it cannot be built. */
-char **tl_exec_env_without_us(void)
-{
-    extern char **environ;
-    size_t n = 0, bytes = 0;
-    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
-    size_t total = (n + 1) * sizeof(char *) + bytes;
-    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m < 0 && m > -4096) return 0;
-    char **out = (char **)m;
-    char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
-    size_t k = 0, me = tl_strlen(self_path);
-    for (char **e = environ; e && *e; e++) {
-        if (starts(*e, "TRAPLINE_")) continue;
-        if (!starts(*e, "LD_PRELOAD=")) { out[k++] = *e; continue; }
-        /* LD_PRELOAD minus our entry; dropped if nothing else is left */
-        char *start = str, *p = str;
-        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
-        char *vals = p;
-        const char *v = *e + 11;
-        while (*v) {
-            while (*v == ':' || *v == ' ') v++;
-            const char *w = v;
-            while (*w && *w != ':' && *w != ' ') w++;
-            /* our entry: by our absolute path, or as the loader was given it */
-            int ours = (size_t)(w - v) == me && me;
-            for (size_t i = 0; ours && i < me; i++) if (v[i] != self_path[i]) ours = 0;
-            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
-            int as_given = ln && (size_t)(w - v) == ln;
-            for (size_t i = 0; as_given && i < ln; i++) if (v[i] != tl_self_name[i]) as_given = 0;
-            ours |= as_given;
-            if (w > v && !ours) {
-                if (p > vals) *p++ = ':';
-                while (v < w) *p++ = *v++;
-            }
-            v = w;
-        }
-        *p++ = 0;
-        str = p;
-        if (p - 1 > vals) out[k++] = start;
-    }
-    out[k] = 0;
-    return out;
 }

@@ -1,0 +1,80 @@
+/* The registry of the process's threads: every live per-thread control block
+ * (core/tcb.h), so that a change every thread must see (the fast path's number table, a
+ * forgotten site in each thread's cache) reaches them all, and so that rewriting knows
+ * whether the process is single-threaded. sud/thread.c creates the blocks and
+ * registers them; a thread's exit removes its block. An intrusive list: no cap. */
+#include "core/core.h"
+
+static struct tl_tcb *head;
+static int lock;
+static int nthreads;             /* registered control blocks */
+static int pending;              /* threads cloned that have not registered yet */
+
+/* 1 if this is the process's only thread. No other can appear meanwhile: only a running
+ * thread can create one, and it counts the child as pending before clone. */
+int tl_threads_alone(void)
+{
+    return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) + __atomic_load_n(&pending, __ATOMIC_ACQUIRE) <= 1;
+}
+
+void tl_threads_pending(int delta)
+{
+    __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL);
+}
+
+void tl_tcb_register(struct tl_tcb *t)
+{
+    tl_spin_lock(&lock);
+    t->reg_prev = 0;
+    t->reg_next = head;
+    if (head) head->reg_prev = t;
+    head = t;
+    nthreads++;
+    tl_spin_unlock(&lock);
+}
+
+void tl_tcb_unregister(struct tl_tcb *t)
+{
+    tl_spin_lock(&lock);
+    if (t->reg_prev) t->reg_prev->reg_next = t->reg_next;
+    else if (head == t) head = t->reg_next;
+    if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
+    t->reg_prev = t->reg_next = 0;
+    nthreads--;
+    tl_spin_unlock(&lock);
+}
+
+/* fn(t, arg) for every registered thread, under the registry's lock (fn must not block
+ * or call into the registry) */
+void tl_threads_each(void (*fn)(struct tl_tcb *, void *), void *arg)
+{
+    tl_spin_lock(&lock);
+    for (struct tl_tcb *t = head; t; t = t->reg_next) fn(t, arg);
+    tl_spin_unlock(&lock);
+}
+
+static void refresh(struct tl_tcb *t, void *arg)
+{
+    (void)arg;
+    for (unsigned n = 0; n < sizeof t->special; n++)
+        __atomic_store_n(&t->special[n], tl_special[n], __ATOMIC_RELAXED);
+}
+
+/* Every registered thread takes the current tl_special (after the hook loaded: a thread
+ * its set-up started copied the table before the hook's bit was set). Bytes only gain
+ * bits here, so a thread reading its table meanwhile sees the old or the new value. */
+void tl_tcbs_refresh_special(void)
+{
+    tl_threads_each(refresh, 0);
+}
+
+/* In a fork child: only the calling thread exists (the others' blocks are copies that
+ * nothing uses). */
+void tl_threads_after_fork(struct tl_tcb *self)
+{
+    lock = 0;
+    self->reg_prev = self->reg_next = 0;
+    head = self;
+    nthreads = 1;
+    pending = 0;
+}
