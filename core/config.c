@@ -11,13 +11,14 @@
  *   TRAPLINE_PLAN_CACHE  read by the CLI only (where `--plan auto` keeps plans); allowed here
  *   TRAPLINE_ALLOW_NULL_READS  1: use the rewriting mode even where page 0 cannot be made
  *                   execute-only (no protection keys), giving up faults on NULL data reads
+ *   TRAPLINE_VDSO   on (default) | off: hide the vDSO from programs started at their first
+ *                   instruction, so that its calls become real, interposed system calls
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "core/core.h"
 
 struct tl_config tl_cfg;
-extern char **environ;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", 0 };
 
 int tl_config_load(void)
 {
@@ -66,9 +67,14 @@ int tl_config_load(void)
         else if (tl_streq(rw, "none")) tl_cfg.policy = TL_POLICY_NONE;
         else { tl_error("TRAPLINE_REWRITE:", rw, "is not a rewrite policy (expected all, verified or none)"); return -1; }
     }
+    const char *vd = tl_getenv("TRAPLINE_VDSO");
+    if (vd && *vd) {
+        if (tl_streq(vd, "off")) tl_cfg.vdso_off = 1;
+        else if (!tl_streq(vd, "on")) { tl_error("TRAPLINE_VDSO:", vd, "is not on or off"); return -1; }
+    }
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) { tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1"); return -1; }
-    for (char **e = environ; e && *e; e++) {
+    for (char **e = tl_env; e && *e; e++) {
         const char *v = *e;
         if (v[0] != 'T' || !(v[1] == 'R' && v[2] == 'A' && v[3] == 'P' && v[4] == 'L' && v[5] == 'I' && v[6] == 'N' && v[7] == 'E' && v[8] == '_')) continue;
         int ok = 0;
@@ -83,7 +89,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO)");
             return -1;
         }
     }

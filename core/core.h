@@ -92,6 +92,7 @@ struct tl_config {
     const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
     int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
     int allow_null_reads;    /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
+    int vdso_off;            /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
@@ -103,6 +104,10 @@ HIDDEN extern uint64_t tl_text_lo, tl_text_hi;   /* our executable range (SUD al
 HIDDEN extern uint64_t tl_vdso_lo, tl_vdso_hi;
 HIDDEN extern int tl_pid;
 HIDDEN extern const char *tl_self_name;
+HIDDEN extern char **tl_env;           /* our settings: environ, or the boot block (sud/boot.c) */
+HIDDEN extern const uint64_t *tl_auxv; /* the auxiliary vector the kernel gave the process */
+HIDDEN extern int tl_booted;           /* entered at the program's first instruction */
+HIDDEN uint64_t tl_auxv_get(uint64_t type);   /* 0 if absent */
 
 /* ---- output */
 HIDDEN void tl_write_err(const char *s);
@@ -130,8 +135,9 @@ HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret);   /* 1: answe
 HIDDEN void tl_env_init(void);
 HIDDEN void tl_env_set(const char *kv);   /* "TRAPLINE_X=v": what exec'd programs get */
 HIDDEN const char *const *tl_env_settings(int *n);
-HIDDEN const char *tl_self_path(void);    /* this library's path, "" if unknown */
-HIDDEN char **tl_env_without_us(void);
+HIDDEN const char *tl_self_path(void);    /* this image's path, "" if unknown */
+HIDDEN const char *tl_lib_path(void);     /* libtrapline.so beside it ("" if unknown) */
+HIDDEN const char *tl_boot_path(void);    /* libtrapline-boot.so beside it ("" if unknown) */
 HIDDEN int tl_starts(const char *s, const char *prefix);
 HIDDEN extern int tl_follow_exec;
 

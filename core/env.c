@@ -6,7 +6,9 @@
 #include "core/core.h"
 #include <sys/mman.h>
 
-static char self_path[TL_SELF_PATH_MAX];            /* path of libtrapline.so */
+static char self_path[TL_SELF_PATH_MAX];   /* path of this image (libtrapline.so or the boot image) */
+static char lib_path[TL_SELF_PATH_MAX];    /* libtrapline.so, for a program started the preload way */
+static char boot_path[TL_SELF_PATH_MAX];   /* libtrapline-boot.so, for one entered at its first instruction */
 static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
 static int n_cfg, cap_cfg;              /* entries, room (tl_env_set adds a few) */
 #define CFG_SPARE 8
@@ -28,11 +30,20 @@ void tl_env_init(void)
     else if (tl_vm_find(tl_text_lo, &m) == 0 && m.path[0] == '/')
         memcpy(self_path, m.path, sizeof self_path < sizeof m.path ? sizeof self_path : sizeof m.path);
     self_path[sizeof self_path - 1] = 0;
-    extern char **environ;
+    /* the two images are built side by side (build/lib/) */
+    size_t n = tl_strlen(self_path), dir = n;
+    while (dir && self_path[dir - 1] != '/') dir--;
+    const char *lib = "libtrapline.so", *boot = "libtrapline-boot.so";
+    if (dir && dir + tl_strlen(boot) < sizeof boot_path) {
+        memcpy(lib_path, self_path, dir);
+        memcpy(lib_path + dir, lib, tl_strlen(lib) + 1);
+        memcpy(boot_path, self_path, dir);
+        memcpy(boot_path + dir, boot, tl_strlen(boot) + 1);
+    }
     /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
      * the strings (a copy: the program may change its environment) */
     size_t count = 0, bytes = 0;
-    for (char **e = environ; e && *e; e++)
+    for (char **e = tl_env; e && *e; e++)
         if (tl_starts(*e, "TRAPLINE_")) { count++; bytes += tl_strlen(*e) + 1; }
     {
         cap_cfg = (int)count + CFG_SPARE;
@@ -41,7 +52,7 @@ void tl_env_init(void)
         if (m < 0 && m > -4096) tl_die("cannot copy the TRAPLINE_* settings for exec", 0, 0);
         cfg_vars = (const char **)m;
         char *str = (char *)(m + (long)((size_t)cap_cfg * sizeof(char *)));
-        for (char **e = environ; e && *e; e++) {
+        for (char **e = tl_env; e && *e; e++) {
             if (!tl_starts(*e, "TRAPLINE_")) continue;
             size_t len = tl_strlen(*e) + 1;
             memcpy(str, *e, len);
@@ -70,54 +81,9 @@ void tl_env_set(const char *kv)
 }
 
 const char *tl_self_path(void) { return self_path; }
+const char *tl_lib_path(void) { return lib_path; }
+const char *tl_boot_path(void) { return boot_path; }
 
-/* A copy of the process's environment without this library in LD_PRELOAD and without any
- * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
- * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
- * (docs/hooks.md). NULL if it cannot be built. */
-char **tl_env_without_us(void)
-{
-    extern char **environ;
-    size_t n = 0, bytes = 0;
-    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
-    size_t total = (n + 1) * sizeof(char *) + bytes;
-    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m < 0 && m > -4096) return 0;
-    char **out = (char **)m;
-    char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
-    size_t k = 0, me = tl_strlen(self_path);
-    for (char **e = environ; e && *e; e++) {
-        if (tl_starts(*e, "TRAPLINE_")) continue;
-        if (!tl_starts(*e, "LD_PRELOAD=")) { out[k++] = *e; continue; }
-        /* LD_PRELOAD minus our entry; dropped if nothing else is left */
-        char *start = str, *p = str;
-        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
-        char *vals = p;
-        const char *v = *e + 11;
-        while (*v) {
-            while (*v == ':' || *v == ' ') v++;
-            const char *w = v;
-            while (*w && *w != ':' && *w != ' ') w++;
-            /* our entry: by our absolute path, or as the loader was given it */
-            int ours = (size_t)(w - v) == me && me;
-            for (size_t i = 0; ours && i < me; i++) if (v[i] != self_path[i]) ours = 0;
-            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
-            int as_given = ln && (size_t)(w - v) == ln;
-            for (size_t i = 0; as_given && i < ln; i++) if (v[i] != tl_self_name[i]) as_given = 0;
-            ours |= as_given;
-            if (w > v && !ours) {
-                if (p > vals) *p++ = ':';
-                while (v < w) *p++ = *v++;
-            }
-            v = w;
-        }
-        *p++ = 0;
-        str = p;
-        if (p - 1 > vals) out[k++] = start;
-    }
-    out[k] = 0;
-    return out;
-}
 /* the TRAPLINE_* settings exec'd programs get: *n entries */
 const char *const *tl_env_settings(int *n)
 {

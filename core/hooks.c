@@ -5,13 +5,14 @@
  * in use that moves cannot reach (x87 registers, AMX tiles, ...). A hook that declares
  * it uses no vector state (trapline_hook_flags) gets no save at all. */
 #include "core/core.h"
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <elf.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
+#ifndef TL_BOOT
+#include <dlfcn.h>
+#include <link.h>
+#endif
 
 int tl_hook_loaded;
 int tl_hook_loading;
@@ -105,12 +106,12 @@ static long native_next(struct trapline_call *c)
     return next_common(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
 }
 
-static long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+static __attribute__((unused)) long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     return next_common(nr, a1, a2, a3, a4, a5, a6);
 }
 
-static struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next, 0 };
+static __attribute__((unused)) struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next, 0 };
 
 /* ---- while the hook loads (interception on, tl_hook_loading set) */
 
@@ -119,10 +120,11 @@ static struct trapline_api api = { TRAPLINE_ABI_VERSION, native_next, 0 };
 static struct { uint64_t lo, hi; } prog_text[64];
 static int n_prog_text;
 
+#ifndef TL_BOOT
 static int collect_text(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size; (void)data;
-    if (info->dlpi_addr && info->dlpi_addr == getauxval(AT_BASE)) return 0;   /* ld.so */
+    if (info->dlpi_addr && info->dlpi_addr == tl_auxv_get(AT_BASE)) return 0;   /* ld.so */
     for (int i = 0; i < info->dlpi_phnum && n_prog_text < 64; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
@@ -134,6 +136,7 @@ static int collect_text(struct dl_phdr_info *info, size_t size, void *data)
     }
     return 0;
 }
+#endif
 
 int tl_hook_program_site(uint64_t site)
 {
@@ -173,7 +176,7 @@ static void on_crash(int sig, siginfo_t *si, void *uc)
 static const int crash_sigs[] = { SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP };
 
 /* an exported symbol that is a function: in executable memory */
-static int is_code(void *p)
+static __attribute__((unused)) int is_code(void *p)
 {
     struct tl_mapping m;
     return p && tl_maps_find((uint64_t)p, &m) == 0 && (m.prot & PROT_EXEC);
@@ -350,6 +353,54 @@ static void vec_init(void)
     ((uint32_t *)init_area)[6] = 0x1f80;   /* MXCSR (not loaded: the mask never has SSE/AVX) */
 }
 
+#ifndef TL_BOOT
+/* A copy of the process's environment without this library in LD_PRELOAD and without any
+ * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
+ * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
+ * (docs/hooks.md). NULL if it cannot be built. */
+static char **env_without_us(void)
+{
+    extern char **environ;
+    size_t n = 0, bytes = 0;
+    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
+    size_t total = (n + 1) * sizeof(char *) + bytes;
+    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return 0;
+    char **out = (char **)m;
+    char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
+    size_t k = 0, me = tl_strlen(tl_self_path());
+    for (char **e = environ; e && *e; e++) {
+        if (tl_starts(*e, "TRAPLINE_")) continue;
+        if (!tl_starts(*e, "LD_PRELOAD=")) { out[k++] = *e; continue; }
+        /* LD_PRELOAD minus our entry; dropped if nothing else is left */
+        char *start = str, *p = str;
+        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
+        char *vals = p;
+        const char *v = *e + 11;
+        while (*v) {
+            while (*v == ':' || *v == ' ') v++;
+            const char *w = v;
+            while (*w && *w != ':' && *w != ' ') w++;
+            /* our entry: by our absolute path, or as the loader was given it */
+            int ours = (size_t)(w - v) == me && me;
+            for (size_t i = 0; ours && i < me; i++) if (v[i] != tl_self_path()[i]) ours = 0;
+            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
+            int as_given = ln && (size_t)(w - v) == ln;
+            for (size_t i = 0; as_given && i < ln; i++) if (v[i] != tl_self_name[i]) as_given = 0;
+            ours |= as_given;
+            if (w > v && !ours) {
+                if (p > vals) *p++ = ':';
+                while (v < w) *p++ = *v++;
+            }
+            v = w;
+        }
+        *p++ = 0;
+        str = p;
+        if (p - 1 > vals) out[k++] = start;
+    }
+    out[k] = 0;
+    return out;
+}
 static int load(void)
 {
     if (!tl_cfg.hook) return 0;
@@ -369,7 +420,7 @@ static int load(void)
     void *libc = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
     if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
         char ***env = (char ***)dlsym(libc, "environ");
-        char **clean = tl_env_without_us();
+        char **clean = env_without_us();
         if (env && clean) *env = clean;
     } else {
         ns = LM_ID_NEWLM;
@@ -412,6 +463,17 @@ static int load(void)
     }
     return 0;
 }
+#else
+/* The boot image (sud/boot.c) runs before the program's dynamic loader: there is no
+ * loader to give a hook a namespace, so a run with a hook starts the preload way (the
+ * launcher and sud/exec.c choose it), and this is never reached with one. */
+static int load(void)
+{
+    if (!tl_cfg.hook) return 0;
+    tl_error("cannot load hook library", tl_cfg.hook, "in a program entered at its first instruction (hooks need the preloaded library)");
+    return -1;
+}
+#endif
 
 int tl_hooks_load(void)
 {
@@ -420,7 +482,9 @@ int tl_hooks_load(void)
      * signal: SIGSEGV through our handler, the others through a temporary one */
     struct tl_ksigaction crash = { (void *)on_crash, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, 0 }, prev[5];
     for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &crash, &prev[i], 8);
+#ifndef TL_BOOT
     dl_iterate_phdr(collect_text, 0);
+#endif
     tl_hook_loading = 1;
     int r = load();
     tl_hook_loading = 0;

@@ -161,8 +161,10 @@ int tl_stats_open(void)
     env_cookie[k] = 0;
     tl_env_set(env_stats);
     tl_env_set(env_cookie);
-    setenv("TRAPLINE_STATS", path, 1);
-    setenv("TRAPLINE_STATS_COOKIE", hexc, 1);
+#ifndef TL_BOOT
+    setenv("TRAPLINE_STATS", path, 1);          /* a program entered at its first instruction */
+    setenv("TRAPLINE_STATS_COOKIE", hexc, 1);   /* has none of ours in its environment */
+#endif
     tl_cfg.stats = env_stats + 15;
     tl_cfg.stats_cookie = cookie;
     return 0;

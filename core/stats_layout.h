@@ -31,6 +31,9 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_SITE_FULL    64u     /* the site table filled: site_count - site_cap were dropped */
 #define TL_FLAG_PLAN_UNRECORDED 128u /* skipped plan sites were counted but not recorded (half full) */
 #define TL_FLAG_NULL_READS  256u     /* page 0 is readable: the run opted in (--allow-null-reads) */
+#define TL_FLAG_PRELOADED   512u     /* a process started from the preloaded library's constructor
+                                        (its loader's and earlier constructors' calls unseen) */
+#define TL_FLAG_ENTERED    1024u     /* a process was entered at its first instruction (sud/boot.c) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {

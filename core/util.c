@@ -6,7 +6,10 @@
 int tl_active;
 int tl_pid;
 uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
-const char *tl_self_name;     /* the path ld.so loaded us by (LD_PRELOAD's entry) */
+const char *tl_self_name;     /* the path we were loaded by (LD_PRELOAD's entry, or the boot image's) */
+char **tl_env;                /* where our settings come from: environ, or the boot block */
+const uint64_t *tl_auxv;      /* the process's auxiliary vector (as the kernel gave it) */
+int tl_booted;                /* entered at the program's first instruction (sud/boot.c) */
 #include <errno.h>
 
 void *memcpy(void *d, const void *s, size_t n)
@@ -82,10 +85,25 @@ void tl_die(const char *a, const char *b, const char *c)
 }
 
 extern char **environ;
+/* the value of auxiliary vector entry type, 0 if absent: from the vector the boot block
+ * points at (sud/boot.c), else libc's copy */
+#ifndef TL_BOOT
+#include <sys/auxv.h>
+#endif
+uint64_t tl_auxv_get(uint64_t type)
+{
+#ifndef TL_BOOT
+    if (!tl_auxv) return getauxval(type);
+#endif
+    for (const uint64_t *a = tl_auxv; a && a[0]; a += 2)
+        if (a[0] == type) return a[1];
+    return 0;
+}
+
 const char *tl_getenv(const char *name)
 {
     size_t n = tl_strlen(name);
-    for (char **e = environ; e && *e; e++) {
+    for (char **e = tl_env; e && *e; e++) {
         const char *s = *e;
         size_t i = 0;
         while (i < n && s[i] == name[i]) i++;

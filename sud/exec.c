@@ -1,8 +1,13 @@
 /* execve / execveat: the new image must be interposed too, even when the program cleared
- * or replaced its environment. Unless TRAPLINE_FOLLOW_EXEC=0, the environment passed to
- * the kernel is the program's, with
- *   - LD_PRELOAD made to start with this library (kept as is if it already lists it),
- *   - every TRAPLINE_* variable replaced by the values this process started with.
+ * or replaced its environment (unless TRAPLINE_FOLLOW_EXEC=0). Two ways, tried in order:
+ *   - entered at its first instruction (sud/inject.c): the kernel runs the new program
+ *     with the environment the caller passed, minus what the preload way added to ours
+ *     (TRAPLINE_*, our LD_PRELOAD entry); a helper loads the boot image into it before
+ *     its first instruction. Not with a hook (it needs the program's dynamic loader), nor
+ *     for a set-user/group-ID program (a traced exec would drop its privileges);
+ *   - preloaded: the environment passed to the kernel is the program's, with
+ *     LD_PRELOAD made to start with libtrapline.so (kept as is if it already lists it)
+ *     and every TRAPLINE_* variable replaced by the values this process started with.
  * A failed exec returns its error and changes nothing in the caller. */
 #include "sud/sud.h"
 #include <errno.h>
@@ -49,7 +54,7 @@ static long safe_strlen(const char *s, size_t max)
 /* does the LD_PRELOAD value list our library (separated by ':' or ' ')? */
 static int lists_self(const char *v)
 {
-    const char *self = tl_self_path();
+    const char *self = tl_lib_path();
     size_t n = tl_strlen(self);
     while (*v) {
         while (*v == ':' || *v == ' ') v++;
@@ -88,7 +93,7 @@ static char *preload_entry(char *p, const char *app)
     char *start = p;
     const char *q = "LD_PRELOAD=";
     while (*q) *p++ = *q++;
-    for (q = tl_self_path(); *q; q++) *p++ = *q;
+    for (q = tl_lib_path(); *q; q++) *p++ = *q;
     if (app && *app) {
         *p++ = ':';
         size_t room = PRELOAD_ROOM - 2;
@@ -98,6 +103,71 @@ static char *preload_entry(char *p, const char *app)
     return start;
 }
 
+/* The file an execve/execveat would run is set-user-ID or set-group-ID (or cannot be
+ * looked at: then the kernel's answer decides, by the preload way) */
+static int secure_target(long nr, long a1, long a2, long a5)
+{
+    struct { uint64_t a[18]; } st;
+    long r = nr == SYS_execve ? tl_sys4(SYS_newfstatat, AT_FDCWD, a1, &st, 0)
+                              : tl_sys4(SYS_newfstatat, a1, a2, &st, a5 & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+    if (r) return 1;
+    uint32_t mode = (uint32_t)st.a[3];
+    return (mode & 04000) || ((mode & 02000) && (mode & 0010));
+}
+
+static int entered_warned;
+
+/* The first way: armed, then exec'd with envp (the caller's, or without our additions).
+ * Returns the exec's error, or 1 if the way is not available (then the preload way). */
+static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, long envp)
+{
+    int n_cfg;
+    const char *const *cfg = tl_env_settings(&n_cfg);
+    struct tl_inject h;
+    long e = tl_inject_arm(&h, tl_boot_path(), (char *const *)cfg);
+    if (e) {
+        if (!entered_warned && !tl_cfg.quiet) {
+            char num[24];
+            tl_fmt_u64(num, (uint64_t)-e, 10);
+            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (errno", num,
+                     "); it starts from the preloaded library instead");
+        }
+        entered_warned = 1;
+        return 1;
+    }
+    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, envp, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, envp, a5, 0);
+    (void)a4;
+    tl_inject_disarm(&h);    /* only reached when the exec failed */
+    return r;
+}
+
+/* Writes at p "LD_PRELOAD=" and app's entries without ours; NULL (no entry) if none is
+ * left. p needs 16 + PRELOAD_ROOM bytes. */
+static const char *without_self(char *p, const char *app)
+{
+    char *start = p, *vals;
+    const char *self = tl_lib_path();
+    size_t me = tl_strlen(self);
+    for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
+    vals = p;
+    size_t room = PRELOAD_ROOM - 2;
+    for (const char *v = app; *v;) {
+        while (*v == ':' || *v == ' ') v++;
+        const char *w = v;
+        while (*w && *w != ':' && *w != ' ') w++;
+        int ours = me && (size_t)(w - v) == me;
+        for (size_t i = 0; ours && i < me; i++) if (v[i] != self[i]) ours = 0;
+        if (w > v && !ours && (size_t)(w - v) + 1 < room) {
+            if (p > vals) *p++ = ':';
+            room -= (size_t)(w - v) + 1;
+            while (v < w) *p++ = *v++;
+        }
+        v = w;
+    }
+    *p = 0;
+    return p > vals ? start : 0;
+}
+
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
     int n_cfg;
@@ -105,6 +175,13 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     long envp_arg = nr == SYS_execve ? a3 : a4;
     if (!tl_follow_exec || !tl_self_path()[0])
         return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    int enter = !tl_cfg.hook && tl_boot_path()[0] && !secure_target(nr, a1, a2, a5);
+    if (enter && tl_booted) {
+        /* nothing of ours is in the environment of a program we entered */
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg);
+        if (r != 1) return r;
+        enter = 0;
+    }
     /* count the program's entries (a bad pointer: let the kernel report EFAULT) */
     const char *const *envp = (const char *const *)envp_arg;
     size_t n = 0;
@@ -133,6 +210,23 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         if (kind == 1) continue;
         if (kind == 2) { app_preload = s + 11; continue; }
         out[k++] = s;
+    }
+    if (enter) {
+        /* the environment without what the preload way put in ours: TRAPLINE_* (left out
+         * above) and our entry in LD_PRELOAD (the program's own entries stay) */
+        if (app_preload) out[k++] = without_self(preload, app_preload);
+        if (k && !out[k - 1]) k--;
+        out[k] = 0;
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, (long)out);
+        if (r != 1) {
+            tl_sys2(SYS_munmap, m, (long)bytes);
+            return r;
+        }
+        k = 0;   /* not available: the preload way, from the start */
+        for (size_t i = 0; i < n; i++) {
+            int kind = env_kind(envp[i]);
+            if (kind == 0) out[k++] = envp[i];
+        }
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
     /* LD_PRELOAD=<self>[:<the program's value>] */

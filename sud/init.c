@@ -8,27 +8,27 @@
 #include <errno.h>
 
 
-static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+/* our executable range: the PF_X segment of this image holding tl_fast_entry, read from
+ * our own ELF header (the same in the preloaded library and the boot image) */
+extern const ElfW(Ehdr) __ehdr_start HIDDEN;
+static void find_self(void)
 {
-    (void)size; (void)data;
-    uint64_t me = (uint64_t)tl_fast_entry;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
-        uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    uint64_t base = (uint64_t)&__ehdr_start, me = (uint64_t)tl_fast_entry;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + __ehdr_start.e_phoff);
+    for (int i = 0; i < __ehdr_start.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_X)) continue;
+        uint64_t lo = base + ph[i].p_vaddr, hi = lo + ph[i].p_memsz;
         if (me >= lo && me < hi) {
             tl_text_lo = lo & ~4095ull;
             tl_text_hi = (hi + 4095) & ~4095ull;
-            tl_self_name = info->dlpi_name;
-            return 1;
+            return;
         }
     }
-    return 0;
 }
 
 static void find_vdso(void)
 {
-    uint64_t base = getauxval(AT_SYSINFO_EHDR);
+    uint64_t base = tl_auxv_get(AT_SYSINFO_EHDR);
     if (!base) return;
     const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
     const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
@@ -61,12 +61,14 @@ static void fill_upcalls(void)
     tl_up.i386_needs_frame = tl_i386_needs_frame;
 }
 
-__attribute__((constructor(101))) static void tl_init(void)
+/* Everything from reading the settings (tl_env) to SUD on: the preloaded library's
+ * constructor and the boot image (sud/boot.c) both come here. */
+void tl_start(void)
 {
     fill_upcalls();
     tl_pid = (int)tl_sys0(SYS_getpid);
     if (tl_config_load()) tl_sys1(SYS_exit_group, 2);
-    dl_iterate_phdr(find_self, 0);
+    find_self();
     if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
     find_vdso();
     tl_env_init();
@@ -124,6 +126,7 @@ __attribute__((constructor(101))) static void tl_init(void)
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
         if (tl_plan_active) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN, __ATOMIC_RELAXED);
         if (tl_zero_mapped) tl_stats->flags |= pkeys ? TL_FLAG_XONLY : TL_FLAG_NULL_READS;
+        __atomic_or_fetch(&tl_stats->flags, tl_booted ? TL_FLAG_ENTERED : TL_FLAG_PRELOADED, __ATOMIC_RELAXED);
     }
     tl_cov_init();
 
@@ -153,3 +156,26 @@ __attribute__((constructor(101))) static void tl_init(void)
              "running in sud-only mode (complete, slower).",
              "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
 }
+
+#ifndef TL_BOOT
+/* the preloaded library: the path ld.so loaded us by (LD_PRELOAD's entry) */
+static int find_name(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size; (void)data;
+    uint64_t me = (uint64_t)tl_fast_entry;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) { tl_self_name = info->dlpi_name; return 1; }
+    }
+    return 0;
+}
+
+__attribute__((constructor(101))) static void tl_init(void)
+{
+    extern char **environ;
+    tl_env = environ;
+    dl_iterate_phdr(find_name, 0);
+    tl_start();
+}
+#endif

@@ -9,6 +9,14 @@
 #define TRAPLINE_SUD_H
 #include "lazy/lazy.h"
 
+/* ---- start-up (sud/init.c, sud/boot.c) */
+HIDDEN void tl_start(void);
+
+/* ---- entering a program at its first instruction (sud/inject.c, sud/boot.c) */
+struct tl_inject { int helper, pidfd, fd; };
+HIDDEN int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings);   /* 0 or -errno */
+HIDDEN void tl_inject_disarm(struct tl_inject *h);
+
 /* ---- exec (sud/exec.c) */
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
 HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);

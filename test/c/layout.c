@@ -68,6 +68,8 @@ int main(void)
     V("plan", TL_FLAG_PLAN); V("proc_full", TL_FLAG_PROC_FULL); V("module_full", TL_FLAG_MODULE_FULL);
     V("site_full", TL_FLAG_SITE_FULL); V("plan_unrecorded", TL_FLAG_PLAN_UNRECORDED);
     V("null_reads", TL_FLAG_NULL_READS);
+    V("preloaded", TL_FLAG_PRELOADED);
+    V("entered", TL_FLAG_ENTERED);
     printf("},\n  \"reason\": {");
     first = 0;
     V("none", TL_REASON_NONE); V("vdso", TL_REASON_VDSO); V("straddle", TL_REASON_STRADDLE);

@@ -113,7 +113,9 @@ export const LAYOUT = {
     "module_full": 32,
     "site_full": 64,
     "plan_unrecorded": 128,
-    "null_reads": 256
+    "null_reads": 256,
+    "preloaded": 512,
+    "entered": 1024
   },
   "reason": {
     "none": 0,

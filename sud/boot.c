@@ -1,0 +1,49 @@
+/* The boot image: this library's code, built a second time (TL_BOOT, no libc) as
+ * libtrapline-boot.so, which the injector (sud/inject.c) maps into a program stopped at
+ * its first instruction, before its dynamic loader or its _start has run. Nothing has
+ * relocated it: tl_boot_relocate does (it runs before any code that reads a pointer from
+ * data). tl_boot_main then starts trapline from the settings the injector wrote
+ * (tl_env) and the auxiliary vector on the program's initial stack (tl_auxv). */
+#include "sud/sud.h"
+#include "sud/boot.h"
+#include <elf.h>
+
+extern const Elf64_Ehdr __ehdr_start HIDDEN;
+extern const Elf64_Dyn _DYNAMIC[] HIDDEN;
+HIDDEN void tl_boot_relocate(void);
+HIDDEN void tl_boot_main(struct tl_boot_args *a);
+
+/* R_X86_64_RELATIVE is the only relocation a hidden-visibility, libc-free image has
+ * (the link checks it: -z text, no undefined symbols); it touches no global itself. */
+void tl_boot_relocate(void)
+{
+    uint64_t base = (uint64_t)&__ehdr_start, rela = 0, size = 0, ent = sizeof(Elf64_Rela);
+    for (const Elf64_Dyn *d = _DYNAMIC; d->d_tag != DT_NULL; d++) {
+        if (d->d_tag == DT_RELA) rela = base + d->d_un.d_ptr;
+        else if (d->d_tag == DT_RELASZ) size = d->d_un.d_val;
+        else if (d->d_tag == DT_RELAENT) ent = d->d_un.d_val;
+    }
+    for (uint64_t off = 0; rela && off + sizeof(Elf64_Rela) <= size; off += ent) {
+        const Elf64_Rela *r = (const Elf64_Rela *)(rela + off);
+        if (ELF64_R_TYPE(r->r_info) == R_X86_64_RELATIVE)
+            *(volatile uint64_t *)(base + r->r_offset) = base + (uint64_t)r->r_addend;
+    }
+}
+
+void tl_boot_main(struct tl_boot_args *a)
+{
+    if (a->magic != TL_BOOT_MAGIC || a->version != TL_BOOT_VERSION) {
+        tl_write_err("trapline: the boot image does not match the injector (rebuild trapline)\n");
+        tl_sys1(SYS_exit_group, 2);
+    }
+    /* the initial stack: argc, argv[], NULL, envp[], NULL, auxv pairs */
+    uint64_t *sp = (uint64_t *)a->sp0;
+    uint64_t *p = sp + 1 + sp[0] + 1;
+    while (*p) p++;
+    tl_auxv = p + 1;
+    tl_env = (char **)a->settings;
+    tl_self_name = (const char *)a->self;
+    tl_booted = 1;
+    tl_start();
+    a->result = 1;
+}

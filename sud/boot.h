@@ -1,0 +1,23 @@
+/* The contract between the injector (sud/inject.c, in a helper process) and the boot
+ * image's entry (sud/boot.S, sud/boot.c, in the program): shared by C and assembly. */
+#ifndef TRAPLINE_BOOT_H
+#define TRAPLINE_BOOT_H
+
+#define TL_BOOT_GADGET_OFF 2            /* tl_boot_gadget - tl_boot_entry (`jmp 1f` is 2 bytes) */
+#define TL_BOOT_MAGIC 0x746f6f62656e696cull   /* "lineboot" */
+#define TL_BOOT_VERSION 1
+#define TL_BOOT_AREA (128 * 1024)       /* the block the injector maps: args, strings, stack */
+#define TL_BOOT_STACK (64 * 1024)       /* at its top: the boot's stack */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+/* Written by the injector at the start of the area it mapped in the program. */
+struct tl_boot_args {
+    uint64_t magic, version;
+    uint64_t sp0;          /* the program's initial stack pointer (-> argc) */
+    uint64_t settings;     /* char **: "TRAPLINE_X=value" ..., NULL: what tl_env holds */
+    uint64_t self;         /* const char *: the boot image's path */
+    int64_t  result;       /* out: 1 once trapline is on (a failure exits the program) */
+};
+#endif
+#endif

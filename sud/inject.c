@@ -1,0 +1,378 @@
+/* Entering a program at its first instruction. The kernel executes the program itself
+ * (so its pid, /proc/self/exe, comm, argv, envp, auxv, ASLR, personality and stack are
+ * the kernel's own), and a helper process that traces the exec'ing thread across the
+ * execve loads the boot image (libtrapline-boot.so, sud/boot.c) into it while it is
+ * stopped before its first instruction, runs trapline's start-up there, restores every
+ * register and detaches. The program's first instruction then runs with SUD on.
+ *
+ * The helper is a grandchild orphaned at once (its parent exits and is reaped here), so
+ * the program never has it as a child: no SIGCHLD, nothing for wait() to find. It runs
+ * only this file's code, with raw system calls (it is a copy of the caller, which may be
+ * any interposed program, or the launcher, launch/trapline-exec.c).
+ *
+ * Used by execve/execveat from an interposed process (sud/exec.c) and by the launcher.
+ * No libc: this file is part of the boot image too. */
+#include "sud/sud.h"
+#include "sud/boot.h"
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+
+#ifndef PTRACE_SEIZE
+#define PTRACE_SEIZE 0x4206
+#endif
+#ifndef PTRACE_LISTEN
+#define PTRACE_LISTEN 0x4208
+#endif
+#define T_O_TRACEEXEC 0x10          /* PTRACE_O_TRACEEXEC */
+#define T_EVENT_EXEC 4              /* PTRACE_EVENT_EXEC */
+#define T_EVENT_STOP 128            /* PTRACE_EVENT_STOP */
+#define T_WALL 0x40000000           /* __WALL */
+#define T_WCLONE 0x80000000u        /* __WCLONE */
+#define PENDING_MAX 8
+
+static size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
+static void bcopy_(void *d, const void *s, size_t n) { for (size_t i = 0; i < n; i++) ((char *)d)[i] = ((const char *)s)[i]; }
+
+/* ---- the helper: traces one thread across its exec ---------------------------------- */
+
+struct tracee {
+    int pid, mem;
+    int pending[PENDING_MAX], npending;   /* signals that arrived meanwhile, delivered after */
+};
+
+static void defer(struct tracee *t, int sig)
+{
+    if (t->npending < PENDING_MAX) t->pending[t->npending++] = sig;
+}
+
+/* waits for the next stop of the tracee: SIGTRAP (1), its end (0); other signals are
+ * kept for later and the tracee is resumed with req */
+static int wait_trap(struct tracee *t, long req)
+{
+    for (;;) {
+        int st = 0;
+        long w = tl_sys4(SYS_wait4, t->pid, &st, T_WALL, 0);
+        if (w < 0) return 0;
+        if (WIFEXITED(st) || WIFSIGNALED(st)) return 0;
+        if (!WIFSTOPPED(st)) continue;
+        int sig = WSTOPSIG(st);
+        if (sig == SIGTRAP && (st >> 16) == 0) return 1;
+        if ((st >> 16) == T_EVENT_STOP) { tl_sys4(SYS_ptrace, req, t->pid, 0, 0); continue; }
+        if (sig != SIGTRAP) defer(t, sig);
+        tl_sys4(SYS_ptrace, req, t->pid, 0, 0);
+    }
+}
+
+/* one system call made by the tracee at address at (a `syscall` instruction: single-
+ * stepped; or `syscall; int3`: continued). -ESRCH-like 1ull<<63 if the tracee is gone. */
+#define GONE ((long)(1ull << 63))
+static long tsys(struct tracee *t, const struct user_regs_struct *base, uint64_t at, int step,
+                 long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    struct user_regs_struct r = *base;
+    r.rax = (uint64_t)nr; r.orig_rax = ~0ull;
+    r.rdi = (uint64_t)a1; r.rsi = (uint64_t)a2; r.rdx = (uint64_t)a3;
+    r.r10 = (uint64_t)a4; r.r8 = (uint64_t)a5; r.r9 = (uint64_t)a6;
+    r.rip = at;
+    struct user_regs_struct set = r;
+    long req = step ? PTRACE_SINGLESTEP : PTRACE_CONT;
+    /* a step requested while the tracee is stopped inside a system call (its exec) is
+     * reported when that call returns, before any instruction: then step again */
+    for (int tries = 0; tries < 3; tries++) {
+        if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &set) != 0) return GONE;
+        if (tl_sys4(SYS_ptrace, req, t->pid, 0, 0) != 0 || !wait_trap(t, req)) return GONE;
+        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &r) != 0) return GONE;
+        if (!step || r.rip != at) break;
+    }
+    if (step && r.rip != at + 2) return GONE;
+    return (long)r.rax;
+}
+
+static int mem_read(struct tracee *t, uint64_t addr, void *buf, size_t n)
+{
+    return tl_sys4(SYS_pread64, t->mem, buf, n, addr) == (long)n;
+}
+static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
+{
+    return tl_sys4(SYS_pwrite64, t->mem, buf, n, addr) == (long)n;
+}
+
+/* the first `0f 05` in the vDSO's first two pages (every vDSO has one: the fallbacks of
+ * its clock functions), 0 if none */
+static uint64_t vdso_syscall(struct tracee *t, uint64_t vdso)
+{
+    static uint8_t page[8192];
+    if (!vdso || !mem_read(t, vdso, page, sizeof page)) return 0;
+    for (unsigned i = 0; i + 1 < sizeof page; i++) if (page[i] == 0x0f && page[i + 1] == 0x05) return vdso + i;
+    return 0;
+}
+
+static int setting_is(char *const *settings, const char *kv)
+{
+    for (char *const *s = settings; s && *s; s++) {
+        size_t i = 0;
+        while (kv[i] && (*s)[i] == kv[i]) i++;
+        if (!kv[i] && !(*s)[i]) return 1;
+    }
+    return 0;
+}
+
+/* Loads the boot image into the tracee (stopped at its exec) and starts trapline there.
+ * 1: started, registers restored; 0: failed (the caller kills the tracee: it must not
+ * run unwatched). */
+static const char *why;      /* the step that failed */
+#define FAIL(step) do { why = (step); goto out; } while (0)
+static int inject(struct tracee *t, const char *boot, char *const *settings)
+{
+    struct user_regs_struct saved;
+    if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
+    /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
+     * or the entry to hide) */
+    uint64_t sp = saved.rsp, argc = 0, w = 1, auxv = 0, vdso = 0, vdso_slot = 0;
+    if (!mem_read(t, sp, &argc, 8)) return 0;
+    uint64_t p = sp + 8 * (argc + 2);
+    while (w && mem_read(t, p, &w, 8)) p += 8;           /* past envp's NULL */
+    auxv = p;
+    for (uint64_t pair[2] = { 1, 0 }; pair[0] && mem_read(t, p, pair, 16); p += 16)
+        if (pair[0] == 33 /* AT_SYSINFO_EHDR */) { vdso = pair[1]; vdso_slot = p; }
+    (void)auxv;
+    /* the image's program headers, from the file */
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) { tl_error("cannot open the boot image", boot, 0); return 0; }
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[16];
+    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 &&
+             eh.e_ident[0] == 0x7f && eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
+             tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
+    tl_sys1(SYS_close, fd);
+    if (!ok) { tl_error("the boot image", boot, "is not an x86-64 ELF file"); return 0; }
+    uint64_t span = 0;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
+    span = (span + 4095) & ~4095ull;
+
+    /* system calls before the image is there: the vDSO's `syscall`, single-stepped (no
+     * byte of the program is written); without a vDSO, two bytes at its entry, put back */
+    uint64_t at = vdso_syscall(t, vdso), poked = 0;
+    uint8_t orig[2];
+    if (!at) {
+        at = saved.rip;
+        const uint8_t sc[2] = { 0x0f, 0x05 };
+        if (!mem_read(t, at, orig, 2) || !mem_write(t, at, sc, 2)) return 0;
+        poked = 1;
+    }
+#define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+    ok = 0;
+    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long base = -1, ifd = -1;
+    if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
+    /* the block: args, the settings' pointers, the strings; the stack at its top */
+    {
+        static uint8_t blk[TL_BOOT_AREA - TL_BOOT_STACK];
+        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, 0 };
+        size_t n = 0, off;
+        for (char *const *s = settings; s && *s; s++) n++;
+        off = sizeof a + (n + 1) * 8;
+        a.settings = (uint64_t)area + sizeof a;
+        size_t bl = slen(boot) + 1;
+        if (off + bl > sizeof blk) FAIL("the settings (too long)");
+        a.self = (uint64_t)area + off;
+        bcopy_(blk + off, boot, bl);
+        off += bl;
+        for (size_t i = 0; i < n; i++) {
+            size_t l = slen(settings[i]) + 1;
+            if (off + l > sizeof blk) FAIL("the settings (too long)");
+            uint64_t ptr = (uint64_t)area + off;
+            bcopy_(blk + sizeof a + i * 8, &ptr, 8);
+            bcopy_(blk + off, settings[i], l);
+            off += l;
+        }
+        uint64_t nul = 0;
+        bcopy_(blk + sizeof a + n * 8, &nul, 8);
+        bcopy_(blk, &a, sizeof a);
+        if (!mem_write(t, (uint64_t)area, blk, off)) FAIL("writing the boot block");
+        ifd = PRE(SYS_openat, AT_FDCWD, area + sizeof a + (n + 1) * 8, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    }
+    if (ifd < 0) FAIL("opening the boot image in the program");
+    base = PRE(SYS_mmap, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (base < 0 && base > -4096) FAIL("reserving room for the boot image");
+    for (int i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD) continue;
+        int prot = (ph[i].p_flags & PF_R ? PROT_READ : 0) | (ph[i].p_flags & PF_W ? PROT_WRITE : 0) |
+                   (ph[i].p_flags & PF_X ? PROT_EXEC : 0);
+        uint64_t start = (uint64_t)base + (ph[i].p_vaddr & ~4095ull);
+        uint64_t fend = (uint64_t)base + ph[i].p_vaddr + ph[i].p_filesz;
+        uint64_t mend = (uint64_t)base + ph[i].p_vaddr + ph[i].p_memsz;
+        if (ph[i].p_filesz &&
+            PRE(SYS_mmap, start, ((fend + 4095) & ~4095ull) - start, prot, MAP_PRIVATE | MAP_FIXED, ifd,
+                ph[i].p_offset & ~4095ull) != (long)start)
+            FAIL("mapping the boot image");
+        if (mend > fend) {
+            static const uint8_t zero[4096];
+            uint64_t pend = (fend + 4095) & ~4095ull;
+            if (ph[i].p_filesz && pend > fend && !mem_write(t, fend, zero, pend - fend)) FAIL("clearing the boot image's bss");
+            uint64_t aend = (mend + 4095) & ~4095ull;
+            if (aend > pend &&
+                PRE(SYS_mmap, pend, aend - pend, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) != (long)pend)
+                FAIL("mapping the boot image's bss");
+        }
+    }
+    PRE(SYS_close, ifd, 0, 0, 0, 0, 0);
+    ifd = -1;
+    if (poked) { mem_write(t, saved.rip, orig, 2); poked = 0; }
+    /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
+     * calls become real system calls */
+    if (vdso_slot && setting_is(settings, "TRAPLINE_VDSO=off")) {
+        uint64_t ign = 1 /* AT_IGNORE */;
+        if (!mem_write(t, vdso_slot, &ign, 8)) FAIL("hiding the vDSO");
+    }
+    /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
+    {
+        struct user_regs_struct r = saved;
+        r.rip = (uint64_t)base + eh.e_entry;
+        r.rdi = (uint64_t)area;
+        r.rsp = (uint64_t)area + TL_BOOT_AREA;
+        r.orig_rax = ~0ull;
+        if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("starting the boot image");
+        if (tl_sys4(SYS_ptrace, PTRACE_CONT, t->pid, 0, 0) != 0 || !wait_trap(t, PTRACE_CONT)) FAIL("the boot image's start-up");
+        int64_t result = 0;
+        if (!mem_read(t, (uint64_t)area + offsetof(struct tl_boot_args, result), &result, 8) || result != 1) FAIL("the boot image's start-up");
+        struct user_regs_struct now;
+        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0) FAIL("reading the started registers");
+        /* the block goes, from inside our text (SUD is on now) */
+        uint64_t gadget = (uint64_t)base + eh.e_entry + TL_BOOT_GADGET_OFF;
+        tsys(t, &now, gadget, 0, SYS_munmap, area, TL_BOOT_AREA, 0, 0, 0, 0);
+        /* the program's registers as the kernel set them, but %gs: our per-thread block */
+        r = saved;
+        r.gs_base = now.gs_base;
+        if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("restoring the program's registers");
+        ok = 1;
+    }
+out:
+    if (poked) mem_write(t, saved.rip, orig, 2);
+#undef PRE
+    return ok;
+}
+
+static __attribute__((noreturn)) void helper(int tid, int up, int down, const char *boot, char *const *settings)
+{
+    char go = 0;
+    tl_sys0(SYS_setsid);                       /* not in the program's process group */
+    if (tl_sys3(SYS_read, down, &go, 1) != 1) tl_sys1(SYS_exit_group, 1);
+    tl_sys1(SYS_close, down);
+    long e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC);
+    char ack = e ? (char)-e : 'A';
+    tl_sys3(SYS_write, up, &ack, 1);
+    if (e) tl_sys1(SYS_exit_group, 1);
+    struct tracee t = { .pid = tid, .mem = -1 };
+    for (;;) {
+        int st = 0;
+        long w = tl_sys4(SYS_wait4, -1, &st, T_WALL, 0);
+        if (w < 0 || WIFEXITED(st) || WIFSIGNALED(st)) tl_sys1(SYS_exit_group, 0);
+        if (!WIFSTOPPED(st)) continue;
+        int ev = st >> 16;
+        if (ev == T_EVENT_STOP) { tl_sys4(SYS_ptrace, PTRACE_LISTEN, w, 0, 0); continue; }
+        if (ev != T_EVENT_EXEC) { tl_sys4(SYS_ptrace, PTRACE_CONT, w, 0, WSTOPSIG(st) == SIGTRAP ? 0 : WSTOPSIG(st)); continue; }
+        /* the exec happened: the thread is now the process's only one, with its pid */
+        t.pid = (int)w;
+        char path[32] = "/proc/";
+        char num[24];
+        tl_fmt_u64(num, (uint64_t)w, 10);
+        size_t k = 6;
+        for (const char *q = num; *q; q++) path[k++] = *q;
+        for (const char *q = "/mem"; *q; q++) path[k++] = *q;
+        path[k] = 0;
+        t.mem = (int)tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
+        if (t.mem < 0 || !inject(&t, boot, settings)) {
+            /* never let it run unwatched */
+            tl_error("cannot start in the new program:", why ? why : "opening its memory", "failed; stopping it");
+            tl_sys2(SYS_kill, w, SIGKILL);
+            tl_sys1(SYS_exit_group, 1);
+        }
+        tl_sys4(SYS_ptrace, PTRACE_DETACH, w, 0, t.npending ? t.pending[0] : 0);
+        for (int i = 1; i < t.npending; i++) tl_sys3(SYS_tgkill, w, w, t.pending[i]);
+        tl_sys1(SYS_exit_group, 0);
+    }
+}
+
+/* ---- the side that execs ----------------------------------------------------------- */
+
+/* Arms the next execve of the calling thread: a helper is tracing it when this returns
+ * 0 (else -errno, nothing left behind). Call tl_inject_disarm if the execve fails. */
+int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
+{
+    int up[2], down[2];
+    h->helper = -1;
+    h->pidfd = -1;
+    h->fd = -1;
+    long e = tl_sys2(SYS_pipe2, up, O_CLOEXEC);
+    if (e) return (int)e;
+    e = tl_sys2(SYS_pipe2, down, O_CLOEXEC);
+    if (e) { tl_sys1(SYS_close, up[0]); tl_sys1(SYS_close, up[1]); return (int)e; }
+    int sub = 0;
+    tl_sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
+    if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0);    /* the orphan must not come back to us */
+    long tid = tl_sys0(SYS_gettid);
+    long h1 = tl_sys5(SYS_clone, 0 /* no exit signal */, 0, 0, 0, 0);
+    if (h1 == 0) {
+        long h2 = tl_sys5(SYS_clone, 0, 0, 0, 0, 0);
+        if (h2 == 0) {
+            tl_sys1(SYS_close, up[0]);
+            tl_sys1(SYS_close, down[1]);
+            helper((int)tid, up[1], down[0], boot, settings);
+        }
+        int32_t v = (int32_t)h2;
+        tl_sys3(SYS_write, up[1], &v, 4);
+        tl_sys1(SYS_exit_group, 0);
+    }
+    tl_sys1(SYS_close, up[1]);
+    tl_sys1(SYS_close, down[0]);
+    int32_t h2 = -1;
+    if (h1 > 0) {
+        tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0);
+        if (tl_sys3(SYS_read, up[0], &h2, 4) != 4) h2 = -1;
+    }
+    if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
+    char ack = 0;
+    if (h2 > 0) {
+        h->pidfd = (int)tl_sys2(SYS_pidfd_open, h2, 0);
+        tl_sys5(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER (Yama; EINVAL without it) */, h2, 0, 0, 0);
+        tl_sys3(SYS_write, down[1], "g", 1);
+        if (tl_sys3(SYS_read, up[0], &ack, 1) != 1) ack = 0;
+    }
+    tl_sys1(SYS_close, down[1]);
+    if (ack != 'A') {
+        if (h->pidfd >= 0) tl_sys1(SYS_close, h->pidfd);
+        tl_sys1(SYS_close, up[0]);
+        h->pidfd = -1;
+        return h1 < 0 ? (int)h1 : ack > 0 ? -(int)ack : -EPERM;
+    }
+    h->helper = h2;
+    h->fd = up[0];
+    return 0;
+}
+
+/* After a failed execve: the helper goes, and with it the tracing (the kernel detaches
+ * a tracee when its tracer exits); returns once it has exited. */
+void tl_inject_disarm(struct tl_inject *h)
+{
+    if (h->helper <= 0) return;
+    tl_sys2(SYS_kill, h->helper, SIGKILL);
+    if (h->pidfd >= 0) {
+        struct { int fd; short events, revents; } p = { h->pidfd, 1 /* POLLIN */, 0 };
+        tl_sys3(SYS_poll, &p, 1, -1);
+        tl_sys1(SYS_close, h->pidfd);
+    } else {
+        char b;
+        while (tl_sys3(SYS_read, h->fd, &b, 1) > 0) {}
+    }
+    tl_sys1(SYS_close, h->fd);
+    h->helper = -1;
+}
