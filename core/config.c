@@ -13,12 +13,15 @@
  *                   execute-only (no protection keys), giving up faults on NULL data reads
  *   TRAPLINE_VDSO   on (default) | off: hide the vDSO from programs started at their first
  *                   instruction, so that its calls become real, interposed system calls
+ *   TRAPLINE_HOOK_SKIPPED  1: set by trapline for a statically linked program of a run
+ *                   with a hook (no loader can load the hook into it): recorded in the
+ *                   statistics (TL_FLAG_HOOK_SKIPPED)
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "core/core.h"
 
 struct tl_config tl_cfg;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", 0 };
 
 int tl_config_load(void)
 {
@@ -72,6 +75,8 @@ int tl_config_load(void)
         if (tl_streq(vd, "off")) tl_cfg.vdso_off = 1;
         else if (!tl_streq(vd, "on")) { tl_error("TRAPLINE_VDSO:", vd, "is not on or off"); return -1; }
     }
+    const char *hs = tl_getenv("TRAPLINE_HOOK_SKIPPED");
+    tl_cfg.hook_skipped = hs && tl_streq(hs, "1");
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) { tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1"); return -1; }
     for (char **e = tl_env; e && *e; e++) {
@@ -89,7 +94,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED)");
             return -1;
         }
     }

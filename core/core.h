@@ -93,6 +93,7 @@ struct tl_config {
     int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
     int allow_null_reads;    /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
     int vdso_off;            /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
+    int hook_skipped;        /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */

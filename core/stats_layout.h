@@ -34,6 +34,7 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_PRELOADED   512u     /* a process started from the preloaded library's constructor
                                         (its loader's and earlier constructors' calls unseen) */
 #define TL_FLAG_ENTERED    1024u     /* a process was entered at its first instruction (sud/boot.c) */
+#define TL_FLAG_HOOK_SKIPPED 2048u   /* a process ran without the requested hook (statically linked) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {

@@ -15,6 +15,7 @@
  * Exit status if PROG cannot be run: 127 (not found) or 126 (found, not runnable), with
  * one line, as a shell. Run by the CLI and the API (ts/src/run.ts); not meant for users. */
 #include "sud/sud.h"
+#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -61,6 +62,25 @@ static char *find(const char *prog)
     return found;
 }
 
+/* an ELF program without PT_INTERP (statically linked); 0 if not, or unreadable */
+static int is_static(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    Elf64_Ehdr eh;
+    int st = 0;
+    if (fread(&eh, sizeof eh, 1, f) == 1 && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+        st = 1;
+        for (int i = 0; i < eh.e_phnum; i++) {
+            Elf64_Phdr ph;
+            if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1) { st = 0; break; }
+            if (ph.p_type == PT_INTERP) st = 0;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     int i = 1;
@@ -89,7 +109,7 @@ int main(int argc, char **argv, char **envp)
     /* the settings, and the program's environment without them */
     size_t ne = 0;
     while (envp[ne]) ne++;
-    char **settings = calloc(ne + 1, sizeof *settings), **env = calloc(ne + 3, sizeof *env);
+    char **settings = calloc(ne + 2, sizeof *settings), **env = calloc(ne + 3, sizeof *env);
     if (!settings || !env) { perror("trapline"); return 2; }
     size_t ns = 0, nv = 0;
     int hook = 0;
@@ -108,6 +128,20 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "trapline: %s: command not found\n", prog);
         return 127;
     }
+    int skipped = 0;
+    if (hook && is_static(path)) {
+        /* no loader will ever load the hook into it: entered without it, and said */
+        fprintf(stderr, "trapline: warning: %s is statically linked: the hook cannot be loaded into it (hooks need the "
+                        "program's dynamic loader); it is interposed without the hook\n", prog);
+        size_t k = 0;
+        for (size_t j = 0; j < ns; j++) if (!starts(settings[j], "TRAPLINE_HOOK=")) settings[k++] = settings[j];
+        settings[k++] = "TRAPLINE_HOOK_SKIPPED=1";
+        settings[k] = NULL;
+        ns = k;
+        hook = 0;
+        skipped = 1;
+    }
+    (void)skipped;
     struct stat st;
     int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
     if (!hook && !secure) {

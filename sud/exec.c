@@ -115,22 +115,55 @@ static int secure_target(long nr, long a1, long a2, long a5)
     return (mode & 04000) || ((mode & 02000) && (mode & 0010));
 }
 
-static int entered_warned;
+/* The file an exec would run is a statically linked ELF program (no PT_INTERP): no
+ * dynamic loader will ever load a hook into it. 0 if it is not, or cannot be read. */
+static int static_target(long nr, long a1, long a2, long a5)
+{
+    long fd = nr == SYS_execveat && (a5 & AT_EMPTY_PATH) ? -1
+            : nr == SYS_execve ? tl_sys4(SYS_openat, AT_FDCWD, a1, O_RDONLY | O_CLOEXEC, 0)
+                               : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC, 0);
+    long use = fd >= 0 ? fd : (nr == SYS_execveat && (a5 & AT_EMPTY_PATH) ? a1 : -1);
+    if (use < 0) return 0;
+    struct { uint8_t ident[16]; uint16_t type, machine; uint32_t version; uint64_t entry, phoff, shoff;
+             uint32_t flags; uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx; } eh;
+    int st = 0;
+    if (tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) == (long)sizeof eh && eh.ident[0] == 0x7f && eh.ident[1] == 'E' &&
+        eh.ident[2] == 'L' && eh.ident[3] == 'F' && eh.phentsize == 56 && eh.phnum <= 64) {
+        struct { uint32_t type, flags; uint64_t off, vaddr, paddr, filesz, memsz, align; } ph[64];
+        if (tl_sys4(SYS_pread64, use, ph, eh.phnum * sizeof ph[0], eh.phoff) == (long)(eh.phnum * sizeof ph[0])) {
+            st = 1;
+            for (int i = 0; i < eh.phnum; i++) if (ph[i].type == 3 /* PT_INTERP */) st = 0;
+        }
+    }
+    if (fd >= 0) tl_sys1(SYS_close, fd);
+    return st;
+}
+
+static int entered_warned, static_hook_warned;
 
 /* The first way: armed, then exec'd with envp (the caller's, or without our additions).
  * Returns the exec's error, or 1 if the way is not available (then the preload way). */
-static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, long envp)
+static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, long envp, int no_hook, int is_static)
 {
     int n_cfg;
     const char *const *cfg = tl_env_settings(&n_cfg);
+    const char *kept[64];
+    if (no_hook) {      /* the settings without TRAPLINE_HOOK */
+        int k = 0;
+        for (int i = 0; i < n_cfg && k < 62; i++) if (!tl_starts(cfg[i], "TRAPLINE_HOOK=")) kept[k++] = cfg[i];
+        kept[k++] = "TRAPLINE_HOOK_SKIPPED=1";
+        kept[k] = 0;
+        cfg = kept;
+    }
     struct tl_inject h;
     long e = tl_inject_arm(&h, tl_boot_path(), (char *const *)cfg);
     if (e) {
         if (!entered_warned && !tl_cfg.quiet) {
             char num[24];
             tl_fmt_u64(num, (uint64_t)-e, 10);
-            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (errno", num,
-                     "); it starts from the preloaded library instead");
+            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno", num,
+                     is_static ? "): it is statically linked, so it runs without trapline"
+                               : "): it starts from the preloaded library instead");
         }
         entered_warned = 1;
         return 1;
@@ -175,10 +208,19 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     long envp_arg = nr == SYS_execve ? a3 : a4;
     if (!tl_follow_exec || !tl_self_path()[0])
         return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
-    int enter = !tl_cfg.hook && tl_boot_path()[0] && !secure_target(nr, a1, a2, a5);
+    int enter = tl_boot_path()[0] && !secure_target(nr, a1, a2, a5), no_hook = 0;
+    if (enter && tl_cfg.hook) {
+        /* a hook needs the new program's dynamic loader (the preload way); a static
+         * program has none: it is entered without the hook, and that is said */
+        enter = no_hook = static_target(nr, a1, a2, a5);
+        if (no_hook && !static_hook_warned)
+            tl_error("warning: an exec'd program is statically linked: the hook cannot be loaded into it;",
+                     "it is interposed without the hook", 0);
+        static_hook_warned |= no_hook;
+    }
     if (enter && tl_booted) {
         /* nothing of ours is in the environment of a program we entered */
-        long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg);
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg, no_hook, no_hook || static_target(nr, a1, a2, a5));
         if (r != 1) return r;
         enter = 0;
     }
@@ -217,7 +259,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         if (app_preload) out[k++] = without_self(preload, app_preload);
         if (k && !out[k - 1]) k--;
         out[k] = 0;
-        long r = exec_entered(nr, a1, a2, a3, a4, a5, (long)out);
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, (long)out, no_hook, no_hook || static_target(nr, a1, a2, a5));
         if (r != 1) {
             tl_sys2(SYS_munmap, m, (long)bytes);
             return r;

@@ -126,7 +126,8 @@ void tl_start(void)
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
         if (tl_plan_active) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN, __ATOMIC_RELAXED);
         if (tl_zero_mapped) tl_stats->flags |= pkeys ? TL_FLAG_XONLY : TL_FLAG_NULL_READS;
-        __atomic_or_fetch(&tl_stats->flags, tl_booted ? TL_FLAG_ENTERED : TL_FLAG_PRELOADED, __ATOMIC_RELAXED);
+        __atomic_or_fetch(&tl_stats->flags, (tl_booted ? TL_FLAG_ENTERED : TL_FLAG_PRELOADED) |
+                                            (tl_cfg.hook_skipped ? TL_FLAG_HOOK_SKIPPED : 0), __ATOMIC_RELAXED);
     }
     tl_cov_init();
 

@@ -115,7 +115,8 @@ export const LAYOUT = {
     "plan_unrecorded": 128,
     "null_reads": 256,
     "preloaded": 512,
-    "entered": 1024
+    "entered": 1024,
+    "hook_skipped": 2048
   },
   "reason": {
     "none": 0,
