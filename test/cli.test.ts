@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, waitProgram } from '../ts/src/index.js';
 import { cli, machine, nrStats, run, statsPath, testProgram, trapline, withoutModeNote } from './helpers.js';
 import { readStats } from '../ts/src/index.js';
 

@@ -4,8 +4,10 @@ import { copyFileSync, mkdtempSync, openSync, closeSync, readFileSync, truncateS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OptionError, packageRoot, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
-import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi } from './helpers.js';
+import { OptionError, spawn, type StatsSnapshot } from '../ts/src/index.js';
+import { packageRoot } from '../ts/src/paths.js';
+import { waitProgram } from '../ts/src/run.js';
+import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi, trapline } from './helpers.js';
 
 const GETPPID = 110;
 const cli = `${packageRoot()}/dist/cli.js`;
@@ -132,12 +134,23 @@ describe('TypeScript API', () => {
     expect(b.coverage).toBeNull();
   });
 
-  it('bad options are thrown before launch, naming the option', () => {
-    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(OptionError);
-    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(/options\.mode/);
-    expect(() => spawn(testProgram('count'), [], { colour: true } as never)).toThrow(/options\.colour: unknown option/);
-    expect(() => spawn(testProgram('count'), [], { stats: 'yes' } as never)).toThrow(/options\.stats/);
-    expect(() => spawn(testProgram('count'), ['x', 1 as never])).toThrow(/args/);
+  it('bad options are thrown before launch: an OptionError with code ERR_TRAPLINE_OPTION naming the option', () => {
+    const thrown = (f: () => unknown) => { try { f(); } catch (e) { return e; } return undefined; };
+    const bad = (option: string) => expect.objectContaining({ code: 'ERR_TRAPLINE_OPTION', option });
+    expect(thrown(() => spawn(testProgram('count'), [], { mode: 'fast' as never }))).toBeInstanceOf(OptionError);
+    expect(thrown(() => spawn(testProgram('count'), [], { mode: 'fast' as never }))).toEqual(bad('mode'));
+    expect(thrown(() => spawn(testProgram('count'), [], { colour: true } as never))).toEqual(bad('colour'));
+    expect(thrown(() => spawn(testProgram('count'), [], { stats: 'yes' } as never))).toEqual(bad('stats'));
+    expect(thrown(() => spawn(testProgram('count'), ['x', 1 as never]))).toEqual(bad('args'));
+  });
+
+  it('one check names the option as its caller wrote it: options.mode through the API, --mode on the command line', async () => {
+    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(/^options\.mode: must be lazy, sud-only or eager, not 'fast'$/);
+    const r = await trapline(['run', '--mode', 'fast', '--', testProgram('count')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("trapline: --mode: must be lazy, sud-only or eager, not 'fast'\n");
+    expect(() => spawn(testProgram('count'), [], { statsAppend: true })).toThrow(/^options\.statsAppend: needs options\.statsFile$/);
+    expect((await trapline(['run', '--stats-append', '--', testProgram('count')])).stderr).toBe('trapline: --stats-append: needs --stats FILE\n');
   });
 });
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ElfError, formatPlan, loadReport, parseElf, parsePlan, PlanError, readStats, renderSummary, scanBuffer, StatsError,
+  ElfError, formatPlan, loadReport, parsePlan, PlanError, readStats, renderSummary, scanBuffer, StatsError,
   type StatsSnapshot,
 } from '../ts/src/index.js';
 import { decodeStats } from '../ts/src/stats.js';
+import { parseElf } from '../ts/src/elf.js';
 import { LAYOUT } from '../ts/src/layout.js';
 import { machine, run, testProgram } from './helpers.js';
 

@@ -1,13 +1,12 @@
 export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
 export { loadAddon, probe, type Probe } from './native.js';
-export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type Abi, type RewritePolicy } from './stats.js';
+export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type Abi } from './stats.js';
 export { SYSCALL_NAMES } from './syscalls.js';
-export {
-  buildEnv, MODES, POLICIES, OptionError, runProgram, spawnProgram, waitProgram,
-  type Mode, type Policy, type RunOptions, type RunResult,
-} from './run.js';
-export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures, type RunMode } from './doctor.js';
-export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess } from './api.js';
+export { buildEnv, runProgram, spawnProgram, waitProgram, type RunOptions, type RunResult } from './run.js';
+export { MODES, REWRITE_POLICIES, type Mode, type RunMode, type RewritePolicy } from './types.js';
+export { TraplineError, OptionError, FileReadError, type TraplineErrorCode } from './errors.js';
+export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures } from './doctor.js';
+export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess, type Learned } from './api.js';
 export { renderSummary, loadReport } from './report.js';
 export { parseElf, ElfError, type ElfFile, type ExecRegion, type FuncSymbol, type FdeExtent, type SectionHeader, type ProgramHeader } from './elf.js';
 export { scanFile, scanBuffer, type ScanResult, type ScanOptions, type Site, type SiteClass, type SiteInsn } from './scan.js';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { notBuilt } from './errors.js';
 
 let root: string | undefined;
 
@@ -34,7 +35,7 @@ export function buildPath(...parts: string[]): string {
 /** Absolute path of build/lib/libtrapline.so; throws if it has not been built. */
 export function libraryPath(): string {
   const lib = buildPath('lib', 'libtrapline.so');
-  if (!existsSync(lib)) throw new Error(`trapline: native library not built: run npm install (missing ${lib})`);
+  if (!existsSync(lib)) throw notBuilt('native library', lib);
   return lib;
 }
 

@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScanResult } from './scan.js';
 import { LAYOUT } from './layout.js';
 import { FileReadError, readRegularFile } from './readfile.js';
+import { PlanError } from './errors.js';
 
 /** learned-unverified: a learned site that failed verification (docs/security.md); kept
  *  for the record, never rewritten ahead of time under any policy. */
@@ -23,10 +24,7 @@ export interface Plan {
   modules: Map<string, PlanModule>;
 }
 
-/** A malformed or unreadable plan file; the message is "<file>:<line>: <problem>". */
-export class PlanError extends Error {
-  override name = 'PlanError';
-}
+export { PlanError };
 
 export const PLAN_HEADER = 'trapline-plan 1';
 /** Limits shared with the C core (lazy/plan_parse.h, through the generated ts/src/layout.ts). */
@@ -185,6 +183,11 @@ export function mergePlan(into: Plan, add: Plan): Plan {
   return into;
 }
 
+/** The errno name of a file system error (FileReadError's fsCode, or a Node error's code). */
+function fsCode(e: unknown): string | undefined {
+  return e instanceof FileReadError ? e.fsCode : (e as NodeJS.ErrnoException).code;
+}
+
 function describeFsError(e: unknown): string {
   if (e instanceof FileReadError) return e.problem;
   const err = e as NodeJS.ErrnoException;
@@ -202,7 +205,7 @@ export function readPlanFile(file: string): Plan {
   try {
     text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
-    throw new PlanError(`${file}: ${describeFsError(e)}`);
+    throw new PlanError(`${file}: ${describeFsError(e)}`, fsCode(e));
   }
   return parsePlan(text, file);
 }
@@ -228,7 +231,7 @@ export function writePlanAtomic(file: string, plan: Plan): void {
     if (fd !== undefined) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* already gone */ }
     if (e instanceof PlanError) throw e;
-    throw new PlanError(`${file}: cannot write: ${describeFsError(e)}`);
+    throw new PlanError(`${file}: cannot write: ${describeFsError(e)}`, fsCode(e));
   }
   try {
     const dfd = openSync(dirname(resolve(file)), 'r');
@@ -249,7 +252,7 @@ export function updatePlanFile(file: string, add: Plan): Plan {
   try {
     text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
-    if ((e as FileReadError).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
+    if (fsCode(e) !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`, fsCode(e));
   }
   base = text === undefined ? emptyPlan() : parsePlan(text, file);
   base = mergePlan(base, add);
@@ -281,7 +284,7 @@ export function updatePlanCache(add: Plan, dir: string = planCacheDir()): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new PlanError(`${dir}: cannot create: ${describeFsError(e)}`);
+    throw new PlanError(`${dir}: cannot create: ${describeFsError(e)}`, fsCode(e));
   }
   for (const [id, m] of add.modules) {
     updatePlanFile(planCacheFile(id, dir), { modules: new Map([[id, m]]) });

@@ -9,8 +9,8 @@ export function loadReport(path: string): StatsSnapshot {
     head = readRegularFile(path, STATS_FILE_MAX);
   } catch (e) {
     const err = e as FileReadError;
-    const why = err.code === 'EFBIG' ? `larger than ${sizeText(STATS_FILE_MAX)}` : err.code === 'ENOTREG' ? err.problem : `cannot read (${err.code ?? err.problem})`;
-    throw new StatsError(`trapline: report ${path}: ${why}`, err.code);
+    const why = err.fsCode === 'EFBIG' ? `larger than ${sizeText(STATS_FILE_MAX)}` : err.fsCode === 'ENOTREG' ? err.problem : `cannot read (${err.fsCode ?? err.problem})`;
+    throw new StatsError(`trapline: report ${path}: ${why}`, err.fsCode);
   }
   if (head.subarray(0, 8).toString('latin1') === 'TRAPLINE') return decodeStats(head, path);
   let data: unknown;
