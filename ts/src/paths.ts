@@ -38,18 +38,3 @@ export function libraryPath(): string {
   if (!existsSync(lib)) throw notBuilt('native library', lib);
   return lib;
 }
-
-/** build/test/<name>: a test program built from test/c/<name>.c. */
-export function testProgram(name: string): string {
-  return buildPath('test', name);
-}
-
-/** build/test/hooks/lib<name>.so: a hook library built from test/hooks/<name>.c. */
-export function hookLibrary(name: string): string {
-  return buildPath('test', 'hooks', name.endsWith('.so') ? name : `lib${name}.so`);
-}
-
-/** build/bench/<name>: a benchmark program built from bench/<name>.c. */
-export function benchProgram(name: string): string {
-  return buildPath('bench', name);
-}
