@@ -10,6 +10,7 @@ import { waitProgram } from '../ts/src/run.js';
 import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi, trapline } from './helpers.js';
 
 const GETPPID = 110;
+const modes = ['lazy', 'sud-only'] as const;
 const cli = `${packageRoot()}/dist/cli.js`;
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-cov-'));
 
@@ -32,15 +33,13 @@ describe('exact counts', () => {
     expect(s.processList).toEqual([expect.objectContaining({ pid: expect.any(Number), ppid: process.pid, exitCode: 0, signal: null, mode: 'lazy', exe: testProgram('count') })]);
   });
 
-  it('errors are counted on every path: N failing close(-1) from one site = N errors', async () => {
-    for (const mode of ['lazy', 'sud-only'] as const) {
-      const r = await run(testProgram('failing'), ['1000'], { mode });
-      expect(r.stdout).toBe('ok\n');
-      const c = nrStats(r.stats, 3);
-      expect(c.trap + c.fast).toBe(1000);
-      expect(c.errors).toBe(1000);
-      if (mode === 'lazy') expect(c.fast).toBe(999);
-    }
+  it.each(modes)('%s: errors are counted on every path: N failing close(-1) from one site = N errors', async (mode) => {
+    const r = await run(testProgram('failing'), ['1000'], { mode });
+    expect(r.stdout).toBe('ok\n');
+    const c = nrStats(r.stats, 3);
+    expect(c.trap + c.fast).toBe(1000);
+    expect(c.errors).toBe(1000);
+    if (mode === 'lazy') expect(c.fast).toBe(999);
   });
 
   it('sud-only: the same N calls all arrive by trap, the sites stay trapping (reason sud-only)', async () => {
@@ -52,22 +51,22 @@ describe('exact counts', () => {
     expect(nrStats(r.stats, GETPPID)).toEqual({ trap: 1000, fast: 0, errors: 0 });
   });
 
-  it('a site serving several numbers records every one, fast path included; unknown numbers are counted', async () => {
+  it.each(modes)('%s: a site serving several numbers records every one, fast path included; unknown numbers are counted', async (mode) => {
     const N = 1000;
-    for (const mode of ['lazy', 'sud-only'] as const) {
-      const r = await run(testProgram('multinr'), [String(N)], { mode });
-      expect(r.stdout).toBe('ok\n');
-      const sites = sitesOf(r.stats!, (p) => p === testProgram('multinr'));
-      expect(sites).toHaveLength(1);
-      const s = sites[0]!;
-      // getpid 39, getuid 102, getppid 110, gettid 186 (in turn, N rounds), and 1000 (ENOSYS)
-      expect(s.nrs).toEqual([39, 102, 110, 186]);
-      expect(s.nrsOther).toBe(N);
-      expect(s.trapHits + s.fastHits).toBe(5 * N);
-      expect(s.trapHits).toBe(mode === 'lazy' ? 1 : 5 * N);
-    }
-    // without a segment the fast path counts into private records: same results
-    const raw = await run(testProgram('multinr'), [String(N)], { mode: 'raw' });
+    const r = await run(testProgram('multinr'), [String(N)], { mode });
+    expect(r.stdout).toBe('ok\n');
+    const sites = sitesOf(r.stats!, (p) => p === testProgram('multinr'));
+    expect(sites).toHaveLength(1);
+    const s = sites[0]!;
+    // getpid 39, getuid 102, getppid 110, gettid 186 (in turn, N rounds), and 1000 (ENOSYS)
+    expect(s.nrs).toEqual([39, 102, 110, 186]);
+    expect(s.nrsOther).toBe(N);
+    expect(s.trapHits + s.fastHits).toBe(5 * N);
+    expect(s.trapHits).toBe(mode === 'lazy' ? 1 : 5 * N);
+  });
+
+  it('without a segment the fast path counts into private records: the same results', async () => {
+    const raw = await run(testProgram('multinr'), ['1000'], { mode: 'raw' });
     expect(raw.stdout).toBe('ok\n');
   });
 
