@@ -1,5 +1,4 @@
 // The CLI (`trapline run`, `trapline doctor`) and real programs under the interposer.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cli, machine, nrStats, run, statsPath, testProgram, trapline, withoutModeNote } from './helpers.js';
@@ -60,7 +59,7 @@ describe('trapline run', () => {
 describe('trapline doctor', () => {
   it('probes SUD, address 0, protection keys and xsave, and names the mode', async () => {
     const r = await trapline(['doctor', '--json']);
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(d.sud).toBe(true);
     expect(typeof d.zeroMappable).toBe('boolean');
     expect(d.mode).toBe(d.zeroMappable && d.pkeys ? 'lazy' : 'sud-only');

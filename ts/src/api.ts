@@ -140,11 +140,8 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
   return launch(API_NAMES, program, args, options);
 }
 
-/** spawn() and wait: resolves with the exit status and the final coverage. */
-export function run(program: string, args: string[] = [], options: SpawnOptions = {}): Promise<Exit> {
-  try {
-    return spawn(program, args, options).exited;
-  } catch (e) {
-    return Promise.reject(e);
-  }
+/** spawn() and wait: resolves with the exit status and the final coverage; a bad option
+ *  rejects (with the OptionError spawn() throws). */
+export async function run(program: string, args: string[] = [], options: SpawnOptions = {}): Promise<Exit> {
+  return spawn(program, args, options).exited;
 }

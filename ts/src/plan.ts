@@ -44,17 +44,6 @@ export function isPlanBuildId(id: string): boolean {
   return BUILD_ID.test(id);
 }
 
-/** s without leading and trailing blanks (space, tab, CR); linear (a regular expression
- *  anchored at the end backtracks quadratically over a long run of inner blanks). */
-function trimBlanks(s: string): string {
-  const blank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
-  let a = 0;
-  let b = s.length;
-  while (a < b && blank(s.charCodeAt(a))) a++;
-  while (b > a && blank(s.charCodeAt(b - 1))) b--;
-  return s.slice(a, b);
-}
-
 export function emptyPlan(): Plan {
   return { modules: new Map() };
 }

@@ -65,7 +65,7 @@ export function checkReport(d: unknown): string | undefined {
   if (d.perNrI386 !== undefined) {
     if (!Array.isArray(d.perNrI386)) return 'perNrI386 is not an array';
     for (let i = 0; i < d.perNrI386.length; i++) {
-      const n = d.perNrI386[i];
+      const n: unknown = d.perNrI386[i];
       if (!isObj(n) || !isU32(n.nr) || !isCount(n.trap) || !isCount(n.fast) || !isCount(n.errors)) return `perNrI386[${i}] is not {nr, trap, fast, errors}`;
     }
   }

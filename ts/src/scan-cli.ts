@@ -91,7 +91,7 @@ function countSites(plan: Plan): number {
   return n;
 }
 
-export async function scanCommand(args: string[]): Promise<number> {
+export function scanCommand(args: string[]): number {
   let o: Options;
   try {
     o = parseScanArgs(args);

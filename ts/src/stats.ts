@@ -1,4 +1,4 @@
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { SYSCALL_NAMES } from './syscalls.js';
 import { I386_SYSCALL_NAMES } from './syscalls_i386.js';
