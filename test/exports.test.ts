@@ -1,7 +1,7 @@
 // The package's public surface: what `import ... from 'trapline'` gives, through the
 // exports map of package.json (docs/api.md documents each name).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,19 @@ describe("import 'trapline'", () => {
       try { spawn('true', [], { mode: 'fast' }); } catch (e) { console.log(e instanceof OptionError, e.code, e.option); }
       try { parsePlan('x', 'p'); } catch (e) { console.log(e instanceof PlanError, e.code); }`);
     expect(r.stdout).toBe('true ERR_TRAPLINE_OPTION mode\ntrue ERR_TRAPLINE_PLAN\n');
+  });
+});
+
+describe('docs/api.md', () => {
+  it('has a section for every exported name, value or type', () => {
+    // the names in index.ts's export lists ("type X" counts as X)
+    const index = readFileSync(join(packageRoot(), 'ts', 'src', 'index.ts'), 'utf8');
+    const exported = [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)]
+      .flatMap((m) => m[1]!.split(',')).map((n) => n.trim().replace(/^type /, '')).filter(Boolean);
+    expect(exported).toEqual(expect.arrayContaining(VALUES));
+    const doc = readFileSync(join(packageRoot(), 'docs', 'api.md'), 'utf8');
+    const headed = new Set(doc.split('\n').filter((l) => l.startsWith('### ')).flatMap((l) => [...l.matchAll(/`(\w+)`/g)].map((m) => m[1]!)));
+    expect(exported.filter((n) => !headed.has(n))).toEqual([]);
+    expect([...headed].filter((n) => !exported.includes(n))).toEqual([]);
   });
 });
