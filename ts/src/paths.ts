@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { notBuilt } from './errors.js';
+import { notBuilt, TraplineError } from './errors.js';
 
 let root: string | undefined;
 
@@ -22,7 +22,7 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('trapline: cannot locate the package root (package.json)');
+    if (parent === dir) throw new TraplineError('ERR_TRAPLINE_NOT_BUILT', 'trapline: cannot locate the package root (package.json)');
     dir = parent;
   }
 }
