@@ -1,4 +1,5 @@
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
+import { REWRITE_POLICIES, RUN_MODES } from './types.js';
 import { decodeStats, nrName, STATS_FILE_MAX, StatsError, type StatsSnapshot } from './stats.js';
 
 /** Loads a saved report: a JSON report (trapline run --report) or a raw statistics
@@ -31,8 +32,8 @@ export function loadReport(path: string): StatsSnapshot {
 const ORIGINS = new Set(['main', 'startup', 'dlopen', 'anonymous', 'vdso']);
 const STATES = new Set(['rewritten', 'trapping', 'stale', 'skipped']);
 const SOURCES = new Set(['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified']);
-const POLICIES = new Set(['all', 'verified', 'none']);
-const MODES = new Set(['lazy', 'sud-only']);
+const POLICIES: ReadonlySet<string> = new Set(REWRITE_POLICIES);
+const MODES: ReadonlySet<string> = new Set(RUN_MODES);
 const HEX = /^0x[0-9a-f]{1,16}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

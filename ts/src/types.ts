@@ -8,6 +8,7 @@ export const MODES: readonly Mode[] = ['lazy', 'sud-only', 'eager'];
 
 /** The mode a process actually ran in (eager runs as lazy with a plan). */
 export type RunMode = 'lazy' | 'sud-only';
+export const RUN_MODES: readonly RunMode[] = ['lazy', 'sud-only'];
 
 /** Which sites may be rewritten: all (every executed site and every plan site), verified
  *  (scanner-confirmed plan sites only), none. */
