@@ -1,8 +1,6 @@
 // The CLI (`trapline run`, `trapline doctor`) and real programs under the interposer.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, waitProgram } from '../ts/src/index.js';
 import { cli, machine, nrStats, run, statsPath, testProgram, trapline, withoutModeNote } from './helpers.js';
 import { readStats } from '../ts/src/index.js';
 
@@ -49,19 +47,65 @@ describe('trapline run', () => {
     expect(readStats(s2).processes).toBe(1);
   });
 
-  it('--help on every command', async () => {
-    for (const args of [['--help'], ['run', '--help'], ['doctor', '--help']]) {
+  it('the program\'s own arguments are passed on untouched, options included', async () => {
+    const r = await trapline(['run', 'sh', '-c', 'echo "$@"', 'sh', '-l', '--hook', 'bogus', '--', '-h']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('-l --hook bogus -- -h\n');
+    const dd = await trapline(['run', '--', 'sh', '-c', 'echo "$1"', 'sh', '--stats']);
+    expect(dd.stdout).toBe('--stats\n');
+  });
+});
+
+describe('every command has --help; a bad command line is one line, status 2', () => {
+  const commands = ['run', 'report', 'doctor', 'scan', 'help'];
+  it.each(commands)('%s: -h, --help and `trapline help %s` print its usage, status 0', async (command) => {
+    const texts = [];
+    for (const args of [[command, '-h'], [command, '--help'], ['help', command]]) {
       const r = await trapline(args);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/Usage|usage/);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stderr).toBe('');
+      texts.push(r.stdout);
     }
+    expect(texts[0]).toMatch(new RegExp(`^usage: trapline ${command} `));
+    expect(new Set(texts).size).toBe(1);
+  });
+
+  it('trapline, --help and help: the list of commands', async () => {
+    const r = await trapline(['--help']);
+    expect(r.code).toBe(0);
+    for (const command of commands) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    expect((await trapline(['help'])).stdout).toBe(r.stdout);
+    const none = await trapline([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(r.stdout);
+  });
+
+  it.each([
+    [['run', '--bogus', 'true'], 'unknown option --bogus'],
+    [['run', '--summary=yes', 'true'], 'option --summary takes no value'],
+    [['run', '--stats'], 'option --stats needs a value'],
+    [['run', '--report', '--', 'true'], "option --report needs a value, not '--' (write --report=-- for a file named so)"],
+    [['run', '-x', 'true'], 'unknown option -x'],
+    [['report', '--json'], 'report: expects exactly one FILE (see trapline report --help)'],
+    [['doctor', 'extra'], "unexpected argument 'extra'"],
+    [['doctor', '--', 'extra'], "unexpected argument 'extra'"],
+    [['scan', '--plan'], 'scan: option --plan needs a value (see trapline scan --help)'],
+    [['scan', '--all=1', 'x'], 'scan: option --all takes no value (see trapline scan --help)'],
+    [['help', 'run', 'scan'], 'help: expects at most one COMMAND, not 2 (see trapline help --help)'],
+    [['help', 'nope'], "no help for unknown command 'nope'"],
+    [['nope'], "unknown command 'nope' (see trapline --help)"],
+  ])('%j: %s', async (args, message) => {
+    const r = await trapline(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`trapline: ${message}\n`);
   });
 });
 
 describe('trapline doctor', () => {
   it('probes SUD, address 0, protection keys and xsave, and names the mode', async () => {
     const r = await trapline(['doctor', '--json']);
-    const d = JSON.parse(r.stdout);
+    const d = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(d.sud).toBe(true);
     expect(typeof d.zeroMappable).toBe('boolean');
     expect(d.mode).toBe(d.zeroMappable && d.pkeys ? 'lazy' : 'sud-only');

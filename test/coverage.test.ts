@@ -4,10 +4,13 @@ import { copyFileSync, mkdtempSync, openSync, closeSync, readFileSync, truncateS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { OptionError, packageRoot, spawn, waitProgram, type StatsSnapshot } from '../ts/src/index.js';
-import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi } from './helpers.js';
+import { OptionError, spawn, type StatsSnapshot } from '../ts/src/index.js';
+import { packageRoot } from '../ts/src/paths.js';
+import { waitProgram } from '../ts/src/run.js';
+import { hookLibrary, needsAddress0, nrStats, run, statsPath, testProgram, runApi, trapline } from './helpers.js';
 
 const GETPPID = 110;
+const modes = ['lazy', 'sud-only'] as const;
 const cli = `${packageRoot()}/dist/cli.js`;
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-cov-'));
 
@@ -30,15 +33,13 @@ describe('exact counts', () => {
     expect(s.processList).toEqual([expect.objectContaining({ pid: expect.any(Number), ppid: process.pid, exitCode: 0, signal: null, mode: 'lazy', exe: testProgram('count') })]);
   });
 
-  it('errors are counted on every path: N failing close(-1) from one site = N errors', async () => {
-    for (const mode of ['lazy', 'sud-only'] as const) {
-      const r = await run(testProgram('failing'), ['1000'], { mode });
-      expect(r.stdout).toBe('ok\n');
-      const c = nrStats(r.stats, 3);
-      expect(c.trap + c.fast).toBe(1000);
-      expect(c.errors).toBe(1000);
-      if (mode === 'lazy') expect(c.fast).toBe(999);
-    }
+  it.each(modes)('%s: errors are counted on every path: N failing close(-1) from one site = N errors', async (mode) => {
+    const r = await run(testProgram('failing'), ['1000'], { mode });
+    expect(r.stdout).toBe('ok\n');
+    const c = nrStats(r.stats, 3);
+    expect(c.trap + c.fast).toBe(1000);
+    expect(c.errors).toBe(1000);
+    if (mode === 'lazy') expect(c.fast).toBe(999);
   });
 
   it('sud-only: the same N calls all arrive by trap, the sites stay trapping (reason sud-only)', async () => {
@@ -50,22 +51,22 @@ describe('exact counts', () => {
     expect(nrStats(r.stats, GETPPID)).toEqual({ trap: 1000, fast: 0, errors: 0 });
   });
 
-  it('a site serving several numbers records every one, fast path included; unknown numbers are counted', async () => {
+  it.each(modes)('%s: a site serving several numbers records every one, fast path included; unknown numbers are counted', async (mode) => {
     const N = 1000;
-    for (const mode of ['lazy', 'sud-only'] as const) {
-      const r = await run(testProgram('multinr'), [String(N)], { mode });
-      expect(r.stdout).toBe('ok\n');
-      const sites = sitesOf(r.stats!, (p) => p === testProgram('multinr'));
-      expect(sites).toHaveLength(1);
-      const s = sites[0]!;
-      // getpid 39, getuid 102, getppid 110, gettid 186 (in turn, N rounds), and 1000 (ENOSYS)
-      expect(s.nrs).toEqual([39, 102, 110, 186]);
-      expect(s.nrsOther).toBe(N);
-      expect(s.trapHits + s.fastHits).toBe(5 * N);
-      expect(s.trapHits).toBe(mode === 'lazy' ? 1 : 5 * N);
-    }
-    // without a segment the fast path counts into private records: same results
-    const raw = await run(testProgram('multinr'), [String(N)], { mode: 'raw' });
+    const r = await run(testProgram('multinr'), [String(N)], { mode });
+    expect(r.stdout).toBe('ok\n');
+    const sites = sitesOf(r.stats!, (p) => p === testProgram('multinr'));
+    expect(sites).toHaveLength(1);
+    const s = sites[0]!;
+    // getpid 39, getuid 102, getppid 110, gettid 186 (in turn, N rounds), and 1000 (ENOSYS)
+    expect(s.nrs).toEqual([39, 102, 110, 186]);
+    expect(s.nrsOther).toBe(N);
+    expect(s.trapHits + s.fastHits).toBe(5 * N);
+    expect(s.trapHits).toBe(mode === 'lazy' ? 1 : 5 * N);
+  });
+
+  it('without a segment the fast path counts into private records: the same results', async () => {
+    const raw = await run(testProgram('multinr'), ['1000'], { mode: 'raw' });
     expect(raw.stdout).toBe('ok\n');
   });
 
@@ -132,12 +133,23 @@ describe('TypeScript API', () => {
     expect(b.coverage).toBeNull();
   });
 
-  it('bad options are thrown before launch, naming the option', () => {
-    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(OptionError);
-    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(/options\.mode/);
-    expect(() => spawn(testProgram('count'), [], { colour: true } as never)).toThrow(/options\.colour: unknown option/);
-    expect(() => spawn(testProgram('count'), [], { stats: 'yes' } as never)).toThrow(/options\.stats/);
-    expect(() => spawn(testProgram('count'), ['x', 1 as never])).toThrow(/args/);
+  it('bad options are thrown before launch: an OptionError with code ERR_TRAPLINE_OPTION naming the option', () => {
+    const thrown = (f: () => unknown) => { try { f(); } catch (e) { return e; } return undefined; };
+    const bad = (option: string) => expect.objectContaining({ code: 'ERR_TRAPLINE_OPTION', option });
+    expect(thrown(() => spawn(testProgram('count'), [], { mode: 'fast' as never }))).toBeInstanceOf(OptionError);
+    expect(thrown(() => spawn(testProgram('count'), [], { mode: 'fast' as never }))).toEqual(bad('mode'));
+    expect(thrown(() => spawn(testProgram('count'), [], { colour: true } as never))).toEqual(bad('colour'));
+    expect(thrown(() => spawn(testProgram('count'), [], { stats: 'yes' } as never))).toEqual(bad('stats'));
+    expect(thrown(() => spawn(testProgram('count'), ['x', 1 as never]))).toEqual(bad('args'));
+  });
+
+  it('one check names the option as its caller wrote it: options.mode through the API, --mode on the command line', async () => {
+    expect(() => spawn(testProgram('count'), [], { mode: 'fast' as never })).toThrow(/^options\.mode: must be lazy, sud-only or eager, not 'fast'$/);
+    const r = await trapline(['run', '--mode', 'fast', '--', testProgram('count')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("trapline: --mode: must be lazy, sud-only or eager, not 'fast'\n");
+    expect(() => spawn(testProgram('count'), [], { statsAppend: true })).toThrow(/^options\.statsAppend: needs options\.statsFile$/);
+    expect((await trapline(['run', '--stats-append', '--', testProgram('count')])).stderr).toBe('trapline: --stats-append: needs --stats FILE\n');
   });
 });
 

@@ -10,17 +10,13 @@ const modes = ['lazy', 'sud-only'] as const;
 const groups = ['sigaction', 'sigprocmask', 'sigaltstack', 'fork', 'vfork', 'clone', 'clone3', 'wait4', 'execve', 'arch_prctl', 'prctl', 'mprotect', 'mmap', 'munmap', 'mremap', 'madvise'];
 
 describe('emulated calls return what the kernel returns', () => {
-  for (const group of groups) {
-    it(`${group}: the table's cases match the uninterposed run (lazy, sud-only)`, async () => {
-      const native = await run(testProgram('emul'), [group], { mode: 'native' });
-      expect(native.code).toBe(0);
-      expect(native.stdout.split('\n').length).toBeGreaterThan(1);
-      for (const mode of modes) {
-        const r = await run(testProgram('emul'), [group], { mode });
-        expect({ mode, stdout: r.stdout, code: r.code, signal: r.signal }).toEqual({ mode, stdout: native.stdout, code: 0, signal: null });
-      }
-    });
-  }
+  it.each(groups.flatMap((group) => modes.map((mode) => [group, mode] as const)))("%s (%s): the table's cases match the uninterposed run", async (group, mode) => {
+    const native = await run(testProgram('emul'), [group], { mode: 'native' });
+    expect(native.code).toBe(0);
+    expect(native.stdout.split('\n').length).toBeGreaterThan(1);
+    const r = await run(testProgram('emul'), [group], { mode });
+    expect({ stdout: r.stdout, code: r.code, signal: r.signal }).toEqual({ stdout: native.stdout, code: 0, signal: null });
+  });
 
   it('spot checks of the native transcript (the table tests what it claims to)', async () => {
     const n = (await run(testProgram('emul'), [], { mode: 'native' })).stdout;

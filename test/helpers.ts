@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, type TestContext } from 'vitest';
 import { spawn } from 'node:child_process';
-import { libraryPath, packageRoot, probe, run as apiRun, runProgram, spawn as apiSpawn, waitProgram, type RunResult, testProgram, hookLibrary, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { libraryPath, probe, run as apiRun, spawn as apiSpawn, readStats, type StatsSnapshot } from '../ts/src/index.js';
+import { packageRoot } from '../ts/src/paths.js';
+import { runProgram, waitProgram, type RunResult } from '../ts/src/run.js';
+import { hookLibrary, testProgram } from './fixtures.js';
 
 export { testProgram, hookLibrary };
 

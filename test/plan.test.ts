@@ -1,11 +1,12 @@
 // Issue "Verified rewrite plans": eager rewriting from plans (scanned or learned), the
 // plan cache, the rewrite policies, and sites that straddle a cache line.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OptionError, parseElf, readPlanFile, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
-import { hookLibrary, nrStats, run, testProgram, trapline, runApi } from './helpers.js';
+import { OptionError, readPlanFile, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
+import { parseElf } from '../ts/src/elf.js';
+import { hookLibrary, nrStats, run, testProgram, trapline, runApi, withoutModeNote } from './helpers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'trapline-plan-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -218,12 +219,29 @@ describe('TypeScript API', () => {
     expect([...sitesIn(b.coverage!, count).values()].every((x) => x.trapHits === 0 && x.source === 'plan-learned')).toBe(true);
   });
 
+  it('learning that fails after the run: a PlanError carrying the exit (API); one line and status 1 (CLI)', async () => {
+    // the program removes the directory the plan goes to: the check before launch passed
+    const d = fresh('gone');
+    mkdirSync(d);
+    const learn = join(d, 'p.plan');
+    const rm = ['-c', `rmdir '${d}'`];
+    await expect(runApi('sh', rm, { stdio: 'pipe', learn })).rejects.toMatchObject({
+      code: 'ERR_TRAPLINE_PLAN', fsCode: 'ENOENT', exit: { code: 0, interposed: true },
+    });
+    mkdirSync(d);
+    const r = await trapline(['run', '--learn', learn, '--', 'sh', ...rm]);
+    expect(r.code).toBe(1);
+    expect(withoutModeNote(r.stderr)).toMatch(/^trapline: \S+p\.plan: cannot write: no such file\n$/);
+  });
+
   it('bad plan options are thrown before launch, naming the option', () => {
-    expect(() => spawn(count, [], { rewrite: 'most' as never })).toThrow(OptionError);
-    expect(() => spawn(count, [], { rewrite: 'most' as never })).toThrow(/^options\.rewrite: /);
-    expect(() => spawn(count, [], { learn: fresh('x.plan'), stats: false })).toThrow(/^options\.learn: needs statistics/);
-    expect(() => spawn(count, [], { plan: join(tmp, 'missing.plan') })).toThrow(/^options\.plan: .*missing\.plan: no such file/);
-    expect(() => spawn(count, [], { mode: 'fast' as never })).toThrow(/^options\.mode: must be lazy, sud-only or eager/);
+    const bad = (option: string) => expect.objectContaining({ code: 'ERR_TRAPLINE_OPTION', option });
+    const thrown = (f: () => unknown) => { try { f(); } catch (e) { return e; } return undefined; };
+    expect(thrown(() => spawn(count, [], { rewrite: 'most' as never }))).toBeInstanceOf(OptionError);
+    expect(thrown(() => spawn(count, [], { rewrite: 'most' as never }))).toEqual(bad('rewrite'));
+    expect(thrown(() => spawn(count, [], { learn: fresh('x.plan'), stats: false }))).toEqual(bad('learn'));
+    expect(thrown(() => spawn(count, [], { plan: join(tmp, 'missing.plan') }))).toEqual(bad('plan'));
+    expect(thrown(() => spawn(count, [], { mode: 'fast' as never }))).toEqual(bad('mode'));
   });
 });
 

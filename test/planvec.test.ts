@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PlanError, packageRoot, parsePlan } from '../ts/src/index.js';
+import { PlanError, parsePlan } from '../ts/src/index.js';
+import { packageRoot } from '../ts/src/paths.js';
 import { run, testProgram } from './helpers.js';
 
 const VECTORS = join(packageRoot(), 'test', 'plan-vectors.txt');

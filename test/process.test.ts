@@ -76,36 +76,30 @@ describe('threads and processes', () => {
     expect(s.trap + s.fast).toBe(1);
   });
 
-  it('posix_spawn, system() and popen() children are interposed; the parent survives them', async () => {
-    for (const mode of modes) {
-      const r = await proc(['spawn'], mode);
-      expect(r.stdout).toBe('ok\n');
-      // the parent, 3 spawned children (+ the shells of system/popen, which exec the child)
-      expect(r.stats!.processes).toBeGreaterThanOrEqual(4);
-      const s = nrStats(r.stats, GETPPID);
-      expect(s.trap + s.fast).toBeGreaterThanOrEqual(30);   // 10 per child
-    }
+  it.each(modes)('%s: posix_spawn, system() and popen() children are interposed; the parent survives them', async (mode) => {
+    const r = await proc(['spawn'], mode);
+    expect(r.stdout).toBe('ok\n');
+    // the parent, 3 spawned children (+ the shells of system/popen, which exec the child)
+    expect(r.stats!.processes).toBeGreaterThanOrEqual(4);
+    const s = nrStats(r.stats, GETPPID);
+    expect(s.trap + s.fast).toBeGreaterThanOrEqual(30);   // 10 per child
   });
 
-  it('posix_spawn children leave no per-thread state behind in the parent (300 spawns leave no more mappings than 10)', async () => {
-    for (const mode of modes) {
-      const growth = async (n: number) => {
-        const r = await proc(['spawnleak', String(n)], mode);
-        const m = /^ok (\d+) (\d+)\n$/.exec(r.stdout);
-        expect(m, r.stdout + r.stderr).not.toBeNull();
-        return Number(m![2]) - Number(m![1]);
-      };
-      // a leak would be one 330 KiB control block (3 mappings) per spawn, ~870 more for
-      // 290 more spawns; adjacent anonymous mappings merging or not can move a few
-      expect(await growth(300)).toBeLessThanOrEqual((await growth(10)) + 4);
-    }
+  it.each(modes)('%s: posix_spawn children leave no per-thread state behind in the parent (300 spawns leave no more mappings than 10)', async (mode) => {
+    const growth = async (n: number) => {
+      const r = await proc(['spawnleak', String(n)], mode);
+      const m = /^ok (\d+) (\d+)\n$/.exec(r.stdout);
+      expect(m, r.stdout + r.stderr).not.toBeNull();
+      return Number(m![2]) - Number(m![1]);
+    };
+    // a leak would be one 330 KiB control block (3 mappings) per spawn, ~870 more for
+    // 290 more spawns; adjacent anonymous mappings merging or not can move a few
+    expect(await growth(300)).toBeLessThanOrEqual((await growth(10)) + 4);
   });
 
-  it('exit_group from a thread while others block in read: clean exit, no hang', async () => {
-    for (const mode of modes) {
-      const r = await proc(['exitrace'], mode);
-      expect(r.code).toBe(3);
-    }
+  it.each(modes)('%s: exit_group from a thread while others block in read: clean exit, no hang', async (mode) => {
+    const r = await proc(['exitrace'], mode);
+    expect(r.code).toBe(3);
   });
 
   it('fork from a busy multi-threaded parent never inherits a held lock', async () => {
@@ -143,11 +137,9 @@ describe('signals', () => {
     expect(s.trap + s.fast).toBe(100 * 3);            // outer: 2 calls, inner: 1, per round
   });
 
-  it('siglongjmp out of a SIGSEGV handler 100 times leaves trapline consistent', async () => {
-    for (const mode of modes) {
-      const r = await proc(['longjmp', '100'], mode);
-      expect(r.stdout).toBe('ok 100\n');
-    }
+  it.each(modes)('%s: siglongjmp out of a SIGSEGV handler 100 times leaves trapline consistent', async (mode) => {
+    const r = await proc(['longjmp', '100'], mode);
+    expect(r.stdout).toBe('ok 100\n');
   });
 
   it('a handler that runs while a user hook is active is still interposed', async () => {
@@ -156,22 +148,20 @@ describe('signals', () => {
     expect(r.stderr).toMatch(/sighook: getpid=1\n/);
   });
 
-  it('the program\'s own SIGSYS handler and seccomp RET_TRAP filter work as without trapline', async () => {
+  it.each(modes)('%s: the program\'s own SIGSYS handler and seccomp RET_TRAP filter work as without trapline', async (mode) => {
     const native = await run(testProgram('seccomp'), [], { mode: 'native' });
     expect(native.stdout).toMatch(/getppid -> 777 777 777 nr=110 code=1 count=3/);
-    for (const mode of modes) expect((await run(testProgram('seccomp'), [], { mode })).stdout).toBe(native.stdout);
+    expect((await run(testProgram('seccomp'), [], { mode })).stdout).toBe(native.stdout);
   });
 
-  it('the program\'s own Syscall User Dispatch (and turning it off) works as without trapline', async () => {
+  it.each(modes)('%s: the program\'s own Syscall User Dispatch (and turning it off) works as without trapline', async (mode) => {
     const native = await run(testProgram('appsud'), [], { mode: 'native' });
     expect(native.stdout).toMatch(/blocked call -> 4242 nr=110 code=2 call_addr_ok=1/);
-    for (const mode of modes) {
-      const r = await run(testProgram('appsud'), [], { mode });
-      expect(r.stdout).toBe(native.stdout);
-      // trapline stayed on: the getppid calls after the program switched SUD off were seen
-      const s = nrStats(r.stats, GETPPID);
-      expect(s.trap + s.fast).toBeGreaterThanOrEqual(3);
-    }
+    const r = await run(testProgram('appsud'), [], { mode });
+    expect(r.stdout).toBe(native.stdout);
+    // trapline stayed on: the getppid calls after the program switched SUD off were seen
+    const s = nrStats(r.stats, GETPPID);
+    expect(s.trap + s.fast).toBeGreaterThanOrEqual(3);
   });
 });
 

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ElfError, formatPlan, loadReport, parseElf, parsePlan, PlanError, readStats, renderSummary, scanBuffer, StatsError,
+  ElfError, formatPlan, loadReport, parsePlan, PlanError, readStats, renderSummary, scanBuffer, StatsError,
   type StatsSnapshot,
 } from '../ts/src/index.js';
 import { decodeStats } from '../ts/src/stats.js';
+import { parseElf } from '../ts/src/elf.js';
 import { LAYOUT } from '../ts/src/layout.js';
 import { machine, run, testProgram } from './helpers.js';
 
@@ -75,9 +76,9 @@ const segment = fc.integer({ min: 0, max: 16384 }).chain((body) => {
     b.writeBigUInt64LE(BigInt(h.offs[1]!), H.thread_off);
     const tables = [[H.proc_off, H.proc_cap, H.proc_count], [H.module_off, H.module_cap, H.module_count], [H.site_off, H.site_cap, H.site_count]];
     for (let t = 0; t < 3; t++) {
-      b.writeBigUInt64LE(BigInt(h.offs[2 + t]!), tables[t]![0]!);
-      b.writeUInt32LE(h.caps[2 * t]!, tables[t]![1]!);
-      b.writeUInt32LE(h.caps[2 * t + 1]!, tables[t]![2]!);
+      b.writeBigUInt64LE(BigInt(h.offs[2 + t]!), tables[t]![0]);
+      b.writeUInt32LE(h.caps[2 * t]!, tables[t]![1]);
+      b.writeUInt32LE(h.caps[2 * t + 1]!, tables[t]![2]);
     }
     b.writeBigUInt64LE(BigInt(h.offs[5]!), H.i386_off);
     return b;

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElfError, parseElf } from '../ts/src/elf.js';
-import { packageRoot, testProgram, waitProgram } from '../ts/src/index.js';
+import { packageRoot } from '../ts/src/paths.js';
+import { waitProgram } from '../ts/src/run.js';
+import { testProgram } from './fixtures.js';
 import { cli, hookLibrary, run, trapline } from './helpers.js';
 import { loadAddon } from '../ts/src/native.js';
 import {

@@ -35,22 +35,19 @@ describe('vfork: the parent is exactly as before the child', () => {
     }
   }
 
-  it('sh running vfork-heavy children in parallel, with a hook: every getppid counted exactly', async () => {
+  // (not counthook: its getuid of 31337 makes dash drop root, and then the children cannot
+  // join the root-owned statistics file)
+  const vforkCases = modes.flatMap((mode) => hooks.slice(0, 2).map(([name, hook]) => [mode, name, hook] as const));
+  it.each(vforkCases)('%s, %s: sh running vfork-heavy children in parallel: every getppid counted exactly', async (mode, _name, hook) => {
     const count = testProgram('count');
     // dash runs foreground commands with vfork; 4 subshells in parallel, 25 children each
     const script = `for i in 1 2 3 4; do ( for j in $(seq 25); do ${count} 200 >/dev/null || echo bad; done ) & done; wait`;
-    for (const mode of modes) {
-      // (not counthook: its getuid of 31337 makes dash drop root, and then the children
-      // cannot join the root-owned statistics file)
-      for (const hook of [undefined, hookLibrary('zphook')]) {
-        const r = await run('/bin/sh', ['-c', script], { mode, hook });
-        expect(r.stdout).toBe('');
-        expect(r.code).toBe(0);
-        const s = nrStats(r.stats, GETPPID);
-        expect(s.trap + s.fast).toBe(1 + 4 * 25 * 200);    // + dash's own getppid at start-up
-        expect(r.stats!.processList[0]?.exitCode).toBe(0);
-      }
-    }
+    const r = await run('/bin/sh', ['-c', script], { mode, hook });
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+    const s = nrStats(r.stats, GETPPID);
+    expect(s.trap + s.fast).toBe(1 + 4 * 25 * 200);    // + dash's own getppid at start-up
+    expect(r.stats!.processList[0]?.exitCode).toBe(0);
   });
 });
 
@@ -99,16 +96,14 @@ describe('signals landing anywhere in the entry, exit and hook paths', () => {
 
 describe('SIGSYS sent to itself while blocked stays pending, as without trapline', () => {
   for (const c of ['kill', 'tgkill', 'pthread_kill', 'sigqueue', 'ignore', 'twice', 'default']) {
-    it(`${c}`, async () => {
+    it.each(modes)(`${c} (%s)`, async (mode) => {
       const native = await run(testProgram('sigrace'), ['sigsys', c], { mode: 'native' });
       if (c === 'default') expect(native.signal).toBe('SIGSYS');
       else expect(native.stdout).toMatch(/handler ran/);
-      for (const mode of modes) {
-        for (const [, hook] of hooks.slice(0, 2)) {
-          const r = await run(testProgram('sigrace'), ['sigsys', c], { mode, hook });
-          expect(r.stdout).toBe(native.stdout);
-          expect([r.code, r.signal]).toEqual([native.code, native.signal]);
-        }
+      for (const [, hook] of hooks.slice(0, 2)) {
+        const r = await run(testProgram('sigrace'), ['sigsys', c], { mode, hook });
+        expect(r.stdout).toBe(native.stdout);
+        expect([r.code, r.signal]).toEqual([native.code, native.signal]);
       }
     });
   }

@@ -53,6 +53,7 @@ describe('setuid and setgid programs', () => {
 
   it('the API refuses it with an OptionError before launch', async () => {
     await expect(apiRun(copy('suid2', 0o4755), [], { stdio: 'pipe' })).rejects.toThrow(OptionError);
+    await expect(apiRun(copy('suid3', 0o4755), [], { stdio: 'pipe' })).rejects.toMatchObject({ code: 'ERR_TRAPLINE_OPTION', option: 'program' });
   });
 
   it('a normal program is reported as interposed by the API', async () => {

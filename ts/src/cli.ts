@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+// The command line: run, report, doctor, scan, help. `trapline run` starts the program with
+// the API's launch (api.ts), naming options as flags (--hook, not options.hook).
+import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { deriveMode, doctorJson, doctorReport } from './doctor.js';
 import { probe } from './native.js';
 import { packageRoot } from './paths.js';
-import { effectivePlan, OptionError, outputFileProblem, spawnProgram, waitProgram } from './run.js';
+import { effectivePlan, outputFileProblem } from './run.js';
 import { loadReport, renderSummary } from './report.js';
-import { readStats } from './stats.js';
-import { recordLearned } from './learn.js';
-import { planCacheDir, readPlanFile } from './plan.js';
+import { launch, type Exit, type TraplineProcess } from './api.js';
+import { TraplineError } from './errors.js';
+import type { OptionNames } from './names.js';
+import type { Mode, RewritePolicy } from './types.js';
+import { parseCommand, UsageError } from './cli-args.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const USAGE = `usage: trapline <command> [options]
 
@@ -90,57 +91,25 @@ options:
   -h, --help       show this help
 `;
 
-/** A bad command line: reported as one line, exit status 2. */
-class UsageError extends Error {}
+const HELP_USAGE = `usage: trapline help [COMMAND]
 
-type Spec = Record<string, 'string' | 'boolean'>;
+Shows the commands, or the options of COMMAND (run, report, doctor, scan, help): the
+same text as 'trapline COMMAND --help'.
 
-/**
- * Parses leading options. With program=true, parsing stops at '--' or at the first
- * non-option argument and the remainder is returned in rest; otherwise any positional
- * argument is an error.
- */
-function parseOptions(args: string[], spec: Spec, program: boolean) {
-  const values: Record<string, string | boolean> = {};
-  let rest: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      rest = args.slice(i + 1);
-      if (!program && rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
-      break;
-    }
-    if (arg === '-h' || arg === '--help') {
-      values.help = true;
-    } else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
-      const inline = eq < 0 ? undefined : arg.slice(eq + 1);
-      const type = spec[name];
-      if (type === undefined) throw new UsageError(`unknown option --${name}`);
-      if (type === 'boolean') {
-        if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);
-        values[name] = true;
-      } else {
-        const value = inline ?? args[++i];
-        if (value === undefined) throw new UsageError(`option --${name} needs a value`);
-        // `--report -- prog`, `--stats --summary`: an option where the value should be
-        if (inline === undefined && value.startsWith('-') && value !== '-') {
-          throw new UsageError(`option --${name} needs a value, not '${value}' (write --${name}=${value} for a file named so)`);
-        }
-        values[name] = value;
-      }
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`unknown option ${arg}`);
-    } else if (program) {
-      rest = args.slice(i);
-      break;
-    } else {
-      throw new UsageError(`unexpected argument '${arg}'`);
-    }
-  }
-  return { values, rest };
-}
+options:
+  -h, --help       show this help
+`;
+
+/** `trapline run`'s flags for the launch options, as its messages name them: the flag, and
+ *  how to give it. */
+const RUN_FLAGS: Record<string, [string, string]> = {
+  program: ['PROG', 'PROG'], hook: ['--hook', '--hook LIB'], mode: ['--mode', '--mode MODE'], plan: ['--plan', '--plan FILE|auto'],
+  learn: ['--learn', '--learn FILE'], rewrite: ['--rewrite', '--rewrite POLICY'], statsFile: ['--stats', '--stats FILE'],
+  statsAppend: ['--stats-append', '--stats-append'], followExec: ['--no-follow-exec', '--no-follow-exec'],
+  allowNullReads: ['--allow-null-reads', '--allow-null-reads'], allowUninterposed: ['--allow-uninterposed', '--allow-uninterposed'],
+  env: ['environment', 'environment'], processEnv: ['environment', 'environment'], report: ['--report', '--report FILE'],
+};
+const RUN_NAMES: OptionNames = (key, form) => RUN_FLAGS[key]?.[form === 'usage' ? 1 : 0] ?? key;
 
 /** glibc's strsignal() texts, as a shell prints them. */
 const SIGNAL_TEXT: Record<string, string> = {
@@ -169,88 +138,112 @@ function coreDumpLikely(): boolean {
   }
 }
 
+/** A run's exit status as a shell gives it: the program's, or 128+signal (said like a shell). */
+function shellStatus(exit: Exit): number | undefined {
+  if (!exit.signal) return exit.code ?? undefined;
+  const signo = constants.signals[exit.signal];
+  if (exit.signal !== 'SIGINT' && exit.signal !== 'SIGPIPE') {
+    const text = SIGNAL_TEXT[exit.signal] ?? `Signal ${signo}`;
+    const core = CORE_SIGNALS.has(exit.signal) && coreDumpLikely() ? ' (core dumped)' : '';
+    process.stderr.write(`${text}${core}\n`);
+  }
+  return 128 + signo;
+}
+
+/** One line on stderr for an error, prefixed "trapline: " once. */
+function say(e: unknown): void {
+  const err = e as NodeJS.ErrnoException;
+  const msg = err.code && err.path ? `${err.path}: cannot write (${err.code})` : err instanceof Error ? err.message : String(e);
+  process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
+}
+
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, rest } = parseOptions(args, {
+  const { values, rest } = parseCommand(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
     'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
-  }, true);
+  }, 'program');
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
   const [program, ...progArgs] = rest;
   if (program === undefined) throw new UsageError('run: no program given (see trapline run --help)');
-
-  if (values.report === '') throw new UsageError('--report: empty path');
-  if (values.learn === '') throw new UsageError('--learn: empty path');
-  // the files written after the run are checked now, before the program starts
-  if (values.report !== undefined) {
-    const problem = outputFileProblem(values.report as string);
-    if (problem) throw new UsageError(`--report: ${values.report}: ${problem}`);
+  const str = (k: string) => values[k] as string | undefined;
+  const report = str('report');
+  const summary = values.summary === true;
+  const allowUninterposed = values['allow-uninterposed'] === true;
+  // the report is written after the run: checked now, before the program starts (the
+  // launch options, --learn included, are checked by launch)
+  if (report !== undefined) {
+    if (report === '') throw new UsageError(`${RUN_NAMES('report')}: must be a non-empty path`);
+    const problem = outputFileProblem(report);
+    if (problem) throw new UsageError(`${RUN_NAMES('report')}: ${report}: ${problem}`);
   }
-  if (values.learn !== undefined) {
-    const learnFile = values.learn as string;
-    const problem = outputFileProblem(learnFile, true);
-    if (problem) throw new UsageError(`--learn: ${learnFile}: ${problem}`);
-    try { readPlanFile(learnFile); } catch (e) {
-      if ((e as Error).message !== `${learnFile}: no such file`) throw new UsageError(`--learn: ${(e as Error).message}`);
+  const learn = str('learn') !== undefined || effectivePlan(str('mode'), str('plan')) === 'auto';
+  // --report/--summary/--learn need a segment: the one given with --stats, or a temporary
+  // one; with --allow-uninterposed it says whether the program was entered
+  const needStats = report !== undefined || summary || learn || allowUninterposed;
+  const h = launch(RUN_NAMES, program, progArgs, {
+    hook: str('hook'),
+    mode: str('mode') as Mode | undefined,
+    plan: str('plan'),
+    learn: str('learn'),
+    rewrite: str('rewrite') as RewritePolicy | undefined,
+    stats: needStats || str('stats') !== undefined,
+    statsFile: str('stats'),
+    statsAppend: values['stats-append'] ? true : undefined,
+    followExec: values['no-follow-exec'] ? false : undefined,
+    allowNullReads: values['allow-null-reads'] ? true : undefined,
+    allowUninterposed,
+  });
+  const exit = await waitForeground(h, program);
+  if (typeof exit === 'number') return exit;
+
+  // a report, summary or plan that could not be made fails the run (status 1 if the
+  // program itself succeeded), with one line
+  let failed = exit.failure !== undefined;
+  if (exit.failure) say(exit.failure);
+  // A program trapline could not enter (the loader ignored LD_PRELOAD) left no process in
+  // the statistics: say so, and never report it as interposed.
+  if (needStats && exit.interposed === false && !exit.failure) {
+    process.stderr.write(`trapline: ${program} was not interposed: no process joined the statistics (the loader ignored LD_PRELOAD: setuid/setgid, file capabilities, or a static program)\n`);
+    if (report !== undefined) {
+      try { writeFileSync(report, JSON.stringify({ interposed: false, program }, null, 2) + '\n'); } catch (e) { say(e); failed = true; }
     }
   }
-  const planAuto = effectivePlan(values.mode as string | undefined, values.plan as string | undefined) === 'auto';
-  const learn = values.learn !== undefined || planAuto;
-  // --report/--summary/--learn need a segment: the one given with --stats, or a temporary one
-  let tmp: string | undefined;
-  let statsFile = values.stats as string | undefined;
-  const allowUninterposed = values['allow-uninterposed'] === true;
-  if (!statsFile && (values.report || values.summary || learn || allowUninterposed)) {
-    tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
-    statsFile = join(tmp, 'stats');
+  if (exit.interposed && exit.coverage) {
+    try {
+      if (report !== undefined) writeFileSync(report, JSON.stringify(exit.coverage, null, 2) + '\n');
+      if (summary) process.stderr.write(renderSummary(exit.coverage));
+    } catch (e) {
+      say(e);
+      failed = true;
+    }
   }
-  try {
-    return await runAndReport(program, progArgs, values, statsFile, learn, planAuto);
-  } finally {
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  const n = exit.learned;
+  if (n) {
+    const where = [n.file, n.cacheDir && `the plan cache ${n.cacheDir}`].filter(Boolean).join(' and ');
+    const unv = n.unverified ? ` (${n.unverified} failed verification: kept as learned-unverified, never rewritten ahead of time)` : '';
+    process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}${unv}\n`);
   }
+  const status = shellStatus(exit);
+  return failed && status === 0 ? 1 : status ?? 1;
 }
 
-async function runAndReport(
-  program: string, progArgs: string[], values: Record<string, string | boolean>, statsFile: string | undefined,
-  learn: boolean, planAuto: boolean,
-): Promise<number> {
-  const allowUninterposed = values['allow-uninterposed'] === true;
-  // with --stats-append the segment already counts earlier runs' processes: this run
-  // entered the program only if the count grew
-  let processesBefore = 0;
-  if (values['stats-append'] && statsFile) {
-    try { processesBefore = readStats(statsFile).processes; } catch { /* checked before launch */ }
-  }
-  let child;
-  try {
-    child = spawnProgram(program, progArgs, {
-      hook: values.hook as string | undefined,
-      mode: values.mode as string | undefined,
-      plan: values.plan as string | undefined,
-      rewrite: values.rewrite as string | undefined,
-      stats: statsFile,
-      statsAppend: values['stats-append'] ? true : undefined,
-      followExec: values['no-follow-exec'] ? false : undefined,
-      allowNullReads: values['allow-null-reads'] ? true : undefined,
-      allowUninterposed,
-    });
-  } catch (e) {
-    throw e instanceof OptionError ? new UsageError(e.message) : e;
-  }
-
-  // Like a shell waiting for a foreground job: the terminal signals the child's process
-  // group itself, so ignore SIGINT/SIGQUIT here; pass on the ones sent to us alone.
+/**
+ * Waits for the program like a shell for a foreground job: the terminal signals the
+ * child's process group itself, so SIGINT/SIGQUIT are ignored here; the ones sent to us
+ * alone are passed on. Returns the Exit (with failure: what went wrong after the program
+ * ran, its exit kept), or the status for a program that could not be started.
+ */
+async function waitForeground(h: TraplineProcess, program: string): Promise<(Exit & { failure?: TraplineError }) | number> {
   const ignore = () => {};
-  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  const forward = (sig: NodeJS.Signals) => h.child.kill(sig);
   process.on('SIGINT', ignore).on('SIGQUIT', ignore).on('SIGTERM', forward).on('SIGHUP', forward);
-
-  let result;
   try {
-    result = await waitProgram(child);
+    return await h.exited;
   } catch (e) {
+    if (e instanceof TraplineError && e.exit) return { ...e.exit, failure: e };
     const err = e as NodeJS.ErrnoException;
     const notFound = err.code === 'ENOENT';
     process.stderr.write(`trapline: ${program}: ${notFound ? 'command not found' : err.code === 'EACCES' ? 'permission denied' : err.message}\n`);
@@ -258,58 +251,10 @@ async function runAndReport(
   } finally {
     process.off('SIGINT', ignore).off('SIGQUIT', ignore).off('SIGTERM', forward).off('SIGHUP', forward);
   }
-
-  // a report, summary or plan that could not be made fails the run (status 1 if the
-  // program itself succeeded), with one line
-  let failed = false;
-  // A program trapline could not enter (the loader ignored LD_PRELOAD) left no process in
-  // the statistics: say so, and never report it as interposed.
-  let entered = true;
-  if (statsFile && (values.report || values.summary || learn || allowUninterposed)) {
-    try {
-      entered = readStats(statsFile).processes > processesBefore;
-    } catch {
-      entered = false;
-    }
-    if (!entered) {
-      process.stderr.write(`trapline: ${program} was not interposed: no process joined the statistics (the loader ignored LD_PRELOAD: setuid/setgid, file capabilities, or a static program)\n`);
-      if (values.report) writeFileSync(values.report as string, JSON.stringify({ interposed: false, program }, null, 2) + '\n');
-    }
-  }
-  if (entered && statsFile && (values.report || values.summary || learn)) {
-    try {
-      const snap = readStats(statsFile);
-      if (values.report) writeFileSync(values.report as string, JSON.stringify(snap, null, 2) + '\n');
-      if (values.summary) process.stderr.write(renderSummary(snap));
-      if (learn) {
-        const cacheDir = planAuto ? planCacheDir() : undefined;
-        const n = recordLearned(snap, { file: values.learn as string | undefined, cacheDir });
-        const where = [values.learn as string | undefined, cacheDir && `the plan cache ${cacheDir}`].filter(Boolean).join(' and ');
-        const unv = n.unverified ? ` (${n.unverified} failed verification: kept as learned-unverified, never rewritten ahead of time)` : '';
-        process.stderr.write(`trapline: learned ${n.sites} site${n.sites === 1 ? '' : 's'} in ${n.modules} module${n.modules === 1 ? '' : 's'} into ${where}${unv}\n`);
-      }
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      const msg = err.code && err.path ? `${err.path}: cannot write (${err.code})` : err.message;
-      process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
-      failed = true;
-    }
-  }
-
-  if (result.signal) {
-    const signo = constants.signals[result.signal];
-    if (result.signal !== 'SIGINT' && result.signal !== 'SIGPIPE') {
-      const text = SIGNAL_TEXT[result.signal] ?? `Signal ${signo}`;
-      const core = CORE_SIGNALS.has(result.signal) && coreDumpLikely() ? ' (core dumped)' : '';
-      process.stderr.write(`${text}${core}\n`);
-    }
-    return 128 + signo;
-  }
-  return failed && result.code === 0 ? 1 : result.code ?? 1;
 }
 
 function cmdReport(args: string[]): number {
-  const { values, rest } = parseOptions(args, { json: 'boolean' }, true);
+  const { values, rest } = parseCommand(args, { json: 'boolean' }, 'program');
   if (values.help) {
     process.stdout.write(REPORT_USAGE);
     return 0;
@@ -321,7 +266,7 @@ function cmdReport(args: string[]): number {
 }
 
 function cmdDoctor(args: string[]): number {
-  const { values } = parseOptions(args, { json: 'boolean' }, false);
+  const { values } = parseCommand(args, { json: 'boolean' }, 'none');
   if (values.help) {
     process.stdout.write(DOCTOR_USAGE);
     return 0;
@@ -331,9 +276,17 @@ function cmdDoctor(args: string[]): number {
   return deriveMode(p).mode === 'unavailable' ? 1 : 0;
 }
 
+const HELP: Record<string, string> = { run: RUN_USAGE, report: REPORT_USAGE, doctor: DOCTOR_USAGE, scan: SCAN_USAGE, help: HELP_USAGE };
+
 function cmdHelp(args: string[]): number {
-  const topic = args[0];
-  const text = topic === undefined ? USAGE : topic === 'run' ? RUN_USAGE : topic === 'doctor' ? DOCTOR_USAGE : topic === 'report' ? REPORT_USAGE : topic === 'scan' ? SCAN_USAGE : undefined;
+  const { values, rest } = parseCommand(args, {}, 'operands');
+  if (values.help) {
+    process.stdout.write(HELP_USAGE);
+    return 0;
+  }
+  if (rest.length > 1) throw new UsageError(`help: expects at most one COMMAND, not ${rest.length} (see trapline help --help)`);
+  const topic = rest[0];
+  const text = topic === undefined ? USAGE : Object.hasOwn(HELP, topic) ? HELP[topic] : undefined;
   if (text === undefined) throw new UsageError(`no help for unknown command '${topic}'`);
   process.stdout.write(text);
   return 0;
@@ -364,6 +317,7 @@ async function main(argv: string[]): Promise<number> {
     case 'scan':
       return scanCommand(args);
     case 'help':
+      return cmdHelp(args);
     case '-h':
     case '--help':
       return cmdHelp(args);
@@ -385,6 +339,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
-    process.exitCode = e instanceof UsageError ? 2 : 1;
+    // a bad command line or launch option: 2; anything else (an unreadable report, ...): 1
+    const code = e instanceof TraplineError ? e.code : undefined;
+    process.exitCode = code === 'ERR_TRAPLINE_USAGE' || code === 'ERR_TRAPLINE_OPTION' ? 2 : 1;
   },
 );

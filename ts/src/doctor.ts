@@ -1,7 +1,6 @@
 import { getSystemErrorMap } from 'node:util';
 import type { Probe } from './native.js';
-
-export type RunMode = 'lazy' | 'sud-only' | 'unavailable';
+import type { RunMode } from './types.js';
 
 /** XCR0 state-component names by bit (Intel SDM vol. 1, 13.1). */
 const XSAVE_BITS: Readonly<Record<number, string>> = {
@@ -29,7 +28,7 @@ export function describeErrno(errno: number): string {
 
 /** The mode a run would use on this machine by default (allowNullReads: with
  *  --allow-null-reads), and why when it is not lazy. */
-export function deriveMode(p: Probe, allowNullReads = false): { mode: RunMode; reason?: string; nullReads?: boolean } {
+export function deriveMode(p: Probe, allowNullReads = false): { mode: RunMode | 'unavailable'; reason?: string; nullReads?: boolean } {
   if (!p.sud) return { mode: 'unavailable', reason: 'no Syscall User Dispatch' };
   if (p.zeroMappable && p.pkeys) return { mode: 'lazy' };
   if (p.zeroMappable && allowNullReads) return { mode: 'lazy', nullReads: true };

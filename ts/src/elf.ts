@@ -2,10 +2,9 @@
 // headers, sections, function symbols, the GNU build-id and function extents from
 // .eh_frame. Every read is bounds-checked; a malformed file throws ElfError.
 
-/** A malformed, truncated or unsupported file. The message is one short line. */
-export class ElfError extends Error {
-  override name = 'ElfError';
-}
+import { ElfError } from './errors.js';
+
+export { ElfError };
 
 export const EM_X86_64 = 62;
 export const ET_EXEC = 2;

@@ -1,21 +1,33 @@
-export { benchProgram, buildPath, hookLibrary, libraryPath, packageRoot, testProgram } from './paths.js';
-export { loadAddon, probe, type Probe } from './native.js';
-export { nrName, readStats, readSegmentIdentity, segmentGeometry, StatsError, type SegmentIdentity, type NrStats, type StatsSnapshot, type ProcessInfo, type ModuleInfo, type SiteInfo, type Origin, type SiteState, type SiteReason, type SiteSource, type Abi, type RewritePolicy } from './stats.js';
-export { SYSCALL_NAMES } from './syscalls.js';
-export {
-  buildEnv, MODES, POLICIES, OptionError, runProgram, spawnProgram, waitProgram,
-  type Mode, type Policy, type RunOptions, type RunResult,
-} from './run.js';
-export { deriveMode, describeErrno, doctorJson, doctorReport, xsaveFeatures, type RunMode } from './doctor.js';
-export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess } from './api.js';
-export { renderSummary, loadReport } from './report.js';
-export { parseElf, ElfError, type ElfFile, type ExecRegion, type FuncSymbol, type FdeExtent, type SectionHeader, type ProgramHeader } from './elf.js';
+// The public API of the trapline package (docs/api.md documents every name). Everything
+// else under ts/src is internal: the CLI and the tests import it directly.
+
+// Starting programs under trapline
+export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess, type Learned } from './api.js';
+export type { Mode, RunMode, RewritePolicy } from './types.js';
+
+// Coverage statistics and reports
+export { readStats, nrName } from './stats.js';
+export { loadReport, renderSummary } from './report.js';
+export type {
+  StatsSnapshot, NrStats, ProcessInfo, ModuleInfo, SiteInfo, Origin, SiteState, SiteReason, SiteSource, Abi,
+} from './stats.js';
+
+// The static scanner
 export { scanFile, scanBuffer, type ScanResult, type ScanOptions, type Site, type SiteClass, type SiteInsn } from './scan.js';
+
+// Rewrite plans
 export {
-  emptyPlan, parsePlan, formatPlan, mergePlan, readPlanFile, writePlanAtomic, updatePlanFile, planCacheDir,
-  planCacheFile, updatePlanCache, planFromScan, isPlanBuildId, PlanError, scanCacheDir,
-  PLAN_HEADER, PLAN_MAX_MODULES, PLAN_MAX_SITES, PLAN_MAX_LINE,
-  type Plan, type PlanModule, type PlanSource,
+  emptyPlan, parsePlan, formatPlan, mergePlan, readPlanFile, writePlanAtomic, updatePlanFile, updatePlanCache,
+  planCacheDir, planFromScan, type Plan, type PlanModule, type PlanSource,
 } from './plan.js';
-export { planFromStats, recordLearned, type LearnOptions } from './learn.js';
-export { verifyModuleFile, verifiedPlan, type ScanVerdicts, type VerifiedModule } from './verify.js';
+export { planFromStats, type LearnOptions } from './learn.js';
+
+// The machine
+export { probe, type Probe } from './native.js';
+export { deriveMode } from './doctor.js';
+export { libraryPath } from './paths.js';
+
+// Errors
+export {
+  TraplineError, OptionError, PlanError, StatsError, ElfError, FileReadError, type TraplineErrorCode,
+} from './errors.js';

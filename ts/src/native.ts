@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { buildPath } from './paths.js';
+import { notBuilt } from './errors.js';
 
 /** Result of the machine capability probe (struct tl_probe in ts/addon/probe.h). */
 export interface Probe {
@@ -46,7 +47,7 @@ let addon: Addon | undefined;
 export function loadAddon(): Addon {
   if (addon) return addon;
   const file = buildPath('Release', 'trapline_addon.node');
-  if (!existsSync(file)) throw new Error(`trapline: native addon not built: run npm install (missing ${file})`);
+  if (!existsSync(file)) throw notBuilt('native addon', file);
   const require = createRequire(import.meta.url);
   return (addon = require(file) as Addon);
 }

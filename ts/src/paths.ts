@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { notBuilt, TraplineError } from './errors.js';
 
 let root: string | undefined;
 
@@ -21,7 +22,7 @@ export function packageRoot(): string {
       }
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('trapline: cannot locate the package root (package.json)');
+    if (parent === dir) throw new TraplineError('ERR_TRAPLINE_NOT_BUILT', 'trapline: cannot locate the package root (package.json)');
     dir = parent;
   }
 }
@@ -34,21 +35,6 @@ export function buildPath(...parts: string[]): string {
 /** Absolute path of build/lib/libtrapline.so; throws if it has not been built. */
 export function libraryPath(): string {
   const lib = buildPath('lib', 'libtrapline.so');
-  if (!existsSync(lib)) throw new Error(`trapline: native library not built: run npm install (missing ${lib})`);
+  if (!existsSync(lib)) throw notBuilt('native library', lib);
   return lib;
-}
-
-/** build/test/<name>: a test program built from test/c/<name>.c. */
-export function testProgram(name: string): string {
-  return buildPath('test', name);
-}
-
-/** build/test/hooks/lib<name>.so: a hook library built from test/hooks/<name>.c. */
-export function hookLibrary(name: string): string {
-  return buildPath('test', 'hooks', name.endsWith('.so') ? name : `lib${name}.so`);
-}
-
-/** build/bench/<name>: a benchmark program built from bench/<name>.c. */
-export function benchProgram(name: string): string {
-  return buildPath('bench', name);
 }

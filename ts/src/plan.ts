@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ScanResult } from './scan.js';
 import { LAYOUT } from './layout.js';
 import { FileReadError, readRegularFile } from './readfile.js';
+import { PlanError } from './errors.js';
 
 /** learned-unverified: a learned site that failed verification (docs/security.md); kept
  *  for the record, never rewritten ahead of time under any policy. */
@@ -23,10 +24,7 @@ export interface Plan {
   modules: Map<string, PlanModule>;
 }
 
-/** A malformed or unreadable plan file; the message is "<file>:<line>: <problem>". */
-export class PlanError extends Error {
-  override name = 'PlanError';
-}
+export { PlanError };
 
 export const PLAN_HEADER = 'trapline-plan 1';
 /** Limits shared with the C core (lazy/plan_parse.h, through the generated ts/src/layout.ts). */
@@ -44,17 +42,6 @@ const OFFSET = new RegExp(`^[0-9a-f]{1,${LAYOUT.plan.max_offset_digits}}$`); // 
 /** Whether a build-id can name a plan module (2 to 40 lowercase hex digits, even count). */
 export function isPlanBuildId(id: string): boolean {
   return BUILD_ID.test(id);
-}
-
-/** s without leading and trailing blanks (space, tab, CR); linear (a regular expression
- *  anchored at the end backtracks quadratically over a long run of inner blanks). */
-function trimBlanks(s: string): string {
-  const blank = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
-  let a = 0;
-  let b = s.length;
-  while (a < b && blank(s.charCodeAt(a))) a++;
-  while (b > a && blank(s.charCodeAt(b - 1))) b--;
-  return s.slice(a, b);
 }
 
 export function emptyPlan(): Plan {
@@ -185,6 +172,11 @@ export function mergePlan(into: Plan, add: Plan): Plan {
   return into;
 }
 
+/** The errno name of a file system error (FileReadError's fsCode, or a Node error's code). */
+function fsCode(e: unknown): string | undefined {
+  return e instanceof FileReadError ? e.fsCode : (e as NodeJS.ErrnoException).code;
+}
+
 function describeFsError(e: unknown): string {
   if (e instanceof FileReadError) return e.problem;
   const err = e as NodeJS.ErrnoException;
@@ -202,7 +194,7 @@ export function readPlanFile(file: string): Plan {
   try {
     text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
-    throw new PlanError(`${file}: ${describeFsError(e)}`);
+    throw new PlanError(`${file}: ${describeFsError(e)}`, fsCode(e));
   }
   return parsePlan(text, file);
 }
@@ -228,7 +220,7 @@ export function writePlanAtomic(file: string, plan: Plan): void {
     if (fd !== undefined) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* already gone */ }
     if (e instanceof PlanError) throw e;
-    throw new PlanError(`${file}: cannot write: ${describeFsError(e)}`);
+    throw new PlanError(`${file}: cannot write: ${describeFsError(e)}`, fsCode(e));
   }
   try {
     const dfd = openSync(dirname(resolve(file)), 'r');
@@ -249,7 +241,7 @@ export function updatePlanFile(file: string, add: Plan): Plan {
   try {
     text = readRegularFile(file, PLAN_MAX_FILE);
   } catch (e) {
-    if ((e as FileReadError).code !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`);
+    if (fsCode(e) !== 'ENOENT') throw new PlanError(`${file}: ${describeFsError(e)}`, fsCode(e));
   }
   base = text === undefined ? emptyPlan() : parsePlan(text, file);
   base = mergePlan(base, add);
@@ -281,7 +273,7 @@ export function updatePlanCache(add: Plan, dir: string = planCacheDir()): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new PlanError(`${dir}: cannot create: ${describeFsError(e)}`);
+    throw new PlanError(`${dir}: cannot create: ${describeFsError(e)}`, fsCode(e));
   }
   for (const [id, m] of add.modules) {
     updatePlanFile(planCacheFile(id, dir), { modules: new Map([[id, m]]) });

@@ -1,14 +1,9 @@
 // Reading a file the user named (a report, a statistics segment, a plan, an ELF file):
 // never block on a FIFO, never read a device, never read more than a cap.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { FileReadError } from './errors.js';
 
-/** Why a file could not be read: one short phrase, e.g. "not a regular file (a FIFO)". */
-export class FileReadError extends Error {
-  override name = 'FileReadError';
-  constructor(readonly problem: string, readonly code?: string) {
-    super(problem);
-  }
-}
+export { FileReadError };
 
 function kind(st: import('node:fs').Stats): string {
   if (st.isDirectory()) return 'is a directory';

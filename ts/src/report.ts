@@ -1,4 +1,5 @@
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
+import { REWRITE_POLICIES, RUN_MODES } from './types.js';
 import { decodeStats, nrName, STATS_FILE_MAX, StatsError, type StatsSnapshot } from './stats.js';
 
 /** Loads a saved report: a JSON report (trapline run --report) or a raw statistics
@@ -9,8 +10,8 @@ export function loadReport(path: string): StatsSnapshot {
     head = readRegularFile(path, STATS_FILE_MAX);
   } catch (e) {
     const err = e as FileReadError;
-    const why = err.code === 'EFBIG' ? `larger than ${sizeText(STATS_FILE_MAX)}` : err.code === 'ENOTREG' ? err.problem : `cannot read (${err.code ?? err.problem})`;
-    throw new StatsError(`trapline: report ${path}: ${why}`, err.code);
+    const why = err.fsCode === 'EFBIG' ? `larger than ${sizeText(STATS_FILE_MAX)}` : err.fsCode === 'ENOTREG' ? err.problem : `cannot read (${err.fsCode ?? err.problem})`;
+    throw new StatsError(`trapline: report ${path}: ${why}`, err.fsCode);
   }
   if (head.subarray(0, 8).toString('latin1') === 'TRAPLINE') return decodeStats(head, path);
   let data: unknown;
@@ -31,8 +32,8 @@ export function loadReport(path: string): StatsSnapshot {
 const ORIGINS = new Set(['main', 'startup', 'dlopen', 'anonymous', 'vdso']);
 const STATES = new Set(['rewritten', 'trapping', 'stale', 'skipped']);
 const SOURCES = new Set(['learned', 'plan-confirmed', 'plan-learned', 'plan-unverified']);
-const POLICIES = new Set(['all', 'verified', 'none']);
-const MODES = new Set(['lazy', 'sud-only']);
+const POLICIES: ReadonlySet<string> = new Set(REWRITE_POLICIES);
+const MODES: ReadonlySet<string> = new Set(RUN_MODES);
 const HEX = /^0x[0-9a-f]{1,16}$/;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,7 +66,7 @@ export function checkReport(d: unknown): string | undefined {
   if (d.perNrI386 !== undefined) {
     if (!Array.isArray(d.perNrI386)) return 'perNrI386 is not an array';
     for (let i = 0; i < d.perNrI386.length; i++) {
-      const n = d.perNrI386[i];
+      const n: unknown = d.perNrI386[i];
       if (!isObj(n) || !isU32(n.nr) || !isCount(n.trap) || !isCount(n.fast) || !isCount(n.errors)) return `perNrI386[${i}] is not {nr, trap, fast, errors}`;
     }
   }

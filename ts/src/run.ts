@@ -1,3 +1,7 @@
+// The launch underneath spawn(): the environment an interposed program gets (buildEnv),
+// starting it (spawnProgram) and waiting for it (waitProgram). The options are checked
+// before, by checkSpawn (options.ts); the checks here are the ones that make something
+// (the plan cache, a verified plan, the statistics cookie), named the same way.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
 import { constants, accessSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -11,24 +15,13 @@ import { emptyPlan, formatPlan, isPlanBuildId, mergePlan, planCacheDir, readPlan
 import { verifiedPlan } from './verify.js';
 import { readSegmentIdentity } from './stats.js';
 import { fileCaps } from './native.js';
-
-/** eager: lazy plus a rewrite plan applied at start-up and on dlopen (default plan: auto). */
-export type Mode = 'lazy' | 'sud-only' | 'eager';
-export const MODES: readonly Mode[] = ['lazy', 'sud-only', 'eager'];
-export type Policy = 'all' | 'verified' | 'none';
+import { OptionError } from './errors.js';
+import type { Mode, RewritePolicy } from './types.js';
+import { API_NAMES, type OptionNames } from './names.js';
 
 /** The plan a run uses: the one given, else 'auto' in eager mode, else none. */
 export function effectivePlan(mode: string | undefined, plan: string | undefined): string | undefined {
   return plan ?? (mode === 'eager' ? 'auto' : undefined);
-}
-export const POLICIES: readonly Policy[] = ['all', 'verified', 'none'];
-
-/** An invalid run option (bad mode, unreadable hook, ...); nothing was started. */
-export class OptionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OptionError';
-  }
 }
 
 /** Every TRAPLINE_* variable the library knows (core/config.c); any other is an error. */
@@ -106,21 +99,21 @@ export function statsFileProblem(path: string): string | undefined {
 }
 
 export interface RunOptions {
-  /** TRAPLINE_MODE; unset lets the library pick the best available mode. */
-  mode?: string;
+  /** TRAPLINE_MODE (eager: lazy); unset lets the library pick the best available mode. */
+  mode?: Mode;
   /** TRAPLINE_ALLOW_NULL_READS: use the rewriting mode even on a CPU without protection
    *  keys, where page 0 stays readable (NULL data reads then succeed instead of faulting). */
   allowNullReads?: boolean;
-  /** TRAPLINE_PLAN: a plan file (checked here), or 'auto' for the plan cache directory. */
+  /** TRAPLINE_PLAN: a plan file, or 'auto' for the plan cache directory. */
   plan?: string;
   /** TRAPLINE_REWRITE: which sites may be rewritten (default all). */
-  rewrite?: string;
-  /** TRAPLINE_HOOK: a hook library (made absolute; must be a readable file). */
+  rewrite?: RewritePolicy;
+  /** TRAPLINE_HOOK: a hook library (made absolute). */
   hook?: string;
   /** TRAPLINE_STATS: the statistics segment to create (made absolute). It must not exist,
    *  unless statsAppend is set: then this run is added to it (same mode and policy). */
   stats?: string;
-  /** Add this run to an existing segment stats (--stats-append). */
+  /** Add this run to an existing segment stats. */
   statsAppend?: boolean;
   /** false: exec'd programs are not re-interposed (TRAPLINE_FOLLOW_EXEC=0). Default true. */
   followExec?: boolean;
@@ -130,9 +123,6 @@ export interface RunOptions {
   cwd?: string;
   /** 'inherit' (default) or 'pipe' to capture stdout/stderr. */
   stdio?: 'inherit' | 'pipe';
-  /** Run a setuid/setgid program although the loader will ignore LD_PRELOAD for it
-   *  (it then runs without trapline). Default false: such a program is refused. */
-  allowUninterposed?: boolean;
 }
 
 export interface RunResult {
@@ -144,105 +134,68 @@ export interface RunResult {
 }
 
 /**
- * Checks the options and returns the environment for an interposed program: the base
- * environment plus LD_PRELOAD (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS,
- * TRAPLINE_PLAN, TRAPLINE_REWRITE.
- * Throws OptionError on a bad option, Error if the library is not built.
+ * The environment for an interposed program: the base environment plus LD_PRELOAD
+ * (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS (and the cookie of a segment
+ * appended to), TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_FOLLOW_EXEC. Expects options
+ * checked by checkSpawn; throws OptionError (named by names) where the plan cache, a
+ * verified plan or the statistics segment cannot be used, TraplineError if the library
+ * is not built.
  */
-export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
+export function buildEnv(opts: RunOptions = {}, names: OptionNames = API_NAMES): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
-  if (opts.mode !== undefined) {
-    if (!(MODES as readonly string[]).includes(opts.mode)) {
-      throw new OptionError(`--mode: must be lazy, sud-only or eager, not '${opts.mode}'`);
-    }
-    env.TRAPLINE_MODE = opts.mode === 'eager' ? 'lazy' : opts.mode;
-  }
-  if (opts.allowNullReads !== undefined) {
-    if (typeof opts.allowNullReads !== 'boolean') throw new OptionError('--allow-null-reads: must be true or false');
-    env.TRAPLINE_ALLOW_NULL_READS = opts.allowNullReads ? '1' : '0';
-  }
+  if (opts.mode !== undefined) env.TRAPLINE_MODE = opts.mode === 'eager' ? 'lazy' : opts.mode;
+  if (opts.allowNullReads !== undefined) env.TRAPLINE_ALLOW_NULL_READS = opts.allowNullReads ? '1' : '0';
   const plan = effectivePlan(opts.mode, opts.plan);
-  if (plan !== undefined) {
-    if (plan === '') throw new OptionError('--plan: empty path');
-    if (plan === 'auto') {
-      const dir = planCacheDir(env);
-      try {
-        mkdirSync(dir, { recursive: true });
-      } catch (e) {
-        throw new OptionError(`--plan auto: cannot create the plan cache ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
-      }
-      env.TRAPLINE_PLAN = resolve(dir);
-    } else {
-      try {
-        readPlanFile(plan);
-      } catch (e) {
-        throw new OptionError(`--plan: ${(e as Error).message}`);
-      }
-      env.TRAPLINE_PLAN = resolve(plan);
+  if (plan === 'auto') {
+    const dir = planCacheDir(env);
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw new OptionError('plan', `${names('plan')}: cannot create the plan cache ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+    env.TRAPLINE_PLAN = resolve(dir);
+  } else if (plan !== undefined) {
+    env.TRAPLINE_PLAN = resolve(plan);
   }
   if (opts.rewrite !== undefined) {
-    if (!(POLICIES as readonly string[]).includes(opts.rewrite)) {
-      throw new OptionError(`--rewrite: must be all, verified or none, not '${opts.rewrite}'`);
-    }
     env.TRAPLINE_REWRITE = opts.rewrite;
-    if (opts.rewrite === 'verified' && plan !== undefined) env.TRAPLINE_PLAN = verifiedPlanFile(env.TRAPLINE_PLAN!, plan === 'auto', env);
+    if (opts.rewrite === 'verified' && plan !== undefined) env.TRAPLINE_PLAN = verifiedPlanFile(env.TRAPLINE_PLAN!, plan === 'auto', env, names);
   }
-  if (opts.hook !== undefined) {
-    const hook = resolve(opts.hook);
-    try {
-      if (!statSync(hook).isFile()) throw new Error('not a regular file');
-      accessSync(hook, constants.R_OK);
-    } catch (e) {
-      const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-      throw new OptionError(`--hook: ${opts.hook}: not a readable file (${why})`);
-    }
-    env.TRAPLINE_HOOK = hook;
-  }
+  if (opts.hook !== undefined) env.TRAPLINE_HOOK = resolve(opts.hook);
   delete env.TRAPLINE_STATS_COOKIE;   // only ever the cookie of the segment checked here
-  if (opts.statsAppend !== undefined && typeof opts.statsAppend !== 'boolean') throw new OptionError('--stats-append: must be true or false');
-  if (opts.statsAppend && opts.stats === undefined) throw new OptionError('--stats-append: needs --stats FILE');
   if (opts.stats !== undefined) {
-    if (opts.stats === '') throw new OptionError('--stats: empty path');
-    const problem = statsFileProblem(opts.stats);
-    if (problem) throw new OptionError(`--stats: ${opts.stats}: ${problem}`);
     const file = resolve(opts.stats);
     let exists = true;
     try {
       lstatSync(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new OptionError(`--stats: ${opts.stats}: cannot be examined (${code ?? String(e)})`);
+      if (code !== 'ENOENT') throw new OptionError('statsFile', `${names('statsFile')}: ${opts.stats}: cannot be examined (${code ?? String(e)})`);
       exists = false;
     }
     if (exists) {
       if (!opts.statsAppend) {
-        throw new OptionError(`--stats: ${opts.stats} already exists (a run writes a new segment; --stats-append adds this run to it)`);
+        throw new OptionError('statsFile', `${names('statsFile')}: ${opts.stats} already exists (a run writes a new segment; ${names('statsAppend', 'usage')} adds this run to it)`);
       }
       let id;
       try {
         id = readSegmentIdentity(file);
       } catch (e) {
-        throw new OptionError(`--stats-append: ${(e as Error).message.replace(/^trapline: stats file /, '')}`);
+        throw new OptionError('statsAppend', `${names('statsAppend')}: ${(e as Error).message.replace(/^trapline: stats file /, '')}`);
       }
       const mode = opts.mode === undefined ? undefined : opts.mode === 'eager' ? 'lazy' : opts.mode;
       if (mode !== undefined && mode !== id.mode) {
-        throw new OptionError(`--stats-append: ${opts.stats} holds a ${id.mode} run; this one asks for mode ${opts.mode}`);
+        throw new OptionError('statsAppend', `${names('statsAppend')}: ${opts.stats} holds a ${id.mode} run; this one asks for mode ${opts.mode}`);
       }
       const policy = opts.rewrite ?? 'all';
       if (policy !== id.policy) {
-        throw new OptionError(`--stats-append: ${opts.stats} holds a run with rewrite policy ${id.policy}; this one asks for ${policy}`);
+        throw new OptionError('statsAppend', `${names('statsAppend')}: ${opts.stats} holds a run with rewrite policy ${id.policy}; this one asks for ${policy}`);
       }
       env.TRAPLINE_STATS_COOKIE = id.cookie;
     }
     env.TRAPLINE_STATS = file;
   }
-  if (opts.followExec !== undefined) {
-    if (typeof opts.followExec !== 'boolean') throw new OptionError('--follow-exec: must be true or false');
-    env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
-  }
-  const bad = unknownTraplineVar(env);
-  if (bad) throw new OptionError(`environment: ${bad}`);
+  if (opts.followExec !== undefined) env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
   const lib = libraryPath();
   env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
   return env;
@@ -254,7 +207,7 @@ export function buildEnv(opts: RunOptions = {}): NodeJS.ProcessEnv {
  * the module files (verifiedPlan) and the result is written, content-addressed, to
  * <plan cache>/verified/<sha256>.plan, which the library is given instead.
  */
-function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessEnv): string {
+function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessEnv, names: OptionNames): string {
   let plan: Plan = emptyPlan();
   if (isDir) {
     let names: string[] = [];
@@ -270,7 +223,7 @@ function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessE
       if (plan.modules.size >= 4096) break;
     }
   } else {
-    try { plan = readPlanFile(planPath); } catch (e) { throw new OptionError(`--plan: ${(e as Error).message}`); }
+    try { plan = readPlanFile(planPath); } catch (e) { throw new OptionError('plan', `${names('plan')}: ${(e as Error).message}`); }
   }
   const text = formatPlan(verifiedPlan(plan, scanCacheDir(env)));
   const dir = join(planCacheDir(env), 'verified');
@@ -281,7 +234,7 @@ function verifiedPlanFile(planPath: string, isDir: boolean, env: NodeJS.ProcessE
     writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, file);
   } catch (e) {
-    throw new OptionError(`--rewrite verified: cannot write the verified plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new OptionError('rewrite', `${names('rewrite')}: cannot write the verified plan ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   return file;
 }
@@ -314,26 +267,18 @@ export function uninterposableReason(path: string): string | undefined {
   return undefined;
 }
 
-/** Starts program (looked up in PATH) under the interposer. Throws on bad options. */
-export function spawnProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}): ChildProcess {
-  if (opts.allowUninterposed !== undefined && typeof opts.allowUninterposed !== 'boolean') {
-    throw new OptionError('--allow-uninterposed: must be true or false');
-  }
-  if (!opts.allowUninterposed) {
-    const path = resolveProgram(program, opts.env ?? process.env, opts.cwd);
-    const why = path && uninterposableReason(path);
-    if (why) {
-      throw new OptionError(`${program} is ${why}: the dynamic loader ignores LD_PRELOAD for it, so it would run without trapline; refusing (--allow-uninterposed, or allowUninterposed: true, runs it anyway)`);
-    }
-  }
-  const env = buildEnv(opts);
+/** Starts program (looked up in PATH) under the interposer, with options checked by
+ *  checkSpawn (buildEnv's errors are named by names). */
+export function spawnProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}, names: OptionNames = API_NAMES): ChildProcess {
+  const env = buildEnv(opts, names);
   const stdio: StdioOptions = opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit';
   return spawn(program, args, { env, cwd: opts.cwd, stdio });
 }
 
 /**
  * Runs program (looked up in PATH) under the interposer. Resolves with its exit code or
- * terminating signal; rejects if options are bad or it cannot be started (e.g. ENOENT).
+ * terminating signal; rejects if it cannot be started (e.g. ENOENT). Used by the tests to
+ * start a program with a given environment; spawn() (api.ts) is the checked entry.
  */
 export async function runProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}): Promise<RunResult> {
   const child = spawnProgram(program, args, opts);

@@ -1,6 +1,7 @@
 // `trapline scan`: the static scanner on the command line (docs/scan.md).
 import { ElfError } from './elf.js';
 import { FileReadError } from './readfile.js';
+import { parseCommand, UsageError } from './cli-args.js';
 import { planCacheDir, planFromScan, updatePlanCache, updatePlanFile, type Plan } from './plan.js';
 import { scanFile, type ScanResult, type Site } from './scan.js';
 
@@ -36,33 +37,11 @@ interface Options {
   files: string[];
 }
 
-class ScanUsageError extends Error {}
-
-function parseArgs(args: string[]): Options {
-  const o: Options = { json: false, all: false, help: false, files: [] };
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      o.files.push(...args.slice(i + 1));
-      break;
-    }
-    if (arg === '-h' || arg === '--help') o.help = true;
-    else if (arg === '--json') o.json = true;
-    else if (arg === '--all') o.all = true;
-    else if (arg === '--plan' || arg.startsWith('--plan=')) {
-      const value = arg === '--plan' ? args[++i] : arg.slice('--plan='.length);
-      if (value === undefined) throw new ScanUsageError('option --plan needs a value (FILE or auto)');
-      if (value === '') throw new ScanUsageError('--plan: empty path');
-      o.plan = value;
-    } else if (/^--(json|all|help)=/.test(arg)) {
-      throw new ScanUsageError(`option ${arg.slice(0, arg.indexOf('='))} takes no value`);
-    } else if (arg.startsWith('-') && arg !== '-') {
-      throw new ScanUsageError(`unknown option ${arg}`);
-    } else {
-      o.files.push(arg);
-    }
-  }
-  return o;
+/** Options and FILEs may mix; '--' ends the options. */
+function parseScanArgs(args: string[]): Options {
+  const { values, rest } = parseCommand(args, { json: 'boolean', all: 'boolean', plan: 'string' }, 'operands');
+  if (values.plan === '') throw new UsageError('--plan: must be a non-empty path (or auto)');
+  return { json: values.json === true, all: values.all === true, help: values.help === true, files: rest, ...(values.plan !== undefined ? { plan: values.plan as string } : {}) };
 }
 
 /** One line describing why a file could not be scanned. */
@@ -112,12 +91,12 @@ function countSites(plan: Plan): number {
   return n;
 }
 
-export async function scanCommand(args: string[]): Promise<number> {
+export function scanCommand(args: string[]): number {
   let o: Options;
   try {
-    o = parseArgs(args);
+    o = parseScanArgs(args);
   } catch (e) {
-    if (!(e instanceof ScanUsageError)) throw e;
+    if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`trapline: scan: ${e.message} (see trapline scan --help)\n`);
     return 2;
   }

@@ -1,17 +1,12 @@
-import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { SYSCALL_NAMES } from './syscalls.js';
 import { I386_SYSCALL_NAMES } from './syscalls_i386.js';
 import { LAYOUT } from './layout.js';
+import { StatsError } from './errors.js';
+import type { RewritePolicy, RunMode } from './types.js';
 
-/** A malformed, truncated or unreadable statistics segment (or report). code: the errno
- *  name when the file could not be read (ENOENT, EACCES, ...). */
-export class StatsError extends Error {
-  constructor(message: string, readonly code?: string) {
-    super(message);
-    this.name = 'StatsError';
-  }
-}
+export { StatsError };
 
 /** The largest statistics segment or JSON report read (a default segment is ~18 MiB). */
 export const STATS_FILE_MAX = 256 * 2 ** 20;
@@ -30,7 +25,6 @@ export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscal
 export type Abi = 'x86_64' | 'i386';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
 export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned' | 'plan-unverified';
-export type RewritePolicy = 'all' | 'verified' | 'none';
 
 export interface ProcessInfo {
   pid: number;
@@ -39,7 +33,7 @@ export interface ProcessInfo {
   exitCode: number | null;
   /** Signal number that killed it, or null. */
   signal: number | null;
-  mode: 'lazy' | 'sud-only';
+  mode: RunMode;
   exe: string;
   startMs: number;
 }
@@ -77,7 +71,7 @@ export interface SiteInfo {
 
 export interface StatsSnapshot {
   version: number;
-  mode: 'lazy' | 'sud-only';
+  mode: RunMode;
   zeroMapped: boolean;
   xonly: boolean;
   /** The run opted in to a readable page 0 (--allow-null-reads on a CPU without
@@ -167,8 +161,8 @@ export function readStats(path: string): StatsSnapshot {
     buf = readRegularFile(path, STATS_FILE_MAX);
   } catch (e) {
     const err = e as FileReadError;
-    if (err.code === 'EFBIG') return fail(`larger than ${sizeText(STATS_FILE_MAX)}`);
-    throw new StatsError(`trapline: stats file ${path}: ${err.code === 'ENOTREG' ? err.problem : `cannot read (${err.code ?? err.problem})`}`, err.code);
+    if (err.fsCode === 'EFBIG') return fail(`larger than ${sizeText(STATS_FILE_MAX)}`);
+    throw new StatsError(`trapline: stats file ${path}: ${err.fsCode === 'ENOTREG' ? err.problem : `cannot read (${err.fsCode ?? err.problem})`}`, err.fsCode);
   }
   return decodeStats(buf, path);
 }
@@ -347,7 +341,7 @@ export function segmentGeometry(): { nr: number; i386: number; thread: number; p
 export interface SegmentIdentity {
   /** The run cookie, 16 hex digits at most: passed as TRAPLINE_STATS_COOKIE. */
   cookie: string;
-  mode: 'lazy' | 'sud-only';
+  mode: RunMode;
   policy: RewritePolicy;
 }
 

@@ -1,0 +1,31 @@
+// ESLint (flat config) for the TypeScript of the package, its tests, examples and the
+// benchmark driver: `npm run lint`. Type-aware rules use tsconfig.test.json, which covers
+// ts/src, test and examples.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'build/', 'node_modules/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.recommendedTypeChecked],
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    // vitest's asymmetric matchers (expect.any, expect.objectContaining) are typed any:
+    // assigning or returning them is how they are used
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: globals.node },
+  },
+);
