@@ -13,6 +13,7 @@
  *                   execute-only (no protection keys), giving up faults on NULL data reads
  *   TRAPLINE_VDSO   on (default) | off: hide the vDSO from programs started at their first
  *                   instruction, so that its calls become real, interposed system calls
+ *   TRAPLINE_ENTRY  first (default) | preload: read by the launcher (launch/trapline-exec.c)
  *   TRAPLINE_HOOK_SKIPPED  1: set by trapline for a statically linked program of a run
  *                   with a hook (no loader can load the hook into it): recorded in the
  *                   statistics (TL_FLAG_HOOK_SKIPPED)
@@ -21,7 +22,7 @@
 
 struct tl_config tl_cfg;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY", 0 };
 
 int tl_config_load(void)
 {
@@ -94,7 +95,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY)");
             return -1;
         }
     }

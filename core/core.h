@@ -173,6 +173,8 @@ HIDDEN void tl_threads_after_fork(struct tl_tcb *self);
 
 /* ---- coverage records (core/coverage.c) */
 HIDDEN void tl_cov_init(void);
+HIDDEN extern int tl_cov_loader_phase;          /* entered in the dynamic loader, not out of it yet */
+HIDDEN void tl_cov_loader_call(uint64_t site);   /* a call from site during that phase */
 HIDDEN void tl_cov_after_fork(void);
 HIDDEN void tl_cov_exit(long status);
 HIDDEN void tl_cov_reaped(long pid, int wait_status);

@@ -62,12 +62,40 @@ static void proc_start(void)
     me = r;
 }
 
+/* A program entered at its first instruction (sud/boot.c) starts in its dynamic loader,
+ * which maps the program's libraries before main: until a call comes from outside the
+ * loader, what it maps is start-up (TL_ORIGIN_STARTUP), as it is for a process started
+ * from the preloaded constructor; later files are dlopen'd. */
+int tl_cov_loader_phase;
+static char loader_path[288];
+static uint8_t special_before[TL_NR_MAX];   /* tl_special bit 0 before the phase */
+
+/* During the phase every call goes to C (tl_special bit 0), also from sites a plan
+ * rewrote ahead of time, so that its end is seen whichever way the first call from
+ * outside the loader comes. A handful of the loader's calls pay for it. */
+void tl_cov_loader_call(uint64_t site)
+{
+    struct tl_mapping m;
+    if (tl_vm_find(site, &m) == 0 && tl_streq(m.path, loader_path)) return;
+    tl_cov_loader_phase = 0;
+    tl_vm_each(0, ~0ull, note_startup, 0);
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = (uint8_t)((tl_special[i] & ~1u) | special_before[i]);
+    tl_tcbs_refresh_special();
+}
+
 void tl_cov_init(void)
 {
     if (!tl_stats) return;       /* the program's path and module origins serve records only */
     long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     tl_vm_each(0, ~0ull, note_startup, 0);
+    struct tl_mapping m;
+    uint64_t base = tl_booted ? tl_auxv_get(7 /* AT_BASE */) : 0;
+    if (base && tl_vm_find(base, &m) == 0 && m.path[0] == '/') {
+        memcpy(loader_path, m.path, sizeof loader_path);
+        tl_cov_loader_phase = 1;
+        for (unsigned i = 0; i < TL_NR_MAX; i++) { special_before[i] = tl_special[i] & 1; tl_special[i] |= 1; }
+    }
     proc_start();
 }
 
@@ -122,6 +150,7 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
         origin = TL_ORIGIN_DLOPEN;
         if (tl_streq(mp.path, exe_path)) origin = TL_ORIGIN_MAIN;
         else for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], mp.path)) { origin = TL_ORIGIN_STARTUP; break; }
+        if (origin == TL_ORIGIN_DLOPEN && tl_cov_loader_phase) origin = TL_ORIGIN_STARTUP;   /* mapped by the loader before main */
     }
     *base_out = base;
     struct tl_module_rec *mods = modtab();

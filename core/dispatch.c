@@ -230,6 +230,9 @@ long tl_dispatch(struct tl_frame *f)
     }
     if (via == TL_VIA_TRAP) {
         tl_up.learn(f, nr);
+    } else if (UNLIKELY(tl_cov_loader_phase) && via == TL_VIA_FAST) {
+        tl_cov_loader_call(f->ret - 2);
+        if (tl_stats) tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     } else if (via == TL_VIA_FAST && tl_stats) {
         tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     }

@@ -81,6 +81,29 @@ static int is_static(const char *path)
     return st;
 }
 
+/* "LD_PRELOAD=" + the entries of list other than lib, or NULL if none is left */
+static char *without(const char *list, const char *lib)
+{
+    char *out = malloc(strlen(list) + 12), *p;
+    if (!out) return NULL;
+    p = out + sprintf(out, "LD_PRELOAD=");
+    char *vals = p;
+    for (const char *v = list; *v;) {
+        while (*v == ':' || *v == ' ') v++;
+        const char *w = v;
+        while (*w && *w != ':' && *w != ' ') w++;
+        if (w > v && !((size_t)(w - v) == strlen(lib) && strncmp(v, lib, strlen(lib)) == 0)) {
+            if (p > vals) *p++ = ':';
+            memcpy(p, v, (size_t)(w - v));
+            p += w - v;
+        }
+        v = w;
+    }
+    *p = 0;
+    if (p == vals) { free(out); return NULL; }
+    return out;
+}
+
 int main(int argc, char **argv, char **envp)
 {
     int i = 1;
@@ -112,14 +135,22 @@ int main(int argc, char **argv, char **envp)
     char **settings = calloc(ne + 2, sizeof *settings), **env = calloc(ne + 3, sizeof *env);
     if (!settings || !env) { perror("trapline"); return 2; }
     size_t ns = 0, nv = 0;
-    int hook = 0;
+    int hook = 0, preload = 0;
     const char *app_preload = NULL;
     for (size_t k = 0; k < ne; k++) {
         if (starts(envp[k], "TRAPLINE_")) {
             settings[ns++] = envp[k];
             if (starts(envp[k], "TRAPLINE_HOOK=") && envp[k][14]) hook = 1;
+            if (strcmp(envp[k], "TRAPLINE_ENTRY=preload") == 0) preload = 1;
         } else {
-            if (starts(envp[k], "LD_PRELOAD=")) app_preload = envp[k] + 11;
+            if (starts(envp[k], "LD_PRELOAD=")) {
+                /* the program's own entries; ours (from an outer run) is not one of them */
+                char *v = without(envp[k] + 11, lib);
+                if (!v) continue;
+                app_preload = v + 11;
+                env[nv++] = v;
+                continue;
+            }
             env[nv++] = envp[k];
         }
     }
@@ -144,7 +175,7 @@ int main(int argc, char **argv, char **envp)
     (void)skipped;
     struct stat st;
     int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
-    if (!hook && !secure) {
+    if (!hook && !secure && !preload) {
         struct tl_inject h;
         int e = tl_inject_arm(&h, boot, settings);
         if (e == 0) {

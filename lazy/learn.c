@@ -9,6 +9,7 @@ void tl_learn(struct tl_frame *f, long nr)
     /* a new site: one look-up in our map of the address space (core/vmmap.c) serves
      * its record (module), the policy (its plan entry) and its rewrite (protection) */
     uint64_t site = f->ret - 2;
+    if (UNLIKELY(tl_cov_loader_phase)) tl_cov_loader_call(site);
     struct tl_site_rec *s = tl_cov_site(site, 0, 0);
     /* a site in shared memory stays trapping until its mapping changes (it then
      * becomes stale and is learned again): no maps read per trap */

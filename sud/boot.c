@@ -7,6 +7,7 @@
 #include "sud/sud.h"
 #include "sud/boot.h"
 #include <elf.h>
+#include <sys/mman.h>
 
 extern const Elf64_Ehdr __ehdr_start HIDDEN;
 extern const Elf64_Dyn _DYNAMIC[] HIDDEN;
@@ -41,8 +42,29 @@ void tl_boot_main(struct tl_boot_args *a)
     uint64_t *p = sp + 1 + sp[0] + 1;
     while (*p) p++;
     tl_auxv = p + 1;
-    tl_env = (char **)a->settings;
-    tl_self_name = (const char *)a->self;
+    /* the block goes once we are started: everything kept from it is copied (the settings
+     * stay referenced: tl_cfg points into them) */
+    char **in = (char **)a->settings;
+    size_t n = 0, bytes = tl_strlen((const char *)a->self) + 1;
+    for (; in && in[n]; n++) bytes += tl_strlen(in[n]) + 1;
+    long m = tl_sys6(SYS_mmap, 0, (long)((n + 1) * sizeof(char *) + bytes), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) {
+        tl_write_err("trapline: cannot allocate memory for its settings\n");
+        tl_sys1(SYS_exit_group, 2);
+    }
+    char **out = (char **)m;
+    char *s = (char *)(out + n + 1);
+    for (size_t i = 0; i < n; i++) {
+        size_t l = tl_strlen(in[i]) + 1;
+        memcpy(s, in[i], l);
+        out[i] = s;
+        s += l;
+    }
+    out[n] = 0;
+    memcpy(s, (const char *)a->self, tl_strlen((const char *)a->self) + 1);
+    tl_env = out;
+    tl_self_name = s;
     tl_booted = 1;
     tl_start();
     a->result = 1;

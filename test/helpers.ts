@@ -73,7 +73,7 @@ export const spawnApi: typeof apiSpawn = (program, args, options) => {
 export const defaultMode: 'lazy' | 'sud-only' = machine.pkeys && machine.zeroMappable ? 'lazy' : 'sud-only';
 
 /** Runs a program natively or under trapline (with a statistics segment). */
-export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+export async function run(program: string, args: string[] = [], opts: { mode?: Mode; hook?: string; env?: NodeJS.ProcessEnv; entry?: 'first' | 'preload' } = {}): Promise<Run> {
   const mode = opts.mode ?? 'lazy';
   if (mode === 'lazy' || (mode === 'raw' && wantsRewriting(opts.env))) needsAddress0();
   const env = { ...process.env, ...(opts.env ?? {}) };
@@ -89,7 +89,7 @@ export async function run(program: string, args: string[] = [], opts: { mode?: M
   }
   const stats = statsPath();
   const r = await runProgram(program, args, {
-    stdio: 'pipe', env, mode: mode === 'default' ? undefined : mode, hook: opts.hook, stats,
+    stdio: 'pipe', env, mode: mode === 'default' ? undefined : mode, hook: opts.hook, stats, entry: opts.entry,
     allowNullReads: mode === 'lazy' ? true : undefined,
   });
   let snapshot: StatsSnapshot | undefined;

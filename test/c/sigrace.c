@@ -165,10 +165,10 @@ static void find_ranges(pid_t pid)
         unsigned long s, e, off;
         char perm[8], file[400] = "";
         if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %399s", &s, &e, perm, &off, file) < 4) continue;
-        if (strstr(file, "libtrapline.so") && off == 0 && !base) { base = s; strcpy(lib, file); }
+        if ((strstr(file, "libtrapline.so") || strstr(file, "libtrapline-boot.so")) && off == 0 && !base) { base = s; strcpy(lib, file); }
     }
     fclose(f);
-    if (!base) FAIL("libtrapline.so not mapped in the child");
+    if (!base) FAIL("libtrapline.so (or its boot image) not mapped in the child");
     int fd = open(lib, O_RDONLY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) FAIL("open %s", lib);

@@ -85,6 +85,7 @@ export function launch(names: OptionNames, program: string, args: string[], opti
   try {
     child = spawnProgram(program, args, {
       mode: options.mode, hook: options.hook, stats: file, statsAppend: options.statsAppend, followExec: options.followExec,
+      entry: options.entry, vdso: options.vdso,
       plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
       stdio: options.stdio, cwd: options.cwd, env: options.env,
     }, names);

@@ -20,7 +20,8 @@ const USAGE = `usage: trapline <command> [options]
 commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
-      [--allow-null-reads] [--report FILE.json] [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
+      [--entry first|preload] [--vdso on|off] [--allow-null-reads] [--report FILE.json]
+      [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
@@ -60,6 +61,14 @@ options:
   --stats-append   FILE may exist: add this run to it (same mode and policy)
   --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
                    by default they are interposed even if PROG clears its environment
+  --entry WAY      first (default): enter PROG, and every program it execs, at its
+                   first instruction (its dynamic loader's, or _start of a static
+                   program), so every system call is seen; preload: from the preloaded
+                   library's constructor (the loader's calls are not seen). With --hook,
+                   or for a setuid program, the preload way is always used
+  --vdso on|off    off: hide the vDSO, so that clock_gettime, gettimeofday, time and
+                   getcpu become real system calls, interposed and counted (needs
+                   --entry first and no --hook)
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
   --summary        after PROG exits, print per-syscall and per-module tables on stderr
   --allow-uninterposed
@@ -107,6 +116,7 @@ const RUN_FLAGS: Record<string, [string, string]> = {
   learn: ['--learn', '--learn FILE'], rewrite: ['--rewrite', '--rewrite POLICY'], statsFile: ['--stats', '--stats FILE'],
   statsAppend: ['--stats-append', '--stats-append'], followExec: ['--no-follow-exec', '--no-follow-exec'],
   allowNullReads: ['--allow-null-reads', '--allow-null-reads'], allowUninterposed: ['--allow-uninterposed', '--allow-uninterposed'],
+  entry: ['--entry', '--entry first|preload'], vdso: ['--vdso', '--vdso on|off'],
   env: ['environment', 'environment'], processEnv: ['environment', 'environment'], report: ['--report', '--report FILE'],
 };
 const RUN_NAMES: OptionNames = (key, form) => RUN_FLAGS[key]?.[form === 'usage' ? 1 : 0] ?? key;
@@ -160,7 +170,7 @@ function say(e: unknown): void {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseCommand(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
+    'no-follow-exec': 'boolean', entry: 'string', vdso: 'string', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
   }, 'program');
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -193,6 +203,8 @@ async function cmdRun(args: string[]): Promise<number> {
     statsFile: str('stats'),
     statsAppend: values['stats-append'] ? true : undefined,
     followExec: values['no-follow-exec'] ? false : undefined,
+    entry: str('entry') as 'first' | 'preload' | undefined,
+    vdso: str('vdso') as 'on' | 'off' | undefined,
     allowNullReads: values['allow-null-reads'] ? true : undefined,
     allowUninterposed,
   });

@@ -3,7 +3,7 @@
 
 // Starting programs under trapline
 export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess, type Learned } from './api.js';
-export type { Mode, RunMode, RewritePolicy } from './types.js';
+export type { Entry, Mode, RunMode, RewritePolicy } from './types.js';
 
 // Coverage statistics and reports
 export { readStats, nrName } from './stats.js';

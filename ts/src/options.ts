@@ -6,7 +6,7 @@ import { API_NAMES, type OptionNames } from './names.js';
 import { readPlanFile } from './plan.js';
 import { describeFsError } from './readfile.js';
 import { outputFileProblem, resolveProgram, statsFileProblem, uninterposableReason, unknownTraplineVar } from './run.js';
-import { MODES, REWRITE_POLICIES, type Mode, type RewritePolicy } from './types.js';
+import { ENTRIES, MODES, REWRITE_POLICIES, type Entry, type Mode, type RewritePolicy } from './types.js';
 
 export interface SpawnOptions {
   /** 'lazy', 'sud-only', or 'eager' (lazy with a plan rewritten ahead of time; plan
@@ -28,6 +28,16 @@ export interface SpawnOptions {
   hook?: string;
   /** Re-interpose programs it execs (default true). */
   followExec?: boolean;
+  /** How the program is entered: 'first' (default), at its first instruction (its dynamic
+   *  loader's, or _start of a static program), so that every system call is seen; or
+   *  'preload', from libtrapline.so's constructor (LD_PRELOAD: the loader's calls and
+   *  earlier constructors are not seen). A run with a hook, or of a set-user-ID program,
+   *  is always entered the preload way (docs/design.md, "Entering a program"). */
+  entry?: Entry;
+  /** 'off': hide the vDSO from the program (it is not told where it is), so that
+   *  clock_gettime, gettimeofday, time and getcpu become real, interposed system calls.
+   *  Needs entry 'first' and no hook. Default 'on'. */
+  vdso?: 'on' | 'off';
   /** Collect coverage statistics (default true). */
   stats?: boolean;
   /** Keep the statistics segment at this path (default: a temporary file, removed after exit).
@@ -44,7 +54,7 @@ export interface SpawnOptions {
   allowUninterposed?: boolean;
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend', 'allowUninterposed']);
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'entry', 'vdso', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend', 'allowUninterposed']);
 const BOOLEANS = ['stats', 'followExec', 'allowNullReads', 'statsAppend', 'allowUninterposed'] as const;
 
 /**
@@ -108,6 +118,10 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
       if (v !== undefined && typeof v !== 'string') fail(`env.${k}`, 'must be a string');
     }
   }
+  if (o.entry !== undefined && !(ENTRIES as readonly unknown[]).includes(o.entry)) fail('entry', `must be ${ENTRIES.join(' or ')}, not '${String(o.entry)}'`);
+  if (o.vdso !== undefined && o.vdso !== 'on' && o.vdso !== 'off') fail('vdso', `must be on or off, not '${String(o.vdso)}'`);
+  if (o.vdso === 'off' && o.entry === 'preload') fail('vdso', `off needs the program entered at its first instruction, not ${names('entry')} preload (the preloaded library starts after libc has found the vDSO)`);
+  if (o.vdso === 'off' && o.hook !== undefined) fail('vdso', `off cannot be used with ${names('hook')}: a run with a hook is entered from the preloaded library, after libc has found the vDSO`);
   const bad = unknownTraplineVar(o.env ?? process.env);
   if (bad) {
     const key = o.env ? 'env' : 'processEnv';

@@ -32,6 +32,14 @@ export function buildPath(...parts: string[]): string {
   return resolve(packageRoot(), 'build', ...parts);
 }
 
+/** Absolute path of build/lib/trapline-exec, the launcher that becomes the program
+ *  (launch/trapline-exec.c); throws if it has not been built. */
+export function launcherPath(): string {
+  const exe = buildPath('lib', 'trapline-exec');
+  if (!existsSync(exe)) throw notBuilt('launcher', exe);
+  return exe;
+}
+
 /** Absolute path of build/lib/libtrapline.so; throws if it has not been built. */
 export function libraryPath(): string {
   const lib = buildPath('lib', 'libtrapline.so');

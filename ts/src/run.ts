@@ -3,11 +3,11 @@
 // before, by checkSpawn (options.ts); the checks here are the ones that make something
 // (the plan cache, a verified plan, the statistics cookie), named the same way.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
+import { constants, accessSync, existsSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { delimiter, dirname, resolve } from 'node:path';
 import { describeFsError } from './readfile.js';
-import { libraryPath } from './paths.js';
+import { launcherPath, libraryPath } from './paths.js';
 import { createHash } from 'node:crypto';
 import { readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -117,6 +117,10 @@ export interface RunOptions {
   statsAppend?: boolean;
   /** false: exec'd programs are not re-interposed (TRAPLINE_FOLLOW_EXEC=0). Default true. */
   followExec?: boolean;
+  /** 'first' (default) or 'preload': see SpawnOptions.entry */
+  entry?: 'first' | 'preload';
+  /** 'off': the vDSO hidden from the program (SpawnOptions.vdso) */
+  vdso?: 'on' | 'off';
   /** Base environment (default process.env). */
   env?: NodeJS.ProcessEnv;
   /** Working directory of the program. */
@@ -134,9 +138,11 @@ export interface RunResult {
 }
 
 /**
- * The environment for an interposed program: the base environment plus LD_PRELOAD
- * (prepended), TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS (and the cookie of a segment
- * appended to), TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_FOLLOW_EXEC. Expects options
+ * The environment for the launcher (build/lib/trapline-exec, which becomes the program):
+ * the base environment plus the settings TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS (and
+ * the cookie of a segment appended to), TRAPLINE_PLAN, TRAPLINE_REWRITE,
+ * TRAPLINE_FOLLOW_EXEC, TRAPLINE_VDSO, TRAPLINE_ENTRY. The launcher hands the settings to
+ * trapline and the rest to the program (adding LD_PRELOAD only the preload way). Expects options
  * checked by checkSpawn; throws OptionError (named by names) where the plan cache, a
  * verified plan or the statistics segment cannot be used, TraplineError if the library
  * is not built.
@@ -196,8 +202,9 @@ export function buildEnv(opts: RunOptions = {}, names: OptionNames = API_NAMES):
     env.TRAPLINE_STATS = file;
   }
   if (opts.followExec !== undefined) env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
-  const lib = libraryPath();
-  env.LD_PRELOAD = env.LD_PRELOAD ? `${lib}:${env.LD_PRELOAD}` : lib;
+  if (opts.vdso !== undefined) env.TRAPLINE_VDSO = opts.vdso;
+  if (opts.entry !== undefined) env.TRAPLINE_ENTRY = opts.entry;
+  libraryPath();   // built? (the launcher finds it beside itself)
   return env;
 }
 
@@ -272,7 +279,11 @@ export function uninterposableReason(path: string): string | undefined {
 export function spawnProgram(program: string, args: readonly string[] = [], opts: RunOptions = {}, names: OptionNames = API_NAMES): ChildProcess {
   const env = buildEnv(opts, names);
   const stdio: StdioOptions = opts.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe'] : 'inherit';
-  return spawn(program, args, { env, cwd: opts.cwd, stdio });
+  // a program that is not there fails to start, as without trapline (ENOENT from spawn)
+  const path = resolveProgram(program, env, opts.cwd);
+  if (path === undefined || !existsSync(path)) return spawn(program, args, { env, cwd: opts.cwd, stdio });
+  // the launcher becomes the program (same pid); it looks program up in PATH as execvp
+  return spawn(launcherPath(), ['--', program, ...args], { env, cwd: opts.cwd, stdio });
 }
 
 /**

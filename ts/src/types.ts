@@ -14,3 +14,7 @@ export const RUN_MODES: readonly RunMode[] = ['lazy', 'sud-only'];
  *  (scanner-confirmed plan sites only), none. */
 export type RewritePolicy = 'all' | 'verified' | 'none';
 export const REWRITE_POLICIES: readonly RewritePolicy[] = ['all', 'verified', 'none'];
+
+/** How a program is entered: at its first instruction, or from the preloaded library. */
+export const ENTRIES = ['first', 'preload'] as const;
+export type Entry = (typeof ENTRIES)[number];

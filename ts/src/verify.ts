@@ -26,6 +26,9 @@ export interface ScanVerdicts {
 /** Largest module file read for verification. */
 export const VERIFY_FILE_MAX = 1 << 30;
 const memo = new Map<string, ScanVerdicts>();
+/** The cache format and the scanner's classification rules: a cached verdict from an
+ *  older scanner is not believed (bump whenever scan.ts classifies differently). */
+const VERDICT_VERSION = 2;
 
 /** Reads path if it is a regular file of at most VERIFY_FILE_MAX bytes (never blocks on a FIFO). */
 function readModule(path: string): Buffer | string {
@@ -70,7 +73,7 @@ function loadCached(dir: string, buildId: string): ScanVerdicts | undefined {
   try {
     const j = JSON.parse(readFileSync(join(dir, `${buildId}.json`), 'utf8')) as { version?: unknown; buildId?: unknown; confirmed?: unknown; learnable?: unknown };
     const ints = (a: unknown): a is number[] => Array.isArray(a) && a.length <= 1 << 20 && a.every((x) => Number.isSafeInteger(x) && x >= 0);
-    if (j.version !== 1 || j.buildId !== buildId || !ints(j.confirmed) || !ints(j.learnable)) return undefined;
+    if (j.version !== VERDICT_VERSION || j.buildId !== buildId || !ints(j.confirmed) || !ints(j.learnable)) return undefined;
     return { buildId, confirmed: new Set(j.confirmed), learnable: new Set(j.learnable) };
   } catch {
     return undefined;
@@ -82,7 +85,7 @@ function storeCached(dir: string, v: ScanVerdicts): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${v.buildId}.json`);
     const tmp = `${file}.tmp.${process.pid}.${randomBytes(6).toString('hex')}`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, buildId: v.buildId, confirmed: [...v.confirmed], learnable: [...v.learnable] }), { flag: 'wx', mode: 0o600 });
+    writeFileSync(tmp, JSON.stringify({ version: VERDICT_VERSION, buildId: v.buildId, confirmed: [...v.confirmed], learnable: [...v.learnable] }), { flag: 'wx', mode: 0o600 });
     renameSync(tmp, file);
   } catch {
     // the cache only saves time
