@@ -53,6 +53,7 @@ export function checkReport(d: unknown): string | undefined {
   if (!isCount(d.version)) return 'version is not a count';
   if (!MODES.has(d.mode as string)) return 'mode is not lazy or sud-only';
   for (const k of ['zeroMapped', 'xonly', 'hookLoaded']) if (typeof d[k] !== 'boolean') return `${k} is not a boolean`;
+  if (d.entry !== undefined && d.entry !== 'constructor' && d.entry !== 'first-instruction') return 'entry is not constructor or first-instruction';
   if (d.planUsed !== undefined && typeof d.planUsed !== 'boolean') return 'planUsed is not a boolean';
   if (d.policy !== undefined && !POLICIES.has(d.policy as string)) return 'policy is not all, verified or none';
   for (const k of ['planRewritten', 'planSkipped', 'policyRefused']) if (d[k] !== undefined && !isCount(d[k])) return `${k} is not a count`;

@@ -31,6 +31,11 @@ export type Abi = 'x86_64' | 'i386';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
 export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned' | 'plan-unverified';
 export type RewritePolicy = 'all' | 'verified' | 'none';
+/** Where trapline first ran in each process: `constructor`, the preloaded library's
+ *  constructor (the dynamic loader's and libc start-up's calls before it are not seen);
+ *  `first-instruction`, from the program's first instruction (a launcher that enters the
+ *  process before the loader). */
+export type EntryPoint = 'constructor' | 'first-instruction';
 
 export interface ProcessInfo {
   pid: number;
@@ -84,6 +89,9 @@ export interface StatsSnapshot {
    *  protection keys): NULL data reads returned trampoline bytes instead of faulting. */
   nullReads: boolean;
   hookLoaded: boolean;
+  /** Where trapline was entered (EntryPoint). Every run is entered from the preloaded
+   *  constructor today; a report without the field was too. */
+  entry: EntryPoint;
   /** A rewrite plan (file or cache) was in use. */
   planUsed: boolean;
   /** The rewrite policy of the first process. */
@@ -309,6 +317,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     xonly: (flags & FLAG_XONLY) !== 0,
     nullReads: (flags & FLAG_NULL_READS) !== 0,
     hookLoaded: (flags & FLAG_HOOK) !== 0,
+    entry: 'constructor',   // LD_PRELOAD is the only way in (design.md, start-up)
     planUsed: (flags & FLAG_PLAN) !== 0,
     policy: POLICIES[u32(H.policy)] ?? 'all',
     planRewritten: Number(u64(H.plan_rewritten)),
