@@ -13,16 +13,21 @@ import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeHtmlReport } from './html/render.js';
 
 const USAGE = `usage: trapline <command> [options]
 
 commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
-      [--allow-null-reads] [--report FILE.json] [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
+      [--allow-null-reads] [--report FILE.json] [--html OUT.html] [--summary] [--allow-uninterposed]
+      [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
+  report --html OUT.html FILE [FILE2]
+                   write the report as one self-contained HTML page; with FILE2, a page
+                   comparing the two runs
   doctor [--json]  report what this machine supports and the mode a run will use
   scan [--json] [--plan FILE|auto] [--all] FILE...
                    find and classify the syscall sites of ELF files; write plans
@@ -60,6 +65,8 @@ options:
   --no-follow-exec do not re-interpose programs PROG execs (TRAPLINE_FOLLOW_EXEC=0);
                    by default they are interposed even if PROG clears its environment
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
+  --html FILE      after PROG exits, write the coverage report as one self-contained
+                   HTML page to FILE (as 'trapline report --html'; see docs/report.md)
   --summary        after PROG exits, print per-syscall and per-module tables on stderr
   --allow-uninterposed
                    run PROG even if it is setuid or setgid: the loader ignores
@@ -71,12 +78,18 @@ Options end at '--' or at the first argument that is not an option.
 `;
 
 const REPORT_USAGE = `usage: trapline report [--json] FILE
+       trapline report --html OUT.html FILE [FILE2]
 
 Renders a report saved by 'trapline run --report FILE', or a statistics segment
 (--stats FILE), as text tables; --json prints it as JSON.
 
 options:
   --json           print the report as JSON
+  --html OUT.html  write the report as one HTML page that needs nothing else (no
+                   network): was everything interposed, modules, system calls, sites
+                   with their functions and instructions, processes; '-' writes it to
+                   standard output. Given two files (before, after), the page shows what
+                   changed between the two runs, then the second in detail
   -h, --help       show this help
 `;
 
@@ -172,7 +185,7 @@ function coreDumpLikely(): boolean {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseOptions(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
+    'no-follow-exec': 'boolean', report: 'string', html: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
   }, true);
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -188,6 +201,10 @@ async function cmdRun(args: string[]): Promise<number> {
     const problem = outputFileProblem(values.report as string);
     if (problem) throw new UsageError(`--report: ${values.report}: ${problem}`);
   }
+  if (values.html !== undefined) {   // --html: checked like --report
+    const problem = values.html === '' ? 'empty path' : values.html === '-' ? undefined : outputFileProblem(values.html as string);
+    if (problem) throw new UsageError(`--html: ${values.html}: ${problem}`);
+  }
   if (values.learn !== undefined) {
     const learnFile = values.learn as string;
     const problem = outputFileProblem(learnFile, true);
@@ -202,7 +219,7 @@ async function cmdRun(args: string[]): Promise<number> {
   let tmp: string | undefined;
   let statsFile = values.stats as string | undefined;
   const allowUninterposed = values['allow-uninterposed'] === true;
-  if (!statsFile && (values.report || values.summary || learn || allowUninterposed)) {
+  if (!statsFile && (values.report || values.html || values.summary || learn || allowUninterposed)) {
     tmp = mkdtempSync(join(tmpdir(), 'trapline-'));
     statsFile = join(tmp, 'stats');
   }
@@ -265,7 +282,7 @@ async function runAndReport(
   // A program trapline could not enter (the loader ignored LD_PRELOAD) left no process in
   // the statistics: say so, and never report it as interposed.
   let entered = true;
-  if (statsFile && (values.report || values.summary || learn || allowUninterposed)) {
+  if (statsFile && (values.report || values.html || values.summary || learn || allowUninterposed)) {
     try {
       entered = readStats(statsFile).processes > processesBefore;
     } catch {
@@ -276,10 +293,11 @@ async function runAndReport(
       if (values.report) writeFileSync(values.report as string, JSON.stringify({ interposed: false, program }, null, 2) + '\n');
     }
   }
-  if (entered && statsFile && (values.report || values.summary || learn)) {
+  if (entered && statsFile && (values.report || values.html || values.summary || learn)) {
     try {
       const snap = readStats(statsFile);
       if (values.report) writeFileSync(values.report as string, JSON.stringify(snap, null, 2) + '\n');
+      if (values.html) writeHtmlReport(values.html as string, [{ label: [program, ...progArgs].join(' ').slice(0, 200), report: snap }]);
       if (values.summary) process.stderr.write(renderSummary(snap));
       if (learn) {
         const cacheDir = planAuto ? planCacheDir() : undefined;
@@ -309,9 +327,18 @@ async function runAndReport(
 }
 
 function cmdReport(args: string[]): number {
-  const { values, rest } = parseOptions(args, { json: 'boolean' }, true);
+  const { values, rest } = parseOptions(args, { json: 'boolean', html: 'string' }, true);
   if (values.help) {
     process.stdout.write(REPORT_USAGE);
+    return 0;
+  }
+  if (values.html !== undefined) {   // --html OUT.html FILE [FILE2]
+    if (values.json) throw new UsageError('report: --json and --html exclude each other');
+    if (values.html === '') throw new UsageError('--html: empty path');
+    if (rest.length < 1 || rest.length > 2) throw new UsageError('report --html: expects one FILE, or two to compare (see trapline report --help)');
+    const problem = values.html === '-' ? undefined : outputFileProblem(values.html as string);
+    if (problem) throw new UsageError(`--html: ${values.html}: ${problem}`);
+    writeHtmlReport(values.html as string, rest.map((f) => ({ label: f, report: loadReport(f) })));
     return 0;
   }
   if (rest.length !== 1) throw new UsageError('report: expects exactly one FILE (see trapline report --help)');
