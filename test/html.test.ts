@@ -245,6 +245,31 @@ describe.runIf(haveBrowser)('trapline report --html', () => {
     await p.close();
   });
 
+  it('a report from elsewhere: a module file with another build-id is not disassembled; a long process chain nests', async () => {
+    const moved: StatsSnapshot = JSON.parse(JSON.stringify(report));
+    const prog = moved.modules.findIndex((m) => m.path === testProgram('htmlcmp'));
+    moved.modules[prog]!.buildId = 'ab'.repeat(20);
+    // 300 processes, each the child of the one before
+    moved.processList = Array.from({ length: 300 }, (_, i) => ({ ...report.processList[0]!, pid: 1000 + i, ppid: 999 + i, startMs: report.startMs + i }));
+    const file = join(tmp, 'moved.json');
+    writeFileSync(file, JSON.stringify(moved));
+    const out = join(tmp, 'moved.html');
+    expect((await trapline(['report', '--html', out, file])).code).toBe(0);
+    const { page: p, errors } = await open(out);
+    const sites = await tableRows(p, 'a-sites');
+    const mine = sites.filter((x) => x['Module + offset']!.startsWith('htmlcmp+'));
+    expect(mine).toHaveLength(2);
+    for (const x of mine) {
+      expect(x.Function).toBe('unknown');
+      expect(x.Instructions).toBe(`the file now has another build-id (${report.modules[prog]!.buildId}): it changed since the run`);
+    }
+    expect(sites.filter((x) => x.Function !== 'unknown').length).toBe(sites.length - 2);   // libc's are still named
+    expect(await p.$$eval('#a-tree li', (li) => li.length)).toBe(300);
+    expect(await p.$eval('#a-tree li[data-pid="1299"]', (li) => { let d = 0; for (let e = li.parentElement; e && e.id !== 'a-tree'; e = e.parentElement) if (e.tagName === 'UL') d++; return d; })).toBe(299);
+    expect(errors).toEqual([]);
+    await p.close();
+  });
+
   it('a 10,000-site report: renders, pages through its sites, filters them', async () => {
     const big = syntheticReport(report, 10_000);
     const file = join(tmp, 'big.json');

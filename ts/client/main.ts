@@ -252,12 +252,24 @@ function processesSection(r: PageReport, level: number, p: string): HTMLElement 
   const item = (n: ProcNode): HTMLElement => h('li', { 'data-pid': n.pid },
     h('span', { class: 'proc' }, h('strong', null, `pid ${n.pid}`), ' ', h('code', null, n.exe || '(unknown program)')),
     h('span', { class: 'proc-facts' }, ` — ${exitText(n)}; ${n.mode}; ${num(n.calls)} call${n.calls === 1 ? '' : 's'} at its sites (${pct(n.share)})`),
-    h('span', { class: 'share', 'aria-hidden': 'true' }, h('span', { style: `width:${(100 * n.share).toFixed(1)}%` })),
-    n.children.length ? h('ul', null, n.children.map(item)) : null);
+    h('span', { class: 'share', 'aria-hidden': 'true' }, h('span', { style: `width:${(100 * n.share).toFixed(1)}%` })));
+  // built without recursion: a chain of processes may be as long as the process list
+  const tree = h('ul', { class: 'tree', id: `${p}-tree` });
+  const work: [ProcNode, HTMLElement][] = [];
+  for (let i = roots.length - 1; i >= 0; i--) work.push([roots[i]!, tree]);
+  while (work.length) {
+    const [n, into] = work.pop()!;
+    const li = item(n);
+    into.append(li);
+    if (!n.children.length) continue;
+    const ul = h('ul');
+    li.append(ul);
+    for (let i = n.children.length - 1; i >= 0; i--) work.push([n.children[i]!, ul]);
+  }
   const dropped = r.report.dropped?.processes ? h('p', null, `${num(r.report.dropped.processes)} more process(es) did not fit in the process table.`) : null;
   return section(level, `${p}-procs-h`, 'Processes',
     h('p', null, 'Each interposed process under its parent, with its exit status and its share of the calls counted at sites.'),
-    roots.length ? h('ul', { class: 'tree', id: `${p}-tree` }, roots.map(item)) : h('p', null, 'No process was recorded.'), dropped);
+    roots.length ? tree : h('p', null, 'No process was recorded.'), dropped);
 }
 
 // ---- comparison ---------------------------------------------------------------------

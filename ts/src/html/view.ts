@@ -282,7 +282,7 @@ function isAncestor(a: ProcNode, of: ProcNode): boolean {
   while (stack.length) {
     const n = stack.pop()!;
     if (n === of) return true;
-    stack.push(...n.children);
+    for (const c of n.children) stack.push(c);   // no spread: any number of children
   }
   return false;
 }
