@@ -201,8 +201,9 @@ async function cmdRun(args: string[]): Promise<number> {
     const problem = outputFileProblem(values.report as string);
     if (problem) throw new UsageError(`--report: ${values.report}: ${problem}`);
   }
-  if (values.html !== undefined) {   // --html: checked like --report
-    const problem = values.html === '' ? 'empty path' : values.html === '-' ? undefined : outputFileProblem(values.html as string);
+  if (values.html === '') throw new UsageError('--html: empty path');
+  if (values.html !== undefined && values.html !== '-') {   // --html: checked like --report
+    const problem = outputFileProblem(values.html as string);
     if (problem) throw new UsageError(`--html: ${values.html}: ${problem}`);
   }
   if (values.learn !== undefined) {
