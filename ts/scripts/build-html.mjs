@@ -2,7 +2,7 @@
 // Builds the HTML report's page assets (trapline report --html): type-checks the page
 // script (ts/client, browser code), bundles it with its charting library, Chartist, into
 // one script, and Chartist's stylesheet with the page's into one stylesheet:
-//   dist/html/report.js, dist/html/report.css
+//   dist/report-page/report.js, dist/report-page/report.css
 // ts/src/html/render.ts inlines both into every page, so a page needs nothing else.
 // Run by `npm run build` (after tsc); usage: node ts/scripts/build-html.mjs
 import { execFileSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import * as esbuild from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(join(root, 'package.json'));
-const out = join(root, 'dist', 'html');
+const out = join(root, 'dist', 'report-page');
 mkdirSync(out, { recursive: true });
 
 try {

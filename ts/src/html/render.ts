@@ -1,7 +1,7 @@
 // `trapline report --html` and `trapline run --html`: one self-contained HTML file. The
 // page holds the report data (model.ts: the reports as `--json` prints them, plus what the
 // module files add) and the script that draws it, bundled at build time with its charting
-// library (ts/scripts/build-html.mjs -> dist/html/). Nothing is fetched: a Content Security
+// library (ts/scripts/build-html.mjs -> dist/report-page/). Nothing is fetched: a Content Security
 // Policy forbids every request, and the script is allowed by its hash alone.
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,10 +19,10 @@ export interface HtmlInput {
 
 let assets: { js: string; css: string } | undefined;
 
-/** The bundled page script and style (dist/html/, made by npm run build). */
+/** The bundled page script and style (dist/report-page/, made by npm run build). */
 function pageAssets(): { js: string; css: string } {
   if (assets) return assets;
-  const dir = join(packageRoot(), 'dist', 'html');
+  const dir = join(packageRoot(), 'dist', 'report-page');
   try {
     assets = { js: readFileSync(join(dir, 'report.js'), 'utf8'), css: readFileSync(join(dir, 'report.css'), 'utf8') };
   } catch {
