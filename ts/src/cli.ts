@@ -14,6 +14,7 @@ import type { OptionNames } from './names.js';
 import type { Mode, RewritePolicy } from './types.js';
 import { parseCommand, UsageError } from './cli-args.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
+import { writeHtmlReport } from './html/render.js';
 
 const USAGE = `usage: trapline <command> [options]
 
@@ -21,10 +22,13 @@ commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
       [--entry first|preload] [--vdso on|off] [--allow-null-reads] [--report FILE.json]
-      [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
+      [--html OUT.html] [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
                    run PROG under the system-call interposer
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
+  report --html OUT.html FILE [FILE2]
+                   write the report as one self-contained HTML page; with FILE2, a page
+                   comparing the two runs
   doctor [--json]  report what this machine supports and the mode a run will use
   scan [--json] [--plan FILE|auto] [--all] FILE...
                    find and classify the syscall sites of ELF files; write plans
@@ -70,6 +74,8 @@ options:
                    getcpu become real system calls, interposed and counted (needs
                    --entry first and no --hook)
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
+  --html FILE      after PROG exits, write the coverage report as one self-contained
+                   HTML page to FILE (as 'trapline report --html'; see docs/report.md)
   --summary        after PROG exits, print per-syscall and per-module tables on stderr
   --allow-uninterposed
                    run PROG even if it is setuid or setgid: the loader ignores
@@ -81,12 +87,18 @@ Options end at '--' or at the first argument that is not an option.
 `;
 
 const REPORT_USAGE = `usage: trapline report [--json] FILE
+       trapline report --html OUT.html FILE [FILE2]
 
 Renders a report saved by 'trapline run --report FILE', or a statistics segment
 (--stats FILE), as text tables; --json prints it as JSON.
 
 options:
   --json           print the report as JSON
+  --html OUT.html  write the report as one HTML page that needs nothing else (no
+                   network): was everything interposed, modules, system calls, sites
+                   with their functions and instructions, processes; '-' writes it to
+                   standard output. Given two files (before, after), the page shows what
+                   changed between the two runs, then the second in detail
   -h, --help       show this help
 `;
 
@@ -170,7 +182,7 @@ function say(e: unknown): void {
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseCommand(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
-    'no-follow-exec': 'boolean', entry: 'string', vdso: 'string', report: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
+    'no-follow-exec': 'boolean', entry: 'string', vdso: 'string', report: 'string', html: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
   }, 'program');
   if (values.help) {
     process.stdout.write(RUN_USAGE);
@@ -189,10 +201,16 @@ async function cmdRun(args: string[]): Promise<number> {
     const problem = outputFileProblem(report);
     if (problem) throw new UsageError(`${RUN_NAMES('report')}: ${report}: ${problem}`);
   }
+  const html = str('html');
+  if (html === '') throw new UsageError('--html: must be a non-empty path');
+  if (html !== undefined && html !== '-') {   // checked like --report
+    const problem = outputFileProblem(html);
+    if (problem) throw new UsageError(`--html: ${html}: ${problem}`);
+  }
   const learn = str('learn') !== undefined || effectivePlan(str('mode'), str('plan')) === 'auto';
-  // --report/--summary/--learn need a segment: the one given with --stats, or a temporary
-  // one; with --allow-uninterposed it says whether the program was entered
-  const needStats = report !== undefined || summary || learn || allowUninterposed;
+  // --report/--html/--summary/--learn need a segment: the one given with --stats, or a
+  // temporary one; with --allow-uninterposed it says whether the program was entered
+  const needStats = report !== undefined || html !== undefined || summary || learn || allowUninterposed;
   const h = launch(RUN_NAMES, program, progArgs, {
     hook: str('hook'),
     mode: str('mode') as Mode | undefined,
@@ -226,6 +244,7 @@ async function cmdRun(args: string[]): Promise<number> {
   if (exit.interposed && exit.coverage) {
     try {
       if (report !== undefined) writeFileSync(report, JSON.stringify(exit.coverage, null, 2) + '\n');
+      if (html !== undefined) writeHtmlReport(html, [{ label: [program, ...progArgs].join(' ').slice(0, 200), report: exit.coverage }]);
       if (summary) process.stderr.write(renderSummary(exit.coverage));
     } catch (e) {
       say(e);
@@ -266,9 +285,19 @@ async function waitForeground(h: TraplineProcess, program: string): Promise<(Exi
 }
 
 function cmdReport(args: string[]): number {
-  const { values, rest } = parseCommand(args, { json: 'boolean' }, 'program');
+  const { values, rest } = parseCommand(args, { json: 'boolean', html: 'string' }, 'program');
   if (values.help) {
     process.stdout.write(REPORT_USAGE);
+    return 0;
+  }
+  if (values.html !== undefined) {   // --html OUT.html FILE [FILE2]
+    const out = values.html as string;
+    if (values.json) throw new UsageError('report: --json and --html exclude each other');
+    if (out === '') throw new UsageError('--html: must be a non-empty path');
+    if (rest.length < 1 || rest.length > 2) throw new UsageError('report --html: expects one FILE, or two to compare (see trapline report --help)');
+    const problem = out === '-' ? undefined : outputFileProblem(out);
+    if (problem) throw new UsageError(`--html: ${out}: ${problem}`);
+    writeHtmlReport(out, rest.map((f) => ({ label: f, report: loadReport(f) })));
     return 0;
   }
   if (rest.length !== 1) throw new UsageError('report: expects exactly one FILE (see trapline report --help)');

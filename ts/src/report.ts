@@ -54,6 +54,8 @@ export function checkReport(d: unknown): string | undefined {
   if (!isCount(d.version)) return 'version is not a count';
   if (!MODES.has(d.mode as string)) return 'mode is not lazy or sud-only';
   for (const k of ['zeroMapped', 'xonly', 'hookLoaded']) if (typeof d[k] !== 'boolean') return `${k} is not a boolean`;
+  if (d.hookSkipped !== undefined && typeof d.hookSkipped !== 'boolean') return 'hookSkipped is not a boolean';
+  if (d.entry !== undefined && d.entry !== 'constructor' && d.entry !== 'first-instruction') return 'entry is not constructor or first-instruction';
   if (d.planUsed !== undefined && typeof d.planUsed !== 'boolean') return 'planUsed is not a boolean';
   if (d.policy !== undefined && !POLICIES.has(d.policy as string)) return 'policy is not all, verified or none';
   for (const k of ['planRewritten', 'planSkipped', 'policyRefused']) if (d[k] !== undefined && !isCount(d[k])) return `${k} is not a count`;
@@ -172,6 +174,10 @@ export function renderSummary(s: StatsSnapshot): string {
 
   const fastShare = total ? (100 * s.total.fast) / total : 0;
   out += `\nmode: ${modeLine(s)}`;
+  out += s.entry === 'first-instruction'
+    ? '\nentered: at the first instruction of every process (every system call seen)'
+    : '\nentered: from the preloaded library\'s constructor in some process (calls before it unseen)';
+  if (s.hookSkipped) out += '\nhook: not loaded into a statically linked program of this run';
   out += `\n${total} calls interposed in ${s.processes} process(es), ${fastShare.toFixed(1)}% via the rewritten fast path; `;
   out += `${s.sites.length} sites: ${s.sitesRewritten} rewritten, ${s.sitesTrapping} trapping, ${s.sitesStale} stale\n`;
   const reasons = new Map<string, number>();

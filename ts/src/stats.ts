@@ -25,6 +25,11 @@ export type SiteReason = 'none' | 'vdso' | 'straddle' | 'sud-only' | 'not-syscal
 export type Abi = 'x86_64' | 'i386';
 /** Where a site record came from: it trapped (learned at run time), or a plan. */
 export type SiteSource = 'learned' | 'plan-confirmed' | 'plan-learned' | 'plan-unverified';
+/** Where trapline first ran in each process: `constructor`, the preloaded library's
+ *  constructor (the dynamic loader's and libc start-up's calls before it are not seen);
+ *  `first-instruction`, from the program's first instruction (a launcher that enters the
+ *  process before the loader). */
+export type EntryPoint = 'constructor' | 'first-instruction';
 
 export interface ProcessInfo {
   pid: number;
@@ -78,6 +83,15 @@ export interface StatsSnapshot {
    *  protection keys): NULL data reads returned trampoline bytes instead of faulting. */
   nullReads: boolean;
   hookLoaded: boolean;
+  /** Where trapline was entered: 'first-instruction' if every process of the run was
+   *  entered at its first instruction (so every system call was seen), else
+   *  'constructor' (some process started from the preloaded library's constructor: a
+   *  hook, a set-user-ID program, ptrace refused, or --entry preload). A report without
+   *  the field was made before the launcher existed: 'constructor'. */
+  entry: EntryPoint;
+  /** Some process of a run with a hook ran without it (statically linked: no loader could
+   *  load the hook into it). */
+  hookSkipped: boolean;
   /** A rewrite plan (file or cache) was in use. */
   planUsed: boolean;
   /** The rewrite policy of the first process. */
@@ -149,6 +163,9 @@ const FLAG_MODULE_FULL = LAYOUT.flag.module_full;
 const FLAG_SITE_FULL = LAYOUT.flag.site_full;
 const FLAG_PLAN_UNRECORDED = LAYOUT.flag.plan_unrecorded;
 const FLAG_NULL_READS = LAYOUT.flag.null_reads;
+const FLAG_PRELOADED = LAYOUT.flag.preloaded;
+const FLAG_ENTERED = LAYOUT.flag.entered;
+const FLAG_HOOK_SKIPPED = LAYOUT.flag.hook_skipped;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -303,6 +320,8 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     xonly: (flags & FLAG_XONLY) !== 0,
     nullReads: (flags & FLAG_NULL_READS) !== 0,
     hookLoaded: (flags & FLAG_HOOK) !== 0,
+    entry: (flags & FLAG_ENTERED) !== 0 && (flags & FLAG_PRELOADED) === 0 ? 'first-instruction' : 'constructor',
+    hookSkipped: (flags & FLAG_HOOK_SKIPPED) !== 0,
     planUsed: (flags & FLAG_PLAN) !== 0,
     policy: POLICIES[u32(H.policy)] ?? 'all',
     planRewritten: Number(u64(H.plan_rewritten)),
