@@ -159,20 +159,13 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "trapline: %s: command not found\n", prog);
         return 127;
     }
-    int skipped = 0;
     if (hook && is_static(path)) {
-        /* no loader will ever load the hook into it: entered without it, and said */
-        fprintf(stderr, "trapline: warning: %s is statically linked: the hook cannot be loaded into it (hooks need the "
-                        "program's dynamic loader); it is interposed without the hook\n", prog);
-        size_t k = 0;
-        for (size_t j = 0; j < ns; j++) if (!starts(settings[j], "TRAPLINE_HOOK=")) settings[k++] = settings[j];
-        settings[k++] = "TRAPLINE_HOOK_SKIPPED=1";
-        settings[k] = NULL;
-        ns = k;
-        hook = 0;
-        skipped = 1;
+        /* no loader will ever load the hook into it: refused (an exec from inside a run is
+         * entered without the hook instead, and says so: sud/exec.c) */
+        fprintf(stderr, "trapline: %s is statically linked: a hook needs the program's dynamic loader "
+                        "(docs/hooks.md); run it without the hook\n", prog);
+        return 2;
     }
-    (void)skipped;
     struct stat st;
     int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
     if (!hook && !secure && !preload) {

@@ -31,6 +31,26 @@ void tl_boot_relocate(void)
     }
 }
 
+/* --vdso off: the program is not told where the vDSO is (the injector took it out of
+ * the auxiliary vector); its mappings go too, so that the process looks as on a kernel
+ * without one. (/proc/self/auxv, the kernel's copy, still lists it.) */
+static int vdso_range(const struct tl_mapping *m, void *arg)
+{
+    uint64_t *r = arg;
+    if (tl_streq(m->path, "[vdso]") || tl_streq(m->path, "[vvar]") || tl_streq(m->path, "[vvar_vclock]")) {
+        if (!r[0] || m->start < r[0]) r[0] = m->start;
+        if (m->end > r[1]) r[1] = m->end;
+    }
+    return 0;
+}
+
+static void unmap_vdso(void)
+{
+    uint64_t r[2] = { 0, 0 };
+    tl_maps_each(vdso_range, r);
+    if (r[0] && r[1] > r[0]) tl_sys2(SYS_munmap, r[0], r[1] - r[0]);
+}
+
 void tl_boot_main(struct tl_boot_args *a)
 {
     if (a->magic != TL_BOOT_MAGIC || a->version != TL_BOOT_VERSION) {
@@ -66,6 +86,7 @@ void tl_boot_main(struct tl_boot_args *a)
     tl_env = out;
     tl_self_name = s;
     tl_booted = 1;
+    if (a->vdso_hidden) unmap_vdso();
     tl_start();
     a->result = 1;
 }

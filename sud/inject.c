@@ -176,7 +176,7 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     /* the block: args, the settings' pointers, the strings; the stack at its top */
     {
         static uint8_t blk[TL_BOOT_AREA - TL_BOOT_STACK];
-        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, 0 };
+        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, 0, 0 };
         size_t n = 0, off;
         for (char *const *s = settings; s && *s; s++) n++;
         off = sizeof a + (n + 1) * 8;
@@ -229,10 +229,19 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     if (poked) { mem_write(t, saved.rip, orig, 2); poked = 0; }
     /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
      * calls become real system calls */
+    uint64_t hidden = 0;
     if (vdso_slot && setting_is(settings, "TRAPLINE_VDSO=off")) {
-        uint64_t ign = 1 /* AT_IGNORE */;
-        if (!mem_write(t, vdso_slot, &ign, 8)) FAIL("hiding the vDSO");
+        /* the entry goes, as on a kernel without a vDSO: the pairs after it move down one
+         * (the vector keeps its AT_NULL end) */
+        uint64_t pair[2];
+        for (uint64_t q = vdso_slot;; q += 16) {
+            if (!mem_read(t, q + 16, pair, 16) || !mem_write(t, q, pair, 16)) FAIL("hiding the vDSO");
+            if (!pair[0]) break;
+        }
+        hidden = vdso;
     }
+    if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8))
+        FAIL("hiding the vDSO");
     /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
     {
         struct user_regs_struct r = saved;
@@ -322,6 +331,10 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     long tid = tl_sys0(SYS_gettid);
     long h1 = tl_sys5(SYS_clone, 0 /* no exit signal */, 0, 0, 0, 0);
     if (h1 == 0) {
+        /* the helpers are copies of the program: no handler of its may ever run in them
+         * (the tracer gets a SIGCHLD for every stop of its tracee); wait4 needs none */
+        uint64_t all = ~0ull;
+        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         long h2 = tl_sys5(SYS_clone, 0, 0, 0, 0, 0);
         if (h2 == 0) {
             tl_sys1(SYS_close, up[0]);

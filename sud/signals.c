@@ -182,7 +182,13 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
     void *h = a->handler;
     if (a->flags & SA_RESETHAND) { a->handler = SIG_DFL; a->flags &= ~SA_SIGINFO; }
     /* the kernel passes (sig, info, uc) whatever SA_SIGINFO says: so do we */
-    if (h != SIG_DFL && h != SIG_IGN) ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+    if (h != SIG_DFL && h != SIG_IGN) {
+        ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
+        /* natively the handler returns into the program's restorer, whose rt_sigreturn is
+         * a system call of the program's: ours performs it, so it is counted here (a
+         * handler that leaves by siglongjmp makes none, natively either) */
+        tl_count_slow(SYS_rt_sigreturn, TL_VIA_TRAP);
+    }
     t->res_n = n;
     if (k < TL_RES_MAX) t->res[k] = saved;
     t->depth = depth;

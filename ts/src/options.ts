@@ -1,6 +1,6 @@
 // The options of spawn()/run() and their checks: the one place a launch's options are
 // checked, for the API and for `trapline run` alike (names says how to name an option).
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { OptionError, PlanError } from './errors.js';
 import { API_NAMES, type OptionNames } from './names.js';
 import { readPlanFile } from './plan.js';
@@ -127,11 +127,38 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
     const key = o.env ? 'env' : 'processEnv';
     throw new OptionError('env', `${names(key)}: ${bad}`);
   }
+  if (o.hook !== undefined) {
+    const path = resolveProgram(program as string, o.env ?? process.env, o.cwd);
+    if (path !== undefined && isStaticElf(path)) {
+      throw new OptionError('hook', `${names('hook')}: ${program as string} is statically linked: a hook needs the program's dynamic loader to give it a namespace and a libc, and a static program has none (docs/hooks.md); run it without the hook`);
+    }
+  }
   if (!o.allowUninterposed) {
     const path = resolveProgram(program as string, o.env ?? process.env, o.cwd);
     const why = path && uninterposableReason(path);
     if (why) {
       throw new OptionError('program', `${program as string} is ${why}: the dynamic loader ignores LD_PRELOAD for it, so it would run without trapline; refusing (${names('allowUninterposed', 'usage')} runs it anyway)`);
     }
+  }
+}
+
+/** An x86-64 ELF program without PT_INTERP (statically linked); false if not, or unreadable. */
+function isStaticElf(path: string): boolean {
+  let fd: number;
+  try { fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return false; }
+  try {
+    if (!statSync(path).isFile()) return false;
+    const eh = Buffer.alloc(64);
+    if (readSync(fd, eh, 0, 64, 0) !== 64 || eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2) return false;
+    const phoff = Number(eh.readBigUInt64LE(32)), phentsize = eh.readUInt16LE(54), phnum = eh.readUInt16LE(56);
+    if (phentsize !== 56 || phnum === 0 || phnum > 256) return false;
+    const ph = Buffer.alloc(phnum * 56);
+    if (readSync(fd, ph, 0, ph.length, phoff) !== ph.length) return false;
+    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * 56) === 3 /* PT_INTERP */) return false;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
   }
 }
