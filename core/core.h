@@ -35,8 +35,6 @@ _Static_assert(TL_VIA_TRAP == TRAPLINE_VIA_TRAP && TL_VIA_FAST == TRAPLINE_VIA_F
 
 #define HIDDEN __attribute__((visibility("hidden")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
-/* the kernel's TASK_SIZE_MAX (4-level paging): the highest address access_ok() accepts */
-#define TL_TASK_SIZE_MAX 0x7ffffffff000ull
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- raw system calls (never intercepted: they run from our text range) */

@@ -183,7 +183,7 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         s->pid = (uint32_t)tl_pid;
         s->module = module_of(where, &base);
         s->offset = site - base;
-        s->nr_first = 0xffff;
+        s->nr_first = TL_NR_NONE;
         s->state = TL_SITE_TRAPPING;
         __atomic_store_n(&smap[2 * i + 1], (uint64_t)r + 1, __ATOMIC_RELEASE);
         return s;
@@ -197,7 +197,7 @@ void tl_cov_nr(struct tl_site_rec *s, long nr)
 {
     if (!s) return;
     if (nr < 0 || nr >= (long)TL_NR_MAX) { __atomic_add_fetch(&s->nrs_other, 1, __ATOMIC_RELAXED); return; }
-    uint16_t none = 0xffff;
+    uint16_t none = TL_NR_NONE;
     __atomic_compare_exchange_n(&s->nr_first, &none, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     uint64_t bit = 1ull << (nr & 63);
     if (!(__atomic_load_n(&s->nrs[nr >> 6], __ATOMIC_RELAXED) & bit))
@@ -217,7 +217,7 @@ void tl_cov_state(struct tl_site_rec *s, int state, int reason)
 #define POOL_CAP 65536u
 static struct tl_site_rec *pool;
 static uint32_t pool_used;
-static struct tl_site_rec overflow = { .nr_first = 0xffff, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
+static struct tl_site_rec overflow = { .nr_first = TL_NR_NONE, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
 
 /* The fast path's counter for site record s (NULL: no segment record), first number nr
  * (-1: not known yet, a planned site; the fast path records its first number itself). */
@@ -237,7 +237,7 @@ uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
     }
     uint32_t i = __atomic_fetch_add(&pool_used, 1, __ATOMIC_RELAXED);
     if (i >= POOL_CAP) return &overflow.fast_hits;
-    pool[i].nr_first = 0xffff;
+    pool[i].nr_first = TL_NR_NONE;
     if (nr >= 0) tl_cov_nr(&pool[i], nr);
     return &pool[i].fast_hits;
 }

@@ -40,7 +40,7 @@ void tl_special_init(void)
 {
     for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
         _Static_assert(TL_NR_MAX > 462, "handled[] numbers fit the map");
-        tl_special[handled[i]] = 1;
+        tl_special[handled[i]] = TL_SPECIAL_C;
         handled_map[handled[i]] = 1;
     }
 }
@@ -51,7 +51,7 @@ void tl_special_init(void)
  * in a signal handler (sud/i386.c). */
 uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp)
 {
-    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - 256;
+    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - TL_STACK_SKIP;
     while (t->res_n) {
         const struct tl_res *r = &t->res[t->res_n - 1];
         if (rsp < r->h && rsp >= r->lo) return r->sp;
@@ -69,8 +69,8 @@ static long mapping_call(struct tl_frame *f, const uint64_t args[6])
     return r;
 }
 
-/* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
- * assembly to perform rt_sigreturn on the program's stack. */
+/* Performs call f (possibly with arguments changed by a hook). *action = TL_ACT_SIGRETURN
+ * asks the assembly to perform rt_sigreturn on the program's stack. */
 static long perform_call(struct tl_frame *f, int *action)
 {
     long nr = (long)f->rax;
@@ -90,7 +90,7 @@ static long perform_call(struct tl_frame *f, int *action)
     if (LIKELY((unsigned long)nr < TL_NR_MAX) && handled_map[nr] && tl_up.emulate(f, &r, action)) return r;
     switch (nr) {
     case SYS_rt_sigreturn:
-        *action = 1;
+        *action = TL_ACT_SIGRETURN;
         return 0;
     case SYS_exit_group:
         t = tl_self();
@@ -195,7 +195,7 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
     memset(&fr, 0, sizeof fr);
     fr.rax = (uint64_t)nr; fr.rdi = (uint64_t)a1; fr.rsi = (uint64_t)a2; fr.rdx = (uint64_t)a3;
     fr.r10 = (uint64_t)a4; fr.r8 = (uint64_t)a5; fr.r9 = (uint64_t)a6;
-    int action = 0;
+    int action = TL_ACT_RESUME;
     return perform(&fr, &action);
 }
 
@@ -221,7 +221,7 @@ long tl_dispatch(struct tl_frame *f)
     if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2)) {
         /* the loader's or the hook's own call while the hook loads: performed (with our
          * handling of signal set-up and the like), neither counted nor rewritten */
-        int action = 0;
+        int action = TL_ACT_RESUME;
         if (nr == SYS_execve || nr == SYS_execveat)      /* as the hook asked: its environment */
             f->rax = (uint64_t)tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
         else
@@ -234,7 +234,7 @@ long tl_dispatch(struct tl_frame *f)
         tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_up.app_sud_check(f)) return 0;
-    int action = 0;
+    int action = TL_ACT_RESUME;
     long ret;
     tl_count_slow(nr, via);
     if (tl_hook_loaded) {

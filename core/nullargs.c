@@ -90,7 +90,7 @@ static uint64_t none_page;      /* two PROT_NONE pages standing for page 0 */
 int tl_nullargs_on;
 
 /* Called once the mode is known; marks the listed calls for the fast path (tl_special:
- * bit 0 = always to C, bits 1..6 = arguments to check first). */
+ * TL_SPECIAL_C = always to C, TL_SPECIAL_ARG(i) = argument i to check first). */
 void tl_nullargs_init(int page0_readable)
 {
     if (!page0_readable) return;
@@ -101,7 +101,7 @@ void tl_nullargs_init(int page0_readable)
         int nr = table[i].nr;
         must[nr] = table[i].must;
         ptr[nr] = table[i].ptr | table[i].must;
-        tl_special[nr] |= (uint8_t)(ptr[nr] << 1);
+        tl_special[nr] |= (uint8_t)(ptr[nr] << TL_SPECIAL_ARGS_SHIFT);
     }
     tl_nullargs_on = 1;
 }

@@ -13,6 +13,8 @@ struct tl_nr_counters *tl_nr;
 static struct tl_nr_counters *nr_i386;
 static struct tl_thread_block *threads;
 static uint64_t private_block[2 * TL_NR_MAX];
+_Static_assert(offsetof(struct tl_thread_block, errors) - offsetof(struct tl_thread_block, fast) == TB_ERRORS,
+               "entry.S: errors[] follows fast[] (T_COUNTS points at fast[])");
 struct tl_stats_geom tl_stats_geom_cur;
 
 /* The path made absolute (a relative TRAPLINE_STATS would name another file after the

@@ -36,7 +36,7 @@ static int map_landing(uint8_t *rex_out, uint64_t *lo_out, uint64_t *len_out)
             uint64_t ptr = table + 8 * (uint64_t)g;
             *(uint64_t *)(p + (ptr - lo)) = (uint64_t)tl_land_stubs + TL_LAND_STUB * (uint64_t)g;
             uint8_t *s = p + (SLED_LANDING(rex, g) - lo);
-            /* jmp *[ptr] : FF 24 25 abs32 */
+            /* jmp *[ptr] : FF 24 25 abs32 (FF /4, ModRM 24: a SIB follows, SIB 25: disp32 alone) */
             s[0] = 0xFF; s[1] = 0x24; s[2] = 0x25;
             for (int k = 0; k < 4; k++) s[3 + k] = (uint8_t)(ptr >> (8 * k));
         }

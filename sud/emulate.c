@@ -116,7 +116,7 @@ static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap
 
 long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp) { return do_clone(f, flags, child_sp, 0, 0); }
 
-/* 1: call f performed here, its result in *ret (*action = 1: rt_sigreturn on the
+/* 1: call f performed here, its result in *ret (*action = TL_ACT_SIGRETURN: rt_sigreturn on the
  * program's stack); 0: not one of ours */
 int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
 {

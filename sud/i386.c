@@ -147,14 +147,14 @@ int tl_i386_needs_frame(long nr)
            n == I386_CLONE3 || n == I386_SIGRETURN || n == I386_RT_SIGRETURN;
 }
 
-/* Performs the i386 call in frame f. *action = 2: an i386 sigreturn on the program's stack. */
+/* Performs the i386 call in frame f. *action = TL_ACT_SIGRETURN_I386: an i386 sigreturn on the program's stack. */
 static long perform_i386(struct tl_frame *f, int *action)
 {
     int nr = (int)f->rax;
     switch (nr) {
     case I386_SIGRETURN:
     case I386_RT_SIGRETURN:
-        *action = 2;
+        *action = TL_ACT_SIGRETURN_I386;
         return 0;
     case I386_EXIT: {
         /* a thread exit: our control block and statistics slot go with it, as for the
@@ -164,7 +164,7 @@ static long perform_i386(struct tl_frame *f, int *action)
         struct tl_frame x = *f;
         x.rax = SYS_exit;
         x.rdi = a32(f->rbx);
-        int a = 0;
+        int a = TL_ACT_RESUME;
         return tl_perform_frame(&x, &a);
     }
     case I386_FORK:
@@ -206,7 +206,7 @@ long tl_dispatch_i386(struct tl_frame *f)
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;
     tl_count_i386(nr, 0);
-    int action = 0;
+    int action = TL_ACT_RESUME;
     long ret;
     if (tl_hook_loaded) {
         int pass = 0;

@@ -169,7 +169,7 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
         saved = t->res[k];
         t->res[k].h = (uint64_t)uc;
         t->res[k].lo = lo;
-        t->res[k].sp = (rsp - 256) & ~15ull;
+        t->res[k].sp = (rsp - TL_STACK_SKIP) & ~(uint64_t)(TL_STACK_ALIGN - 1);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->res_n = k + 1;
     }
@@ -568,7 +568,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     t->app_sud_off = off;
     t->app_sud_len = len;
     t->app_sud_sel = sel;
-    memset(t->special, 1, sizeof t->special);          /* every call to the dispatch */
+    memset(t->special, TL_SPECIAL_C, sizeof t->special);   /* every call to the dispatch */
     return 0;
 }
 

@@ -1,0 +1,73 @@
+/* core/kabi.h names kernel and CPU ABI values once, for C and assembly. Where a system
+ * header of this machine defines the same value, it is checked here (at compile time), so
+ * that a typing error in kabi.h cannot go unnoticed. Headers older than a value lack it:
+ * that check is then skipped. No code. */
+#include "core/core.h"
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <asm/prctl.h>
+#include <ucontext.h>
+#include <linux/audit.h>
+#include <linux/ptrace.h>
+
+#define SAME(ours, theirs) _Static_assert((ours) == (theirs), #ours " is " #theirs)
+
+SAME(TL_PAGE_SIZE, 4096);
+SAME(TL_PR_SET_SYSCALL_USER_DISPATCH, PR_SET_SYSCALL_USER_DISPATCH);
+SAME(TL_PR_SYS_DISPATCH_OFF, PR_SYS_DISPATCH_OFF);
+SAME(TL_PR_SYS_DISPATCH_ON, PR_SYS_DISPATCH_ON);
+#ifdef PR_SYS_DISPATCH_INCLUSIVE_ON
+SAME(TL_PR_SYS_DISPATCH_INCLUSIVE_ON, PR_SYS_DISPATCH_INCLUSIVE_ON);
+#endif
+SAME(TL_SUD_ALLOW, SYSCALL_DISPATCH_FILTER_ALLOW);
+SAME(TL_SUD_BLOCK, SYSCALL_DISPATCH_FILTER_BLOCK);
+#ifdef PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG
+SAME(TL_PTRACE_GET_SUD_CONFIG, PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG);
+#endif
+#ifdef SYS_USER_DISPATCH
+SAME(TL_SI_SYS_USER_DISPATCH, SYS_USER_DISPATCH);
+#endif
+#ifdef SYS_SECCOMP
+SAME(TL_SI_SYS_SECCOMP, SYS_SECCOMP);
+#endif
+SAME(TL_SEGV_MAPERR, SEGV_MAPERR);
+SAME(TL_AUDIT_ARCH_X86_64, AUDIT_ARCH_X86_64);
+SAME(TL_AUDIT_ARCH_I386, AUDIT_ARCH_I386);
+#ifdef SA_EXPOSE_TAGBITS
+SAME(TL_SA_EXPOSE_TAGBITS, SA_EXPOSE_TAGBITS);
+#endif
+SAME(TL_PR_SET_SECCOMP, PR_SET_SECCOMP);
+#ifdef ARCH_SHSTK_STATUS
+SAME(TL_ARCH_SHSTK_STATUS, ARCH_SHSTK_STATUS);
+SAME(TL_ARCH_SHSTK_SHSTK, ARCH_SHSTK_SHSTK);
+#endif
+SAME(TL_ARCH_MAP_VDSO_X32, ARCH_MAP_VDSO_X32);
+SAME(TL_ARCH_MAP_VDSO_64, ARCH_MAP_VDSO_64);
+SAME(TL_CLONE_VFORK, CLONE_VFORK);
+SAME(TL_MAP_SHARED_VALIDATE, MAP_SHARED_VALIDATE);
+SAME(TL_MAP_FIXED_NOREPLACE, MAP_FIXED_NOREPLACE);
+SAME(TL_MREMAP_FIXED, MREMAP_FIXED);
+SAME(TL_MREMAP_DONTUNMAP, MREMAP_DONTUNMAP);
+#ifdef SYS_mseal
+SAME(TL_NR_MSEAL, SYS_mseal);
+#endif
+SAME(TL_EFLAGS_ARITH, 0x8d5);
+SAME(TL_EFLAGS_AH & ~0xff, 0);
+SAME(TL_OF_IN_BYTE << 8, X86_EFLAGS_OF);
+SAME(TL_OF_IN_BYTE + TL_OF_TO_OVERFLOW, 0x80);
+
+/* the signal frame */
+SAME(TL_UC_GREGS, offsetof(ucontext_t, uc_mcontext.gregs));
+SAME(TL_GREG_R8, REG_R8);   SAME(TL_GREG_R9, REG_R9);   SAME(TL_GREG_R10, REG_R10); SAME(TL_GREG_R11, REG_R11);
+SAME(TL_GREG_R12, REG_R12); SAME(TL_GREG_R13, REG_R13); SAME(TL_GREG_R14, REG_R14); SAME(TL_GREG_R15, REG_R15);
+SAME(TL_GREG_RDI, REG_RDI); SAME(TL_GREG_RSI, REG_RSI); SAME(TL_GREG_RBP, REG_RBP); SAME(TL_GREG_RBX, REG_RBX);
+SAME(TL_GREG_RDX, REG_RDX); SAME(TL_GREG_RAX, REG_RAX); SAME(TL_GREG_RCX, REG_RCX); SAME(TL_GREG_RSP, REG_RSP);
+SAME(TL_GREG_RIP, REG_RIP); SAME(TL_GREG_EFL, REG_EFL);
+SAME(TL_FPX_SW_BYTES, sizeof(struct _libc_fpstate) - 48);   /* sw_reserved: the fxsave area's last 48 bytes */
+#ifdef FP_XSTATE_MAGIC1
+SAME(TL_FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC1);
+#endif
+
+/* the error range the fast path tests with a shift */
+SAME(TL_MAX_ERRNO + 1, 1 << 12);
