@@ -34,6 +34,9 @@ _Static_assert(TL_ASM_NR_MAX == TL_NR_MAX, "entry.S counts numbers below TL_NR_M
 _Static_assert(TL_VIA_TRAP == TRAPLINE_VIA_TRAP && TL_VIA_FAST == TRAPLINE_VIA_FAST, "the public via values");
 
 #define HIDDEN __attribute__((visibility("hidden")))
+/* exit statuses of a process trapline stops itself */
+#define TL_EXIT_SETUP 2          /* it cannot run as asked (bad settings, no SUD, a hook refused): one line */
+#define TL_EXIT_INTERNAL 127     /* tl_die: trapline cannot go on (one line says why) */
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 

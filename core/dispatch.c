@@ -4,11 +4,9 @@
 #include "core/core.h"
 #include <sched.h>
 #include <errno.h>
+#include <sys/wait.h>
 #include <asm/prctl.h>
 #include <sys/mman.h>
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 
 uint8_t tl_special[TL_NR_MAX];
 struct tl_upcalls tl_up;
@@ -22,7 +20,7 @@ static const short handled[] = {
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
-    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
+    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, TL_NR_MSEAL,
     SYS_seccomp, SYS_ptrace, SYS_waitid,
     SYS_rt_sigpending,
     /* seen so that our map of the address space stays true (core/vmmap.c) */
@@ -39,7 +37,7 @@ int tl_dispatch_handles(long nr)
 void tl_special_init(void)
 {
     for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
-        _Static_assert(TL_NR_MAX > 462, "handled[] numbers fit the map");
+        _Static_assert(TL_NR_MAX > TL_NR_MSEAL, "handled[] numbers fit the map");
         tl_special[handled[i]] = TL_SPECIAL_C;
         handled_map[handled[i]] = 1;
     }
@@ -116,7 +114,7 @@ static long perform_call(struct tl_frame *f, int *action)
             memset(&si, 0, sizeof si);
             long r = tl_sys6(nr, f->rdi, f->rsi, (long)&si, f->r10, f->r8, f->r9);
             if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED &&
-                tl_ptrace_hide_stop(si.si_pid, (si.si_status << 8) | 0x7f)) continue;
+                tl_ptrace_hide_stop(si.si_pid, W_STOPCODE(si.si_status))) continue;
             if (r == 0 && f->rdx && !tl_safe_write(f->rdx, &si, sizeof si)) return -EFAULT;
             return r;
         }
@@ -133,7 +131,7 @@ static long perform_call(struct tl_frame *f, int *action)
         tl_up.code_changing(f->rdi, f->rsi, 0);
         return mapping_call(f, args);
     case SYS_mmap: {
-        if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_up.code_changing(f->rdi, f->rsi, 0);
+        if (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)) tl_up.code_changing(f->rdi, f->rsi, 0);
         long r = mapping_call(f, args);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
         if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
@@ -151,7 +149,7 @@ static long perform_call(struct tl_frame *f, int *action)
         if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
         break;
     case SYS_prctl:
-        if ((int)f->rdi == 22 /* PR_SET_SECCOMP */)
+        if ((int)f->rdi == TL_PR_SET_SECCOMP)
             return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
         break;
     case SYS_seccomp:
@@ -165,7 +163,7 @@ static long perform_call(struct tl_frame *f, int *action)
             return 0;
         }
         if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
-        if ((int)f->rdi >= 0x2001 && (int)f->rdi <= 0x2003) {      /* ARCH_MAP_VDSO_*: a new vDSO */
+        if ((int)f->rdi >= TL_ARCH_MAP_VDSO_X32 && (int)f->rdi <= TL_ARCH_MAP_VDSO_64) {      /* a new vDSO */
             long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
             tl_vm_invalidate();
             return r;

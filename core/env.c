@@ -93,7 +93,7 @@ char **tl_env_without_us(void)
         char *start = str, *p = str;
         for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
         char *vals = p;
-        const char *v = *e + 11;
+        const char *v = *e + (sizeof "LD_PRELOAD=" - 1);
         while (*v) {
             while (*v == ':' || *v == ' ') v++;
             const char *w = v;

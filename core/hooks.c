@@ -160,7 +160,7 @@ void tl_hook_crashed(int sig)
 {
     tl_hook_loading = 0;
     tl_error("hook library", tl_cfg.hook, signame(sig));
-    tl_sys1(SYS_exit_group, 2);
+    tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     __builtin_unreachable();
 }
 

@@ -45,6 +45,51 @@
 #define TL_MREMAP_DONTUNMAP 4
 #define TL_NR_MSEAL 462                  /* SYS_mseal, for older headers */
 
+/* ---- seccomp */
+#define TL_SECCOMP_MODE_DISABLED 0       /* prctl(PR_SET_SECCOMP, mode); tl_seccomp_mode */
+#define TL_SECCOMP_MODE_STRICT 1
+#define TL_SECCOMP_MODE_FILTER 2
+#define TL_SECCOMP_SET_MODE_STRICT 0     /* seccomp(op, ...) */
+#define TL_SECCOMP_SET_MODE_FILTER 1
+#define TL_SECCOMP_RET_KILL_THREAD 0u
+#define TL_SECCOMP_RET_ALLOW 0x7fff0000u
+#define TL_SECCOMP_RET_LOG 0x7ffc0000u
+#define TL_SECCOMP_RET_ACTION_FULL 0xffff0000u
+#define TL_BPF_MAXINSNS 4096
+#define TL_BPF_RET_K 0x06                /* BPF_RET | BPF_K: ret #k */
+
+/* ---- membarrier */
+#define TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE 32
+#define TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
+
+/* ---- i386 system call numbers (int $0x80) that trapline treats itself (the x86-64 ones
+ * come from <sys/syscall.h>; both tables cannot be included in one file) */
+#define TL_NR32_EXIT 1
+#define TL_NR32_FORK 2
+#define TL_NR32_EXECVE 11
+#define TL_NR32_GETPID 20
+#define TL_NR32_OLD_MMAP 90              /* mmap(struct mmap_arg_struct *) */
+#define TL_NR32_MUNMAP 91
+#define TL_NR32_IPC 117
+#define TL_NR32_SIGRETURN 119
+#define TL_NR32_CLONE 120
+#define TL_NR32_MPROTECT 125
+#define TL_NR32_SIGPROCMASK 126
+#define TL_NR32_MREMAP 163
+#define TL_NR32_PRCTL 172
+#define TL_NR32_RT_SIGRETURN 173
+#define TL_NR32_RT_SIGPROCMASK 175
+#define TL_NR32_VFORK 190
+#define TL_NR32_MMAP2 192
+#define TL_NR32_MADVISE 219
+#define TL_NR32_EXIT_GROUP 252
+#define TL_NR32_REMAP_FILE_PAGES 257
+#define TL_NR32_EXECVEAT 358
+#define TL_NR32_PKEY_MPROTECT 380
+#define TL_NR32_SHMAT 397
+#define TL_NR32_SHMDT 398
+#define TL_NR32_CLONE3 435
+
 /* ---- the flags register (lahf/sahf and the fast path's flag tricks) */
 /* the arithmetic flags a call may see changed: CF PF AF ZF SF OF */
 #define TL_EFLAGS_ARITH (X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | X86_EFLAGS_ZF | X86_EFLAGS_SF | X86_EFLAGS_OF)

@@ -77,7 +77,7 @@ void tl_error(const char *a, const char *b, const char *c)
 void tl_die(const char *a, const char *b, const char *c)
 {
     tl_error(a, b, c);
-    tl_sys1(SYS_exit_group, 127);
+    tl_sys1(SYS_exit_group, TL_EXIT_INTERNAL);
     __builtin_unreachable();
 }
 

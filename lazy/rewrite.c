@@ -24,8 +24,6 @@
 static int lock;
 static int membarrier_ok = -1;
 
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE 32
-#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
 
 void tl_rewrite_after_fork(void)
 {
@@ -38,8 +36,8 @@ static void serialise_cores(void)
     if (tl_threads_alone()) return;   /* no other instruction stream to serialise */
     if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return;     /* forbidden by the program's seccomp */
     if (membarrier_ok < 0)
-        membarrier_ok = tl_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
-    if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+        membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
+    if (membarrier_ok) tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
 /* protection of the page holding addr (from where when it covers it); -1 if unmapped,

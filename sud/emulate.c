@@ -76,7 +76,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
     long r;
     if (i386) {
         /* i386 clone (120): ecx is the new stack; clone3 (435): ecx is the struct's size */
-        long ecx = (flags & CLONE_VM) || nr != 120 ? (long)f->rcx : 0;
+        long ecx = (flags & CLONE_VM) || nr != TL_NR32_CLONE ? (long)f->rcx : 0;
         r = tl_int80_6(nr, (long)f->rbx, ecx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
     } else if (nr == SYS_clone3) {
         if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */

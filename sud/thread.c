@@ -61,7 +61,7 @@ void tl_thread_child_init(uint64_t clone_flags)
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
     t->sigsys_blocked = parent->sigsys_blocked;   /* the signal mask is inherited */
-    if (clone_flags & 0x4000 /* CLONE_VFORK */) {
+    if (clone_flags & TL_CLONE_VFORK) {
         /* the parent resumes once we exec or exit, and frees this block then */
         t->vfork_child = 1;
         t->vfork_parent = parent;
