@@ -3,6 +3,7 @@
 #include "core/core.h"
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "core/stats_check.h"
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
@@ -55,7 +56,7 @@ static void proc_start(void)
     struct tl_proc_rec *r = procs() + i;
     r->pid = (uint32_t)tl_pid;
     r->ppid = (uint32_t)tl_sys0(SYS_getppid);
-    r->status = -1;
+    r->status = TL_STATUS_RUNNING;
     r->mode = (uint32_t)tl_cfg.mode;
     r->start_ns = now_ns();
     memcpy(r->exe, exe_path, sizeof r->exe);
@@ -90,8 +91,8 @@ void tl_cov_reaped(long pid, int st)
     uint32_t n = c < TL_PROC_CAP ? c : TL_PROC_CAP;
     for (uint32_t i = n; i-- > 0;) {
         if (r[i].pid != (uint32_t)pid) continue;
-        int32_t v = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 256 + (st & 0x7f);
-        if ((st & 0x7f) != 0 || __atomic_load_n(&r[i].status, __ATOMIC_RELAXED) < 0)
+        int32_t v = WIFEXITED(st) ? WEXITSTATUS(st) : TL_STATUS_SIGNALED + WTERMSIG(st);
+        if (!WIFEXITED(st) || __atomic_load_n(&r[i].status, __ATOMIC_RELAXED) < 0)
             __atomic_store_n(&r[i].status, v, __ATOMIC_RELAXED);
         return;
     }
@@ -111,7 +112,7 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
     *base_out = 0;
-    if (!tl_stats || !where) return 0xffffffffu;
+    if (!tl_stats || !where) return TL_MODULE_NONE;
     mp = *where;
     uint32_t origin;
     uint64_t base = mp.start;
@@ -129,9 +130,9 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
     uint32_t n = c < TL_MODULE_CAP ? c : TL_MODULE_CAP;
     for (uint32_t i = 0; i < n; i++)
         if (mods[i].pid == (uint32_t)tl_pid && mods[i].base == base && tl_streq(mods[i].path, mp.path)) return i;
-    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
+    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
     uint32_t i = __atomic_fetch_add(&tl_stats->module_count, 1, __ATOMIC_RELAXED);
-    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
+    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
     struct tl_module_rec *m = &mods[i];
     m->pid = (uint32_t)tl_pid;
     m->origin = origin;

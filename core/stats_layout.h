@@ -74,9 +74,11 @@ struct tl_stats_header {
 };
 
 /* One per process of the run (the first one, forks, exec'd programs). */
+#define TL_STATUS_RUNNING (-1)       /* tl_proc_rec.status: running or unknown */
+#define TL_STATUS_SIGNALED 256       /* ... TL_STATUS_SIGNALED + n: killed by signal n (else 0..255: exited) */
 struct tl_proc_rec {
     uint32_t pid, ppid;
-    int32_t  status;            /* -1 running or unknown; 0..255 exit status; 256+n killed by signal n */
+    int32_t  status;            /* TL_STATUS_RUNNING; 0..255 exit status; TL_STATUS_SIGNALED + n killed by signal n */
     uint32_t mode;              /* enum tl_mode this process ran in */
     uint64_t start_ns;          /* CLOCK_REALTIME when it attached */
     char     exe[232];          /* NUL-terminated, truncated */
@@ -100,6 +102,8 @@ struct tl_module_rec {
     uint32_t build_id_len;      /* 0 if none was found */
     char     path[272];         /* NUL-terminated; "" for anonymous memory, "[vdso]" */
 };
+
+#define TL_MODULE_NONE 0xffffffffu   /* tl_site_rec.module: no module record */
 
 enum tl_site_state {
     TL_SITE_REWRITTEN = 0,
@@ -139,7 +143,7 @@ enum tl_site_source {
 struct tl_site_rec {
     uint64_t addr;              /* address of the syscall instruction */
     uint32_t pid;
-    uint32_t module;            /* index into the module table, 0xffffffff if unknown */
+    uint32_t module;            /* index into the module table, TL_MODULE_NONE if unknown */
     uint64_t offset;            /* addr - module base: the file offset for file-backed code */
     uint64_t trap_hits;         /* calls that arrived by SIGSYS */
     uint64_t fast_hits;         /* calls through the rewritten site */

@@ -62,6 +62,7 @@ int main(void)
     first = 0;
     V("version", TL_STATS_VERSION); V("nr_max", TL_NR_MAX); V("thread_slots", TL_THREAD_SLOTS);
     V("proc_cap", TL_PROC_CAP); V("module_cap", TL_MODULE_CAP); V("site_cap", TL_SITE_CAP);
+    V("module_none", TL_MODULE_NONE); V("status_signaled", TL_STATUS_SIGNALED);
     printf("},\n  \"flag\": {");
     first = 0;
     V("zero_mapped", TL_FLAG_ZERO_MAPPED); V("xonly", TL_FLAG_XONLY); V("hook", TL_FLAG_HOOK);

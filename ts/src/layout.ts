@@ -102,7 +102,9 @@ export const LAYOUT = {
     "thread_slots": 1024,
     "proc_cap": 1024,
     "module_cap": 4096,
-    "site_cap": 65536
+    "site_cap": 65536,
+    "module_none": 4294967295,
+    "status_signaled": 256
   },
   "flag": {
     "zero_mapped": 1,
