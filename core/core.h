@@ -67,7 +67,16 @@ static inline long tl_int80_6(long n, long a, long b, long c, long d, long e, lo
 #define tl_sys5(n, a, b, c, d, e) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* ---- a spin lock (usable in any context; the holder never blocks) */
-static inline void tl_spin_lock(int *l) { while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
+/* a waiter that has spun a while gives its CPU away: with more threads than CPUs, the
+ * holder may be the one waiting for a CPU (tl_spin_yield, core/util.c) */
+HIDDEN void tl_spin_yield(void);
+static inline void tl_spin_lock(int *l)
+{
+    for (unsigned n = 1; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); n++) {
+        __builtin_ia32_pause();
+        if (UNLIKELY((n & 255) == 0)) tl_spin_yield();
+    }
+}
 static inline void tl_spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
 /* ---- kernel sigaction layout (rt_sigaction syscall) */

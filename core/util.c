@@ -74,6 +74,13 @@ void tl_error(const char *a, const char *b, const char *c)
     tl_write_err(line);
 }
 
+/* sched_yield for a spin lock's waiter, unless the program's seccomp filter may forbid
+ * it (then the waiter just spins on) */
+void tl_spin_yield(void)
+{
+    if (!tl_seccomp_mode || tl_seccomp_allows(SYS_sched_yield, 0, 0, 0)) tl_sys0(SYS_sched_yield);
+}
+
 void tl_die(const char *a, const char *b, const char *c)
 {
     tl_error(a, b, c);
