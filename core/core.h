@@ -119,6 +119,8 @@ HIDDEN void tl_write_err(const char *s);
 HIDDEN void tl_fmt_u64(char *buf, uint64_t v, int base);   /* buf >= 24 bytes */
 HIDDEN void tl_error(const char *a, const char *b, const char *c);  /* "trapline: a b c\n" */
 HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const char *c);
+HIDDEN void tl_limit(uint32_t flag, const char *a, const char *b, const char *c);   /* TL_FLAG_*, said once */
+HIDDEN char *tl_fmt_hex(char *buf, uint64_t v);   /* "0x..." (buf >= 24 bytes) */
 HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
@@ -129,7 +131,7 @@ HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
 /* ---- pointer arguments into a readable page 0 (core/nullargs.c) */
 HIDDEN extern int tl_nullargs_on;
-HIDDEN void tl_nullargs_init(int page0_readable);
+HIDDEN int tl_nullargs_init(int page0_readable);   /* 0, or -1: out of memory */
 HIDDEN unsigned tl_nullargs_fix(long nr, uint64_t *args[6], uint64_t saved[6]);
 HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsigned done);
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */
@@ -152,7 +154,8 @@ HIDDEN int tl_stats_open(void);
 struct tl_stats_geom;
 HIDDEN extern struct tl_stats_geom tl_stats_geom_cur;   /* table offsets (never read from the file) */
 HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
-HIDDEN void tl_stats_thread_release(int slot);
+HIDDEN void tl_stats_thread_release(struct tl_tcb *t);   /* a thread exits: its counts go in */
+HIDDEN void tl_stats_fold_private(void);                  /* the process exits or execs */
 HIDDEN void tl_stats_after_fork(struct tl_tcb *t);
 HIDDEN void tl_count_slow(long nr, int via);
 HIDDEN void tl_count_error(long nr);

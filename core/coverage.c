@@ -146,7 +146,9 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 
 /* ---- sites: this process's map from site address to record (private) ---- */
 #define SMAP_BITS 17
+_Static_assert((3u << SMAP_BITS) / 4 > TL_SITE_CAP, "the site map has room for every record");
 static uint64_t *smap;      /* pairs: site address, record index + 1 */
+static uint32_t smap_used;
 
 static struct tl_site_rec *site_rec(uint32_t i)
 {
@@ -159,7 +161,12 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
     if (!tl_stats) return 0;
     if (!smap) {
         smap = tl_alloc_big(16ull << SMAP_BITS);
-        if (!smap) return 0;
+        if (!smap) {
+            static int said;
+            if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+                tl_error("warning: out of memory for the map of site records:", "this process records no sites", 0);
+            return 0;
+        }
     }
     uint64_t mask = (1ull << SMAP_BITS) - 1;
     for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - SMAP_BITS);; i = (i + 1) & mask) {
@@ -171,11 +178,16 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         }
         if (a != 0) continue;
         if (!create) return 0;
+        /* Sites past the records' capacity are remembered too (as dropped, counted once
+         * each) while the map has room; beyond three quarters of it, no longer: a lookup
+         * must always find an empty slot to stop at. */
+        if (__atomic_load_n(&smap_used, __ATOMIC_RELAXED) >= (3u << SMAP_BITS) / 4) { mark_full(TL_FLAG_SITE_FULL); return 0; }
         uint64_t z = 0;
         if (!__atomic_compare_exchange_n(&smap[2 * i], &z, site, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             if (z == site) { i = (i - 1) & mask; }    /* another thread is creating it: re-read */
             continue;
         }
+        __atomic_add_fetch(&smap_used, 1, __ATOMIC_RELAXED);
         uint32_t r = __atomic_fetch_add(&tl_stats->site_count, 1, __ATOMIC_RELAXED);
         if (r >= TL_SITE_CAP) { mark_full(TL_FLAG_SITE_FULL); __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
         struct tl_site_rec *s = site_rec(r);

@@ -93,8 +93,8 @@ static long perform_call(struct tl_frame *f, int *action)
     case SYS_exit_group:
         t = tl_self();
         if (!t->vfork_child) tl_cov_exit((long)f->rdi);   /* a vfork child's status is not its parent's */
-        tl_stats_thread_release(t->slot);
-        t->slot = -1;
+        tl_stats_fold_private();
+        tl_stats_thread_release(t);
         break;
     case SYS_wait4:
         for (;;) {

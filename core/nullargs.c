@@ -91,11 +91,11 @@ int tl_nullargs_on;
 
 /* Called once the mode is known; marks the listed calls for the fast path (tl_special:
  * TL_SPECIAL_C = always to C, TL_SPECIAL_ARG(i) = argument i to check first). */
-void tl_nullargs_init(int page0_readable)
+int tl_nullargs_init(int page0_readable)
 {
-    if (!page0_readable) return;
+    if (!page0_readable) return 0;
     long p = tl_sys6(SYS_mmap, 0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p < 0 && p > -4096) return;
+    if (p < 0 && p > -4096) return -1;
     none_page = (uint64_t)p;
     for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) {
         int nr = table[i].nr;
@@ -104,6 +104,7 @@ void tl_nullargs_init(int page0_readable)
         tl_special[nr] |= (uint8_t)(ptr[nr] << TL_SPECIAL_ARGS_SHIFT);
     }
     tl_nullargs_on = 1;
+    return 0;
 }
 
 /* Replaces f's arguments that point into page 0 (see above); their values go to saved.

@@ -20,6 +20,7 @@ struct bpf_insn_ { uint16_t code; uint8_t jt, jf; uint32_t k; };
 int tl_seccomp_mode;            /* TL_SECCOMP_MODE_* (process-wide: conservative) */
 static struct { struct bpf_insn_ *prog; uint32_t len; } filters[MAX_FILTERS];
 static int n_filters;
+static int deny_all;            /* more filters than filters[] holds: assume the worst */
 static int lock;
 
 struct sc_data { int nr; uint32_t arch; uint64_t ip; uint64_t args[6]; };
@@ -86,6 +87,7 @@ int tl_seccomp_allows(long nr, long a0, long a1, long a2)
     int mode = __atomic_load_n(&tl_seccomp_mode, __ATOMIC_ACQUIRE);
     if (LIKELY(mode == TL_SECCOMP_MODE_DISABLED)) return 1;
     if (mode == TL_SECCOMP_MODE_STRICT) return nr == SYS_read || nr == SYS_write || nr == SYS_exit || nr == SYS_rt_sigreturn;
+    if (__atomic_load_n(&deny_all, __ATOMIC_ACQUIRE)) return 0;
     struct sc_data d = { (int)nr, TL_AUDIT_ARCH_X86_64, tl_text_lo, { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2, 0, 0, 0 } };
     int n = __atomic_load_n(&n_filters, __ATOMIC_ACQUIRE);
     for (int f = 0; f < n; f++) {
@@ -160,10 +162,17 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
             filters[n_filters].len = len;
             __atomic_store_n(&n_filters, n_filters + 1, __ATOMIC_RELEASE);
             copy = 0;
-        } else {
+        } else if (n_filters < MAX_FILTERS) {
             /* a filter we could not copy: assume it forbids every optional call */
             static const struct bpf_insn_ kill = { TL_BPF_RET_K, 0, 0, TL_SECCOMP_RET_KILL_THREAD };
-            if (n_filters < MAX_FILTERS) { filters[n_filters].prog = (struct bpf_insn_ *)&kill; filters[n_filters].len = 1; n_filters++; }
+            filters[n_filters].prog = (struct bpf_insn_ *)&kill;
+            filters[n_filters].len = 1;
+            __atomic_store_n(&n_filters, n_filters + 1, __ATOMIC_RELEASE);
+        } else {
+            /* no room for one more copy: assume the filters forbid every optional call */
+            __atomic_store_n(&deny_all, 1, __ATOMIC_RELEASE);
+            tl_limit(TL_FLAG_SECCOMP_FULL, "warning: the program installed more seccomp filters than trapline keeps copies of;",
+                     "it assumes they forbid every call of its own it can go without (no more sites are rewritten)", 0);
         }
         if (tl_seccomp_mode != TL_SECCOMP_MODE_STRICT) __atomic_store_n(&tl_seccomp_mode, TL_SECCOMP_MODE_FILTER, __ATOMIC_RELEASE);
         tl_spin_unlock(&lock);

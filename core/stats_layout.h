@@ -31,6 +31,15 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_SITE_FULL    64u     /* the site table filled: site_count - site_cap were dropped */
 #define TL_FLAG_PLAN_UNRECORDED 128u /* skipped plan sites were counted but not recorded (half full) */
 #define TL_FLAG_NULL_READS  256u     /* page 0 is readable: the run opted in (--allow-null-reads) */
+/* a limit was reached or a step failed; each also says so once on stderr (unless quiet) */
+#define TL_FLAG_PROT_KEPT   512u     /* a rewrite could not give a page back its protection (it stayed
+                                        writable), or a rewritten site its bytes before its page turned writable */
+#define TL_FLAG_REWRITE_FULL 1024u   /* the set of rewritten sites filled: later sites stay on the trap path */
+#define TL_FLAG_THREAD_FULL 2048u    /* more threads at once than counter blocks: the others count in
+                                        private blocks, added to the segment as they exit */
+#define TL_FLAG_PLAN_FULL   4096u    /* the plan cache held its maximum of modules: later ones are not planned */
+#define TL_FLAG_SECCOMP_FULL 8192u   /* more seccomp filters than trapline keeps copies of: it assumes
+                                        the others forbid every call of its own it can go without */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {

@@ -203,7 +203,13 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
 {
     struct tl_plan_mod *known = lookup(0, nmods, id, idlen);
     if (known) return known;
-    if (!plan_is_dir || nmods >= PLAN_MODS) return 0;
+    if (!plan_is_dir) return 0;
+    if (nmods >= PLAN_MODS) {
+        /* its sites are learned as they trap, as without a plan */
+        tl_limit(TL_FLAG_PLAN_FULL, "note: the plan cache's modules looked up reached their maximum (4096);",
+                 "the modules seen from now on are not planned", 0);
+        return 0;
+    }
     char *path = cache_file;
     size_t k = 0;
     for (const char *p = plan_path; *p; p++) path[k++] = *p;     /* length checked at start-up */

@@ -18,7 +18,7 @@ static void reap_vfork_child(void)
     struct tl_tcb *self = tl_self(), *c = self->vfork_tcb;
     self->vfork_tcb = 0;
     if (c) {
-        tl_stats_thread_release(c->slot);
+        tl_stats_thread_release(c);
         tl_tcb_unregister(c);
         tl_sys2(SYS_munmap, c->map_base, c->map_len);
     }
@@ -166,7 +166,7 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
     case SYS_exit:
         t = tl_self();
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
-        tl_stats_thread_release(t->slot);
+        tl_stats_thread_release(t);
         tl_tcb_unregister(t);
         if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
             tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */

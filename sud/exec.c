@@ -99,8 +99,18 @@ static char *preload_entry(char *p, const char *app)
     return start;
 }
 
+/* The environment could not be built (no memory): the exec fails with ENOMEM rather than
+ * start a program that might not be interposed. One line says why. */
+static long no_room(void)
+{
+    tl_error("warning: out of memory for the environment that keeps an exec'd program interposed;",
+             "the exec fails with ENOMEM", 0);
+    return -ENOMEM;
+}
+
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    tl_stats_fold_private();     /* a successful exec ends every thread */
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
@@ -119,7 +129,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     size_t cap = n + (size_t)n_cfg + 2;
     size_t bytes = cap * sizeof(char *) + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    if (m < 0 && m > -4096) return no_room();
     const char **out = (const char **)m;
     char *preload = (char *)(m + (long)(cap * sizeof(char *)));
     size_t k = 0;
@@ -150,6 +160,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
  * strings it adds, live below 4 GiB (MAP_32BIT). Performed by int $0x80. */
 long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    tl_stats_fold_private();
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     uint32_t envp_arg = (uint32_t)(nr == TL_NR32_EXECVE ? a3 : a4);
@@ -167,7 +178,7 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
     size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-    if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+    if (m < 0 && m > -4096) return no_room();
     uint32_t *out = (uint32_t *)m;
     uint32_t *cfg32 = out + cap;           /* the TRAPLINE_* strings, copied below 4 GiB */
     char *strs = (char *)(cfg32 + n_cfg);

@@ -122,7 +122,8 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     tl_special_init();
-    tl_nullargs_init(tl_zero_mapped && !pkeys);   /* --allow-null-reads: page 0 readable */
+    if (tl_nullargs_init(tl_zero_mapped && !pkeys))   /* --allow-null-reads: page 0 readable */
+        tl_die("cannot allocate the pages that keep pointer arguments into page 0 faulting", 0, 0);
 
     if (tl_stats) {
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;

@@ -15,8 +15,11 @@ struct tl_tcb *tl_tcb_new(void)
     size_t len = 4096 + TL_ALTSTACK_SIZE + 4096 + TL_STACK_SIZE + tcb_sz;
     long p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return NULL;
-    tl_sys3(SYS_mprotect, p, 4096, PROT_NONE);
-    tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE);
+    /* the guard pages: a stack that overflows must fault, never run into its neighbour */
+    if (tl_sys3(SYS_mprotect, p, 4096, PROT_NONE) || tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE)) {
+        tl_sys2(SYS_munmap, p, len);
+        return NULL;
+    }
     struct tl_tcb *t = (struct tl_tcb *)(p + len - tcb_sz);
     t->alt_lo = (uint64_t)p + 4096;
     t->alt_size = TL_ALTSTACK_SIZE;

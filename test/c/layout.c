@@ -68,7 +68,8 @@ int main(void)
     V("zero_mapped", TL_FLAG_ZERO_MAPPED); V("xonly", TL_FLAG_XONLY); V("hook", TL_FLAG_HOOK);
     V("plan", TL_FLAG_PLAN); V("proc_full", TL_FLAG_PROC_FULL); V("module_full", TL_FLAG_MODULE_FULL);
     V("site_full", TL_FLAG_SITE_FULL); V("plan_unrecorded", TL_FLAG_PLAN_UNRECORDED);
-    V("null_reads", TL_FLAG_NULL_READS);
+    V("null_reads", TL_FLAG_NULL_READS); V("prot_kept", TL_FLAG_PROT_KEPT); V("rewrite_full", TL_FLAG_REWRITE_FULL);
+    V("thread_full", TL_FLAG_THREAD_FULL); V("plan_full", TL_FLAG_PLAN_FULL); V("seccomp_full", TL_FLAG_SECCOMP_FULL);
     printf("},\n  \"reason\": {");
     first = 0;
     V("none", TL_REASON_NONE); V("vdso", TL_REASON_VDSO); V("straddle", TL_REASON_STRADDLE);

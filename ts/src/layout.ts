@@ -115,7 +115,12 @@ export const LAYOUT = {
     "module_full": 32,
     "site_full": 64,
     "plan_unrecorded": 128,
-    "null_reads": 256
+    "null_reads": 256,
+    "prot_kept": 512,
+    "rewrite_full": 1024,
+    "thread_full": 2048,
+    "plan_full": 4096,
+    "seccomp_full": 8192
   },
   "reason": {
     "none": 0,
