@@ -104,9 +104,9 @@ tl_fast_syscall_insn:
         syscall
         /* From here on nothing may change the flags (the kernel restored the program's):
          * only mov, lea, BMI2 shifts and jrcxz. An error result is -TL_MAX_ERRNO-1..-1,
-         * i.e. (rax + TL_MAX_ERRNO + 1) >> 12 == 0. */
+         * i.e. (rax + TL_MAX_ERRNO + 1) >> TL_MAX_ERRNO_SHIFT == 0. */
         lea     (TL_MAX_ERRNO + 1)(%rax), %rcx
-        mov     $12, %r11d                      /* log2(TL_MAX_ERRNO + 1): core/kabi_check.c */
+        mov     $TL_MAX_ERRNO_SHIFT, %r11d
         shrx    %r11, %rcx, %rcx
         jrcxz   .Lfast_error
 .Lfast_done:

@@ -10,8 +10,10 @@
 #define TL_PAGE_SIZE 4096
 /* the kernel's TASK_SIZE_MAX (4-level paging): the highest address access_ok() accepts */
 #define TL_TASK_SIZE_MAX 0x7ffffffff000ull
-/* a system call's error results are -TL_MAX_ERRNO..-1 */
+/* a system call's error results are -TL_MAX_ERRNO..-1; the fast path tests a result with
+ * (rax + TL_MAX_ERRNO + 1) >> TL_MAX_ERRNO_SHIFT == 0 */
 #define TL_MAX_ERRNO 4095
+#define TL_MAX_ERRNO_SHIFT 12
 
 /* ---- Syscall User Dispatch (prctl) */
 #define TL_PR_SET_SYSCALL_USER_DISPATCH 59

@@ -70,7 +70,7 @@ SAME(TL_FP_XSTATE_MAGIC1, FP_XSTATE_MAGIC1);
 #endif
 
 /* the error range the fast path tests with a shift */
-SAME(TL_MAX_ERRNO + 1, 1 << 12);
+SAME(TL_MAX_ERRNO + 1, 1 << TL_MAX_ERRNO_SHIFT);
 
 /* seccomp, membarrier */
 #include <linux/seccomp.h>
