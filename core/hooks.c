@@ -370,7 +370,9 @@ static int load(void)
     if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
         char ***env = (char ***)dlsym(libc, "environ");
         char **clean = tl_env_without_us();
-        if (env && clean) *env = clean;
+        if (!clean) tl_error("warning: out of memory for the hook's own environment:",
+                             "the programs it starts will be interposed", 0);
+        else if (env) *env = clean;
     } else {
         ns = LM_ID_NEWLM;
     }

@@ -47,7 +47,7 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f, uint64_t f
     t->app_gs = parent->app_gs;
     t->app_ss = parent->app_ss;
     tl_tcb_register(t);
-    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a vfork child's control block", 0, 0);
     if (t->app_ss.ss_flags & SS_DISABLE) {
         stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
         tl_sys2(SYS_sigaltstack, &ss, 0);

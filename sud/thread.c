@@ -42,7 +42,8 @@ struct tl_tcb *tl_tcb_new(void)
 void tl_tcb_install(struct tl_tcb *t)
 {
     tl_tcb_register(t);
-    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    /* %gs is how every entry finds its thread's block: without it nothing can run */
+    if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a thread's control block", 0, 0);
     /* our signal stack, used by SIGSYS while the program has none of its own */
     stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
     tl_sys2(SYS_sigaltstack, &ss, 0);
