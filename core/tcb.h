@@ -141,8 +141,8 @@
  *                                                                       = struct tl_frame *f
  * Where rsp points (SLOW, core/entry.S):
  *   1. entry: the program's rsp; rcx = resume address (site + 2), rax = nr;
- *   2. nr and the flags parked in a shadow slot; the top chosen (in r11);
- *   3. rax = the program's rsp; rsp = the top; pushes from F_VIA down to F_R15;
+ *   2. nr and the flags parked in a shadow slot (r11 = its T_DEPTH); the top chosen (in rax);
+ *   3. xchg: rax = the program's rsp, rsp = the top; pushes from F_VIA down to F_R15;
  *   4. rsp = the frame: `call tl_dispatch` (and through it the hook);
  *   5. tl_slow_exit pops F_R15 .. F_RAX (rsp -> F_FLAGS), takes F_RSP and F_RET, popfq,
  *      rsp = F_RSP, jmp *F_RET.
