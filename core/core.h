@@ -34,9 +34,10 @@ _Static_assert(TL_ASM_NR_MAX == TL_NR_MAX, "entry.S counts numbers below TL_NR_M
 _Static_assert(TL_VIA_TRAP == TRAPLINE_VIA_TRAP && TL_VIA_FAST == TRAPLINE_VIA_FAST, "the public via values");
 
 #define HIDDEN __attribute__((visibility("hidden")))
+/* exit statuses of a process trapline stops itself */
+#define TL_EXIT_SETUP 2          /* it cannot run as asked (bad settings, no SUD, a hook refused): one line */
+#define TL_EXIT_INTERNAL 127     /* tl_die: trapline cannot go on (one line says why) */
 #define LIKELY(x) __builtin_expect(!!(x), 1)
-/* the kernel's TASK_SIZE_MAX (4-level paging): the highest address access_ok() accepts */
-#define TL_TASK_SIZE_MAX 0x7ffffffff000ull
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- raw system calls (never intercepted: they run from our text range) */
@@ -66,7 +67,16 @@ static inline long tl_int80_6(long n, long a, long b, long c, long d, long e, lo
 #define tl_sys5(n, a, b, c, d, e) tl_sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
 
 /* ---- a spin lock (usable in any context; the holder never blocks) */
-static inline void tl_spin_lock(int *l) { while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause(); }
+/* a waiter that has spun a while gives its CPU away: with more threads than CPUs, the
+ * holder may be the one waiting for a CPU (tl_spin_yield, core/util.c) */
+HIDDEN void tl_spin_yield(void);
+static inline void tl_spin_lock(int *l)
+{
+    for (unsigned n = 1; __atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE); n++) {
+        __builtin_ia32_pause();
+        if (UNLIKELY((n & 255) == 0)) tl_spin_yield();
+    }
+}
 static inline void tl_spin_unlock(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
 /* ---- kernel sigaction layout (rt_sigaction syscall) */
@@ -115,6 +125,8 @@ HIDDEN void tl_write_err(const char *s);
 HIDDEN void tl_fmt_u64(char *buf, uint64_t v, int base);   /* buf >= 24 bytes */
 HIDDEN void tl_error(const char *a, const char *b, const char *c);  /* "trapline: a b c\n" */
 HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const char *c);
+HIDDEN void tl_limit(uint32_t flag, const char *a, const char *b, const char *c);   /* TL_FLAG_*, said once */
+HIDDEN char *tl_fmt_hex(char *buf, uint64_t v);   /* "0x..." (buf >= 24 bytes) */
 HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
@@ -125,7 +137,7 @@ HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
 /* ---- pointer arguments into a readable page 0 (core/nullargs.c) */
 HIDDEN extern int tl_nullargs_on;
-HIDDEN void tl_nullargs_init(int page0_readable);
+HIDDEN int tl_nullargs_init(int page0_readable);   /* 0, or -1: out of memory */
 HIDDEN unsigned tl_nullargs_fix(long nr, uint64_t *args[6], uint64_t saved[6]);
 HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsigned done);
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */
@@ -149,7 +161,8 @@ HIDDEN int tl_stats_open(void);
 struct tl_stats_geom;
 HIDDEN extern struct tl_stats_geom tl_stats_geom_cur;   /* table offsets (never read from the file) */
 HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
-HIDDEN void tl_stats_thread_release(int slot);
+HIDDEN void tl_stats_thread_release(struct tl_tcb *t);   /* a thread exits: its counts go in */
+HIDDEN void tl_stats_fold_private(void);                  /* the process exits or execs */
 HIDDEN void tl_stats_after_fork(struct tl_tcb *t);
 HIDDEN void tl_count_slow(long nr, int via);
 HIDDEN void tl_count_error(long nr);

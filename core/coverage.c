@@ -3,6 +3,7 @@
 #include "core/core.h"
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include "core/stats_check.h"
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
@@ -55,7 +56,7 @@ static void proc_start(void)
     struct tl_proc_rec *r = procs() + i;
     r->pid = (uint32_t)tl_pid;
     r->ppid = (uint32_t)tl_sys0(SYS_getppid);
-    r->status = -1;
+    r->status = TL_STATUS_RUNNING;
     r->mode = (uint32_t)tl_cfg.mode;
     r->start_ns = now_ns();
     memcpy(r->exe, exe_path, sizeof r->exe);
@@ -118,8 +119,8 @@ void tl_cov_reaped(long pid, int st)
     uint32_t n = c < TL_PROC_CAP ? c : TL_PROC_CAP;
     for (uint32_t i = n; i-- > 0;) {
         if (r[i].pid != (uint32_t)pid) continue;
-        int32_t v = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 256 + (st & 0x7f);
-        if ((st & 0x7f) != 0 || __atomic_load_n(&r[i].status, __ATOMIC_RELAXED) < 0)
+        int32_t v = WIFEXITED(st) ? WEXITSTATUS(st) : TL_STATUS_SIGNALED + WTERMSIG(st);
+        if (!WIFEXITED(st) || __atomic_load_n(&r[i].status, __ATOMIC_RELAXED) < 0)
             __atomic_store_n(&r[i].status, v, __ATOMIC_RELAXED);
         return;
     }
@@ -139,7 +140,7 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
     *base_out = 0;
-    if (!tl_stats || !where) return 0xffffffffu;
+    if (!tl_stats || !where) return TL_MODULE_NONE;
     mp = *where;
     uint32_t origin;
     uint64_t base = mp.start;
@@ -158,9 +159,9 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
     uint32_t n = c < TL_MODULE_CAP ? c : TL_MODULE_CAP;
     for (uint32_t i = 0; i < n; i++)
         if (mods[i].pid == (uint32_t)tl_pid && mods[i].base == base && tl_streq(mods[i].path, mp.path)) return i;
-    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
+    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
     uint32_t i = __atomic_fetch_add(&tl_stats->module_count, 1, __ATOMIC_RELAXED);
-    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return 0xffffffffu; }
+    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
     struct tl_module_rec *m = &mods[i];
     m->pid = (uint32_t)tl_pid;
     m->origin = origin;
@@ -174,7 +175,9 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 
 /* ---- sites: this process's map from site address to record (private) ---- */
 #define SMAP_BITS 17
+_Static_assert((3u << SMAP_BITS) / 4 > TL_SITE_CAP, "the site map has room for every record");
 static uint64_t *smap;      /* pairs: site address, record index + 1 */
+static uint32_t smap_used;
 
 static struct tl_site_rec *site_rec(uint32_t i)
 {
@@ -187,7 +190,12 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
     if (!tl_stats) return 0;
     if (!smap) {
         smap = tl_alloc_big(16ull << SMAP_BITS);
-        if (!smap) return 0;
+        if (!smap) {
+            static int said;
+            if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+                tl_error("warning: out of memory for the map of site records:", "this process records no sites", 0);
+            return 0;
+        }
     }
     uint64_t mask = (1ull << SMAP_BITS) - 1;
     for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - SMAP_BITS);; i = (i + 1) & mask) {
@@ -199,11 +207,16 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         }
         if (a != 0) continue;
         if (!create) return 0;
+        /* Sites past the records' capacity are remembered too (as dropped, counted once
+         * each) while the map has room; beyond three quarters of it, no longer: a lookup
+         * must always find an empty slot to stop at. */
+        if (__atomic_load_n(&smap_used, __ATOMIC_RELAXED) >= (3u << SMAP_BITS) / 4) { mark_full(TL_FLAG_SITE_FULL); return 0; }
         uint64_t z = 0;
         if (!__atomic_compare_exchange_n(&smap[2 * i], &z, site, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             if (z == site) { i = (i - 1) & mask; }    /* another thread is creating it: re-read */
             continue;
         }
+        __atomic_add_fetch(&smap_used, 1, __ATOMIC_RELAXED);
         uint32_t r = __atomic_fetch_add(&tl_stats->site_count, 1, __ATOMIC_RELAXED);
         if (r >= TL_SITE_CAP) { mark_full(TL_FLAG_SITE_FULL); __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
         struct tl_site_rec *s = site_rec(r);
@@ -212,7 +225,7 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         s->pid = (uint32_t)tl_pid;
         s->module = module_of(where, &base);
         s->offset = site - base;
-        s->nr_first = 0xffff;
+        s->nr_first = TL_NR_NONE;
         s->state = TL_SITE_TRAPPING;
         __atomic_store_n(&smap[2 * i + 1], (uint64_t)r + 1, __ATOMIC_RELEASE);
         return s;
@@ -226,7 +239,7 @@ void tl_cov_nr(struct tl_site_rec *s, long nr)
 {
     if (!s) return;
     if (nr < 0 || nr >= (long)TL_NR_MAX) { __atomic_add_fetch(&s->nrs_other, 1, __ATOMIC_RELAXED); return; }
-    uint16_t none = 0xffff;
+    uint16_t none = TL_NR_NONE;
     __atomic_compare_exchange_n(&s->nr_first, &none, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     uint64_t bit = 1ull << (nr & 63);
     if (!(__atomic_load_n(&s->nrs[nr >> 6], __ATOMIC_RELAXED) & bit))
@@ -246,7 +259,7 @@ void tl_cov_state(struct tl_site_rec *s, int state, int reason)
 #define POOL_CAP 65536u
 static struct tl_site_rec *pool;
 static uint32_t pool_used;
-static struct tl_site_rec overflow = { .nr_first = 0xffff, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
+static struct tl_site_rec overflow = { .nr_first = TL_NR_NONE, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
 
 /* The fast path's counter for site record s (NULL: no segment record), first number nr
  * (-1: not known yet, a planned site; the fast path records its first number itself). */
@@ -266,7 +279,7 @@ uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
     }
     uint32_t i = __atomic_fetch_add(&pool_used, 1, __ATOMIC_RELAXED);
     if (i >= POOL_CAP) return &overflow.fast_hits;
-    pool[i].nr_first = 0xffff;
+    pool[i].nr_first = TL_NR_NONE;
     if (nr >= 0) tl_cov_nr(&pool[i], nr);
     return &pool[i].fast_hits;
 }

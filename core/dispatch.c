@@ -4,11 +4,9 @@
 #include "core/core.h"
 #include <sched.h>
 #include <errno.h>
+#include <sys/wait.h>
 #include <asm/prctl.h>
 #include <sys/mman.h>
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 
 uint8_t tl_special[TL_NR_MAX];
 struct tl_upcalls tl_up;
@@ -22,7 +20,7 @@ static const short handled[] = {
     SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
     SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
-    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, 462 /* mseal */,
+    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, TL_NR_MSEAL,
     SYS_seccomp, SYS_ptrace, SYS_waitid,
     SYS_rt_sigpending,
     /* seen so that our map of the address space stays true (core/vmmap.c) */
@@ -39,8 +37,8 @@ int tl_dispatch_handles(long nr)
 void tl_special_init(void)
 {
     for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
-        _Static_assert(TL_NR_MAX > 462, "handled[] numbers fit the map");
-        tl_special[handled[i]] = 1;
+        _Static_assert(TL_NR_MAX > TL_NR_MSEAL, "handled[] numbers fit the map");
+        tl_special[handled[i]] = TL_SPECIAL_C;
         handled_map[handled[i]] = 1;
     }
 }
@@ -51,7 +49,7 @@ void tl_special_init(void)
  * in a signal handler (sud/i386.c). */
 uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp)
 {
-    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - 256;
+    if (rsp - t->stk_lo < TL_STACK_SIZE) return rsp - TL_STACK_SKIP;
     while (t->res_n) {
         const struct tl_res *r = &t->res[t->res_n - 1];
         if (rsp < r->h && rsp >= r->lo) return r->sp;
@@ -69,8 +67,8 @@ static long mapping_call(struct tl_frame *f, const uint64_t args[6])
     return r;
 }
 
-/* Performs call f (possibly with arguments changed by a hook). *action = 1 asks the
- * assembly to perform rt_sigreturn on the program's stack. */
+/* Performs call f (possibly with arguments changed by a hook). *action = TL_ACT_SIGRETURN
+ * asks the assembly to perform rt_sigreturn on the program's stack. */
 static long perform_call(struct tl_frame *f, int *action)
 {
     long nr = (long)f->rax;
@@ -90,13 +88,13 @@ static long perform_call(struct tl_frame *f, int *action)
     if (LIKELY((unsigned long)nr < TL_NR_MAX) && handled_map[nr] && tl_up.emulate(f, &r, action)) return r;
     switch (nr) {
     case SYS_rt_sigreturn:
-        *action = 1;
+        *action = TL_ACT_SIGRETURN;
         return 0;
     case SYS_exit_group:
         t = tl_self();
         if (!t->vfork_child) tl_cov_exit((long)f->rdi);   /* a vfork child's status is not its parent's */
-        tl_stats_thread_release(t->slot);
-        t->slot = -1;
+        tl_stats_fold_private();
+        tl_stats_thread_release(t);
         break;
     case SYS_wait4:
         for (;;) {
@@ -116,7 +114,7 @@ static long perform_call(struct tl_frame *f, int *action)
             memset(&si, 0, sizeof si);
             long r = tl_sys6(nr, f->rdi, f->rsi, (long)&si, f->r10, f->r8, f->r9);
             if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED &&
-                tl_ptrace_hide_stop(si.si_pid, (si.si_status << 8) | 0x7f)) continue;
+                tl_ptrace_hide_stop(si.si_pid, W_STOPCODE(si.si_status))) continue;
             if (r == 0 && f->rdx && !tl_safe_write(f->rdx, &si, sizeof si)) return -EFAULT;
             return r;
         }
@@ -133,7 +131,7 @@ static long perform_call(struct tl_frame *f, int *action)
         tl_up.code_changing(f->rdi, f->rsi, 0);
         return mapping_call(f, args);
     case SYS_mmap: {
-        if (f->r10 & (MAP_FIXED | MAP_FIXED_NOREPLACE)) tl_up.code_changing(f->rdi, f->rsi, 0);
+        if (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)) tl_up.code_changing(f->rdi, f->rsi, 0);
         long r = mapping_call(f, args);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
         if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
@@ -151,7 +149,7 @@ static long perform_call(struct tl_frame *f, int *action)
         if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
         break;
     case SYS_prctl:
-        if ((int)f->rdi == 22 /* PR_SET_SECCOMP */)
+        if ((int)f->rdi == TL_PR_SET_SECCOMP)
             return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
         break;
     case SYS_seccomp:
@@ -165,7 +163,7 @@ static long perform_call(struct tl_frame *f, int *action)
             return 0;
         }
         if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
-        if ((int)f->rdi >= 0x2001 && (int)f->rdi <= 0x2003) {      /* ARCH_MAP_VDSO_*: a new vDSO */
+        if ((int)f->rdi >= TL_ARCH_MAP_VDSO_X32 && (int)f->rdi <= TL_ARCH_MAP_VDSO_64) {      /* a new vDSO */
             long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
             tl_vm_invalidate();
             return r;
@@ -195,7 +193,7 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
     memset(&fr, 0, sizeof fr);
     fr.rax = (uint64_t)nr; fr.rdi = (uint64_t)a1; fr.rsi = (uint64_t)a2; fr.rdx = (uint64_t)a3;
     fr.r10 = (uint64_t)a4; fr.r8 = (uint64_t)a5; fr.r9 = (uint64_t)a6;
-    int action = 0;
+    int action = TL_ACT_RESUME;
     return perform(&fr, &action);
 }
 
@@ -221,7 +219,7 @@ long tl_dispatch(struct tl_frame *f)
     if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2)) {
         /* the loader's or the hook's own call while the hook loads: performed (with our
          * handling of signal set-up and the like), neither counted nor rewritten */
-        int action = 0;
+        int action = TL_ACT_RESUME;
         if (nr == SYS_execve || nr == SYS_execveat)      /* as the hook asked: its environment */
             f->rax = (uint64_t)tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
         else
@@ -237,7 +235,7 @@ long tl_dispatch(struct tl_frame *f)
         tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), (long)(int)f->rax);
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_up.app_sud_check(f)) return 0;
-    int action = 0;
+    int action = TL_ACT_RESUME;
     long ret;
     tl_count_slow(nr, via);
     if (tl_hook_loaded) {

@@ -15,6 +15,7 @@
  * never writes below the program's rsp beyond the 8 bytes `callq` itself pushed.
  * The slow path (C dispatch) runs on a per-thread stack of ours.
  */
+#include <asm/unistd_64.h>
 #include "core/tcb.h"
 #include "core/sled.h"
 #include "core/frame_asm.h"
@@ -27,15 +28,29 @@
  * State lives in rax (nr), rcx (return address), r11 (scratch) and in the 8-byte slot
  * the program's `callq` wrote: the return address is popped into rcx and the program's
  * flags are pushed into that same slot. Nothing else below rsp is written, nothing is
- * shared with a nested signal handler's entry. */
-/* T_SPECIAL bit `bit` set for this number: the argument in `reg` must not point into page
- * 0, else the call goes to C (core/nullargs.c). Flags are free (saved in the slot). */
-.macro ARG_NOT_IN_PAGE0 bit, reg
-        testb   $\bit, %gs:T_SPECIAL(%rax)
+ * shared with a nested signal handler's entry.
+ * CFI: the program's rsp is rsp + 8 (past the slot) throughout; the return address is on
+ * the stack at entry, then in rcx, then in the slot tagged with the number (CFI_RA_IN_SLOT),
+ * then in the slot alone again for the `ret`. */
+/* T_SPECIAL bit TL_SPECIAL_ARG(i) set for this number: the argument in `reg` must not
+ * point into page 0, else the call goes to C (core/nullargs.c). Flags are free (saved in
+ * the slot). */
+.macro ARG_NOT_IN_PAGE0 i, reg
+        testb   $TL_SPECIAL_ARG(\i), %gs:T_SPECIAL(%rax)
         jz      1f
-        cmp     $4096, \reg
+        cmp     $TL_PAGE_SIZE, \reg
         jb      .Lfast_to_slow
 1:
+.endm
+
+/* the flags in \src (a 32-bit register) back into rflags without popfq: ah = SF ZF AF PF
+ * CF for sahf, OF from its byte (the flags' second) by a signed overflow. Clobbers eax. */
+.macro FLAGS_FROM src
+        mov     \src, %eax
+        rol     $8, %ax                         /* ah = the low byte, al = the second */
+        and     $TL_OF_IN_BYTE, %al
+        add     $TL_OF_TO_OVERFLOW, %al         /* sets OF exactly when it was set */
+        sahf
 .endm
 
         .globl tl_fast_entry
@@ -43,19 +58,22 @@
         .type tl_fast_entry, @function
         .p2align 6
 tl_fast_entry:
+        .cfi_startproc                  /* a call: the return address at [rsp] */
         /* rcx and r11 are kept only to re-raise a NULL-call crash faithfully */
         mov     %rcx, %gs:T_SCR_RCX
         mov     %r11, %gs:T_SCR_R11
         pop     %rcx                    /* rcx = return address (site + 2) */
+        CFI_RA_IN_RCX 0
         pushfq                          /* the slot now holds the program's flags */
+        CFI_RA_IN_RCX 8
         /* only sites we rewrote may enter: per-thread cache of known return addresses */
         movabs  $TL_SITE_MUL, %r11
         imul    %rcx, %r11
         shr     $(64 - TL_CACHE_BITS), %r11
-        shl     $4, %r11
-        cmp     %rcx, %gs:T_CACHE(%r11)
+        shl     $TL_PAIR_SHIFT, %r11
+        cmp     %rcx, %gs:T_CACHE+P_RET(%r11)
         jne     .Lmiss
-        mov     %gs:T_CACHE+8(%r11), %r11
+        mov     %gs:T_CACHE+P_HITS(%r11), %r11
 .Lknown:                                /* r11 = this site's hit counter */
         incq    (%r11)
         cmp     $NR_MAX, %rax
@@ -69,51 +87,50 @@ tl_fast_entry:
 .Lnr_known:
         mov     %gs:T_COUNTS, %r11
         incq    (%r11,%rax,8)
-        /* slot := return address | nr << 48 (the number is needed again only if the call
-         * fails); flags restored without popfq: ah = SF ZF AF PF CF (sahf), OF from bit 11
-         * via a signed overflow */
+        /* slot := return address | nr << TL_SLOT_NR_SHIFT (the number is needed again only
+         * if the call fails); flags restored without popfq (FLAGS_FROM) */
         mov     (%rsp), %r11
-        shl     $48, %rax
+        shl     $TL_SLOT_NR_SHIFT, %rax
         or      %rcx, %rax
         mov     %rax, (%rsp)
-        shr     $48, %rax
+        CFI_RA_IN_SLOT
+        shr     $TL_SLOT_NR_SHIFT, %rax
         mov     %rax, %rcx
-        mov     %r11d, %eax
-        rol     $8, %ax
-        and     $8, %al
-        add     $0x78, %al
-        sahf
+        FLAGS_FROM %r11d
         mov     %rcx, %rax
         .globl tl_fast_syscall_insn
         .hidden tl_fast_syscall_insn
 tl_fast_syscall_insn:
         syscall
         /* From here on nothing may change the flags (the kernel restored the program's):
-         * only mov, lea, BMI2 shifts and jrcxz. An error result is -4096..-1, i.e.
-         * (rax + 4096) >> 12 == 0. */
-        lea     4096(%rax), %rcx
-        mov     $12, %r11d
+         * only mov, lea, BMI2 shifts and jrcxz. An error result is -TL_MAX_ERRNO-1..-1,
+         * i.e. (rax + TL_MAX_ERRNO + 1) >> TL_MAX_ERRNO_SHIFT == 0. */
+        lea     (TL_MAX_ERRNO + 1)(%rax), %rcx
+        mov     $TL_MAX_ERRNO_SHIFT, %r11d
         shrx    %r11, %rcx, %rcx
         jrcxz   .Lfast_error
 .Lfast_done:
         mov     (%rsp), %rcx
-        mov     $16, %r11d
+        mov     $(64 - TL_SLOT_NR_SHIFT), %r11d
         shlx    %r11, %rcx, %rcx
         shrx    %r11, %rcx, %rcx        /* the return address (user addresses < 2^47) */
         mov     %rcx, (%rsp)            /* rcx = address after the site, as the kernel sets it */
+        CFI_CALLED
         ret
 .Lfast_error:
-        movzwl  6(%rsp), %r11d          /* nr */
-        mov     %ax, 6(%rsp)            /* park the result (-4096..-1: its low 16 bits suffice) */
+        CFI_RA_IN_SLOT
+        movzwl  TL_SLOT_NR_BYTE(%rsp), %r11d    /* nr */
+        mov     %ax, TL_SLOT_NR_BYTE(%rsp)      /* park the result (-4096..-1: its low 16 bits suffice) */
         mov     %gs:T_COUNTS, %rcx
-        mov     8 * NR_MAX(%rcx,%r11,8), %rax
+        mov     TB_ERRORS(%rcx,%r11,8), %rax
         lea     1(%rax), %rax
-        mov     %rax, 8 * NR_MAX(%rcx,%r11,8)   /* this thread's errors[nr] += 1 */
-        movswq  6(%rsp), %rax
+        mov     %rax, TB_ERRORS(%rcx,%r11,8)    /* this thread's errors[nr] += 1 */
+        movswq  TL_SLOT_NR_BYTE(%rsp), %rax
         jmp     .Lfast_done
 
 .Lnr_more:                              /* another number (0..511): set its bit once */
-        cmpw    $0xffff, TL_HITS_NR_FIRST(%r11)
+        CFI_RA_IN_RCX 8
+        cmpw    $TL_NR_NONE, TL_HITS_NR_FIRST(%r11)
         jne     1f
         mov     %ax, TL_HITS_NR_FIRST(%r11)     /* a planned site's first call: the hint */
 1:      bt      %rax, TL_HITS_NRS(%r11)
@@ -125,83 +142,89 @@ tl_fast_syscall_insn:
         /* look the return address up in the global site set. Flags are safe in the slot;
          * rax and rdx are parked in a shadow-ring slot (never below rsp: that is the
          * program's red zone). The slot is claimed (T_DEPTH published) before it is
-         * written and read back before it is given back: a signal handler that interrupts
-         * any of these instructions and enters here itself takes the next slot, and the
-         * wrapper of every program handler (sud/signals.c) puts T_DEPTH back as it found
-         * it when the handler returns. */
+         * written and read back before it is given back (core/tcb.h, the shadow ring). */
         movzbl  %gs:T_DEPTH, %r11d
-        add     $16, %r11d
+        add     $TL_DEPTH_STEP, %r11d
         mov     %r11b, %gs:T_DEPTH
-        mov     %rax, %gs:T_SHADOW-32(,%r11,2)
-        mov     %rdx, %gs:T_SHADOW-24(,%r11,2)
+        mov     %rax, %gs:SHADOW_TOP(S_NR)(,%r11,TL_DEPTH_SCALE)
+        mov     %rdx, %gs:SHADOW_TOP(S_AUX)(,%r11,TL_DEPTH_SCALE)
         mov     %gs:T_SITES, %rdx
-        cmp     $4096, %rcx             /* no site returns below 4096; 0 and 1 mark empty and */
+        cmp     $TL_PAGE_SIZE, %rcx     /* no site returns below page 1; 0 and 1 mark empty and */
         jb      3f                      /* forgotten slots (a jump pops any data as "return address") */
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_SITE_BITS), %rax
-        shl     $4, %eax                /* byte offset of the slot (return address, hit counter) */
-1:      cmp     (%rdx,%rax), %rcx
+        shl     $TL_PAIR_SHIFT, %eax    /* byte offset of the slot (return address, hit counter) */
+1:      cmp     P_RET(%rdx,%rax), %rcx
         je      2f
-        cmpq    $0, (%rdx,%rax)
+        cmpq    $0, P_RET(%rdx,%rax)
         je      3f
-        add     $16, %eax
-        and     $((16 << TL_SITE_BITS) - 1), %eax
+        add     $(1 << TL_PAIR_SHIFT), %eax
+        and     $((1 << (TL_SITE_BITS + TL_PAIR_SHIFT)) - 1), %eax
         jmp     1b
 2:      /* known: fill the cache (return address, hit counter) */
-        mov     8(%rdx,%rax), %r11
+        mov     P_HITS(%rdx,%rax), %r11
         movabs  $TL_SITE_MUL, %rax
         imul    %rcx, %rax
         shr     $(64 - TL_CACHE_BITS), %rax
-        shl     $4, %rax
-        mov     %r11, %gs:T_CACHE+8(%rax)
-        mov     %rcx, %gs:T_CACHE(%rax)
+        shl     $TL_PAIR_SHIFT, %rax
+        mov     %r11, %gs:T_CACHE+P_HITS(%rax)
+        mov     %rcx, %gs:T_CACHE+P_RET(%rax)
         movzbl  %gs:T_DEPTH, %eax
-        add     $240, %eax              /* our slot: T_DEPTH - 16, modulo 256 */
+        add     $(256 - TL_DEPTH_STEP), %eax    /* our slot: T_DEPTH - TL_DEPTH_STEP, modulo 256 */
         movzbl  %al, %eax
-        mov     %gs:T_SHADOW+8(,%rax,2), %rdx
-        mov     %gs:T_SHADOW(,%rax,2), %rax
-        subb    $16, %gs:T_DEPTH        /* give the slot back (one instruction) */
+        mov     %gs:SHADOW_AT(S_AUX)(,%rax,TL_DEPTH_SCALE), %rdx
+        mov     %gs:SHADOW_AT(S_NR)(,%rax,TL_DEPTH_SCALE), %rax
+        subb    $TL_DEPTH_STEP, %gs:T_DEPTH     /* give the slot back (one instruction) */
         jmp     .Lknown
 3:      movzbl  %gs:T_DEPTH, %r11d
-        add     $240, %r11d
+        add     $(256 - TL_DEPTH_STEP), %r11d
         movzbl  %r11b, %r11d
-        mov     %gs:T_SHADOW(,%r11,2), %rax
-        mov     %gs:T_SHADOW+8(,%r11,2), %rdx
-        subb    $16, %gs:T_DEPTH
+        mov     %gs:SHADOW_AT(S_NR)(,%r11,TL_DEPTH_SCALE), %rax
+        mov     %gs:SHADOW_AT(S_AUX)(,%r11,TL_DEPTH_SCALE), %rdx
+        subb    $TL_DEPTH_STEP, %gs:T_DEPTH
         /* Not a site we rewrote: a call through a small function pointer. Restore the
          * program's state exactly (rsp pointing at the pushed return address, as a real
          * faulting call leaves it) and let C re-raise SIGSEGV at address rax. */
         popfq
+        CFI_RA_IN_RCX 0
         push    %rcx
+        CFI_CALLED
         mov     %rax, %rcx              /* the frame's "ret" field carries the called address */
         jmp     tl_slow_via2
 
 .Lfast_special:
-        /* T_SPECIAL bit 0: the call goes to C. Bits 1..6 (only with --allow-null-reads,
-         * page 0 readable): arguments 1..6 that must not point into page 0; C makes such a
-         * call fault as natively (core/nullargs.c). Flags are safe in the slot. */
-        testb   $1, %gs:T_SPECIAL(%rax)
+        /* T_SPECIAL bit TL_SPECIAL_C: the call goes to C. Bits TL_SPECIAL_ARG(0..5) (only
+         * with --allow-null-reads, page 0 readable): arguments 1..6 that must not point into
+         * page 0; C makes such a call fault as natively (core/nullargs.c). Flags are safe
+         * in the slot. */
+        CFI_RA_IN_RCX 8
+        testb   $TL_SPECIAL_C, %gs:T_SPECIAL(%rax)
         jnz     .Lfast_to_slow
-        ARG_NOT_IN_PAGE0 2, %rdi
-        ARG_NOT_IN_PAGE0 4, %rsi
-        ARG_NOT_IN_PAGE0 8, %rdx
-        ARG_NOT_IN_PAGE0 16, %r10
-        ARG_NOT_IN_PAGE0 32, %r8
-        ARG_NOT_IN_PAGE0 64, %r9
-        testb   $0x80, %gs:T_SPECIAL(%rax)    /* bit 7: a user hook is loaded */
+        ARG_NOT_IN_PAGE0 0, %rdi
+        ARG_NOT_IN_PAGE0 1, %rsi
+        ARG_NOT_IN_PAGE0 2, %rdx
+        ARG_NOT_IN_PAGE0 3, %r10
+        ARG_NOT_IN_PAGE0 4, %r8
+        ARG_NOT_IN_PAGE0 5, %r9
+        testb   $TL_SPECIAL_HOOK, %gs:T_SPECIAL(%rax)
         jz      .Lfast_checked
         /* fall through */
+        .cfi_endproc
 
 /* A call from a rewritten site while a user hook is loaded, of a number the dispatch
- * does not handle itself (those have bit 0 and take the slow path): the frame is the slow
- * path's (struct tl_frame), built without its shadow-ring bookkeeping, since the flags
- * are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes the
- * return address back into the slot and returns with `ret`, as the fast path does (the
+ * does not handle itself (those have TL_SPECIAL_C and take the slow path): the frame is
+ * the slow path's (struct tl_frame), built without its shadow-ring bookkeeping, since the
+ * flags are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes
+ * the return address back into the slot and returns with `ret`, as the fast path does (the
  * return predictor stays in step with the program's callq).
  * In: rax = nr (< 512), rcx = return address, [rsp] = the program's flags (the slot),
- * r11 free. */
+ * r11 free. CFI: the program's rsp is in r11 once we are on our stack (a signal frame:
+ * the CFA is on another stack than the hook's frames). */
 .Lfast_hooked:
+        .cfi_startproc
+        .cfi_signal_frame
+        CFI_RA_IN_RCX 8
         /* our stack: below the current rsp if we are already on it (a signal handler
          * interrupted our code), else the top, as SLOW chooses; while a reservation may
          * hold (a handler on an alternate stack interrupted our code), SLOW decides */
@@ -213,58 +236,66 @@ tl_fast_syscall_insn:
         jne     .Lfast_to_slow
         mov     %gs:T_STK_HI, %r11
         jmp     2f
-1:      lea     -256(%rsp), %r11
-2:      and     $-16, %r11
+1:      lea     -TL_STACK_SKIP(%rsp), %r11
+2:      and     $-TL_STACK_ALIGN, %r11
         xchg    %r11, %rsp                      /* r11 = the slot's address */
-        sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
+        .cfi_def_cfa %r11, 8
+        sub     $(F_SIZE - F_RCX), %rsp         /* F_RCX, F_R11, F_CS: used by via 3 only */
         pushq   $TL_VIA_FAST                    /* F_VIA: a rewritten site */
         push    %rcx                            /* F_RET */
-        lea     8(%r11), %rcx
-        push    %rcx                            /* F_RSP: as after the return */
+        lea     8(%r11), %r11                   /* the program's rsp, as after the return */
+        .cfi_def_cfa %r11, 0
+        push    %r11                            /* F_RSP */
         pushq   $0                              /* F_OLDSP (unused) */
-        pushq   (%r11)                          /* F_FLAGS: the program's, from the slot */
+        pushq   -8(%r11)                        /* F_FLAGS: the program's, from the slot */
         push    %rax                            /* F_RAX */
         PUSH_FRAME_GPRS
+        CFI_FRAME_REGS 0
         cld
         mov     %rsp, %rdi
         call    tl_dispatch_hooked
         test    %eax, %eax
         jnz     tl_slow_exit                    /* rt_sigreturn asked for by the hook */
-        POP_FRAME_GPRS
+        POP_FRAME_GPRS 2
         /* rsp -> flags, oldsp, rsp, ret, via. Flags without popfq (~6 ns): only the
          * arithmetic flags and DF can differ from the program's (cld above) */
-        mov     16(%rsp), %r11
-        mov     24(%rsp), %rcx
+        mov     (F_RSP - F_FLAGS)(%rsp), %r11
+        .cfi_def_cfa %r11, 0
+        mov     (F_RET - F_FLAGS)(%rsp), %rcx
         mov     %rcx, -8(%r11)                  /* the slot holds the return address again */
+        .cfi_offset %rip, -8
         mov     (%rsp), %rcx
-        bt      $10, %rcx
+        bt      $X86_EFLAGS_DF_BIT, %rcx
         jnc     1f
         std
-1:      mov     %rax, 32(%rsp)                  /* the result, parked in F_VIA */
-        mov     %ecx, %eax                      /* ah = SF ZF AF PF CF (sahf), OF via a signed overflow */
-        rol     $8, %ax
-        and     $8, %al
-        add     $0x78, %al
-        sahf
-        mov     32(%rsp), %rax                  /* from here on: mov and lea only */
+1:      mov     %rax, (F_VIA - F_FLAGS)(%rsp)   /* the result, parked in F_VIA */
+        FLAGS_FROM %ecx
+        mov     (F_VIA - F_FLAGS)(%rsp), %rax   /* from here on: mov and lea only */
         mov     -8(%r11), %rcx                  /* rcx = address after the site, as the kernel sets it */
         lea     -8(%r11), %rsp
+        CFI_CALLED
         ret
+        .cfi_endproc
 
 .Lfast_to_slow:
+        .cfi_startproc
+        CFI_RA_IN_RCX 8
         popfq                           /* program flags; rsp = the program's rsp */
+        CFI_RA_IN_RCX 0
         jmp     tl_slow_via1
+        .cfi_endproc
         .size tl_fast_entry, .-tl_fast_entry
 
 /* ---------------------------------------------------------------- landing stubs
  * One per sled group, reached from the group's landing slot: notes the group (which 11
  * bytes of page 0 the call entered) and goes to the fast path. Only a call or jump into
  * page 0 from code we did not rewrite reads it (tl_raise_null_call). TL_LAND_STUB bytes
- * each. */
-        .p2align 5
+ * each. Entered by a call (through page 0): the return address at [rsp]. */
+        .balign TL_LAND_STUB
         .globl tl_land_stubs
         .hidden tl_land_stubs
 tl_land_stubs:
+        .cfi_startproc
         .set grp, 0
         .rept SLED_GROUPS
         movl    $grp, %gs:T_LANDING
@@ -272,74 +303,84 @@ tl_land_stubs:
         .org    tl_land_stubs + TL_LAND_STUB * (grp + 1), 0xcc
         .set grp, grp + 1
         .endr
+        .cfi_endproc
 
 /* ---------------------------------------------------------------- slow path
  * In: rax = nr, rcx = resume address, rsp = program rsp to resume with, flags and all
- * other registers the program's. r11 is free. */
+ * other registers the program's. r11 is free. The frame and the steps: core/tcb.h.
+ * CFI (a signal frame: the program was interrupted at its call, and the frame moves to
+ * our stack): the program's rsp is rsp, then rax, then the frame's F_RSP; its resume
+ * address is in rcx, then at the frame's F_RET. */
 .macro SLOW via
-        /* park nr, resume address and flags in a shadow slot, claimed before it is written
-         * (see .Lmiss): flag-free instructions until lahf has read the flags */
+        .cfi_startproc
+        .cfi_signal_frame
+        CFI_RA_IN_RCX 0
+        /* park nr and flags in a shadow slot, claimed before it is written (core/tcb.h):
+         * flag-free instructions until lahf has read the flags */
         movzbl  %gs:T_DEPTH, %r11d
-        lea     16(%r11), %r11d
+        lea     TL_DEPTH_STEP(%r11), %r11d
         mov     %r11b, %gs:T_DEPTH
-        mov     %rax, %gs:T_SHADOW-32(,%r11,2)
-        mov     %rcx, %gs:T_SHADOW-24(,%r11,2)
+        mov     %rax, %gs:SHADOW_TOP(S_NR)(,%r11,TL_DEPTH_SCALE)
         lahf
         seto    %al
-        mov     %ax, %gs:T_SHADOW-16(,%r11,2)
-        /* our stack. Already on it (a signal handler running on it interrupted our code,
-         * or the hook path): below the current rsp. Otherwise what is in use is derived
-         * from the stack pointer, never from a count that only a return gives back: a
-         * reservation (made by the handler wrapper for a handler running on an alternate
-         * stack while our code it interrupted is live) holds while rsp is on that
-         * alternate stack below the handler's signal frame; one that does not hold is
-         * gone (the handler returned or left by siglongjmp). None left: the top. */
-        mov     %rsp, %rcx
-        sub     %gs:T_STK_LO, %rcx
-        cmp     $TL_STACK_SIZE, %rcx
+        mov     %ax, %gs:SHADOW_TOP(S_FLAGS)(,%r11,TL_DEPTH_SCALE)
+        /* our stack (its top into rax; r11 keeps our slot). Already on it (a signal
+         * handler running on it interrupted our code, or the hook path): below the current
+         * rsp. Otherwise what is in use is derived from the stack pointer, never from a
+         * count that only a return gives back: a reservation (made by the handler wrapper
+         * for a handler running on an alternate stack while our code it interrupted is
+         * live) holds while rsp is on that alternate stack below the handler's signal
+         * frame; one that does not hold is gone (the handler returned or left by
+         * siglongjmp). None left: the top. */
+        mov     %rsp, %rax
+        sub     %gs:T_STK_LO, %rax
+        cmp     $TL_STACK_SIZE, %rax
         jb      1f
-        mov     %gs:T_STK_HI, %rcx
 3:      mov     %gs:T_RES_N, %eax
         test    %eax, %eax
-        jz      2f
-        lea     (%rax,%rax,2), %eax             /* 3n: the top entry is at T_RES + 8 * (3n - 3) */
-        cmp     %gs:T_RES-24(,%rax,8), %rsp     /* below its signal frame (h) */
+        jz      5f
+        lea     (%rax,%rax,2), %eax             /* 3n: the top entry is RES_TOP(field)(,3n,8) */
+        cmp     %gs:RES_TOP(R_H)(,%rax,8), %rsp         /* below its signal frame (h) */
         jae     4f
-        cmp     %gs:T_RES-16(,%rax,8), %rsp     /* on its alternate stack (lo) */
+        cmp     %gs:RES_TOP(R_LO)(,%rax,8), %rsp        /* on its alternate stack (lo) */
         jb      4f
-        mov     %gs:T_RES-8(,%rax,8), %rcx      /* below the interrupted frame (sp) */
+        mov     %gs:RES_TOP(R_SP)(,%rax,8), %rax        /* below the interrupted frame (sp) */
         jmp     2f
 4:      decl    %gs:T_RES_N                     /* a reservation that no longer holds */
         jmp     3b
-1:      lea     -256(%rsp), %rcx
-2:      and     $-16, %rcx
-        mov     %rsp, %rax
-        mov     %rcx, %rsp
-        sub     $32, %rsp                       /* F_RCX, F_R11, F_CS: used by via 3 only */
+5:      mov     %gs:T_STK_HI, %rax
+        jmp     2f
+1:      lea     -TL_STACK_SKIP(%rsp), %rax
+2:      and     $-TL_STACK_ALIGN, %rax
+        xchg    %rax, %rsp                      /* rax = the program's rsp */
+        .cfi_def_cfa %rax, 0
+        sub     $(F_SIZE - F_RCX), %rsp         /* F_RCX, F_R11, F_CS: used by via 3 only */
         pushq   $\via                           /* F_VIA */
-        pushq   %gs:T_SHADOW-24(,%r11,2)        /* F_RET */
+        push    %rcx                            /* F_RET */
         push    %rax                            /* F_RSP */
         pushq   $0                              /* F_OLDSP (unused) */
         pushfq                                  /* F_FLAGS (arithmetic bits patched below) */
-        pushq   %gs:T_SHADOW-32(,%r11,2)        /* F_RAX */
+        pushq   %gs:SHADOW_TOP(S_NR)(,%r11,TL_DEPTH_SCALE)      /* F_RAX */
         PUSH_FRAME_GPRS
-        /* flags = (pushed & ~0x8d5) | SF ZF AF PF CF from ah | OF from al */
-        movzwl  %gs:T_SHADOW-16(,%r11,2), %eax
-        sub     $16, %r11d
+        CFI_FRAME_REGS 0
+        /* flags = (pushed & ~TL_EFLAGS_ARITH) | SF ZF AF PF CF from ah | OF from al */
+        movzwl  %gs:SHADOW_TOP(S_FLAGS)(,%r11,TL_DEPTH_SCALE), %eax
+        sub     $TL_DEPTH_STEP, %r11d
         mov     %r11b, %gs:T_DEPTH              /* give the shadow slot back */
         movzbl  %ah, %ecx
-        and     $0xd5, %ecx
+        and     $TL_EFLAGS_AH, %ecx
         movzbl  %al, %eax
-        shl     $11, %eax
+        shl     $X86_EFLAGS_OF_BIT, %eax
         or      %eax, %ecx
         mov     F_FLAGS(%rsp), %rax
-        and     $~0x8d5, %rax
+        and     $~TL_EFLAGS_ARITH, %rax
         or      %rcx, %rax
         mov     %rax, F_FLAGS(%rsp)
         cld
         mov     %rsp, %rdi
         call    tl_dispatch
         jmp     tl_slow_exit
+        .cfi_endproc
 .endm
 
         .globl tl_sud_entry
@@ -352,94 +393,158 @@ tl_sud_entry:
 
         .globl tl_fix_entry
         .hidden tl_fix_entry
+        .type tl_fix_entry, @function
         .p2align 4
 tl_fix_entry:
 tl_slow_via1:
         SLOW TL_VIA_FAST
+        .size tl_fix_entry, .-tl_fix_entry
 
+        .type tl_slow_via2, @function
         .p2align 4
 tl_slow_via2:
         SLOW TL_VIA_NULLCALL
+        .size tl_slow_via2, .-tl_slow_via2
 
 
-/* rax from tl_dispatch: 0 = resume the program, 1 = perform rt_sigreturn on its stack.
- * (A via-3 frame, int $0x80, leaves through sud/entry_i386.S instead.) */
+/* rax from tl_dispatch: TL_ACT_RESUME = resume the program, TL_ACT_SIGRETURN = perform
+ * rt_sigreturn on its stack. (A via-3 frame, int $0x80, leaves through
+ * sud/entry_i386.S instead.) In: rsp = the frame. */
         .globl tl_slow_exit
         .hidden tl_slow_exit
+        .type tl_slow_exit, @function
         .p2align 4
 tl_slow_exit:
-        cmp     $1, %eax
+        .cfi_startproc
+        .cfi_signal_frame
+        CFI_FRAME_REGS 0
+        cmp     $TL_ACT_SIGRETURN, %eax
         je      .Lsigreturn
-        POP_FRAME_GPRS
+        POP_FRAME_GPRS 2
         /* rsp -> flags, oldsp, rsp, ret, via */
-        mov     16(%rsp), %r11
-        mov     24(%rsp), %rcx
+        mov     (F_RSP - F_FLAGS)(%rsp), %r11
+        .cfi_def_cfa %r11, 0
+        mov     (F_RET - F_FLAGS)(%rsp), %rcx
+        .cfi_register %rip, %rcx
         popfq
         mov     %r11, %rsp
+        .cfi_def_cfa %rsp, 0
         jmp     *%rcx
 
 .Lsigreturn:
-        POP_FRAME_GPRS
-        mov     16(%rsp), %r11
+        CFI_FRAME_REGS 0
+        POP_FRAME_GPRS 2
+        mov     (F_RSP - F_FLAGS)(%rsp), %r11
+        .cfi_def_cfa %r11, 0
+        .cfi_undefined %rip                     /* rt_sigreturn: the kernel decides */
         popfq
         mov     %r11, %rsp
-        mov     $15, %eax
+        .cfi_def_cfa %rsp, 0
+        mov     $__NR_rt_sigreturn, %eax
         syscall
         ud2
+        .cfi_endproc
+        .size tl_slow_exit, .-tl_slow_exit
 
 /* noreturn void tl_resume_frame(struct tl_frame *f): resume the program from a frame */
         .globl tl_resume_frame
         .hidden tl_resume_frame
+        .type tl_resume_frame, @function
         .p2align 4
 tl_resume_frame:
+        .cfi_startproc
         mov     %rdi, %rsp
-        xor     %eax, %eax
+        CFI_FRAME_REGS 0
+        xor     %eax, %eax                      /* TL_ACT_RESUME */
         jmp     tl_slow_exit
+        .cfi_endproc
+        .size tl_resume_frame, .-tl_resume_frame
 
 /* ---------------------------------------------------------------- helpers */
 
 /* noreturn void tl_sigsys_resume(const uint64_t *gregs): leave the SIGSYS handler without
  * rt_sigreturn (a seccomp filter denies it). gregs is the ucontext's register array
- * (REG_R8 = 0 ... REG_RIP = 16, REG_EFL = 17) with rcx = the call's resume address and
- * rip = tl_sud_entry (or, for int $0x80, rsp = its frame and rip = tl_i386_entry). The delivery changed neither the signal mask (SA_NODEFER, empty
- * sa_mask) nor, for us, anything else rt_sigreturn would restore; the vector state has
- * been restored by the caller. */
+ * (indexed by TL_GREG_*, kabi.h) with rcx = the call's resume address and rip =
+ * tl_sud_entry (or, for int $0x80, rsp = its frame and rip = tl_i386_entry). The delivery
+ * changed neither the signal mask (SA_NODEFER, empty sa_mask) nor, for us, anything else
+ * rt_sigreturn would restore; the vector state has been restored by the caller. */
+#define G(r) (TL_GREG_##r * 8)(%r11)
         .globl tl_sigsys_resume
         .hidden tl_sigsys_resume
+        .type tl_sigsys_resume, @function
         .p2align 4
 tl_sigsys_resume:
+        .cfi_startproc
         mov     %rdi, %r11
-        mov     0*8(%r11), %r8
-        mov     1*8(%r11), %r9
-        mov     2*8(%r11), %r10
-        mov     4*8(%r11), %r12
-        mov     5*8(%r11), %r13
-        mov     6*8(%r11), %r14
-        mov     7*8(%r11), %r15
-        mov     8*8(%r11), %rdi
-        mov     9*8(%r11), %rsi
-        mov     10*8(%r11), %rbp
-        mov     11*8(%r11), %rbx
-        mov     12*8(%r11), %rdx
-        mov     13*8(%r11), %rax
-        mov     14*8(%r11), %rcx
-        pushq   17*8(%r11)
+        mov     G(R8), %r8
+        mov     G(R9), %r9
+        mov     G(R10), %r10
+        mov     G(R12), %r12
+        mov     G(R13), %r13
+        mov     G(R14), %r14
+        mov     G(R15), %r15
+        mov     G(RDI), %rdi
+        mov     G(RSI), %rsi
+        mov     G(RBP), %rbp
+        mov     G(RBX), %rbx
+        mov     G(RDX), %rdx
+        mov     G(RAX), %rax
+        mov     G(RCX), %rcx
+        pushq   G(EFL)
+        .cfi_adjust_cfa_offset 8
         popfq                           /* from here: no flag-changing instruction */
-        mov     15*8(%r11), %rsp
-        jmp     *16*8(%r11)             /* REG_RIP: tl_sud_entry, or tl_i386_entry for int $0x80 */
+        .cfi_adjust_cfa_offset -8
+        mov     G(RSP), %rsp
+        .cfi_undefined %rip             /* the program's state: tl_sud_entry's CFI takes over */
+        jmp     *G(RIP)                 /* tl_sud_entry, or tl_i386_entry for int $0x80 */
+        .cfi_endproc
+        .size tl_sigsys_resume, .-tl_sigsys_resume
+#undef G
 
-/* signal restorer for our own handlers: inside our text, so SUD lets it through */
+/* Signal restorer for our own handlers: inside our text, so SUD lets it through. Its CFI
+ * describes the signal frame (rsp = the ucontext: the interrupted registers are in its
+ * gregs) so that a debugger unwinds from a handler into the interrupted code, as for
+ * libc's __restore_rt; and its bytes are those debuggers recognise as a restorer
+ * (mov $15, %rax; syscall). The FDE starts one byte early (the nop): an unwinder looks up
+ * a return address minus one. */
+#define UC(r) SLEB2(TL_UC_GREGS + 8 * TL_GREG_##r)
+#define CFI_UC(dw, r) .cfi_escape DW_CFA_expression, dw, 3, DW_OP_breg(TL_DW_RSP), UC(r)
+        .p2align 4
+        .cfi_startproc
+        .cfi_signal_frame
+        .cfi_escape DW_CFA_def_cfa_expression, 4, DW_OP_breg(TL_DW_RSP), UC(RSP), DW_OP_deref
+        CFI_UC(TL_DW_R8, R8)
+        CFI_UC(TL_DW_R9, R9)
+        CFI_UC(TL_DW_R10, R10)
+        CFI_UC(TL_DW_R11, R11)
+        CFI_UC(TL_DW_R12, R12)
+        CFI_UC(TL_DW_R13, R13)
+        CFI_UC(TL_DW_R14, R14)
+        CFI_UC(TL_DW_R15, R15)
+        CFI_UC(TL_DW_RDI, RDI)
+        CFI_UC(TL_DW_RSI, RSI)
+        CFI_UC(TL_DW_RBP, RBP)
+        CFI_UC(TL_DW_RBX, RBX)
+        CFI_UC(TL_DW_RDX, RDX)
+        CFI_UC(TL_DW_RAX, RAX)
+        CFI_UC(TL_DW_RCX, RCX)
+        CFI_UC(TL_DW_RIP, RIP)
+        nop
         .globl tl_restorer
         .hidden tl_restorer
-        .p2align 4
+        .type tl_restorer, @function
 tl_restorer:
-        mov     $15, %eax
+        mov     $__NR_rt_sigreturn, %rax
         syscall
         /* rt_sigreturn failed: the program's seccomp filter denied it */
         mov     %rax, %rdi
-        and     $-16, %rsp
+        and     $-TL_STACK_ALIGN, %rsp
         call    tl_sigreturn_denied
         ud2
+        .cfi_endproc
+        .size tl_restorer, .-tl_restorer
+#undef CFI_UC
+#undef UC
 
 /* long tl_raw_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6) */
         .globl tl_raw_syscall
@@ -447,6 +552,7 @@ tl_restorer:
         .type tl_raw_syscall, @function
         .p2align 4
 tl_raw_syscall:
+        .cfi_startproc
         mov     %rdi, %rax
         mov     %rsi, %rdi
         mov     %rdx, %rsi
@@ -456,6 +562,7 @@ tl_raw_syscall:
         mov     8(%rsp), %r9
         syscall
         ret
+        .cfi_endproc
         .size tl_raw_syscall, .-tl_raw_syscall
 
         .section .note.GNU-stack,"",@progbits

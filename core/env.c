@@ -77,7 +77,10 @@ void tl_env_set(const char *kv)
         while (j <= n && cfg_vars[i][j] == kv[j]) j++;
         if (j > n) { cfg_vars[i] = kv; return; }
     }
-    if (n_cfg < cap_cfg) cfg_vars[n_cfg++] = kv;
+    /* CFG_SPARE covers every variable set here (three: the segment's path and cookie, the
+     * mode): more would be a bug of ours, never dropped in silence */
+    if (n_cfg >= cap_cfg) tl_die("internal error: no room for a setting for exec'd programs:", kv, 0);
+    cfg_vars[n_cfg++] = kv;
 }
 
 const char *tl_self_path(void) { return self_path; }

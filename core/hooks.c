@@ -163,7 +163,7 @@ void tl_hook_crashed(int sig)
 {
     tl_hook_loading = 0;
     tl_error("hook library", tl_cfg.hook, signame(sig));
-    tl_sys1(SYS_exit_group, 2);
+    tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     __builtin_unreachable();
 }
 
@@ -421,7 +421,9 @@ static int load(void)
     if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
         char ***env = (char ***)dlsym(libc, "environ");
         char **clean = env_without_us();
-        if (env && clean) *env = clean;
+        if (!clean) tl_error("warning: out of memory for the hook's own environment:",
+                             "the programs it starts will be interposed", 0);
+        else if (env) *env = clean;
     } else {
         ns = LM_ID_NEWLM;
     }
@@ -501,9 +503,10 @@ int tl_hooks_load(void)
     /* the hook's own calls (it may map memory) are unseen from now on, whichever entry
      * reaches it: our map of the address space is no longer the truth (core/vmmap.c) */
     __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
-    /* every call to C: the ones the dispatch handles (bit 0) and those with a NULL-read
-     * argument check (bits 1..6) by the slow path, the others by the hooked entry */
-    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] |= 0x80;
+    /* every call to C: the ones the dispatch handles (TL_SPECIAL_C) and those with a
+     * NULL-read argument check (TL_SPECIAL_ARG) by the slow path, the others by the hooked
+     * entry (TL_SPECIAL_HOOK) */
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] |= TL_SPECIAL_HOOK;
     if (tl_stats) tl_stats->flags |= TL_FLAG_HOOK;
     return 0;
 }
@@ -552,17 +555,17 @@ long tl_hook_call(struct tl_frame *f, int *pass)
 }
 
 /* A call from a rewritten site while a user hook is loaded, of a number tl_dispatch_handles
- * does not list (tl_special bit 7, core/entry.S .Lfast_hooked): counted as tl_dispatch
- * counts it, then the hook. Returns tl_dispatch's action (1: rt_sigreturn, which only a
+ * does not list (TL_SPECIAL_HOOK, core/entry.S .Lfast_hooked): counted as tl_dispatch
+ * counts it, then the hook. Returns tl_dispatch's action (TL_ACT_SIGRETURN, which only a
  * hook asking for it through api->syscall can bring here). */
 long tl_dispatch_hooked(struct tl_frame *f)
 {
     long nr = (long)f->rax;
     if (tl_stats) {
         tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), nr);
-        tl_count_slow(nr, 1);
+        tl_count_slow(nr, TL_VIA_FAST);
     }
-    int pass = 0, action = 0;
+    int pass = 0, action = TL_ACT_RESUME;
     long ret = hook_call(f, &pass);
     if (pass) ret = tl_perform_frame(f, &action);
     if (ret < 0 && ret > -4096) tl_count_error(nr);

@@ -90,20 +90,21 @@ static uint64_t none_page;      /* two PROT_NONE pages standing for page 0 */
 int tl_nullargs_on;
 
 /* Called once the mode is known; marks the listed calls for the fast path (tl_special:
- * bit 0 = always to C, bits 1..6 = arguments to check first). */
-void tl_nullargs_init(int page0_readable)
+ * TL_SPECIAL_C = always to C, TL_SPECIAL_ARG(i) = argument i to check first). */
+int tl_nullargs_init(int page0_readable)
 {
-    if (!page0_readable) return;
+    if (!page0_readable) return 0;
     long p = tl_sys6(SYS_mmap, 0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p < 0 && p > -4096) return;
+    if (p < 0 && p > -4096) return -1;
     none_page = (uint64_t)p;
     for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) {
         int nr = table[i].nr;
         must[nr] = table[i].must;
         ptr[nr] = table[i].ptr | table[i].must;
-        tl_special[nr] |= (uint8_t)(ptr[nr] << 1);
+        tl_special[nr] |= (uint8_t)(ptr[nr] << TL_SPECIAL_ARGS_SHIFT);
     }
     tl_nullargs_on = 1;
+    return 0;
 }
 
 /* Replaces f's arguments that point into page 0 (see above); their values go to saved.

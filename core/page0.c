@@ -24,20 +24,11 @@
 #include "core/core.h"
 #include <errno.h>
 #include <sys/mman.h>
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MREMAP_FIXED
-#define MREMAP_FIXED 2
-#endif
 #ifndef SHM_RND
 #define SHM_RND 020000
 #endif
 #ifndef SHM_REMAP
 #define SHM_REMAP 040000
-#endif
-#ifndef SYS_mseal
-#define SYS_mseal 462
 #endif
 
 /* Above every user address space (4- and 5-level paging), and not changed by linear
@@ -78,7 +69,7 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
             if (*ret >= 0 || *ret == -ENOMEM) *ret = -EFAULT;
             return 1;
         }
-        if ((a[3] & MREMAP_FIXED) && a[4] < 4096 && !(a[4] & 4095)) { *ret = -EPERM; return 1; }
+        if ((a[3] & TL_MREMAP_FIXED) && a[4] < 4096 && !(a[4] & 4095)) { *ret = -EPERM; return 1; }
         return 0;
     case SYS_madvise:
     case SYS_msync: {
@@ -89,7 +80,7 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
         *ret = (k == 0 || k == -ENOMEM) ? -ENOMEM : k;
         return 1;
     }
-    case SYS_mseal:
+    case TL_NR_MSEAL:
         if (a[0] != 0 || a[1] == 0) return 0;
         *ret = tl_sys3(nr, (long)NOWHERE, (long)a[1], (long)a[2]);
         if (*ret == 0) *ret = -ENOMEM;
@@ -105,7 +96,7 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
         *ret = -ENOMEM;
         return 1;
     case SYS_mmap:
-        if ((a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && a[0] == 0) {
+        if ((a[3] & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)) && a[0] == 0) {
             /* the kernel's checks (length, flags, fd, file modes) at an address where
              * nothing can be mapped, then the refusal for page 0 */
             *ret = tl_sys6(nr, (long)NOWHERE, (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);

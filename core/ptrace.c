@@ -10,10 +10,10 @@
  * that is our library's code in the tracee. See docs/design.md. */
 #include "core/core.h"
 #include <errno.h>
+#include <sys/wait.h>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
-#define PTRACE_GET_SUD_CONFIG_ 0x4211
 struct sud_config_ { uint64_t mode, selector, offset, len; };   /* struct ptrace_sud_config */
 
 static struct { int pid; int req; } last[256];   /* the tracer's last resume per tracee */
@@ -40,7 +40,7 @@ long tl_ptrace_call(long req, long pid, long addr, long data)
 
 int tl_ptrace_hide_stop(long pid, int status)
 {
-    if ((status & 0xff) != 0x7f || ((status >> 8) & 0xff) != SIGSYS || (status >> 16)) return 0;
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSYS || (status >> 16)) return 0;   /* no PTRACE_EVENT */
     siginfo_t si;
     if (tl_sys4(SYS_ptrace, PTRACE_GETSIGINFO, pid, 0, &si) != 0 || si.si_code != TL_SI_SYS_USER_DISPATCH) return 0;
     uint64_t rip = 0;
@@ -48,7 +48,7 @@ int tl_ptrace_hide_stop(long pid, int status)
     if (tl_sys4(SYS_ptrace, PTRACE_PEEKUSER, pid, offsetof(struct user, regs.rip), &rip) != 0) return 0;
     if (rip != (uint64_t)si.si_call_addr) return 0;
     struct sud_config_ cfg;
-    if (tl_sys4(SYS_ptrace, PTRACE_GET_SUD_CONFIG_, pid, sizeof cfg, &cfg) != 0 || cfg.mode == 0) return 0;
+    if (tl_sys4(SYS_ptrace, TL_PTRACE_GET_SUD_CONFIG, pid, sizeof cfg, &cfg) != 0 || cfg.mode == 0) return 0;
     struct tl_mapping m;
     const char *self = tl_self_path();
     if (!self[0] || tl_maps_find_pid((int)pid, cfg.offset, &m) != 0 || !tl_streq(m.path, self)) return 0;

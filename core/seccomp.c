@@ -11,21 +11,16 @@
 int tl_sigsys_noreturn;   /* set by sud/signals.c (tl_up.sigsys_noreturn) */
 #include <errno.h>
 #include <sys/mman.h>
+#include <fcntl.h>
 
-#define SECCOMP_SET_MODE_STRICT_ 0
-#define SECCOMP_SET_MODE_FILTER_ 1
-#define PR_SET_SECCOMP_ 22
-#define SECCOMP_RET_ACTION_FULL_ 0xffff0000u
-#define SECCOMP_RET_ALLOW_ 0x7fff0000u
-#define SECCOMP_RET_LOG_ 0x7ffc0000u
 #define MAX_FILTERS 32
-#define MAX_INSNS 4096          /* BPF_MAXINSNS */
 
 struct bpf_insn_ { uint16_t code; uint8_t jt, jf; uint32_t k; };
 
-int tl_seccomp_mode;            /* 0 none, 1 strict, 2 filter (process-wide: conservative) */
+int tl_seccomp_mode;            /* TL_SECCOMP_MODE_* (process-wide: conservative) */
 static struct { struct bpf_insn_ *prog; uint32_t len; } filters[MAX_FILTERS];
 static int n_filters;
+static int deny_all;            /* more filters than filters[] holds: assume the worst */
 static int lock;
 
 struct sc_data { int nr; uint32_t arch; uint64_t ip; uint64_t args[6]; };
@@ -75,7 +70,7 @@ static uint32_t run_filter(const struct bpf_insn_ *p, uint32_t len, const struct
         case 0x3d: pc += A >= X ? i->jt : i->jf; break;
         case 0x45: pc += (A & k) ? i->jt : i->jf; break;
         case 0x4d: pc += (A & X) ? i->jt : i->jf; break;
-        case 0x06: return k;                             /* ret #k */
+        case TL_BPF_RET_K: return k;                     /* ret #k */
         case 0x16: return A;                             /* ret a */
         case 0x07: X = A; break;                         /* tax */
         case 0x87: A = X; break;                         /* txa */
@@ -90,13 +85,14 @@ static uint32_t run_filter(const struct bpf_insn_ *p, uint32_t len, const struct
 int tl_seccomp_allows(long nr, long a0, long a1, long a2)
 {
     int mode = __atomic_load_n(&tl_seccomp_mode, __ATOMIC_ACQUIRE);
-    if (LIKELY(mode == 0)) return 1;
-    if (mode == 1) return nr == SYS_read || nr == SYS_write || nr == SYS_exit || nr == SYS_rt_sigreturn;
+    if (LIKELY(mode == TL_SECCOMP_MODE_DISABLED)) return 1;
+    if (mode == TL_SECCOMP_MODE_STRICT) return nr == SYS_read || nr == SYS_write || nr == SYS_exit || nr == SYS_rt_sigreturn;
+    if (__atomic_load_n(&deny_all, __ATOMIC_ACQUIRE)) return 0;
     struct sc_data d = { (int)nr, TL_AUDIT_ARCH_X86_64, tl_text_lo, { (uint64_t)a0, (uint64_t)a1, (uint64_t)a2, 0, 0, 0 } };
     int n = __atomic_load_n(&n_filters, __ATOMIC_ACQUIRE);
     for (int f = 0; f < n; f++) {
-        uint32_t act = run_filter(filters[f].prog, filters[f].len, &d) & SECCOMP_RET_ACTION_FULL_;
-        if (act != SECCOMP_RET_ALLOW_ && act != SECCOMP_RET_LOG_) return 0;
+        uint32_t act = run_filter(filters[f].prog, filters[f].len, &d) & TL_SECCOMP_RET_ACTION_FULL;
+        if (act != TL_SECCOMP_RET_ALLOW && act != TL_SECCOMP_RET_LOG) return 0;
     }
     return 1;
 }
@@ -105,8 +101,8 @@ int tl_seccomp_allows(long nr, long a0, long a1, long a2)
  * with threads, membarrier. */
 int tl_seccomp_allows_rewrite(void)
 {
-    if (LIKELY(tl_seccomp_mode == 0)) return 1;
-    return tl_seccomp_allows(SYS_openat, -100, 0, 0) && tl_seccomp_allows(SYS_read, 0, 0, 0) &&
+    if (LIKELY(tl_seccomp_mode == TL_SECCOMP_MODE_DISABLED)) return 1;
+    return tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, 0) && tl_seccomp_allows(SYS_read, 0, 0, 0) &&
            tl_seccomp_allows(SYS_close, 0, 0, 0) && tl_seccomp_allows(SYS_mprotect, 0, 4096, PROT_READ | PROT_WRITE | PROT_EXEC) &&
            tl_seccomp_allows(SYS_mprotect, 0, 4096, PROT_READ | PROT_EXEC) && tl_seccomp_allows(SYS_membarrier, 0, 0, 0);
 }
@@ -120,7 +116,7 @@ void tl_sigreturn_denied(long err)
     tl_error("the program's seccomp filter denies rt_sigreturn, which trapline needs after every trapped call",
              "(sud-only mode, or a site not yet rewritten); allow rt_sigreturn in the filter,",
              "or run in lazy mode with the sites rewritten before the filter is installed (docs/design.md)");
-    tl_sys1(SYS_exit_group, 2);
+    tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     __builtin_trap();
 }
 
@@ -132,14 +128,14 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
     long op;
     uint64_t fprog;
     if (nr == SYS_seccomp) { op = a0; fprog = (uint64_t)a2; }
-    else { op = a1 == 1 ? SECCOMP_SET_MODE_STRICT_ : a1 == 2 ? SECCOMP_SET_MODE_FILTER_ : -1; fprog = (uint64_t)a2; }
+    else { op = a1 == TL_SECCOMP_MODE_STRICT ? TL_SECCOMP_SET_MODE_STRICT : a1 == TL_SECCOMP_MODE_FILTER ? TL_SECCOMP_SET_MODE_FILTER : -1; fprog = (uint64_t)a2; }
     struct bpf_insn_ *copy = 0;
     uint32_t len = 0;
     size_t bytes = 0;
-    if (op == SECCOMP_SET_MODE_FILTER_) {
+    if (op == TL_SECCOMP_SET_MODE_FILTER) {
         struct { uint16_t len; uint16_t pad[3]; uint64_t filter; } fp;
         if (tl_seccomp_allows(SYS_mmap, 0, 0, PROT_READ | PROT_WRITE) && tl_safe_read(fprog, &fp, sizeof fp) &&
-            fp.len && fp.len <= MAX_INSNS) {
+            fp.len && fp.len <= TL_BPF_MAXINSNS) {
             bytes = ((size_t)fp.len * sizeof *copy + 4095) & ~4095ul;
             long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (m > 0 || m < -4096) {
@@ -152,26 +148,33 @@ long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4)
      * is switched (while rt_sigaction may still be allowed) to leave without it. */
     if (len && !tl_sigsys_noreturn) {
         struct sc_data d = { SYS_rt_sigreturn, TL_AUDIT_ARCH_X86_64, tl_text_lo, { 0, 0, 0, 0, 0, 0 } };
-        uint32_t act = run_filter(copy, len, &d) & SECCOMP_RET_ACTION_FULL_;
-        if (act != SECCOMP_RET_ALLOW_ && act != SECCOMP_RET_LOG_ && tl_seccomp_allows(SYS_rt_sigaction, SIGSYS, 0, 0))
+        uint32_t act = run_filter(copy, len, &d) & TL_SECCOMP_RET_ACTION_FULL;
+        if (act != TL_SECCOMP_RET_ALLOW && act != TL_SECCOMP_RET_LOG && tl_seccomp_allows(SYS_rt_sigaction, SIGSYS, 0, 0))
             tl_up.sigsys_noreturn();
     }
     long r = nr == SYS_seccomp ? tl_sys3(nr, a0, a1, a2) : tl_sys5(nr, a0, a1, a2, a3, a4);
-    if (r >= 0 && op == SECCOMP_SET_MODE_STRICT_ && (nr == SYS_prctl || r == 0)) {
-        __atomic_store_n(&tl_seccomp_mode, 1, __ATOMIC_RELEASE);
-    } else if (r >= 0 && op == SECCOMP_SET_MODE_FILTER_) {
+    if (r >= 0 && op == TL_SECCOMP_SET_MODE_STRICT && (nr == SYS_prctl || r == 0)) {
+        __atomic_store_n(&tl_seccomp_mode, TL_SECCOMP_MODE_STRICT, __ATOMIC_RELEASE);
+    } else if (r >= 0 && op == TL_SECCOMP_SET_MODE_FILTER) {
         tl_spin_lock(&lock);
         if (len && n_filters < MAX_FILTERS) {
             filters[n_filters].prog = copy;
             filters[n_filters].len = len;
             __atomic_store_n(&n_filters, n_filters + 1, __ATOMIC_RELEASE);
             copy = 0;
-        } else {
+        } else if (n_filters < MAX_FILTERS) {
             /* a filter we could not copy: assume it forbids every optional call */
-            static const struct bpf_insn_ kill = { 0x06, 0, 0, 0 };
-            if (n_filters < MAX_FILTERS) { filters[n_filters].prog = (struct bpf_insn_ *)&kill; filters[n_filters].len = 1; n_filters++; }
+            static const struct bpf_insn_ kill = { TL_BPF_RET_K, 0, 0, TL_SECCOMP_RET_KILL_THREAD };
+            filters[n_filters].prog = (struct bpf_insn_ *)&kill;
+            filters[n_filters].len = 1;
+            __atomic_store_n(&n_filters, n_filters + 1, __ATOMIC_RELEASE);
+        } else {
+            /* no room for one more copy: assume the filters forbid every optional call */
+            __atomic_store_n(&deny_all, 1, __ATOMIC_RELEASE);
+            tl_limit(TL_FLAG_SECCOMP_FULL, "warning: the program installed more seccomp filters than trapline keeps copies of;",
+                     "it assumes they forbid every call of its own it can go without (no more sites are rewritten)", 0);
         }
-        if (tl_seccomp_mode != 1) __atomic_store_n(&tl_seccomp_mode, 2, __ATOMIC_RELEASE);
+        if (tl_seccomp_mode != TL_SECCOMP_MODE_STRICT) __atomic_store_n(&tl_seccomp_mode, TL_SECCOMP_MODE_FILTER, __ATOMIC_RELEASE);
         tl_spin_unlock(&lock);
     }
     if (copy && r < 0) tl_sys2(SYS_munmap, copy, bytes);   /* (after a success: kept, munmap may be denied now) */

@@ -13,6 +13,8 @@ struct tl_nr_counters *tl_nr;
 static struct tl_nr_counters *nr_i386;
 static struct tl_thread_block *threads;
 static uint64_t private_block[2 * TL_NR_MAX];
+_Static_assert(offsetof(struct tl_thread_block, errors) - offsetof(struct tl_thread_block, fast) == TB_ERRORS,
+               "entry.S: errors[] follows fast[] (T_COUNTS points at fast[])");
 struct tl_stats_geom tl_stats_geom_cur;
 
 /* The path made absolute (a relative TRAPLINE_STATS would name another file after the
@@ -176,13 +178,37 @@ static int pid_alive(uint64_t owner)
     return r == 0 || r == -EPERM;
 }
 
-static void fold(struct tl_thread_block *b)
+/* adds a thread's counts (fast[TL_NR_MAX] then errors[TL_NR_MAX]) into the segment's
+ * totals, zeroing them */
+static void fold(uint64_t *fast)
 {
+    uint64_t *errors = fast + TL_NR_MAX;
     for (unsigned i = 0; i < TL_NR_MAX; i++) {
-        uint64_t v = b->fast[i], e = b->errors[i];
-        if (v) { b->fast[i] = 0; __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED); }
-        if (e) { b->errors[i] = 0; __atomic_add_fetch(&tl_nr[i].errors, e, __ATOMIC_RELAXED); }
+        uint64_t v = fast[i], e = errors[i];
+        if (v) { fast[i] = 0; __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED); }
+        if (e) { errors[i] = 0; __atomic_add_fetch(&tl_nr[i].errors, e, __ATOMIC_RELAXED); }
     }
+}
+
+/* A thread's counters are a block of the segment's thread table (a slot). While every
+ * slot is taken (more threads at once than TL_THREAD_SLOTS, across the run), a thread
+ * counts in a block of private memory instead, which is added into the segment's totals
+ * when the thread exits, or when the process exits or execs (tl_stats_fold_private):
+ * the counts arrive late, but none is lost. Released private blocks are reused. */
+#define BLOCK_WORDS (2 * TL_NR_MAX)
+_Static_assert(sizeof(((struct tl_thread_block *)0)->fast) + sizeof(((struct tl_thread_block *)0)->errors) == BLOCK_WORDS * 8,
+               "a block: fast[] then errors[]");
+static uint64_t *spare_blocks;   /* released private blocks, linked through their first word */
+static int spare_lock;
+
+static uint64_t *private_block_new(void)
+{
+    tl_spin_lock(&spare_lock);
+    uint64_t *b = spare_blocks;
+    if (b) spare_blocks = (uint64_t *)b[0];
+    tl_spin_unlock(&spare_lock);
+    if (b) { b[0] = 0; return b; }
+    return tl_alloc_big(BLOCK_WORDS * 8);
 }
 
 uint64_t *tl_stats_thread_block(int *slot_out)
@@ -195,23 +221,50 @@ uint64_t *tl_stats_thread_block(int *slot_out)
             uint64_t o = __atomic_load_n(&threads[i].owner, __ATOMIC_RELAXED);
             if (o == 0 || (pass == 1 && !pid_alive(o))) {
                 if (__atomic_compare_exchange_n(&threads[i].owner, &o, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-                    if (pass == 1) fold(&threads[i]);   /* a dead process's counts */
+                    if (pass == 1) fold(threads[i].fast);   /* a dead process's counts */
                     *slot_out = (int)i;
                     return threads[i].fast;
                 }
             }
         }
     }
-    /* every slot busy: counts of this thread go to private memory and are folded in
-     * when it exits (tl_stats_thread_release with slot -1 handles the private block) */
+    uint64_t *b = private_block_new();
+    tl_limit(TL_FLAG_THREAD_FULL, "note: more threads at once than the statistics segment has counter blocks;",
+             "the others count privately, added to the segment as they exit", 0);
+    if (b) return b;
+    tl_error("warning: out of memory for a thread's counters:", "its fast-path calls are not counted", 0);
     return private_block;
 }
 
-void tl_stats_thread_release(int slot)
+void tl_stats_thread_release(struct tl_tcb *t)
 {
-    if (!tl_stats || slot < 0) return;
-    fold(&threads[slot]);
-    __atomic_store_n(&threads[slot].owner, 0, __ATOMIC_RELEASE);
+    if (!tl_stats) return;
+    if (t->slot >= 0) {
+        fold(threads[t->slot].fast);
+        __atomic_store_n(&threads[t->slot].owner, 0, __ATOMIC_RELEASE);
+    } else if (t->counts && t->counts != private_block) {
+        uint64_t *b = t->counts;
+        fold(b);
+        tl_spin_lock(&spare_lock);
+        b[0] = (uint64_t)spare_blocks;
+        spare_blocks = b;
+        tl_spin_unlock(&spare_lock);
+    }
+    t->slot = -1;
+    t->counts = private_block;
+}
+
+static void fold_private(struct tl_tcb *t, void *arg)
+{
+    (void)arg;
+    if (t->slot < 0 && t->counts && t->counts != private_block) fold(t->counts);
+}
+
+/* The process ends (exit_group) or replaces its image (exec): the private blocks of all
+ * its threads go into the segment now (a count a thread makes meanwhile may be lost). */
+void tl_stats_fold_private(void)
+{
+    if (tl_stats) tl_threads_each(fold_private, 0);
 }
 
 void tl_stats_after_fork(struct tl_tcb *t)

@@ -31,10 +31,19 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
 #define TL_FLAG_SITE_FULL    64u     /* the site table filled: site_count - site_cap were dropped */
 #define TL_FLAG_PLAN_UNRECORDED 128u /* skipped plan sites were counted but not recorded (half full) */
 #define TL_FLAG_NULL_READS  256u     /* page 0 is readable: the run opted in (--allow-null-reads) */
-#define TL_FLAG_PRELOADED   512u     /* a process started from the preloaded library's constructor
+/* a limit was reached or a step failed; each also says so once on stderr (unless quiet) */
+#define TL_FLAG_PROT_KEPT   512u     /* a rewrite could not give a page back its protection (it stayed
+                                        writable), or a rewritten site its bytes before its page turned writable */
+#define TL_FLAG_REWRITE_FULL 1024u   /* the set of rewritten sites filled: later sites stay on the trap path */
+#define TL_FLAG_THREAD_FULL 2048u    /* more threads at once than counter blocks: the others count in
+                                        private blocks, added to the segment as they exit */
+#define TL_FLAG_PLAN_FULL   4096u    /* the plan cache held its maximum of modules: later ones are not planned */
+#define TL_FLAG_SECCOMP_FULL 8192u   /* more seccomp filters than trapline keeps copies of: it assumes
+                                        the others forbid every call of its own it can go without */
+#define TL_FLAG_PRELOADED  16384u     /* a process started from the preloaded library's constructor
                                         (its loader's and earlier constructors' calls unseen) */
-#define TL_FLAG_ENTERED    1024u     /* a process was entered at its first instruction (sud/boot.c) */
-#define TL_FLAG_HOOK_SKIPPED 2048u   /* a process ran without the requested hook (statically linked) */
+#define TL_FLAG_ENTERED    32768u     /* a process was entered at its first instruction (sud/boot.c) */
+#define TL_FLAG_HOOK_SKIPPED 65536u   /* a process ran without the requested hook (statically linked) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {
@@ -78,9 +87,11 @@ struct tl_stats_header {
 };
 
 /* One per process of the run (the first one, forks, exec'd programs). */
+#define TL_STATUS_RUNNING (-1)       /* tl_proc_rec.status: running or unknown */
+#define TL_STATUS_SIGNALED 256       /* ... TL_STATUS_SIGNALED + n: killed by signal n (else 0..255: exited) */
 struct tl_proc_rec {
     uint32_t pid, ppid;
-    int32_t  status;            /* -1 running or unknown; 0..255 exit status; 256+n killed by signal n */
+    int32_t  status;            /* TL_STATUS_RUNNING; 0..255 exit status; TL_STATUS_SIGNALED + n killed by signal n */
     uint32_t mode;              /* enum tl_mode this process ran in */
     uint64_t start_ns;          /* CLOCK_REALTIME when it attached */
     char     exe[232];          /* NUL-terminated, truncated */
@@ -104,6 +115,8 @@ struct tl_module_rec {
     uint32_t build_id_len;      /* 0 if none was found */
     char     path[272];         /* NUL-terminated; "" for anonymous memory, "[vdso]" */
 };
+
+#define TL_MODULE_NONE 0xffffffffu   /* tl_site_rec.module: no module record */
 
 enum tl_site_state {
     TL_SITE_REWRITTEN = 0,
@@ -143,7 +156,7 @@ enum tl_site_source {
 struct tl_site_rec {
     uint64_t addr;              /* address of the syscall instruction */
     uint32_t pid;
-    uint32_t module;            /* index into the module table, 0xffffffff if unknown */
+    uint32_t module;            /* index into the module table, TL_MODULE_NONE if unknown */
     uint64_t offset;            /* addr - module base: the file offset for file-backed code */
     uint64_t trap_hits;         /* calls that arrived by SIGSYS */
     uint64_t fast_hits;         /* calls through the rewritten site */

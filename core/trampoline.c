@@ -4,9 +4,6 @@
 #include <sys/mman.h>
 #include <errno.h>
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
 
 int tl_zero_mapped;
 
@@ -27,7 +24,7 @@ static int map_landing(uint8_t *rex_out, uint64_t *lo_out, uint64_t *len_out)
         uint64_t table = (last + SLED_GROUP + 7) & ~7ull;           /* the groups' pointers */
         uint64_t hi = (table + 8 * SLED_GROUPS + 4095) & ~4095ull;
         long r = tl_sys6(SYS_mmap, (long)lo, (long)(hi - lo), PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+                         MAP_PRIVATE | MAP_ANONYMOUS | TL_MAP_FIXED_NOREPLACE, -1, 0);
         if (r < 0 && r > -4096) continue;
         if ((uint64_t)r != lo) { tl_sys2(SYS_munmap, r, hi - lo); continue; }
         uint8_t *p = (uint8_t *)lo;
@@ -36,7 +33,7 @@ static int map_landing(uint8_t *rex_out, uint64_t *lo_out, uint64_t *len_out)
             uint64_t ptr = table + 8 * (uint64_t)g;
             *(uint64_t *)(p + (ptr - lo)) = (uint64_t)tl_land_stubs + TL_LAND_STUB * (uint64_t)g;
             uint8_t *s = p + (SLED_LANDING(rex, g) - lo);
-            /* jmp *[ptr] : FF 24 25 abs32 */
+            /* jmp *[ptr] : FF 24 25 abs32 (FF /4, ModRM 24: a SIB follows, SIB 25: disp32 alone) */
             s[0] = 0xFF; s[1] = 0x24; s[2] = 0x25;
             for (int k = 0; k < 4; k++) s[3 + k] = (uint8_t)(ptr >> (8 * k));
         }
@@ -52,7 +49,7 @@ static int map_landing(uint8_t *rex_out, uint64_t *lo_out, uint64_t *len_out)
 int tl_trampoline_map(void)
 {
     long r = tl_sys6(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+                     MAP_PRIVATE | MAP_ANONYMOUS | TL_MAP_FIXED_NOREPLACE, -1, 0);
     if (r != 0) {
         if (r > 0) tl_sys2(SYS_munmap, r, 4096);
         return r < 0 ? (int)r : -EEXIST;

@@ -77,10 +77,38 @@ void tl_error(const char *a, const char *b, const char *c)
     tl_write_err(line);
 }
 
+/* sched_yield for a spin lock's waiter, unless the program's seccomp filter may forbid
+ * it (then the waiter just spins on) */
+void tl_spin_yield(void)
+{
+    if (!tl_seccomp_mode || tl_seccomp_allows(SYS_sched_yield, 0, 0, 0)) tl_sys0(SYS_sched_yield);
+}
+
+/* A limit was reached or a step failed in a way the run's report must show: flag (a
+ * TL_FLAG_*) is set in the statistics segment's header, and the first time in this
+ * process (per flag) one line says what happened, unless TRAPLINE_QUIET. */
+void tl_limit(uint32_t flag, const char *a, const char *b, const char *c)
+{
+    static uint32_t said;
+    if (tl_stats && !(__atomic_load_n(&tl_stats->flags, __ATOMIC_RELAXED) & flag))
+        __atomic_or_fetch(&tl_stats->flags, flag, __ATOMIC_RELAXED);
+    if (__atomic_fetch_or(&said, flag, __ATOMIC_RELAXED) & flag) return;
+    if (!tl_cfg.quiet) tl_error(a, b, c);
+}
+
+/* "0x<hex>" of v into buf (>= 24 bytes); returns buf */
+char *tl_fmt_hex(char *buf, uint64_t v)
+{
+    buf[0] = '0';
+    buf[1] = 'x';
+    tl_fmt_u64(buf + 2, v, 16);
+    return buf;
+}
+
 void tl_die(const char *a, const char *b, const char *c)
 {
     tl_error(a, b, c);
-    tl_sys1(SYS_exit_group, 127);
+    tl_sys1(SYS_exit_group, TL_EXIT_INTERNAL);
     __builtin_unreachable();
 }
 

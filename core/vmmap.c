@@ -374,7 +374,7 @@ void tl_vm_end(long nr, const uint64_t a[6], long ret)
     case SYS_mmap: {
         uint64_t type = a[3] & 0x0f;
         struct ent e = { (uint64_t)ret, (uint64_t)ret + page_up(a[1]), 0, (int32_t)(a[2] & 7),
-                         (uint16_t)(type == MAP_SHARED || type == 3 /* MAP_SHARED_VALIDATE */), PATH_NONE };
+                         (uint16_t)(type == MAP_SHARED || type == TL_MAP_SHARED_VALIDATE), PATH_NONE };
         if (!(a[3] & MAP_ANONYMOUS)) {
             e.offset = a[5];
             e.path = want_path ? path_add(path) : PATH_UNKNOWN;
@@ -404,7 +404,7 @@ void tl_vm_end(long nr, const uint64_t a[6], long ret)
     case SYS_mremap: {
         uint64_t old = a[0], oldlen = page_up(a[1]), newlen = page_up(a[2]);
         uint32_t i = lower(old);
-        if ((a[3] & 4 /* MREMAP_DONTUNMAP */) || !oldlen || i >= nents || ents[i].start > old) { valid = 0; break; }
+        if ((a[3] & TL_MREMAP_DONTUNMAP) || !oldlen || i >= nents || ents[i].start > old) { valid = 0; break; }
         struct ent e = ents[i];
         if (e.path != PATH_NONE) e.offset += old - e.start;
         e.start = (uint64_t)ret;

@@ -13,14 +13,27 @@
 static uint64_t *recs;           /* site addresses, in rewrite order (0 = forgotten) */
 static uint32_t nrecs;
 static uint64_t lo_site = ~0ull, hi_site;
-/* called with the rewrite lock held, after a site was rewritten */
-void tl_jit_note_site(uint64_t site)
+
+/* 1 if the next rewritten site can be recorded here; 0 if not, and then it must not be
+ * rewritten (a site this list does not hold would keep its `ff d0` when its code changes).
+ * Called with the rewrite lock held, before the site is patched: what it reserves stays
+ * free until tl_jit_note_site. When full, forgotten entries are squeezed out first. */
+int tl_jit_reserve(void)
 {
     if (!recs) {
         recs = tl_alloc_big(MAX_SITES * 8);
-        if (!recs) return;
+        if (!recs) return 0;
     }
-    if (nrecs >= MAX_SITES) return;
+    if (nrecs < MAX_SITES) return 1;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < nrecs; i++) if (recs[i]) recs[k++] = recs[i];
+    nrecs = k;
+    return nrecs < MAX_SITES;
+}
+
+/* called with the rewrite lock held, after a site was rewritten (tl_jit_reserve said 1) */
+void tl_jit_note_site(uint64_t site)
+{
     recs[nrecs++] = site;
     if (site < lo_site) lo_site = site;
     if (site + 2 > hi_site) hi_site = site + 2;

@@ -33,6 +33,7 @@ HIDDEN int tl_policy_refused(uint64_t site);
 HIDDEN void tl_policy_refuse(uint64_t site);
 
 /* ---- code that changes under us (lazy/jit.c) */
+HIDDEN int tl_jit_reserve(void);            /* before a rewrite: 0 = the site must not be rewritten */
 HIDDEN void tl_jit_note_site(uint64_t site);
 HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore);   /* tl_up.code_changing */
 

@@ -20,6 +20,9 @@
 #include <sys/mman.h>
 #include "lazy/plan_parse.h"
 
+_Static_assert((int)TL_PLAN_CONFIRMED == (int)TL_SOURCE_PLAN_CONFIRMED && (int)TL_PLAN_LEARNED == (int)TL_SOURCE_PLAN_LEARNED &&
+               (int)TL_PLAN_UNVERIFIED == (int)TL_SOURCE_PLAN_UNVERIFIED && TL_SOURCE_TRAP == 0,
+               "a plan site's source is its record's source");
 #define PLAN_MODS 4096u         /* modules held in all (file: the plan; directory: looked up) */
 #define PLAN_FILE_MAX TL_PLAN_MAX_FILE
 #define PLAN_PATH_MAX 4096u     /* PATH_MAX: the longest path the kernel accepts, with its NUL */
@@ -200,7 +203,13 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
 {
     struct tl_plan_mod *known = lookup(0, nmods, id, idlen);
     if (known) return known;
-    if (!plan_is_dir || nmods >= PLAN_MODS) return 0;
+    if (!plan_is_dir) return 0;
+    if (nmods >= PLAN_MODS) {
+        /* its sites are learned as they trap, as without a plan */
+        tl_limit(TL_FLAG_PLAN_FULL, "note: the plan cache's modules looked up reached their maximum (4096);",
+                 "the modules seen from now on are not planned", 0);
+        return 0;
+    }
     char *path = cache_file;
     size_t k = 0;
     for (const char *p = plan_path; *p; p++) path[k++] = *p;     /* length checked at start-up */
@@ -267,8 +276,8 @@ int tl_plan_source(uint64_t site, const struct tl_mapping *m)
     if (!pm) return TL_PLAN_NONE;
     uint64_t off = site - m->start + m->offset;
     for (uint32_t i = 0; i < pm->n; i++)
-        if (pm->sites[i] >> 2 == off) {
-            return (int)(pm->sites[i] & 3);
+        if (pm->sites[i] >> TL_PLAN_SOURCE_BITS == off) {
+            return (int)(pm->sites[i] & TL_PLAN_SOURCE_MASK);
         }
     return TL_PLAN_NONE;
 }
@@ -296,7 +305,7 @@ static void apply_mapping(const struct tl_mapping *m)
      * sites are sorted by offset) */
     if (!tl_rewrite_batch_begin()) return;
     for (uint32_t i = 0; i < pm->n; i++) {
-        uint64_t off = pm->sites[i] >> 2, src = pm->sites[i] & 3;
+        uint64_t off = pm->sites[i] >> TL_PLAN_SOURCE_BITS, src = pm->sites[i] & TL_PLAN_SOURCE_MASK;
         if (off < m->offset || off - m->offset + 2 > len) continue;
         uint64_t site = m->start + (off - m->offset);
         if (tl_site_known(site + 2)) continue;                       /* already rewritten */
@@ -305,7 +314,7 @@ static void apply_mapping(const struct tl_mapping *m)
         /* (only records need to know beforehand: without statistics there are none) */
         int likely = allowed && (!tl_stats || !tl_safe_read(site, b, 2) || (b[0] == 0x0f && b[1] == 0x05));
         struct tl_site_rec *rec = likely || room_for_skipped() ? tl_cov_site(site, 1, m) : 0;
-        uint16_t source = src == TL_PLAN_CONFIRMED ? TL_SOURCE_PLAN_CONFIRMED : src == TL_PLAN_LEARNED ? TL_SOURCE_PLAN_LEARNED : TL_SOURCE_PLAN_UNVERIFIED;
+        uint16_t source = (uint16_t)src;     /* the same values (see below) */
         int why = allowed ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
         tl_cov_plan(rec, source, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_SKIPPED, why);
         if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }

@@ -117,7 +117,7 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
         if (cur->n >= TL_PLAN_MAX_SITES) FAIL("more than 65536 sites in one module");
         if (p->sink) {
             if (used >= p->sink_cap) FAIL("internal: site count changed");
-            p->sink[used] = off << 2 | source;
+            p->sink[used] = off << TL_PLAN_SOURCE_BITS | source;
         }
         used++;
         cur->n++;

@@ -12,14 +12,18 @@
 #define TL_PLAN_MAX_FILE (64u << 20)   /* bytes of one plan file read */
 #define TL_PLAN_SEEN_BITS 17u          /* duplicate-offset table: 2^17 entries >= 2 x sites */
 
-/* a site: offset << 2 | source */
-enum tl_plan_source { TL_PLAN_LEARNED = 0, TL_PLAN_CONFIRMED = 1, TL_PLAN_UNVERIFIED = 2 };
+/* a site: offset << TL_PLAN_SOURCE_BITS | source. The values are those of the statistics
+ * segment's enum tl_site_source (TL_SOURCE_PLAN_*, core/stats_layout.h; checked in
+ * lazy/plan.c), so a site's source is recorded as it is: one encoding, not two. */
+#define TL_PLAN_SOURCE_BITS 2
+#define TL_PLAN_SOURCE_MASK ((1u << TL_PLAN_SOURCE_BITS) - 1)
+enum tl_plan_source { TL_PLAN_CONFIRMED = 1, TL_PLAN_LEARNED = 2, TL_PLAN_UNVERIFIED = 3 };
 
 struct tl_plan_mod {
     uint8_t id[20];
     uint32_t idlen;
     uint32_t n;                 /* sites */
-    uint64_t *sites;            /* offset << 2 | enum tl_plan_source (NULL when counting) */
+    uint64_t *sites;            /* offset << TL_PLAN_SOURCE_BITS | enum tl_plan_source (NULL when counting) */
 };
 
 struct tl_plan_parser {

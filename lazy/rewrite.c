@@ -24,8 +24,6 @@
 static int lock;
 static int membarrier_ok = -1;
 
-#define MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE 32
-#define MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
 
 void tl_rewrite_after_fork(void)
 {
@@ -38,8 +36,8 @@ static void serialise_cores(void)
     if (tl_threads_alone()) return;   /* no other instruction stream to serialise */
     if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return;     /* forbidden by the program's seccomp */
     if (membarrier_ok < 0)
-        membarrier_ok = tl_sys3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
-    if (membarrier_ok) tl_sys3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+        membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
+    if (membarrier_ok) tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
 }
 
 /* protection of the page holding addr (from where when it covers it); -1 if unmapped,
@@ -86,9 +84,21 @@ static int batching;
 static uint64_t held_page = 1;    /* 1: none */
 static int held_prot;
 
+/* Gives page its protection prot back after a store. Should that fail, the page stays
+ * writable: never silently (one line, TL_FLAG_PROT_KEPT), and our map of the address space
+ * is re-read from the kernel, which then says what the page really is. */
+static void restore_prot(uint64_t page, int prot)
+{
+    if (tl_sys3(SYS_mprotect, page, 4096, prot) == 0) return;
+    char at[24];
+    tl_limit(TL_FLAG_PROT_KEPT, "warning: after a rewrite the page at", tl_fmt_hex(at, page),
+             "could not be given back its protection (mprotect failed): it stays writable");
+    tl_vm_invalidate();
+}
+
 static void release_held(void)
 {
-    if (held_page != 1) { tl_sys3(SYS_mprotect, held_page, 4096, held_prot); tl_vm_hold_end(); }
+    if (held_page != 1) { restore_prot(held_page, held_prot); tl_vm_hold_end(); }
     held_page = 1;
 }
 
@@ -128,21 +138,26 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
     tl_vm_hold_begin(p1, prot1, p2 != p1 ? p2 : 1, prot2);
     if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { tl_vm_hold_end(); return 0; }
     if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
-        tl_sys3(SYS_mprotect, p1, 4096, prot1);
+        restore_prot(p1, prot1);
         tl_vm_hold_end();
         return 0;
     }
     uint16_t old = store(site, expect, repl);
-    tl_sys3(SYS_mprotect, p1, 4096, prot1);
-    if (p2 != p1) tl_sys3(SYS_mprotect, p2, 4096, prot2);
+    restore_prot(p1, prot1);
+    if (p2 != p1) restore_prot(p2, prot2);
     tl_vm_hold_end();
     return old;
 }
 
-/* Puts `0f 05` back at a site we rewrote (the page keeps its protection). Lock held. */
+/* Puts `0f 05` back at a site we rewrote (the page keeps its protection). Lock held.
+ * If its page cannot be made writable, the program will see `ff d0` there: said once
+ * (TL_FLAG_PROT_KEPT), never silently. */
 void tl_unrewrite_site(uint64_t site)
 {
-    patch(site, 0xd0ff, 0x050f, 0);
+    if (patch(site, 0xd0ff, 0x050f, 0) != 0 || prot_at(site, 0) < 0) return;   /* restored, or gone */
+    char at[24];
+    tl_limit(TL_FLAG_PROT_KEPT, "warning: the rewritten site at", tl_fmt_hex(at, site),
+             "could not get its bytes `0f 05` back before its page turned writable (mprotect failed)");
 }
 
 /* Sites the red-zone rule kept on the trap path, remembered so that their later traps
@@ -272,8 +287,12 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
         /* not a syscall instruction: skipped; unless another thread (a concurrent dlopen
          * of the same file) rewrote it first */
         done = counted = now == 0xd0ff && tl_site_known(site + 2);
-    } else if (exec && !tl_site_insert(site + 2, hits)) {
+    } else if (exec && (!tl_jit_reserve() || !tl_site_insert(site + 2, hits))) {
+        /* the set of rewritten sites is full (or its list of them, which code changes
+         * need, could not take one more): the site stays on the trap path */
         reason = TL_REASON_FULL;
+        tl_limit(TL_FLAG_REWRITE_FULL, "warning: the set of rewritten sites is full;",
+                 "further sites stay on the trap path (complete, slower)", 0);
     } else if (exec) {
         uint16_t old = patch(site, 0x050f, 0xd0ff, where);
         done = old == 0x050f || (!planned && old == 0xd0ff);

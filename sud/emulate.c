@@ -18,7 +18,7 @@ static void reap_vfork_child(void)
     struct tl_tcb *self = tl_self(), *c = self->vfork_tcb;
     self->vfork_tcb = 0;
     if (c) {
-        tl_stats_thread_release(c->slot);
+        tl_stats_thread_release(c);
         tl_tcb_unregister(c);
         tl_sys2(SYS_munmap, c->map_base, c->map_len);
     }
@@ -47,7 +47,7 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f, uint64_t f
     t->app_gs = parent->app_gs;
     t->app_ss = parent->app_ss;
     tl_tcb_register(t);
-    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a vfork child's control block", 0, 0);
     if (t->app_ss.ss_flags & SS_DISABLE) {
         stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
         tl_sys2(SYS_sigaltstack, &ss, 0);
@@ -76,7 +76,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
     long r;
     if (i386) {
         /* i386 clone (120): ecx is the new stack; clone3 (435): ecx is the struct's size */
-        long ecx = (flags & CLONE_VM) || nr != 120 ? (long)f->rcx : 0;
+        long ecx = (flags & CLONE_VM) || nr != TL_NR32_CLONE ? (long)f->rcx : 0;
         r = tl_int80_6(nr, (long)f->rbx, ecx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
     } else if (nr == SYS_clone3) {
         if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */
@@ -116,7 +116,7 @@ static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap
 
 long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp) { return do_clone(f, flags, child_sp, 0, 0); }
 
-/* 1: call f performed here, its result in *ret (*action = 1: rt_sigreturn on the
+/* 1: call f performed here, its result in *ret (*action = TL_ACT_SIGRETURN: rt_sigreturn on the
  * program's stack); 0: not one of ours */
 int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
 {
@@ -166,7 +166,7 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
     case SYS_exit:
         t = tl_self();
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
-        tl_stats_thread_release(t->slot);
+        tl_stats_thread_release(t);
         tl_tcb_unregister(t);
         if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
             tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */

@@ -74,6 +74,7 @@ static int lists_self(const char *v)
 /* Performs execve (nr 59, path/argv/envp in a1..a3) or execveat (nr 322, dirfd/path/
  * argv/envp/flags in a1..a5) with the environment fixed up. */
 #define PRELOAD_ROOM 131072     /* the program's own LD_PRELOAD value, at most */
+#define PRELOAD_EQ_LEN (sizeof "LD_PRELOAD=" - 1)
 
 /* What an entry of the program's environment is, for the exec fix-up: 1 TRAPLINE_*,
  * 2 LD_PRELOAD=, 0 anything else, -1 unreadable (the kernel fails the exec with EFAULT,
@@ -201,8 +202,18 @@ static const char *without_self(char *p, const char *app)
     return p > vals ? start : 0;
 }
 
+/* The environment could not be built (no memory): the exec fails with ENOMEM rather than
+ * start a program that might not be interposed. One line says why. */
+static long no_room(void)
+{
+    tl_error("warning: out of memory for the environment that keeps an exec'd program interposed;",
+             "the exec fails with ENOMEM", 0);
+    return -ENOMEM;
+}
+
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    tl_stats_fold_private();     /* a successful exec ends every thread */
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
@@ -237,7 +248,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     size_t cap = n + (size_t)n_cfg + 2;
     size_t bytes = cap * sizeof(char *) + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (m < 0 && m > -4096) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    if (m < 0 && m > -4096) return no_room();
     const char **out = (const char **)m;
     char *preload = (char *)(m + (long)(cap * sizeof(char *)));
     size_t k = 0;
@@ -250,7 +261,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
             return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
         }
         if (kind == 1) continue;
-        if (kind == 2) { app_preload = s + 11; continue; }
+        if (kind == 2) { app_preload = s + PRELOAD_EQ_LEN; continue; }
         out[k++] = s;
     }
     if (enter) {
@@ -272,7 +283,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
     /* LD_PRELOAD=<self>[:<the program's value>] */
-    out[k++] = app_preload && lists_self(app_preload) ? app_preload - 11 : preload_entry(preload, app_preload);
+    out[k++] = app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload);
     out[k] = 0;
     long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0)
                               : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
@@ -285,9 +296,10 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
  * strings it adds, live below 4 GiB (MAP_32BIT). Performed by int $0x80. */
 long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
 {
+    tl_stats_fold_private();
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
-    uint32_t envp_arg = (uint32_t)(nr == 11 ? a3 : a4);
+    uint32_t envp_arg = (uint32_t)(nr == TL_NR32_EXECVE ? a3 : a4);
     if (!tl_follow_exec || !tl_self_path()[0]) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
     const uint32_t *envp = (const uint32_t *)(uint64_t)envp_arg;
     size_t n = 0;
@@ -302,7 +314,7 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
     size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-    if (m < 0 && m > -4096) return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
+    if (m < 0 && m > -4096) return no_room();
     uint32_t *out = (uint32_t *)m;
     uint32_t *cfg32 = out + cap;           /* the TRAPLINE_* strings, copied below 4 GiB */
     char *strs = (char *)(cfg32 + n_cfg);
@@ -323,16 +335,16 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
             return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
         }
         if (kind == 1) continue;
-        if (kind == 2) { app_preload = s + 11; continue; }
+        if (kind == 2) { app_preload = s + PRELOAD_EQ_LEN; continue; }
         out[k++] = envp[i];
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg32[i];
     /* LD_PRELOAD=<self>[:<the program's value>]: the program's own entry is below 4 GiB
      * already (an i386 pointer) */
-    out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - 11 : preload_entry(preload, app_preload));
+    out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload));
     out[k] = 0;
     long envp32 = (long)(uint32_t)(uint64_t)out;
-    long r = nr == 11 ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
+    long r = nr == TL_NR32_EXECVE ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
     tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
     return r;
 }

@@ -12,26 +12,6 @@
 #include <sys/mman.h>
 
 
-/* i386 numbers that need more than a raw int $0x80 from our stack */
-#define I386_EXIT 1
-#define I386_FORK 2
-#define I386_SIGRETURN 119
-#define I386_CLONE 120
-#define I386_RT_SIGRETURN 173
-#define I386_VFORK 190
-#define I386_EXIT_GROUP 252
-#define I386_MUNMAP 91
-#define I386_MPROTECT 125
-#define I386_PRCTL 172
-#define I386_RT_SIGPROCMASK 175
-#define I386_SIGPROCMASK 126
-#define I386_MADVISE 219
-#define I386_CLONE3 435
-#define I386_EXECVE 11
-#define I386_EXECVEAT 358
-#define I386_OLD_MMAP 90      /* mmap(struct mmap_arg_struct *) */
-#define I386_MREMAP 163
-#define I386_MMAP2 192
 
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
@@ -98,38 +78,39 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
      * that an i386 call cannot undo the interposer. */
     uint64_t b1 = a32((uint64_t)a1), b2 = a32((uint64_t)a2), b3 = a32((uint64_t)a3);
     switch ((int)nr) {
-    case I386_EXIT_GROUP:     /* our exit bookkeeping (x86-64 exit_group takes an int too) */
+    case TL_NR32_EXIT_GROUP:     /* our exit bookkeeping (x86-64 exit_group takes an int too) */
         return tl_perform_args(SYS_exit_group, (int)a1, 0, 0, 0, 0, 0);
-    case I386_MUNMAP:         /* rewritten sites in the range are forgotten first */
+    case TL_NR32_MUNMAP:         /* rewritten sites in the range are forgotten first */
         return tl_perform_args(SYS_munmap, (long)b1, (long)b2, 0, 0, 0, 0);
-    case I386_MPROTECT:       /* ... or given back their 0f 05 before they turn writable */
+    case TL_NR32_MPROTECT:       /* ... or given back their 0f 05 before they turn writable */
         return tl_perform_args(SYS_mprotect, (long)b1, (long)b2, (long)b3, 0, 0, 0);
-    case I386_MADVISE:
+    case TL_NR32_MADVISE:
         return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
-    case I386_SIGPROCMASK:
+    case TL_NR32_SIGPROCMASK:
         return sigprocmask_old((int)a1, b2, b3);
-    case I386_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
+    case TL_NR32_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
         return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
-    case I386_EXECVE:         /* the new program is interposed too (sud/exec.c) */
-    case I386_EXECVEAT:
+    case TL_NR32_EXECVE:         /* the new program is interposed too (sud/exec.c) */
+    case TL_NR32_EXECVEAT:
         return tl_exec_i386(nr, a1, a2, a3, a4, a5);
-    case I386_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */
-        if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | 0x100000 /* NOREPLACE */)))   /* CAP_SYS_RAWIO */
+    case TL_NR32_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */
+        if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))   /* CAP_SYS_RAWIO */
             return -EPERM;
         goto unmodelled;
-    case I386_OLD_MMAP: {
+    case TL_NR32_OLD_MMAP: {
         uint32_t args[4];     /* addr, len, prot, flags */
-        if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 && (args[3] & (MAP_FIXED | 0x100000))) return -EPERM;
+        if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 && (args[3] & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE))) return -EPERM;
         goto unmodelled;
     }
-    case I386_MREMAP:         /* from page 0 (a hole natively) or onto it */
+    case TL_NR32_MREMAP:         /* from page 0 (a hole natively) or onto it */
         if (tl_zero_mapped && b1 == 0 && b2 != 0) return -EFAULT;
-        if (tl_zero_mapped && (a32((uint64_t)a4) & 2 /* MREMAP_FIXED */) && a32((uint64_t)a5) == 0) return -EPERM;
+        if (tl_zero_mapped && (a32((uint64_t)a4) & TL_MREMAP_FIXED) && a32((uint64_t)a5) == 0) return -EPERM;
         goto unmodelled;
-    case I386_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
+    case TL_NR32_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == TL_PR_SET_SYSCALL_USER_DISPATCH) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
-    case 117: case 257: case 380: case 397: case 398: unmodelled: {
+    case TL_NR32_IPC: case TL_NR32_REMAP_FILE_PAGES: case TL_NR32_PKEY_MPROTECT: case TL_NR32_SHMAT: case TL_NR32_SHMDT:
+    unmodelled: {
         /* old_mmap, mmap2, mremap (above), ipc, remap_file_pages, pkey_mprotect, shmat,
          * shmdt: not modelled in our map of the address space, which is re-read on next need */
         long r = tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
@@ -143,39 +124,39 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
 int tl_i386_needs_frame(long nr)
 {
     int n = (int)nr;
-    return n == I386_EXIT || n == I386_FORK || n == I386_VFORK || n == I386_CLONE ||
-           n == I386_CLONE3 || n == I386_SIGRETURN || n == I386_RT_SIGRETURN;
+    return n == TL_NR32_EXIT || n == TL_NR32_FORK || n == TL_NR32_VFORK || n == TL_NR32_CLONE ||
+           n == TL_NR32_CLONE3 || n == TL_NR32_SIGRETURN || n == TL_NR32_RT_SIGRETURN;
 }
 
-/* Performs the i386 call in frame f. *action = 2: an i386 sigreturn on the program's stack. */
+/* Performs the i386 call in frame f. *action = TL_ACT_SIGRETURN_I386: an i386 sigreturn on the program's stack. */
 static long perform_i386(struct tl_frame *f, int *action)
 {
     int nr = (int)f->rax;
     switch (nr) {
-    case I386_SIGRETURN:
-    case I386_RT_SIGRETURN:
-        *action = 2;
+    case TL_NR32_SIGRETURN:
+    case TL_NR32_RT_SIGRETURN:
+        *action = TL_ACT_SIGRETURN_I386;
         return 0;
-    case I386_EXIT: {
+    case TL_NR32_EXIT: {
         /* a thread exit: our control block and statistics slot go with it, as for the
          * x86-64 exit (the same call, taking an int). A vfork child without a stack of
          * its own runs on its parent's block: it leaves it alone. */
-        if ((int)tl_sys0(SYS_gettid) != tl_self()->tid) return tl_int80_6(I386_EXIT, (long)f->rbx, 0, 0, 0, 0, 0);
+        if ((int)tl_sys0(SYS_gettid) != tl_self()->tid) return tl_int80_6(TL_NR32_EXIT, (long)f->rbx, 0, 0, 0, 0, 0);
         struct tl_frame x = *f;
         x.rax = SYS_exit;
         x.rdi = a32(f->rbx);
-        int a = 0;
+        int a = TL_ACT_RESUME;
         return tl_perform_frame(&x, &a);
     }
-    case I386_FORK:
+    case TL_NR32_FORK:
         return tl_do_clone(f, 0, 0);
-    case I386_VFORK:
+    case TL_NR32_VFORK:
         return tl_do_clone(f, CLONE_VM | CLONE_VFORK, 0);
-    case I386_CLONE:
+    case TL_NR32_CLONE:
         /* i386 order: flags, stack, parent_tid, tls (a struct user_desc *), child_tid;
          * the kernel takes them as 32-bit values */
         return tl_do_clone(f, a32(f->rbx), a32(f->rcx));
-    case I386_CLONE3: {
+    case TL_NR32_CLONE3: {
         /* struct clone_args has the same 64-bit layout in both tables */
         struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } a;
         if (a32(f->rcx) < sizeof a) return -EINVAL;
@@ -206,7 +187,7 @@ long tl_dispatch_i386(struct tl_frame *f)
     }
     if (UNLIKELY(tl_self()->app_sud_on) && tl_app_sud_check(f)) return 0;
     tl_count_i386(nr, 0);
-    int action = 0;
+    int action = TL_ACT_RESUME;
     long ret;
     if (tl_hook_loaded) {
         int pass = 0;

@@ -6,7 +6,11 @@
 #include <elf.h>
 #include <sys/auxv.h>
 #include <errno.h>
+#include <fcntl.h>
 
+
+#define CPUID_LEAF_FEATURES7 7     /* structured extended features (subleaf 0) */
+#define CPUID7_EBX_BMI2 (1u << 8)
 
 /* our executable range: the PF_X segment of this image holding tl_fast_entry, read from
  * our own ELF header (the same in the preloaded library and the boot image) */
@@ -67,7 +71,7 @@ void tl_start(void)
 {
     fill_upcalls();
     tl_pid = (int)tl_sys0(SYS_getpid);
-    if (tl_config_load()) tl_sys1(SYS_exit_group, 2);
+    if (tl_config_load()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     find_self();
     if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
     find_vdso();
@@ -75,8 +79,8 @@ void tl_start(void)
     /* the mode first: the statistics segment records the one this process runs in */
     if (tl_cfg.mode == TL_MODE_LAZY) {
         unsigned a, b, c, d;
-        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-        if (!(b & (1u << 8))) {     /* the fast path uses BMI2 shifts (flag-free) */
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_LEAF_FEATURES7), "c"(0));
+        if (!(b & CPUID7_EBX_BMI2)) {     /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_env_set("TRAPLINE_MODE=sud-only");
@@ -100,7 +104,7 @@ void tl_start(void)
         int e = tl_trampoline_map();
         if (e) {
             char buf[24] = "?", err[24];
-            long fd = tl_sys4(SYS_openat, -100, "/proc/sys/vm/mmap_min_addr", 0, 0);
+            long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
             if (fd >= 0) { long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; tl_sys1(SYS_close, fd); }
             for (char *p = buf; *p; p++) if (*p == '\n') *p = 0;
             tl_fmt_u64(err, (uint64_t)-e, 10);
@@ -116,11 +120,12 @@ void tl_start(void)
             tl_env_set("TRAPLINE_MODE=sud-only");
         }
     }
-    if (tl_stats_open()) tl_sys1(SYS_exit_group, 2);
+    if (tl_stats_open()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
-    if (tl_plan_init()) tl_sys1(SYS_exit_group, 2);
+    if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     tl_special_init();
-    tl_nullargs_init(tl_zero_mapped && !pkeys);   /* --allow-null-reads: page 0 readable */
+    if (tl_nullargs_init(tl_zero_mapped && !pkeys))   /* --allow-null-reads: page 0 readable */
+        tl_die("cannot allocate the pages that keep pointer arguments into page 0 faulting", 0, 0);
 
     if (tl_stats) {
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
@@ -143,13 +148,13 @@ void tl_start(void)
         tl_active = 0;
         tl_error("Syscall User Dispatch is not available (prctl:", e == -EINVAL ? "EINVAL)" : "error)",
                  "; refusing to run the program uninterposed. Run `trapline doctor` for details.");
-        tl_sys1(SYS_exit_group, 2);
+        tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     }
     /* The hook is loaded with interception on: loading it runs the program's own code
      * (ld.so allocates with the program's malloc, whose first use calls brk and
      * getrandom), and those calls are the program's, counted as in a run without a hook.
      * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
-    if (tl_hooks_load()) tl_sys1(SYS_exit_group, 2);
+    if (tl_hooks_load()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     if (tl_hook_loaded) tl_vm_invalidate();      /* the hook's set-up mapped memory unseen */
     tl_tcbs_refresh_special();       /* this thread and any the hook's set-up started */
     if (no_pkeys_note)     /* said once set-up succeeded: an error stays one line */

@@ -14,9 +14,9 @@
 #include "sud/sud.h"
 #include <ucontext.h>
 #include <errno.h>
+#include <fcntl.h>
 
 #define SIGBIT(s) (1ull << ((s) - 1))
-#define SEGV_MAPERR_ 1
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
 #endif
@@ -53,7 +53,7 @@ int tl_signals_sigsys_noreturn(void)
 {
     /* with a user shadow stack, the handler's token must be consumed by rt_sigreturn */
     uint64_t shstk = 0;
-    if (tl_sys2(SYS_arch_prctl, 0x5005 /* ARCH_SHSTK_STATUS */, &shstk) == 0 && (shstk & 1)) return -1;
+    if (tl_sys2(SYS_arch_prctl, TL_ARCH_SHSTK_STATUS, &shstk) == 0 && (shstk & TL_ARCH_SHSTK_SHSTK)) return -1;
     if (kaction(SIGSYS, (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_NODEFER, 0)) return -1;
     __atomic_store_n(&tl_sigsys_noreturn, 1, __ATOMIC_RELEASE);
     return 0;
@@ -67,9 +67,9 @@ static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
     if (fp) {
         uint32_t magic1;
         uint64_t xfeatures;
-        memcpy(&magic1, fp + 464, 4);                  /* struct _fpx_sw_bytes in sw_reserved */
-        memcpy(&xfeatures, fp + 464 + 8, 8);
-        if (magic1 == 0x46505853u /* FP_XSTATE_MAGIC1 */)
+        memcpy(&magic1, fp + TL_FPX_SW_BYTES, 4);      /* struct _fpx_sw_bytes in sw_reserved */
+        memcpy(&xfeatures, fp + TL_FPX_SW_BYTES + TL_FPX_XFEATURES, 8);
+        if (magic1 == TL_FP_XSTATE_MAGIC1)
             __asm__ volatile("xrstor64 (%0)" : : "r"(fp), "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)) : "memory");
         else
             __asm__ volatile("fxrstor64 (%0)" : : "r"(fp) : "memory");
@@ -169,7 +169,7 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
         saved = t->res[k];
         t->res[k].h = (uint64_t)uc;
         t->res[k].lo = lo;
-        t->res[k].sp = (rsp - 256) & ~15ull;
+        t->res[k].sp = (rsp - TL_STACK_SKIP) & ~(uint64_t)(TL_STACK_ALIGN - 1);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
         t->res_n = k + 1;
     }
@@ -327,9 +327,9 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
      * not present: present the native fault (si_code, no key, error code without the
      * protection and key bits). */
     if (tl_zero_mapped && (si->si_code == SEGV_ACCERR || si->si_code == SEGV_PKUERR) && (uint64_t)si->si_addr < 4096) {
-        si->si_code = SEGV_MAPERR_;
+        si->si_code = TL_SEGV_MAPERR;
         si->si_pkey = 0;
-        g[REG_ERR] &= ~(greg_t)(1 | 0x20);      /* PF_PROT, PF_PK */
+        g[REG_ERR] &= ~(greg_t)(TL_PF_PROT | TL_PF_PK);
     }
     deliver(sig, si, uc);
 }
@@ -362,7 +362,7 @@ void tl_raise_null_call(struct tl_frame *f)
     siginfo_t si;
     memset(&si, 0, sizeof si);
     si.si_signo = SIGSEGV;
-    si.si_code = SEGV_MAPERR_;
+    si.si_code = TL_SEGV_MAPERR;
     si.si_addr = (void *)target;
     t->fault.pending = SIGSEGV;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSEGV, &si);
@@ -390,7 +390,7 @@ static struct tl_ksigaction kernel_view(const struct tl_ksigaction *a)
  * every signal is queried). */
 static uint64_t caught_now(void)
 {
-    long fd = tl_sys4(SYS_openat, -100 /* AT_FDCWD */, "/proc/self/stat", 0 /* O_RDONLY */ | 02000000 /* O_CLOEXEC */, 0);
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return ~0ull;
     char buf[1024];
     long n;
@@ -435,7 +435,7 @@ void tl_signals_adopt(void)
 /* The flags the kernel keeps (UAPI_SA_FLAGS on x86-64): others are cleared, so that a
  * program can detect flags this kernel does not support. */
 #define UAPI_SA_FLAGS_ (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | \
-                        SA_RESETHAND | 0x800 /* SA_EXPOSE_TAGBITS */ | SA_RESTORER)
+                        SA_RESETHAND | TL_SA_EXPOSE_TAGBITS | SA_RESTORER)
 
 long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size)
 {
@@ -551,15 +551,15 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     struct tl_tcb *t = tl_self();
     /* the kernel's checks (kernel/entry/syscall_user_dispatch.c), in its order */
     switch (mode) {
-    case 0:                                            /* PR_SYS_DISPATCH_OFF */
+    case TL_PR_SYS_DISPATCH_OFF:
         if (off || len || sel) return -EINVAL;
         t->app_sud_on = 0;
         memcpy(t->special, tl_special, sizeof t->special);
         return 0;
-    case 1:                                            /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
+    case TL_PR_SYS_DISPATCH_ON:                        /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
         if (off && off + len <= off) return -EINVAL;
         break;
-    case 2:                                            /* PR_SYS_DISPATCH_INCLUSIVE_ON */
+    case TL_PR_SYS_DISPATCH_INCLUSIVE_ON:
         if (len == 0 || off + len <= off) return -EINVAL;
         off = off + len;                               /* the range inverted (wraps) */
         len = -len;
@@ -574,7 +574,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     t->app_sud_off = off;
     t->app_sud_len = len;
     t->app_sud_sel = sel;
-    memset(t->special, 1, sizeof t->special);          /* every call to the dispatch */
+    memset(t->special, TL_SPECIAL_C, sizeof t->special);   /* every call to the dispatch */
     return 0;
 }
 
@@ -596,10 +596,10 @@ int tl_app_sud_check(struct tl_frame *f)
     struct tl_tcb *t = tl_self();
     if (f->ret - t->app_sud_off < t->app_sud_len) return 0;
     if (t->app_sud_sel) {
-        uint8_t b = 1;
+        uint8_t b = TL_SUD_BLOCK;
         if (!tl_safe_read(t->app_sud_sel, &b, 1)) force_exit(SIGSEGV);
-        if (b == 0) return 0;                          /* ALLOW */
-        if (b != 1) force_exit(SIGSYS);
+        if (b == TL_SUD_ALLOW) return 0;
+        if (b != TL_SUD_BLOCK) force_exit(SIGSYS);
     }
     /* force_sig_info(): a blocked SIGSYS (by the program's mask, or because its SIGSYS
      * handler is running) or an ignored one kills, as a default action would */
@@ -614,7 +614,7 @@ int tl_app_sud_check(struct tl_frame *f)
     si.si_code = TL_SI_SYS_USER_DISPATCH;
     si.si_call_addr = (void *)f->ret;
     si.si_syscall = (int)f->rax;
-    si.si_arch = i386 ? 0x40000003 : 0xc000003e;       /* AUDIT_ARCH_I386 / AUDIT_ARCH_X86_64 */
+    si.si_arch = i386 ? TL_AUDIT_ARCH_I386 : TL_AUDIT_ARCH_X86_64;
     t->fault.pending = SIGSYS;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSYS, &si);
     tl_sys1(SYS_exit_group, 128 + SIGSYS);             /* not reached */

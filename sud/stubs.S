@@ -1,5 +1,6 @@
 /* Assembly of the process model (sud/): a new thread's first steps (tl_clone_thread),
  * a thread's last (tl_exit_thread). */
+#include <asm/unistd_64.h>
 #include "core/tcb.h"
 #include "core/frame_asm.h"
 
@@ -10,16 +11,18 @@
  * so the child starts with the program's state. The child returns on child_sp: it sets
  * up its own control block and SUD (tl_thread_child_init) before it runs a single
  * instruction of the program, then resumes at f->ret with rax = 0.
- * [child_sp - 8] and [child_sp - 16] (below the child's stack pointer, unused) carry
- * the resume address and flags to the child. */
+ * Below child_sp (unused memory): CH_RET, CH_FLAGS and CH_CLONE carry the resume address,
+ * the flags and the clone flags to the child (core/tcb.h). */
         .globl tl_clone_thread
         .hidden tl_clone_thread
         .type tl_clone_thread, @function
         .p2align 4
 tl_clone_thread:
+        .cfi_startproc
         CLONE_PROLOGUE
         mov     F_RAX(%r11), %rax
         popfq
+        .cfi_adjust_cfa_offset -8
         syscall
         test    %rax, %rax
         jz      .Lchild
@@ -27,35 +30,46 @@ tl_clone_thread:
         RESTORE_CALLEE
         ret
 .Lchild:
-        lea     -16(%rsp), %rsp         /* rsp -> [flags][ret] */
-        mov     -8(%rsp), %r11          /* clone flags (r11 is free: the kernel clobbers it) */
-        PUSH_FRAME_GPRS
+        CFI_CLONE_CHILD
+        lea     CH_FLAGS(%rsp), %rsp    /* rsp -> [flags][ret] */
+        .cfi_adjust_cfa_offset -CH_FLAGS
+        mov     (CH_CLONE - CH_FLAGS)(%rsp), %r11       /* clone flags (r11 is free: the kernel clobbers it) */
+        PUSH_FRAME_GPRS 1
         mov     %rsp, %rbx
-        and     $-16, %rsp
+        .cfi_def_cfa_register %rbx
+        and     $-TL_STACK_ALIGN, %rsp
         cld
         mov     %r11, %rdi
         call    tl_thread_child_init
         mov     %rbx, %rsp
-        POP_GPRS
+        .cfi_def_cfa_register %rsp
+        POP_GPRS 1
         mov     $0, %eax
-        mov     8(%rsp), %rcx
+        mov     (CH_RET - CH_FLAGS)(%rsp), %rcx
         popfq
+        .cfi_adjust_cfa_offset -8
         ret
+        .cfi_endproc
         .size tl_clone_thread, .-tl_clone_thread
 
 /* noreturn void tl_exit_thread(void *base, size_t len, long code, long nr)
  * Unmaps the thread's control block and stack, then exits, without touching memory. */
         .globl tl_exit_thread
         .hidden tl_exit_thread
+        .type tl_exit_thread, @function
         .p2align 4
 tl_exit_thread:
+        .cfi_startproc
         mov     %rdx, %r8
         mov     %rcx, %r9
-        mov     $11, %eax
+        mov     $__NR_munmap, %eax
         syscall
+        .cfi_undefined %rip             /* our stack is gone */
         mov     %r8, %rdi
         mov     %r9, %rax
         syscall
         ud2
+        .cfi_endproc
+        .size tl_exit_thread, .-tl_exit_thread
 
         .section .note.GNU-stack,"",@progbits

@@ -15,8 +15,11 @@ struct tl_tcb *tl_tcb_new(void)
     size_t len = 4096 + TL_ALTSTACK_SIZE + 4096 + TL_STACK_SIZE + tcb_sz;
     long p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return NULL;
-    tl_sys3(SYS_mprotect, p, 4096, PROT_NONE);
-    tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE);
+    /* the guard pages: a stack that overflows must fault, never run into its neighbour */
+    if (tl_sys3(SYS_mprotect, p, 4096, PROT_NONE) || tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE)) {
+        tl_sys2(SYS_munmap, p, len);
+        return NULL;
+    }
     struct tl_tcb *t = (struct tl_tcb *)(p + len - tcb_sz);
     t->alt_lo = (uint64_t)p + 4096;
     t->alt_size = TL_ALTSTACK_SIZE;
@@ -39,7 +42,8 @@ struct tl_tcb *tl_tcb_new(void)
 void tl_tcb_install(struct tl_tcb *t)
 {
     tl_tcb_register(t);
-    tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t);
+    /* %gs is how every entry finds its thread's block: without it nothing can run */
+    if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a thread's control block", 0, 0);
     /* our signal stack, used by SIGSYS while the program has none of its own */
     stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
     tl_sys2(SYS_sigaltstack, &ss, 0);
@@ -61,7 +65,7 @@ void tl_thread_child_init(uint64_t clone_flags)
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
     t->sigsys_blocked = parent->sigsys_blocked;   /* the signal mask is inherited */
-    if (clone_flags & 0x4000 /* CLONE_VFORK */) {
+    if (clone_flags & TL_CLONE_VFORK) {
         /* the parent resumes once we exec or exit, and frees this block then */
         t->vfork_child = 1;
         t->vfork_parent = parent;

@@ -62,12 +62,14 @@ int main(void)
     first = 0;
     V("version", TL_STATS_VERSION); V("nr_max", TL_NR_MAX); V("thread_slots", TL_THREAD_SLOTS);
     V("proc_cap", TL_PROC_CAP); V("module_cap", TL_MODULE_CAP); V("site_cap", TL_SITE_CAP);
+    V("module_none", TL_MODULE_NONE); V("status_signaled", TL_STATUS_SIGNALED);
     printf("},\n  \"flag\": {");
     first = 0;
     V("zero_mapped", TL_FLAG_ZERO_MAPPED); V("xonly", TL_FLAG_XONLY); V("hook", TL_FLAG_HOOK);
     V("plan", TL_FLAG_PLAN); V("proc_full", TL_FLAG_PROC_FULL); V("module_full", TL_FLAG_MODULE_FULL);
     V("site_full", TL_FLAG_SITE_FULL); V("plan_unrecorded", TL_FLAG_PLAN_UNRECORDED);
-    V("null_reads", TL_FLAG_NULL_READS);
+    V("null_reads", TL_FLAG_NULL_READS); V("prot_kept", TL_FLAG_PROT_KEPT); V("rewrite_full", TL_FLAG_REWRITE_FULL);
+    V("thread_full", TL_FLAG_THREAD_FULL); V("plan_full", TL_FLAG_PLAN_FULL); V("seccomp_full", TL_FLAG_SECCOMP_FULL);
     V("preloaded", TL_FLAG_PRELOADED);
     V("entered", TL_FLAG_ENTERED);
     V("hook_skipped", TL_FLAG_HOOK_SKIPPED);

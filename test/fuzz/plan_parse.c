@@ -15,7 +15,7 @@ static uint32_t gen;
 
 static int cmp(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a >> 2, y = *(const uint64_t *)b >> 2;
+    uint64_t x = *(const uint64_t *)a >> TL_PLAN_SOURCE_BITS, y = *(const uint64_t *)b >> TL_PLAN_SOURCE_BITS;
     return x < y ? -1 : x > y;
 }
 
@@ -40,11 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (m->idlen < 1 || m->idlen > 20 || m->n > TL_PLAN_MAX_SITES) abort();
         if (m->n && (m->sites < sink || m->sites + m->n > sink + n)) abort();
         for (uint32_t k = 0; k < m->n; k++)
-            if ((m->sites[k] >> 2) >= (1ull << 52) || (m->sites[k] & 3) == 3) abort();
+            if ((m->sites[k] >> TL_PLAN_SOURCE_BITS) >= (1ull << 52) || (m->sites[k] & TL_PLAN_SOURCE_MASK) == 0) abort();
         uint64_t *c = malloc((m->n ? m->n : 1) * sizeof *c);
         memcpy(c, m->sites, m->n * sizeof *c);
         qsort(c, m->n, sizeof *c, cmp);
-        for (uint32_t k = 1; k < m->n; k++) if (c[k] >> 2 == c[k - 1] >> 2) abort();
+        for (uint32_t k = 1; k < m->n; k++) if (c[k] >> TL_PLAN_SOURCE_BITS == c[k - 1] >> TL_PLAN_SOURCE_BITS) abort();
         free(c);
         total += m->n;
     }

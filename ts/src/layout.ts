@@ -102,7 +102,9 @@ export const LAYOUT = {
     "thread_slots": 1024,
     "proc_cap": 1024,
     "module_cap": 4096,
-    "site_cap": 65536
+    "site_cap": 65536,
+    "module_none": 4294967295,
+    "status_signaled": 256
   },
   "flag": {
     "zero_mapped": 1,
@@ -114,9 +116,14 @@ export const LAYOUT = {
     "site_full": 64,
     "plan_unrecorded": 128,
     "null_reads": 256,
-    "preloaded": 512,
-    "entered": 1024,
-    "hook_skipped": 2048
+    "prot_kept": 512,
+    "rewrite_full": 1024,
+    "thread_full": 2048,
+    "plan_full": 4096,
+    "seccomp_full": 8192,
+    "preloaded": 16384,
+    "entered": 32768,
+    "hook_skipped": 65536
   },
   "reason": {
     "none": 0,
