@@ -236,7 +236,7 @@ async function cmdRun(args: string[]): Promise<number> {
   // A program trapline could not enter (the loader ignored LD_PRELOAD) left no process in
   // the statistics: say so, and never report it as interposed.
   if (needStats && exit.interposed === false && !exit.failure) {
-    process.stderr.write(`trapline: ${program} was not interposed: no process joined the statistics (the loader ignored LD_PRELOAD: setuid/setgid, file capabilities, or a static program)\n`);
+    process.stderr.write(`trapline: ${program} was not interposed: no process joined the statistics (the loader ignored LD_PRELOAD: setuid/setgid, or file capabilities)\n`);
     if (report !== undefined) {
       try { writeFileSync(report, JSON.stringify({ interposed: false, program }, null, 2) + '\n'); } catch (e) { say(e); failed = true; }
     }
