@@ -1,3 +1,4 @@
+import { LAYOUT } from './layout.js';
 import { FileReadError, readRegularFile, sizeText } from './readfile.js';
 import { REWRITE_POLICIES, RUN_MODES } from './types.js';
 import { decodeStats, nrName, STATS_FILE_MAX, StatsError, type StatsSnapshot } from './stats.js';
@@ -97,7 +98,7 @@ export function checkReport(d: unknown): string | undefined {
     if (!isObj(x) || typeof x.addr !== 'string' || !HEX.test(x.addr) || typeof x.offset !== 'string' || !HEX.test(x.offset)
       || !isU32(x.pid) || !(x.module === null || (isCount(x.module) && x.module < modules.length))
       || !isCount(x.trapHits) || !isCount(x.fastHits) || !isCount(x.nrsOther)
-      || !Array.isArray(x.nrs) || !x.nrs.every((v) => isCount(v) && v < 512)
+      || !Array.isArray(x.nrs) || !x.nrs.every((v) => isCount(v) && v < LAYOUT.const.nr_max)
       || !STATES.has(x.state as string) || typeof x.reason !== 'string' || (x.source !== undefined && !SOURCES.has(x.source as string))) {
       return `sites[${i}] is not a site record`;
     }
@@ -105,7 +106,7 @@ export function checkReport(d: unknown): string | undefined {
   const procs = d.processList as unknown[];
   for (let i = 0; i < procs.length; i++) {
     const p = procs[i];
-    if (!isObj(p) || !isU32(p.pid) || !isU32(p.ppid) || !(p.exitCode === null || (isCount(p.exitCode) && p.exitCode < 256))
+    if (!isObj(p) || !isU32(p.pid) || !isU32(p.ppid) || !(p.exitCode === null || (isCount(p.exitCode) && p.exitCode < LAYOUT.const.status_signaled))
       || !(p.signal === null || isCount(p.signal)) || !MODES.has(p.mode as string) || typeof p.exe !== 'string' || !isCount(p.startMs)) {
       return `processList[${i}] is not a process record`;
     }
@@ -178,6 +179,8 @@ export function renderSummary(s: StatsSnapshot): string {
     ? '\nentered: at the first instruction of every process (every system call seen)'
     : '\nentered: from the preloaded library\'s constructor in some process (calls before it unseen)';
   if (s.hookSkipped) out += '\nhook: not loaded into a statically linked program of this run';
+  const limits = Object.entries(s.limits ?? {}).filter(([, v]) => v === true).map(([k]) => k);
+  if (limits.length) out += `\nlimits reached: ${limits.join(', ')} (docs/stats.md)`;
   out += `\n${total} calls interposed in ${s.processes} process(es), ${fastShare.toFixed(1)}% via the rewritten fast path; `;
   out += `${s.sites.length} sites: ${s.sitesRewritten} rewritten, ${s.sitesTrapping} trapping, ${s.sitesStale} stale\n`;
   const reasons = new Map<string, number>();

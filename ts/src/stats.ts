@@ -129,6 +129,14 @@ export interface StatsSnapshot {
    * (planSkipped) but got no record, to leave the site table to the sites that ran.
    */
   dropped: { processes: number; sites: number; modulesFull: boolean; planUnrecorded: boolean };
+  /**
+   * Limits reached and steps that failed (each was also said once on stderr): a page a
+   * rewrite could not give its protection back (protKept), the set of rewritten sites full
+   * (rewriteFull), more threads than counter blocks (threadFull: counted privately, added
+   * at exit), the plan cache's module maximum (planFull), more seccomp filters than kept
+   * (seccompFull). docs/stats.md.
+   */
+  limits: { protKept: boolean; rewriteFull: boolean; threadFull: boolean; planFull: boolean; seccompFull: boolean };
 }
 
 // The layout comes from core/stats_layout.h, through the generated ts/src/layout.ts
@@ -275,8 +283,8 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     const st = buf.readInt32LE(r + P.status);
     processList.push({
       pid: u32(r + P.pid), ppid: u32(r + P.ppid),
-      exitCode: st >= 0 && st < 256 ? st : null,
-      signal: st >= 256 ? st - 256 : null,
+      exitCode: st >= 0 && st < LAYOUT.const.status_signaled ? st : null,
+      signal: st >= LAYOUT.const.status_signaled ? st - LAYOUT.const.status_signaled : null,
       mode: MODES[u32(r + P.mode)] ?? 'lazy',
       startMs: Number(u64(r + P.start_ns) / 1_000_000n),
       exe: cstr(r + P.exe, LAYOUT.size.exe),
@@ -303,7 +311,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
       for (let b = 0; bits !== 0; b++, bits >>>= 1) if (bits & 1) nrs.push(32 * w + b);
     }
     sites.push({
-      addr: hex(u64(r + S.addr)), pid: u32(r + S.pid), module: mod === 0xffffffff || mod >= modules.length ? null : mod,
+      addr: hex(u64(r + S.addr)), pid: u32(r + S.pid), module: mod === LAYOUT.const.module_none || mod >= modules.length ? null : mod,
       offset: hex(u64(r + S.offset)), trapHits: Number(u64(r + S.trap_hits)), fastHits: Number(u64(r + S.fast_hits)), nrs,
       nrsOther: u32(r + S.nrs_other), state: STATES[u32(r + S.state)] ?? 'trapping', reason: REASONS[u32(r + S.reason)] ?? 'none',
       source: SOURCES[buf.readUInt16LE(r + S.source)] ?? 'learned',
@@ -347,6 +355,13 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
       sites: (flags & FLAG_SITE_FULL) !== 0 ? siteT.dropped : 0,
       modulesFull: (flags & FLAG_MODULE_FULL) !== 0,
       planUnrecorded: (flags & FLAG_PLAN_UNRECORDED) !== 0,
+    },
+    limits: {
+      protKept: (flags & LAYOUT.flag.prot_kept) !== 0,
+      rewriteFull: (flags & LAYOUT.flag.rewrite_full) !== 0,
+      threadFull: (flags & LAYOUT.flag.thread_full) !== 0,
+      planFull: (flags & LAYOUT.flag.plan_full) !== 0,
+      seccompFull: (flags & LAYOUT.flag.seccomp_full) !== 0,
     },
   };
 }
