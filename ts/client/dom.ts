@@ -25,7 +25,7 @@ export function append(el: Node, children: Child[]): void {
 
 const SVG = 'http://www.w3.org/2000/svg';
 export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: Element[]): SVGElement {
-  const el = document.createElementNS(SVG, tag) as SVGElement;
+  const el = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
   for (const c of children) el.appendChild(c);
   return el;

@@ -156,7 +156,7 @@ function modulesSection(r: PageReport, level: number, p: string): HTMLElement {
     { key: 'rewritten', label: 'Rewritten', numeric: true, value: (m) => m.rewritten },
     {
       key: 'trapping', label: 'Trapping', numeric: true, value: (m) => m.trapping,
-      cell: (m) => [num(m.trapping), m.trapping ? h('span', { class: 'why' }, ` (${Object.entries(m.trappingBy).map(([k, v]) => `${k} ${num(v!)}`).join(', ')})`) : ''],
+      cell: (m) => [num(m.trapping), m.trapping ? h('span', { class: 'why' }, ` (${Object.entries(m.trappingBy).map(([k, v]) => `${k} ${num(v)}`).join(', ')})`) : ''],
     },
     { key: 'stale', label: 'Stale', numeric: true, value: (m) => m.stale },
     { key: 'skipped', label: 'Skipped', numeric: true, value: (m) => m.skipped },
