@@ -1,10 +1,12 @@
 /* The boot image's entry (ELF e_entry of libtrapline-boot.so), reached once, from the
  * injector (sud/inject.c), in a program stopped at its first instruction:
  *   rdi = struct tl_boot_args * (sud/sud.h), rsp = a stack the injector mapped.
- * It relocates the image, starts trapline (tl_boot_main) and stops at int3 for the
- * injector, which then restores the program's registers and lets it run.
- * tl_boot_gadget (e_entry + TL_BOOT_GADGET_OFF) is `syscall; int3` inside our text: the
- * injector makes its last system calls there, once SUD is on (our text is allowed). */
+ * It relocates the image, starts trapline (tl_boot_main), unmaps the injector's block
+ * (its own stack: nothing of it is touched after that call) and stops at int3 with
+ * r12 = 1 (started) for the injector, which then restores the program's registers and
+ * lets it run. tl_boot_gadget (e_entry + TL_BOOT_GADGET_OFF) is `syscall; int3` inside
+ * our text, for any system call the injector would still make once SUD is on. */
+#include <asm/unistd_64.h>
 #include "sud/boot.h"
 
         .text
@@ -19,13 +21,24 @@ tl_boot_entry:
 tl_boot_gadget:                         /* e_entry + TL_BOOT_GADGET_OFF */
         syscall
         int3
-1:      and     $-16, %rsp
-        push    %rdi
-        push    %rdi                    /* keeps rsp 16-byte aligned at the calls */
+1:      and     $-16, %rsp              /* 16-byte aligned at the calls */
+        mov     %rdi, %rbx              /* the block (callee-saved across the calls) */
+        mov     TL_BOOT_ARGS_FD(%rdi), %rdi
+        call    tl_boot_map             /* our data segments, before anything touches them */
+        test    %eax, %eax
+        jnz     2f
         call    tl_boot_relocate
-        mov     (%rsp), %rdi
+        mov     %rbx, %rdi
         call    tl_boot_main
+        mov     %eax, %r12d             /* 1: started (a failure exited the process) */
+        mov     %rbx, %rdi
+        mov     $TL_BOOT_AREA, %esi
+        mov     $__NR_munmap, %eax
+        syscall
         int3
+2:      mov     $2, %edi                /* cannot map its own data: the injector sees the exit */
+        mov     $__NR_exit_group, %eax
+        syscall
         .size tl_boot_entry, .-tl_boot_entry
 
         .section .note.GNU-stack,"",@progbits

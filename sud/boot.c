@@ -12,7 +12,42 @@
 extern const Elf64_Ehdr __ehdr_start HIDDEN;
 extern const Elf64_Dyn _DYNAMIC[] HIDDEN;
 HIDDEN void tl_boot_relocate(void);
-HIDDEN void tl_boot_main(struct tl_boot_args *a);
+HIDDEN int tl_boot_map(long fd);
+HIDDEN int tl_boot_main(struct tl_boot_args *a);
+
+/* The injector mapped the whole file read+execute at our base. The segments that are not
+ * text get their own protection here, before anything reads or writes data: writable
+ * ones (and their bss) mapped private and writable from the file, read-only ones made
+ * non-executable. Touches no global (nothing is relocated yet). 0, or -errno. */
+int tl_boot_map(long fd)
+{
+    uint64_t base = (uint64_t)&__ehdr_start;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + __ehdr_start.e_phoff);
+    for (int i = 0; i < __ehdr_start.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || (ph[i].p_flags & PF_X)) continue;
+        uint64_t start = base + (ph[i].p_vaddr & ~4095ull);
+        uint64_t fend = base + ph[i].p_vaddr + ph[i].p_filesz, mend = base + ph[i].p_vaddr + ph[i].p_memsz;
+        uint64_t pend = (fend + 4095) & ~4095ull, aend = (mend + 4095) & ~4095ull;
+        long r;
+        if (!(ph[i].p_flags & PF_W)) {
+            r = tl_sys3(SYS_mprotect, start, pend - start, PROT_READ);
+            if (r) return (int)r;
+            continue;
+        }
+        if (ph[i].p_filesz) {
+            r = tl_sys6(SYS_mmap, (long)start, (long)(pend - start), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+                        (long)(ph[i].p_offset & ~4095ull));
+            if (r != (long)start) return r < 0 ? (int)r : -1;
+            for (volatile uint8_t *p = (volatile uint8_t *)fend; (uint64_t)p < pend; p++) *p = 0;   /* bss start */
+        }
+        if (aend > pend) {
+            r = tl_sys6(SYS_mmap, (long)pend, (long)(aend - pend), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+            if (r != (long)pend) return r < 0 ? (int)r : -1;
+        }
+    }
+    return 0;
+}
 
 /* R_X86_64_RELATIVE is the only relocation a hidden-visibility, libc-free image has
  * (the link checks it: -z text, no undefined symbols); it touches no global itself. */
@@ -51,7 +86,7 @@ static void unmap_vdso(void)
     if (r[0] && r[1] > r[0]) tl_sys2(SYS_munmap, r[0], r[1] - r[0]);
 }
 
-void tl_boot_main(struct tl_boot_args *a)
+int tl_boot_main(struct tl_boot_args *a)
 {
     if (a->magic != TL_BOOT_MAGIC || a->version != TL_BOOT_VERSION) {
         tl_write_err("trapline: the boot image does not match the injector (rebuild trapline)\n");
@@ -86,7 +121,8 @@ void tl_boot_main(struct tl_boot_args *a)
     tl_env = out;
     tl_self_name = s;
     tl_booted = 1;
+    tl_sys1(SYS_close, a->fd);
     if (a->vdso_hidden) unmap_vdso();
     tl_start();
-    a->result = 1;
+    return 1;
 }

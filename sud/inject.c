@@ -176,7 +176,7 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     /* the block: args, the settings' pointers, the strings; the stack at its top */
     {
         static uint8_t blk[TL_BOOT_AREA - TL_BOOT_STACK];
-        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, 0, 0 };
+        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0 };
         size_t n = 0, off;
         for (char *const *s = settings; s && *s; s++) n++;
         off = sizeof a + (n + 1) * 8;
@@ -201,31 +201,10 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
         ifd = PRE(SYS_openat, AT_FDCWD, area + sizeof a + (n + 1) * 8, O_RDONLY | O_CLOEXEC, 0, 0, 0);
     }
     if (ifd < 0) FAIL("opening the boot image in the program");
-    base = PRE(SYS_mmap, 0, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base < 0 && base > -4096) FAIL("reserving room for the boot image");
-    for (int i = 0; i < eh.e_phnum; i++) {
-        if (ph[i].p_type != PT_LOAD) continue;
-        int prot = (ph[i].p_flags & PF_R ? PROT_READ : 0) | (ph[i].p_flags & PF_W ? PROT_WRITE : 0) |
-                   (ph[i].p_flags & PF_X ? PROT_EXEC : 0);
-        uint64_t start = (uint64_t)base + (ph[i].p_vaddr & ~4095ull);
-        uint64_t fend = (uint64_t)base + ph[i].p_vaddr + ph[i].p_filesz;
-        uint64_t mend = (uint64_t)base + ph[i].p_vaddr + ph[i].p_memsz;
-        if (ph[i].p_filesz &&
-            PRE(SYS_mmap, start, ((fend + 4095) & ~4095ull) - start, prot, MAP_PRIVATE | MAP_FIXED, ifd,
-                ph[i].p_offset & ~4095ull) != (long)start)
-            FAIL("mapping the boot image");
-        if (mend > fend) {
-            static const uint8_t zero[4096];
-            uint64_t pend = (fend + 4095) & ~4095ull;
-            if (ph[i].p_filesz && pend > fend && !mem_write(t, fend, zero, pend - fend)) FAIL("clearing the boot image's bss");
-            uint64_t aend = (mend + 4095) & ~4095ull;
-            if (aend > pend &&
-                PRE(SYS_mmap, pend, aend - pend, prot, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) != (long)pend)
-                FAIL("mapping the boot image's bss");
-        }
-    }
-    PRE(SYS_close, ifd, 0, 0, 0, 0, 0);
-    ifd = -1;
+    /* the whole file, read+execute, in one mapping; the boot gives its data segments
+     * their own protection itself (tl_boot_map): fewer stops of the program */
+    base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
+    if (base < 0 && base > -4096) FAIL("mapping the boot image");
     if (poked) { mem_write(t, saved.rip, orig, 2); poked = 0; }
     /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
      * calls become real system calls */
@@ -242,6 +221,8 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     }
     if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8))
         FAIL("hiding the vDSO");
+    int64_t fd64 = ifd;        /* closed by the boot, in the program */
+    if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
     /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
     {
         struct user_regs_struct r = saved;
@@ -251,13 +232,8 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
         r.orig_rax = ~0ull;
         if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("starting the boot image");
         if (tl_sys4(SYS_ptrace, PTRACE_CONT, t->pid, 0, 0) != 0 || !wait_trap(t, PTRACE_CONT)) FAIL("the boot image's start-up");
-        int64_t result = 0;
-        if (!mem_read(t, (uint64_t)area + offsetof(struct tl_boot_args, result), &result, 8) || result != 1) FAIL("the boot image's start-up");
         struct user_regs_struct now;
-        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0) FAIL("reading the started registers");
-        /* the block goes, from inside our text (SUD is on now) */
-        uint64_t gadget = (uint64_t)base + eh.e_entry + TL_BOOT_GADGET_OFF;
-        tsys(t, &now, gadget, 0, SYS_munmap, area, TL_BOOT_AREA, 0, 0, 0, 0);
+        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0 || now.r12 != 1) FAIL("the boot image's start-up");
         /* the program's registers as the kernel set them, but %gs: our per-thread block */
         r = saved;
         r.gs_base = now.gs_base;
@@ -313,62 +289,119 @@ static __attribute__((noreturn)) void helper(int tid, int up, int down, const ch
 
 /* ---- the side that execs ----------------------------------------------------------- */
 
+/* long clone_fn(flags, stack_top, fn, arg): clone onto a stack of our making; the child
+ * runs fn(arg) and exits with its result. (A copy of the caller without the copy: the
+ * helpers share the caller's memory, CLONE_VM, so starting them copies no page table.) */
+__asm__(".text\n"
+        ".p2align 4\n"
+        "tl_inject_clone_fn:\n"
+        "  push %r12\n"
+        "  push %r13\n"
+        "  mov %rdx, %r12\n"
+        "  mov %rcx, %r13\n"
+        "  mov $56, %eax\n"             /* __NR_clone */
+        "  xor %edx, %edx\n"
+        "  xor %r10d, %r10d\n"
+        "  xor %r8d, %r8d\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jz 1f\n"
+        "  pop %r13\n"
+        "  pop %r12\n"
+        "  ret\n"
+        "1: xor %ebp, %ebp\n"
+        "  mov %r13, %rdi\n"
+        "  call *%r12\n"
+        "  mov %rax, %rdi\n"
+        "  mov $60, %eax\n"             /* __NR_exit */
+        "  syscall\n"
+        "  ud2\n");
+_Static_assert(SYS_clone == 56 && SYS_exit == 60, "tl_inject_clone_fn's numbers");
+long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
+
+#define HELPER_STACK (64 * 1024)
+struct spawn { int tid, up[2], down[2]; const char *boot; char *const *settings; uint64_t stack2; };
+
+static long run_helper(void *arg)
+{
+    struct spawn *s = arg;
+    tl_sys1(SYS_close, s->up[0]);
+    tl_sys1(SYS_close, s->down[1]);
+    helper(s->tid, s->up[1], s->down[0], s->boot, s->settings);
+}
+
+static long start_helper(void *arg)
+{
+    struct spawn *s = arg;
+    /* the helpers run this file's code only: no handler of the program's may ever run in
+     * them (the tracer gets a SIGCHLD for every stop of its tracee); wait4 needs none */
+    uint64_t all = ~0ull;
+    tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+    /* the tracer: shares the memory, which it keeps (the old image) once the caller execs */
+    long h2 = tl_inject_clone_fn(CLONE_VM, s->stack2 + HELPER_STACK, run_helper, s);
+    int32_t v = (int32_t)h2;
+    tl_sys3(SYS_write, s->up[1], &v, 4);
+    return 0;
+}
+
 /* Arms the next execve of the calling thread: a helper is tracing it when this returns
  * 0 (else -errno, nothing left behind). Call tl_inject_disarm if the execve fails. */
 int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
 {
-    int up[2], down[2];
+    struct spawn s = { .boot = boot, .settings = settings };
     h->helper = -1;
     h->pidfd = -1;
     h->fd = -1;
-    long e = tl_sys2(SYS_pipe2, up, O_CLOEXEC);
-    if (e) return (int)e;
-    e = tl_sys2(SYS_pipe2, down, O_CLOEXEC);
-    if (e) { tl_sys1(SYS_close, up[0]); tl_sys1(SYS_close, up[1]); return (int)e; }
+    h->stack = 0;
+    long stacks = tl_sys6(SYS_mmap, 0, 2 * HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (stacks < 0 && stacks > -4096) return (int)stacks;
+    long e = tl_sys2(SYS_pipe2, s.up, O_CLOEXEC);
+    if (e) { tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK); return (int)e; }
+    e = tl_sys2(SYS_pipe2, s.down, O_CLOEXEC);
+    if (e) {
+        tl_sys1(SYS_close, s.up[0]); tl_sys1(SYS_close, s.up[1]);
+        tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
+        return (int)e;
+    }
     int sub = 0;
     tl_sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0);    /* the orphan must not come back to us */
-    long tid = tl_sys0(SYS_gettid);
-    long h1 = tl_sys5(SYS_clone, 0 /* no exit signal */, 0, 0, 0, 0);
-    if (h1 == 0) {
-        /* the helpers are copies of the program: no handler of its may ever run in them
-         * (the tracer gets a SIGCHLD for every stop of its tracee); wait4 needs none */
-        uint64_t all = ~0ull;
-        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
-        long h2 = tl_sys5(SYS_clone, 0, 0, 0, 0, 0);
-        if (h2 == 0) {
-            tl_sys1(SYS_close, up[0]);
-            tl_sys1(SYS_close, down[1]);
-            helper((int)tid, up[1], down[0], boot, settings);
-        }
-        int32_t v = (int32_t)h2;
-        tl_sys3(SYS_write, up[1], &v, 4);
-        tl_sys1(SYS_exit_group, 0);
-    }
-    tl_sys1(SYS_close, up[1]);
-    tl_sys1(SYS_close, down[0]);
+    s.tid = (int)tl_sys0(SYS_gettid);
+    s.stack2 = (uint64_t)stacks + HELPER_STACK;
+    /* the first helper only starts the second and exits (we wait for it: CLONE_VFORK),
+     * so that the tracer is an orphan, never a child of the program */
+    long h1 = tl_inject_clone_fn(CLONE_VM | CLONE_VFORK, (uint64_t)stacks + HELPER_STACK, start_helper, &s);
+    tl_sys1(SYS_close, s.up[1]);
+    tl_sys1(SYS_close, s.down[0]);
     int32_t h2 = -1;
     if (h1 > 0) {
         tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0);
-        if (tl_sys3(SYS_read, up[0], &h2, 4) != 4) h2 = -1;
+        if (tl_sys3(SYS_read, s.up[0], &h2, 4) != 4) h2 = -1;
     }
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
     char ack = 0;
     if (h2 > 0) {
         h->pidfd = (int)tl_sys2(SYS_pidfd_open, h2, 0);
         tl_sys5(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER (Yama; EINVAL without it) */, h2, 0, 0, 0);
-        tl_sys3(SYS_write, down[1], "g", 1);
-        if (tl_sys3(SYS_read, up[0], &ack, 1) != 1) ack = 0;
+        tl_sys3(SYS_write, s.down[1], "g", 1);
+        if (tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
     }
-    tl_sys1(SYS_close, down[1]);
+    tl_sys1(SYS_close, s.down[1]);
     if (ack != 'A') {
+        /* the tracer is gone (it exits when it cannot attach) or never was: its stack too */
+        if (h2 > 0) {
+            char b;
+            while (tl_sys3(SYS_read, s.up[0], &b, 1) > 0) {}
+        }
         if (h->pidfd >= 0) tl_sys1(SYS_close, h->pidfd);
-        tl_sys1(SYS_close, up[0]);
+        tl_sys1(SYS_close, s.up[0]);
         h->pidfd = -1;
+        tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
         return h1 < 0 ? (int)h1 : ack > 0 ? -(int)ack : -EPERM;
     }
     h->helper = h2;
-    h->fd = up[0];
+    h->fd = s.up[0];
+    h->stack = (uint64_t)stacks;
     return 0;
 }
 
@@ -387,5 +420,7 @@ void tl_inject_disarm(struct tl_inject *h)
         while (tl_sys3(SYS_read, h->fd, &b, 1) > 0) {}
     }
     tl_sys1(SYS_close, h->fd);
+    /* the tracer shared our memory: its stack goes only now that it is gone */
+    if (h->stack) tl_sys2(SYS_munmap, h->stack, 2 * HELPER_STACK);
     h->helper = -1;
 }
