@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const bin = join(root, 'build/bench/getppid');
 const startupBin = join(root, 'build/bench/startup');
+const launcher = join(root, 'build/lib/trapline-exec');
 const lib = join(root, 'build/lib/libtrapline.so');
 const hook = (stem) => join(root, `build/test/hooks/lib${stem}.so`);
-for (const f of [bin, startupBin, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
+for (const f of [bin, startupBin, launcher, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing: run npm install first`);
     process.exit(1);
@@ -168,6 +169,8 @@ for (const [i, c] of commands.entries()) {
   const res = { sites };
   for (let round = 0; round < RUNS; round++) {
     for (const [k, vars] of Object.entries(cfg)) res[k] = Math.min(res[k] ?? Infinity, startup(c.argv, c.n, vars));
+    // entered at its first instruction, through the launcher (what `trapline run` does)
+    res.entered = Math.min(res.entered ?? Infinity, startup([launcher, ...c.argv], c.n, ['TRAPLINE_ALLOW_NULL_READS=1']));
   }
   // system calls made, counted by strace when it is installed (trapline's own = the
   // difference with the uninterposed run)
@@ -181,6 +184,7 @@ for (const [i, c] of commands.entries()) {
   res.calls = Object.fromEntries(Object.entries(cfg).map(([k, vars]) => [k, straceCalls(vars)]));
   res.lazy_ratio = res.lazy / res.uninterposed;
   res.plan_ratio = res.plan / res.uninterposed;
+  res.entered_ratio = res.entered / res.uninterposed;
   start[c.name] = res;
 }
 // Real programs (the macro suite): each workload run repeatedly by the same driver, in
@@ -304,6 +308,7 @@ for (const [name, r] of Object.entries(start)) {
   srow(`${name}, uninterposed`, r.uninterposed, 1);
   srow(`${name}, lazy`, r.lazy, r.lazy_ratio, '(every site traps once)');
   srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
+  srow(`${name}, entered`, r.entered, r.entered_ratio, '(lazy, from the first instruction: launcher + injector)');
   if (r.calls.uninterposed !== undefined)
     console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
 }
