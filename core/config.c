@@ -76,6 +76,11 @@ int tl_config_load(void)
         if (tl_streq(vd, "off")) tl_cfg.vdso_off = 1;
         else if (!tl_streq(vd, "on")) { tl_error("TRAPLINE_VDSO:", vd, "is not on or off"); return -1; }
     }
+    const char *en = tl_getenv("TRAPLINE_ENTRY");
+    if (en && *en) {
+        if (tl_streq(en, "preload")) tl_cfg.entry_preload = 1;
+        else if (!tl_streq(en, "first")) { tl_error("TRAPLINE_ENTRY:", en, "is not first or preload"); return -1; }
+    }
     const char *hs = tl_getenv("TRAPLINE_HOOK_SKIPPED");
     tl_cfg.hook_skipped = hs && tl_streq(hs, "1");
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");

@@ -104,6 +104,7 @@ struct tl_config {
     int allow_null_reads;    /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
     int vdso_off;            /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
     int hook_skipped;        /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
+    int entry_preload;       /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
@@ -151,6 +152,7 @@ HIDDEN const char *const *tl_env_settings(int *n);
 HIDDEN const char *tl_self_path(void);    /* this image's path, "" if unknown */
 HIDDEN const char *tl_lib_path(void);     /* libtrapline.so beside it ("" if unknown) */
 HIDDEN const char *tl_boot_path(void);    /* libtrapline-boot.so beside it ("" if unknown) */
+HIDDEN const char *tl_launcher_path(void); /* trapline-exec beside it ("" if unknown) */
 HIDDEN int tl_starts(const char *s, const char *prefix);
 HIDDEN extern int tl_follow_exec;
 
@@ -230,6 +232,12 @@ HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private me
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN void tl_site_remove(uint64_t ret);
+
+/* ---- "is trapline already here?": an arch_prctl code no kernel knows (it fails with
+ * EINVAL natively), which a running trapline answers with TL_PROBE_MAGIC, uncounted. A
+ * preloaded copy asks in its constructor and stands down if the process was entered. */
+#define TL_PROBE_PRESENT 0x54524150   /* "TRAP" */
+#define TL_PROBE_MAGIC 0x746c706eL
 
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
 HIDDEN extern uint8_t tl_special[TL_NR_MAX];     /* numbers the fast path hands to C */

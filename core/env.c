@@ -9,6 +9,7 @@
 static char self_path[TL_SELF_PATH_MAX];   /* path of this image (libtrapline.so or the boot image) */
 static char lib_path[TL_SELF_PATH_MAX];    /* libtrapline.so, for a program started the preload way */
 static char boot_path[TL_SELF_PATH_MAX];   /* libtrapline-boot.so, for one entered at its first instruction */
+static char launcher_path[TL_SELF_PATH_MAX];   /* trapline-exec, the launcher */
 static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
 static int n_cfg, cap_cfg;              /* entries, room (tl_env_set adds a few) */
 #define CFG_SPARE 8
@@ -39,6 +40,8 @@ void tl_env_init(void)
         memcpy(lib_path + dir, lib, tl_strlen(lib) + 1);
         memcpy(boot_path, self_path, dir);
         memcpy(boot_path + dir, boot, tl_strlen(boot) + 1);
+        memcpy(launcher_path, self_path, dir);
+        memcpy(launcher_path + dir, "trapline-exec", sizeof "trapline-exec");
     }
     /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
      * the strings (a copy: the program may change its environment) */
@@ -86,6 +89,7 @@ void tl_env_set(const char *kv)
 const char *tl_self_path(void) { return self_path; }
 const char *tl_lib_path(void) { return lib_path; }
 const char *tl_boot_path(void) { return boot_path; }
+const char *tl_launcher_path(void) { return launcher_path; }
 
 /* the TRAPLINE_* settings exec'd programs get: *n entries */
 const char *const *tl_env_settings(int *n)

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* what sud/inject.c needs from core/util.c, here with libc */
@@ -79,6 +80,18 @@ static int is_static(const char *path)
     }
     fclose(f);
     return st;
+}
+
+/* an ELF file that is not an x86-64 program (32-bit, x32, another machine) */
+static int is_foreign(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char id[20];
+    int r = fread(id, 1, sizeof id, f) == sizeof id && memcmp(id, ELFMAG, SELFMAG) == 0 &&
+            (id[EI_CLASS] != ELFCLASS64 || (id[18] | id[19] << 8) != EM_X86_64);
+    fclose(f);
+    return r;
 }
 
 /* "LD_PRELOAD=" + the entries of list other than lib, or NULL if none is left */
@@ -168,6 +181,17 @@ int main(int argc, char **argv, char **envp)
     }
     struct stat st;
     int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
+    char cap[32];
+    if (!secure && getxattr(path, "security.capability", cap, sizeof cap) > 0) secure = 1;   /* file capabilities */
+    if (is_foreign(path)) {
+        /* trapline interposes x86-64 programs: this one runs without it (the preloaded
+         * library would only make its loader complain) */
+        fprintf(stderr, "trapline: warning: %s is not an x86-64 program (32-bit or another machine); it runs without trapline\n", prog);
+        execve(path, args, env);
+        int err = errno;
+        fprintf(stderr, "trapline: cannot run %s: %s\n", prog, strerror(err));
+        return err == ENOENT ? 127 : 126;
+    }
     if (!hook && !secure && !preload) {
         struct tl_inject h;
         int e = tl_inject_arm(&h, boot, settings);

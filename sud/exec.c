@@ -104,43 +104,54 @@ static char *preload_entry(char *p, const char *app)
     return start;
 }
 
-/* The file an execve/execveat would run is set-user-ID or set-group-ID (or cannot be
- * looked at: then the kernel's answer decides, by the preload way) */
-static int secure_target(long nr, long a1, long a2, long a5)
-{
-    struct { uint64_t a[18]; } st;
-    long r = nr == SYS_execve ? tl_sys4(SYS_newfstatat, AT_FDCWD, a1, &st, 0)
-                              : tl_sys4(SYS_newfstatat, a1, a2, &st, a5 & (AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
-    if (r) return 1;
-    uint32_t mode = (uint32_t)st.a[3];
-    return (mode & 04000) || ((mode & 02000) && (mode & 0010));
-}
+/* What the file an execve/execveat would run is, as far as entering it goes. */
+struct target {
+    int readable;   /* it could be opened and examined (else the exec decides: preload way) */
+    int secure;     /* set-user-ID, set-group-ID or file capabilities: a traced exec would
+                       drop its privileges, so it is never traced */
+    int foreign;    /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
+    int is_static;  /* an x86-64 ELF program without PT_INTERP */
+    int launcher;   /* our own launcher (build/lib/trapline-exec): same device and inode */
+};
 
-/* The file an exec would run is a statically linked ELF program (no PT_INTERP): no
- * dynamic loader will ever load a hook into it. 0 if it is not, or cannot be read. */
-static int static_target(long nr, long a1, long a2, long a5)
+static struct target examine(long nr, long a1, long a2, long a5)
 {
-    long fd = nr == SYS_execveat && (a5 & AT_EMPTY_PATH) ? -1
+    struct target t = { 0, 0, 0, 0, 0 };
+    int by_fd = nr == SYS_execveat && (a5 & AT_EMPTY_PATH);
+    long fd = by_fd ? -1
             : nr == SYS_execve ? tl_sys4(SYS_openat, AT_FDCWD, a1, O_RDONLY | O_CLOEXEC, 0)
-                               : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC, 0);
-    long use = fd >= 0 ? fd : (nr == SYS_execveat && (a5 & AT_EMPTY_PATH) ? a1 : -1);
-    if (use < 0) return 0;
+                               : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC | (a5 & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0);
+    long use = fd >= 0 ? fd : by_fd ? a1 : -1;
+    if (use < 0) return t;
+    struct { uint64_t a[18]; } st;
+    if (tl_sys2(SYS_fstat, use, &st) == 0) {
+        t.readable = 1;
+        uint32_t mode = (uint32_t)st.a[3];
+        t.secure = (mode & 04000) || ((mode & 02000) && (mode & 0010));
+        char cap[32];
+        if (!t.secure && tl_sys4(SYS_fgetxattr, use, "security.capability", cap, sizeof cap) > 0) t.secure = 1;
+        struct { uint64_t a[18]; } ls;
+        const char *l = tl_launcher_path();
+        t.launcher = l[0] && tl_sys4(SYS_newfstatat, AT_FDCWD, l, &ls, 0) == 0 && ls.a[0] == st.a[0] && ls.a[1] == st.a[1];
+    }
     struct { uint8_t ident[16]; uint16_t type, machine; uint32_t version; uint64_t entry, phoff, shoff;
              uint32_t flags; uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx; } eh;
-    int st = 0;
-    if (tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) == (long)sizeof eh && eh.ident[0] == 0x7f && eh.ident[1] == 'E' &&
-        eh.ident[2] == 'L' && eh.ident[3] == 'F' && eh.phentsize == 56 && eh.phnum <= 64) {
-        struct { uint32_t type, flags; uint64_t off, vaddr, paddr, filesz, memsz, align; } ph[64];
-        if (tl_sys4(SYS_pread64, use, ph, eh.phnum * sizeof ph[0], eh.phoff) == (long)(eh.phnum * sizeof ph[0])) {
-            st = 1;
-            for (int i = 0; i < eh.phnum; i++) if (ph[i].type == 3 /* PT_INTERP */) st = 0;
+    if (t.readable && tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) >= 20 && eh.ident[0] == 0x7f && eh.ident[1] == 'E' &&
+        eh.ident[2] == 'L' && eh.ident[3] == 'F') {
+        t.foreign = eh.ident[4] != 2 /* ELFCLASS64 */ || eh.machine != 62 /* EM_X86_64 */;
+        if (!t.foreign && eh.phentsize == 56 && eh.phnum <= 64) {
+            struct { uint32_t type, flags; uint64_t off, vaddr, paddr, filesz, memsz, align; } ph[64];
+            if (tl_sys4(SYS_pread64, use, ph, eh.phnum * sizeof ph[0], eh.phoff) == (long)(eh.phnum * sizeof ph[0])) {
+                t.is_static = 1;
+                for (int i = 0; i < eh.phnum; i++) if (ph[i].type == 3 /* PT_INTERP */) t.is_static = 0;
+            }
         }
     }
     if (fd >= 0) tl_sys1(SYS_close, fd);
-    return st;
+    return t;
 }
 
-static int entered_warned, static_hook_warned;
+static int entered_warned, static_hook_warned, foreign_warned;
 
 /* The first way: armed, then exec'd with envp (the caller's, or without our additions).
  * Returns the exec's error, or 1 if the way is not available (then the preload way). */
@@ -162,9 +173,9 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
         if (!entered_warned && !tl_cfg.quiet) {
             char num[24];
             tl_fmt_u64(num, (uint64_t)-e, 10);
-            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno", num,
-                     is_static ? "): it is statically linked, so it runs without trapline"
-                               : "): it starts from the preloaded library instead");
+            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno",
+                     num, is_static ? "); it is statically linked, so it runs without trapline"
+                                    : "); it starts from the preloaded library instead");
         }
         entered_warned = 1;
         return 1;
@@ -219,19 +230,34 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     long envp_arg = nr == SYS_execve ? a3 : a4;
     if (!tl_follow_exec || !tl_self_path()[0])
         return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
-    int enter = tl_boot_path()[0] && !secure_target(nr, a1, a2, a5), no_hook = 0;
+    struct target tg = examine(nr, a1, a2, a5);
+    if (tg.launcher) {
+        /* trapline inside trapline: the inner launcher enters its program itself (two
+         * tracers cannot both have it); that run owns the processes it starts */
+        return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    }
+    if (tg.foreign) {
+        /* not an x86-64 program: trapline cannot enter it (nor can the preloaded library,
+         * which its loader would refuse with a message): it runs without us, said once */
+        if (!foreign_warned && !tl_cfg.quiet)
+            tl_error("warning: an exec'd program is not an x86-64 program (32-bit or another machine);",
+                     "it runs without trapline", 0);
+        foreign_warned = 1;
+    }
+    int enter = tl_boot_path()[0] && tg.readable && !tg.secure && !tg.foreign && !tl_cfg.entry_preload, no_hook = 0;
     if (enter && tl_cfg.hook) {
         /* a hook needs the new program's dynamic loader (the preload way); a static
          * program has none: it is entered without the hook, and that is said */
-        enter = no_hook = static_target(nr, a1, a2, a5);
+        enter = no_hook = tg.is_static;
         if (no_hook && !static_hook_warned)
             tl_error("warning: an exec'd program is statically linked: the hook cannot be loaded into it;",
                      "it is interposed without the hook", 0);
         static_hook_warned |= no_hook;
     }
-    if (enter && tl_booted) {
+    if ((enter || tg.foreign) && tl_booted) {
         /* nothing of ours is in the environment of a program we entered */
-        long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg, no_hook, no_hook || static_target(nr, a1, a2, a5));
+        if (tg.foreign) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg, no_hook, tg.is_static);
         if (r != 1) return r;
         enter = 0;
     }
@@ -264,13 +290,18 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         if (kind == 2) { app_preload = s + PRELOAD_EQ_LEN; continue; }
         out[k++] = s;
     }
-    if (enter) {
+    if (enter || tg.foreign) {
         /* the environment without what the preload way put in ours: TRAPLINE_* (left out
          * above) and our entry in LD_PRELOAD (the program's own entries stay) */
         if (app_preload) out[k++] = without_self(preload, app_preload);
         if (k && !out[k - 1]) k--;
         out[k] = 0;
-        long r = exec_entered(nr, a1, a2, a3, a4, a5, (long)out, no_hook, no_hook || static_target(nr, a1, a2, a5));
+        if (tg.foreign) {
+            long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
+            tl_sys2(SYS_munmap, m, (long)bytes);
+            return r;
+        }
+        long r = exec_entered(nr, a1, a2, a3, a4, a5, (long)out, no_hook, tg.is_static);
         if (r != 1) {
             tl_sys2(SYS_munmap, m, (long)bytes);
             return r;

@@ -179,6 +179,9 @@ static int find_name(struct dl_phdr_info *info, size_t size, void *data)
 
 __attribute__((constructor(101))) static void tl_init(void)
 {
+    /* the process was entered at its first instruction (or a copy of us is preloaded
+     * twice): the trapline already running answers, and this copy stays out of the way */
+    if (tl_sys2(SYS_arch_prctl, TL_PROBE_PRESENT, 0) == TL_PROBE_MAGIC) return;
     extern char **environ;
     tl_env = environ;
     dl_iterate_phdr(find_name, 0);

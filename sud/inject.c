@@ -42,9 +42,21 @@ static void bcopy_(void *d, const void *s, size_t n) { for (size_t i = 0; i < n;
 
 /* ---- the helper: traces one thread across its exec ---------------------------------- */
 
+/* The helper's state, on its own stack: it shares the memory of the program that armed
+ * it (until that program's exec replaces it, and for good if a vfork child armed it: then
+ * it is the parent's), so nothing of it may live in our static data. */
 struct tracee {
     int pid, mem;
+    int gone;                             /* the program exited or was killed meanwhile */
+    int vdso_off;                         /* TRAPLINE_VDSO=off among the settings */
+    const char *why;                      /* the step that failed */
     int pending[PENDING_MAX], npending;   /* signals that arrived meanwhile, delivered after */
+    uint32_t nset;                        /* settings in blk, after the pointer array */
+    uint32_t used;                        /* bytes of blk in use */
+    uint8_t page[8192];
+    /* the boot block as it will be written: args, pointers, the image's path, the
+     * settings; built (copied) before the program may go on, pointers set at injection */
+    uint8_t blk[TL_BOOT_AREA - TL_BOOT_STACK];
 };
 
 static void defer(struct tracee *t, int sig)
@@ -59,8 +71,9 @@ static int wait_trap(struct tracee *t, long req)
     for (;;) {
         int st = 0;
         long w = tl_sys4(SYS_wait4, t->pid, &st, T_WALL, 0);
-        if (w < 0) return 0;
-        if (WIFEXITED(st) || WIFSIGNALED(st)) return 0;
+        if (w == -EINTR) continue;
+        if (w < 0) { t->gone = 1; return 0; }
+        if (WIFEXITED(st) || WIFSIGNALED(st)) { t->gone = 1; return 0; }
         if (!WIFSTOPPED(st)) continue;
         int sig = WSTOPSIG(st);
         if (sig == SIGTRAP && (st >> 16) == 0) return 1;
@@ -108,9 +121,8 @@ static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
  * its clock functions), 0 if none */
 static uint64_t vdso_syscall(struct tracee *t, uint64_t vdso)
 {
-    static uint8_t page[8192];
-    if (!vdso || !mem_read(t, vdso, page, sizeof page)) return 0;
-    for (unsigned i = 0; i + 1 < sizeof page; i++) if (page[i] == 0x0f && page[i + 1] == 0x05) return vdso + i;
+    if (!vdso || !mem_read(t, vdso, t->page, sizeof t->page)) return 0;
+    for (unsigned i = 0; i + 1 < sizeof t->page; i++) if (t->page[i] == 0x0f && t->page[i + 1] == 0x05) return vdso + i;
     return 0;
 }
 
@@ -127,10 +139,34 @@ static int setting_is(char *const *settings, const char *kv)
 /* Loads the boot image into the tracee (stopped at its exec) and starts trapline there.
  * 1: started, registers restored; 0: failed (the caller kills the tracee: it must not
  * run unwatched). */
-static const char *why;      /* the step that failed */
-#define FAIL(step) do { why = (step); goto out; } while (0)
-static int inject(struct tracee *t, const char *boot, char *const *settings)
+#define FAIL(step) do { t->why = (step); goto out; } while (0)
+
+/* Copies the image's path and the settings into t->blk (before the armed program may go
+ * on and change or free them). 0 if they do not fit. */
+static int prepare(struct tracee *t, const char *boot, char *const *settings)
 {
+    size_t n = 0, off;
+    for (char *const *s = settings; s && *s; s++) n++;
+    off = sizeof(struct tl_boot_args) + (n + 1) * 8;
+    for (char *const *s = settings; s && *s; s++) {
+        size_t l = slen(*s) + 1;
+        if (off + l > sizeof t->blk) return 0;
+        bcopy_(t->blk + off, *s, l);
+        off += l;
+    }
+    size_t bl = slen(boot) + 1;
+    if (off + bl > sizeof t->blk) return 0;
+    bcopy_(t->blk + off, boot, bl);
+    t->nset = (uint32_t)n;
+    t->used = (uint32_t)(off + bl);
+    t->vdso_off = setting_is(settings, "TRAPLINE_VDSO=off");
+    return 1;
+}
+
+static int inject(struct tracee *t)
+{
+    const char *boot = (const char *)t->blk + t->used - 1;
+    while (boot > (const char *)t->blk && boot[-1]) boot--;   /* the last string: the image's path */
     struct user_regs_struct saved;
     if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
     /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
@@ -175,30 +211,20 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
     /* the block: args, the settings' pointers, the strings; the stack at its top */
     {
-        static uint8_t blk[TL_BOOT_AREA - TL_BOOT_STACK];
         struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0 };
-        size_t n = 0, off;
-        for (char *const *s = settings; s && *s; s++) n++;
-        off = sizeof a + (n + 1) * 8;
+        size_t off = sizeof a + ((size_t)t->nset + 1) * 8;
         a.settings = (uint64_t)area + sizeof a;
-        size_t bl = slen(boot) + 1;
-        if (off + bl > sizeof blk) FAIL("the settings (too long)");
-        a.self = (uint64_t)area + off;
-        bcopy_(blk + off, boot, bl);
-        off += bl;
-        for (size_t i = 0; i < n; i++) {
-            size_t l = slen(settings[i]) + 1;
-            if (off + l > sizeof blk) FAIL("the settings (too long)");
+        for (uint32_t i = 0; i < t->nset; i++) {
             uint64_t ptr = (uint64_t)area + off;
-            bcopy_(blk + sizeof a + i * 8, &ptr, 8);
-            bcopy_(blk + off, settings[i], l);
-            off += l;
+            bcopy_(t->blk + sizeof a + i * 8, &ptr, 8);
+            off += slen((const char *)t->blk + off) + 1;
         }
+        a.self = (uint64_t)area + off;
         uint64_t nul = 0;
-        bcopy_(blk + sizeof a + n * 8, &nul, 8);
-        bcopy_(blk, &a, sizeof a);
-        if (!mem_write(t, (uint64_t)area, blk, off)) FAIL("writing the boot block");
-        ifd = PRE(SYS_openat, AT_FDCWD, area + sizeof a + (n + 1) * 8, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+        bcopy_(t->blk + sizeof a + t->nset * 8, &nul, 8);
+        bcopy_(t->blk, &a, sizeof a);
+        if (!mem_write(t, (uint64_t)area, t->blk, t->used)) FAIL("writing the boot block");
+        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
     }
     if (ifd < 0) FAIL("opening the boot image in the program");
     /* the whole file, read+execute, in one mapping; the boot gives its data segments
@@ -209,7 +235,7 @@ static int inject(struct tracee *t, const char *boot, char *const *settings)
     /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
      * calls become real system calls */
     uint64_t hidden = 0;
-    if (vdso_slot && setting_is(settings, "TRAPLINE_VDSO=off")) {
+    if (vdso_slot && t->vdso_off) {
         /* the entry goes, as on a kernel without a vDSO: the pairs after it move down one
          * (the vector keeps its AT_NULL end) */
         uint64_t pair[2];
@@ -246,47 +272,6 @@ out:
     return ok;
 }
 
-static __attribute__((noreturn)) void helper(int tid, int up, int down, const char *boot, char *const *settings)
-{
-    char go = 0;
-    tl_sys0(SYS_setsid);                       /* not in the program's process group */
-    if (tl_sys3(SYS_read, down, &go, 1) != 1) tl_sys1(SYS_exit_group, 1);
-    tl_sys1(SYS_close, down);
-    long e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC);
-    char ack = e ? (char)-e : 'A';
-    tl_sys3(SYS_write, up, &ack, 1);
-    if (e) tl_sys1(SYS_exit_group, 1);
-    struct tracee t = { .pid = tid, .mem = -1 };
-    for (;;) {
-        int st = 0;
-        long w = tl_sys4(SYS_wait4, -1, &st, T_WALL, 0);
-        if (w < 0 || WIFEXITED(st) || WIFSIGNALED(st)) tl_sys1(SYS_exit_group, 0);
-        if (!WIFSTOPPED(st)) continue;
-        int ev = st >> 16;
-        if (ev == T_EVENT_STOP) { tl_sys4(SYS_ptrace, PTRACE_LISTEN, w, 0, 0); continue; }
-        if (ev != T_EVENT_EXEC) { tl_sys4(SYS_ptrace, PTRACE_CONT, w, 0, WSTOPSIG(st) == SIGTRAP ? 0 : WSTOPSIG(st)); continue; }
-        /* the exec happened: the thread is now the process's only one, with its pid */
-        t.pid = (int)w;
-        char path[32] = "/proc/";
-        char num[24];
-        tl_fmt_u64(num, (uint64_t)w, 10);
-        size_t k = 6;
-        for (const char *q = num; *q; q++) path[k++] = *q;
-        for (const char *q = "/mem"; *q; q++) path[k++] = *q;
-        path[k] = 0;
-        t.mem = (int)tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
-        if (t.mem < 0 || !inject(&t, boot, settings)) {
-            /* never let it run unwatched */
-            tl_error("cannot start in the new program:", why ? why : "opening its memory", "failed; stopping it");
-            tl_sys2(SYS_kill, w, SIGKILL);
-            tl_sys1(SYS_exit_group, 1);
-        }
-        tl_sys4(SYS_ptrace, PTRACE_DETACH, w, 0, t.npending ? t.pending[0] : 0);
-        for (int i = 1; i < t.npending; i++) tl_sys3(SYS_tgkill, w, w, t.pending[i]);
-        tl_sys1(SYS_exit_group, 0);
-    }
-}
-
 /* ---- the side that execs ----------------------------------------------------------- */
 
 /* long clone_fn(flags, stack_top, fn, arg): clone onto a stack of our making; the child
@@ -319,29 +304,105 @@ __asm__(".text\n"
 _Static_assert(SYS_clone == 56 && SYS_exit == 60, "tl_inject_clone_fn's numbers");
 long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
 
-#define HELPER_STACK (64 * 1024)
+#define HELPER_STACK (256 * 1024)   /* holds struct tracee (the boot block, ~80 KiB) */
 struct spawn { int tid, up[2], down[2]; const char *boot; char *const *settings; uint64_t stack2; };
 
+/* The helper's end: its stack (in memory it may share with the program's parent) goes,
+ * then the helper; nothing touches the stack in between. */
+static __attribute__((noreturn)) void leave(uint64_t stack, long code)
+{
+    __asm__ volatile("syscall\n\t"
+                     "mov %[code], %%rdi\n\t"
+                     "mov %[ex], %%eax\n\t"
+                     "syscall\n\t"
+                     "ud2"
+                     :: "a"((long)SYS_munmap), "D"(stack), "S"((long)HELPER_STACK), [code] "r"(code),
+                        [ex] "i"(SYS_exit_group)
+                     : "rcx", "r11", "memory");
+    __builtin_unreachable();
+}
+
+static int group_stop_sig(int sig) { return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU; }
+
+/* The tracer: attaches to the exec'ing thread, waits for its exec and enters the new
+ * program. Runs this file's code only, with every signal blocked. */
 static long run_helper(void *arg)
 {
     struct spawn *s = arg;
+    uint64_t stack = s->stack2;
+    int tid = s->tid, up = s->up[1], down = s->down[0];
     tl_sys1(SYS_close, s->up[0]);
     tl_sys1(SYS_close, s->down[1]);
-    helper(s->tid, s->up[1], s->down[0], s->boot, s->settings);
+    struct tracee t;
+    t.pid = tid; t.mem = -1; t.gone = 0; t.why = 0; t.npending = 0;
+    int fits = prepare(&t, s->boot, s->settings);     /* before the caller goes on */
+    tl_sys0(SYS_setsid);                               /* not in the program's process group */
+    char go = 0;
+    if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
+    tl_sys1(SYS_close, down);
+    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC) : -E2BIG;
+    char ack = e ? (char)-e : 'A';
+    tl_sys3(SYS_write, up, &ack, 1);
+    if (e) leave(stack, 1);
+    for (;;) {
+        int st = 0;
+        long w = tl_sys4(SYS_wait4, -1, &st, T_WALL, 0);
+        if (w == -EINTR) continue;
+        if (w < 0 || WIFEXITED(st) || WIFSIGNALED(st)) leave(stack, 0);
+        if (!WIFSTOPPED(st)) continue;
+        int ev = st >> 16, sig = WSTOPSIG(st);
+        if (ev == T_EVENT_STOP) {
+            /* a group-stop (SIGSTOP and the like) is kept, as without a tracer; any other
+             * event stop (the one after SIGCONT) goes on */
+            tl_sys4(SYS_ptrace, group_stop_sig(sig) ? PTRACE_LISTEN : PTRACE_CONT, w, 0, 0);
+            continue;
+        }
+        if (ev != T_EVENT_EXEC) { tl_sys4(SYS_ptrace, PTRACE_CONT, w, 0, sig == SIGTRAP ? 0 : sig); continue; }
+        /* the exec happened: the thread is now the process's only one, with its pid. If
+         * we die from here on, it dies too (it must not run half set up) */
+        tl_sys4(SYS_ptrace, PTRACE_SETOPTIONS, w, 0, T_O_TRACEEXEC | 0x100000 /* PTRACE_O_EXITKILL */);
+        t.pid = (int)w;
+        char path[32] = "/proc/";
+        char num[24];
+        tl_fmt_u64(num, (uint64_t)w, 10);
+        size_t k = 6;
+        for (const char *q = num; *q; q++) path[k++] = *q;
+        for (const char *q = "/mem"; *q; q++) path[k++] = *q;
+        path[k] = 0;
+        t.mem = (int)tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
+        if (t.mem < 0 || !inject(&t)) {
+            if (t.gone) leave(stack, 0);     /* killed meanwhile, or its start-up said why and exited */
+            /* never let it run unwatched */
+            tl_error("cannot start in the new program:", t.why ? t.why : "opening its memory", "failed; stopping it");
+            tl_sys2(SYS_kill, w, SIGKILL);
+            leave(stack, 1);
+        }
+        tl_sys4(SYS_ptrace, PTRACE_DETACH, w, 0, t.npending ? t.pending[0] : 0);
+        for (int i = 1; i < t.npending; i++) tl_sys3(SYS_tgkill, w, w, t.pending[i]);
+        leave(stack, 0);
+    }
 }
 
 static long start_helper(void *arg)
 {
     struct spawn *s = arg;
-    /* the helpers run this file's code only: no handler of the program's may ever run in
-     * them (the tracer gets a SIGCHLD for every stop of its tracee); wait4 needs none */
-    uint64_t all = ~0ull;
-    tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
     /* the tracer: shares the memory, which it keeps (the old image) once the caller execs */
     long h2 = tl_inject_clone_fn(CLONE_VM, s->stack2 + HELPER_STACK, run_helper, s);
     int32_t v = (int32_t)h2;
     tl_sys3(SYS_write, s->up[1], &v, 4);
     return 0;
+}
+
+/* waits until process pidfd (or, without one, the writer of fd) has exited */
+static void await_exit(int pidfd, int fd)
+{
+    if (pidfd >= 0) {
+        struct { int fd; short events, revents; } p = { pidfd, 1 /* POLLIN */, 0 };
+        while (tl_sys3(SYS_poll, &p, 1, -1) == -EINTR) {}
+    } else {
+        char b;
+        for (long r; (r = tl_sys3(SYS_read, fd, &b, 1)) > 0 || r == -EINTR;) {}
+    }
 }
 
 /* Arms the next execve of the calling thread: a helper is tracing it when this returns
@@ -352,15 +413,20 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     h->helper = -1;
     h->pidfd = -1;
     h->fd = -1;
-    h->stack = 0;
-    long stacks = tl_sys6(SYS_mmap, 0, 2 * HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (stacks < 0 && stacks > -4096) return (int)stacks;
-    long e = tl_sys2(SYS_pipe2, s.up, O_CLOEXEC);
-    if (e) { tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK); return (int)e; }
-    e = tl_sys2(SYS_pipe2, s.down, O_CLOEXEC);
+    /* no handler of the program's runs meanwhile (a read interrupted would lose the
+     * helper), and the helpers start with every signal blocked */
+    uint64_t all = ~0ull, old = 0;
+    tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
+    long stacks = tl_sys6(SYS_mmap, 0, 2 * HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    long e = stacks < 0 && stacks > -4096 ? stacks : 0;
+    if (!e) e = tl_sys2(SYS_pipe2, s.up, O_CLOEXEC);
+    if (!e) {
+        e = tl_sys2(SYS_pipe2, s.down, O_CLOEXEC);
+        if (e) { tl_sys1(SYS_close, s.up[0]); tl_sys1(SYS_close, s.up[1]); }
+    }
     if (e) {
-        tl_sys1(SYS_close, s.up[0]); tl_sys1(SYS_close, s.up[1]);
-        tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
+        if (!(stacks < 0 && stacks > -4096)) tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
+        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, 8);
         return (int)e;
     }
     int sub = 0;
@@ -375,9 +441,10 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     tl_sys1(SYS_close, s.down[0]);
     int32_t h2 = -1;
     if (h1 > 0) {
-        tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0);
+        while (tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0) == -EINTR) {}
         if (tl_sys3(SYS_read, s.up[0], &h2, 4) != 4) h2 = -1;
     }
+    tl_sys2(SYS_munmap, stacks, HELPER_STACK);                 /* the first helper's (it is gone) */
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
     char ack = 0;
     if (h2 > 0) {
@@ -385,23 +452,25 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
         tl_sys5(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER (Yama; EINVAL without it) */, h2, 0, 0, 0);
         tl_sys3(SYS_write, s.down[1], "g", 1);
         if (tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
+    } else if (h1 > 0) {
+        tl_sys2(SYS_munmap, s.stack2, HELPER_STACK);           /* no tracer was started */
     }
     tl_sys1(SYS_close, s.down[1]);
     if (ack != 'A') {
-        /* the tracer is gone (it exits when it cannot attach) or never was: its stack too */
+        /* no tracer: make sure it is gone (it unmaps its own stack) */
         if (h2 > 0) {
-            char b;
-            while (tl_sys3(SYS_read, s.up[0], &b, 1) > 0) {}
+            tl_sys2(SYS_kill, h2, SIGKILL);
+            await_exit(h->pidfd, s.up[0]);
         }
         if (h->pidfd >= 0) tl_sys1(SYS_close, h->pidfd);
         tl_sys1(SYS_close, s.up[0]);
         h->pidfd = -1;
-        tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
+        tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, 8);
         return h1 < 0 ? (int)h1 : ack > 0 ? -(int)ack : -EPERM;
     }
     h->helper = h2;
     h->fd = s.up[0];
-    h->stack = (uint64_t)stacks;
+    tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, 8);
     return 0;
 }
 
@@ -411,16 +480,8 @@ void tl_inject_disarm(struct tl_inject *h)
 {
     if (h->helper <= 0) return;
     tl_sys2(SYS_kill, h->helper, SIGKILL);
-    if (h->pidfd >= 0) {
-        struct { int fd; short events, revents; } p = { h->pidfd, 1 /* POLLIN */, 0 };
-        tl_sys3(SYS_poll, &p, 1, -1);
-        tl_sys1(SYS_close, h->pidfd);
-    } else {
-        char b;
-        while (tl_sys3(SYS_read, h->fd, &b, 1) > 0) {}
-    }
+    await_exit(h->pidfd, h->fd);
+    if (h->pidfd >= 0) tl_sys1(SYS_close, h->pidfd);
     tl_sys1(SYS_close, h->fd);
-    /* the tracer shared our memory: its stack goes only now that it is gone */
-    if (h->stack) tl_sys2(SYS_munmap, h->stack, 2 * HELPER_STACK);
     h->helper = -1;
 }

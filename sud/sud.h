@@ -13,7 +13,7 @@
 HIDDEN void tl_start(void);
 
 /* ---- entering a program at its first instruction (sud/inject.c, sud/boot.c) */
-struct tl_inject { int helper, pidfd, fd; uint64_t stack; };
+struct tl_inject { int helper, pidfd, fd; };
 HIDDEN int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings);   /* 0 or -errno */
 HIDDEN void tl_inject_disarm(struct tl_inject *h);
 

@@ -39,8 +39,9 @@ Run 'trapline COMMAND --help' for a command's options.
 
 const RUN_USAGE = `usage: trapline run [options] [--] PROG [ARGS...]
 
-Runs PROG (looked up in PATH) with libtrapline.so preloaded and exits with its status;
-if PROG is killed by a signal, reports it like a shell and exits with 128+signal.
+Runs PROG (looked up in PATH) under trapline, entered at its first instruction (or, with
+--hook, from the preloaded libtrapline.so; see --entry), and exits with its status; if
+PROG is killed by a signal, reports it like a shell and exits with 128+signal.
 
 options:
   --hook LIB       load the hook library LIB into the program (TRAPLINE_HOOK)

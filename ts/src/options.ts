@@ -137,7 +137,8 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
     const path = resolveProgram(program as string, o.env ?? process.env, o.cwd);
     const why = path && uninterposableReason(path);
     if (why) {
-      throw new OptionError('program', `${program as string} is ${why}: the dynamic loader ignores LD_PRELOAD for it, so it would run without trapline; refusing (${names('allowUninterposed', 'usage')} runs it anyway)`);
+      const because = why.startsWith('not an x86-64') ? 'trapline interposes x86-64 programs only' : 'the dynamic loader ignores LD_PRELOAD for it';
+      throw new OptionError('program', `${program as string} is ${why}: ${because}, so it would run without trapline; refusing (${names('allowUninterposed', 'usage')} runs it anyway)`);
     }
   }
 }

@@ -3,7 +3,7 @@
 // before, by checkSpawn (options.ts); the checks here are the ones that make something
 // (the plan cache, a verified plan, the statistics cookie), named the same way.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { constants, accessSync, existsSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, accessSync, existsSync, openSync, lstatSync, mkdirSync, readSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { delimiter, dirname, resolve } from 'node:path';
 import { describeFsError } from './readfile.js';
@@ -28,12 +28,14 @@ export function effectivePlan(mode: string | undefined, plan: string | undefined
 export const KNOWN_ENV: readonly string[] = [
   'TRAPLINE_MODE', 'TRAPLINE_HOOK', 'TRAPLINE_STATS', 'TRAPLINE_QUIET', 'TRAPLINE_FOLLOW_EXEC', 'TRAPLINE_PLAN',
   'TRAPLINE_REWRITE', 'TRAPLINE_PLAN_CACHE', 'TRAPLINE_STATS_COOKIE', 'TRAPLINE_ALLOW_NULL_READS',
+  'TRAPLINE_VDSO', 'TRAPLINE_ENTRY', 'TRAPLINE_HOOK_SKIPPED',
 ];
 
 /** The values the library accepts for its enumerated variables (core/config.c). */
 const ENV_VALUES: Record<string, readonly string[]> = {
   TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
   TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'], TRAPLINE_ALLOW_NULL_READS: ['', '0', '1'],
+  TRAPLINE_VDSO: ['', 'on', 'off'], TRAPLINE_ENTRY: ['', 'first', 'preload'], TRAPLINE_HOOK_SKIPPED: ['', '0', '1'],
 };
 
 /** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
@@ -265,12 +267,28 @@ export function resolveProgram(program: string, env: NodeJS.ProcessEnv = process
  * execute permission, or file capabilities (read through the addon; without it, such a
  * run is reported as not interposed afterwards).
  */
+/** An ELF file that is not an x86-64 program: trapline cannot enter it. */
+function foreignElf(path: string): boolean {
+  let fd: number;
+  try { fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return false; }
+  try {
+    const h = Buffer.alloc(20);
+    if (readSync(fd, h, 0, 20, 0) !== 20 || h.readUInt32BE(0) !== 0x7f454c46) return false;
+    return h[4] !== 2 || h.readUInt16LE(18) !== 62;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function uninterposableReason(path: string): string | undefined {
   let mode: number;
   try { mode = statSync(path).mode; } catch { return undefined; }
   if (mode & 0o4000) return 'setuid';
   if ((mode & 0o2000) && (mode & 0o010)) return 'setgid';
   if (fileCaps(path)) return 'a program with file capabilities';
+  if (foreignElf(path)) return 'not an x86-64 program (32-bit or another machine)';
   return undefined;
 }
 
