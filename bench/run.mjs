@@ -175,9 +175,8 @@ for (const [i, c] of commands.entries()) {
   // system calls made, counted by strace when it is installed (trapline's own = the
   // difference with the uninterposed run)
   const straceCalls = (vars) => {
-    const env = { ...base };
-    for (const v of vars) { const i = v.indexOf('='); env[v.slice(0, i)] = v.slice(i + 1); }
-    const r = spawnSync('strace', ['-f', '-c', ...c.argv], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+    // the settings for the traced program only (-E): strace itself must not be interposed
+    const r = spawnSync('strace', ['-f', '-c', ...vars.flatMap((v) => ['-E', v]), ...c.argv], { env: base, encoding: 'utf8', maxBuffer: 64 << 20 });
     const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stderr) : null;
     return m ? Number(m[1]) : undefined;
   };
