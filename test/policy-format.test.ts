@@ -1,0 +1,213 @@
+// formatEvent against strace itself: build/test/stracecalls makes known calls (the ones a
+// glibc program's start-up, ls and cat make, and more) and records each as trapline's core
+// would (number, arguments, result, captured memory as ts/src/policy/capture.ts says); the
+// same run is traced by the real strace (-f -o FILE). Formatting the records must give
+// strace's lines, call for call, character for character (ids, padding and all), at the
+// default -s 32 and at -s 8.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CAPTURES, callName, createFormatter, DEFAULT_TRACE_OPTIONS, formatEvent, formatExit, formatTimestamp, quoteBytes,
+  quoteLimited, type TraceEvent, type TraceOptions,
+} from '../ts/src/policy/index.js';
+import { testProgram } from './helpers.js';
+
+const STRACE = '/usr/bin/strace';
+const hasStrace = existsSync(STRACE) && spawnSync(STRACE, ['-V']).status === 0;
+const tmp = mkdtempSync(join(tmpdir(), 'trapline-fmt-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The records of a stracecalls log, as the ring reader would give them. */
+function readLog(file: string): TraceEvent[] {
+  const events: TraceEvent[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const f = line.split(' ');
+    if (f[0] === 'E') {
+      const [nr, ret, ...rest] = f.slice(1);
+      const args = rest.slice(0, 6).map((h) => BigInt(`0x${h}`));
+      events.push({
+        pid: Number(rest[6]), tid: Number(rest[7]), nr: Number(nr), abi: 'x86_64', args, ret: BigInt(ret as string),
+        tsNs: 0n, durNs: 0n, site: { module: null, offset: 0n }, data: [],
+      });
+    } else if (f[0] === 'D') {
+      const ev = events[events.length - 1] as TraceEvent;
+      ev.data.push({ arg: Number(f[1]), dir: f[2] as 'in' | 'out', truncated: f[3] === '1', bytes: Buffer.from(f[4] ?? '', 'hex') });
+    }
+  }
+  return events;
+}
+
+/** strace -f -o lines by thread id, <unfinished ...>/<... resumed> pairs joined (joined: true). */
+function readStrace(file: string): Map<number, { text: string; joined: boolean }[]> {
+  const byTid = new Map<number, { text: string; joined: boolean }[]>();
+  const pending = new Map<number, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = /^(\d+) +(.*)$/.exec(line);
+    if (!m) continue;
+    const tid = Number(m[1]);
+    const body = m[2] as string;
+    const list = byTid.get(tid) ?? [];
+    byTid.set(tid, list);
+    if (body.startsWith('+++') || body.startsWith('---')) continue;
+    if (body.endsWith(' <unfinished ...>')) {
+      pending.set(tid, body.slice(0, -' <unfinished ...>'.length));
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(body);
+    if (resumed) {
+      list.push({ text: `${line.slice(0, line.length - body.length)}${pending.get(tid) ?? ''}${resumed[1]}`, joined: true });
+      pending.delete(tid);
+      continue;
+    }
+    list.push({ text: line, joined: false });
+  }
+  return byTid;
+}
+
+/** A line with its padding before ' = ' taken out (for lines strace printed in two halves). */
+const unpadded = (s: string) => s.replace(/ +(= [^=]*)$/, ' $1');
+
+/** Runs stracecalls under strace at strsize; the formatted records and strace's lines, paired. */
+function compare(strsize: number): { expected: string[]; actual: string[]; events: TraceEvent[] } {
+  const dir = join(tmp, `s${strsize}`);
+  mkdirSync(join(dir, 'work'), { recursive: true });
+  const log = join(dir, 'log');
+  const out = join(dir, 'strace');
+  execFileSync(STRACE, ['-f', '-s', String(strsize), '-o', out, testProgram('stracecalls'), log, join(dir, 'work'), String(strsize)]);
+  const events = readLog(log);
+  const lines = readStrace(out);
+  const opts: TraceOptions = { ...DEFAULT_TRACE_OPTIONS, strsize };
+  const expected: string[] = [];
+  const actual: string[] = [];
+  // the calls the program did not record: writing its log
+  const flushing = (t: string) => t.includes(`"${log}"`) || /write\(\d+, "[ED] /.test(t);
+  for (const [tid, all] of lines) {
+    const mine = events.filter((e) => e.tid === tid);
+    if (mine.length === 0) continue;
+    let list = all;
+    const first = list.findIndex((l) => l.text.includes('close(-9999)'));
+    if (first >= 0) list = list.slice(first, list.findIndex((l) => l.text.includes('close(-9998)')) + 1);
+    let skipClose = false;
+    list = list.filter((l) => {
+      if (flushing(l.text)) {
+        skipClose = true;
+        return false;
+      }
+      if (skipClose && /close\(\d+\)/.test(l.text)) {
+        skipClose = false;
+        return false;
+      }
+      return true;
+    }).slice(0, mine.length);
+    mine.forEach((ev, i) => {
+      const want = list[i];
+      const got = formatEvent(ev, opts, { prefix: 'column' });
+      expected.push(want ? (want.joined ? unpadded(want.text) : want.text) : '(no strace line)');
+      actual.push(want?.joined ? unpadded(got) : got);
+    });
+  }
+  return { expected, actual, events };
+}
+
+describe.skipIf(!hasStrace)('formatEvent matches strace', () => {
+  it('prints the calls of the test program exactly as strace -f does (-s 32)', () => {
+    const { expected, actual, events } = compare(32);
+    expect(events.length).toBeGreaterThan(150);
+    expect(actual).toEqual(expected);
+    // a few lines a strace user knows, as they are
+    const text = actual.join('\n');
+    expect(text).toMatch(/openat\(AT_FDCWD, "\/etc\/passwd", O_RDONLY\|O_CLOEXEC\) = 3$/m);
+    expect(text).toMatch(/read\(3, "root:x:0:0:root:\/root:\/bin\/bash\\n"\.\.\., 832\) = 832$/m);
+    expect(text).toMatch(/= -1 ENOENT \(No such file or directory\)$/m);
+    expect(text).toMatch(/newfstatat\(3, "", \{st_mode=S_IFREG\|0644, st_size=\d+, \.\.\.\}, AT_EMPTY_PATH\) = 0$/m);
+    expect(text).toMatch(/mmap\(NULL, 8192, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) += 0x[0-9a-f]+$/m);
+  });
+
+  it('cuts strings and buffers at -s as strace does (-s 8)', () => {
+    const { expected, actual } = compare(8);
+    expect(actual).toEqual(expected);
+    expect(actual.join('\n')).toMatch(/read\(3, "root:x:0"\.\.\., 832\) += 832$/m);
+  });
+
+  it('records only what capture.ts says the core captures', () => {
+    const { events } = compare(32);
+    for (const ev of events) {
+      const spec = CAPTURES[ev.nr] ?? [];
+      for (const d of ev.data) {
+        const match = spec.find((s) => s.arg === d.arg && s.dir === d.dir);
+        expect(match, `${callName(ev)}: arg ${d.arg} ${d.dir}`).toBeDefined();
+      }
+    }
+  });
+});
+
+const ev = (nr: number, args: (number | bigint)[], ret: number | bigint, more: Partial<TraceEvent> = {}): TraceEvent => ({
+  pid: 100, tid: 100, nr, abi: 'x86_64', args: [...args, 0, 0, 0, 0, 0, 0].slice(0, 6).map((a) => BigInt.asUintN(64, BigInt(a))),
+  ret: BigInt(ret), tsNs: 0n, durNs: 0n, site: { module: null, offset: 0n }, data: [], ...more,
+});
+const opts = DEFAULT_TRACE_OPTIONS;
+
+describe('formatEvent details', () => {
+  it('marks injected and denied calls as strace marks injected ones', () => {
+    expect(formatEvent(ev(257, [-100, 0x1000, 0o2000000], -2, { policy: 'injected', data: [{ arg: 1, dir: 'in', bytes: Buffer.from('/x'), truncated: false }] }), opts))
+      .toBe('openat(AT_FDCWD, "/x", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory) (INJECTED)');
+    expect(formatEvent(ev(42, [3, 0x1000, 16], -13, { policy: 'denied' }), opts))
+      .toBe('connect(3, 0x1000, 16)                  = -1 EACCES (Permission denied) (INJECTED)');
+    expect(formatEvent(ev(110, [], 42, { policy: 'injected' }), opts)).toBe('getppid()                               = 42 (INJECTED)');
+  });
+
+  it('prints restart codes, unnamed errnos and calls that do not return as strace does', () => {
+    expect(formatEvent(ev(0, [0, 0x10, 10], -512), opts)).toBe('read(0, 0x10, 10)                       = ? ERESTARTSYS (To be restarted if SA_RESTART is set)');
+    expect(formatEvent(ev(39, [], -41), opts)).toBe('getpid()                                = -1 (errno 41)');
+    expect(formatEvent(ev(231, [0], 0), opts)).toBe('exit_group(0)                           = ?');
+  });
+
+  it('prints calls it has no decoder for in hex, with strace\'s argument count', () => {
+    expect(formatEvent(ev(446, [3, 0], 0), opts)).toBe('landlock_restrict_self(0x3, 0)          = 0');
+    expect(formatEvent(ev(999, [1, 2, 3, 4, 5, 6], -38), opts)).toBe('syscall_0x3e7(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)');
+  });
+
+  it('prints what it can when a capture is missing or malformed', () => {
+    expect(formatEvent(ev(4, [0x1000, 0x2000], 0), opts)).toBe('stat(0x1000, 0x2000)                    = 0');
+    expect(formatEvent(ev(4, [0x1000, 0x2000], 0, { data: [{ arg: 1, dir: 'out', bytes: Buffer.alloc(3), truncated: false }] }), opts))
+      .toBe('stat(0x1000, 0x2000)                    = 0');
+    expect(formatEvent(ev(0, [3, 0x2000, 100], 5), opts)).toBe('read(3, 0x2000, 100)                    = 5');
+    expect(formatEvent(ev(0, [3, 0x2000, 100], 0), opts)).toBe('read(3, "", 100)                        = 0');
+  });
+
+  it('prefixes lines with the thread id and strace\'s timestamps', () => {
+    const at = 1_700_000_000_123_456_789n;
+    const e = ev(3, [3], 0, { tid: 4321, tsNs: at });
+    expect(formatEvent(e, { ...opts, timestamps: 'ttt' })).toBe('1700000000.123456 close(3)              = 0');
+    expect(formatEvent(e, { ...opts, timestamps: 'tt' }, { prefix: 'pid' })).toMatch(/^\[pid  4321\] \d\d:\d\d:\d\d\.123456 close\(3\)    = 0$/);
+    expect(formatEvent(e, { ...opts, timestamps: 't' }, { prefix: 'column' })).toMatch(/^4321  \d\d:\d\d:\d\d close\(3\) {17}= 0$/);
+    expect(formatTimestamp(at, 'none')).toBe('');
+    const d = new Date(Number(at / 1_000_000n));
+    const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    expect(formatTimestamp(at, 'tt')).toBe(`${hms}.123456 `);
+  });
+
+  it('prefixes [pid N] while several processes live, as strace writing to a terminal', () => {
+    const f = createFormatter(opts, 'stream');
+    expect(f.format(ev(3, [3], 0))).toBe('close(3)                                = 0');
+    expect(f.format(ev(56, [17, 0], 101))).toBe('[pid   100] clone(child_stack=NULL, flags=SIGCHLD) = 101');
+    expect(f.format(ev(231, [0], 0, { pid: 101, tid: 101 }))).toBe('[pid   101] exit_group(0)               = ?');
+    expect(f.format(ev(3, [4], 0))).toBe('close(4)                                = 0');
+    const file = createFormatter(opts, 'file');
+    expect(file.format(ev(3, [3], 0))).toBe('100   close(3)                          = 0');
+    expect(formatExit(101, { exited: 3 }, opts, 0n, { prefix: 'pid' })).toBe('[pid   101] +++ exited with 3 +++');
+    expect(formatExit(101, { signal: 11, core: true }, opts, 0n)).toBe('+++ killed by SIGSEGV (core dumped) +++');
+  });
+
+  it('quotes bytes as strace does', () => {
+    expect(quoteBytes(Buffer.from('a"b\\c\t\n\r\v\f'))).toBe('"a\\"b\\\\c\\t\\n\\r\\v\\f"');
+    expect(quoteBytes(Buffer.from([0, 0x31, 0, 7, 0x7f, 0xff, 0x20, 0x7e]))).toBe('"\\0001\\0\\7\\177\\377 ~"');
+    expect(quoteBytes(Buffer.from([0x19, 0xa8]), true)).toBe('"\\x19\\xa8"');
+    expect(quoteLimited(Buffer.from('abcdef'), 4, false)).toBe('"abcd"...');
+    expect(quoteLimited(Buffer.from('abcd'), 4, true)).toBe('"abcd"...');
+    expect(quoteLimited(Buffer.from('abcd'), 4, false)).toBe('"abcd"');
+  });
+});
