@@ -38,9 +38,10 @@ function sweep(expr) {
   const file = join(dir, 'out');
   execFileSync('strace', ['-o', file, '-e', expr, prog, ...nrs.map(String)], { stdio: 'ignore' });
   const calls = new Map();
-  for (const m of readFileSync(file, 'utf8').matchAll(/^(\w+)\(([^)]*)\)\s+= -1 ENOSYS/gm)) {
-    if (m[2] === '') calls.set(m[1], 0);
-    else calls.set(m[1], m[2].split(', ').length);
+  // decoded arguments may hold parentheses (makedev(...)): the call is up to the last ') = -1 ENOSYS';
+  // the argument count is only read from the raw=all sweep, where arguments are plain hex
+  for (const m of readFileSync(file, 'utf8').matchAll(/^(\w+)\((.*)\)\s+= -1 ENOSYS/gm)) {
+    calls.set(m[1], m[2] === '' ? 0 : m[2].split(', ').length);
   }
   return calls;
 }
