@@ -182,8 +182,8 @@ describe('formatEvent details', () => {
     const at = 1_700_000_000_123_456_789n;
     const e = ev(3, [3], 0, { tid: 4321, tsNs: at });
     expect(formatEvent(e, { ...opts, timestamps: 'ttt' })).toBe('1700000000.123456 close(3)              = 0');
-    expect(formatEvent(e, { ...opts, timestamps: 'tt' }, { prefix: 'pid' })).toMatch(/^\[pid  4321\] \d\d:\d\d:\d\d\.123456 close\(3\)    = 0$/);
-    expect(formatEvent(e, { ...opts, timestamps: 't' }, { prefix: 'column' })).toMatch(/^4321  \d\d:\d\d:\d\d close\(3\) {17}= 0$/);
+    expect(formatEvent(e, { ...opts, timestamps: 'tt' }, { prefix: 'pid' })).toMatch(/^\[pid {2}4321\] \d\d:\d\d:\d\d\.123456 close\(3\) {4}= 0$/);
+    expect(formatEvent(e, { ...opts, timestamps: 't' }, { prefix: 'column' })).toMatch(/^4321 {2}\d\d:\d\d:\d\d close\(3\) {17}= 0$/);
     expect(formatTimestamp(at, 'none')).toBe('');
     const d = new Date(Number(at / 1_000_000n));
     const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');

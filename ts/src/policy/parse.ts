@@ -468,7 +468,7 @@ export function parseTraceArgs(argv: readonly string[]): TraceArgs {
   } else if (!hasTrace) {
     rules.unshift({ action: 'trace', nrs: [...ALL_NRS], scope: {}, text: 'trace=all' });
   }
-  const result: TraceArgs = { rules, options, program, args: argv.slice(i + 1) as string[] };
+  const result: TraceArgs = { rules, options, program, args: argv.slice(i + 1) };
   if (output !== undefined) result.output = output;
   if (fromAll.length) result.from = fromAll;
   return result;
