@@ -282,6 +282,13 @@ int main(int argc, char **argv) {
   path(1), st(4, "out", sizeof stx);
   C5(SYS_statx, AT_FDCWD, "/nonexistent", AT_STATX_SYNC_AS_STAT, STATX_ALL, &stx);
   path(1);
+  static char sfs[120];
+  C2(SYS_statfs, "/", sfs);
+  path(0), st(1, "out", sizeof sfs);
+  C2(SYS_statfs, "/nonexistent", sfs);
+  path(0);
+  C2(SYS_fstatfs, 0, sfs);
+  st(1, "out", sizeof sfs);
   C2(SYS_mkdir, p2, 0755);
   path(0);
   C3(SYS_mkdirat, AT_FDCWD, p2, 0700);

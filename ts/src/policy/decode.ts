@@ -253,6 +253,14 @@ function termios(v: DataView): string {
     + `c_lflag=${X.flags(u32(v, 12), X.TERM_LFLAGS)}, ...}`;
 }
 
+function statfs(v: DataView): string {
+  const u = (o: number) => u64(v, o).toString();
+  const fsid = `{val=[${X.hex(u32(v, 56))}, ${X.hex(u32(v, 60))}]}`;
+  return `{f_type=${X.xval(i64(v, 0), X.FS_MAGIC, '???_MAGIC')}, f_bsize=${i64(v, 8)}, f_blocks=${u(16)}, f_bfree=${u(24)}, `
+    + `f_bavail=${u(32)}, f_files=${u(40)}, f_ffree=${u(48)}, f_fsid=${fsid}, f_namelen=${i64(v, 64)}, f_frsize=${i64(v, 72)}, `
+    + `f_flags=${X.flags(u64(v, 80), X.STATFS_FLAGS, 'ST_???')}}`;
+}
+
 const winsize = (v: DataView): string =>
   `{ws_row=${u16(v, 0)}, ws_col=${u16(v, 2)}, ws_xpixel=${u16(v, 4)}, ws_ypixel=${u16(v, 6)}}`;
 
@@ -522,6 +530,8 @@ export const DECODERS: Readonly<Record<string, Decoder>> = {
   fstat: plain(I(0), (c) => struct(c, 1, 'out', 64, stat)),
   newfstatat: plain(at(0), P(1), (c) => struct(c, 2, 'out', 64, stat), (c) => statFlagsAt(c, 3)),
   statx: plain(at(0), P(1), (c) => statxFlags(c.uint(2)), FL(3, X.STATX_MASK, 'STATX_???'), (c) => struct(c, 4, 'out', 48, statx)),
+  statfs: plain(P(0), (c) => struct(c, 1, 'out', 88, statfs)),
+  fstatfs: plain(I(0), (c) => struct(c, 1, 'out', 88, statfs)),
   poll: (c) => {
     const n = c.uint(1);
     const args = [struct(c, 0, 'in', 0, (v) => pollfds(v, n, false, c.opts.strsize)), String(n), int(c, 2)];
