@@ -347,6 +347,27 @@ describe('formatEvent details', () => {
     expect(formatExit(101, { signal: 11, core: true }, opts, 0n)).toBe('+++ killed by SIGSEGV (core dumped) +++');
   });
 
+  it("prints glibc's thread creation as strace did (clone3, written parent_tid)", () => {
+    const args = Buffer.alloc(88);
+    args.writeBigUInt64LE(0x3d0f00n, 0); // CLONE_VM|...|CLONE_CHILD_CLEARTID
+    args.writeBigUInt64LE(0x7f1c99879990n, 16);
+    args.writeBigUInt64LE(0x7f1c99879990n, 24);
+    args.writeBigUInt64LE(0x7f1c99079000n, 40);
+    args.writeBigUInt64LE(0x7fff80n, 48);
+    args.writeBigUInt64LE(0x7f1c998796c0n, 56);
+    const tid = Buffer.alloc(4);
+    tid.writeInt32LE(10420);
+    const e = ev(435, [0x7ffc0000, 88], 10420, { data: [{ arg: 0, dir: 'in', bytes: args, truncated: false }, { arg: 0, dir: 'out', bytes: tid, truncated: false }] });
+    // strace 6.1, pthread_create in glibc 2.36
+    expect(formatEvent(e, opts)).toBe('clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x7f1c99879990, parent_tid=0x7f1c99879990, exit_signal=0, stack=0x7f1c99079000, stack_size=0x7fff80, tls=0x7f1c998796c0} => {parent_tid=[10420]}, 88) = 10420');
+    const set = Buffer.alloc(8, 0xff);
+    expect(formatEvent(ev(14, [0, 0x1000, 0x2000, 8], 0, { data: [{ arg: 1, dir: 'in', bytes: set, truncated: false }, { arg: 2, dir: 'out', bytes: Buffer.alloc(8), truncated: false }] }), opts))
+      .toBe('rt_sigprocmask(SIG_BLOCK, ~[], [], 8)   = 0');
+    expect(formatEvent(ev(202, [0x7f1c99879990, 0x109, 10420, 0, 0, 0xffffffff], 0), opts))
+      .toBe('futex(0x7f1c99879990, FUTEX_WAIT_BITSET|FUTEX_CLOCK_REALTIME, 10420, NULL, FUTEX_BITSET_MATCH_ANY) = 0');
+    expect(formatEvent(ev(60, [0], 0, { tid: 10420 }), opts, { prefix: 'pid' })).toBe('[pid 10420] exit(0)                     = ?');
+  });
+
   it('quotes bytes as strace does', () => {
     expect(quoteBytes(Buffer.from('a"b\\c\t\n\r\v\f'))).toBe('"a\\"b\\\\c\\t\\n\\r\\v\\f"');
     expect(quoteBytes(Buffer.from([0, 0x31, 0, 7, 0x7f, 0xff, 0x20, 0x7e]))).toBe('"\\0001\\0\\7\\177\\377 ~"');

@@ -16,10 +16,12 @@
 //   count    a NULL-terminated array of pointers: its length as a little-endian u32
 //   dirents  the result's bytes (linux_dirent(64) records), up to 65536 bytes
 //   bytes    the result's bytes, up to max
+//   deref    size bytes at the address stored (as a u64) at offset in the memory at the argument,
+//            when that address is not NULL (clone3's parent_tid, written by the call)
 // `if` limits a capture to calls whose argument arg, masked with mask, is one of values.
 import { SYSCALL_NAMES } from '../syscalls.js';
 
-export type CaptureKind = 'path' | 'string' | 'buffer' | 'struct' | 'argv' | 'count' | 'dirents' | 'bytes';
+export type CaptureKind = 'path' | 'string' | 'buffer' | 'struct' | 'argv' | 'count' | 'dirents' | 'bytes' | 'deref';
 
 export interface Capture {
   arg: number;
@@ -33,6 +35,8 @@ export interface Capture {
   sizeArg?: number;
   /** bytes: the most captured */
   max?: number;
+  /** deref: where the address is, in the memory at the argument */
+  offset?: number;
   if?: { arg: number; values: readonly number[]; mask?: number };
 }
 
@@ -93,7 +97,7 @@ const BY_NAME: Readonly<Record<string, readonly Capture[]>> = {
   setsockopt: [bufIn(3, 4)],
   getsockopt: [st(4, 'in', 4), st(4, 'out', 4), { arg: 3, dir: 'out', kind: 'struct', size: 64 }],
   clone: [st(2, 'out', 4, { arg: 0, values: [0x100000], mask: 0x100000 })],
-  clone3: [{ arg: 0, dir: 'in', kind: 'struct', size: 88, sizeArg: 1 }],
+  clone3: [{ arg: 0, dir: 'in', kind: 'struct', size: 88, sizeArg: 1 }, { arg: 0, dir: 'out', kind: 'deref', offset: 24, size: 4 }],
   execve: [path(0), { arg: 1, dir: 'in', kind: 'argv' }, { arg: 2, dir: 'in', kind: 'count' }],
   execveat: [path(1), { arg: 2, dir: 'in', kind: 'argv' }, { arg: 3, dir: 'in', kind: 'count' }],
   wait4: [st(1, 'out', 4), st(3, 'out', RUSAGE_SIZE)],

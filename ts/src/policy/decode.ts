@@ -481,7 +481,9 @@ function clone3(c: Call): Decoded {
     if (f & 0x80000n) parts.push(`tls=${p(56)}`);
     if (v.byteLength >= 80 && u64(v, 72) !== 0n) parts.push(`set_tid=${p(64)}`, `set_tid_size=${u64(v, 72)}`);
     if (v.byteLength >= 88 && f & 0x200000000n) parts.push(`cgroup=${u64(v, 80)}`);
-    return `{${parts.join(', ')}}`;
+    const tid = c.cap(0, 'out');
+    const written = f & 0x100000n && tid && tid.bytes.length >= 4 ? ` => {parent_tid=[${tid.bytes.readInt32LE(0)}]}` : '';
+    return `{${parts.join(', ')}}${written}`;
   });
   return { args: [a, size.toString()] };
 }
