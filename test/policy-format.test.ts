@@ -223,7 +223,10 @@ function realProgram(argv: string[]): { compared: number; expected: string[]; ac
   // the program's own calls: after its execve
   const after = (file: string) => {
     const lines = readFileSync(file, 'utf8').split('\n').filter((l) => /^\d+ +\w+\(/.test(l));
-    const exec = lines.findLastIndex((l) => /^\d+ +execve\(/.test(l));
+    let exec = -1;
+    lines.forEach((l, i) => {
+      if (/^\d+ +execve\(/.test(l)) exec = i;
+    });
     return lines.slice(exec + 1);
   };
   const rawLines = after(raw);
