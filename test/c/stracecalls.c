@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <linux/close_range.h>
 
 #ifndef SA_RESTORER
@@ -130,6 +132,29 @@ static void argv_(int arg) {
     tmp[len++] = 0;
   }
   data(arg, "in", tmp, len, v[n] != NULL);
+}
+/* an iovec array (capture.ts's iov encoding); contents: 0 none, else up to total bytes (-1: all) */
+static void iov_(int arg, const char *dir, int contents, long total) {
+  struct iovec *v = (struct iovec *)args[arg];
+  long cnt = args[arg + 1], k;
+  static char tmp[65536];
+  size_t len = 0;
+  for (k = 0; k < cnt && (size_t)k < strsize; k++) {
+    uint64_t base = (uint64_t)v[k].iov_base, l = v[k].iov_len;
+    uint32_t n = 0;
+    if (contents) {
+      uint64_t avail = l;
+      if (total >= 0 && avail > (uint64_t)total) avail = (uint64_t)total;
+      if (total >= 0) total -= (long)avail;
+      n = (uint32_t)(avail > strsize ? strsize : avail);
+    }
+    memcpy(tmp + len, &base, 8);
+    memcpy(tmp + len + 8, &l, 8);
+    memcpy(tmp + len + 16, &n, 4);
+    memcpy(tmp + len + 20, v[k].iov_base, n);
+    len += 20 + n;
+  }
+  data(arg, dir, tmp, len, k < cnt);
 }
 /* envp: the count of its elements, as a little-endian u32 */
 static void envc(int arg) {
@@ -339,8 +364,52 @@ int main(int argc, char **argv) {
   buf(1, "in", 1);
   C3(SYS_poll, &pl, 1, 0);
   st(0, "in", sizeof pl), st(0, "out", sizeof pl);
+  struct iovec wv[3] = { { "hello ", 6 }, { "world, this is a longer piece of text than 32\n", 47 }, { "x", 1 } };
+  n = C3(SYS_writev, pfd[1], wv, 3);
+  iov_(1, "in", 1, -1);
+  char ra[4], rb[100];
+  struct iovec rv[2] = { { ra, 4 }, { rb, 100 } };
+  n = C3(SYS_readv, pfd[0], rv, 2);
+  iov_(1, "in", 0, 0);
+  if (n >= 0) iov_(1, "out", 1, n);
+  C3(SYS_readv, 9999, rv, 2);
+  iov_(1, "in", 0, 0);
+  n = C6(SYS_pwritev, 9999, wv, 1, 0, 0, 0);
+  iov_(1, "in", 1, -1);
+  long ep = C1(SYS_epoll_create1, EPOLL_CLOEXEC);
+  struct epoll_event ee = { EPOLLIN | EPOLLET, { .u64 = 0x1234567890 } };
+  C4(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, pfd[0], &ee);
+  st(3, "in", sizeof ee);
+  C3(SYS_write, pfd[1], "z", 1);
+  buf(1, "in", 1);
+  struct epoll_event evs[4];
+  n = C4(SYS_epoll_wait, ep, evs, 4, 0);
+  if (n > 0) data(1, "out", evs, (size_t)n * sizeof evs[0], 0);
+  n = C4(SYS_epoll_wait, ep, evs, 4, 0);
+  C1(SYS_close, ep);
   C1(SYS_close, pfd[0]);
   C1(SYS_close, pfd[1]);
+  static char altstack[16384];
+  stack_t ss = { altstack, 0, sizeof altstack }, oss;
+  C2(SYS_sigaltstack, &ss, &oss);
+  st(0, "in", sizeof ss), st(1, "out", sizeof oss);
+  C2(SYS_sigaltstack, 0, &oss);
+  st(1, "out", sizeof oss);
+  ss.ss_flags = SS_DISABLE;
+  C2(SYS_sigaltstack, &ss, 0);
+  st(0, "in", sizeof ss);
+  C2(SYS_prctl, PR_SET_NAME, "worker-1");
+  str(1);
+  char pname[16];
+  C2(SYS_prctl, PR_GET_NAME, pname);
+  st(1, "out", 16);
+  C5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  C1(SYS_prctl, PR_GET_DUMPABLE);
+  C2(SYS_prctl, PR_SET_PDEATHSIG, SIGTERM);
+  C2(SYS_prctl, PR_SET_PDEATHSIG, 0);
+  static char si[112];
+  C1(SYS_sysinfo, si);
+  st(0, "out", sizeof si);
   C3(SYS_close_range, 100, ~0U, 0);
   C3(SYS_close_range, 100, 200, CLOSE_RANGE_CLOEXEC);
   C3(SYS_ioctl, 0, _IOR(0x12, 0x34, long), 0);

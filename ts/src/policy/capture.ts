@@ -16,12 +16,17 @@
 //   count    a NULL-terminated array of pointers: its length as a little-endian u32
 //   dirents  the result's bytes (linux_dirent(64) records), up to 65536 bytes
 //   bytes    the result's bytes, up to max
+//   iov      an array of struct iovec (count from countArg, at most strsize elements; truncated:
+//            more): for each element its base (u64 LE), its length (u64 LE), then n (u32 LE)
+//            and n bytes of its contents, up to strsize: 'in' for the calls that read them
+//            (writev: contents of iov_len bytes) and for readv before the call (n = 0: no
+//            contents yet); 'out' after readv, the result's bytes spread over the elements in order
 //   deref    size bytes at the address stored (as a u64) at offset in the memory at the argument,
 //            when that address is not NULL (clone3's parent_tid, written by the call)
 // `if` limits a capture to calls whose argument arg, masked with mask, is one of values.
 import { SYSCALL_NAMES } from '../syscalls.js';
 
-export type CaptureKind = 'path' | 'string' | 'buffer' | 'struct' | 'argv' | 'count' | 'dirents' | 'bytes' | 'deref';
+export type CaptureKind = 'path' | 'string' | 'buffer' | 'struct' | 'argv' | 'count' | 'dirents' | 'bytes' | 'deref' | 'iov';
 
 export interface Capture {
   arg: number;
@@ -37,6 +42,10 @@ export interface Capture {
   max?: number;
   /** deref: where the address is, in the memory at the argument */
   offset?: number;
+  /** struct: capture min(size, result * perRet) bytes (arrays the call fills, e.g. epoll_wait) */
+  perRet?: number;
+  /** iov: the argument holding the number of elements */
+  countArg?: number;
   if?: { arg: number; values: readonly number[]; mask?: number };
 }
 
@@ -80,6 +89,17 @@ const BY_NAME: Readonly<Record<string, readonly Capture[]>> = {
     st(2, 'in', 4, { arg: 1, values: [0x5410, 0x5423, 0x5421, 0x5452, 0x5420, 0x541a, 0x40045431] }),
   ],
   pread64: [bufOut(1)],
+  readv: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }, { arg: 1, dir: 'out', kind: 'iov', countArg: 2 }],
+  writev: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }],
+  preadv: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }, { arg: 1, dir: 'out', kind: 'iov', countArg: 2 }],
+  pwritev: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }],
+  preadv2: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }, { arg: 1, dir: 'out', kind: 'iov', countArg: 2 }],
+  pwritev2: [{ arg: 1, dir: 'in', kind: 'iov', countArg: 2 }],
+  epoll_ctl: [st(3, 'in', 12)],
+  epoll_wait: [{ arg: 1, dir: 'out', kind: 'struct', size: 12 * 64, perRet: 12 }],
+  epoll_pwait: [{ arg: 1, dir: 'out', kind: 'struct', size: 12 * 64, perRet: 12 }, st(4, 'in', 8)],
+  sigaltstack: [st(0, 'in', 24), st(1, 'out', 24)],
+  prctl: [{ arg: 1, dir: 'in', kind: 'string', if: { arg: 0, values: [15] } }, { arg: 1, dir: 'out', kind: 'struct', size: 16, if: { arg: 0, values: [16] } }],
   pwrite64: [bufIn(1, 2)],
   access: [path(0)],
   pipe: [st(0, 'out', 8)],

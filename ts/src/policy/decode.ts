@@ -133,8 +133,8 @@ function sigset(v: DataView, bytes: number): string {
   return `${invert ? '~' : ''}[${names.join(' ')}]`;
 }
 
-function sigsetArg(c: Call, i: number, dir: 'in' | 'out'): string {
-  const size = Math.min(Number(c.a(3) > 128n ? 128n : c.a(3)), 128) || 8;
+function sigsetArg(c: Call, i: number, dir: 'in' | 'out', sizeArg = 3): string {
+  const size = Math.min(Number(c.a(sizeArg) > 128n ? 128n : c.a(sizeArg)), 128) || 8;
   return struct(c, i, dir, Math.min(size, 8), (v) => sigset(v, Math.min(size, v.byteLength)));
 }
 
@@ -259,6 +259,79 @@ function statfs(v: DataView): string {
   return `{f_type=${X.xval(i64(v, 0), X.FS_MAGIC, '???_MAGIC')}, f_bsize=${i64(v, 8)}, f_blocks=${u(16)}, f_bfree=${u(24)}, `
     + `f_bavail=${u(32)}, f_files=${u(40)}, f_ffree=${u(48)}, f_fsid=${fsid}, f_namelen=${i64(v, 64)}, f_frsize=${i64(v, 72)}, `
     + `f_flags=${X.flags(u64(v, 80), X.STATFS_FLAGS, 'ST_???')}}`;
+}
+
+/** struct iovec arrays: the captured elements (iov encoding of capture.ts) */
+function iovec(c: Call, i: number, countArg: number, contents: 'in' | 'out' | 'none'): string {
+  if (c.a(i) === 0n) return 'NULL';
+  const cap = (contents === 'out' ? c.cap(i, 'out') : undefined) ?? c.cap(i, 'in');
+  if (!cap) return c.ptr(i);
+  const b = cap.bytes;
+  const items: string[] = [];
+  let left = contents === 'out' ? c.ret : -1n; // bytes of contents not yet shown (readv: the result)
+  const count = c.a(countArg);
+  for (let off = 0; off + 20 <= b.length && BigInt(items.length) < count;) {
+    const base = b.readBigUInt64LE(off);
+    const len = b.readBigUInt64LE(off + 8);
+    const n = b.readUInt32LE(off + 16);
+    const data = b.subarray(off + 20, off + 20 + n);
+    off += 20 + n;
+    let text: string;
+    if (contents === 'none' || (contents === 'out' && cap.dir === 'in')) text = base === 0n ? 'NULL' : X.hex(base);
+    else {
+      const avail = left < 0n ? len : len < left ? len : left;
+      if (left >= 0n) left -= avail;
+      text = quoteBytes(data) + (avail > BigInt(data.length) ? '...' : '');
+    }
+    items.push(`{iov_base=${text}, iov_len=${len}}`);
+  }
+  if (cap.truncated) items.push('...');
+  return `[${items.join(', ')}]`;
+}
+
+function epollEvent(v: DataView, o: number): string {
+  const data = u64(v, o + 4);
+  return `{events=${X.flags(u32(v, o), X.EPOLL_EVENTS, 'EPOLL???')}, data={u32=${Number(data & 0xffffffffn)}, u64=${data}}}`;
+}
+
+function epollEvents(c: Call, i: number): string {
+  if (c.failed) return c.ptr(i);
+  if (c.ret === 0n) return '[]';
+  return struct(c, i, 'out', 12, (v) => {
+    const items: string[] = [];
+    for (let k = 0; k < Number(c.ret) && 12 * k + 12 <= v.byteLength; k++) {
+      if (items.length >= c.opts.strsize) {
+        items.push('...');
+        break;
+      }
+      items.push(epollEvent(v, 12 * k));
+    }
+    return `[${items.join(', ')}]`;
+  });
+}
+
+const stack = (v: DataView): string =>
+  `{ss_sp=${u64(v, 0) === 0n ? 'NULL' : X.hex(u64(v, 0))}, ss_flags=${X.flags(u32(v, 8), X.SS_FLAGS, 'SS_???')}, ss_size=${u64(v, 16)}}`;
+
+function sysinfo(v: DataView): string {
+  const u = (o: number) => u64(v, o).toString();
+  return `{uptime=${i64(v, 0)}, loads=[${u(8)}, ${u(16)}, ${u(24)}], totalram=${u(32)}, freeram=${u(40)}, sharedram=${u(48)}, `
+    + `bufferram=${u(56)}, totalswap=${u(64)}, freeswap=${u(72)}, procs=${u16(v, 80)}, totalhigh=${u(88)}, freehigh=${u(96)}, `
+    + `mem_unit=${u32(v, 104)}}`;
+}
+
+function prctl(c: Call): Decoded {
+  const op = c.int(0);
+  const name = X.xval(op, X.PRCTL_OPS, 'PR_???');
+  switch (op) {
+    case 15: return { args: [name, str(c, 1)] }; // PR_SET_NAME
+    case 16: return { args: [name, struct(c, 1, 'out', 16, (v) => cstr(v, 0, 16))] }; // PR_GET_NAME
+    case 1: return { args: [name, signalArg(c.int(1))] }; // PR_SET_PDEATHSIG
+    case 3: return { args: [name], ret: c.failed ? undefined : `${c.ret} (${X.xval(c.ret, X.DUMPABLE, 'SUID_DUMP_???')})` };
+    case 4: return { args: [name, X.xval(c.a(1), X.DUMPABLE, 'SUID_DUMP_???')] }; // PR_SET_DUMPABLE
+    case 38: return { args: [name, ulong(c, 1), ulong(c, 2), ulong(c, 3), ulong(c, 4)] }; // PR_SET_NO_NEW_PRIVS
+    default: return { args: [name, X.hex(c.a(1)), X.hex(c.a(2)), X.hex(c.a(3)), X.hex(c.a(4))] };
+  }
 }
 
 const winsize = (v: DataView): string =>
@@ -688,8 +761,9 @@ export const DECODERS: Readonly<Record<string, Decoder>> = {
   eventfd: plain(U(0)),
   epoll_create: plain(I(0)),
   epoll_create1: plain(FL(0, X.EPOLL_CREATE_FLAGS, 'EPOLL_???')),
-  epoll_ctl: plain(I(0), XV(1, X.EPOLL_CTL_OPS, 'EPOLL_CTL_???'), I(2), PTR(3)),
-  epoll_wait: plain(I(0), PTR(1), I(2), I(3)),
+  epoll_ctl: plain(I(0), XV(1, X.EPOLL_CTL_OPS, 'EPOLL_CTL_???'), I(2), (c) => struct(c, 3, 'in', 12, (v) => epollEvent(v, 0))),
+  epoll_wait: plain(I(0), (c) => epollEvents(c, 1), I(2), I(3)),
+  epoll_pwait: plain(I(0), (c) => epollEvents(c, 1), I(2), I(3), (c) => sigsetArg(c, 4, 'in', 5), UL(5)),
   inotify_init1: plain(FL(0, X.INOTIFY_INIT_FLAGS, 'IN_???')),
   inotify_add_watch: plain(I(0), P(1), (c) => X.hex(c.uint(2))),
   inotify_rm_watch: plain(I(0), I(1)),
@@ -712,8 +786,15 @@ export const DECODERS: Readonly<Record<string, Decoder>> = {
   getitimer: plain(XV(0, X.ITIMERS, 'ITIMER_???'), PTR(1)),
   setitimer: plain(XV(0, X.ITIMERS, 'ITIMER_???'), PTR(1), PTR(2)),
   sendfile: plain(I(0), I(1), PTR(2), UL(3)),
-  writev: plain(I(0), PTR(1), I(2)),
-  readv: plain(I(0), PTR(1), I(2)),
+  writev: plain(I(0), (c) => iovec(c, 1, 2, 'in'), I(2)),
+  readv: plain(I(0), (c) => iovec(c, 1, 2, c.failed ? 'none' : 'out'), I(2)),
+  pwritev: plain(I(0), (c) => iovec(c, 1, 2, 'in'), I(2), L(3)),
+  preadv: plain(I(0), (c) => iovec(c, 1, 2, c.failed ? 'none' : 'out'), I(2), L(3)),
+  pwritev2: plain(I(0), (c) => iovec(c, 1, 2, 'in'), I(2), L(3), FL(5, X.RWF_FLAGS, 'RWF_???')),
+  preadv2: plain(I(0), (c) => iovec(c, 1, 2, c.failed ? 'none' : 'out'), I(2), L(3), FL(5, X.RWF_FLAGS, 'RWF_???')),
+  sigaltstack: plain((c) => struct(c, 0, 'in', 24, stack), (c) => struct(c, 1, 'out', 24, stack)),
+  sysinfo: plain((c) => struct(c, 0, 'out', 108, sysinfo)),
+  prctl,
   time: plain((c) => struct(c, 0, 'out', 8, (v) => `[${i64(v, 0)}]`)),
   utimensat: plain(at(0), P(1), PTR(2), FL(3, X.AT_FLAGS, 'AT_???')),
   getxattr: plain(P(0), (c) => str(c, 1), (c) => bufOut(c, 2), UL(3)),
