@@ -15,3 +15,7 @@ export { errnoByName, errnoMessage, errnoName, errnoNames, MAX_ERRNO, NSIG, sign
 export { callName, createFormatter, formatEvent, formatExit, formatTimestamp, type FormatContext, type ProcessEnd } from './format.js';
 export { quoteBytes, quoteLimited } from './quote.js';
 export { CAPTURES, type Capture, type CaptureKind } from './capture.js';
+
+/** false: this is the full policy module. (Branch polcore carried a placeholder of this
+ *  module, with this set to true, whose tests skipped what needs the full syntax.) */
+export const POLICY_PLACEHOLDER = false;
