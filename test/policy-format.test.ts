@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   CAPTURES, callName, createFormatter, DEFAULT_TRACE_OPTIONS, formatEvent, formatExit, formatTimestamp, quoteBytes,
@@ -378,5 +379,36 @@ describe('formatEvent details', () => {
     expect(quoteLimited(Buffer.from('abcdef'), 4, false)).toBe('"abcd"...');
     expect(quoteLimited(Buffer.from('abcd'), 4, true)).toBe('"abcd"...');
     expect(quoteLimited(Buffer.from('abcd'), 4, false)).toBe('"abcd"');
+  });
+});
+
+describe('formatEvent on any event', () => {
+  it('prints one line, without undefined or NaN, for any call, arguments, result and captures', () => {
+    const nrs = Object.keys(SYSCALL_NAMES).map(Number);
+    const u64 = fc.oneof(fc.constantFrom(0n, 1n, 3n, 0xffffff9cn, 0xffffffffffffffffn, 0x7ffc0000n, 0x5401n, 0x80045430n, 0x109n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
+    const capture = fc.record({
+      arg: fc.integer({ min: 0, max: 5 }), dir: fc.constantFrom('in' as const, 'out' as const),
+      bytes: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)), truncated: fc.boolean(),
+    });
+    const event = fc.record({
+      nr: fc.oneof(fc.constantFrom(...nrs), fc.integer({ min: 0, max: 1000 })),
+      abi: fc.constantFrom('x86_64' as const, 'i386' as const),
+      args: fc.array(u64, { minLength: 6, maxLength: 6 }),
+      ret: fc.oneof(fc.bigInt({ min: -4096n, max: 4096n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+      data: fc.array(capture, { maxLength: 4 }),
+      policy: fc.constantFrom(undefined, 'injected' as const, 'denied' as const),
+      tid: fc.integer({ min: 1, max: 4194304 }),
+      tsNs: fc.bigInt({ min: 0n, max: 4n * 10n ** 18n }),
+    }).map((e): TraceEvent => ({ pid: e.tid, durNs: 0n, site: { module: null, offset: 0n }, ...e, ...(e.policy ? {} : { policy: undefined }) }));
+    const options = fc.record({
+      strsize: fc.integer({ min: 0, max: 64 }), lossy: fc.boolean(), follow: fc.boolean(),
+      timestamps: fc.constantFrom('none' as const, 't' as const, 'tt' as const, 'ttt' as const),
+    });
+    fc.assert(fc.property(event, options, fc.constantFrom('none' as const, 'pid' as const, 'column' as const), (e, o, prefix) => {
+      const line = formatEvent(e, o, { prefix });
+      expect(line).not.toContain('\n');
+      expect(line).not.toMatch(/undefined|NaN|\[object /);
+      expect(line).toMatch(/ = /);
+    }), { seed: 0xf0a7, numRuns: 3000, endOnFailure: true });
   });
 });
