@@ -35,7 +35,7 @@
 #define T_EVENT_STOP 128            /* PTRACE_EVENT_STOP */
 #define T_WALL 0x40000000           /* __WALL */
 #define T_WCLONE 0x80000000u        /* __WCLONE */
-#define PENDING_MAX 8
+#define PENDING_MAX 64              /* signals kept while the program is stopped (more: dropped) */
 
 static size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
 static void bcopy_(void *d, const void *s, size_t n) { for (size_t i = 0; i < n; i++) ((char *)d)[i] = ((const char *)s)[i]; }
