@@ -267,6 +267,16 @@ struct tl_tcb {
     int sigsys_resend;            /* 1: sigsys_info is being re-sent to this thread */
     uint64_t sigsys_gen;          /* the SIG_IGN generation when it was queued */
     struct tl_tcb *reg_prev, *reg_next;   /* the thread registry (core/threads.c) */
+    /* policies and the trace ring (core/policy.c) */
+    struct tl_ring_ctl *ring;     /* this thread's ring in the trace segment, NULL: none claimed */
+    uint8_t *ring_data;
+    uint64_t ring_pos;            /* bytes reserved in it (head once every write is committed) */
+    uint32_t ring_writing;        /* writes in progress (a signal handler's nest in an outer one) */
+    uint32_t ring_lost;           /* records dropped since the last one written */
+    uint64_t ring_retry;          /* no ring could be claimed: try again after this (CLOCK_MONOTONIC ns) */
+    int pol_pid;                  /* the process the ring was claimed in (0: not known yet) */
+    int pol_inj, pol_used;        /* a hook handles a call whose result a rule decided: pol_ret */
+    long pol_nr, pol_ret;
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");

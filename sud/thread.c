@@ -88,6 +88,7 @@ void tl_after_fork_child(void)
     tl_vm_after_fork();
     tl_threads_after_fork(t);
     tl_stats_after_fork(t);
+    tl_policy_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
     t->sigsys_pend = 0;           /* nor are pending signals */
     memcpy(t->special, tl_special, sizeof t->special);
