@@ -615,6 +615,21 @@ static void wait_a_little(uint32_t *word, uint32_t seen)
     tl_sys6(SYS_futex, (long)word, FUTEX_WAIT, seen, (long)&ts, 0, 0);
 }
 
+/* head, then its second copy (core/trace_layout.h: the reader believes them when they agree) */
+static void publish(struct tl_ring_ctl *c, uint64_t head)
+{
+    __atomic_store_n(&c->head, head, __ATOMIC_RELEASE);
+    __atomic_store_n(&c->head_again, head, __ATOMIC_RELEASE);
+}
+
+/* the reader's tail: 0 while its two copies disagree (a pwrite in progress) */
+static int read_tail(struct tl_ring_ctl *c, uint64_t *tail)
+{
+    uint64_t a = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE), b = __atomic_load_n(&c->tail_again, __ATOMIC_ACQUIRE);
+    *tail = a;
+    return a == b;
+}
+
 static int said_alloc, said_rings;
 static void say_once(int *said, const char *a, const char *b)
 {
@@ -640,7 +655,8 @@ static int ring_claim(struct tl_tcb *t)
             for (uint32_t i = 0; i < ring_count; i++) {
                 struct tl_ring_ctl *c = &rings[i];
                 uint32_t s = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-                if (pass == 1 && s == TL_RING_USED && __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) == __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE) &&
+                uint64_t tail;
+                if (pass == 1 && s == TL_RING_USED && read_tail(c, &tail) && __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) == tail &&
                     !c->pending && c->pid != pid && pid_dead(c->pid)) {
                     /* its process died without closing it, and it has been read: take it over */
                     if (__atomic_compare_exchange_n(&c->state, &s, TL_RING_FREE, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) s = TL_RING_FREE;
@@ -695,7 +711,8 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
         pos = t->ring_pos;
         off = pos & (ring_size - 1);
         need = off + size > ring_size ? ring_size - off + size : size;
-        uint64_t tail = __atomic_load_n(&c->tail, __ATOMIC_ACQUIRE);
+        uint64_t tail;
+        if (!read_tail(c, &tail)) { __builtin_ia32_pause(); continue; }
         if (pos + need - tail <= ring_size) {
             /* one instruction against this thread's own signal handlers */
             if (__atomic_compare_exchange_n(&t->ring_pos, &pos, pos + need, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) break;
@@ -704,7 +721,7 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
         if (lossy || reader_gone(&hb, &since)) {
             count_drop(t);
             if (waited) __atomic_add_fetch(&seg->wait_ns, waited, __ATOMIC_RELAXED);
-            if (--t->ring_writing == 0) __atomic_store_n(&c->head, t->ring_pos, __ATOMIC_RELEASE);
+            if (--t->ring_writing == 0) publish(c, t->ring_pos);
             return 0;
         }
         if (!waited) __atomic_add_fetch(&seg->waits, 1, __ATOMIC_RELAXED);
@@ -738,7 +755,7 @@ static void ring_trim(struct tl_tcb *t, uint8_t *rec, uint64_t at, uint32_t size
 
 static void ring_commit(struct tl_tcb *t)
 {
-    if (--t->ring_writing == 0) __atomic_store_n(&t->ring->head, t->ring_pos, __ATOMIC_RELEASE);
+    if (--t->ring_writing == 0) publish(t->ring, t->ring_pos);
 }
 
 /* A write abandoned (a signal handler that interrupted it left by siglongjmp, and this
@@ -756,7 +773,7 @@ static void ring_recover(struct tl_tcb *t)
         head += n;
     }
     t->ring_writing = 0;
-    __atomic_store_n(&c->head, end, __ATOMIC_RELEASE);
+    publish(c, end);
 }
 
 /* ---------------------------------------------------------------- what is captured */

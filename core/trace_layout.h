@@ -82,17 +82,23 @@ enum tl_ring_state {
     TL_RING_CLOSED = 2,         /* its thread or process ended: read it all, then free it */
 };
 
-/* One per ring, 128 bytes: what the producer writes, then (its own cache line) the tail. */
+/* One per ring, 128 bytes: what the producer writes, then (its own cache line) the tail.
+ * The reader's pread and pwrite copy bytes in no guaranteed order or width, so each
+ * counter the other side reads is written twice (head then head_again; tail and
+ * tail_again in one pwrite) and is believed only when both copies agree; a ring is freed
+ * only once a poll has seen it closed and a later poll finds it read to its head. */
 struct tl_ring_ctl {
     uint32_t state;             /* enum tl_ring_state; FREE -> USED by compare-and-swap */
     uint32_t pid, tid;          /* the owner */
     uint32_t pending;           /* bytes of an execve record written at head and not committed:
                                    the program the call runs commits it (ret 0) into its own ring */
     uint64_t head;              /* bytes committed */
+    uint64_t head_again;        /* head, stored after it */
     uint64_t dropped;           /* records this ring's thread dropped */
-    uint64_t reserved[4];
+    uint64_t reserved[3];
     uint64_t tail;              /* offset 64: bytes the reader consumed; low 32 bits: the futex word */
-    uint64_t reserved2[7];
+    uint64_t tail_again;        /* tail, written with it */
+    uint64_t reserved2[6];
 };
 
 /* record types */

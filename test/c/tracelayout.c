@@ -26,7 +26,8 @@ int main(void)
     printf("},\n  \"ring\": {");
     first = 0;
     F(tl_ring_ctl, state); F(tl_ring_ctl, pid); F(tl_ring_ctl, tid); F(tl_ring_ctl, pending);
-    F(tl_ring_ctl, head); F(tl_ring_ctl, dropped); F(tl_ring_ctl, tail);
+    F(tl_ring_ctl, head); F(tl_ring_ctl, head_again); F(tl_ring_ctl, dropped); F(tl_ring_ctl, tail);
+    F(tl_ring_ctl, tail_again);
     printf("},\n  \"rec\": {");
     first = 0;
     F(tl_trace_rec, size); F(tl_trace_rec, type); F(tl_trace_rec, flags); F(tl_trace_rec, pid);

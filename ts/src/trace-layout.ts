@@ -30,8 +30,10 @@ export const TRACE_LAYOUT = {
     "tid": 8,
     "pending": 12,
     "head": 16,
-    "dropped": 24,
-    "tail": 64
+    "head_again": 24,
+    "dropped": 32,
+    "tail": 64,
+    "tail_again": 72
   },
   "rec": {
     "size": 0,

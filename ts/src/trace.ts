@@ -189,6 +189,7 @@ export class TraceReader {
   private heartbeat = 0n;
   private buf: Buffer;
   private closed = false;
+  private closedSeen = new Set<number>();
 
   constructor(path: string) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -236,6 +237,9 @@ export class TraceReader {
     return { dropped: Number(h.readBigUInt64LE(H.dropped)), waits: Number(h.readBigUInt64LE(H.waits)), waitNs: h.readBigUInt64LE(H.wait_ns) };
   }
 
+  /** The control blocks of the rings in use. A pread copies in no guaranteed order or
+   *  width: a head is believed when its two copies agree (the ring's control block is read
+   *  again a few times if not; else the ring waits for the next poll). */
   private rings(used: number): RingView[] {
     const n = Math.min(used, this.ringCount);
     if (n === 0) return [];
@@ -243,13 +247,26 @@ export class TraceReader {
     this.read(b, b.length, this.geom.ring);
     const out: RingView[] = [];
     for (let i = 0; i < n; i++) {
-      const o = i * L.size.ring;
+      let c = b.subarray(i * L.size.ring, (i + 1) * L.size.ring);
+      for (let again = 0; c.readBigUInt64LE(R.head) !== c.readBigUInt64LE(R.head_again) && again < 4; again++) {
+        c = Buffer.alloc(L.size.ring);
+        this.read(c, c.length, this.geom.ring + i * L.size.ring);
+      }
+      if (c.readBigUInt64LE(R.head) !== c.readBigUInt64LE(R.head_again)) continue;
       out.push({
-        index: i, state: b.readUInt32LE(o + R.state), pid: b.readUInt32LE(o + R.pid), tid: b.readUInt32LE(o + R.tid),
-        pending: b.readUInt32LE(o + R.pending), head: b.readBigUInt64LE(o + R.head), tail: b.readBigUInt64LE(o + R.tail),
+        index: i, state: c.readUInt32LE(R.state), pid: c.readUInt32LE(R.pid), tid: c.readUInt32LE(R.tid),
+        pending: c.readUInt32LE(R.pending), head: c.readBigUInt64LE(R.head), tail: c.readBigUInt64LE(R.tail),
       });
     }
     return out;
+  }
+
+  /** tail and its second copy, in one write */
+  private writeTail(index: number, tail: bigint): void {
+    const b = Buffer.alloc(16);
+    b.writeBigUInt64LE(tail, 0);
+    b.writeBigUInt64LE(tail, 8);
+    writeSync(this.fd, b, 0, 16, this.geom.ring + index * L.size.ring + R.tail);
   }
 
   private moduleName(i: number): string | null {
@@ -329,7 +346,7 @@ export class TraceReader {
       pos += BigInt(p);
       if (p === 0) { pos = r.head; break; }
     }
-    this.write64(r.head, this.geom.ring + r.index * L.size.ring + R.tail);
+    this.writeTail(r.index, r.head);
   }
 
   /** An execve record left pending by a process whose new program never committed it
@@ -364,12 +381,20 @@ export class TraceReader {
     const perRing: TraceEvent[][] = [];
     for (const r of views) {
       const evs: TraceEvent[] = [];
+      // freed only when an earlier poll saw it closed and it has been read to its head since:
+      // the close is then older than this poll's read of head
+      if (r.state === L.state.closed && this.closedSeen.has(r.index) && r.head === r.tail && !final) {
+        this.write32(L.state.free, this.geom.ring + r.index * L.size.ring + R.state);
+        this.closedSeen.delete(r.index);
+        continue;
+      }
+      if (r.state === L.state.closed) this.closedSeen.add(r.index);
+      else this.closedSeen.delete(r.index);
       if (r.head > r.tail) this.drainRing(r, evs);
       if (final && r.pending && r.state === L.state.used) {
         const e = this.pendingExec(r);
         if (e) evs.push(e);
       }
-      if (r.state === L.state.closed) this.write32(L.state.free, this.geom.ring + r.index * L.size.ring + R.state);
       if (evs.length) perRing.push(evs);
     }
     return merge(perRing);
