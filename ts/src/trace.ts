@@ -187,7 +187,6 @@ export class TraceReader {
   private moduleCap: number;
   private modules = new Map<number, string>();
   private heartbeat = 0n;
-  private buf: Buffer;
   private closed = false;
   private closedSeen = new Set<number>();
 
@@ -201,7 +200,6 @@ export class TraceReader {
     const g = traceGeometry(this.ringCount, this.ringSize, this.moduleCap);
     if (!g || h.toString('latin1', 0, 8) !== 'TLTRACE\0') throw new RangeError(`${path}: not a trapline trace segment`);
     this.geom = g;
-    this.buf = Buffer.alloc(this.ringSize);
   }
 
   private read(buf: Buffer, len: number, pos: number): void {
@@ -283,41 +281,9 @@ export class TraceReader {
     return path;
   }
 
-  /** The event of the record at off in buf (len bytes of it are there). */
+  /** The event of the record at off in buf (size bytes; buf is not reused). */
   private decode(buf: Buffer, off: number, size: number, pendingExec = false): TraceEvent {
-    const flags = buf.readUInt16LE(off + C.flags);
-    const args: bigint[] = [];
-    for (let k = 0; k < 6; k++) args.push(buf.readBigUInt64LE(off + C.args + 8 * k));
-    const ndata = buf.readUInt16LE(off + C.ndata);
-    const data: TraceEvent['data'] = [];
-    let p = off + L.size.rec;
-    for (let k = 0; k < ndata && p + L.size.data <= off + size; k++) {
-      const len = buf.readUInt32LE(p + D.len);
-      const start = p + L.size.data;
-      if (start + len > off + size) break;
-      data.push({
-        arg: buf.readUInt8(p + D.arg), dir: buf.readUInt8(p + D.dir) === L.dir.out ? 'out' : 'in',
-        bytes: Buffer.from(buf.subarray(start, start + len)), truncated: (buf.readUInt16LE(p + D.flags) & L.dir.truncated) !== 0,
-      });
-      p = start + up(len, L.const.align);
-    }
-    const ev: TraceEvent = {
-      pid: buf.readUInt32LE(off + C.pid),
-      tid: buf.readUInt32LE(off + C.tid),
-      nr: buf.readInt32LE(off + C.nr),
-      abi: flags & L.rflag.i386 ? 'i386' : 'x86_64',
-      args,
-      ret: pendingExec ? 0n : buf.readBigInt64LE(off + C.ret),
-      tsNs: buf.readBigUInt64LE(off + C.ts_ns),
-      durNs: buf.readBigUInt64LE(off + C.dur_ns),
-      site: { module: this.moduleName(buf.readUInt32LE(off + C.module)), offset: buf.readBigUInt64LE(off + C.offset) },
-      data,
-    };
-    if (flags & L.rflag.denied) ev.policy = 'denied';
-    else if (flags & L.rflag.injected) ev.policy = 'injected';
-    const lost = buf.readUInt32LE(off + C.lost_before);
-    if (lost) ev.lostBefore = lost;
-    return ev;
+    return new RecordEvent(buf, off, size, this.moduleName(buf.readUInt32LE(off + C.module)), pendingExec);
   }
 
   /** The records of ring r in [tail, head): decoded; tail is moved to head. */
@@ -328,18 +294,19 @@ export class TraceReader {
       const off = Number(pos % size);
       const avail = Number(r.head - pos < size - BigInt(off) ? r.head - pos : size - BigInt(off));
       const base = this.geom.data + r.index * this.ringSize;
-      this.read(this.buf, avail, base + off);
+      const chunk = Buffer.allocUnsafe(avail);     // the events keep views of it
+      this.read(chunk, avail, base + off);
       let p = 0;
       while (p + 8 <= avail) {
-        const recSize = this.buf.readUInt32LE(p + C.size);
-        const type = this.buf.readUInt16LE(p + C.type);
+        const recSize = chunk.readUInt32LE(p + C.size);
+        const type = chunk.readUInt16LE(p + C.type);
         if (recSize < 8 || recSize % L.const.align !== 0 || p + recSize > avail) {
           // a malformed record (a process of the run wrote over its ring): skip to head
           pos = r.head;
           p = -1;
           break;
         }
-        if (type === L.type.call && recSize >= L.size.rec) out.push(this.decode(this.buf, p, recSize));
+        if (type === L.type.call && recSize >= L.size.rec) out.push(this.decode(chunk, p, recSize));
         p += recSize;
       }
       if (p < 0) break;
@@ -417,6 +384,100 @@ export class TraceReader {
   }
 }
 
+/**
+ * A TraceEvent read from a record: the numbers are read when first asked for (a consumer
+ * that counts calls or looks at a few fields pays for no BigInt it does not use), from the
+ * chunk of the ring the reader copied, which the event keeps.
+ */
+class RecordEvent implements TraceEvent {
+  readonly pid: number;
+  readonly tid: number;
+  readonly nr: number;
+  readonly abi: 'x86_64' | 'i386';
+  /** the entry time's halves, for merging without BigInts */
+  readonly tsHi: number;
+  readonly tsLo: number;
+  private readonly fl: number;
+  private cArgs: bigint[] | undefined;
+  private cData: TraceEvent['data'] | undefined;
+  private cSite: TraceEvent['site'] | undefined;
+
+  constructor(private readonly b: Buffer, private readonly o: number, private readonly size: number,
+    private readonly module: string | null, private readonly pendingExec: boolean) {
+    this.pid = b.readUInt32LE(o + C.pid);
+    this.tid = b.readUInt32LE(o + C.tid);
+    this.nr = b.readInt32LE(o + C.nr);
+    this.fl = b.readUInt16LE(o + C.flags);
+    this.abi = this.fl & L.rflag.i386 ? 'i386' : 'x86_64';
+    this.tsLo = b.readUInt32LE(o + C.ts_ns);
+    this.tsHi = b.readUInt32LE(o + C.ts_ns + 4);
+  }
+
+  get args(): bigint[] {
+    if (!this.cArgs) {
+      const a: bigint[] = [];
+      for (let k = 0; k < 6; k++) a.push(this.b.readBigUInt64LE(this.o + C.args + 8 * k));
+      this.cArgs = a;
+    }
+    return this.cArgs;
+  }
+
+  get site(): TraceEvent['site'] {
+    this.cSite ??= { module: this.module, offset: this.b.readBigUInt64LE(this.o + C.offset) };
+    return this.cSite;
+  }
+
+  get ret(): bigint { return this.pendingExec ? 0n : this.b.readBigInt64LE(this.o + C.ret); }
+  get tsNs(): bigint { return this.b.readBigUInt64LE(this.o + C.ts_ns); }
+  get durNs(): bigint { return this.b.readBigUInt64LE(this.o + C.dur_ns); }
+
+  get policy(): 'injected' | 'denied' | undefined {
+    return this.fl & L.rflag.denied ? 'denied' : this.fl & L.rflag.injected ? 'injected' : undefined;
+  }
+
+  get lostBefore(): number | undefined {
+    const n = this.b.readUInt32LE(this.o + C.lost_before);
+    return n || undefined;
+  }
+
+  get data(): TraceEvent['data'] {
+    if (!this.cData) {
+      const b = this.b, end = this.o + this.size;
+      const out: TraceEvent['data'] = [];
+      let p = this.o + L.size.rec;
+      for (let k = 0, n = b.readUInt16LE(this.o + C.ndata); k < n && p + L.size.data <= end; k++) {
+        const len = b.readUInt32LE(p + D.len);
+        const start = p + L.size.data;
+        if (start + len > end) break;
+        out.push({
+          arg: b.readUInt8(p + D.arg), dir: b.readUInt8(p + D.dir) === L.dir.out ? 'out' : 'in',
+          bytes: b.subarray(start, start + len), truncated: (b.readUInt16LE(p + D.flags) & L.dir.truncated) !== 0,
+        });
+        p = start + up(len, L.const.align);
+      }
+      this.cData = out;
+    }
+    return this.cData;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const ev: Record<string, unknown> = {
+      pid: this.pid, tid: this.tid, nr: this.nr, abi: this.abi, args: this.args.map(String), ret: String(this.ret),
+      tsNs: String(this.tsNs), durNs: String(this.durNs), site: { module: this.site.module, offset: String(this.site.offset) },
+      data: this.data.map((d) => ({ ...d, bytes: d.bytes.toString('base64') })),
+    };
+    if (this.policy) ev.policy = this.policy;
+    if (this.lostBefore) ev.lostBefore = this.lostBefore;
+    return ev;
+  }
+}
+
+/** a before b by entry time */
+function earlier(a: TraceEvent, b: TraceEvent): boolean {
+  if (a instanceof RecordEvent && b instanceof RecordEvent) return a.tsHi < b.tsHi || (a.tsHi === b.tsHi && a.tsLo < b.tsLo);
+  return a.tsNs < b.tsNs;
+}
+
 /** Events of several threads, each list in its order, merged by entry time. */
 function merge(lists: TraceEvent[][]): TraceEvent[] {
   if (lists.length <= 1) return lists[0] ?? [];
@@ -426,7 +487,7 @@ function merge(lists: TraceEvent[][]): TraceEvent[] {
     let best = -1;
     for (let i = 0; i < lists.length; i++) {
       const e = (lists[i] as TraceEvent[])[at[i] as number];
-      if (e && (best < 0 || e.tsNs < ((lists[best] as TraceEvent[])[at[best] as number] as TraceEvent).tsNs)) best = i;
+      if (e && (best < 0 || earlier(e, (lists[best] as TraceEvent[])[at[best] as number] as TraceEvent))) best = i;
     }
     if (best < 0) return out;
     out.push((lists[best] as TraceEvent[])[at[best] as number] as TraceEvent);
@@ -534,11 +595,13 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
       }
     }
     this.idle = n ? 0 : Math.min(this.idle + 1, 10);
-    this.schedule(this.idle);
+    // records coming: at once (a full ring holds its thread back); else back off to 10 ms
+    if (n) this.timer = setImmediate(() => this.tick()) as unknown as NodeJS.Timeout;
+    else this.schedule(this.idle);
   }
 
   private end(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) { clearTimeout(this.timer); clearImmediate(this.timer as unknown as NodeJS.Immediate); }
     this.timer = undefined;
     this.ended = true;
     try { this.reader.close(); } catch { /* closed */ }
