@@ -329,6 +329,15 @@ describe('trapline trace', () => {
     expect(readFileSync(join(work, 'trace2.out'), 'utf8').endsWith('+++ exited with 3 +++\n')).toBe(true);
   });
 
+  it('trapline run -e trace=SET prints the calls on stderr, beside the other rules', async () => {
+    const r = await trapline(['run', '-e', 'trace=openat', '-e', 'inject=openat:error=ENOENT:when=3', '--', P, 'open', '/etc/hostname', '2']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('open 1: ENOENT\nopen 2: ok\n');
+    const lines = withoutModeNote(r.stderr).trim().split('\n');
+    expect(lines.filter((l) => /openat\(/.test(l))).toHaveLength(4);    // ld.so's two, the program's two
+    expect(lines.filter((l) => /INJECTED/.test(l))).toHaveLength(1);
+  });
+
   it.skipIf(POLICY_PLACEHOLDER)('prints strace\'s lines: decoded arguments and errors', async () => {
     const out = join(work, 'trace3.out');
     const r = await trapline(['trace', '-o', out, '-e', 'trace=openat', '--', P, 'open', '/nonexistent/x', '1']);
