@@ -34,6 +34,7 @@
  * Values are percent-encoded (%XX) where they could hold a space, '%' or a control byte. */
 #include "core/core.h"
 #include "core/trace_check.h"
+#include "core/trace_caps.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -450,7 +451,7 @@ int tl_policy_init(void)
     if (ring_path[0] && join(path)) return -1;
     if (seg) { caps_index(); find_vclock(); }
     rec_max = record_max();
-    if (seg && rec_max > ring_size / 4) { say(path, 0, "strsize is too large for the segment's rings (a ring must hold 4 of the largest records)"); return -1; }
+    if (seg && rec_max > ring_size / 2) { say(path, 0, "strsize is too large for the segment's rings (a ring must hold 2 of the largest records)"); return -1; }
     if (act_mask) {
         counts = tl_alloc_big((uint64_t)TL_POLICY_RULES * TL_NR_MAX * sizeof *counts);
         if (!counts) { say(path, 0, "cannot allocate memory"); return -1; }
@@ -825,69 +826,39 @@ static void ring_recover(struct tl_tcb *t)
 
 /* ---------------------------------------------------------------- what is captured */
 
-enum cap_kind {
-    CAP_PATH = 1,       /* in: a NUL-terminated path, up to PATH_MAX */
-    CAP_STR,            /* in: a NUL-terminated string, up to strsize */
-    CAP_BUF_IN,         /* in: args[len] bytes, up to strsize */
-    CAP_BUF_OUT,        /* out: ret bytes, up to strsize */
-    CAP_PATH_OUT,       /* out: ret bytes of a path (getcwd), up to PATH_MAX */
-    CAP_FIXED_OUT,      /* out: len bytes (a struct), when ret >= 0 */
-    CAP_ADDR_IN,        /* in: a sockaddr of args[len] bytes */
-    CAP_ADDR_OUT,       /* out: a sockaddr of *(socklen_t *)args[len] bytes, when ret >= 0 */
-};
-struct cap { uint16_t nr; uint8_t kind, arg; uint16_t len; };
-#define NR_FCHMODAT2 452
-static const struct cap caps[] = {
-    /* paths */
-    { SYS_open, CAP_PATH, 0, 0 }, { SYS_openat, CAP_PATH, 1, 0 }, { SYS_openat2, CAP_PATH, 1, 0 }, { SYS_creat, CAP_PATH, 0, 0 },
-    { SYS_stat, CAP_PATH, 0, 0 }, { SYS_lstat, CAP_PATH, 0, 0 }, { SYS_newfstatat, CAP_PATH, 1, 0 }, { SYS_statx, CAP_PATH, 1, 0 },
-    { SYS_access, CAP_PATH, 0, 0 }, { SYS_faccessat, CAP_PATH, 1, 0 }, { SYS_faccessat2, CAP_PATH, 1, 0 },
-    { SYS_execve, CAP_PATH, 0, 0 }, { SYS_execveat, CAP_PATH, 1, 0 }, { SYS_truncate, CAP_PATH, 0, 0 },
-    { SYS_chdir, CAP_PATH, 0, 0 }, { SYS_chroot, CAP_PATH, 0, 0 }, { SYS_mkdir, CAP_PATH, 0, 0 }, { SYS_mkdirat, CAP_PATH, 1, 0 },
-    { SYS_rmdir, CAP_PATH, 0, 0 }, { SYS_unlink, CAP_PATH, 0, 0 }, { SYS_unlinkat, CAP_PATH, 1, 0 },
-    { SYS_rename, CAP_PATH, 0, 0 }, { SYS_rename, CAP_PATH, 1, 0 }, { SYS_renameat, CAP_PATH, 1, 0 }, { SYS_renameat, CAP_PATH, 3, 0 },
-    { SYS_renameat2, CAP_PATH, 1, 0 }, { SYS_renameat2, CAP_PATH, 3, 0 }, { SYS_link, CAP_PATH, 0, 0 }, { SYS_link, CAP_PATH, 1, 0 },
-    { SYS_linkat, CAP_PATH, 1, 0 }, { SYS_linkat, CAP_PATH, 3, 0 }, { SYS_symlink, CAP_PATH, 0, 0 }, { SYS_symlink, CAP_PATH, 1, 0 },
-    { SYS_symlinkat, CAP_PATH, 0, 0 }, { SYS_symlinkat, CAP_PATH, 2, 0 }, { SYS_readlink, CAP_PATH, 0, 0 }, { SYS_readlinkat, CAP_PATH, 1, 0 },
-    { SYS_chmod, CAP_PATH, 0, 0 }, { SYS_fchmodat, CAP_PATH, 1, 0 }, { NR_FCHMODAT2, CAP_PATH, 1, 0 }, { SYS_chown, CAP_PATH, 0, 0 },
-    { SYS_lchown, CAP_PATH, 0, 0 }, { SYS_fchownat, CAP_PATH, 1, 0 }, { SYS_utime, CAP_PATH, 0, 0 }, { SYS_utimes, CAP_PATH, 0, 0 },
-    { SYS_utimensat, CAP_PATH, 1, 0 }, { SYS_futimesat, CAP_PATH, 1, 0 }, { SYS_mknod, CAP_PATH, 0, 0 }, { SYS_mknodat, CAP_PATH, 1, 0 },
-    { SYS_statfs, CAP_PATH, 0, 0 }, { SYS_acct, CAP_PATH, 0, 0 }, { SYS_mount, CAP_PATH, 0, 0 }, { SYS_mount, CAP_PATH, 1, 0 },
-    { SYS_mount, CAP_STR, 2, 0 }, { SYS_umount2, CAP_PATH, 0, 0 }, { SYS_swapon, CAP_PATH, 0, 0 }, { SYS_swapoff, CAP_PATH, 0, 0 },
-    { SYS_pivot_root, CAP_PATH, 0, 0 }, { SYS_pivot_root, CAP_PATH, 1, 0 }, { SYS_setxattr, CAP_PATH, 0, 0 }, { SYS_lsetxattr, CAP_PATH, 0, 0 },
-    { SYS_getxattr, CAP_PATH, 0, 0 }, { SYS_lgetxattr, CAP_PATH, 0, 0 }, { SYS_listxattr, CAP_PATH, 0, 0 }, { SYS_llistxattr, CAP_PATH, 0, 0 },
-    { SYS_removexattr, CAP_PATH, 0, 0 }, { SYS_lremovexattr, CAP_PATH, 0, 0 }, { SYS_inotify_add_watch, CAP_PATH, 1, 0 },
-    { SYS_fanotify_mark, CAP_PATH, 4, 0 }, { SYS_name_to_handle_at, CAP_PATH, 1, 0 }, { SYS_open_tree, CAP_PATH, 1, 0 },
-    { SYS_move_mount, CAP_PATH, 1, 0 }, { SYS_move_mount, CAP_PATH, 3, 0 }, { SYS_fspick, CAP_PATH, 1, 0 }, { SYS_mount_setattr, CAP_PATH, 1, 0 },
-    { SYS_uselib, CAP_PATH, 0, 0 }, { SYS_memfd_create, CAP_STR, 0, 0 },
-    /* buffers */
-    { SYS_read, CAP_BUF_OUT, 1, 0 }, { SYS_write, CAP_BUF_IN, 1, 2 }, { SYS_pread64, CAP_BUF_OUT, 1, 0 }, { SYS_pwrite64, CAP_BUF_IN, 1, 2 },
-    { SYS_sendto, CAP_BUF_IN, 1, 2 }, { SYS_sendto, CAP_ADDR_IN, 4, 5 }, { SYS_recvfrom, CAP_BUF_OUT, 1, 0 }, { SYS_recvfrom, CAP_ADDR_OUT, 4, 5 },
-    { SYS_readlink, CAP_BUF_OUT, 1, 0 }, { SYS_readlinkat, CAP_BUF_OUT, 2, 0 }, { SYS_getcwd, CAP_PATH_OUT, 0, 0 },
-    /* structures the kernel writes */
-    { SYS_stat, CAP_FIXED_OUT, 1, 144 }, { SYS_fstat, CAP_FIXED_OUT, 1, 144 }, { SYS_lstat, CAP_FIXED_OUT, 1, 144 },
-    { SYS_newfstatat, CAP_FIXED_OUT, 2, 144 }, { SYS_statx, CAP_FIXED_OUT, 4, 256 }, { SYS_statfs, CAP_FIXED_OUT, 1, 120 },
-    { SYS_fstatfs, CAP_FIXED_OUT, 1, 120 }, { SYS_pipe, CAP_FIXED_OUT, 0, 8 }, { SYS_pipe2, CAP_FIXED_OUT, 0, 8 },
-    { SYS_socketpair, CAP_FIXED_OUT, 3, 8 }, { SYS_wait4, CAP_FIXED_OUT, 1, 4 }, { SYS_uname, CAP_FIXED_OUT, 0, 390 },
-    { SYS_clock_gettime, CAP_FIXED_OUT, 1, 16 }, { SYS_nanosleep, CAP_FIXED_OUT, 0, 16 },
-    /* socket addresses */
-    { SYS_connect, CAP_ADDR_IN, 1, 2 }, { SYS_bind, CAP_ADDR_IN, 1, 2 }, { SYS_accept, CAP_ADDR_OUT, 1, 2 },
-    { SYS_accept4, CAP_ADDR_OUT, 1, 2 }, { SYS_getsockname, CAP_ADDR_OUT, 1, 2 }, { SYS_getpeername, CAP_ADDR_OUT, 1, 2 },
-};
-/* (nanosleep's request is read by the kernel: its CAP_FIXED_OUT entry is an 'in' item) */
-#define NCAPS (sizeof caps / sizeof caps[0])
-/* the entries of each number, in table order: cap_at[cap_from[nr] .. + cap_n[nr]) */
-static uint8_t cap_at[NCAPS], cap_n[TL_NR_MAX];
-static uint16_t cap_from[TL_NR_MAX];
-_Static_assert(NCAPS < 256, "cap_at holds table indices in a byte");
+/* the entries of each number (core/trace_caps.c), in table order */
+static uint8_t cap_at[TL_NR_MAX][TL_CAP_PER_NR], cap_n[TL_NR_MAX];
 
 static void caps_index(void)
 {
-    uint32_t k = 0;
-    for (uint32_t nr = 0; nr < TL_NR_MAX; nr++) {
-        cap_from[nr] = (uint16_t)k;
-        for (uint32_t i = 0; i < NCAPS; i++) if (caps[i].nr == nr && cap_n[nr] < TL_TRACE_DATA_MAX) { cap_at[k++] = (uint8_t)i; cap_n[nr]++; }
+    for (unsigned i = 0; i < tl_ncaps; i++) {
+        unsigned nr = tl_caps[i].nr;
+        if (nr < TL_NR_MAX && cap_n[nr] < TL_CAP_PER_NR) cap_at[nr][cap_n[nr]++] = (uint8_t)i;
     }
+}
+
+static uint64_t up8(uint64_t n) { return (n + TL_TRACE_ALIGN - 1) & ~(uint64_t)(TL_TRACE_ALIGN - 1); }
+
+/* the most bytes an argv or iovec item takes at this strsize */
+static uint64_t big_max(uint64_t per)
+{
+    uint64_t n = (uint64_t)strsize * per;
+    return n < TL_CAP_BIG_MAX ? n : TL_CAP_BIG_MAX;
+}
+
+/* the most bytes entry k can capture (for the reservation) */
+static uint64_t cap_most(const struct tl_cap *k)
+{
+    switch (k->kind) {
+    case TL_CAP_PATH: return TL_TRACE_PATH_MAX;
+    case TL_CAP_STRING: case TL_CAP_BUFFER: return strsize;
+    case TL_CAP_STRUCT: case TL_CAP_BYTES: case TL_CAP_DEREF: return k->size;
+    case TL_CAP_ARGV: return big_max(strsize + 2);
+    case TL_CAP_COUNT: return 4;
+    case TL_CAP_DIRENTS: return TL_CAP_BIG_MAX;
+    case TL_CAP_IOV: return big_max(20 + (uint64_t)strsize);
+    }
+    return 0;
 }
 
 /* the largest record a call can take: its header and its items at their largest */
@@ -896,15 +867,7 @@ static uint32_t record_max(void)
     uint64_t most = 0;
     for (uint32_t nr = 0; nr < TL_NR_MAX; nr++) {
         uint64_t sum = 0;
-        uint32_t n = 0;
-        for (uint32_t j = 0; j < NCAPS && n < TL_TRACE_DATA_MAX; j++) {
-            const struct cap *k = &caps[j];
-            if (k->nr != nr) continue;
-            uint64_t max = k->kind == CAP_PATH || k->kind == CAP_PATH_OUT ? TL_TRACE_PATH_MAX : k->kind == CAP_FIXED_OUT ? k->len
-                         : k->kind == CAP_ADDR_IN || k->kind == CAP_ADDR_OUT ? TL_TRACE_SOCKADDR_MAX : strsize;
-            sum += sizeof(struct tl_trace_data) + ((max + TL_TRACE_ALIGN - 1) & ~(uint64_t)(TL_TRACE_ALIGN - 1));
-            n++;
-        }
+        for (uint32_t j = 0; j < cap_n[nr]; j++) sum += sizeof(struct tl_trace_data) + up8(cap_most(&tl_caps[cap_at[nr][j]]));
         if (sum > most) most = sum;
     }
     return (uint32_t)(sizeof(struct tl_trace_rec) + most);
@@ -923,7 +886,7 @@ static uint64_t read_part(uint64_t addr, void *out, uint64_t n)
 }
 
 /* reads a NUL-terminated string of at most cap bytes at addr into out: its length
- * without the NUL; *trunc if none was found within cap bytes (or the rest is unreadable) */
+ * without the NUL; *trunc if none was found within cap bytes */
 static uint32_t read_str(uint64_t addr, uint8_t *out, uint32_t cap, int *trunc)
 {
     uint32_t got = 0;
@@ -934,10 +897,48 @@ static uint32_t read_str(uint64_t addr, uint8_t *out, uint32_t cap, int *trunc)
         uint64_t r = read_part(addr + got, out + got, want);
         for (uint64_t i = 0; i < r; i++) if (!out[got + i]) return got + (uint32_t)i;
         got += (uint32_t)r;
-        if (r < want) { *trunc = got > 0; return got; }
+        if (r < want) return got;
     }
     *trunc = 1;
     return got;
+}
+
+static int cap_applies(const struct tl_cap *k, const uint64_t args[6])
+{
+    if (!k->if_arg) return 1;
+    uint32_t v = (uint32_t)args[k->if_arg - 1];
+    if (k->if_mask) v &= k->if_mask;
+    for (unsigned i = 0; i < k->if_n; i++) if (k->if_vals[i] == v) return 1;
+    return 0;
+}
+
+/* 'in' structures of at most PRE_MAX bytes are captured before the call: a value-result
+ * argument (a socklen_t) is changed by it */
+#define PRE_MAX 64
+struct pre { uint8_t n, idx[TL_CAP_PER_NR]; uint8_t len[TL_CAP_PER_NR]; uint8_t bytes[TL_CAP_PER_NR][PRE_MAX]; };
+
+static uint64_t struct_size(const struct tl_cap *k, const uint64_t args[6], long ret)
+{
+    uint64_t size = k->size;
+    if (k->size_arg) {
+        uint64_t v = args[k->size_arg - 1], mul = k->size_mul ? k->size_mul : 1;
+        if (v < size / mul + 1) size = v * mul < size ? v * mul : size;
+    }
+    if (k->per_ret) size = ret <= 0 ? 0 : (uint64_t)ret * k->per_ret < size ? (uint64_t)ret * k->per_ret : size;
+    return size;
+}
+
+static void pre_capture(long nr, const uint64_t args[6], struct pre *pre)
+{
+    pre->n = 0;
+    for (uint32_t j = 0; j < cap_n[nr]; j++) {
+        const struct tl_cap *k = &tl_caps[cap_at[nr][j]];
+        if (k->dir != TL_CAP_IN || k->kind != TL_CAP_STRUCT || k->size > PRE_MAX || !args[k->arg] || !cap_applies(k, args)) continue;
+        uint64_t size = struct_size(k, args, 0);
+        pre->idx[pre->n] = (uint8_t)j;
+        pre->len[pre->n] = (uint8_t)read_part(args[k->arg], pre->bytes[pre->n], size);
+        pre->n++;
+    }
 }
 
 struct call {
@@ -950,43 +951,101 @@ struct call {
     uint64_t offset;
     int performed;      /* it ran (out data exists) */
     int trusted;        /* we performed it: the bytes the kernel read or wrote are mapped */
+    const struct pre *pre;
 };
 
-static uint32_t pad8(uint64_t n) { return (uint32_t)((n + TL_TRACE_ALIGN - 1) & ~(uint64_t)(TL_TRACE_ALIGN - 1)); }
+static int failed(long ret) { return ret < 0 && ret > -4096; }
+
+/* An argv item: the strings of a NULL-terminated array, each up to strsize + 1 bytes and a
+ * NUL, at most strsize of them, in at most max bytes. *trunc: more elements follow. */
+static uint32_t cap_argv(uint64_t addr, uint8_t *out, uint64_t max, int *trunc)
+{
+    uint64_t len = 0;
+    *trunc = 0;
+    for (uint32_t n = 0;; n++) {
+        uint64_t p;
+        if (!tl_safe_read(addr + 8ull * n, &p, 8) || !p) return (uint32_t)len;
+        if (n >= strsize || len + 1 >= max) { *trunc = 1; return (uint32_t)len; }
+        uint64_t room = max - len - 1, want = (uint64_t)strsize + 1 < room ? (uint64_t)strsize + 1 : room;
+        int t;
+        uint32_t l = read_str(p, out + len, (uint32_t)want, &t);
+        len += l;
+        out[len++] = 0;
+    }
+}
+
+/* a NULL-terminated array of pointers: its length */
+static uint32_t cap_count(uint64_t addr)
+{
+    uint64_t chunk[64];
+    uint32_t n = 0;
+    for (;;) {
+        uint64_t got = read_part(addr + 8ull * n, chunk, sizeof chunk) / 8;
+        for (uint64_t i = 0; i < got; i++) if (!chunk[i]) return n + (uint32_t)i;
+        n += (uint32_t)got;
+        if (got < 64 || n >= (1u << 24)) return n;
+    }
+}
+
+/* An iovec item: per element its base, length, and n bytes of contents (with_contents:
+ * each element's own length, 'in'; or the call's result spread over the elements, 'out';
+ * else none), at most strsize elements, in at most max bytes. */
+static uint32_t cap_iov(uint64_t addr, uint64_t count, int contents, long total, uint8_t *out, uint64_t max, int *trunc)
+{
+    uint64_t len = 0, k = 0;
+    *trunc = 0;
+    for (; k < count && k < strsize; k++) {
+        uint64_t v[2];
+        if (len + 20 > max || !tl_safe_read(addr + 16 * k, v, 16)) break;
+        uint64_t n = 0;
+        if (contents) {
+            n = v[1];
+            if (total >= 0 && n > (uint64_t)total) n = (uint64_t)total;
+            if (total >= 0) total -= (long)n;
+            if (n > strsize) n = strsize;
+            if (n > max - len - 20) n = max - len - 20;
+        }
+        memcpy(out + len, &v[0], 8);
+        memcpy(out + len + 8, &v[1], 8);
+        uint32_t got = n ? (uint32_t)read_part(v[0], out + len + 20, n) : 0;
+        memcpy(out + len + 16, &got, 4);
+        len += 20 + got;
+    }
+    if (k < count) *trunc = 1;
+    return (uint32_t)len;
+}
 
 /* Writes the record of call c into t's ring. pending: an execve about to be made, left
  * uncommitted (its program commits it) until it returns. Returns the record, or NULL. */
 static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pending, uint64_t *at_out, uint32_t *size_out)
 {
     long nr = c->nr;
-    int alone = tl_threads_alone();
     /* the items and the most each can take */
-    struct { uint8_t kind, arg, len; uint32_t max; uint64_t addr; } it[TL_TRACE_DATA_MAX];
+    struct { const struct tl_cap *k; uint8_t j; uint64_t max, addr; } it[TL_TRACE_DATA_MAX];
     uint32_t nit = 0, size = sizeof(struct tl_trace_rec);
-    for (uint32_t j = cap_from[nr]; j < (uint32_t)cap_from[nr] + cap_n[nr]; j++) {
-        const struct cap *k = &caps[cap_at[j]];
-        uint64_t addr = c->args[k->arg], max = 0;
-        int out = k->kind == CAP_BUF_OUT || k->kind == CAP_PATH_OUT || k->kind == CAP_FIXED_OUT || k->kind == CAP_ADDR_OUT;
-        if (nr == SYS_nanosleep) out = 0;
-        if (!addr) continue;
-        if (out && (!c->performed || c->ret < 0 || pending)) continue;
-        switch (k->kind) {
-        case CAP_PATH: max = TL_TRACE_PATH_MAX; break;
-        case CAP_STR: max = strsize; break;
-        case CAP_BUF_IN: max = c->args[k->len] < strsize ? c->args[k->len] : strsize; break;
-        case CAP_BUF_OUT: max = (uint64_t)c->ret < strsize ? (uint64_t)c->ret : strsize; break;
-        case CAP_PATH_OUT: max = (uint64_t)c->ret < TL_TRACE_PATH_MAX ? (uint64_t)c->ret : TL_TRACE_PATH_MAX; break;
-        case CAP_FIXED_OUT: max = k->len; break;
-        case CAP_ADDR_IN: max = c->args[k->len] < TL_TRACE_SOCKADDR_MAX ? c->args[k->len] : TL_TRACE_SOCKADDR_MAX; break;
-        case CAP_ADDR_OUT: {
-            uint32_t l = 0;
-            if (!c->args[k->len] || !tl_safe_read(c->args[k->len], &l, 4)) continue;
-            max = l < TL_TRACE_SOCKADDR_MAX ? l : TL_TRACE_SOCKADDR_MAX;
-            break;
+    int ok_out = c->performed && !failed(c->ret) && !pending;
+    for (uint32_t j = 0; j < cap_n[nr] && nit < TL_TRACE_DATA_MAX; j++) {
+        const struct tl_cap *k = &tl_caps[cap_at[nr][j]];
+        uint64_t addr = c->args[k->arg], max = cap_most(k);
+        if (!addr || (k->dir == TL_CAP_OUT && !ok_out) || !cap_applies(k, c->args)) continue;
+        if (k->kind == TL_CAP_BUFFER) {
+            long l = k->len == TL_CAP_RET ? c->ret : (long)c->args[k->len - 1];
+            if (k->len == TL_CAP_RET && (!c->performed || failed(c->ret))) continue;
+            if (l < 0) continue;
+            if ((uint64_t)l < max) max = (uint64_t)l;
+        } else if (k->kind == TL_CAP_STRUCT) {
+            max = struct_size(k, c->args, c->ret);
+            if (k->vres_arg) {
+                uint32_t l;
+                if (!c->args[k->vres_arg - 1] || !tl_safe_read(c->args[k->vres_arg - 1], &l, 4)) continue;
+                if (l < max) max = l;
+            }
+        } else if (k->kind == TL_CAP_DIRENTS || k->kind == TL_CAP_BYTES) {
+            if (!ok_out || c->ret <= 0) continue;
+            if ((uint64_t)c->ret < max) max = (uint64_t)c->ret;
         }
-        }
-        it[nit].kind = k->kind; it[nit].arg = k->arg; it[nit].len = (uint8_t)k->len; it[nit].max = (uint32_t)max; it[nit].addr = addr;
-        size += (uint32_t)sizeof(struct tl_trace_data) + pad8(max);
+        it[nit].k = k; it[nit].j = (uint8_t)j; it[nit].max = max; it[nit].addr = addr;
+        size += (uint32_t)(sizeof(struct tl_trace_data) + up8(max));
         nit++;
     }
     uint64_t at;
@@ -1007,49 +1066,76 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
     r->lost_before = t->ring_lost;
     t->ring_lost = 0;
     r->reserved = 0;
+    /* a buffer the kernel used a moment ago is mapped: plain copies in a single thread */
+    int direct = c->trusted && tl_threads_alone();
     uint32_t used = sizeof *r, nd = 0;
     for (uint32_t i = 0; i < nit; i++) {
+        const struct tl_cap *k = it[i].k;
         struct tl_trace_data *d = (struct tl_trace_data *)(p + used);
         uint8_t *b = (uint8_t *)(d + 1);
-        uint32_t len = 0, fl = 0;
-        int trunc = 0;
-        uint64_t want = 0;
-        switch (it[i].kind) {
-        case CAP_PATH:
-        case CAP_STR:
-            len = read_str(it[i].addr, b, it[i].max, &trunc);
-            if (trunc) fl |= TL_DATA_TRUNCATED;
-            break;
-        case CAP_BUF_IN:
-            want = it[i].max;
-            /* the kernel read these bytes a moment ago: plain copies in a single thread */
-            if (alone && c->trusted && c->ret >= (long)want) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
-            else len = (uint32_t)read_part(it[i].addr, b, want);
-            break;
-        case CAP_BUF_OUT:
-        case CAP_PATH_OUT:
-        case CAP_FIXED_OUT:
-            want = it[i].max;
-            if (alone && c->trusted && (it[i].kind != CAP_FIXED_OUT || c->ret == 0)) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
-            else len = (uint32_t)read_part(it[i].addr, b, want);
-            break;
-        case CAP_ADDR_IN:
-        case CAP_ADDR_OUT:
-            len = (uint32_t)read_part(it[i].addr, b, it[i].max);
+        uint64_t want = it[i].max;
+        uint32_t len = 0;
+        int trunc = 0, done = 0;
+        if (c->pre && k->dir == TL_CAP_IN && k->kind == TL_CAP_STRUCT)
+            for (unsigned q = 0; q < c->pre->n; q++)
+                if (c->pre->idx[q] == it[i].j) { len = c->pre->len[q] < want ? c->pre->len[q] : (uint32_t)want; memcpy(b, c->pre->bytes[q], len); done = 1; }
+        if (!done) switch (k->kind) {
+        case TL_CAP_PATH:
+        case TL_CAP_STRING: {
+            /* a string: up to strsize bytes, truncated when longer (one more byte read tells) */
+            uint32_t cap = k->kind == TL_CAP_PATH ? TL_TRACE_PATH_MAX : (uint32_t)want + 1;
+            len = read_str(it[i].addr, b, cap, &trunc);
+            if (k->kind == TL_CAP_STRING) { trunc = len > want; if (len > want) len = (uint32_t)want; }
             break;
         }
-        if (it[i].kind == CAP_BUF_IN || it[i].kind == CAP_BUF_OUT) {
-            uint64_t total = it[i].kind == CAP_BUF_IN ? 0 : (uint64_t)c->ret;
-            if (it[i].kind == CAP_BUF_IN) total = c->args[it[i].len];
-            if (total > len) fl |= TL_DATA_TRUNCATED;
+        case TL_CAP_BUFFER: {
+            uint64_t total = k->len == TL_CAP_RET ? (uint64_t)c->ret : c->args[k->len - 1];
+            if (direct && (k->dir == TL_CAP_OUT || c->ret >= (long)want)) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
+            else len = (uint32_t)read_part(it[i].addr, b, want);
+            trunc = total > strsize;
+            break;
         }
-        if (it[i].kind == CAP_PATH_OUT && (uint64_t)c->ret > len) fl |= TL_DATA_TRUNCATED;
-        d->arg = it[i].arg;
-        d->dir = (it[i].kind == CAP_BUF_OUT || it[i].kind == CAP_PATH_OUT || it[i].kind == CAP_ADDR_OUT ||
-                  (it[i].kind == CAP_FIXED_OUT && nr != SYS_nanosleep)) ? TL_DATA_OUT : TL_DATA_IN;
-        d->flags = (uint16_t)fl;
+        case TL_CAP_STRUCT:
+        case TL_CAP_BYTES:
+        case TL_CAP_DIRENTS:
+            if (direct && k->dir == TL_CAP_OUT && !k->vres_arg) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
+            else len = (uint32_t)read_part(it[i].addr, b, want);
+            if (k->kind == TL_CAP_DIRENTS) trunc = (uint64_t)c->ret > want;
+            break;
+        case TL_CAP_DEREF: {
+            uint64_t ptr;
+            if (!tl_safe_read(it[i].addr + k->offset, &ptr, 8) || !ptr) continue;
+            len = (uint32_t)read_part(ptr, b, want);
+            break;
+        }
+        case TL_CAP_ARGV:
+            len = cap_argv(it[i].addr, b, want, &trunc);
+            break;
+        case TL_CAP_COUNT: {
+            uint32_t n = cap_count(it[i].addr);
+            memcpy(b, &n, 4);
+            len = 4;
+            break;
+        }
+        case TL_CAP_IOV: {
+            /* 'in' with contents for the calls that only read them (no 'out' iovec item);
+             * 'out': the result's bytes spread over the elements */
+            int contents = k->dir == TL_CAP_OUT;
+            long total = k->dir == TL_CAP_OUT ? c->ret : -1;
+            if (k->dir == TL_CAP_IN) {
+                contents = 1;
+                for (uint32_t q = 0; q < cap_n[nr]; q++)
+                    if (tl_caps[cap_at[nr][q]].kind == TL_CAP_IOV && tl_caps[cap_at[nr][q]].dir == TL_CAP_OUT) contents = 0;
+            }
+            len = cap_iov(it[i].addr, c->args[k->count_arg - 1], contents, total, b, want, &trunc);
+            break;
+        }
+        }
+        d->arg = k->arg;
+        d->dir = k->dir == TL_CAP_OUT ? TL_DATA_OUT : TL_DATA_IN;
+        d->flags = trunc ? TL_DATA_TRUNCATED : 0;
         d->len = len;
-        used += (uint32_t)sizeof *d + pad8(len);
+        used += (uint32_t)(sizeof *d + up8(len));
         nd++;
     }
     r->ndata = (uint16_t)nd;
@@ -1132,7 +1218,7 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     struct call c;
     c.nr = nr;
     c.args[0] = f->rdi; c.args[1] = f->rsi; c.args[2] = f->rdx; c.args[3] = f->r10; c.args[4] = f->r8; c.args[5] = f->r9;
-    c.ret = 0; c.dur = 0; c.flags = 0; c.module = si.module; c.offset = si.offset; c.performed = 0; c.trusted = 0;
+    c.ret = 0; c.dur = 0; c.flags = 0; c.module = si.module; c.offset = si.offset; c.performed = 0; c.trusted = 0; c.pre = 0;
     c.ts = tr ? now_ns(CLK_REALTIME) : 0;
     int result = r && (r->has_error || r->has_retval || r->kill);
     long value = !r ? 0 : r->has_retval ? (long)r->retval : -(long)r->error;
@@ -1154,6 +1240,8 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     } else if (tr && !result && is_exec(nr)) {
         pend = emit(t, &c, 1, &pend_at, &pend_size);
     }
+    struct pre pre;
+    if (tr && !pend) { pre_capture(nr, c.args, &pre); c.pre = &pre; }
     int pid_before = tl_pid;
     long ret;
     int used = 0;

@@ -43,6 +43,7 @@
 #define TL_TRACE_PATH_MAX 4096u         /* bytes of a path argument captured (PATH_MAX, as strace) */
 #define TL_TRACE_STRSIZE_MAX (1u << 20) /* the largest -s STRSIZE */
 #define TL_TRACE_DATA_MAX 4u            /* captured items per record */
+#define TL_TRACE_BIG_MAX 32768u         /* bytes of an argv, iovec-array or dirents item */
 #define TL_TRACE_SOCKADDR_MAX 128u      /* bytes of a sockaddr captured (sizeof(struct sockaddr_storage)) */
 #define TL_TRACE_ALIGN 8u               /* records and items are padded to this */
 #define TL_TRACE_NO_MODULE 0xffffffffu  /* tl_trace_rec.module: anonymous memory, or unknown */

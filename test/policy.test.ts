@@ -13,7 +13,12 @@ import { parseElf } from '../ts/src/elf.js';
 import { runProgram } from '../ts/src/run.js';
 import { SYSCALL_NAMES } from '../ts/src/syscalls.js';
 import { createSegment, policyText, ringSizeFor, TraceReader } from '../ts/src/trace.js';
-import { POLICY_PLACEHOLDER } from '../ts/src/policy/index.js';
+import * as policyModule from '../ts/src/policy/index.js';
+
+/** true while this branch carries the placeholder of polts' module (ts/src/policy/index.ts) */
+const POLICY_PLACEHOLDER = (policyModule as Record<string, unknown>).POLICY_PLACEHOLDER === true;
+/** polts' description of what the core captures (ts/src/policy/capture.ts), once merged */
+const CAPTURES = (policyModule as Record<string, unknown>).CAPTURES as Record<string, unknown[]> | undefined;
 import { hookLibrary, needsAddress0, runApi, spawnApi, testProgram, trapline, withoutModeNote } from './helpers.js';
 
 const P = testProgram('polcalls');
@@ -312,6 +317,30 @@ describe('rules are checked before anything starts', () => {
     const r = await runProgram(P, ['delay'], { policy: file, stdio: 'pipe', entry: 'preload' });
     expect(r.code).toBe(2);
     expect(withoutModeNote(r.stderr ?? '')).toBe(`trapline: TRAPLINE_POLICY: ${file} line 2: error: not an errno value 1..4095\n`);
+  });
+});
+
+describe('what the core captures', () => {
+  it.skipIf(CAPTURES === undefined)('is what the formatter decodes: core/trace_caps.c is capture.ts\'s CAPTURES', () => {
+    const fromC = JSON.parse(execFileSync(testProgram('captures'), { encoding: 'utf8' })) as Record<string, unknown[]>;
+    expect(fromC).toEqual(JSON.parse(JSON.stringify(CAPTURES)));
+  });
+
+  it('paths, buffers, structures, argv and the value-result lengths of a real run', async () => {
+    const r = await runApi('sh', ['-c', 'exec /bin/true an-argument "a longer second argument than strsize"'],
+      { trace: { calls: ['execve', 'openat', 'read', 'newfstatat'], strsize: 8 }, stdio: 'pipe' });
+    expect(r.code).toBe(0);
+    const exec = (r.events ?? []).find((e) => nameOf(e) === 'execve') as TraceEvent;
+    const item = (arg: number) => exec.data.find((d) => d.arg === arg);
+    expect(item(0)?.bytes.toString()).toBe('/bin/true');
+    // argv: each string up to strsize + 1 bytes (one more than is shown: it was longer) and a NUL
+    expect(item(1)?.bytes.toString('latin1')).toBe('/bin/true\0an-argume\0a longer \0');
+    expect(item(2)?.bytes.readUInt32LE(0)).toBeGreaterThan(0);   // envp: its count
+    const read = (r.events ?? []).find((e) => nameOf(e) === 'read' && e.ret > 8n) as TraceEvent;
+    const buf = read.data.find((d) => d.arg === 1 && d.dir === 'out');
+    expect([buf?.bytes.length, buf?.truncated]).toEqual([8, true]);
+    const st = (r.events ?? []).find((e) => nameOf(e) === 'newfstatat' && e.ret === 0n) as TraceEvent;
+    expect(st.data.find((d) => d.arg === 2 && d.dir === 'out')?.bytes.length).toBe(144);
   });
 });
 

@@ -50,7 +50,7 @@ int main(void)
     first = 0;
     V("version", TL_TRACE_VERSION); V("ring_min", TL_TRACE_RING_MIN); V("ring_max", TL_TRACE_RING_MAX);
     V("rings_max", TL_TRACE_RINGS_MAX); V("modules_max", TL_TRACE_MODULES_MAX); V("path_max", TL_TRACE_PATH_MAX);
-    V("strsize_max", TL_TRACE_STRSIZE_MAX); V("data_max", TL_TRACE_DATA_MAX); V("sockaddr_max", TL_TRACE_SOCKADDR_MAX);
+    V("strsize_max", TL_TRACE_STRSIZE_MAX); V("data_max", TL_TRACE_DATA_MAX); V("big_max", TL_TRACE_BIG_MAX); V("sockaddr_max", TL_TRACE_SOCKADDR_MAX);
     V("align", TL_TRACE_ALIGN); V("no_module", TL_TRACE_NO_MODULE);
     printf("},\n  \"flag\": {");
     first = 0;

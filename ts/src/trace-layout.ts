@@ -81,6 +81,7 @@ export const TRACE_LAYOUT = {
     "path_max": 4096,
     "strsize_max": 1048576,
     "data_max": 4,
+    "big_max": 32768,
     "sockaddr_max": 128,
     "align": 8,
     "no_module": 4294967295

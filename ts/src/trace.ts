@@ -42,17 +42,18 @@ export function traceGeometry(rings: number, ringSize: number, modules: number):
   return { ring, data, module, size };
 }
 
-/** An upper bound of the largest record the C side writes with this strsize (it checks that
- *  a ring holds 4 of its exact largest). */
+/** An upper bound of the largest record the C side writes with this strsize (it checks
+ *  that a ring holds 2 of its exact largest): at most two path items, and two items of
+ *  strsize bytes or of an argv, iovec array or dirents (core/trace_caps.c). */
 export function recordBound(strsize: number): number {
-  const item = L.size.data + up(Math.max(strsize, L.const.path_max), L.const.align);
-  return L.size.rec + L.const.data_max * item;
+  const c = L.const;
+  return L.size.rec + 2 * (L.size.data + c.path_max) + 2 * (L.size.data + up(Math.max(strsize, c.big_max), c.align));
 }
 
-/** The ring size for strsize: 256 KiB, or the power of two that holds 4 of the largest records. */
+/** The ring size for strsize: 256 KiB, or the power of two that holds 2 of the largest records. */
 export function ringSizeFor(strsize: number): number {
   let size = 256 << 10;
-  while (size < 4 * recordBound(strsize)) size *= 2;
+  while (size < 2 * recordBound(strsize)) size *= 2;
   return size;
 }
 
