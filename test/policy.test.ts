@@ -213,7 +213,7 @@ describe('the trace: lossless by default, lossy when asked', () => {
 
   it('a lossless program whose reader is gone drops and counts, never hangs', async () => {
     // a segment whose reader is a process that has exited, and nobody reading it
-    const dead = spawnSync('true').pid as number;
+    const dead = spawnSync('true').pid;
     const seg = join(work, 'orphan-trace');
     const cookie = createSegment(seg, { rings: 4, ringSize: ringSizeFor(32), modules: 16 }, dead);
     const file = join(work, 'orphan-policy');
@@ -259,7 +259,7 @@ describe('the trace matches strace -f of a native run, call for call', () => {
     const traced: Call[][] = pids.map((pid) => (r.events ?? []).filter((e) => e.pid === pid).map((e): Call => {
       const name = nameOf(e);
       const ret = name === 'exit_group' || name === 'exit' ? '?' : e.ret >= 0x10000000n ? `0x${e.ret.toString(16)}` : String(e.ret);
-      return [name, ret, PATH_ARG[name] !== undefined ? pathOf(e, PATH_ARG[name] as number) ?? null : null];
+      return [name, ret, PATH_ARG[name] !== undefined ? pathOf(e, PATH_ARG[name]) ?? null : null];
     }));
     // what differs between two runs: addresses and process ids
     const norm = (calls: Call[][], childPid: string) => calls.map((list) => list.map(([n, ret, p]): Call =>
@@ -282,7 +282,7 @@ describe('the trace matches strace -f of a native run, call for call', () => {
 });
 
 describe('rules are checked before anything starts', () => {
-  it('the API: an OptionError naming the rule', async () => {
+  it('the API: an OptionError naming the rule', () => {
     for (const [opts, where] of [
       [{ inject: [{ calls: ['nosuchcall'], error: 'ENOENT' }] }, 'options.inject[0]'],
       [{ deny: [{ calls: ['socket'], error: 'ENOTANERRNO' }] }, 'options.deny[0]'],

@@ -15,7 +15,7 @@ import type { Mode, RewritePolicy } from './types.js';
 import { parseCommand, UsageError } from './cli-args.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { writeHtmlReport } from './html/render.js';
-import { formatEvent, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceEvent, type TraceOptions } from './policy/index.js';
+import { createFormatter, formatExit, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceEvent, type TraceOptions } from './policy/index.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 const USAGE = `usage: trapline <command> [options]
@@ -209,6 +209,9 @@ function say(e: unknown): void {
  * in batches (one write per poll's worth of events). Resolves when the events end.
  */
 async function printEvents(h: TraplineProcess, options: TraceOptions, fd: number): Promise<void> {
+  // strace's prefixes: every line with the thread id into a file, [pid N] on a stream
+  // while several threads or processes live
+  const formatter = createFormatter(options, fd === 2 ? 'stream' : 'file');
   let buf: string[] = [];
   let size = 0;
   let scheduled = false;
@@ -222,7 +225,7 @@ async function printEvents(h: TraplineProcess, options: TraceOptions, fd: number
     else writeSync(fd, text);
   };
   const add = (ev: TraceEvent) => {
-    const line = `${formatEvent(ev, options)}\n`;
+    const line = `${formatter.format(ev)}\n`;
     buf.push(line);
     size += line.length;
     if (size >= 1 << 16) flush();
@@ -233,8 +236,10 @@ async function printEvents(h: TraplineProcess, options: TraceOptions, fd: number
 }
 
 /** strace's last line for the program: how it ended. */
-function exitLine(exit: Exit): string {
-  return exit.signal ? `+++ killed by ${exit.signal} +++\n` : `+++ exited with ${exit.code ?? 0} +++\n`;
+function exitLine(exit: Exit, pid: number, options: TraceOptions, file: boolean): string {
+  const end = exit.signal ? { signal: constants.signals[exit.signal], core: coreDumpLikely() } : { exited: exit.code ?? 0 };
+  const now = BigInt(Date.now()) * 1000000n;
+  return `${formatExit(pid, end, options, now, { prefix: file ? 'column' : 'none' })}\n`;
 }
 
 async function cmdTrace(args: string[]): Promise<number> {
@@ -255,7 +260,7 @@ async function cmdTrace(args: string[]): Promise<number> {
     const exit = await waitForeground(h, t.program);
     await printing.catch((e: unknown) => { say(e); });
     if (typeof exit === 'number') return exit;
-    const line = exitLine(exit);
+    const line = exitLine(exit, h.pid ?? 0, t.options, fd !== 2);
     if (fd === 2) process.stderr.write(line); else writeSync(fd, line);
     if (exit.failure) say(exit.failure);
     return shellStatus(exit) ?? 1;

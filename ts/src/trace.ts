@@ -558,7 +558,7 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
   private qi = 0;
   private wake: (() => void) | undefined;
   private ended = false;
-  private error: unknown;
+  private error: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private idle = 0;
   private pulled = false;
@@ -591,7 +591,7 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
         n = evs.length;
         this.push(evs);
       } catch (e) {
-        this.fail(e);
+        this.fail(e instanceof Error ? e : new Error(String(e)));
         return;
       }
     }
@@ -612,7 +612,7 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
     w?.();
   }
 
-  private fail(e: unknown): void {
+  private fail(e: Error): void {
     this.error = e;
     this.end();
   }
@@ -624,7 +624,7 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
       this.push(this.reader.finish());
       this.counts = this.reader.counts();
     } catch (e) {
-      this.error = e;
+      this.error = e instanceof Error ? e : new Error(String(e));
     }
     this.end();
   }
@@ -654,7 +654,7 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
           await new Promise<void>((resolve) => { this.wake = resolve; });
         }
       },
-      return: async (): Promise<IteratorResult<TraceEvent>> => ({ value: undefined, done: true }),
+      return: (): Promise<IteratorResult<TraceEvent>> => Promise.resolve({ value: undefined, done: true }),
       [Symbol.asyncIterator]() { return it; },
     };
     return it;

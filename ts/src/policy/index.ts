@@ -177,8 +177,8 @@ export function validateRules(rules: unknown, names: OptionNames): Rule[] {
       if ('kill' in v && v.kill) r.kill = true;
       if (action === 'deny' && !r.kill && r.error === undefined) r.error = 1;
       if ('retval' in v && v.retval !== undefined) r.retval = BigInt(v.retval);
-      if ('when' in v && v.when !== undefined) r.when = at(action, `[${i}].when`, () => when((v as InjectSpec).when as string));
-      if ('signal' in v && v.signal !== undefined) r.signal = at(action, `[${i}].signal`, () => signal((v as InjectSpec).signal as string));
+      if ('when' in v && v.when !== undefined) r.when = at(action, `[${i}].when`, () => when((v).when as string));
+      if ('signal' in v && v.signal !== undefined) r.signal = at(action, `[${i}].signal`, () => signal((v).signal as string));
       if ('delayEnter' in v && v.delayEnter !== undefined) r.delayEnterUs = Number(v.delayEnter);
       if ('delayExit' in v && v.delayExit !== undefined) r.delayExitUs = Number(v.delayExit);
       const from = v.from === undefined ? [] : typeof v.from === 'string' ? [v.from] : v.from;
@@ -220,12 +220,27 @@ export function parseTraceArgs(argv: readonly string[]): TraceArgs {
   if (program === undefined) throw new OptionError('program', 'trace: no program given');
   const rules = parseRuleExpressions(exprs, from);
   if (!rules.some((r) => r.action === 'trace')) rules.unshift(...(from.length ? from.map(scopeOf) : [{}]).map((scope) => ({ action: 'trace' as const, nrs: ALL, scope, text: 'trace=all' })));
-  return { rules, options, ...(output !== undefined ? { output } : {}), ...(from.length ? { from } : {}), program, args: argv.slice(i + 1) as string[] };
+  return { rules, options, ...(output !== undefined ? { output } : {}), ...(from.length ? { from } : {}), program, args: argv.slice(i + 1) };
 }
 
-export function formatEvent(ev: TraceEvent, opts: TraceOptions): string {
+export interface FormatContext { prefix?: 'none' | 'pid' | 'column' }
+export type ProcessEnd = { exited: number } | { signal: number; core?: boolean };
+
+export function formatEvent(ev: TraceEvent, opts: TraceOptions, ctx?: FormatContext): string {
   void opts;
+  void ctx;
   const name = ev.abi === 'x86_64' ? (SYSCALL_NAMES[ev.nr] ?? `syscall_${ev.nr}`) : `i386_${ev.nr}`;
   const ret = ev.ret < 0n && ev.ret > -4096n ? `-1 (errno ${-ev.ret})` : String(ev.ret);
   return `[pid ${ev.pid}] ${name}(${ev.args.map((a) => `0x${a.toString(16)}`).join(', ')}) = ${ret}${ev.policy ? ` (${ev.policy.toUpperCase()})` : ''}`;
+}
+
+export function formatExit(tid: number, end: ProcessEnd, opts: TraceOptions, tsNs: bigint, ctx?: FormatContext): string {
+  void opts; void tsNs;
+  const lead = ctx?.prefix === 'column' ? `${tid} ` : '';
+  return 'exited' in end ? `${lead}+++ exited with ${end.exited} +++` : `${lead}+++ killed by signal ${end.signal} +++`;
+}
+
+export function createFormatter(opts: TraceOptions, output: 'file' | 'stream'): { format(ev: TraceEvent): string; gone(tid: number): void } {
+  void output;
+  return { format: (ev) => formatEvent(ev, opts), gone: () => {} };
 }
