@@ -402,6 +402,7 @@ class RecordEvent implements TraceEvent {
   private cArgs: bigint[] | undefined;
   private cData: TraceEvent['data'] | undefined;
   private cSite: TraceEvent['site'] | undefined;
+  private cRet: bigint | undefined;
 
   constructor(private readonly b: Buffer, private readonly o: number, private readonly size: number,
     private readonly module: string | null, private readonly pendingExec: boolean) {
@@ -428,7 +429,10 @@ class RecordEvent implements TraceEvent {
     return this.cSite;
   }
 
-  get ret(): bigint { return this.pendingExec ? 0n : this.b.readBigInt64LE(this.o + C.ret); }
+  get ret(): bigint {
+    this.cRet ??= this.pendingExec ? 0n : this.b.readBigInt64LE(this.o + C.ret);
+    return this.cRet;
+  }
   get tsNs(): bigint { return this.b.readBigUInt64LE(this.o + C.ts_ns); }
   get durNs(): bigint { return this.b.readBigUInt64LE(this.o + C.dur_ns); }
 
