@@ -123,6 +123,8 @@ function policyFile(rules, traceRing) {
 }
 const polConfigs = {
   none: [{ action: 'deny', nrs: [41], scope: {}, text: 'deny=socket', error: 13 }],   // selects nothing the loop calls
+  // selects getppid, but only from another module: the loop's site stays on the fast path
+  scoped_elsewhere: [rule('deny', { error: 1, scope: { module: 'libnothing.so' } })],
   deny: [rule('deny', { error: 1 })],
   inject_error: [rule('inject', { error: 5 })],
   inject_retval: [rule('inject', { retval: 7n })],
@@ -206,7 +208,8 @@ const printPolicies = () => {
   const u = policies.uninterposed;
   console.log(`  ${'uninterposed'.padEnd(34)}${ns(u.min)}${ns(u.median)}${ns(u.max)}`);
   const labels = {
-    baseline: 'no policy', none: 'a rule selecting nothing it calls', deny: 'deny (EPERM, not performed)',
+    baseline: 'no policy', none: 'a rule selecting nothing it calls', scoped_elsewhere: 'deny getppid from another module',
+    deny: 'deny (EPERM, not performed)',
     inject_error: 'inject error=EIO', inject_retval: 'inject retval=7', trace: 'trace (ring has room: no reader)',
     trace_read: 'trace, read by the API (lossless)', trace_read_lossy: 'trace, read by the API (lossy)',
   };

@@ -201,6 +201,7 @@ HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
 HIDDEN extern int tl_cov_want_origins;          /* classify modules even without a segment (policies) */
 struct tl_mapping;
 HIDDEN uint32_t tl_cov_origin(const struct tl_mapping *m);   /* enum tl_origin of the code in m */
+HIDDEN int tl_cov_own_counter(const uint64_t *hits);        /* not the shared overflow record */
 
 /* ---- /proc/self/maps (core/maps.c) */
 struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
@@ -234,6 +235,7 @@ HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private me
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN void tl_site_remove(uint64_t ret);
+HIDDEN uint64_t *tl_site_hits(uint64_t ret);   /* its hit counter, NULL if not rewritten */
 
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
 HIDDEN extern uint8_t tl_special[TL_NR_MAX];     /* numbers the fast path hands to C */
@@ -255,6 +257,7 @@ HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
 #define TL_POLICY_RULES 64                       /* rules per policy file (a 64-bit mask) */
 HIDDEN extern int tl_policy_on;                  /* a policy file with rules is in force */
 HIDDEN extern uint64_t tl_policy_rules_of[TL_NR_MAX];   /* bit r: rule r selects the number */
+HIDDEN extern uint8_t tl_policy_only[TL_NR_MAX];        /* to C for policies alone (T_POLONLY) */
 HIDDEN int tl_policy_init(void);                 /* reads TRAPLINE_POLICY: 0, or -1 after one error line */
 HIDDEN void tl_policy_start(struct tl_tcb *t);   /* the first thread: an exec's pending record */
 /* a call some rule selects: 1 if a rule applied (result in *ret), 0 to dispatch it as usual */

@@ -8,6 +8,7 @@
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");
+_Static_assert(offsetof(struct tl_site_rec, policy) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_POLICY, "entry.S offset");
 _Static_assert(sizeof(struct tl_site_rec) == 128, "layout");
 
 static struct tl_proc_rec *me;                 /* this process's record */
@@ -278,9 +279,16 @@ void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason)
     tl_cov_state(s, state, reason);
 }
 
+/* a site's own counter (not the overflow record all sites share once the pool is used up) */
+int tl_cov_own_counter(const uint64_t *hits)
+{
+    return hits && hits != &overflow.fast_hits;
+}
+
 uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
-    if (s) return &s->fast_hits;
+    /* (re)written: the code at this address may be new, so is its policy exemption */
+    if (s) { __atomic_store_n(&s->policy, 0, __ATOMIC_RELAXED); return &s->fast_hits; }
     if (!pool) {
         pool = tl_alloc_big(POOL_CAP * sizeof *pool);
         if (!pool) return &overflow.fast_hits;

@@ -66,6 +66,7 @@ struct rule {
 
 int tl_policy_on;
 uint64_t tl_policy_rules_of[TL_NR_MAX];     /* bit r: rule r selects the number */
+uint8_t tl_policy_only[TL_NR_MAX];          /* the number goes to C for the rules alone */
 static struct rule rules[TL_POLICY_RULES];
 static int nrules;
 static uint64_t trace_mask, act_mask, dyn_mask, static_mask;   /* rules by kind / scope */
@@ -457,7 +458,13 @@ int tl_policy_init(void)
         if (!counts) { say(path, 0, "cannot allocate memory"); return -1; }
     }
     if (!nrules) return 0;
-    for (unsigned i = 0; i < TL_NR_MAX; i++) if (tl_policy_rules_of[i]) tl_special[i] |= TL_SPECIAL_C;
+    /* a number the dispatch does not need for itself may stay on the fast path at sites no
+     * rule can apply to (the entry checks T_POLONLY and the site's record) */
+    for (unsigned i = 0; i < TL_NR_MAX; i++) {
+        if (!tl_policy_rules_of[i]) continue;
+        if (!(tl_special[i] & TL_SPECIAL_C)) tl_policy_only[i] = 1;
+        tl_special[i] |= TL_SPECIAL_C;
+    }
     if (static_mask || trace_mask) tl_vm_want_paths = 1;
     if (want_origin) tl_cov_want_origins = 1;
     tl_policy_on = 1;
@@ -1157,6 +1164,8 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
 
 /* ---------------------------------------------------------------- the decision */
 
+static uint64_t all_rules(void) { return nrules >= 64 ? ~0ull : (1ull << nrules) - 1; }
+
 static int when_holds(const struct rule *r, uint32_t n)
 {
     if (!r->first) return 1;
@@ -1198,6 +1207,12 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     struct tl_tcb *t = tl_self();
     struct site_ent si;
     site_info(f->ret - 2, &si);
+    if (!(si.mask & all_rules()) && f->via == TL_VIA_FAST) {
+        /* no rule can apply to this rewritten site: its calls of numbers selected for the
+         * rules alone stay on the fast path from now on */
+        uint64_t *h = tl_site_hits(f->ret);
+        if (tl_cov_own_counter(h)) __atomic_store_n((uint8_t *)h + TL_HITS_POLICY, 1, __ATOMIC_RELAXED);
+    }
     m &= si.mask;
     if (m & dyn_mask) {
         for (int i = 0; i < nrules; i++) {

@@ -114,6 +114,22 @@ describe('scope: a rule applies only to calls made from where it says', () => {
   }
 
   for (const mode of ['default', 'lazy'] as const) {
+    it(`${mode}: a scoped rule keeps applying in scope, and only there, call after call`, async () => {
+      // main's site leaves C once the rules are found not to apply to it (the fast path keeps
+      // it, lazy); the plugin's keeps being denied
+      const r = await runApi(P, ['plugin-loop', PLUGIN, '5000'], {
+        deny: [{ calls: ['getppid'], error: 'EACCES', from: 'libpolplugin.so' }], stdio: 'pipe',
+        ...(mode === 'lazy' ? { allowNullReads: true } : {}),
+      });
+      expect(r.stdout).toBe('main failed 0, plugin failed 5000\n');
+      const t = await runApi(P, ['plugin-loop', PLUGIN, '300'], {
+        trace: { calls: ['getppid'], from: 'libpolplugin.so' }, stdio: 'pipe', ...(mode === 'lazy' ? { allowNullReads: true } : {}),
+      });
+      expect(t.stdout).toBe('main failed 0, plugin failed 0\n');
+      expect(t.events?.length).toBe(300);
+      expect(t.events?.every((e) => e.site.module?.endsWith('/libpolplugin.so'))).toBe(true);
+    });
+
     it(`${mode}: JIT code's calls can be denied and traced (@jit)`, async () => {
       const r = await runApi(P, ['jit'], {
         deny: [{ calls: ['getppid'], error: 'EPERM', from: '@jit' }], trace: { calls: ['getppid'], from: '@jit' }, stdio: 'pipe',

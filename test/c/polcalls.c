@@ -10,6 +10,8 @@
  *   polcalls fifo N PATH      as getppid N, then writes "done" into the FIFO PATH, reads a
  *                             byte back from it and makes one more getppid ("done N+1")
  *   polcalls plugin LIB       socket() from main, then from LIB's plugin_socket: "main: R" "plugin: R"
+ *   polcalls plugin-loop LIB N  getppid N times from main, N times from LIB's plugin_getppid,
+ *                             N times from main again: "main failed A, plugin failed B"
  *   polcalls jit              getppid from main, then from anonymous code: "main: R" "jit: R"
  *   polcalls threads T N      T threads making N getppid each: "threads done"
  *   polcalls seq              a fixed sequence (paths, reads, writes, a fork), for comparing
@@ -131,6 +133,18 @@ int main(int argc, char **argv)
         long (*ps)(void) = (long (*)(void))dlsym(h, "plugin_socket");
         r = ps();
         printf("plugin: %s\n", r >= 0 ? "ok" : ename((int)-r));
+        return 0;
+    }
+    if (!strcmp(m, "plugin-loop") && argc == 4) {
+        /* getppid N times from main's site, then N times from LIB's: how many failed */
+        long n = atol(argv[3]), bad_main = 0, bad_plugin = 0;
+        for (long i = 0; i < n; i++) if (raw0(SYS_getppid) < 0) bad_main++;
+        void *h = dlopen(argv[2], RTLD_NOW);
+        if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+        long (*pg)(void) = (long (*)(void))dlsym(h, "plugin_getppid");
+        for (long i = 0; i < n; i++) if (pg() < 0) bad_plugin++;
+        for (long i = 0; i < n; i++) if (raw0(SYS_getppid) < 0) bad_main++;
+        printf("main failed %ld, plugin failed %ld\n", bad_main, bad_plugin);
         return 0;
     }
     if (!strcmp(m, "jit")) {
