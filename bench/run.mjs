@@ -1,11 +1,12 @@
-// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, and
+// `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, under each
+// kind of policy rule (trace, inject, deny; --policies: that part alone), and
 // through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
 // cost of the first execution of a new syscall site, `dd bs=1` with and without a hook,
 // and start-up cost of short programs (uninterposed, lazy, with a learned plan). Clock
 // time only; ratios are relative to the uninterposed run of the same invocation.
 // Options: --iter N (default 2,000,000), --quick (200,000), --json.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync as mkdirSyncP, mkdtempSync, rmSync, writeFileSync as writeFileSyncP } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +27,14 @@ for (const f of [bin, startupBin, launcher, lib, join(root, 'dist/index.js'), ho
 const args = process.argv.slice(2);
 let iter = 2_000_000;
 let json = false;
+let onlyPolicies = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--quick') iter = 200_000;
   else if (args[i] === '--json') json = true;
+  else if (args[i] === '--policies') onlyPolicies = true;
   else if (args[i] === '--iter' && /^[1-9][0-9]*$/.test(args[i + 1] ?? '')) iter = Number(args[++i]);
   else {
-    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json]');
+    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json] [--policies]');
     process.exit(2);
   }
 }
@@ -97,6 +100,138 @@ const spread = (a) => {
   const v = [...a].sort((p, q) => p - q);
   return { min: v[0], median: v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2, max: v[v.length - 1] };
 };
+
+// ---- policies (docs/policies.md): the getppid loop under one rule each, in lazy and
+// sud-only mode. Rule files and trace segments are made fresh for every run (ts/src/trace.ts).
+const { createSegment, policyText } = await import(join(root, 'dist/trace.js'));
+const polDir = mkdtempSync(join(tmpdir(), 'trapline-bench-policy-'));
+let polSeq = 0;
+const GETPPID = 110;
+const rule = (action, extra = {}) => ({ action, nrs: [GETPPID], scope: {}, text: action, ...extra });
+/** a policy file (and, with a trace rule, a segment whose ring holds every record of a run:
+ *  the producer's cost without a reader to wait for) */
+function policyFile(rules, traceRing) {
+  const dir = join(polDir, String(polSeq++));
+  mkdirSyncP(dir);
+  let trace;
+  if (traceRing) {
+    const path = join(dir, 'trace');
+    trace = { strsize: 32, lossy: true, path, cookie: createSegment(path, { rings: 2, ringSize: traceRing, modules: 64 }, 1) };
+  }
+  const file = join(dir, 'policy');
+  writeFileSyncP(file, policyText(rules, trace), { mode: 0o600 });
+  return file;
+}
+const polConfigs = {
+  none: [{ action: 'deny', nrs: [41], scope: {}, text: 'deny=socket', error: 13 }],   // selects nothing the loop calls
+  // selects getppid, but only from another module: the loop's site stays on the fast path
+  scoped_elsewhere: [rule('deny', { error: 1, scope: { module: 'libnothing.so' } })],
+  deny: [rule('deny', { error: 1 })],
+  inject_error: [rule('inject', { error: 5 })],
+  inject_retval: [rule('inject', { retval: 7n })],
+  trace: [rule('trace')],
+};
+function polRun(mode, name, n) {
+  const env = { ...(mode === 'lazy' ? configs.lazy.env : configs.sud_only.env), TRAPLINE_QUIET: '1' };
+  if (name !== 'baseline') env.TRAPLINE_POLICY = policyFile(polConfigs[name], name === 'trace' ? 64 << 20 : 0);
+  const r = spawnSync(bin, [String(n)], { env, encoding: 'utf8' });
+  if (r.status !== 0) { console.error(`bench: policy ${mode} ${name} failed\n${r.stderr}`); process.exit(1); }
+  return r.stdout.split('\n').find((l) => l.startsWith('ns_reps')).split(' ').slice(1).map(Number);
+}
+// the producer's cost without waiting needs every record in the ring: fewer calls per rep
+const polIter = Math.min(iter, 50_000);
+const polRes = { lazy: {}, 'sud-only': {} };
+const polUninterposed = [];
+for (let round = 0; round < RUNS; round++) {
+  const u = spawnSync(bin, [String(polIter)], { env: base, encoding: 'utf8' });
+  polUninterposed.push(...u.stdout.split('\n').find((l) => l.startsWith('ns_reps')).split(' ').slice(1).map(Number));
+  for (const mode of ['lazy', 'sud-only'])
+    for (const name of ['baseline', ...Object.keys(polConfigs)]) (polRes[mode][name] ??= []).push(...polRun(mode, name, polIter));
+}
+// trace with its reader: the API's spawn(), every event read (lossless: the program waits
+// for the reader when its ring is full) and, lossy, dropped when it is
+const { spawn: apiSpawn } = await import(join(root, 'dist/index.js'));
+for (const lossy of [false, true]) {
+  const key = lossy ? 'trace_read_lossy' : 'trace_read';
+  for (let round = 0; round < RUNS; round++) {
+    const p = apiSpawn(bin, [String(polIter)], { mode: 'lazy', allowNullReads: true, trace: { calls: ['getppid'], lossy }, stdio: 'pipe', env: { ...base, TRAPLINE_QUIET: '1' } });
+    let events = 0;
+    for await (const e of p.events()) if (e.nr === GETPPID) events++;
+    const exit = await p.exited;
+    (polRes.lazy[key] ??= []).push(...exit.stdout.split('\n').find((l) => l.startsWith('ns_reps')).split(' ').slice(1).map(Number));
+    (polRes.lazy[`${key}_dropped`] ??= []).push(exit.trace.dropped / (events + exit.trace.dropped));
+  }
+}
+const polBase = spread(polUninterposed).median;
+const policies = { iter: polIter, uninterposed: spread(polUninterposed) };
+for (const mode of Object.keys(polRes)) {
+  policies[mode] = {};
+  for (const [name, reps] of Object.entries(polRes[mode])) {
+    if (name.endsWith('_dropped')) { policies[mode][name] = spread(reps); continue; }
+    policies[mode][name] = { ns: spread(reps), ratio: spread(reps.map((v) => v / polBase)) };
+  }
+}
+rmSync(polDir, { recursive: true, force: true });
+// dd bs=1 to a file: native, traced by trapline (every call, `trapline trace -o`), by strace
+const ddPolCount = iter < 2_000_000 ? '200K' : '2M';
+const ddPol = {};
+{
+  const out = join(tmpdir(), `trapline-bench-dd-${process.pid}`);
+  const cmds = {
+    uninterposed: [['dd', `if=/dev/zero`, `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], base],
+    // lazy (the rewriting mode; on a CPU without protection keys the null-reads opt-in, as
+    // above), and the default mode (sud-only on such a CPU: every call traps)
+    trapline_trace: [[process.execPath, join(root, 'dist/cli.js'), 'trace', '-o', `${out}.trace`, '--', 'dd', 'if=/dev/zero', `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], { ...base, TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_QUIET: '1' }],
+    trapline_trace_lossy: [[process.execPath, join(root, 'dist/cli.js'), 'trace', '--lossy', '-o', `${out}.trace`, '--', 'dd', 'if=/dev/zero', `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], { ...base, TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_QUIET: '1' }],
+    trapline_trace_default_mode: [[process.execPath, join(root, 'dist/cli.js'), 'trace', '-o', `${out}.trace`, '--', 'dd', 'if=/dev/zero', `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], { ...base, TRAPLINE_QUIET: '1' }],
+    trapline_no_trace: [[join(root, 'build/lib/trapline-exec'), '--', 'dd', 'if=/dev/zero', `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], { ...base, TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_QUIET: '1' }],
+    strace: [['strace', '-f', '-o', `${out}.strace`, 'dd', 'if=/dev/zero', `of=${out}.dat`, 'bs=1', `count=${ddPolCount}`], base],
+  };
+  const haveStrace = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).status === 0;
+  for (let round = 0; round < RUNS; round++) {
+    for (const [k, [argv, env]] of Object.entries(cmds)) {
+      if (k === 'strace' && !haveStrace) continue;
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(argv[0], argv.slice(1), { env, stdio: 'ignore' });
+      const t = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (r.status !== 0) { console.error(`bench: dd (${k}) failed`); process.exit(1); }
+      (ddPol[k] ??= []).push(t);
+    }
+  }
+  for (const f of ['dat', 'trace', 'strace']) rmSync(`${out}.${f}`, { force: true });
+  for (const k of Object.keys(ddPol)) ddPol[k] = spread(ddPol[k]);
+}
+const printPolicies = () => {
+  const r3 = (v) => ((v >= 10 ? v.toFixed(1) : v.toFixed(2)) + 'x').padStart(8);
+  const ns = (v) => (v >= 1000 ? v.toFixed(0) : v.toFixed(1)).padStart(7) + ' ns';
+  console.log(`policies: getppid via inline syscall under one rule (${RUNS} runs x 7 reps of ${polIter} calls; ns per call`);
+  console.log('  min, median, max; ratio to the uninterposed median: min, median, max)');
+  const u = policies.uninterposed;
+  console.log(`  ${'uninterposed'.padEnd(34)}${ns(u.min)}${ns(u.median)}${ns(u.max)}`);
+  const labels = {
+    baseline: 'no policy', none: 'a rule selecting nothing it calls', scoped_elsewhere: 'deny getppid from another module',
+    deny: 'deny (EPERM, not performed)',
+    inject_error: 'inject error=EIO', inject_retval: 'inject retval=7', trace: 'trace (ring has room: no reader)',
+    trace_read: 'trace, read by the API (lossless)', trace_read_lossy: 'trace, read by the API (lossy)',
+  };
+  for (const mode of ['lazy', 'sud-only']) {
+    for (const [name, v] of Object.entries(policies[mode])) {
+      if (name.endsWith('_dropped')) continue;
+      const drop = policies[mode][`${name}_dropped`];
+      const note = drop ? `  (${(drop.median * 100).toFixed(0)}% of records dropped)` : '';
+      console.log(`  ${`${mode}: ${labels[name] ?? name}`.padEnd(34)}${ns(v.ns.min)}${ns(v.ns.median)}${ns(v.ns.max)}${r3(v.ratio.min)}${r3(v.ratio.median)}${r3(v.ratio.max)}${note}`);
+    }
+  }
+  console.log(`dd if=/dev/zero of=FILE bs=1 count=${ddPolCount}, every call traced into a file (wall time; min, median, max of ${RUNS} runs)`);
+  const d0 = ddPol.uninterposed;
+  for (const [k, d] of Object.entries(ddPol))
+    console.log(`  ${k.padEnd(34)}${(d.min.toFixed(0) + ' ms').padStart(10)}${(d.median.toFixed(0) + ' ms').padStart(10)}${(d.max.toFixed(0) + ' ms').padStart(10)}${r3(d.min / d0.min)}${r3(d.median / d0.median)}`);
+};
+if (onlyPolicies) {
+  if (json) console.log(JSON.stringify({ policies, ddTrace: { count: ddPolCount, ms: ddPol } }, null, 2));
+  else printPolicies();
+  process.exit(0);
+}
 
 const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_only', ...Object.keys(hookConfigs)]);
 const hooked = {};
@@ -246,7 +381,7 @@ for (const w of workloads) {
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro, hooked, dd: { count: ddCount, ms: dd } }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro, hooked, dd: { count: ddCount, ms: dd }, policies, ddTrace: { count: ddPolCount, ms: ddPol } }, null, 2));
   process.exit(0);
 }
 
@@ -317,3 +452,4 @@ for (const [name, r] of Object.entries(macro)) {
   if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
   console.log(`  ${name.padEnd(27)}${msNs(r.uninterposed)} ->${msNs(r.lazy)}${x(r.lazy_ratio)}`);
 }
+printPolicies();

@@ -17,12 +17,14 @@
  *   TRAPLINE_HOOK_SKIPPED  1: set by trapline for a statically linked program of a run
  *                   with a hook (no loader can load the hook into it): recorded in the
  *                   statistics (TL_FLAG_HOOK_SKIPPED)
+ *   TRAPLINE_POLICY a policy file: trace, inject and deny rules, the trace segment
+ *                   (core/policy.c, docs/policies.md)
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "core/core.h"
 
 struct tl_config tl_cfg;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY", 0 };
+static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY", "TRAPLINE_POLICY", 0 };
 
 int tl_config_load(void)
 {
@@ -81,6 +83,8 @@ int tl_config_load(void)
         if (tl_streq(en, "preload")) tl_cfg.entry_preload = 1;
         else if (!tl_streq(en, "first")) { tl_error("TRAPLINE_ENTRY:", en, "is not first or preload"); return -1; }
     }
+    const char *po = tl_getenv("TRAPLINE_POLICY");
+    tl_cfg.policy_file = (po && *po) ? po : NULL;
     const char *hs = tl_getenv("TRAPLINE_HOOK_SKIPPED");
     tl_cfg.hook_skipped = hs && tl_streq(hs, "1");
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
@@ -100,7 +104,7 @@ int tl_config_load(void)
             size_t j = 0;
             while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY)");
+            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY)");
             return -1;
         }
     }

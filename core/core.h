@@ -105,6 +105,7 @@ struct tl_config {
     int vdso_off;            /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
     int hook_skipped;        /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
     int entry_preload;       /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
+    const char *policy_file; /* TRAPLINE_POLICY: the policy file (core/policy.c), or NULL */
 };
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
@@ -199,6 +200,10 @@ HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
 HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
 HIDDEN void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason);
 HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
+HIDDEN extern int tl_cov_want_origins;          /* classify modules even without a segment (policies) */
+struct tl_mapping;
+HIDDEN uint32_t tl_cov_origin(const struct tl_mapping *m);   /* enum tl_origin of the code in m */
+HIDDEN int tl_cov_own_counter(const uint64_t *hits);        /* not the shared overflow record */
 
 /* ---- /proc/self/maps (core/maps.c) */
 struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
@@ -232,6 +237,7 @@ HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private me
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN void tl_site_remove(uint64_t ret);
+HIDDEN uint64_t *tl_site_hits(uint64_t ret);   /* its hit counter, NULL if not rewritten */
 
 /* ---- "is trapline already here?": an arch_prctl code no kernel knows (it fails with
  * EINVAL natively), which a running trapline answers with TL_PROBE_MAGIC, uncounted. A
@@ -254,6 +260,21 @@ HIDDEN int tl_hook_program_site(uint64_t site);
 HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
+
+/* ---- built-in policies: trace, inject, deny (core/policy.c, docs/policies.md) */
+#define TL_POLICY_RULES 64                       /* rules per policy file (a 64-bit mask) */
+HIDDEN extern int tl_policy_on;                  /* a policy file with rules is in force */
+HIDDEN extern uint64_t tl_policy_rules_of[TL_NR_MAX];   /* bit r: rule r selects the number */
+HIDDEN extern uint8_t tl_policy_only[TL_NR_MAX];        /* to C for policies alone (T_POLONLY) */
+HIDDEN int tl_policy_init(void);                 /* reads TRAPLINE_POLICY: 0, or -1 after one error line */
+HIDDEN void tl_policy_start(struct tl_tcb *t);   /* the first thread: an exec's pending record */
+/* a call some rule selects: 1 if a rule applied (result in *ret), 0 to dispatch it as usual */
+HIDDEN int tl_policy_call(struct tl_frame *f, long *ret, int *action);
+HIDDEN int tl_policy_hook_result(long nr, long *ret);   /* api->syscall: the decided result */
+HIDDEN void tl_policy_code_changed(void);        /* code was unmapped: sites are looked up again */
+HIDDEN void tl_policy_after_fork(struct tl_tcb *t);
+HIDDEN void tl_policy_thread_exit(struct tl_tcb *t);
+HIDDEN void tl_policy_process_exit(void);
 
 /* ---- the program's own seccomp (core/seccomp.c) */
 HIDDEN extern int tl_seccomp_mode;

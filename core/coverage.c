@@ -8,6 +8,7 @@
 
 _Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");
+_Static_assert(offsetof(struct tl_site_rec, policy) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_POLICY, "entry.S offset");
 _Static_assert(sizeof(struct tl_site_rec) == 128, "layout");
 
 static struct tl_proc_rec *me;                 /* this process's record */
@@ -84,9 +85,12 @@ void tl_cov_loader_call(uint64_t site)
     tl_tcbs_refresh_special();
 }
 
+int tl_cov_want_origins;
+
 void tl_cov_init(void)
 {
-    if (!tl_stats) return;       /* the program's path and module origins serve records only */
+    /* the program's path and module origins serve records, and policies scoped by origin */
+    if (!tl_stats && !tl_cov_want_origins) return;
     long n = tl_sys3(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     tl_vm_each(0, ~0ull, note_startup, 0);
@@ -136,23 +140,28 @@ static int is_memfd(const char *path)
     return 1;
 }
 
+/* Where the code of mapping m comes from: the vDSO, anonymous memory (JIT code, a memfd),
+ * the main program, a library mapped before main, or one mapped later (dlopen). */
+uint32_t tl_cov_origin(const struct tl_mapping *m)
+{
+    if (tl_streq(m->path, "[vdso]")) return TL_ORIGIN_VDSO;
+    if (m->path[0] != '/' || is_memfd(m->path)) return TL_ORIGIN_ANON;
+    if (tl_streq(m->path, exe_path)) return TL_ORIGIN_MAIN;
+    for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], m->path)) return TL_ORIGIN_STARTUP;
+    if (tl_cov_loader_phase) return TL_ORIGIN_STARTUP;   /* mapped by the loader before main */
+    return TL_ORIGIN_DLOPEN;
+}
+
 static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 {
     struct tl_mapping mp;
     *base_out = 0;
     if (!tl_stats || !where) return TL_MODULE_NONE;
     mp = *where;
-    uint32_t origin;
+    uint32_t origin = tl_cov_origin(&mp);
     uint64_t base = mp.start;
-    if (tl_streq(mp.path, "[vdso]")) origin = TL_ORIGIN_VDSO;
-    else if (mp.path[0] != '/' || is_memfd(mp.path)) { origin = TL_ORIGIN_ANON; mp.path[0] = 0; }
-    else {
-        base = mp.start - mp.offset;
-        origin = TL_ORIGIN_DLOPEN;
-        if (tl_streq(mp.path, exe_path)) origin = TL_ORIGIN_MAIN;
-        else for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], mp.path)) { origin = TL_ORIGIN_STARTUP; break; }
-        if (origin == TL_ORIGIN_DLOPEN && tl_cov_loader_phase) origin = TL_ORIGIN_STARTUP;   /* mapped by the loader before main */
-    }
+    if (origin == TL_ORIGIN_ANON) mp.path[0] = 0;
+    else if (origin != TL_ORIGIN_VDSO) base = mp.start - mp.offset;
     *base_out = base;
     struct tl_module_rec *mods = modtab();
     uint32_t c = __atomic_load_n(&tl_stats->module_count, __ATOMIC_RELAXED);
@@ -270,9 +279,16 @@ void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason)
     tl_cov_state(s, state, reason);
 }
 
+/* a site's own counter (not the overflow record all sites share once the pool is used up) */
+int tl_cov_own_counter(const uint64_t *hits)
+{
+    return hits && hits != &overflow.fast_hits;
+}
+
 uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
-    if (s) return &s->fast_hits;
+    /* (re)written: the code at this address may be new, so is its policy exemption */
+    if (s) { __atomic_store_n(&s->policy, 0, __ATOMIC_RELAXED); return &s->fast_hits; }
     if (!pool) {
         pool = tl_alloc_big(POOL_CAP * sizeof *pool);
         if (!pool) return &overflow.fast_hits;

@@ -58,12 +58,17 @@ uint64_t tl_frame_top(struct tl_tcb *t, uint64_t rsp)
     return t->stk_hi;
 }
 
-/* A call that changes mappings, performed with our map of them kept true. */
+/* A call that changes mappings, performed with our map of them kept true (and the
+ * policies' view of which module a site is in, core/policy.c). */
 static long mapping_call(struct tl_frame *f, const uint64_t args[6])
 {
     tl_vm_begin();
     long r = tl_sys6((long)f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
     tl_vm_end((long)f->rax, args, r);
+    /* code may have gone from an address: policies look its sites up again */
+    if (UNLIKELY(tl_policy_on) && (f->rax == SYS_munmap || f->rax == SYS_mremap || f->rax == SYS_shmdt || f->rax == SYS_shmat ||
+                                   (f->rax == SYS_mmap && (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))))
+        tl_policy_code_changed();
     return r;
 }
 
@@ -95,6 +100,7 @@ static long perform_call(struct tl_frame *f, int *action)
         if (!t->vfork_child) tl_cov_exit((long)f->rdi);   /* a vfork child's status is not its parent's */
         tl_stats_fold_private();
         tl_stats_thread_release(t);
+        if (tl_policy_on) tl_policy_process_exit();
         break;
     case SYS_wait4:
         for (;;) {
@@ -242,6 +248,12 @@ long tl_dispatch(struct tl_frame *f)
     int action = TL_ACT_RESUME;
     long ret;
     tl_count_slow(nr, via);
+    /* a number some rule selects: its policy, the hook and the call (core/policy.c) */
+    if (UNLIKELY(tl_policy_on) && (unsigned long)nr < TL_NR_MAX && tl_policy_rules_of[nr] && tl_policy_call(f, &ret, &action)) {
+        if (ret < 0 && ret > -4096) tl_count_error(nr);
+        f->rax = (uint64_t)ret;
+        return action;
+    }
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);

@@ -200,7 +200,14 @@ tl_fast_syscall_insn:
          * in the slot. */
         CFI_RA_IN_RCX 8
         testb   $TL_SPECIAL_C, %gs:T_SPECIAL(%rax)
-        jnz     .Lfast_to_slow
+        jz      1f
+        /* to C only because a policy rule selects the number (T_POLONLY), and none can
+         * apply to this site (its record says so, core/policy.c): the fast path keeps it */
+        testb   $1, %gs:T_POLONLY(%rax)
+        jz      .Lfast_to_slow
+        testb   $1, TL_HITS_POLICY(%r11)
+        jz      .Lfast_to_slow
+1:
         ARG_NOT_IN_PAGE0 0, %rdi
         ARG_NOT_IN_PAGE0 1, %rsi
         ARG_NOT_IN_PAGE0 2, %rdx

@@ -64,6 +64,9 @@ static struct pending *current(void)
  * return fewer to mispredict: see hook_call) */
 static inline __attribute__((always_inline)) long next_common(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
+    /* the call a rule denied or injected: its decided result, not performed (core/policy.c) */
+    long decided;
+    if (UNLIKELY(tl_policy_on) && tl_policy_hook_result(nr, &decided)) return decided;
     if (tl_dispatch_needs_frame(nr)) {
         struct pending *p = current();
         if (p && p->f->via == TL_VIA_I386) return -EINVAL;   /* an i386 frame: only i386 calls */

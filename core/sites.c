@@ -61,6 +61,17 @@ int tl_site_known(uint64_t ret)
     }
 }
 
+/* the hit counter of the rewritten site that returns to ret, NULL if none */
+uint64_t *tl_site_hits(uint64_t ret)
+{
+    if (!tl_sites) return 0;
+    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+        uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
+        if (v == ret) return (uint64_t *)__atomic_load_n(&tl_sites[2 * i + 1], __ATOMIC_RELAXED);
+        if (v == 0) return 0;
+    }
+}
+
 void tl_site_remove(uint64_t ret)
 {
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {

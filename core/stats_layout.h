@@ -165,7 +165,8 @@ struct tl_site_rec {
     uint32_t nrs_other;         /* calls with a number outside 0..511 */
     uint32_t state;             /* enum tl_site_state */
     uint32_t reason;            /* enum tl_site_reason */
-    uint64_t reserved;
+    uint64_t policy;            /* byte 0: 1 when no policy rule can apply to this site's calls
+                                   (core/policy.c): the fast path keeps them (the entry reads it) */
     uint64_t nrs[TL_NR_MAX / 64];   /* bitmap: numbers 0..511 seen at this site, on every path */
 };
 

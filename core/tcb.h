@@ -27,6 +27,7 @@
 #define TL_RES_MAX  16
 #define T_CACHE     2048  /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
 #define TL_CACHE_BITS 10
+#define T_POLONLY   18432 /* 512 bytes: 1 for a number that goes to C only for policies (core/policy.c) */
 /* Key of an empty cache entry in slot s: a value that does not hash to s, so no value the
  * fast path looks up there can equal it (0 hashes to slot 0; 1 does not). A jump into page 0
  * pops arbitrary data as its "return address", 0 and 1 included. */
@@ -103,6 +104,7 @@
 /* a site's hit counter is tl_site_rec.fast_hits; from it the fast path reaches: */
 #define TL_HITS_NR_FIRST 8    /* uint16_t nr_first */
 #define TL_HITS_NRS 32        /* uint64_t nrs[8]: bitmap of numbers seen */
+#define TL_HITS_POLICY 24     /* byte: no policy rule can apply at this site (tl_site_rec.policy) */
 #define TL_NR_NONE 0xffff     /* nr_first of a site that has seen no number yet */
 #define TL_STACK_SIZE (256 * 1024)
 #define TL_ALTSTACK_SIZE (64 * 1024)
@@ -261,15 +263,27 @@ struct tl_tcb {
     struct tl_res res[TL_RES_MAX];            /* 1544 */
     uint8_t pad4[2048 - 1544 - TL_RES_MAX * TL_RES_SIZE];
     uint64_t cache[2 << TL_CACHE_BITS];   /* 2048: pairs (return address, &site hits) */
+    uint8_t polonly[512];         /* 18432: a copy of tl_policy_only (cleared under the program's own SUD) */
     /* below: C only */
     siginfo_t sigsys_info;        /* a SIGSYS sent while the program has it blocked */
     int sigsys_pend;              /* 1: sigsys_info is pending (as the kernel would keep it) */
     int sigsys_resend;            /* 1: sigsys_info is being re-sent to this thread */
     uint64_t sigsys_gen;          /* the SIG_IGN generation when it was queued */
     struct tl_tcb *reg_prev, *reg_next;   /* the thread registry (core/threads.c) */
+    /* policies and the trace ring (core/policy.c) */
+    struct tl_ring_ctl *ring;     /* this thread's ring in the trace segment, NULL: none claimed */
+    uint8_t *ring_data;
+    uint64_t ring_pos;            /* bytes reserved in it (head once every write is committed) */
+    uint32_t ring_writing;        /* writes in progress (a signal handler's nest in an outer one) */
+    uint32_t ring_lost;           /* records dropped since the last one written */
+    uint64_t ring_retry;          /* no ring could be claimed: try again after this (CLOCK_MONOTONIC ns) */
+    int pol_pid;                  /* the process the ring was claimed in (0: not known yet) */
+    int pol_inj, pol_used;        /* a hook handles a call whose result a rule decided: pol_ret */
+    long pol_nr, pol_ret;
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");
+_Static_assert(offsetof(struct tl_tcb, polonly) == T_POLONLY && sizeof(((struct tl_tcb *)0)->polonly) == TL_ASM_NR_MAX, "tcb");
 _Static_assert(offsetof(struct tl_tcb, res_n) == T_RES_N, "tcb");
 _Static_assert(offsetof(struct tl_tcb, res) == T_RES, "tcb");
 _Static_assert(offsetof(struct tl_tcb, sp) == T_SP, "tcb");

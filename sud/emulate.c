@@ -167,6 +167,7 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
         t = tl_self();
         if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
         tl_stats_thread_release(t);
+        tl_policy_thread_exit(t);
         tl_tcb_unregister(t);
         if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
             tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */

@@ -124,6 +124,7 @@ void tl_start(void)
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     tl_special_init();
+    if (tl_policy_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);   /* before tl_cov_init: its numbers go to C */
     if (tl_nullargs_init(tl_zero_mapped && !pkeys))   /* --allow-null-reads: page 0 readable */
         tl_die("cannot allocate the pages that keep pointer arguments into page 0 faulting", 0, 0);
 
@@ -139,6 +140,7 @@ void tl_start(void)
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);
     tl_tcb_install(t);
+    tl_policy_start(t);
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
     tl_signals_adopt();
     tl_plan_apply(0, 0);        /* eager: the plan's sites in every module mapped now */

@@ -555,6 +555,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
         if (off || len || sel) return -EINVAL;
         t->app_sud_on = 0;
         memcpy(t->special, tl_special, sizeof t->special);
+        memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
         return 0;
     case TL_PR_SYS_DISPATCH_ON:                        /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
         if (off && off + len <= off) return -EINVAL;
@@ -575,6 +576,7 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     t->app_sud_len = len;
     t->app_sud_sel = sel;
     memset(t->special, TL_SPECIAL_C, sizeof t->special);   /* every call to the dispatch */
+    memset(t->polonly, 0, sizeof t->polonly);              /* policies' exemptions too */
     return 0;
 }
 

@@ -35,6 +35,7 @@ struct tl_tcb *tl_tcb_new(void)
     t->tid = tl_active ? (int)tl_sys0(SYS_gettid) : tl_pid;   /* start-up: the main thread */
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
+    memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
     t->cache[0] = TL_CACHE_EMPTY(0);      /* the others are 0, already empty */
     return t;
 }
@@ -88,9 +89,11 @@ void tl_after_fork_child(void)
     tl_vm_after_fork();
     tl_threads_after_fork(t);
     tl_stats_after_fork(t);
+    tl_policy_after_fork(t);
     t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
     t->sigsys_pend = 0;           /* nor are pending signals */
     memcpy(t->special, tl_special, sizeof t->special);
+    memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
     if (tl_stats) __atomic_add_fetch(&tl_stats->processes, 1, __ATOMIC_RELAXED);
     tl_cov_after_fork();
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a forked child", 0, 0);

@@ -8,11 +8,13 @@ import { effectivePlan, spawnProgram, waitProgram } from './run.js';
 import { readStats, type StatsSnapshot } from './stats.js';
 import { planCacheDir, scanCacheDir } from './plan.js';
 import { recordLearned } from './learn.js';
-import { StatsError, TraplineError } from './errors.js';
+import { OptionError, StatsError, TraplineError } from './errors.js';
 import { API_NAMES, type OptionNames } from './names.js';
-import { checkSpawn, type SpawnOptions } from './options.js';
+import { checkSpawn, spawnPolicy, type SpawnOptions } from './options.js';
+import { preparePolicy, TraceFeed, TraceReader, type PreparedPolicy, type TraceCounts } from './trace.js';
+import type { Rule, TraceEvent, TraceOptions } from './policy/types.js';
 
-export type { SpawnOptions };
+export type { SpawnOptions, TraceCounts };
 
 /** What a run learned into plans after it exited (options.learn, or the plan cache). */
 export interface Learned {
@@ -40,6 +42,11 @@ export interface Exit {
   interposed: boolean | null;
   /** Set when the run learned sites into a plan file or the plan cache. */
   learned?: Learned;
+  /** With options.trace: records dropped (lossy mode, or no reader) and the time threads
+   *  waited for the reader (lossless mode). */
+  trace?: TraceCounts;
+  /** run() with options.trace: every traced call, in order per thread. */
+  events?: TraceEvent[];
 }
 
 export interface TraplineProcess {
@@ -55,14 +62,24 @@ export interface TraplineProcess {
    *  TraplineError whose `exit` holds the program's Exit if the final statistics could not
    *  be read (StatsError) or learning failed (PlanError). */
   exited: Promise<Exit>;
+  /** With options.trace: the traced calls as they happen, decoded (docs/policies.md); the
+   *  iterator ends once the program has exited and every record is read. Each event is
+   *  given once (one queue for all iterators). Events are kept in memory until read; while
+   *  an iterator is being read, at most 65536 wait and the program waits for the rest
+   *  (lossy: they are dropped). Throws OptionError without options.trace. */
+  events(): AsyncIterableIterator<TraceEvent>;
 }
 
 /**
  * spawn() with the option names of its caller: the API's (options.hook) or the CLI's
  * (--hook). Throws OptionError before launch.
  */
-export function launch(names: OptionNames, program: string, args: string[], options: SpawnOptions): TraplineProcess {
+export function launch(names: OptionNames, program: string, args: string[], options: SpawnOptions,
+  preset?: { rules: Rule[]; trace?: TraceOptions }): TraplineProcess {
   checkSpawn(program, args, options, names);
+  const asked = preset ?? spawnPolicy(options, names);
+  const policy: PreparedPolicy | undefined = preparePolicy(asked.rules, asked.trace, names);
+  const removePolicy = () => { if (policy) rmSync(policy.dir, { recursive: true, force: true }); };
   const planAuto = effectivePlan(options.mode, options.plan) === 'auto';
   const wantStats = options.stats !== false;
   let tmp: string | undefined;
@@ -82,17 +99,21 @@ export function launch(names: OptionNames, program: string, args: string[], opti
     try { processesBefore = readStats(file).processes; } catch { /* checked by buildEnv */ }
   }
   let child: ChildProcess;
+  let feed: TraceFeed | undefined;
   try {
     child = spawnProgram(program, args, {
       mode: options.mode, hook: options.hook, stats: file, statsAppend: options.statsAppend, followExec: options.followExec,
       entry: options.entry, vdso: options.vdso,
       plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
-      stdio: options.stdio, cwd: options.cwd, env: options.env,
+      stdio: options.stdio, cwd: options.cwd, env: options.env, ...(policy ? { policy: policy.file } : {}),
     }, names);
+    if (policy?.segment) feed = new TraceFeed(new TraceReader(policy.segment), removePolicy);
   } catch (e) {
     removeTmp();
+    removePolicy();
     throw e;
   }
+  if (policy && !feed) child.once('exit', removePolicy).once('error', removePolicy);
   // after exit: the final snapshot (the temporary segment is gone by then)
   let final: { coverage: StatsSnapshot | null } | undefined;
   const snapshot = (): StatsSnapshot | null => {
@@ -105,7 +126,9 @@ export function launch(names: OptionNames, program: string, args: string[], opti
     }
   };
   const exited = waitProgram(child).then((r) => {
+    feed?.finish();
     const exit: Exit = { ...r, coverage: null, interposed: wantStats ? false : null };
+    if (feed?.counts) exit.trace = feed.counts;
     try {
       const coverage = snapshot();
       final = { coverage };
@@ -127,10 +150,15 @@ export function launch(names: OptionNames, program: string, args: string[], opti
       removeTmp();
     }
   }, (e: unknown) => {
+    feed?.abort();
     removeTmp();
     throw e;
   });
-  return { pid: child.pid, child, coverage: snapshot, exited };
+  const events = (): AsyncIterableIterator<TraceEvent> => {
+    if (!feed) throw new OptionError('trace', `${names('trace')}: events() needs calls to trace (no trace was asked for)`);
+    return feed[Symbol.asyncIterator]();
+  };
+  return { pid: child.pid, child, coverage: snapshot, exited, events };
 }
 
 /**
@@ -144,5 +172,12 @@ export function spawn(program: string, args: string[] = [], options: SpawnOption
 /** spawn() and wait: resolves with the exit status and the final coverage; a bad option
  *  rejects (with the OptionError spawn() throws). */
 export async function run(program: string, args: string[] = [], options: SpawnOptions = {}): Promise<Exit> {
-  return spawn(program, args, options).exited;
+  const p = spawn(program, args, options);
+  if (options.trace === undefined || options.trace === false) return p.exited;
+  const events: TraceEvent[] = [];
+  const collect = (async () => { for await (const e of p.events()) events.push(e); })();
+  const exit = await p.exited;
+  await collect;
+  exit.events = events;
+  return exit;
 }

@@ -16,8 +16,9 @@ export class UsageError extends TraplineError {
   }
 }
 
-/** Option name (without --) to its type; -h/--help is always accepted. */
-export type Spec = Record<string, 'string' | 'boolean'>;
+/** Option name (without --) to its type ('strings': a string option that may be given
+ *  several times, its values in order); -h/--help is always accepted. */
+export type Spec = Record<string, 'string' | 'boolean' | 'strings'>;
 
 /**
  * What a command takes besides options: 'program' (options end at '--' or at the first
@@ -27,16 +28,18 @@ export type Spec = Record<string, 'string' | 'boolean'>;
 export type Positionals = 'program' | 'operands' | 'none';
 
 export interface Parsed {
-  values: Record<string, string | boolean>;
+  values: Record<string, string | boolean | string[]>;
   /** The program and its arguments ('program'), or the operands ('operands'). */
   rest: string[];
 }
 
-export function parseCommand(args: string[], spec: Spec, positionals: Positionals): Parsed {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, type] of Object.entries(spec)) options[name] = { type };
+/** shorts: one-letter aliases of options of spec ({ e: 'expr' }: -e is --expr). */
+export function parseCommand(args: string[], spec: Spec, positionals: Positionals, shorts: Record<string, string> = {}): Parsed {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, type] of Object.entries(spec)) options[name] = type === 'strings' ? { type: 'string', multiple: true } : { type };
+  for (const [short, name] of Object.entries(shorts)) if (options[name]) options[name].short = short;
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
-  const values: Record<string, string | boolean> = {};
+  const values: Record<string, string | boolean | string[]> = {};
   const rest: string[] = [];
   for (const t of tokens) {
     if (t.kind === 'option-terminator') {
@@ -66,7 +69,8 @@ export function parseCommand(args: string[], spec: Spec, positionals: Positional
     if (!t.inlineValue && t.value.startsWith('-') && t.value !== '-') {
       throw new UsageError(`option ${t.rawName} needs a value, not '${t.value}' (write ${t.rawName}=${t.value} for a file named so)`);
     }
-    values[t.name] = t.value;
+    if (options[t.name]?.multiple) ((values[t.name] ??= []) as string[]).push(t.value);
+    else values[t.name] = t.value;
   }
   return { values, rest };
 }

@@ -15,6 +15,8 @@ import type { Mode, RewritePolicy } from './types.js';
 import { parseCommand, UsageError } from './cli-args.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { writeHtmlReport } from './html/render.js';
+import { createFormatter, formatExit, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceEvent, type TraceOptions } from './policy/index.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 const USAGE = `usage: trapline <command> [options]
 
@@ -22,8 +24,13 @@ commands:
   run [--hook LIB] [--mode lazy|sud-only|eager] [--plan FILE|auto] [--learn FILE]
       [--rewrite all|verified|none] [--stats FILE [--stats-append]] [--no-follow-exec]
       [--entry first|preload] [--vdso on|off] [--allow-null-reads] [--report FILE.json]
-      [--html OUT.html] [--summary] [--allow-uninterposed] [--] PROG [ARGS...]
+      [--html OUT.html] [--summary] [--allow-uninterposed]
+      [-e inject=...|deny=...|trace=...]... [--] PROG [ARGS...]
                    run PROG under the system-call interposer
+  trace [-f] [-e trace=SET|inject=...|deny=...]... [--from MODULE] [-o FILE] [-s N]
+      [-t|-tt|-ttt] [--lossy] [--] PROG [ARGS...]
+                   trace PROG's system calls as strace does, at the interposer's speed
+                   (and inject faults, deny calls, scoped to the module making them)
   report [--json] FILE
                    render a saved report (FILE.json) or statistics segment
   report --html OUT.html FILE [FILE2]
@@ -82,9 +89,24 @@ options:
                    run PROG even if it is setuid or setgid: the loader ignores
                    LD_PRELOAD for such a program, so it runs without trapline (by
                    default it is refused); afterwards, say whether it was entered
+  -e EXPR          a policy rule in strace's syntax (repeatable; docs/policies.md):
+                   inject=SET:error=ERRNO|retval=N[:when=EXPR][:signal=SIG]
+                   [:delay_enter=US][:delay_exit=US] makes calls fail or return N
+                   without being performed; deny=SET[:error=ERRNO|:kill] fails them
+                   (EPERM by default) or kills the process with SIGSYS; trace=SET
+                   prints the calls on standard error, one line each as strace does
   -h, --help       show this help
 
 Options end at '--' or at the first argument that is not an option.
+`;
+
+const TRACE_HELP = `${TRACE_USAGE}
+
+Runs PROG under trapline and prints its system calls (every process and thread, from the
+first instruction) one line each as strace does, on standard error or into -o FILE; exits
+with PROG's status. The calls are recorded by the interposer into shared memory and
+formatted here, so a traced call costs a fraction of what it costs under strace, and
+rules can be limited to the code that makes the calls (--from). docs/policies.md.
 `;
 
 const REPORT_USAGE = `usage: trapline report [--json] FILE
@@ -115,7 +137,7 @@ options:
 
 const HELP_USAGE = `usage: trapline help [COMMAND]
 
-Shows the commands, or the options of COMMAND (run, report, doctor, scan, help): the
+Shows the commands, or the options of COMMAND (run, trace, report, doctor, scan, help): the
 same text as 'trapline COMMAND --help'.
 
 options:
@@ -131,8 +153,11 @@ const RUN_FLAGS: Record<string, [string, string]> = {
   allowNullReads: ['--allow-null-reads', '--allow-null-reads'], allowUninterposed: ['--allow-uninterposed', '--allow-uninterposed'],
   entry: ['--entry', '--entry first|preload'], vdso: ['--vdso', '--vdso on|off'],
   env: ['environment', 'environment'], processEnv: ['environment', 'environment'], report: ['--report', '--report FILE'],
+  trace: ['-e', '-e trace=SET'], inject: ['-e', '-e inject=...'], deny: ['-e', '-e deny=...'],
 };
 const RUN_NAMES: OptionNames = (key, form) => RUN_FLAGS[key]?.[form === 'usage' ? 1 : 0] ?? key;
+/** `trapline trace` launches with no launch options of its own: its errors name PROG and -e. */
+const TRACE_NAMES: OptionNames = RUN_NAMES;
 
 /** glibc's strsignal() texts, as a shell prints them. */
 const SIGNAL_TEXT: Record<string, string> = {
@@ -180,11 +205,77 @@ function say(e: unknown): void {
   process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
 }
 
+/**
+ * Writes the events of h as strace lines to fd (2: standard error) while the program runs,
+ * in batches (one write per poll's worth of events). Resolves when the events end.
+ */
+async function printEvents(h: TraplineProcess, options: TraceOptions, fd: number): Promise<void> {
+  // strace's prefixes: every line with the thread id into a file, [pid N] on a stream
+  // while several threads or processes live
+  const formatter = createFormatter(options, fd === 2 ? 'stream' : 'file');
+  let buf: string[] = [];
+  let size = 0;
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!buf.length) return;
+    const text = buf.join('');
+    buf = [];
+    size = 0;
+    if (fd === 2) process.stderr.write(text);
+    else writeSync(fd, text);
+  };
+  const add = (ev: TraceEvent) => {
+    const line = `${formatter.format(ev)}\n`;
+    buf.push(line);
+    size += line.length;
+    if (size >= 1 << 16) flush();
+    else if (!scheduled) { scheduled = true; setImmediate(flush); }
+  };
+  for await (const ev of h.events()) add(ev);
+  flush();
+}
+
+/** strace's last line for the program: how it ended. */
+function exitLine(exit: Exit, pid: number, options: TraceOptions, file: boolean): string {
+  const end = exit.signal ? { signal: constants.signals[exit.signal], core: coreDumpLikely() } : { exited: exit.code ?? 0 };
+  const now = BigInt(Date.now()) * 1000000n;
+  return `${formatExit(pid, end, options, now, { prefix: file ? 'column' : 'none' })}\n`;
+}
+
+async function cmdTrace(args: string[]): Promise<number> {
+  if (args[0] === '-h' || args[0] === '--help') {
+    process.stdout.write(TRACE_HELP);
+    return 0;
+  }
+  const t = parseTraceArgs(args);
+  let fd = 2;
+  if (t.output !== undefined) {
+    const problem = outputFileProblem(t.output);
+    if (problem) throw new UsageError(`-o: ${t.output}: ${problem}`);
+    fd = openSync(t.output, 'w', 0o644);
+  }
+  try {
+    const h = launch(TRACE_NAMES, t.program, t.args, {}, { rules: t.rules, trace: t.options });
+    const printing = printEvents(h, t.options, fd);
+    const exit = await waitForeground(h, t.program);
+    await printing.catch((e: unknown) => { say(e); });
+    if (typeof exit === 'number') return exit;
+    const line = exitLine(exit, h.pid ?? 0, t.options, fd !== 2);
+    if (fd === 2) process.stderr.write(line); else writeSync(fd, line);
+    if (exit.failure) say(exit.failure);
+    return shellStatus(exit) ?? 1;
+  } finally {
+    if (fd !== 2) closeSync(fd);
+  }
+}
+
 async function cmdRun(args: string[]): Promise<number> {
   const { values, rest } = parseCommand(args, {
     hook: 'string', mode: 'string', plan: 'string', learn: 'string', rewrite: 'string', stats: 'string',
     'no-follow-exec': 'boolean', entry: 'string', vdso: 'string', report: 'string', html: 'string', summary: 'boolean', 'allow-null-reads': 'boolean', 'stats-append': 'boolean', 'allow-uninterposed': 'boolean',
-  }, 'program');
+    expr: 'strings',
+  }, 'program', { e: 'expr' });
   if (values.help) {
     process.stdout.write(RUN_USAGE);
     return 0;
@@ -212,6 +303,11 @@ async function cmdRun(args: string[]): Promise<number> {
   // --report/--html/--summary/--learn need a segment: the one given with --stats, or a
   // temporary one; with --allow-uninterposed it says whether the program was entered
   const needStats = report !== undefined || html !== undefined || summary || learn || allowUninterposed;
+  // -e rules: checked now, before the program starts; a trace= rule prints on stderr
+  const exprs = (values.expr as string[] | undefined) ?? [];
+  const rules: Rule[] = exprs.length ? parseRuleExpressions(exprs) : [];
+  const traceOptions: TraceOptions | undefined = rules.some((r) => r.action === 'trace')
+    ? { strsize: 32, lossy: false, timestamps: 'none', follow: true } : undefined;
   const h = launch(RUN_NAMES, program, progArgs, {
     hook: str('hook'),
     mode: str('mode') as Mode | undefined,
@@ -226,8 +322,10 @@ async function cmdRun(args: string[]): Promise<number> {
     vdso: str('vdso') as 'on' | 'off' | undefined,
     allowNullReads: values['allow-null-reads'] ? true : undefined,
     allowUninterposed,
-  });
+  }, rules.length ? { rules, ...(traceOptions ? { trace: traceOptions } : {}) } : undefined);
+  const printing = traceOptions ? printEvents(h, traceOptions, 2) : undefined;
   const exit = await waitForeground(h, program);
+  await printing?.catch((e: unknown) => { say(e); });
   if (typeof exit === 'number') return exit;
 
   // a report, summary or plan that could not be made fails the run (status 1 if the
@@ -318,7 +416,7 @@ function cmdDoctor(args: string[]): number {
   return deriveMode(p).mode === 'unavailable' ? 1 : 0;
 }
 
-const HELP: Record<string, string> = { run: RUN_USAGE, report: REPORT_USAGE, doctor: DOCTOR_USAGE, scan: SCAN_USAGE, help: HELP_USAGE };
+const HELP: Record<string, string> = { run: RUN_USAGE, trace: TRACE_HELP, report: REPORT_USAGE, doctor: DOCTOR_USAGE, scan: SCAN_USAGE, help: HELP_USAGE };
 
 function cmdHelp(args: string[]): number {
   const { values, rest } = parseCommand(args, {}, 'operands');
@@ -352,6 +450,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'run':
       return cmdRun(args);
+    case 'trace':
+      return cmdTrace(args);
     case 'doctor':
       return cmdDoctor(args);
     case 'report':

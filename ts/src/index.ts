@@ -2,7 +2,10 @@
 // else under ts/src is internal: the CLI and the tests import it directly.
 
 // Starting programs under trapline
-export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess, type Learned } from './api.js';
+export { spawn, run, type SpawnOptions, type Exit, type TraplineProcess, type Learned, type TraceCounts } from './api.js';
+
+// Policies: trace, inject, deny (docs/policies.md)
+export type { Rule, RuleScope, TraceEvent, TraceOptions, PolicyAction } from './policy/types.js';
 export type { Entry, Mode, RunMode, RewritePolicy } from './types.js';
 
 // Coverage statistics and reports

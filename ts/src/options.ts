@@ -7,6 +7,7 @@ import { readPlanFile } from './plan.js';
 import { describeFsError } from './readfile.js';
 import { outputFileProblem, resolveProgram, statsFileProblem, uninterposableReason, unknownTraplineVar } from './run.js';
 import { ENTRIES, MODES, REWRITE_POLICIES, type Entry, type Mode, type RewritePolicy } from './types.js';
+import { validateRules, validateTraceOptions, type DenySpec, type InjectSpec, type Rule, type TraceOptions, type TraceSpec } from './policy/index.js';
 
 export interface SpawnOptions {
   /** 'lazy', 'sud-only', or 'eager' (lazy with a plan rewritten ahead of time; plan
@@ -52,9 +53,26 @@ export interface SpawnOptions {
   /** Run a setuid/setgid program, which the loader starts without trapline (default:
    *  refused with an OptionError). Exit.interposed then says whether it was entered. */
   allowUninterposed?: boolean;
+  /** Record calls (docs/policies.md): true (every call), a set in strace's syntax
+   *  ('%file', 'openat,read'), or { calls, from, strsize, lossy, timestamps, follow }. The
+   *  events come from TraplineProcess.events() while the program runs (run(): Exit.events). */
+  trace?: boolean | string | TraceSpec;
+  /** Fault injection as strace's -e inject= ('openat:error=ENOENT:when=3+'), or rule objects. */
+  inject?: readonly (string | InjectSpec)[];
+  /** Calls failed without being performed ('connect:error=EACCES'; kill: SIGSYS), or rule objects. */
+  deny?: readonly (string | DenySpec)[];
 }
 
-const KNOWN = new Set(['mode', 'hook', 'followExec', 'entry', 'vdso', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend', 'allowUninterposed']);
+/** The rules and the trace options of a launch's policy options (OptionError names the
+ *  option at fault: options.inject[1].error). */
+export function spawnPolicy(o: SpawnOptions, names: OptionNames = API_NAMES): { rules: Rule[]; trace?: TraceOptions } {
+  if (o.trace === undefined && o.inject === undefined && o.deny === undefined) return { rules: [] };
+  const rules = validateRules({ trace: o.trace, inject: o.inject, deny: o.deny }, names);
+  const trace = validateTraceOptions(o.trace, names);
+  return trace ? { rules, trace } : { rules };
+}
+
+const KNOWN = new Set(['mode', 'hook', 'followExec', 'entry', 'vdso', 'stats', 'statsFile', 'stdio', 'cwd', 'env', 'plan', 'learn', 'rewrite', 'allowNullReads', 'statsAppend', 'allowUninterposed', 'trace', 'inject', 'deny']);
 const BOOLEANS = ['stats', 'followExec', 'allowNullReads', 'statsAppend', 'allowUninterposed'] as const;
 
 /**
@@ -122,6 +140,7 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
   if (o.vdso !== undefined && o.vdso !== 'on' && o.vdso !== 'off') fail('vdso', `must be on or off, not '${String(o.vdso)}'`);
   if (o.vdso === 'off' && o.entry === 'preload') fail('vdso', `off needs the program entered at its first instruction, not ${names('entry')} preload (the preloaded library starts after libc has found the vDSO)`);
   if (o.vdso === 'off' && o.hook !== undefined) fail('vdso', `off cannot be used with ${names('hook')}: a run with a hook is entered from the preloaded library, after libc has found the vDSO`);
+  spawnPolicy(o, names);
   const bad = unknownTraplineVar(o.env ?? process.env);
   if (bad) {
     const key = o.env ? 'env' : 'processEnv';

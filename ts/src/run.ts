@@ -28,7 +28,7 @@ export function effectivePlan(mode: string | undefined, plan: string | undefined
 export const KNOWN_ENV: readonly string[] = [
   'TRAPLINE_MODE', 'TRAPLINE_HOOK', 'TRAPLINE_STATS', 'TRAPLINE_QUIET', 'TRAPLINE_FOLLOW_EXEC', 'TRAPLINE_PLAN',
   'TRAPLINE_REWRITE', 'TRAPLINE_PLAN_CACHE', 'TRAPLINE_STATS_COOKIE', 'TRAPLINE_ALLOW_NULL_READS',
-  'TRAPLINE_VDSO', 'TRAPLINE_ENTRY', 'TRAPLINE_HOOK_SKIPPED',
+  'TRAPLINE_VDSO', 'TRAPLINE_ENTRY', 'TRAPLINE_HOOK_SKIPPED', 'TRAPLINE_POLICY',
 ];
 
 /** The values the library accepts for its enumerated variables (core/config.c). */
@@ -129,6 +129,8 @@ export interface RunOptions {
   cwd?: string;
   /** 'inherit' (default) or 'pipe' to capture stdout/stderr. */
   stdio?: 'inherit' | 'pipe';
+  /** TRAPLINE_POLICY: the policy file (written by preparePolicy, ts/src/trace.ts). */
+  policy?: string;
 }
 
 export interface RunResult {
@@ -143,7 +145,7 @@ export interface RunResult {
  * The environment for the launcher (build/lib/trapline-exec, which becomes the program):
  * the base environment plus the settings TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS (and
  * the cookie of a segment appended to), TRAPLINE_PLAN, TRAPLINE_REWRITE,
- * TRAPLINE_FOLLOW_EXEC, TRAPLINE_VDSO, TRAPLINE_ENTRY. The launcher hands the settings to
+ * TRAPLINE_FOLLOW_EXEC, TRAPLINE_VDSO, TRAPLINE_ENTRY, TRAPLINE_POLICY. The launcher hands the settings to
  * trapline and the rest to the program (adding LD_PRELOAD only the preload way). Expects options
  * checked by checkSpawn; throws OptionError (named by names) where the plan cache, a
  * verified plan or the statistics segment cannot be used, TraplineError if the library
@@ -206,6 +208,7 @@ export function buildEnv(opts: RunOptions = {}, names: OptionNames = API_NAMES):
   if (opts.followExec !== undefined) env.TRAPLINE_FOLLOW_EXEC = opts.followExec ? '1' : '0';
   if (opts.vdso !== undefined) env.TRAPLINE_VDSO = opts.vdso;
   if (opts.entry !== undefined) env.TRAPLINE_ENTRY = opts.entry;
+  if (opts.policy !== undefined) env.TRAPLINE_POLICY = opts.policy;
   libraryPath();   // built? (the launcher finds it beside itself)
   return env;
 }
