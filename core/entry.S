@@ -207,14 +207,15 @@ tl_fast_syscall_insn:
         jz      .Lfast_to_slow
         testb   $1, TL_HITS_POLICY(%r11)
         jz      .Lfast_to_slow
-1:
+1:      testb   $TL_SPECIAL_ARGS, %gs:T_SPECIAL(%rax)   /* none to check: one test */
+        jz      2f
         ARG_NOT_IN_PAGE0 0, %rdi
         ARG_NOT_IN_PAGE0 1, %rsi
         ARG_NOT_IN_PAGE0 2, %rdx
         ARG_NOT_IN_PAGE0 3, %r10
         ARG_NOT_IN_PAGE0 4, %r8
         ARG_NOT_IN_PAGE0 5, %r9
-        testb   $TL_SPECIAL_HOOK, %gs:T_SPECIAL(%rax)
+2:      testb   $TL_SPECIAL_HOOK, %gs:T_SPECIAL(%rax)
         jz      .Lfast_checked
         /* fall through */
         .cfi_endproc

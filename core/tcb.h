@@ -91,6 +91,7 @@
 #define TL_SPECIAL_C 1              /* always to C (the slow path) */
 #define TL_SPECIAL_ARG(i) (2 << (i)) /* i = 0..5: argument i must not point into page 0 (core/nullargs.c) */
 #define TL_SPECIAL_ARGS_SHIFT 1     /* the six argument bits as a mask: mask << TL_SPECIAL_ARGS_SHIFT */
+#define TL_SPECIAL_ARGS (0x3f << TL_SPECIAL_ARGS_SHIFT)   /* any of them */
 #define TL_SPECIAL_HOOK 0x80        /* a user hook is loaded: to .Lfast_hooked */
 
 /* The return slot the program's `callq *%rax` wrote, as the fast path uses it:
@@ -301,6 +302,7 @@ _Static_assert(sizeof(uint64_t[2]) == 1u << TL_PAIR_SHIFT && P_RET == 0 && P_HIT
 _Static_assert(sizeof(((struct tl_tcb *)0)->special) == TL_ASM_NR_MAX, "tcb: one special byte per number below NR_MAX");
 _Static_assert(sizeof(((struct tl_tcb *)0)->shadow) == TL_SHADOW_SLOTS * TL_SHADOW_SLOT, "tcb: the shadow ring");
 _Static_assert(TL_SPECIAL_ARG(5) < TL_SPECIAL_HOOK && (TL_SPECIAL_ARG(0) >> TL_SPECIAL_ARGS_SHIFT) == 1, "special bits");
+_Static_assert(TL_SPECIAL_ARGS == (TL_SPECIAL_ARG(0) | TL_SPECIAL_ARG(1) | TL_SPECIAL_ARG(2) | TL_SPECIAL_ARG(3) | TL_SPECIAL_ARG(4) | TL_SPECIAL_ARG(5)), "special bits");
 _Static_assert(TL_SLOT_NR_SHIFT == 8 * TL_SLOT_NR_BYTE && (1ull << TL_SLOT_NR_SHIFT) > TL_TASK_SIZE_MAX, "the return slot");
 _Static_assert(F_RAX == 12 * 8, "F_RAX is the size of the twelve registers PUSH_FRAME_GPRS pushes");
 _Static_assert(F_SIZE % TL_STACK_ALIGN == 0 && TL_STACK_SKIP > 128 && TL_STACK_SKIP % TL_STACK_ALIGN == 0, "our stack");
