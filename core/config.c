@@ -24,16 +24,24 @@
 
 struct tl_config tl_cfg;
 
-static const char *known[] = { "TRAPLINE_MODE", "TRAPLINE_HOOK", "TRAPLINE_STATS", "TRAPLINE_QUIET", "TRAPLINE_FOLLOW_EXEC", "TRAPLINE_PLAN", "TRAPLINE_REWRITE", "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS", "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY", "TRAPLINE_POLICY", 0 };
+static const char *known[] = {
+    "TRAPLINE_MODE", "TRAPLINE_HOOK",         "TRAPLINE_STATS",      "TRAPLINE_QUIET",        "TRAPLINE_FOLLOW_EXEC",
+    "TRAPLINE_PLAN", "TRAPLINE_REWRITE",      "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS",
+    "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY",      "TRAPLINE_POLICY",       0};
 
 int tl_config_load(void)
 {
     tl_cfg.mode = TL_MODE_LAZY;
     const char *m = tl_getenv("TRAPLINE_MODE");
     if (m && *m) {
-        if (tl_streq(m, "lazy")) tl_cfg.mode = TL_MODE_LAZY;
-        else if (tl_streq(m, "sud-only")) tl_cfg.mode = TL_MODE_SUD_ONLY;
-        else { tl_error("TRAPLINE_MODE:", m, "is not a mode (expected lazy or sud-only)"); return -1; }
+        if (tl_streq(m, "lazy"))
+            tl_cfg.mode = TL_MODE_LAZY;
+        else if (tl_streq(m, "sud-only"))
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+        else {
+            tl_error("TRAPLINE_MODE:", m, "is not a mode (expected lazy or sud-only)");
+            return -1;
+        }
         tl_cfg.mode_forced = 1;
         tl_cfg.mode_asked = tl_cfg.mode;
     }
@@ -48,63 +56,105 @@ int tl_config_load(void)
         for (; ck[n]; n++) {
             char c = ck[n];
             int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-            if (d < 0 || n >= 16) { n = 0; break; }
+            if (d < 0 || n >= 16) {
+                n = 0;
+                break;
+            }
             tl_cfg.stats_cookie = tl_cfg.stats_cookie << 4 | (uint64_t)d;
         }
-        if (!n || !tl_cfg.stats_cookie) { tl_error("TRAPLINE_STATS_COOKIE:", ck, "is not a run cookie (1 to 16 lowercase hex digits, not 0)"); return -1; }
+        if (!n || !tl_cfg.stats_cookie) {
+            tl_error("TRAPLINE_STATS_COOKIE:", ck, "is not a run cookie (1 to 16 lowercase hex digits, not 0)");
+            return -1;
+        }
     }
     const char *q = tl_getenv("TRAPLINE_QUIET");
     if (q && *q) {
-        if (tl_streq(q, "1")) tl_cfg.quiet = 1;
-        else if (!tl_streq(q, "0")) { tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1"); return -1; }
+        if (tl_streq(q, "1"))
+            tl_cfg.quiet = 1;
+        else if (!tl_streq(q, "0")) {
+            tl_error("TRAPLINE_QUIET:", q, "is not 0 or 1");
+            return -1;
+        }
     }
     const char *nr = tl_getenv("TRAPLINE_ALLOW_NULL_READS");
     if (nr && *nr) {
-        if (tl_streq(nr, "1")) tl_cfg.allow_null_reads = 1;
-        else if (!tl_streq(nr, "0")) { tl_error("TRAPLINE_ALLOW_NULL_READS:", nr, "is not 0 or 1"); return -1; }
+        if (tl_streq(nr, "1"))
+            tl_cfg.allow_null_reads = 1;
+        else if (!tl_streq(nr, "0")) {
+            tl_error("TRAPLINE_ALLOW_NULL_READS:", nr, "is not 0 or 1");
+            return -1;
+        }
     }
     const char *pl = tl_getenv("TRAPLINE_PLAN");
     tl_cfg.plan = (pl && *pl) ? pl : NULL;
     const char *rw = tl_getenv("TRAPLINE_REWRITE");
     tl_cfg.policy = TL_POLICY_ALL;
     if (rw && *rw) {
-        if (tl_streq(rw, "all")) tl_cfg.policy = TL_POLICY_ALL;
-        else if (tl_streq(rw, "verified")) tl_cfg.policy = TL_POLICY_VERIFIED;
-        else if (tl_streq(rw, "none")) tl_cfg.policy = TL_POLICY_NONE;
-        else { tl_error("TRAPLINE_REWRITE:", rw, "is not a rewrite policy (expected all, verified or none)"); return -1; }
+        if (tl_streq(rw, "all"))
+            tl_cfg.policy = TL_POLICY_ALL;
+        else if (tl_streq(rw, "verified"))
+            tl_cfg.policy = TL_POLICY_VERIFIED;
+        else if (tl_streq(rw, "none"))
+            tl_cfg.policy = TL_POLICY_NONE;
+        else {
+            tl_error("TRAPLINE_REWRITE:", rw, "is not a rewrite policy (expected all, verified or none)");
+            return -1;
+        }
     }
     const char *vd = tl_getenv("TRAPLINE_VDSO");
     if (vd && *vd) {
-        if (tl_streq(vd, "off")) tl_cfg.vdso_off = 1;
-        else if (!tl_streq(vd, "on")) { tl_error("TRAPLINE_VDSO:", vd, "is not on or off"); return -1; }
+        if (tl_streq(vd, "off"))
+            tl_cfg.vdso_off = 1;
+        else if (!tl_streq(vd, "on")) {
+            tl_error("TRAPLINE_VDSO:", vd, "is not on or off");
+            return -1;
+        }
     }
     const char *en = tl_getenv("TRAPLINE_ENTRY");
     if (en && *en) {
-        if (tl_streq(en, "preload")) tl_cfg.entry_preload = 1;
-        else if (!tl_streq(en, "first")) { tl_error("TRAPLINE_ENTRY:", en, "is not first or preload"); return -1; }
+        if (tl_streq(en, "preload"))
+            tl_cfg.entry_preload = 1;
+        else if (!tl_streq(en, "first")) {
+            tl_error("TRAPLINE_ENTRY:", en, "is not first or preload");
+            return -1;
+        }
     }
     const char *po = tl_getenv("TRAPLINE_POLICY");
     tl_cfg.policy_file = (po && *po) ? po : NULL;
     const char *hs = tl_getenv("TRAPLINE_HOOK_SKIPPED");
     tl_cfg.hook_skipped = hs && tl_streq(hs, "1");
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
-    if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) { tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1"); return -1; }
+    if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) {
+        tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1");
+        return -1;
+    }
     for (char **e = tl_env; e && *e; e++) {
         const char *v = *e;
-        if (v[0] != 'T' || !(v[1] == 'R' && v[2] == 'A' && v[3] == 'P' && v[4] == 'L' && v[5] == 'I' && v[6] == 'N' && v[7] == 'E' && v[8] == '_')) continue;
+        if (v[0] != 'T' ||
+            !(v[1] == 'R' && v[2] == 'A' && v[3] == 'P' && v[4] == 'L' && v[5] == 'I' && v[6] == 'N' && v[7] == 'E' && v[8] == '_'))
+            continue;
         int ok = 0;
         for (int i = 0; known[i]; i++) {
             size_t n = tl_strlen(known[i]);
             size_t j = 0;
             while (j < n && v[j] == known[i][j]) j++;
-            if (j == n && v[j] == '=') { ok = 1; break; }
+            if (j == n && v[j] == '=') {
+                ok = 1;
+                break;
+            }
         }
         if (!ok) {
             char name[64];
             size_t j = 0;
-            while (v[j] && v[j] != '=' && j < sizeof name - 1) { name[j] = v[j]; j++; }
+            while (v[j] && v[j] != '=' && j < sizeof name - 1) {
+                name[j] = v[j];
+                j++;
+            }
             name[j] = 0;
-            tl_error("unknown environment variable", name, "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY)");
+            tl_error("unknown environment variable", name,
+                     "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, "
+                     "TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, "
+                     "TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY)");
             return -1;
         }
     }

@@ -35,8 +35,8 @@ _Static_assert(TL_VIA_TRAP == TRAPLINE_VIA_TRAP && TL_VIA_FAST == TRAPLINE_VIA_F
 
 #define HIDDEN __attribute__((visibility("hidden")))
 /* exit statuses of a process trapline stops itself */
-#define TL_EXIT_SETUP 2          /* it cannot run as asked (bad settings, no SUD, a hook refused): one line */
-#define TL_EXIT_INTERNAL 127     /* tl_die: trapline cannot go on (one line says why) */
+#define TL_EXIT_SETUP 2 /* it cannot run as asked (bad settings, no SUD, a hook refused): one line */
+#define TL_EXIT_INTERNAL 127 /* tl_die: trapline cannot go on (one line says why) */
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -45,8 +45,7 @@ static inline long tl_sys6(long n, long a, long b, long c, long d, long e, long 
 {
     register long r10 __asm__("r10") = d, r8 __asm__("r8") = e, r9 __asm__("r9") = f;
     long r;
-    __asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
+    __asm__ volatile("syscall" : "=a"(r) : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9) : "rcx", "r11", "memory");
     return r;
 }
 /* an i386 call (int $0x80): arguments in ebx ecx edx esi edi ebp. Inline, with no stack
@@ -56,7 +55,9 @@ static inline long tl_int80_6(long n, long a, long b, long c, long d, long e, lo
     register long r8 __asm__("r8") = f;
     long r;
     __asm__ volatile("mov %%rbp, %%r9\n\tmov %%r8, %%rbp\n\tint $0x80\n\tmov %%r9, %%rbp"
-                     : "=a"(r) : "0"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "r"(r8) : "r9", "memory");
+                     : "=a"(r)
+                     : "0"(n), "b"(a), "c"(b), "d"(c), "S"(d), "D"(e), "r"(r8)
+                     : "r9", "memory");
     return r;
 }
 #define tl_sys0(n) tl_sys6((n), 0, 0, 0, 0, 0, 0)
@@ -92,43 +93,43 @@ struct tl_ksigaction {
 
 /* ---- configuration (core/config.c) */
 struct tl_config {
-    int mode;                /* enum tl_mode */
-    int mode_forced;         /* mode given explicitly by TRAPLINE_MODE */
-    int mode_asked;          /* that mode, before any fallback (tl_cfg.mode is what runs) */
-    const char *hook;        /* TRAPLINE_HOOK or NULL */
-    const char *stats;       /* TRAPLINE_STATS or NULL (made absolute by tl_stats_open) */
-    uint64_t stats_cookie;   /* TRAPLINE_STATS_COOKIE: join the segment with this run cookie; 0: create it */
-    int quiet;               /* TRAPLINE_QUIET=1: no warnings */
-    const char *plan;        /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
-    int policy;              /* TRAPLINE_REWRITE: enum tl_policy */
-    int allow_null_reads;    /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
-    int vdso_off;            /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
-    int hook_skipped;        /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
-    int entry_preload;       /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
+    int mode; /* enum tl_mode */
+    int mode_forced; /* mode given explicitly by TRAPLINE_MODE */
+    int mode_asked; /* that mode, before any fallback (tl_cfg.mode is what runs) */
+    const char *hook; /* TRAPLINE_HOOK or NULL */
+    const char *stats; /* TRAPLINE_STATS or NULL (made absolute by tl_stats_open) */
+    uint64_t stats_cookie; /* TRAPLINE_STATS_COOKIE: join the segment with this run cookie; 0: create it */
+    int quiet; /* TRAPLINE_QUIET=1: no warnings */
+    const char *plan; /* TRAPLINE_PLAN: plan file or cache directory, or NULL */
+    int policy; /* TRAPLINE_REWRITE: enum tl_policy */
+    int allow_null_reads; /* TRAPLINE_ALLOW_NULL_READS=1: rewrite even if page 0 stays readable */
+    int vdso_off; /* TRAPLINE_VDSO=off: the vDSO hidden from programs we enter */
+    int hook_skipped; /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
+    int entry_preload; /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
     const char *policy_file; /* TRAPLINE_POLICY: the policy file (core/policy.c), or NULL */
 };
 HIDDEN extern struct tl_config tl_cfg;
-HIDDEN int tl_config_load(void);      /* 0, or -1 after printing an error */
+HIDDEN int tl_config_load(void); /* 0, or -1 after printing an error */
 
 /* ---- process-wide facts, set at start-up (sud/init.c) */
-HIDDEN extern int tl_active;           /* interposition is on */
-HIDDEN extern int tl_zero_mapped;      /* trampoline at 0 in place (core/trampoline.c) */
-HIDDEN extern uint64_t tl_text_lo, tl_text_hi;   /* our executable range (SUD allowed) */
+HIDDEN extern int tl_active; /* interposition is on */
+HIDDEN extern int tl_zero_mapped; /* trampoline at 0 in place (core/trampoline.c) */
+HIDDEN extern uint64_t tl_text_lo, tl_text_hi; /* our executable range (SUD allowed) */
 HIDDEN extern uint64_t tl_vdso_lo, tl_vdso_hi;
 HIDDEN extern int tl_pid;
 HIDDEN extern const char *tl_self_name;
-HIDDEN extern char **tl_env;           /* our settings: environ, or the boot block (sud/boot.c) */
+HIDDEN extern char **tl_env; /* our settings: environ, or the boot block (sud/boot.c) */
 HIDDEN extern const uint64_t *tl_auxv; /* the auxiliary vector the kernel gave the process */
-HIDDEN extern int tl_booted;           /* entered at the program's first instruction */
-HIDDEN uint64_t tl_auxv_get(uint64_t type);   /* 0 if absent */
+HIDDEN extern int tl_booted; /* entered at the program's first instruction */
+HIDDEN uint64_t tl_auxv_get(uint64_t type); /* 0 if absent */
 
 /* ---- output */
 HIDDEN void tl_write_err(const char *s);
-HIDDEN void tl_fmt_u64(char *buf, uint64_t v, int base);   /* buf >= 24 bytes */
-HIDDEN void tl_error(const char *a, const char *b, const char *c);  /* "trapline: a b c\n" */
+HIDDEN void tl_fmt_u64(char *buf, uint64_t v, int base); /* buf >= 24 bytes */
+HIDDEN void tl_error(const char *a, const char *b, const char *c); /* "trapline: a b c\n" */
 HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const char *c);
-HIDDEN void tl_limit(uint32_t flag, const char *a, const char *b, const char *c);   /* TL_FLAG_*, said once */
-HIDDEN char *tl_fmt_hex(char *buf, uint64_t v);   /* "0x..." (buf >= 24 bytes) */
+HIDDEN void tl_limit(uint32_t flag, const char *a, const char *b, const char *c); /* TL_FLAG_*, said once */
+HIDDEN char *tl_fmt_hex(char *buf, uint64_t v); /* "0x..." (buf >= 24 bytes) */
 HIDDEN size_t tl_strlen(const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
@@ -136,23 +137,23 @@ HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);
 HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 
 /* ---- trampoline (core/trampoline.c) */
-HIDDEN int tl_trampoline_map(void);     /* 0 ok, else -errno */
+HIDDEN int tl_trampoline_map(void); /* 0 ok, else -errno */
 /* ---- pointer arguments into a readable page 0 (core/nullargs.c) */
 HIDDEN extern int tl_nullargs_on;
-HIDDEN int tl_nullargs_init(int page0_readable);   /* 0, or -1: out of memory */
+HIDDEN int tl_nullargs_init(int page0_readable); /* 0, or -1: out of memory */
 HIDDEN unsigned tl_nullargs_fix(long nr, uint64_t *args[6], uint64_t saved[6]);
 HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsigned done);
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */
-HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret);   /* 1: answered in *ret */
+HIDDEN int tl_page0_call(long nr, const uint64_t a[6], long *ret); /* 1: answered in *ret */
 
 /* ---- the environment we run with and hand on (core/env.c) */
 #define TL_SELF_PATH_MAX 1024
 HIDDEN void tl_env_init(void);
-HIDDEN void tl_env_set(const char *kv);   /* "TRAPLINE_X=v": what exec'd programs get */
+HIDDEN void tl_env_set(const char *kv); /* "TRAPLINE_X=v": what exec'd programs get */
 HIDDEN const char *const *tl_env_settings(int *n);
-HIDDEN const char *tl_self_path(void);    /* this image's path, "" if unknown */
-HIDDEN const char *tl_lib_path(void);     /* libtrapline.so beside it ("" if unknown) */
-HIDDEN const char *tl_boot_path(void);    /* libtrapline-boot.so beside it ("" if unknown) */
+HIDDEN const char *tl_self_path(void); /* this image's path, "" if unknown */
+HIDDEN const char *tl_lib_path(void); /* libtrapline.so beside it ("" if unknown) */
+HIDDEN const char *tl_boot_path(void); /* libtrapline-boot.so beside it ("" if unknown) */
 HIDDEN const char *tl_launcher_path(void); /* trapline-exec beside it ("" if unknown) */
 HIDDEN int tl_starts(const char *s, const char *prefix);
 HIDDEN extern int tl_follow_exec;
@@ -162,10 +163,10 @@ HIDDEN extern struct tl_stats_header *tl_stats;
 HIDDEN extern struct tl_nr_counters *tl_nr;
 HIDDEN int tl_stats_open(void);
 struct tl_stats_geom;
-HIDDEN extern struct tl_stats_geom tl_stats_geom_cur;   /* table offsets (never read from the file) */
+HIDDEN extern struct tl_stats_geom tl_stats_geom_cur; /* table offsets (never read from the file) */
 HIDDEN uint64_t *tl_stats_thread_block(int *slot_out);
-HIDDEN void tl_stats_thread_release(struct tl_tcb *t);   /* a thread exits: its counts go in */
-HIDDEN void tl_stats_fold_private(void);                  /* the process exits or execs */
+HIDDEN void tl_stats_thread_release(struct tl_tcb *t); /* a thread exits: its counts go in */
+HIDDEN void tl_stats_fold_private(void); /* the process exits or execs */
 HIDDEN void tl_stats_after_fork(struct tl_tcb *t);
 HIDDEN void tl_count_slow(long nr, int via);
 HIDDEN void tl_count_error(long nr);
@@ -189,8 +190,8 @@ HIDDEN void tl_threads_after_fork(struct tl_tcb *self);
 
 /* ---- coverage records (core/coverage.c) */
 HIDDEN void tl_cov_init(void);
-HIDDEN extern int tl_cov_loader_phase;          /* entered in the dynamic loader, not out of it yet */
-HIDDEN void tl_cov_loader_call(uint64_t site);   /* a call from site during that phase */
+HIDDEN extern int tl_cov_loader_phase; /* entered in the dynamic loader, not out of it yet */
+HIDDEN void tl_cov_loader_call(uint64_t site); /* a call from site during that phase */
 HIDDEN void tl_cov_after_fork(void);
 HIDDEN void tl_cov_exit(long status);
 HIDDEN void tl_cov_reaped(long pid, int wait_status);
@@ -200,53 +201,58 @@ HIDDEN void tl_cov_nr(struct tl_site_rec *s, long nr);
 HIDDEN void tl_cov_state(struct tl_site_rec *s, int state, int reason);
 HIDDEN void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason);
 HIDDEN uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr);
-HIDDEN extern int tl_cov_want_origins;          /* classify modules even without a segment (policies) */
+HIDDEN extern int tl_cov_want_origins; /* classify modules even without a segment (policies) */
 struct tl_mapping;
-HIDDEN uint32_t tl_cov_origin(const struct tl_mapping *m);   /* enum tl_origin of the code in m */
-HIDDEN int tl_cov_own_counter(const uint64_t *hits);        /* not the shared overflow record */
+HIDDEN uint32_t tl_cov_origin(const struct tl_mapping *m); /* enum tl_origin of the code in m */
+HIDDEN int tl_cov_own_counter(const uint64_t *hits); /* not the shared overflow record */
 
 /* ---- /proc/self/maps (core/maps.c) */
-struct tl_mapping { uint64_t start, end, offset; int prot; int shared; char path[288]; };
-HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg);  /* fn returns 1 to stop */
-HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out);                   /* 0 found */
-HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out);      /* 0 found */
+struct tl_mapping {
+    uint64_t start, end, offset;
+    int prot;
+    int shared;
+    char path[288];
+};
+HIDDEN int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg); /* fn returns 1 to stop */
+HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out); /* 0 found */
+HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out); /* 0 found */
 /* ---- mapped ELF images (core/elf.c) */
 HIDDEN uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20]);
 /* ---- a tracer's view of its interposed tracees (core/ptrace.c) */
 HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
 HIDDEN int tl_ptrace_hide_stop(long pid, int status);
 /* ---- our own map of the address space (core/vmmap.c): use these, not the above */
-HIDDEN int tl_vm_find(uint64_t addr, struct tl_mapping *out);                     /* 0 found */
+HIDDEN int tl_vm_find(uint64_t addr, struct tl_mapping *out); /* 0 found */
 HIDDEN int tl_vm_each(uint64_t lo, uint64_t hi, int (*fn)(const struct tl_mapping *, void *), void *arg);
-HIDDEN void tl_vm_begin(void);                                  /* before a call that changes mappings */
-HIDDEN void tl_vm_end(long nr, const uint64_t a[6], long ret);  /* after it */
-HIDDEN void tl_vm_invalidate(void);                             /* changed in a way not modelled */
+HIDDEN void tl_vm_begin(void); /* before a call that changes mappings */
+HIDDEN void tl_vm_end(long nr, const uint64_t a[6], long ret); /* after it */
+HIDDEN void tl_vm_invalidate(void); /* changed in a way not modelled */
 HIDDEN void tl_vm_after_fork(void);
 HIDDEN extern int tl_vm_suspect;
-HIDDEN extern int tl_vm_want_paths;                             /* keep module paths (plans) */
+HIDDEN extern int tl_vm_want_paths; /* keep module paths (plans) */
 /* a page held writable for a rewrite: a seqlock for readers of /proc (odd while held) */
 HIDDEN void tl_vm_hold_begin(uint64_t p1, int prot1, uint64_t p2, int prot2);
 HIDDEN void tl_vm_hold_end(void);
 HIDDEN uint32_t tl_vm_hold_seq(void);
-HIDDEN void tl_vm_held(uint64_t page[2], int prot[2]);          /* which, and its real protection */                                /* a hook may have changed mappings */
+HIDDEN void tl_vm_held(uint64_t page[2], int prot[2]); /* which, and its real protection */ /* a hook may have changed mappings */
 
 /* ---- the set of rewritten sites, which the fast path checks (core/sites.c) */
-HIDDEN extern uint64_t *tl_sites;      /* site table: return addresses (site + 2) */
+HIDDEN extern uint64_t *tl_sites; /* site table: return addresses (site + 2) */
 HIDDEN int tl_sites_init(void);
-HIDDEN void *tl_alloc_big(uint64_t size);     /* zeroed, page-aligned private memory, or NULL */
+HIDDEN void *tl_alloc_big(uint64_t size); /* zeroed, page-aligned private memory, or NULL */
 HIDDEN int tl_site_known(uint64_t ret);
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN void tl_site_remove(uint64_t ret);
-HIDDEN uint64_t *tl_site_hits(uint64_t ret);   /* its hit counter, NULL if not rewritten */
+HIDDEN uint64_t *tl_site_hits(uint64_t ret); /* its hit counter, NULL if not rewritten */
 
 /* ---- "is trapline already here?": an arch_prctl code no kernel knows (it fails with
  * EINVAL natively), which a running trapline answers with TL_PROBE_MAGIC, uncounted. A
  * preloaded copy asks in its constructor and stands down if the process was entered. */
-#define TL_PROBE_PRESENT 0x54524150   /* "TRAP" */
+#define TL_PROBE_PRESENT 0x54524150 /* "TRAP" */
 #define TL_PROBE_MAGIC 0x746c706eL
 
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
-HIDDEN extern uint8_t tl_special[TL_NR_MAX];     /* numbers the fast path hands to C */
+HIDDEN extern uint8_t tl_special[TL_NR_MAX]; /* numbers the fast path hands to C */
 HIDDEN long tl_dispatch(struct tl_frame *f);
 HIDDEN int tl_dispatch_handles(long nr);
 HIDDEN int tl_dispatch_needs_frame(long nr);
@@ -255,30 +261,30 @@ HIDDEN long tl_perform_frame(struct tl_frame *f, int *action);
 HIDDEN void tl_special_init(void);
 HIDDEN int tl_hooks_load(void);
 HIDDEN extern int tl_hook_loaded;
-HIDDEN extern int tl_hook_loading;     /* the hook library is being loaded (sud/init.c) */
+HIDDEN extern int tl_hook_loading; /* the hook library is being loaded (sud/init.c) */
 HIDDEN int tl_hook_program_site(uint64_t site);
 HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
 
 /* ---- built-in policies: trace, inject, deny (core/policy.c, docs/policies.md) */
-#define TL_POLICY_RULES 64                       /* rules per policy file (a 64-bit mask) */
-HIDDEN extern int tl_policy_on;                  /* a policy file with rules is in force */
-HIDDEN extern uint64_t tl_policy_rules_of[TL_NR_MAX];   /* bit r: rule r selects the number */
-HIDDEN extern uint8_t tl_policy_only[TL_NR_MAX];        /* to C for policies alone (T_POLONLY) */
-HIDDEN int tl_policy_init(void);                 /* reads TRAPLINE_POLICY: 0, or -1 after one error line */
-HIDDEN void tl_policy_start(struct tl_tcb *t);   /* the first thread: an exec's pending record */
+#define TL_POLICY_RULES 64 /* rules per policy file (a 64-bit mask) */
+HIDDEN extern int tl_policy_on; /* a policy file with rules is in force */
+HIDDEN extern uint64_t tl_policy_rules_of[TL_NR_MAX]; /* bit r: rule r selects the number */
+HIDDEN extern uint8_t tl_policy_only[TL_NR_MAX]; /* to C for policies alone (T_POLONLY) */
+HIDDEN int tl_policy_init(void); /* reads TRAPLINE_POLICY: 0, or -1 after one error line */
+HIDDEN void tl_policy_start(struct tl_tcb *t); /* the first thread: an exec's pending record */
 /* a call some rule selects: 1 if a rule applied (result in *ret), 0 to dispatch it as usual */
 HIDDEN int tl_policy_call(struct tl_frame *f, long *ret, int *action);
-HIDDEN int tl_policy_hook_result(long nr, long *ret);   /* api->syscall: the decided result */
-HIDDEN void tl_policy_code_changed(void);        /* code was unmapped: sites are looked up again */
+HIDDEN int tl_policy_hook_result(long nr, long *ret); /* api->syscall: the decided result */
+HIDDEN void tl_policy_code_changed(void); /* code was unmapped: sites are looked up again */
 HIDDEN void tl_policy_after_fork(struct tl_tcb *t);
 HIDDEN void tl_policy_thread_exit(struct tl_tcb *t);
 HIDDEN void tl_policy_process_exit(void);
 
 /* ---- the program's own seccomp (core/seccomp.c) */
 HIDDEN extern int tl_seccomp_mode;
-HIDDEN extern int tl_sigsys_noreturn;   /* a filter denies rt_sigreturn: SIGSYS leaves without it */
+HIDDEN extern int tl_sigsys_noreturn; /* a filter denies rt_sigreturn: SIGSYS leaves without it */
 HIDDEN int tl_seccomp_allows(long nr, long a0, long a1, long a2);
 HIDDEN int tl_seccomp_allows_rewrite(void);
 HIDDEN long tl_seccomp_call(long nr, long a0, long a1, long a2, long a3, long a4);

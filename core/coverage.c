@@ -6,12 +6,13 @@
 #include <sys/wait.h>
 #include "core/stats_check.h"
 
-_Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST, "entry.S offset");
+_Static_assert(offsetof(struct tl_site_rec, nr_first) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NR_FIRST,
+               "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, nrs) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_NRS, "entry.S offset");
 _Static_assert(offsetof(struct tl_site_rec, policy) - offsetof(struct tl_site_rec, fast_hits) == TL_HITS_POLICY, "entry.S offset");
 _Static_assert(sizeof(struct tl_site_rec) == 128, "layout");
 
-static struct tl_proc_rec *me;                 /* this process's record */
+static struct tl_proc_rec *me; /* this process's record */
 
 /* The tables, located by this build's geometry: never by offsets or capacities read from
  * the segment, which every process of the run can write (docs/security.md). */
@@ -33,9 +34,13 @@ static int note_startup(const struct tl_mapping *m, void *a)
 {
     (void)a;
     if (!(m->prot & PROT_EXEC) || m->path[0] != '/' || nstartup >= STARTUP_MAX) return 0;
-    for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], m->path)) return 0;
+    for (int i = 0; i < nstartup; i++)
+        if (tl_streq(startup[i], m->path)) return 0;
     size_t k = 0;
-    while (m->path[k] && k < sizeof startup[0] - 1) { startup[nstartup][k] = m->path[k]; k++; }
+    while (m->path[k] && k < sizeof startup[0] - 1) {
+        startup[nstartup][k] = m->path[k];
+        k++;
+    }
     startup[nstartup][k] = 0;
     nstartup++;
     return 0;
@@ -43,7 +48,9 @@ static int note_startup(const struct tl_mapping *m, void *a)
 
 static uint64_t now_ns(void)
 {
-    struct { long s, ns; } ts;
+    struct {
+        long s, ns;
+    } ts;
     tl_sys2(SYS_clock_gettime, 0, &ts);
     return (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
 }
@@ -53,7 +60,10 @@ static void proc_start(void)
     me = 0;
     if (!tl_stats) return;
     uint32_t i = __atomic_fetch_add(&tl_stats->proc_count, 1, __ATOMIC_RELAXED);
-    if (i >= TL_PROC_CAP) { mark_full(TL_FLAG_PROC_FULL); return; }
+    if (i >= TL_PROC_CAP) {
+        mark_full(TL_FLAG_PROC_FULL);
+        return;
+    }
     struct tl_proc_rec *r = procs() + i;
     r->pid = (uint32_t)tl_pid;
     r->ppid = (uint32_t)tl_sys0(SYS_getppid);
@@ -70,7 +80,7 @@ static void proc_start(void)
  * from the preloaded constructor; later files are dlopen'd. */
 int tl_cov_loader_phase;
 static char loader_path[288];
-static uint8_t special_before[TL_NR_MAX];   /* tl_special bit 0 before the phase */
+static uint8_t special_before[TL_NR_MAX]; /* tl_special bit 0 before the phase */
 
 /* During the phase every call goes to C (tl_special bit 0), also from sites a plan
  * rewrote ahead of time, so that its end is seen whichever way the first call from
@@ -99,15 +109,15 @@ void tl_cov_init(void)
     if (base && tl_vm_find(base, &m) == 0 && m.path[0] == '/') {
         memcpy(loader_path, m.path, sizeof loader_path);
         tl_cov_loader_phase = 1;
-        for (unsigned i = 0; i < TL_NR_MAX; i++) { special_before[i] = tl_special[i] & 1; tl_special[i] |= 1; }
+        for (unsigned i = 0; i < TL_NR_MAX; i++) {
+            special_before[i] = tl_special[i] & 1;
+            tl_special[i] |= 1;
+        }
     }
     proc_start();
 }
 
-void tl_cov_after_fork(void)
-{
-    proc_start();
-}
+void tl_cov_after_fork(void) { proc_start(); }
 
 void tl_cov_exit(long status)
 {
@@ -136,7 +146,8 @@ void tl_cov_reaped(long pid, int st)
 static int is_memfd(const char *path)
 {
     const char *m = "/memfd:";
-    for (size_t k = 0; m[k]; k++) if (path[k] != m[k]) return 0;
+    for (size_t k = 0; m[k]; k++)
+        if (path[k] != m[k]) return 0;
     return 1;
 }
 
@@ -147,8 +158,9 @@ uint32_t tl_cov_origin(const struct tl_mapping *m)
     if (tl_streq(m->path, "[vdso]")) return TL_ORIGIN_VDSO;
     if (m->path[0] != '/' || is_memfd(m->path)) return TL_ORIGIN_ANON;
     if (tl_streq(m->path, exe_path)) return TL_ORIGIN_MAIN;
-    for (int i = 0; i < nstartup; i++) if (tl_streq(startup[i], m->path)) return TL_ORIGIN_STARTUP;
-    if (tl_cov_loader_phase) return TL_ORIGIN_STARTUP;   /* mapped by the loader before main */
+    for (int i = 0; i < nstartup; i++)
+        if (tl_streq(startup[i], m->path)) return TL_ORIGIN_STARTUP;
+    if (tl_cov_loader_phase) return TL_ORIGIN_STARTUP; /* mapped by the loader before main */
     return TL_ORIGIN_DLOPEN;
 }
 
@@ -160,23 +172,34 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
     mp = *where;
     uint32_t origin = tl_cov_origin(&mp);
     uint64_t base = mp.start;
-    if (origin == TL_ORIGIN_ANON) mp.path[0] = 0;
-    else if (origin != TL_ORIGIN_VDSO) base = mp.start - mp.offset;
+    if (origin == TL_ORIGIN_ANON)
+        mp.path[0] = 0;
+    else if (origin != TL_ORIGIN_VDSO)
+        base = mp.start - mp.offset;
     *base_out = base;
     struct tl_module_rec *mods = modtab();
     uint32_t c = __atomic_load_n(&tl_stats->module_count, __ATOMIC_RELAXED);
     uint32_t n = c < TL_MODULE_CAP ? c : TL_MODULE_CAP;
     for (uint32_t i = 0; i < n; i++)
         if (mods[i].pid == (uint32_t)tl_pid && mods[i].base == base && tl_streq(mods[i].path, mp.path)) return i;
-    if (c >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
+    if (c >= TL_MODULE_CAP) {
+        mark_full(TL_FLAG_MODULE_FULL);
+        return TL_MODULE_NONE;
+    }
     uint32_t i = __atomic_fetch_add(&tl_stats->module_count, 1, __ATOMIC_RELAXED);
-    if (i >= TL_MODULE_CAP) { mark_full(TL_FLAG_MODULE_FULL); return TL_MODULE_NONE; }
+    if (i >= TL_MODULE_CAP) {
+        mark_full(TL_FLAG_MODULE_FULL);
+        return TL_MODULE_NONE;
+    }
     struct tl_module_rec *m = &mods[i];
     m->pid = (uint32_t)tl_pid;
     m->origin = origin;
     m->base = base;
     size_t k = 0;
-    while (mp.path[k] && k < sizeof m->path - 1) { m->path[k] = mp.path[k]; k++; }
+    while (mp.path[k] && k < sizeof m->path - 1) {
+        m->path[k] = mp.path[k];
+        k++;
+    }
     m->path[k] = 0;
     if (origin != TL_ORIGIN_ANON) m->build_id_len = tl_elf_build_id(base, m->build_id);
     return i;
@@ -185,13 +208,10 @@ static uint32_t module_of(const struct tl_mapping *where, uint64_t *base_out)
 /* ---- sites: this process's map from site address to record (private) ---- */
 #define SMAP_BITS 17
 _Static_assert((3u << SMAP_BITS) / 4 > TL_SITE_CAP, "the site map has room for every record");
-static uint64_t *smap;      /* pairs: site address, record index + 1 */
+static uint64_t *smap; /* pairs: site address, record index + 1 */
 static uint32_t smap_used;
 
-static struct tl_site_rec *site_rec(uint32_t i)
-{
-    return (struct tl_site_rec *)((char *)tl_stats + tl_stats_geom_cur.site) + i;
-}
+static struct tl_site_rec *site_rec(uint32_t i) { return (struct tl_site_rec *)((char *)tl_stats + tl_stats_geom_cur.site) + i; }
 
 /* where: the mapping holding site, used when a record is created (NULL: unknown) */
 struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mapping *where)
@@ -219,15 +239,22 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
         /* Sites past the records' capacity are remembered too (as dropped, counted once
          * each) while the map has room; beyond three quarters of it, no longer: a lookup
          * must always find an empty slot to stop at. */
-        if (__atomic_load_n(&smap_used, __ATOMIC_RELAXED) >= (3u << SMAP_BITS) / 4) { mark_full(TL_FLAG_SITE_FULL); return 0; }
+        if (__atomic_load_n(&smap_used, __ATOMIC_RELAXED) >= (3u << SMAP_BITS) / 4) {
+            mark_full(TL_FLAG_SITE_FULL);
+            return 0;
+        }
         uint64_t z = 0;
         if (!__atomic_compare_exchange_n(&smap[2 * i], &z, site, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            if (z == site) { i = (i - 1) & mask; }    /* another thread is creating it: re-read */
+            if (z == site) { i = (i - 1) & mask; } /* another thread is creating it: re-read */
             continue;
         }
         __atomic_add_fetch(&smap_used, 1, __ATOMIC_RELAXED);
         uint32_t r = __atomic_fetch_add(&tl_stats->site_count, 1, __ATOMIC_RELAXED);
-        if (r >= TL_SITE_CAP) { mark_full(TL_FLAG_SITE_FULL); __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE); return 0; }
+        if (r >= TL_SITE_CAP) {
+            mark_full(TL_FLAG_SITE_FULL);
+            __atomic_store_n(&smap[2 * i + 1], ~0ull, __ATOMIC_RELEASE);
+            return 0;
+        }
         struct tl_site_rec *s = site_rec(r);
         uint64_t base;
         s->addr = site;
@@ -247,12 +274,14 @@ struct tl_site_rec *tl_cov_site(uint64_t site, int create, const struct tl_mappi
 void tl_cov_nr(struct tl_site_rec *s, long nr)
 {
     if (!s) return;
-    if (nr < 0 || nr >= (long)TL_NR_MAX) { __atomic_add_fetch(&s->nrs_other, 1, __ATOMIC_RELAXED); return; }
+    if (nr < 0 || nr >= (long)TL_NR_MAX) {
+        __atomic_add_fetch(&s->nrs_other, 1, __ATOMIC_RELAXED);
+        return;
+    }
     uint16_t none = TL_NR_NONE;
     __atomic_compare_exchange_n(&s->nr_first, &none, (uint16_t)nr, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     uint64_t bit = 1ull << (nr & 63);
-    if (!(__atomic_load_n(&s->nrs[nr >> 6], __ATOMIC_RELAXED) & bit))
-        __atomic_or_fetch(&s->nrs[nr >> 6], bit, __ATOMIC_RELAXED);
+    if (!(__atomic_load_n(&s->nrs[nr >> 6], __ATOMIC_RELAXED) & bit)) __atomic_or_fetch(&s->nrs[nr >> 6], bit, __ATOMIC_RELAXED);
 }
 
 void tl_cov_state(struct tl_site_rec *s, int state, int reason)
@@ -268,7 +297,7 @@ void tl_cov_state(struct tl_site_rec *s, int state, int reason)
 #define POOL_CAP 65536u
 static struct tl_site_rec *pool;
 static uint32_t pool_used;
-static struct tl_site_rec overflow = { .nr_first = TL_NR_NONE, .nrs = { ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull } };
+static struct tl_site_rec overflow = {.nr_first = TL_NR_NONE, .nrs = {~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull}};
 
 /* The fast path's counter for site record s (NULL: no segment record), first number nr
  * (-1: not known yet, a planned site; the fast path records its first number itself). */
@@ -280,15 +309,15 @@ void tl_cov_plan(struct tl_site_rec *s, int source, int state, int reason)
 }
 
 /* a site's own counter (not the overflow record all sites share once the pool is used up) */
-int tl_cov_own_counter(const uint64_t *hits)
-{
-    return hits && hits != &overflow.fast_hits;
-}
+int tl_cov_own_counter(const uint64_t *hits) { return hits && hits != &overflow.fast_hits; }
 
 uint64_t *tl_cov_fast_counter(struct tl_site_rec *s, long nr)
 {
     /* (re)written: the code at this address may be new, so is its policy exemption */
-    if (s) { __atomic_store_n(&s->policy, 0, __ATOMIC_RELAXED); return &s->fast_hits; }
+    if (s) {
+        __atomic_store_n(&s->policy, 0, __ATOMIC_RELAXED);
+        return &s->fast_hits;
+    }
     if (!pool) {
         pool = tl_alloc_big(POOL_CAP * sizeof *pool);
         if (!pool) return &overflow.fast_hits;

@@ -15,24 +15,46 @@ struct tl_upcalls tl_up;
  * and a hook that passes one on through api->syscall gets it performed here, after the
  * hook returns, never as a raw call. One list for both. */
 static const short handled[] = {
-    SYS_rt_sigreturn, SYS_rt_sigaction, SYS_rt_sigprocmask, SYS_sigaltstack,
-    SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_exit, SYS_exit_group,
-    SYS_execve, SYS_execveat, SYS_wait4, SYS_prctl, SYS_arch_prctl,
-    SYS_mprotect, SYS_pkey_mprotect, SYS_munmap, SYS_mmap, SYS_mremap, SYS_madvise,
+    SYS_rt_sigreturn,
+    SYS_rt_sigaction,
+    SYS_rt_sigprocmask,
+    SYS_sigaltstack,
+    SYS_clone,
+    SYS_clone3,
+    SYS_fork,
+    SYS_vfork,
+    SYS_exit,
+    SYS_exit_group,
+    SYS_execve,
+    SYS_execveat,
+    SYS_wait4,
+    SYS_prctl,
+    SYS_arch_prctl,
+    SYS_mprotect,
+    SYS_pkey_mprotect,
+    SYS_munmap,
+    SYS_mmap,
+    SYS_mremap,
+    SYS_madvise,
     /* calls on address ranges that page 0 must answer as unmapped (core/page0.c) */
-    SYS_msync, SYS_mincore, SYS_mlock, SYS_mlock2, SYS_munlock, SYS_shmat, TL_NR_MSEAL,
-    SYS_seccomp, SYS_ptrace, SYS_waitid,
+    SYS_msync,
+    SYS_mincore,
+    SYS_mlock,
+    SYS_mlock2,
+    SYS_munlock,
+    SYS_shmat,
+    TL_NR_MSEAL,
+    SYS_seccomp,
+    SYS_ptrace,
+    SYS_waitid,
     SYS_rt_sigpending,
     /* seen so that our map of the address space stays true (core/vmmap.c) */
     SYS_shmdt,
 };
 
-static uint8_t handled_map[TL_NR_MAX];   /* handled[] by number: one load per hook call */
+static uint8_t handled_map[TL_NR_MAX]; /* handled[] by number: one load per hook call */
 
-int tl_dispatch_handles(long nr)
-{
-    return (unsigned long)nr < TL_NR_MAX && handled_map[nr];
-}
+int tl_dispatch_handles(long nr) { return (unsigned long)nr < TL_NR_MAX && handled_map[nr]; }
 
 void tl_special_init(void)
 {
@@ -66,8 +88,9 @@ static long mapping_call(struct tl_frame *f, const uint64_t args[6])
     long r = tl_sys6((long)f->rax, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
     tl_vm_end((long)f->rax, args, r);
     /* code may have gone from an address: policies look its sites up again */
-    if (UNLIKELY(tl_policy_on) && (f->rax == SYS_munmap || f->rax == SYS_mremap || f->rax == SYS_shmdt || f->rax == SYS_shmat ||
-                                   (f->rax == SYS_mmap && (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))))
+    if (UNLIKELY(tl_policy_on) &&
+        (f->rax == SYS_munmap || f->rax == SYS_mremap || f->rax == SYS_shmdt || f->rax == SYS_shmat ||
+         (f->rax == SYS_mmap && (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))))
         tl_policy_code_changed();
     return r;
 }
@@ -78,7 +101,7 @@ static long perform_call(struct tl_frame *f, int *action)
 {
     long nr = (long)f->rax;
     struct tl_tcb *t;
-    const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 };
+    const uint64_t args[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
     long p0;
     if (tl_page0_call(nr, args, &p0)) {
         /* munmap/madvise/mremap over page 0 act on (or check) the part above it: rewritten
@@ -92,12 +115,10 @@ static long perform_call(struct tl_frame *f, int *action)
     long r;
     if (LIKELY((unsigned long)nr < TL_NR_MAX) && handled_map[nr] && tl_up.emulate(f, &r, action)) return r;
     switch (nr) {
-    case SYS_rt_sigreturn:
-        *action = TL_ACT_SIGRETURN;
-        return 0;
+    case SYS_rt_sigreturn: *action = TL_ACT_SIGRETURN; return 0;
     case SYS_exit_group:
         t = tl_self();
-        if (!t->vfork_child) tl_cov_exit((long)f->rdi);   /* a vfork child's status is not its parent's */
+        if (!t->vfork_child) tl_cov_exit((long)f->rdi); /* a vfork child's status is not its parent's */
         tl_stats_fold_private();
         tl_stats_thread_release(t);
         if (tl_policy_on) tl_policy_process_exit();
@@ -119,13 +140,12 @@ static long perform_call(struct tl_frame *f, int *action)
             siginfo_t si;
             memset(&si, 0, sizeof si);
             long r = tl_sys6(nr, f->rdi, f->rsi, (long)&si, f->r10, f->r8, f->r9);
-            if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED &&
-                tl_ptrace_hide_stop(si.si_pid, W_STOPCODE(si.si_status))) continue;
+            if (r == 0 && si.si_pid && si.si_code == CLD_TRAPPED && tl_ptrace_hide_stop(si.si_pid, W_STOPCODE(si.si_status)))
+                continue;
             if (r == 0 && f->rdx && !tl_safe_write(f->rdx, &si, sizeof si)) return -EFAULT;
             return r;
         }
-    case SYS_ptrace:
-        return tl_ptrace_call((long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10);
+    case SYS_ptrace: return tl_ptrace_call((long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10);
     case SYS_mprotect:
     case SYS_pkey_mprotect: {
         if (f->rdx & PROT_WRITE) tl_up.code_changing(f->rdi, f->rsi, 1);
@@ -133,23 +153,19 @@ static long perform_call(struct tl_frame *f, int *action)
         if (r == 0 && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !tl_hook_loading) tl_up.code_mapped(f->rdi, f->rsi);
         return r;
     }
-    case SYS_munmap:
-        tl_up.code_changing(f->rdi, f->rsi, 0);
-        return mapping_call(f, args);
+    case SYS_munmap: tl_up.code_changing(f->rdi, f->rsi, 0); return mapping_call(f, args);
     case SYS_mmap: {
         if (f->r10 & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)) tl_up.code_changing(f->rdi, f->rsi, 0);
         long r = mapping_call(f, args);
         /* a file mapped executable (dlopen): its plan sites, if it has a plan */
-        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) && !tl_hook_loading)
+        if ((unsigned long)r < -4096ul && (f->rdx & PROT_EXEC) && !(f->rdx & PROT_WRITE) && !(f->r10 & MAP_ANONYMOUS) &&
+            !tl_hook_loading)
             tl_up.code_mapped((uint64_t)r, f->rsi);
         return r;
     }
-    case SYS_mremap:
-        tl_up.code_changing(f->rdi, f->rsi, 0);
-        return mapping_call(f, args);
+    case SYS_mremap: tl_up.code_changing(f->rdi, f->rsi, 0); return mapping_call(f, args);
     case SYS_shmat:
-    case SYS_shmdt:
-        return mapping_call(f, args);
+    case SYS_shmdt: return mapping_call(f, args);
     case SYS_madvise:
         if (f->rdx == MADV_DONTNEED || f->rdx == MADV_REMOVE || f->rdx == MADV_FREE) tl_up.code_changing(f->rdi, f->rsi, 0);
         if (f->rdx == MADV_DONTFORK || f->rdx == MADV_WIPEONFORK) return mapping_call(f, args);
@@ -158,18 +174,17 @@ static long perform_call(struct tl_frame *f, int *action)
         if ((int)f->rdi == TL_PR_SET_SECCOMP)
             return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
         break;
-    case SYS_seccomp:
-        return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, 0, 0);
+    case SYS_seccomp: return tl_seccomp_call(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, 0, 0);
     case SYS_arch_prctl:
         /* %gs belongs to us; the program gets a virtual one */
         t = tl_self();
         if ((int)f->rdi == ARCH_SET_GS) {
-            if (f->rsi >= TL_TASK_SIZE_MAX) return -EPERM;    /* as the kernel */
+            if (f->rsi >= TL_TASK_SIZE_MAX) return -EPERM; /* as the kernel */
             t->app_gs = f->rsi;
             return 0;
         }
         if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
-        if ((int)f->rdi >= TL_ARCH_MAP_VDSO_X32 && (int)f->rdi <= TL_ARCH_MAP_VDSO_64) {      /* a new vDSO */
+        if ((int)f->rdi >= TL_ARCH_MAP_VDSO_X32 && (int)f->rdi <= TL_ARCH_MAP_VDSO_64) { /* a new vDSO */
             long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
             tl_vm_invalidate();
             return r;
@@ -183,7 +198,7 @@ static long perform_call(struct tl_frame *f, int *action)
  * for the call only (core/nullargs.c; the program's registers are kept). */
 static long perform(struct tl_frame *f, int *action)
 {
-    uint64_t *args[6] = { &f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9 };
+    uint64_t *args[6] = {&f->rdi, &f->rsi, &f->rdx, &f->r10, &f->r8, &f->r9};
     uint64_t saved[6];
     unsigned fixed = tl_nullargs_fix((long)f->rax, args, saved);
     long r = perform_call(f, action);
@@ -197,8 +212,13 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
 {
     struct tl_frame fr;
     memset(&fr, 0, sizeof fr);
-    fr.rax = (uint64_t)nr; fr.rdi = (uint64_t)a1; fr.rsi = (uint64_t)a2; fr.rdx = (uint64_t)a3;
-    fr.r10 = (uint64_t)a4; fr.r8 = (uint64_t)a5; fr.r9 = (uint64_t)a6;
+    fr.rax = (uint64_t)nr;
+    fr.rdi = (uint64_t)a1;
+    fr.rsi = (uint64_t)a2;
+    fr.rdx = (uint64_t)a3;
+    fr.r10 = (uint64_t)a4;
+    fr.r8 = (uint64_t)a5;
+    fr.r9 = (uint64_t)a6;
     int action = TL_ACT_RESUME;
     return perform(&fr, &action);
 }
@@ -210,15 +230,14 @@ long tl_perform_frame(struct tl_frame *f, int *action) { return perform(f, actio
  * can only ask for them; they are performed after it returns. */
 int tl_dispatch_needs_frame(long nr)
 {
-    return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork ||
-           nr == SYS_exit || nr == SYS_rt_sigreturn;
+    return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork || nr == SYS_exit || nr == SYS_rt_sigreturn;
 }
 
 long tl_dispatch(struct tl_frame *f)
 {
     if (f->via == TL_VIA_NULLCALL) tl_up.null_call(f);
     if (UNLIKELY(f->rax == SYS_arch_prctl) && (int)f->rdi == TL_PROBE_PRESENT) {
-        f->rax = (uint64_t)TL_PROBE_MAGIC;     /* a second copy of trapline asking: not the program's */
+        f->rax = (uint64_t)TL_PROBE_MAGIC; /* a second copy of trapline asking: not the program's */
         return 0;
     }
     /* the kernel takes the number as a 32-bit int (upper bits ignored): decide, count
@@ -230,7 +249,7 @@ long tl_dispatch(struct tl_frame *f)
         /* the loader's or the hook's own call while the hook loads: performed (with our
          * handling of signal set-up and the like), neither counted nor rewritten */
         int action = TL_ACT_RESUME;
-        if (nr == SYS_execve || nr == SYS_execveat)      /* as the hook asked: its environment */
+        if (nr == SYS_execve || nr == SYS_execveat) /* as the hook asked: its environment */
             f->rax = (uint64_t)tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
         else
             f->rax = (uint64_t)perform(f, &action);

@@ -12,16 +12,23 @@ uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20])
     static uint8_t page[4096];
     static int page_lock;
     tl_spin_lock(&page_lock);
-    struct { void *b; size_t l; } local = { page, sizeof page }, remote = { (void *)base, sizeof page };
-    long got = UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1) ? 0
-               : tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
+    struct {
+        void *b;
+        size_t l;
+    } local = {page, sizeof page}, remote = {(void *)base, sizeof page};
+    long got = UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1)
+        ? 0
+        : tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
     if (got < 0) got = 0;
-#define READ(addr, out, n) ((addr) >= base && (addr) - base <= (uint64_t)got && (uint64_t)got - ((addr) - base) >= (n) \
-        ? (memcpy((out), page + ((addr) - base), (n)), 1) : tl_safe_read((addr), (out), (n)))
+#define READ(addr, out, n)                                                                                                         \
+    ((addr) >= base && (addr)-base <= (uint64_t)got && (uint64_t)got - ((addr)-base) >= (n)                                        \
+         ? (memcpy((out), page + ((addr)-base), (n)), 1)                                                                           \
+         : tl_safe_read((addr), (out), (n)))
     uint32_t found = 0;
     Elf64_Ehdr eh;
-    if (!READ(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' ||
-        eh.e_ident[2] != 'L' || eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64) goto out;
+    if (!READ(base, &eh, sizeof eh) || eh.e_ident[0] != 0x7f || eh.e_ident[1] != 'E' || eh.e_ident[2] != 'L' ||
+        eh.e_ident[3] != 'F' || eh.e_machine != EM_X86_64 || eh.e_phnum > 64)
+        goto out;
     Elf64_Phdr phs[64];
     if (!READ(base + eh.e_phoff, phs, eh.e_phnum * sizeof phs[0])) goto out;
     for (int i = 0; i < eh.e_phnum && !found; i++) {

@@ -6,18 +6,19 @@
 #include "core/core.h"
 #include <sys/mman.h>
 
-static char self_path[TL_SELF_PATH_MAX];   /* path of this image (libtrapline.so or the boot image) */
-static char lib_path[TL_SELF_PATH_MAX];    /* libtrapline.so, for a program started the preload way */
-static char boot_path[TL_SELF_PATH_MAX];   /* libtrapline-boot.so, for one entered at its first instruction */
-static char launcher_path[TL_SELF_PATH_MAX];   /* trapline-exec, the launcher */
-static const char **cfg_vars;           /* "TRAPLINE_X=value" ... copied at start-up, any size */
-static int n_cfg, cap_cfg;              /* entries, room (tl_env_set adds a few) */
+static char self_path[TL_SELF_PATH_MAX]; /* path of this image (libtrapline.so or the boot image) */
+static char lib_path[TL_SELF_PATH_MAX]; /* libtrapline.so, for a program started the preload way */
+static char boot_path[TL_SELF_PATH_MAX]; /* libtrapline-boot.so, for one entered at its first instruction */
+static char launcher_path[TL_SELF_PATH_MAX]; /* trapline-exec, the launcher */
+static const char **cfg_vars; /* "TRAPLINE_X=value" ... copied at start-up, any size */
+static int n_cfg, cap_cfg; /* entries, room (tl_env_set adds a few) */
 #define CFG_SPARE 8
 int tl_follow_exec = 1;
 
 int tl_starts(const char *s, const char *p)
 {
-    while (*p) if (*s++ != *p++) return 0;
+    while (*p)
+        if (*s++ != *p++) return 0;
     return 1;
 }
 
@@ -47,7 +48,10 @@ void tl_env_init(void)
      * the strings (a copy: the program may change its environment) */
     size_t count = 0, bytes = 0;
     for (char **e = tl_env; e && *e; e++)
-        if (tl_starts(*e, "TRAPLINE_")) { count++; bytes += tl_strlen(*e) + 1; }
+        if (tl_starts(*e, "TRAPLINE_")) {
+            count++;
+            bytes += tl_strlen(*e) + 1;
+        }
     {
         cap_cfg = (int)count + CFG_SPARE;
         size_t total = (size_t)cap_cfg * sizeof(char *) + bytes;
@@ -78,7 +82,10 @@ void tl_env_set(const char *kv)
     for (int i = 0; i < n_cfg; i++) {
         size_t j = 0;
         while (j <= n && cfg_vars[i][j] == kv[j]) j++;
-        if (j > n) { cfg_vars[i] = kv; return; }
+        if (j > n) {
+            cfg_vars[i] = kv;
+            return;
+        }
     }
     /* CFG_SPARE covers every variable set here (three: the segment's path and cookie, the
      * mode): more would be a bug of ours, never dropped in silence */

@@ -24,7 +24,7 @@
 #define DW_OP_lit(n) (0x30 + (n))
 #define DW_OP_breg(r) (0x70 + (r))
 /* a constant 0 <= x < 8192 as a 2-byte SLEB128 */
-#define SLEB2(x) ((((x) & 0x7f) | 0x80)), ((((x) >> 7) & 0x7f))
+#define SLEB2(x) ((((x)&0x7f) | 0x80)), ((((x) >> 7) & 0x7f))
 
 /* rsp = (the frame) + \k: the program's rsp is the frame's F_RSP, its resume address is
  * stored at F_RET */

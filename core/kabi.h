@@ -5,7 +5,7 @@
  * (core/kabi_check.c), so the two can never differ. */
 #ifndef TRAPLINE_KABI_H
 #define TRAPLINE_KABI_H
-#include <asm/processor-flags.h>         /* X86_EFLAGS_* (usable in assembly) */
+#include <asm/processor-flags.h> /* X86_EFLAGS_* (usable in assembly) */
 
 #define TL_PAGE_SIZE 4096
 /* the kernel's TASK_SIZE_MAX (4-level paging): the highest address access_ok() accepts */
@@ -18,47 +18,47 @@
 /* ---- Syscall User Dispatch (prctl) */
 #define TL_PR_SET_SYSCALL_USER_DISPATCH 59
 #define TL_PR_SYS_DISPATCH_OFF 0
-#define TL_PR_SYS_DISPATCH_ON 1                  /* = PR_SYS_DISPATCH_EXCLUSIVE_ON */
-#define TL_PR_SYS_DISPATCH_INCLUSIVE_ON 2        /* Linux 6.16: the range is the one dispatched */
-#define TL_SUD_ALLOW 0                   /* SYSCALL_DISPATCH_FILTER_ALLOW */
-#define TL_SUD_BLOCK 1                   /* SYSCALL_DISPATCH_FILTER_BLOCK */
-#define TL_PTRACE_GET_SUD_CONFIG 0x4211  /* PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG */
+#define TL_PR_SYS_DISPATCH_ON 1 /* = PR_SYS_DISPATCH_EXCLUSIVE_ON */
+#define TL_PR_SYS_DISPATCH_INCLUSIVE_ON 2 /* Linux 6.16: the range is the one dispatched */
+#define TL_SUD_ALLOW 0 /* SYSCALL_DISPATCH_FILTER_ALLOW */
+#define TL_SUD_BLOCK 1 /* SYSCALL_DISPATCH_FILTER_BLOCK */
+#define TL_PTRACE_GET_SUD_CONFIG 0x4211 /* PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG */
 
 /* ---- signal codes */
-#define TL_SI_SYS_USER_DISPATCH 2        /* SIGSYS si_code from SUD (SYS_USER_DISPATCH) */
-#define TL_SI_SYS_SECCOMP 1              /* SIGSYS si_code from seccomp (SYS_SECCOMP) */
-#define TL_SEGV_MAPERR 1                 /* SIGSEGV si_code: address not mapped */
-#define TL_PF_PROT 0x1                   /* page-fault error code (REG_ERR): a protection fault */
-#define TL_PF_PK 0x20                    /* ... caused by a protection key */
+#define TL_SI_SYS_USER_DISPATCH 2 /* SIGSYS si_code from SUD (SYS_USER_DISPATCH) */
+#define TL_SI_SYS_SECCOMP 1 /* SIGSYS si_code from seccomp (SYS_SECCOMP) */
+#define TL_SEGV_MAPERR 1 /* SIGSEGV si_code: address not mapped */
+#define TL_PF_PROT 0x1 /* page-fault error code (REG_ERR): a protection fault */
+#define TL_PF_PK 0x20 /* ... caused by a protection key */
 #define TL_AUDIT_ARCH_X86_64 0xc000003eu
 #define TL_AUDIT_ARCH_I386 0x40000003u
-#define TL_SA_EXPOSE_TAGBITS 0x800       /* sigaction flag (Linux 5.11) */
+#define TL_SA_EXPOSE_TAGBITS 0x800 /* sigaction flag (Linux 5.11) */
 
 /* ---- prctl / arch_prctl options and flags not every libc names */
 #define TL_PR_SET_SECCOMP 22
-#define TL_ARCH_SHSTK_STATUS 0x5005      /* arch_prctl: user shadow stack features enabled */
-#define TL_ARCH_SHSTK_SHSTK 1            /* ... bit: the shadow stack */
-#define TL_ARCH_MAP_VDSO_X32 0x2001      /* arch_prctl: map a new vDSO (x32, 32, 64) */
+#define TL_ARCH_SHSTK_STATUS 0x5005 /* arch_prctl: user shadow stack features enabled */
+#define TL_ARCH_SHSTK_SHSTK 1 /* ... bit: the shadow stack */
+#define TL_ARCH_MAP_VDSO_X32 0x2001 /* arch_prctl: map a new vDSO (x32, 32, 64) */
 #define TL_ARCH_MAP_VDSO_64 0x2003
 #define TL_CLONE_VFORK 0x4000
 #define TL_MAP_SHARED_VALIDATE 3
 #define TL_MAP_FIXED_NOREPLACE 0x100000
 #define TL_MREMAP_FIXED 2
 #define TL_MREMAP_DONTUNMAP 4
-#define TL_NR_MSEAL 462                  /* SYS_mseal, for older headers */
+#define TL_NR_MSEAL 462 /* SYS_mseal, for older headers */
 
 /* ---- seccomp */
-#define TL_SECCOMP_MODE_DISABLED 0       /* prctl(PR_SET_SECCOMP, mode); tl_seccomp_mode */
+#define TL_SECCOMP_MODE_DISABLED 0 /* prctl(PR_SET_SECCOMP, mode); tl_seccomp_mode */
 #define TL_SECCOMP_MODE_STRICT 1
 #define TL_SECCOMP_MODE_FILTER 2
-#define TL_SECCOMP_SET_MODE_STRICT 0     /* seccomp(op, ...) */
+#define TL_SECCOMP_SET_MODE_STRICT 0 /* seccomp(op, ...) */
 #define TL_SECCOMP_SET_MODE_FILTER 1
 #define TL_SECCOMP_RET_KILL_THREAD 0u
 #define TL_SECCOMP_RET_ALLOW 0x7fff0000u
 #define TL_SECCOMP_RET_LOG 0x7ffc0000u
 #define TL_SECCOMP_RET_ACTION_FULL 0xffff0000u
 #define TL_BPF_MAXINSNS 4096
-#define TL_BPF_RET_K 0x06                /* BPF_RET | BPF_K: ret #k */
+#define TL_BPF_RET_K 0x06 /* BPF_RET | BPF_K: ret #k */
 
 /* ---- membarrier */
 #define TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE 32
@@ -70,7 +70,7 @@
 #define TL_NR32_FORK 2
 #define TL_NR32_EXECVE 11
 #define TL_NR32_GETPID 20
-#define TL_NR32_OLD_MMAP 90              /* mmap(struct mmap_arg_struct *) */
+#define TL_NR32_OLD_MMAP 90 /* mmap(struct mmap_arg_struct *) */
 #define TL_NR32_MUNMAP 91
 #define TL_NR32_IPC 117
 #define TL_NR32_SIGRETURN 119
@@ -103,7 +103,7 @@
 #define TL_OF_TO_OVERFLOW (0x80 - TL_OF_IN_BYTE)
 
 /* ---- the signal frame (x86-64): where the kernel's ucontext keeps the registers */
-#define TL_UC_GREGS 40                   /* offsetof(ucontext_t, uc_mcontext.gregs) */
+#define TL_UC_GREGS 40 /* offsetof(ucontext_t, uc_mcontext.gregs) */
 /* indices into gregs (REG_* of <sys/ucontext.h>, which assembly cannot include) */
 #define TL_GREG_R8 0
 #define TL_GREG_R9 1
@@ -127,14 +127,14 @@
  * xsave area follows, xfeatures which components it holds */
 #define TL_FPX_SW_BYTES 464
 #define TL_FP_XSTATE_MAGIC1 0x46505853u
-#define TL_FPX_XFEATURES 8               /* offset of xfeatures in _fpx_sw_bytes */
+#define TL_FPX_XFEATURES 8 /* offset of xfeatures in _fpx_sw_bytes */
 
 /* How a call reached the dispatch (struct tl_frame's via; the first two are the public
  * TRAPLINE_VIA_TRAP / TRAPLINE_VIA_FAST of trapline.h) */
-#define TL_VIA_TRAP 0                    /* SIGSYS: a site not rewritten */
-#define TL_VIA_FAST 1                    /* a rewritten site (callq *%rax), handed to C */
-#define TL_VIA_NULLCALL 2                /* a call or jump into page 0 from code we did not rewrite */
-#define TL_VIA_I386 3                    /* int $0x80, redirected by the SIGSYS handler (sud/i386.c) */
+#define TL_VIA_TRAP 0 /* SIGSYS: a site not rewritten */
+#define TL_VIA_FAST 1 /* a rewritten site (callq *%rax), handed to C */
+#define TL_VIA_NULLCALL 2 /* a call or jump into page 0 from code we did not rewrite */
+#define TL_VIA_I386 3 /* int $0x80, redirected by the SIGSYS handler (sud/i386.c) */
 
 /* DWARF register numbers (x86-64 psABI), for the hand-written CFI of the entry code */
 #define TL_DW_RAX 0

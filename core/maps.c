@@ -30,29 +30,37 @@ static int parse(const char *line, struct tl_mapping *m)
     m->shared = p[3] == 's';
     p += 5;
     p = hex(p, &m->offset);
-    for (int fields = 0; fields < 2; fields++) {      /* dev, inode */
+    for (int fields = 0; fields < 2; fields++) { /* dev, inode */
         while (*p == ' ') p++;
         while (*p && *p != ' ') p++;
     }
     while (*p == ' ') p++;
     size_t k = 0;
-    while (p[k] && k < sizeof m->path - 1) { m->path[k] = p[k]; k++; }
+    while (p[k] && k < sizeof m->path - 1) {
+        m->path[k] = p[k];
+        k++;
+    }
     m->path[k] = 0;
     return 0;
 }
 
 static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, void *), void *arg);
 
-int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg)
-{
-    return maps_each_in("/proc/self/maps", fn, arg);
-}
+int tl_maps_each(int (*fn)(const struct tl_mapping *, void *), void *arg) { return maps_each_in("/proc/self/maps", fn, arg); }
 
-struct pid_find_arg { uint64_t addr; struct tl_mapping *out; int found; };
+struct pid_find_arg {
+    uint64_t addr;
+    struct tl_mapping *out;
+    int found;
+};
 static int pid_find_cb(const struct tl_mapping *m, void *a)
 {
     struct pid_find_arg *f = a;
-    if (f->addr >= m->start && f->addr < m->end) { *f->out = *m; f->found = 1; return 1; }
+    if (f->addr >= m->start && f->addr < m->end) {
+        *f->out = *m;
+        f->found = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -65,7 +73,7 @@ int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out)
     for (const char *p = num; *p; p++) file[k++] = *p;
     for (const char *p = "/maps"; *p; p++) file[k++] = *p;
     file[k] = 0;
-    struct pid_find_arg f = { addr, out, 0 };
+    struct pid_find_arg f = {addr, out, 0};
     maps_each_in(file, pid_find_cb, &f);
     return f.found ? 0 : -1;
 }
@@ -73,8 +81,9 @@ int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out)
 static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, void *), void *arg)
 {
     /* under the program's seccomp, only if the filter allows the reads */
-    if (UNLIKELY(tl_seccomp_mode) && !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
-                                       tl_seccomp_allows(SYS_read, 0, 0, 0) && tl_seccomp_allows(SYS_close, 0, 0, 0)))
+    if (UNLIKELY(tl_seccomp_mode) &&
+        !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) && tl_seccomp_allows(SYS_read, 0, 0, 0) &&
+          tl_seccomp_allows(SYS_close, 0, 0, 0)))
         return -1;
     long fd = tl_sys4(SYS_openat, AT_FDCWD, file, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -87,7 +96,10 @@ static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, v
         if (n == -EINTR) continue;
         if (n <= 0) break;
         for (long i = 0; i < n && !stop; i++) {
-            if (buf[i] != '\n') { if (ll < sizeof line - 1) line[ll++] = buf[i]; continue; }
+            if (buf[i] != '\n') {
+                if (ll < sizeof line - 1) line[ll++] = buf[i];
+                continue;
+            }
             line[ll] = 0;
             ll = 0;
             if (parse(line, &m) == 0) stop = fn(&m, arg);
@@ -97,7 +109,10 @@ static int maps_each_in(const char *file, int (*fn)(const struct tl_mapping *, v
     return stop ? 0 : 1;
 }
 
-struct find_arg { uint64_t addr; struct tl_mapping *out; };
+struct find_arg {
+    uint64_t addr;
+    struct tl_mapping *out;
+};
 static int find_cb(const struct tl_mapping *m, void *a)
 {
     struct find_arg *f = a;
@@ -108,6 +123,6 @@ static int find_cb(const struct tl_mapping *m, void *a)
 
 int tl_maps_find(uint64_t addr, struct tl_mapping *out)
 {
-    struct find_arg f = { addr, out };
+    struct find_arg f = {addr, out};
     return tl_maps_each(find_cb, &f) == 0 ? 0 : -1;
 }

@@ -36,10 +36,7 @@
 #define NOWHERE (1ull << 63)
 
 /* [a, a + len) (len rounded up to pages, no wrap) meets page 0 */
-static int meets(uint64_t a, uint64_t len)
-{
-    return a < 4096 && len != 0;
-}
+static int meets(uint64_t a, uint64_t len) { return a < 4096 && len != 0; }
 
 /* The rest of a range that starts at 0: [4096, end), or len 0 if it ends in page 0. */
 static uint64_t rest(uint64_t len)
@@ -57,26 +54,28 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
     case SYS_munlock:
     case SYS_mlock:
     case SYS_mlock2: {
-        int rounds = nr != SYS_mprotect && nr != SYS_pkey_mprotect;   /* mlock*: start rounded down */
+        int rounds = nr != SYS_mprotect && nr != SYS_pkey_mprotect; /* mlock*: start rounded down */
         if (a[0] != 0 && !(rounds && a[0] < 4096)) return 0;
         if (!meets(a[0] & ~4095ull, a[1] + (a[0] & 4095))) return 0;
         *ret = tl_sys6(nr, (long)(NOWHERE + (a[0] & 4095)), (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
         return 1;
     }
     case SYS_mremap:
-        if (a[0] == 0) {                        /* the old range starts in the hole */
+        if (a[0] == 0) { /* the old range starts in the hole */
             *ret = tl_sys6(nr, (long)NOWHERE, (long)a[1], (long)a[2], (long)a[3], (long)a[4], 0);
             if (*ret >= 0 || *ret == -ENOMEM) *ret = -EFAULT;
             return 1;
         }
-        if ((a[3] & TL_MREMAP_FIXED) && a[4] < 4096 && !(a[4] & 4095)) { *ret = -EPERM; return 1; }
+        if ((a[3] & TL_MREMAP_FIXED) && a[4] < 4096 && !(a[4] & 4095)) {
+            *ret = -EPERM;
+            return 1;
+        }
         return 0;
     case SYS_madvise:
     case SYS_msync: {
         if (a[0] != 0 || a[1] == 0) return 0;
         uint64_t r = rest(a[1]);
-        long k = r ? tl_sys3(nr, 4096, (long)r, (long)a[2])
-                   : tl_sys3(nr, (long)NOWHERE, (long)a[1], (long)a[2]);   /* checks only */
+        long k = r ? tl_sys3(nr, 4096, (long)r, (long)a[2]) : tl_sys3(nr, (long)NOWHERE, (long)a[1], (long)a[2]); /* checks only */
         *ret = (k == 0 || k == -ENOMEM) ? -ENOMEM : k;
         return 1;
     }
@@ -86,7 +85,7 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
         if (*ret == 0) *ret = -ENOMEM;
         return 1;
     case SYS_munmap: {
-        if (a[0] != 0 || a[1] == 0 || a[1] > NOWHERE) return 0;  /* the kernel's EINVAL */
+        if (a[0] != 0 || a[1] == 0 || a[1] > NOWHERE) return 0; /* the kernel's EINVAL */
         uint64_t r = rest(a[1]);
         *ret = r ? tl_sys2(nr, 4096, (long)r) : 0;
         return 1;
@@ -100,13 +99,19 @@ int tl_page0_call(long nr, const uint64_t a[6], long *ret)
             /* the kernel's checks (length, flags, fd, file modes) at an address where
              * nothing can be mapped, then the refusal for page 0 */
             *ret = tl_sys6(nr, (long)NOWHERE, (long)a[1], (long)a[2], (long)a[3], (long)a[4], (long)a[5]);
-            if (*ret >= 0 || *ret < -4095) { tl_sys2(SYS_munmap, *ret, (long)a[1]); *ret = -EPERM; }
-            else if (*ret == -ENOMEM) *ret = -EPERM;
+            if (*ret >= 0 || *ret < -4095) {
+                tl_sys2(SYS_munmap, *ret, (long)a[1]);
+                *ret = -EPERM;
+            } else if (*ret == -ENOMEM)
+                *ret = -EPERM;
             return 1;
         }
         return 0;
-    case SYS_shmat:     /* SHM_RND rounds 1..4095 down to 0, mapped MAP_FIXED (SHM_REMAP: EINVAL) */
-        if (a[1] != 0 && a[1] < 4096 && (a[2] & SHM_RND) && !(a[2] & SHM_REMAP)) { *ret = -EPERM; return 1; }
+    case SYS_shmat: /* SHM_RND rounds 1..4095 down to 0, mapped MAP_FIXED (SHM_REMAP: EINVAL) */
+        if (a[1] != 0 && a[1] < 4096 && (a[2] & SHM_RND) && !(a[2] & SHM_REMAP)) {
+            *ret = -EPERM;
+            return 1;
+        }
         return 0;
     }
     return 0;

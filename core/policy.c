@@ -53,11 +53,11 @@ struct rule {
     uint8_t action;
     uint8_t has_error, has_retval, kill;
     uint8_t has_module, has_buildid, has_origin, origin;
-    int32_t error;               /* errno, positive */
-    int32_t signal;              /* 0: none */
-    int32_t pid, tid;            /* 0: any */
+    int32_t error; /* errno, positive */
+    int32_t signal; /* 0: none */
+    int32_t pid, tid; /* 0: any */
     int64_t retval;
-    uint32_t first, last, step;  /* when=: first 0 = every call */
+    uint32_t first, last, step; /* when=: first 0 = every call */
     uint32_t buildid_len;
     uint64_t delay_enter_ns, delay_exit_ns;
     uint8_t buildid[64];
@@ -65,12 +65,12 @@ struct rule {
 };
 
 int tl_policy_on;
-uint64_t tl_policy_rules_of[TL_NR_MAX];     /* bit r: rule r selects the number */
-uint8_t tl_policy_only[TL_NR_MAX];          /* the number goes to C for the rules alone */
+uint64_t tl_policy_rules_of[TL_NR_MAX]; /* bit r: rule r selects the number */
+uint8_t tl_policy_only[TL_NR_MAX]; /* the number goes to C for the rules alone */
 static struct rule rules[TL_POLICY_RULES];
 static int nrules;
-static uint64_t trace_mask, act_mask, dyn_mask, static_mask;   /* rules by kind / scope */
-static uint32_t *counts;        /* [rule][nr]: calls counted for when= (this process) */
+static uint64_t trace_mask, act_mask, dyn_mask, static_mask; /* rules by kind / scope */
+static uint32_t *counts; /* [rule][nr]: calls counted for when= (this process) */
 static uint32_t strsize = 32;
 static int lossy;
 static int want_origin;
@@ -81,11 +81,16 @@ static struct tl_ring_ctl *rings;
 static uint8_t *ring_data;
 static struct tl_trace_module *mods;
 static uint32_t ring_count, ring_size, module_cap;
-static uint32_t rec_max;        /* the largest record this configuration writes */
-static int populate_ok = 1;     /* MADV_POPULATE_WRITE works (Linux >= 5.14) */
+static uint32_t rec_max; /* the largest record this configuration writes */
+static int populate_ok = 1; /* MADV_POPULATE_WRITE works (Linux >= 5.14) */
 
 /* ---- small helpers (no libc) */
-static int eq(const char *a, const char *b, size_t n) { for (size_t i = 0; i < n; i++) if (a[i] != b[i]) return 0; return 1; }
+static int eq(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
 
 /* The vDSO's clock_gettime (about 20 ns, where the system call costs about 100): called
  * with the thread's SUD selector at ALLOW, so that a clock the vDSO cannot read (it then
@@ -98,20 +103,28 @@ static void find_vclock(void)
     uint64_t base = tl_auxv_get(33 /* AT_SYSINFO_EHDR */), size = tl_vdso_hi - tl_vdso_lo;
     if (tl_cfg.vdso_off || !base || base != tl_vdso_lo || size < sizeof(Elf64_Ehdr)) return;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
-    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff >= size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr)) return;
+    if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff >= size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr))
+        return;
     const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
     uint64_t bias = base;
     if (eh->e_phoff < size && eh->e_phnum <= (size - eh->e_phoff) / sizeof(Elf64_Phdr))
-        for (int i = 0; i < eh->e_phnum; i++) if (ph[i].p_type == PT_LOAD) { bias = base - ph[i].p_vaddr; break; }
+        for (int i = 0; i < eh->e_phnum; i++)
+            if (ph[i].p_type == PT_LOAD) {
+                bias = base - ph[i].p_vaddr;
+                break;
+            }
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(base + eh->e_shoff);
     for (int i = 0; i < eh->e_shnum; i++) {
         if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_entsize != sizeof(Elf64_Sym) || sh[i].sh_link >= eh->e_shnum) continue;
         const Elf64_Shdr *st = &sh[sh[i].sh_link];
-        if (sh[i].sh_offset >= size || sh[i].sh_size > size - sh[i].sh_offset || st->sh_offset >= size || st->sh_size > size - st->sh_offset) return;
+        if (sh[i].sh_offset >= size || sh[i].sh_size > size - sh[i].sh_offset || st->sh_offset >= size ||
+            st->sh_size > size - st->sh_offset)
+            return;
         const Elf64_Sym *sym = (const Elf64_Sym *)(base + sh[i].sh_offset);
         const char *str = (const char *)(base + st->sh_offset);
         for (uint64_t k = 0; k < sh[i].sh_size / sizeof(Elf64_Sym); k++) {
-            if (sym[k].st_name >= st->sh_size || sym[k].st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC) continue;
+            if (sym[k].st_name >= st->sh_size || sym[k].st_shndx == SHN_UNDEF || ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC)
+                continue;
             const char *name = str + sym[k].st_name, *want = "__vdso_clock_gettime";
             size_t n = 0;
             while (n < st->sh_size - sym[k].st_name && name[n] && name[n] == want[n]) n++;
@@ -125,7 +138,9 @@ static void find_vclock(void)
 
 static uint64_t now_ns(int clock)
 {
-    struct { long s, ns; } ts;
+    struct {
+        long s, ns;
+    } ts;
     if (vclock && tl_active) {
         struct tl_tcb *t = tl_self();
         uint8_t sel = t->selector;
@@ -140,20 +155,28 @@ static uint64_t now_ns(int clock)
 
 static void sleep_ns(uint64_t ns)
 {
-    struct { long s, ns; } ts = { (long)(ns / 1000000000ull), (long)(ns % 1000000000ull) };
+    struct {
+        long s, ns;
+    } ts = {(long)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
     while (tl_sys2(SYS_nanosleep, &ts, &ts) == -EINTR) {}
 }
 
 /* ---------------------------------------------------------------- the policy file */
 
-struct perr { uint32_t line; const char *what; };
+struct perr {
+    uint32_t line;
+    const char *what;
+};
 
 /* decimal (optionally negative) into *v; 0 ok */
 static int num(const char *s, size_t n, int64_t *v, int neg_ok)
 {
     int neg = 0;
     size_t i = 0;
-    if (n && s[0] == '-' && neg_ok) { neg = 1; i = 1; }
+    if (n && s[0] == '-' && neg_ok) {
+        neg = 1;
+        i = 1;
+    }
     if (i >= n || n - i > 19) return -1;
     uint64_t x = 0;
     for (; i < n; i++) {
@@ -165,7 +188,10 @@ static int num(const char *s, size_t n, int64_t *v, int neg_ok)
     return 0;
 }
 
-static int hexval(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; }
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
 
 /* percent-decodes s[0..n) into out (cap bytes with the NUL); -1 if malformed or too long */
 static int pct(const char *s, size_t n, char *out, size_t cap)
@@ -216,10 +242,14 @@ static const char *parse_rule(const char *s, size_t n)
     memset(r, 0, sizeof *r);
     size_t i = 0;
     while (i < n && s[i] != ' ') i++;
-    if (i == 5 && eq(s, "trace", 5)) r->action = ACT_TRACE;
-    else if (i == 6 && eq(s, "inject", 6)) r->action = ACT_INJECT;
-    else if (i == 4 && eq(s, "deny", 4)) r->action = ACT_DENY;
-    else return "unknown rule action (expected trace, inject or deny)";
+    if (i == 5 && eq(s, "trace", 5))
+        r->action = ACT_TRACE;
+    else if (i == 6 && eq(s, "inject", 6))
+        r->action = ACT_INJECT;
+    else if (i == 4 && eq(s, "deny", 4))
+        r->action = ACT_DENY;
+    else
+        return "unknown rule action (expected trace, inject or deny)";
     int have_nrs = 0;
     while (i < n) {
         while (i < n && s[i] == ' ') i++;
@@ -227,15 +257,24 @@ static const char *parse_rule(const char *s, size_t n)
         size_t k = i;
         while (k < n && s[k] != ' ') k++;
         const char *kv = s + i, *eqp = 0;
-        for (size_t q = i; q < k; q++) if (s[q] == '=') { eqp = s + q; break; }
+        for (size_t q = i; q < k; q++)
+            if (s[q] == '=') {
+                eqp = s + q;
+                break;
+            }
         if (!eqp) return "a rule item is not KEY=VALUE";
         size_t kl = (size_t)(eqp - kv), vl = (size_t)(s + k - eqp - 1);
         const char *v = eqp + 1;
         int64_t x;
 #define KEY(name) (kl == sizeof name - 1 && eq(kv, name, kl))
-        if (KEY("nrs")) { if (parse_nrs(v, vl, nrules)) return "nrs: not a list of numbers 0..511 (N or N-M, comma-separated)"; have_nrs = 1; }
-        else if (KEY("module")) { if (pct(v, vl, r->module, sizeof r->module) || !r->module[0]) return "module: empty, malformed or longer than 1023 bytes"; r->has_module = 1; }
-        else if (KEY("buildid")) {
+        if (KEY("nrs")) {
+            if (parse_nrs(v, vl, nrules)) return "nrs: not a list of numbers 0..511 (N or N-M, comma-separated)";
+            have_nrs = 1;
+        } else if (KEY("module")) {
+            if (pct(v, vl, r->module, sizeof r->module) || !r->module[0])
+                return "module: empty, malformed or longer than 1023 bytes";
+            r->has_module = 1;
+        } else if (KEY("buildid")) {
             if (vl < 2 || vl > 128 || vl % 2) return "buildid: not 2 to 128 hex digits";
             for (size_t q = 0; q < vl; q += 2) {
                 int a = hexval(v[q]), b = hexval(v[q + 1]);
@@ -246,22 +285,45 @@ static const char *parse_rule(const char *s, size_t n)
             r->has_buildid = 1;
         } else if (KEY("origin")) {
             r->has_origin = 1;
-            if (vl == 4 && eq(v, "main", 4)) r->origin = TL_ORIGIN_MAIN;
-            else if (vl == 7 && eq(v, "startup", 7)) r->origin = TL_ORIGIN_STARTUP;
-            else if (vl == 6 && eq(v, "dlopen", 6)) r->origin = TL_ORIGIN_DLOPEN;
-            else if (vl == 3 && eq(v, "jit", 3)) r->origin = TL_ORIGIN_ANON;
-            else if (vl == 4 && eq(v, "vdso", 4)) r->origin = TL_ORIGIN_VDSO;
-            else return "origin: not main, startup, dlopen, jit or vdso";
-        } else if (KEY("pid")) { if (num(v, vl, &x, 0) || x < 1 || x > 0x7fffffff) return "pid: not a process id"; r->pid = (int32_t)x; }
-        else if (KEY("tid")) { if (num(v, vl, &x, 0) || x < 1 || x > 0x7fffffff) return "tid: not a thread id"; r->tid = (int32_t)x; }
-        else if (KEY("error")) { if (num(v, vl, &x, 0) || x < 1 || x > 4095) return "error: not an errno value 1..4095"; r->error = (int32_t)x; r->has_error = 1; }
-        else if (KEY("retval")) { if (num(v, vl, &x, 1)) return "retval: not a 64-bit integer"; r->retval = x; r->has_retval = 1; }
-        else if (KEY("signal")) { if (num(v, vl, &x, 0) || x < 1 || x > 64) return "signal: not a signal number 1..64"; r->signal = (int32_t)x; }
-        else if (KEY("delay_enter") || KEY("delay_exit")) {
+            if (vl == 4 && eq(v, "main", 4))
+                r->origin = TL_ORIGIN_MAIN;
+            else if (vl == 7 && eq(v, "startup", 7))
+                r->origin = TL_ORIGIN_STARTUP;
+            else if (vl == 6 && eq(v, "dlopen", 6))
+                r->origin = TL_ORIGIN_DLOPEN;
+            else if (vl == 3 && eq(v, "jit", 3))
+                r->origin = TL_ORIGIN_ANON;
+            else if (vl == 4 && eq(v, "vdso", 4))
+                r->origin = TL_ORIGIN_VDSO;
+            else
+                return "origin: not main, startup, dlopen, jit or vdso";
+        } else if (KEY("pid")) {
+            if (num(v, vl, &x, 0) || x < 1 || x > 0x7fffffff) return "pid: not a process id";
+            r->pid = (int32_t)x;
+        } else if (KEY("tid")) {
+            if (num(v, vl, &x, 0) || x < 1 || x > 0x7fffffff) return "tid: not a thread id";
+            r->tid = (int32_t)x;
+        } else if (KEY("error")) {
+            if (num(v, vl, &x, 0) || x < 1 || x > 4095) return "error: not an errno value 1..4095";
+            r->error = (int32_t)x;
+            r->has_error = 1;
+        } else if (KEY("retval")) {
+            if (num(v, vl, &x, 1)) return "retval: not a 64-bit integer";
+            r->retval = x;
+            r->has_retval = 1;
+        } else if (KEY("signal")) {
+            if (num(v, vl, &x, 0) || x < 1 || x > 64) return "signal: not a signal number 1..64";
+            r->signal = (int32_t)x;
+        } else if (KEY("delay_enter") || KEY("delay_exit")) {
             if (num(v, vl, &x, 0) || x > 3600ll * 1000000) return "delay: not a number of microseconds (at most an hour)";
-            if (KEY("delay_enter")) r->delay_enter_ns = (uint64_t)x * 1000; else r->delay_exit_ns = (uint64_t)x * 1000;
-        } else if (KEY("kill")) { if (!(vl == 1 && v[0] == '1')) return "kill: must be 1"; r->kill = 1; }
-        else if (KEY("when")) {
+            if (KEY("delay_enter"))
+                r->delay_enter_ns = (uint64_t)x * 1000;
+            else
+                r->delay_exit_ns = (uint64_t)x * 1000;
+        } else if (KEY("kill")) {
+            if (!(vl == 1 && v[0] == '1')) return "kill: must be 1";
+            r->kill = 1;
+        } else if (KEY("when")) {
             int64_t w[3];
             size_t q = 0, p0 = 0;
             for (int m = 0; m < 3; m++) {
@@ -270,25 +332,36 @@ static const char *parse_rule(const char *s, size_t n)
                 if (num(v + p0, q - p0, &w[m], 0) || w[m] > 0xffffffffll) return "when: not FIRST,LAST,STEP";
                 q++;
             }
-            if (q <= vl || w[0] < 1 || w[2] < 1 || (w[1] && w[1] < w[0])) return "when: not FIRST,LAST,STEP (FIRST >= 1, STEP >= 1, LAST 0 or >= FIRST)";
-            r->first = (uint32_t)w[0]; r->last = (uint32_t)w[1]; r->step = (uint32_t)w[2];
-        } else return "unknown rule key";
+            if (q <= vl || w[0] < 1 || w[2] < 1 || (w[1] && w[1] < w[0]))
+                return "when: not FIRST,LAST,STEP (FIRST >= 1, STEP >= 1, LAST 0 or >= FIRST)";
+            r->first = (uint32_t)w[0];
+            r->last = (uint32_t)w[1];
+            r->step = (uint32_t)w[2];
+        } else
+            return "unknown rule key";
 #undef KEY
         i = k;
     }
     if (!have_nrs) return "a rule needs nrs=";
     if (r->has_error && r->has_retval) return "error= and retval= exclude each other";
-    if (r->action == ACT_TRACE && (r->has_error || r->has_retval || r->signal || r->kill || r->first || r->delay_enter_ns || r->delay_exit_ns))
+    if (r->action == ACT_TRACE &&
+        (r->has_error || r->has_retval || r->signal || r->kill || r->first || r->delay_enter_ns || r->delay_exit_ns))
         return "a trace rule takes only nrs= and a scope";
     if (r->action == ACT_DENY && (r->has_retval || r->signal || r->delay_enter_ns || r->delay_exit_ns))
         return "a deny rule takes error= or kill=1, when= and a scope";
     if (r->action == ACT_DENY && r->kill && r->has_error) return "kill=1 and error= exclude each other";
-    if (r->action == ACT_DENY && !r->kill && !r->has_error) { r->error = EPERM; r->has_error = 1; }
+    if (r->action == ACT_DENY && !r->kill && !r->has_error) {
+        r->error = EPERM;
+        r->has_error = 1;
+    }
     if (r->action == ACT_INJECT && !r->has_error && !r->has_retval && !r->signal && !r->delay_enter_ns && !r->delay_exit_ns)
         return "an inject rule needs error=, retval=, signal=, delay_enter= or delay_exit=";
     if (r->kill) r->has_error = 0;
     uint64_t bit = 1ull << nrules;
-    if (r->action == ACT_TRACE) trace_mask |= bit; else act_mask |= bit;
+    if (r->action == ACT_TRACE)
+        trace_mask |= bit;
+    else
+        act_mask |= bit;
     if (r->pid || r->tid) dyn_mask |= bit;
     if (r->has_module || r->has_buildid || r->has_origin) static_mask |= bit;
     if (r->has_origin) want_origin = 1;
@@ -301,7 +374,8 @@ static uint64_t ring_cookie;
 
 static const char *parse_line(const char *s, size_t n, uint32_t line)
 {
-    if (line == 1) return n == 17 && eq(s, "trapline-policy 1", 17) ? 0 : "not a trapline policy file (first line: trapline-policy 1)";
+    if (line == 1)
+        return n == 17 && eq(s, "trapline-policy 1", 17) ? 0 : "not a trapline policy file (first line: trapline-policy 1)";
     if (n == 0 || s[0] == '#') return 0;
     int64_t x;
     if (n > 8 && eq(s, "strsize ", 8)) {
@@ -309,15 +383,23 @@ static const char *parse_line(const char *s, size_t n, uint32_t line)
         strsize = (uint32_t)x;
         return 0;
     }
-    if (n == 7 && eq(s, "lossy ", 6) && (s[6] == '0' || s[6] == '1')) { lossy = s[6] == '1'; return 0; }
+    if (n == 7 && eq(s, "lossy ", 6) && (s[6] == '0' || s[6] == '1')) {
+        lossy = s[6] == '1';
+        return 0;
+    }
     if (n > 5 && eq(s, "ring ", 5)) {
         size_t i = 5, j = 5;
         while (j < n && s[j] != ' ') j++;
-        if (j >= n || pct(s + i, j - i, ring_path, sizeof ring_path) || ring_path[0] != '/') return "ring: not ABSOLUTE-PATH COOKIE";
+        if (j >= n || pct(s + i, j - i, ring_path, sizeof ring_path) || ring_path[0] != '/')
+            return "ring: not ABSOLUTE-PATH COOKIE";
         uint64_t c = 0;
         size_t d = j + 1;
         if (n - d < 1 || n - d > 16) return "ring: the cookie is not 1 to 16 hex digits";
-        for (; d < n; d++) { int h = hexval(s[d]); if (h < 0) return "ring: the cookie is not 1 to 16 hex digits"; c = c << 4 | (uint64_t)h; }
+        for (; d < n; d++) {
+            int h = hexval(s[d]);
+            if (h < 0) return "ring: the cookie is not 1 to 16 hex digits";
+            c = c << 4 | (uint64_t)h;
+        }
         if (!c) return "ring: the cookie is 0";
         ring_cookie = c;
         return 0;
@@ -334,7 +416,8 @@ static void say(const char *path, uint32_t line, const char *what)
         tl_fmt_u64(num_, line, 10);
         for (const char *p = "line "; *p; p++) buf[k++] = *p;
         for (const char *p = num_; *p; p++) buf[k++] = *p;
-        buf[k++] = ':'; buf[k++] = ' ';
+        buf[k++] = ':';
+        buf[k++] = ' ';
     }
     for (const char *p = what; *p && k < sizeof buf - 1; p++) buf[k++] = *p;
     buf[k] = 0;
@@ -347,21 +430,31 @@ static int join(const char *policy_path)
 {
     long fd = tl_sys4(SYS_openat, AT_FDCWD, ring_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
     const char *bad = 0;
-    struct { uint64_t a[18]; } st;
-    if (fd < 0) bad = fd == -ENOENT ? "no such file" : "cannot be opened";
-    else if (tl_sys2(SYS_fstat, fd, &st) != 0) bad = "cannot be examined";
+    struct {
+        uint64_t a[18];
+    } st;
+    if (fd < 0)
+        bad = fd == -ENOENT ? "no such file" : "cannot be opened";
+    else if (tl_sys2(SYS_fstat, fd, &st) != 0)
+        bad = "cannot be examined";
     else {
         uint32_t mode = (uint32_t)st.a[3], uid = (uint32_t)(st.a[3] >> 32);
-        if ((mode & 0170000) != 0100000) bad = "is not a regular file";
-        else if (uid != (uint32_t)tl_sys0(SYS_geteuid)) bad = "is owned by another user; not joined";
-        else if (mode & 077) bad = "is accessible to other users (mode is not 0600); not joined";
-        else if (st.a[6] < sizeof(struct tl_trace_header) || st.a[6] > (1ull << 40)) bad = "is not a trapline trace segment (size)";
+        if ((mode & 0170000) != 0100000)
+            bad = "is not a regular file";
+        else if (uid != (uint32_t)tl_sys0(SYS_geteuid))
+            bad = "is owned by another user; not joined";
+        else if (mode & 077)
+            bad = "is accessible to other users (mode is not 0600); not joined";
+        else if (st.a[6] < sizeof(struct tl_trace_header) || st.a[6] > (1ull << 40))
+            bad = "is not a trapline trace segment (size)";
     }
     long p = 0;
     if (!bad) {
         struct tl_trace_header h;
-        if (tl_sys4(SYS_pread64, fd, &h, sizeof h, 0) != (long)sizeof h) bad = "cannot be read";
-        else bad = tl_trace_check(&h, st.a[6], ring_cookie);
+        if (tl_sys4(SYS_pread64, fd, &h, sizeof h, 0) != (long)sizeof h)
+            bad = "cannot be read";
+        else
+            bad = tl_trace_check(&h, st.a[6], ring_cookie);
         if (!bad) {
             p = tl_sys6(SYS_mmap, 0, (long)st.a[6], PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             if (p < 0 && p > -4096) bad = "cannot be mapped";
@@ -382,7 +475,9 @@ static int join(const char *policy_path)
     seg = (struct tl_trace_header *)p;
     /* every address below comes from values this process checked and keeps: the file
      * may change under it (tl_trace_check made sure they fit the file it mapped) */
-    ring_count = seg->ring_count; ring_size = seg->ring_size; module_cap = seg->module_cap;
+    ring_count = seg->ring_count;
+    ring_size = seg->ring_size;
+    module_cap = seg->module_cap;
     struct tl_trace_geom g;
     tl_trace_geom(ring_count, ring_size, module_cap, &g);
     rings = (struct tl_ring_ctl *)(p + (long)g.ring);
@@ -392,7 +487,7 @@ static int join(const char *policy_path)
      * never a SIGBUS at a record's write (rings: when claimed) */
     long r = tl_sys3(SYS_madvise, p, (long)g.data, MADV_POPULATE_WRITE);
     if (!r) r = tl_sys3(SYS_madvise, (long)mods, (long)(g.size - g.module), MADV_POPULATE_WRITE);
-    if (r == -EINVAL) {              /* a kernel before 5.14: the whole file, once per run */
+    if (r == -EINVAL) { /* a kernel before 5.14: the whole file, once per run */
         populate_ok = 0;
         r = 0;
         if (!(__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & TL_TRACE_F_ALLOCATED)) {
@@ -403,8 +498,10 @@ static int join(const char *policy_path)
     }
     tl_sys1(SYS_close, fd);
     if (r) {
-        tl_error("TRAPLINE_POLICY:", policy_path, r == -ENOSPC || r == -EDQUOT || r == -ENOMEM || r == -EFAULT
-                 ? "the trace segment cannot be allocated: no space left on the file system" : "the trace segment cannot be allocated");
+        tl_error("TRAPLINE_POLICY:", policy_path,
+                 r == -ENOSPC || r == -EDQUOT || r == -ENOMEM || r == -EFAULT
+                     ? "the trace segment cannot be allocated: no space left on the file system"
+                     : "the trace segment cannot be allocated");
         tl_sys2(SYS_munmap, p, (long)g.size);
         seg = 0;
         return -1;
@@ -423,10 +520,23 @@ int tl_policy_init(void)
     const char *path = tl_cfg.policy_file;
     if (!path) return 0;
     long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
-    struct { uint64_t a[18]; } st;
-    if (fd < 0) { say(path, 0, fd == -ENOENT ? "no such file" : fd == -EACCES ? "permission denied" : "cannot be opened"); return -1; }
-    if (tl_sys2(SYS_fstat, fd, &st) || (st.a[3] & 0170000) != 0100000) { tl_sys1(SYS_close, fd); say(path, 0, "not a regular file"); return -1; }
-    if (st.a[6] > POL_MAX_FILE) { tl_sys1(SYS_close, fd); say(path, 0, "larger than 1 MiB"); return -1; }
+    struct {
+        uint64_t a[18];
+    } st;
+    if (fd < 0) {
+        say(path, 0, fd == -ENOENT ? "no such file" : fd == -EACCES ? "permission denied" : "cannot be opened");
+        return -1;
+    }
+    if (tl_sys2(SYS_fstat, fd, &st) || (st.a[3] & 0170000) != 0100000) {
+        tl_sys1(SYS_close, fd);
+        say(path, 0, "not a regular file");
+        return -1;
+    }
+    if (st.a[6] > POL_MAX_FILE) {
+        tl_sys1(SYS_close, fd);
+        say(path, 0, "larger than 1 MiB");
+        return -1;
+    }
     uint64_t len = 0;
     while (len < st.a[6]) {
         long n = tl_sys3(SYS_read, fd, file_buf + len, st.a[6] - len);
@@ -441,21 +551,46 @@ int tl_policy_init(void)
         uint64_t j = i;
         while (j < len && s[j] != '\n') j++;
         line++;
-        if (j - i > POL_MAX_LINE) { say(path, line, "line too long"); return -1; }
-        for (uint64_t q = i; q < j; q++) if ((unsigned char)s[q] < 0x20) { say(path, line, "a control character in the line"); return -1; }
+        if (j - i > POL_MAX_LINE) {
+            say(path, line, "line too long");
+            return -1;
+        }
+        for (uint64_t q = i; q < j; q++)
+            if ((unsigned char)s[q] < 0x20) {
+                say(path, line, "a control character in the line");
+                return -1;
+            }
         const char *e = parse_line(s + i, j - i, line);
-        if (e) { say(path, line, e); return -1; }
+        if (e) {
+            say(path, line, e);
+            return -1;
+        }
         i = j + 1;
     }
-    if (line == 0) { say(path, 0, "empty (first line: trapline-policy 1)"); return -1; }
-    if (trace_mask && !ring_path[0]) { say(path, 0, "trace rules need a ring line"); return -1; }
+    if (line == 0) {
+        say(path, 0, "empty (first line: trapline-policy 1)");
+        return -1;
+    }
+    if (trace_mask && !ring_path[0]) {
+        say(path, 0, "trace rules need a ring line");
+        return -1;
+    }
     if (ring_path[0] && join(path)) return -1;
-    if (seg) { caps_index(); find_vclock(); }
+    if (seg) {
+        caps_index();
+        find_vclock();
+    }
     rec_max = record_max();
-    if (seg && rec_max > ring_size / 2) { say(path, 0, "strsize is too large for the segment's rings (a ring must hold 2 of the largest records)"); return -1; }
+    if (seg && rec_max > ring_size / 2) {
+        say(path, 0, "strsize is too large for the segment's rings (a ring must hold 2 of the largest records)");
+        return -1;
+    }
     if (act_mask) {
         counts = tl_alloc_big((uint64_t)TL_POLICY_RULES * TL_NR_MAX * sizeof *counts);
-        if (!counts) { say(path, 0, "cannot allocate memory"); return -1; }
+        if (!counts) {
+            say(path, 0, "cannot allocate memory");
+            return -1;
+        }
     }
     if (!nrules) return 0;
     /* a number the dispatch does not need for itself may stay on the fast path at sites no
@@ -478,10 +613,15 @@ static int glob(const char *p, const char *s)
 {
     const char *star = 0, *resume = 0;
     while (*s) {
-        if (*p == '*') { star = ++p; resume = s; continue; }
+        if (*p == '*') {
+            star = ++p;
+            resume = s;
+            continue;
+        }
         int ok = 0;
         const char *next = p + 1;
-        if (*p == '?') ok = 1;
+        if (*p == '?')
+            ok = 1;
         else if (*p == '[') {
             const char *q = p + 1;
             int neg = *q == '!' || *q == '^';
@@ -489,16 +629,29 @@ static int glob(const char *p, const char *s)
             int in = 0, first = 1;
             while (*q && (*q != ']' || first)) {
                 char lo = *q, hi = lo;
-                if (q[1] == '-' && q[2] && q[2] != ']') { hi = q[2]; q += 2; }
+                if (q[1] == '-' && q[2] && q[2] != ']') {
+                    hi = q[2];
+                    q += 2;
+                }
                 if ((unsigned char)*s >= (unsigned char)lo && (unsigned char)*s <= (unsigned char)hi) in = 1;
                 q++;
                 first = 0;
             }
-            if (*q == ']') { ok = in != neg; next = q + 1; }
-            else ok = *s == '[';      /* no closing bracket: a literal '[' */
-        } else if (*p == '\\' && p[1]) { ok = p[1] == *s; next = p + 2; }
-        else ok = *p && *p == *s;
-        if (ok) { p = next; s++; continue; }
+            if (*q == ']') {
+                ok = in != neg;
+                next = q + 1;
+            } else
+                ok = *s == '['; /* no closing bracket: a literal '[' */
+        } else if (*p == '\\' && p[1]) {
+            ok = p[1] == *s;
+            next = p + 2;
+        } else
+            ok = *p && *p == *s;
+        if (ok) {
+            p = next;
+            s++;
+            continue;
+        }
         if (!star) return 0;
         p = star;
         s = ++resume;
@@ -510,7 +663,8 @@ static int glob(const char *p, const char *s)
 static const char *basename_of(const char *path)
 {
     const char *b = path;
-    for (const char *q = path; *q; q++) if (*q == '/') b = q + 1;
+    for (const char *q = path; *q; q++)
+        if (*q == '/') b = q + 1;
     return b;
 }
 
@@ -518,7 +672,13 @@ static const char *basename_of(const char *path)
  * in the trace segment. Entries of an older generation (code was unmapped since) are
  * recomputed. Open addressing, never more than 3/4 full (beyond: no caching). */
 #define SC_BITS 14
-struct site_ent { uint64_t site; uint64_t mask; uint64_t offset; uint32_t module; uint32_t gen; };
+struct site_ent {
+    uint64_t site;
+    uint64_t mask;
+    uint64_t offset;
+    uint32_t module;
+    uint32_t gen;
+};
 static struct site_ent *sc;
 static uint32_t sc_used, sc_gen = 1;
 
@@ -538,7 +698,10 @@ static uint32_t module_index(const char *path, uint32_t origin, const uint8_t *b
     if (i >= module_cap) return TL_TRACE_NO_MODULE;
     struct tl_trace_module *m = &mods[i];
     size_t k = 0;
-    while (path[k] && k < sizeof m->path - 1) { m->path[k] = path[k]; k++; }
+    while (path[k] && k < sizeof m->path - 1) {
+        m->path[k] = path[k];
+        k++;
+    }
     m->path[k] = 0;
     m->origin = origin;
     m->build_id_len = bid_len;
@@ -553,7 +716,7 @@ static void site_compute(uint64_t site, struct site_ent *e)
     e->site = site;
     e->module = TL_TRACE_NO_MODULE;
     e->offset = site;
-    e->mask = ~static_mask;        /* rules without a module/origin condition hold everywhere */
+    e->mask = ~static_mask; /* rules without a module/origin condition hold everywhere */
     if (tl_vm_find(site, &m) != 0) return;
     int file = m.path[0] == '/' && !tl_starts(m.path, "/memfd:");
     int vdso = tl_streq(m.path, "[vdso]");
@@ -570,7 +733,10 @@ static void site_compute(uint64_t site, struct site_ent *e)
         if (r->has_module && !((file || vdso) && (glob(r->module, m.path) || glob(r->module, basename_of(m.path))))) continue;
         if (r->has_buildid) {
             if (!file) continue;
-            if (!bid_read) { bid_len = tl_elf_build_id(base, bid); bid_read = 1; }
+            if (!bid_read) {
+                bid_len = tl_elf_build_id(base, bid);
+                bid_read = 1;
+            }
             if (bid_len < r->buildid_len) continue;
             uint32_t k = 0;
             while (k < r->buildid_len && bid[k] == r->buildid[k]) k++;
@@ -580,7 +746,10 @@ static void site_compute(uint64_t site, struct site_ent *e)
     }
     e->mask |= mask;
     if (seg && (file || vdso)) {
-        if (file && !bid_read) { bid_len = tl_elf_build_id(base, bid); bid_read = 1; }
+        if (file && !bid_read) {
+            bid_len = tl_elf_build_id(base, bid);
+            bid_read = 1;
+        }
         e->module = module_index(m.path, origin, bid, bid_len);
         if (e->module != TL_TRACE_NO_MODULE) e->offset = site - base;
     }
@@ -600,12 +769,17 @@ static void site_info(uint64_t site, struct site_ent *out)
         for (uint64_t i = (site * (uint64_t)TL_SITE_MUL) >> (64 - SC_BITS);; i = (i + 1) & mask) {
             uint64_t a = __atomic_load_n(&sc[i].site, __ATOMIC_ACQUIRE);
             if (a == site) {
-                if (__atomic_load_n(&sc[i].gen, __ATOMIC_ACQUIRE) == gen) { *out = sc[i]; return; }
+                if (__atomic_load_n(&sc[i].gen, __ATOMIC_ACQUIRE) == gen) {
+                    *out = sc[i];
+                    return;
+                }
                 /* stale or being filled: compute; refresh if it was stale */
                 site_compute(site, out);
                 uint32_t old = __atomic_load_n(&sc[i].gen, __ATOMIC_ACQUIRE);
                 if (old && old != gen && __atomic_compare_exchange_n(&sc[i].gen, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-                    sc[i].mask = out->mask; sc[i].offset = out->offset; sc[i].module = out->module;
+                    sc[i].mask = out->mask;
+                    sc[i].offset = out->offset;
+                    sc[i].module = out->module;
                     __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
                 }
                 return;
@@ -614,12 +788,14 @@ static void site_info(uint64_t site, struct site_ent *out)
             if (__atomic_load_n(&sc_used, __ATOMIC_RELAXED) >= (3u << SC_BITS) / 4) break;
             uint64_t z = 0;
             if (!__atomic_compare_exchange_n(&sc[i].site, &z, site, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                if (z == site) i = (i - 1) & mask;     /* another thread took it: look again */
+                if (z == site) i = (i - 1) & mask; /* another thread took it: look again */
                 continue;
             }
             __atomic_add_fetch(&sc_used, 1, __ATOMIC_RELAXED);
             site_compute(site, out);
-            sc[i].mask = out->mask; sc[i].offset = out->offset; sc[i].module = out->module;
+            sc[i].mask = out->mask;
+            sc[i].offset = out->offset;
+            sc[i].module = out->module;
             __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
             return;
         }
@@ -635,10 +811,7 @@ static int self_pid(struct tl_tcb *t)
     return t->pol_pid;
 }
 
-static int pid_dead(uint32_t pid)
-{
-    return pid && tl_sys2(SYS_kill, (long)pid, 0) == -ESRCH;
-}
+static int pid_dead(uint32_t pid) { return pid && tl_sys2(SYS_kill, (long)pid, 0) == -ESRCH; }
 
 /* The reader is gone (or has stopped reading): producers drop from now on. Checked while
  * a thread waits for room: the reader's heartbeat has not moved for 100 ms and its process
@@ -648,9 +821,16 @@ static int reader_gone(uint64_t *hb, uint64_t *since)
     uint32_t fl = __atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE);
     if (fl & (TL_TRACE_F_CLOSED | TL_TRACE_F_READER_GONE)) return 1;
     uint64_t h = __atomic_load_n(&seg->heartbeat, __ATOMIC_ACQUIRE), now = now_ns(CLK_MONOTONIC);
-    if (h != *hb || !*since) { *hb = h; *since = now; return 0; }
+    if (h != *hb || !*since) {
+        *hb = h;
+        *since = now;
+        return 0;
+    }
     if (now - *since < 100000000ull) return 0;
-    if ((tl_seccomp_mode && !tl_seccomp_allows(SYS_kill, 0, 0, 0)) || !pid_dead(seg->reader_pid)) { *since = now; return 0; }
+    if ((tl_seccomp_mode && !tl_seccomp_allows(SYS_kill, 0, 0, 0)) || !pid_dead(seg->reader_pid)) {
+        *since = now;
+        return 0;
+    }
     __atomic_or_fetch(&seg->flags, TL_TRACE_F_READER_GONE, __ATOMIC_RELEASE);
     return 1;
 }
@@ -666,7 +846,9 @@ static void count_drop(struct tl_tcb *t)
  * wake us does; ours polls, so the timeout bounds the wait). */
 static void wait_a_little(uint32_t *word, uint32_t seen)
 {
-    struct { long s, ns; } ts = { 0, 500000 };
+    struct {
+        long s, ns;
+    } ts = {0, 500000};
     tl_sys6(SYS_futex, (long)word, FUTEX_WAIT, seen, (long)&ts, 0, 0);
 }
 
@@ -714,7 +896,8 @@ static int ring_claim(struct tl_tcb *t)
                 if (pass == 1 && s == TL_RING_USED && read_tail(c, &tail) && __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) == tail &&
                     !c->pending && c->pid != pid && pid_dead(c->pid)) {
                     /* its process died without closing it, and it has been read: take it over */
-                    if (__atomic_compare_exchange_n(&c->state, &s, TL_RING_FREE, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) s = TL_RING_FREE;
+                    if (__atomic_compare_exchange_n(&c->state, &s, TL_RING_FREE, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                        s = TL_RING_FREE;
                 }
                 if (s != TL_RING_FREE) continue;
                 if (!__atomic_compare_exchange_n(&c->state, &s, TL_RING_USED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) continue;
@@ -735,11 +918,14 @@ static int ring_claim(struct tl_tcb *t)
                 t->ring_writing = 0;
                 t->ring_retry = 0;
                 uint32_t used = __atomic_load_n(&seg->rings_used, __ATOMIC_RELAXED);
-                while (used < i + 1 && !__atomic_compare_exchange_n(&seg->rings_used, &used, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {}
+                while (used < i + 1 &&
+                       !__atomic_compare_exchange_n(&seg->rings_used, &used, i + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {}
                 return 0;
             }
         }
-        if (lossy || waited >= 50 || (__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & (TL_TRACE_F_CLOSED | TL_TRACE_F_READER_GONE))) break;
+        if (lossy || waited >= 50 ||
+            (__atomic_load_n(&seg->flags, __ATOMIC_ACQUIRE) & (TL_TRACE_F_CLOSED | TL_TRACE_F_READER_GONE)))
+            break;
         if (!waited) __atomic_add_fetch(&seg->waits, 1, __ATOMIC_RELAXED);
         sleep_ns(1000000);
         __atomic_add_fetch(&seg->wait_ns, 1000000, __ATOMIC_RELAXED);
@@ -757,7 +943,10 @@ static int ring_claim(struct tl_tcb *t)
  * never sees a record before it is complete. *at: the reservation's end. */
 static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
 {
-    if (!t->ring && ring_claim(t)) { count_drop(t); return 0; }
+    if (!t->ring && ring_claim(t)) {
+        count_drop(t);
+        return 0;
+    }
     struct tl_ring_ctl *c = t->ring;
     t->ring_writing++;
     uint64_t hb = 0, since = 0, waited = 0;
@@ -767,7 +956,10 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
         off = pos & (ring_size - 1);
         need = off + size > ring_size ? ring_size - off + size : size;
         uint64_t tail;
-        if (!read_tail(c, &tail)) { __builtin_ia32_pause(); continue; }
+        if (!read_tail(c, &tail)) {
+            __builtin_ia32_pause();
+            continue;
+        }
         if (pos + need - tail <= ring_size) {
             /* one instruction against this thread's own signal handlers */
             if (__atomic_compare_exchange_n(&t->ring_pos, &pos, pos + need, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) break;
@@ -786,7 +978,7 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
     }
     if (waited) __atomic_add_fetch(&seg->wait_ns, waited, __ATOMIC_RELAXED);
     uint8_t *d = t->ring_data;
-    if (need != size) {             /* the rest of the ring: a pad; the record at its start */
+    if (need != size) { /* the rest of the ring: a pad; the record at its start */
         struct tl_trace_rec *pad = (struct tl_trace_rec *)(d + off);
         pad->size = (uint32_t)(ring_size - off);
         pad->type = TL_REC_PAD;
@@ -858,8 +1050,11 @@ static uint64_t cap_most(const struct tl_cap *k)
 {
     switch (k->kind) {
     case TL_CAP_PATH: return TL_TRACE_PATH_MAX;
-    case TL_CAP_STRING: case TL_CAP_BUFFER: return strsize;
-    case TL_CAP_STRUCT: case TL_CAP_BYTES: case TL_CAP_DEREF: return k->size;
+    case TL_CAP_STRING:
+    case TL_CAP_BUFFER: return strsize;
+    case TL_CAP_STRUCT:
+    case TL_CAP_BYTES:
+    case TL_CAP_DEREF: return k->size;
     case TL_CAP_ARGV: return big_max(strsize + 2);
     case TL_CAP_COUNT: return 4;
     case TL_CAP_DIRENTS: return TL_CAP_BIG_MAX;
@@ -884,8 +1079,12 @@ static uint32_t record_max(void)
 static uint64_t read_part(uint64_t addr, void *out, uint64_t n)
 {
     if (!n) return 0;
-    if (UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1)) return tl_safe_read(addr, out, n) ? n : 0;
-    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
+    if (UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1))
+        return tl_safe_read(addr, out, n) ? n : 0;
+    struct {
+        void *b;
+        size_t l;
+    } local = {out, n}, remote = {(void *)addr, n};
     long r = tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
     if (r >= 0) return (uint64_t)r;
     if (r == -EFAULT) return 0;
@@ -902,7 +1101,8 @@ static uint32_t read_str(uint64_t addr, uint8_t *out, uint32_t cap, int *trunc)
         uint64_t page_left = 4096 - ((addr + got) & 4095), want = cap - got;
         if (want > page_left) want = page_left;
         uint64_t r = read_part(addr + got, out + got, want);
-        for (uint64_t i = 0; i < r; i++) if (!out[got + i]) return got + (uint32_t)i;
+        for (uint64_t i = 0; i < r; i++)
+            if (!out[got + i]) return got + (uint32_t)i;
         got += (uint32_t)r;
         if (r < want) return got;
     }
@@ -915,14 +1115,19 @@ static int cap_applies(const struct tl_cap *k, const uint64_t args[6])
     if (!k->if_arg) return 1;
     uint32_t v = (uint32_t)args[k->if_arg - 1];
     if (k->if_mask) v &= k->if_mask;
-    for (unsigned i = 0; i < k->if_n; i++) if (k->if_vals[i] == v) return 1;
+    for (unsigned i = 0; i < k->if_n; i++)
+        if (k->if_vals[i] == v) return 1;
     return 0;
 }
 
 /* 'in' structures of at most PRE_MAX bytes are captured before the call: a value-result
  * argument (a socklen_t) is changed by it */
 #define PRE_MAX 64
-struct pre { uint8_t n, idx[TL_CAP_PER_NR]; uint8_t len[TL_CAP_PER_NR]; uint8_t bytes[TL_CAP_PER_NR][PRE_MAX]; };
+struct pre {
+    uint8_t n, idx[TL_CAP_PER_NR];
+    uint8_t len[TL_CAP_PER_NR];
+    uint8_t bytes[TL_CAP_PER_NR][PRE_MAX];
+};
 
 static uint64_t struct_size(const struct tl_cap *k, const uint64_t args[6], long ret)
 {
@@ -940,7 +1145,8 @@ static void pre_capture(long nr, const uint64_t args[6], struct pre *pre)
     pre->n = 0;
     for (uint32_t j = 0; j < cap_n[nr]; j++) {
         const struct tl_cap *k = &tl_caps[cap_at[nr][j]];
-        if (k->dir != TL_CAP_IN || k->kind != TL_CAP_STRUCT || k->size > PRE_MAX || !args[k->arg] || !cap_applies(k, args)) continue;
+        if (k->dir != TL_CAP_IN || k->kind != TL_CAP_STRUCT || k->size > PRE_MAX || !args[k->arg] || !cap_applies(k, args))
+            continue;
         uint64_t size = struct_size(k, args, 0);
         pre->idx[pre->n] = (uint8_t)j;
         pre->len[pre->n] = (uint8_t)read_part(args[k->arg], pre->bytes[pre->n], size);
@@ -956,8 +1162,8 @@ struct call {
     uint32_t flags;
     uint32_t module;
     uint64_t offset;
-    int performed;      /* it ran (out data exists) */
-    int trusted;        /* we performed it: the bytes the kernel read or wrote are mapped */
+    int performed; /* it ran (out data exists) */
+    int trusted; /* we performed it: the bytes the kernel read or wrote are mapped */
     const struct pre *pre;
 };
 
@@ -972,7 +1178,10 @@ static uint32_t cap_argv(uint64_t addr, uint8_t *out, uint64_t max, int *trunc)
     for (uint32_t n = 0;; n++) {
         uint64_t p;
         if (!tl_safe_read(addr + 8ull * n, &p, 8) || !p) return (uint32_t)len;
-        if (n >= strsize || len + 1 >= max) { *trunc = 1; return (uint32_t)len; }
+        if (n >= strsize || len + 1 >= max) {
+            *trunc = 1;
+            return (uint32_t)len;
+        }
         uint64_t room = max - len - 1, want = (uint64_t)strsize + 1 < room ? (uint64_t)strsize + 1 : room;
         int t;
         uint32_t l = read_str(p, out + len, (uint32_t)want, &t);
@@ -988,7 +1197,8 @@ static uint32_t cap_count(uint64_t addr)
     uint32_t n = 0;
     for (;;) {
         uint64_t got = read_part(addr + 8ull * n, chunk, sizeof chunk) / 8;
-        for (uint64_t i = 0; i < got; i++) if (!chunk[i]) return n + (uint32_t)i;
+        for (uint64_t i = 0; i < got; i++)
+            if (!chunk[i]) return n + (uint32_t)i;
         n += (uint32_t)got;
         if (got < 64 || n >= (1u << 24)) return n;
     }
@@ -1028,7 +1238,11 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
 {
     long nr = c->nr;
     /* the items and the most each can take */
-    struct { const struct tl_cap *k; uint8_t j; uint64_t max, addr; } it[TL_TRACE_DATA_MAX];
+    struct {
+        const struct tl_cap *k;
+        uint8_t j;
+        uint64_t max, addr;
+    } it[TL_TRACE_DATA_MAX];
     uint32_t nit = 0, size = sizeof(struct tl_trace_rec);
     int ok_out = c->performed && !failed(c->ret) && !pending;
     for (uint32_t j = 0; j < cap_n[nr] && nit < TL_TRACE_DATA_MAX; j++) {
@@ -1051,7 +1265,10 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
             if (!ok_out || c->ret <= 0) continue;
             if ((uint64_t)c->ret < max) max = (uint64_t)c->ret;
         }
-        it[nit].k = k; it[nit].j = (uint8_t)j; it[nit].max = max; it[nit].addr = addr;
+        it[nit].k = k;
+        it[nit].j = (uint8_t)j;
+        it[nit].max = max;
+        it[nit].addr = addr;
         size += (uint32_t)(sizeof(struct tl_trace_data) + up8(max));
         nit++;
     }
@@ -1085,59 +1302,70 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
         int trunc = 0, done = 0;
         if (c->pre && k->dir == TL_CAP_IN && k->kind == TL_CAP_STRUCT)
             for (unsigned q = 0; q < c->pre->n; q++)
-                if (c->pre->idx[q] == it[i].j) { len = c->pre->len[q] < want ? c->pre->len[q] : (uint32_t)want; memcpy(b, c->pre->bytes[q], len); done = 1; }
+                if (c->pre->idx[q] == it[i].j) {
+                    len = c->pre->len[q] < want ? c->pre->len[q] : (uint32_t)want;
+                    memcpy(b, c->pre->bytes[q], len);
+                    done = 1;
+                }
         if (!done) switch (k->kind) {
-        case TL_CAP_PATH:
-        case TL_CAP_STRING: {
-            /* a string: up to strsize bytes, truncated when longer (one more byte read tells) */
-            uint32_t cap = k->kind == TL_CAP_PATH ? TL_TRACE_PATH_MAX : (uint32_t)want + 1;
-            len = read_str(it[i].addr, b, cap, &trunc);
-            if (k->kind == TL_CAP_STRING) { trunc = len > want; if (len > want) len = (uint32_t)want; }
-            break;
-        }
-        case TL_CAP_BUFFER: {
-            uint64_t total = k->len == TL_CAP_RET ? (uint64_t)c->ret : c->args[k->len - 1];
-            if (direct && (k->dir == TL_CAP_OUT || c->ret >= (long)want)) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
-            else len = (uint32_t)read_part(it[i].addr, b, want);
-            trunc = total > strsize;
-            break;
-        }
-        case TL_CAP_STRUCT:
-        case TL_CAP_BYTES:
-        case TL_CAP_DIRENTS:
-            if (direct && k->dir == TL_CAP_OUT && !k->vres_arg) { memcpy(b, (const void *)it[i].addr, want); len = (uint32_t)want; }
-            else len = (uint32_t)read_part(it[i].addr, b, want);
-            if (k->kind == TL_CAP_DIRENTS) trunc = (uint64_t)c->ret > want;
-            break;
-        case TL_CAP_DEREF: {
-            uint64_t ptr;
-            if (!tl_safe_read(it[i].addr + k->offset, &ptr, 8) || !ptr) continue;
-            len = (uint32_t)read_part(ptr, b, want);
-            break;
-        }
-        case TL_CAP_ARGV:
-            len = cap_argv(it[i].addr, b, want, &trunc);
-            break;
-        case TL_CAP_COUNT: {
-            uint32_t n = cap_count(it[i].addr);
-            memcpy(b, &n, 4);
-            len = 4;
-            break;
-        }
-        case TL_CAP_IOV: {
-            /* 'in' with contents for the calls that only read them (no 'out' iovec item);
-             * 'out': the result's bytes spread over the elements */
-            int contents = k->dir == TL_CAP_OUT;
-            long total = k->dir == TL_CAP_OUT ? c->ret : -1;
-            if (k->dir == TL_CAP_IN) {
-                contents = 1;
-                for (uint32_t q = 0; q < cap_n[nr]; q++)
-                    if (tl_caps[cap_at[nr][q]].kind == TL_CAP_IOV && tl_caps[cap_at[nr][q]].dir == TL_CAP_OUT) contents = 0;
+            case TL_CAP_PATH:
+            case TL_CAP_STRING: {
+                /* a string: up to strsize bytes, truncated when longer (one more byte read tells) */
+                uint32_t cap = k->kind == TL_CAP_PATH ? TL_TRACE_PATH_MAX : (uint32_t)want + 1;
+                len = read_str(it[i].addr, b, cap, &trunc);
+                if (k->kind == TL_CAP_STRING) {
+                    trunc = len > want;
+                    if (len > want) len = (uint32_t)want;
+                }
+                break;
             }
-            len = cap_iov(it[i].addr, c->args[k->count_arg - 1], contents, total, b, want, &trunc);
-            break;
-        }
-        }
+            case TL_CAP_BUFFER: {
+                uint64_t total = k->len == TL_CAP_RET ? (uint64_t)c->ret : c->args[k->len - 1];
+                if (direct && (k->dir == TL_CAP_OUT || c->ret >= (long)want)) {
+                    memcpy(b, (const void *)it[i].addr, want);
+                    len = (uint32_t)want;
+                } else
+                    len = (uint32_t)read_part(it[i].addr, b, want);
+                trunc = total > strsize;
+                break;
+            }
+            case TL_CAP_STRUCT:
+            case TL_CAP_BYTES:
+            case TL_CAP_DIRENTS:
+                if (direct && k->dir == TL_CAP_OUT && !k->vres_arg) {
+                    memcpy(b, (const void *)it[i].addr, want);
+                    len = (uint32_t)want;
+                } else
+                    len = (uint32_t)read_part(it[i].addr, b, want);
+                if (k->kind == TL_CAP_DIRENTS) trunc = (uint64_t)c->ret > want;
+                break;
+            case TL_CAP_DEREF: {
+                uint64_t ptr;
+                if (!tl_safe_read(it[i].addr + k->offset, &ptr, 8) || !ptr) continue;
+                len = (uint32_t)read_part(ptr, b, want);
+                break;
+            }
+            case TL_CAP_ARGV: len = cap_argv(it[i].addr, b, want, &trunc); break;
+            case TL_CAP_COUNT: {
+                uint32_t n = cap_count(it[i].addr);
+                memcpy(b, &n, 4);
+                len = 4;
+                break;
+            }
+            case TL_CAP_IOV: {
+                /* 'in' with contents for the calls that only read them (no 'out' iovec item);
+             * 'out': the result's bytes spread over the elements */
+                int contents = k->dir == TL_CAP_OUT;
+                long total = k->dir == TL_CAP_OUT ? c->ret : -1;
+                if (k->dir == TL_CAP_IN) {
+                    contents = 1;
+                    for (uint32_t q = 0; q < cap_n[nr]; q++)
+                        if (tl_caps[cap_at[nr][q]].kind == TL_CAP_IOV && tl_caps[cap_at[nr][q]].dir == TL_CAP_OUT) contents = 0;
+                }
+                len = cap_iov(it[i].addr, c->args[k->count_arg - 1], contents, total, b, want, &trunc);
+                break;
+            }
+            }
         d->arg = k->arg;
         d->dir = k->dir == TL_CAP_OUT ? TL_DATA_OUT : TL_DATA_IN;
         d->flags = trunc ? TL_DATA_TRUNCATED : 0;
@@ -1176,7 +1404,7 @@ static int when_holds(const struct rule *r, uint32_t n)
 
 static __attribute__((noreturn)) void kill_sigsys(void)
 {
-    struct tl_ksigaction dfl = { (void *)0 /* SIG_DFL */, 0, 0, 0 };
+    struct tl_ksigaction dfl = {(void *)0 /* SIG_DFL */, 0, 0, 0};
     tl_sys4(SYS_rt_sigaction, SIGSYS, &dfl, 0, 8);
     uint64_t set = 1ull << (SIGSYS - 1);
     tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &set, 0, 8);
@@ -1232,13 +1460,29 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     if (tr && t->ring && t->ring_writing && (uint64_t)f + F_SIZE == t->stk_hi) ring_recover(t);
     struct call c;
     c.nr = nr;
-    c.args[0] = f->rdi; c.args[1] = f->rsi; c.args[2] = f->rdx; c.args[3] = f->r10; c.args[4] = f->r8; c.args[5] = f->r9;
-    c.ret = 0; c.dur = 0; c.flags = 0; c.module = si.module; c.offset = si.offset; c.performed = 0; c.trusted = 0; c.pre = 0;
+    c.args[0] = f->rdi;
+    c.args[1] = f->rsi;
+    c.args[2] = f->rdx;
+    c.args[3] = f->r10;
+    c.args[4] = f->r8;
+    c.args[5] = f->r9;
+    c.ret = 0;
+    c.dur = 0;
+    c.flags = 0;
+    c.module = si.module;
+    c.offset = si.offset;
+    c.performed = 0;
+    c.trusted = 0;
+    c.pre = 0;
     c.ts = tr ? now_ns(CLK_REALTIME) : 0;
     int result = r && (r->has_error || r->has_retval || r->kill);
     long value = !r ? 0 : r->has_retval ? (long)r->retval : -(long)r->error;
     if (r && r->kill) {
-        if (tr) { c.flags = TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN; c.ret = 0; emit(t, &c, 0, 0, 0); }
+        if (tr) {
+            c.flags = TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN;
+            c.ret = 0;
+            emit(t, &c, 0, 0, 0);
+        }
         close_rings_of((uint32_t)tl_sys0(SYS_getpid));
         kill_sigsys();
     }
@@ -1256,25 +1500,39 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
         pend = emit(t, &c, 1, &pend_at, &pend_size);
     }
     struct pre pre;
-    if (tr && !pend) { pre_capture(nr, c.args, &pre); c.pre = &pre; }
+    if (tr && !pend) {
+        pre_capture(nr, c.args, &pre);
+        c.pre = &pre;
+    }
     int pid_before = tl_pid;
     long ret;
     int used = 0;
     if (tl_hook_loaded) {
         int saved_inj = t->pol_inj, saved_used = t->pol_used;
         long saved_nr = t->pol_nr, saved_ret = t->pol_ret;
-        t->pol_inj = result; t->pol_nr = nr; t->pol_ret = value; t->pol_used = 0;
+        t->pol_inj = result;
+        t->pol_nr = nr;
+        t->pol_ret = value;
+        t->pol_used = 0;
         int pass = 0;
         ret = tl_hook_call(f, &pass);
         if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);
         used = t->pol_used;
         if (pass) {
-            if (result) { ret = value; used = 1; }
-            else { ret = tl_perform_frame(f, action); c.performed = c.trusted = 1; }
+            if (result) {
+                ret = value;
+                used = 1;
+            } else {
+                ret = tl_perform_frame(f, action);
+                c.performed = c.trusted = 1;
+            }
         }
-        t->pol_inj = saved_inj; t->pol_nr = saved_nr; t->pol_ret = saved_ret; t->pol_used = saved_used;
+        t->pol_inj = saved_inj;
+        t->pol_nr = saved_nr;
+        t->pol_ret = saved_ret;
+        t->pol_used = saved_used;
         if (!used) c.flags &= ~(uint32_t)(TL_REC_DENIED | TL_REC_INJECTED);
-        if (!pass && !used) c.performed = 1;    /* the hook's own answer: its out data, read safely */
+        if (!pass && !used) c.performed = 1; /* the hook's own answer: its out data, read safely */
     } else if (result) {
         ret = value;
     } else {
@@ -1282,7 +1540,10 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
         c.performed = c.trusted = 1;
     }
     if (r && r->delay_exit_ns) sleep_ns(r->delay_exit_ns);
-    if (tl_pid != pid_before) { *ret_out = ret; return 1; }    /* a fork child: its parent records the call */
+    if (tl_pid != pid_before) {
+        *ret_out = ret;
+        return 1;
+    } /* a fork child: its parent records the call */
     if (pend) {
         /* the execve failed: its record gets the result and is committed */
         pend->ret = ret;

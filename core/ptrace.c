@@ -14,15 +14,20 @@
 #include <sys/ptrace.h>
 #include <sys/user.h>
 
-struct sud_config_ { uint64_t mode, selector, offset, len; };   /* struct ptrace_sud_config */
+struct sud_config_ {
+    uint64_t mode, selector, offset, len;
+}; /* struct ptrace_sud_config */
 
-static struct { int pid; int req; } last[256];   /* the tracer's last resume per tracee */
+static struct {
+    int pid;
+    int req;
+} last[256]; /* the tracer's last resume per tracee */
 static int lock;
 
 static int resume_request(long req)
 {
-    return req == PTRACE_CONT || req == PTRACE_SYSCALL || req == PTRACE_SINGLESTEP ||
-           req == PTRACE_SYSEMU || req == PTRACE_SYSEMU_SINGLESTEP;
+    return req == PTRACE_CONT || req == PTRACE_SYSCALL || req == PTRACE_SINGLESTEP || req == PTRACE_SYSEMU ||
+        req == PTRACE_SYSEMU_SINGLESTEP;
 }
 
 long tl_ptrace_call(long req, long pid, long addr, long data)
@@ -40,7 +45,7 @@ long tl_ptrace_call(long req, long pid, long addr, long data)
 
 int tl_ptrace_hide_stop(long pid, int status)
 {
-    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSYS || (status >> 16)) return 0;   /* no PTRACE_EVENT */
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSYS || (status >> 16)) return 0; /* no PTRACE_EVENT */
     siginfo_t si;
     if (tl_sys4(SYS_ptrace, PTRACE_GETSIGINFO, pid, 0, &si) != 0 || si.si_code != TL_SI_SYS_USER_DISPATCH) return 0;
     uint64_t rip = 0;

@@ -14,10 +14,7 @@ static uint64_t count;
 
 #define MASK ((1ull << TL_SITE_BITS) - 1)
 
-static inline uint64_t slot_of(uint64_t ret)
-{
-    return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS);
-}
+static inline uint64_t slot_of(uint64_t ret) { return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS); }
 
 /* The site table shares one mapping with an arena for our other large private tables
  * (map of the address space, site records without a segment, rewritten-site list, ...):
@@ -76,7 +73,10 @@ void tl_site_remove(uint64_t ret)
 {
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
-        if (v == ret) { __atomic_store_n(&tl_sites[2 * i], TOMB, __ATOMIC_RELEASE); return; }
+        if (v == ret) {
+            __atomic_store_n(&tl_sites[2 * i], TOMB, __ATOMIC_RELEASE);
+            return;
+        }
         if (v == 0) return;
     }
 }

@@ -17,16 +17,16 @@
 
 #define SLED_GROUP 11
 #define SLED_GROUPS 372
-#define SLED_SIZE 4096          /* page 0 */
-#define SLED_REX_RUN 6          /* the REX bytes before a group's jump */
-#define SLED_JMP_REL32 0xE9     /* jmp rel32 */
+#define SLED_SIZE 4096 /* page 0 */
+#define SLED_REX_RUN 6 /* the REX bytes before a group's jump */
+#define SLED_JMP_REL32 0xE9 /* jmp rel32 */
 /* entries from here on (the last group's rel32, then the tail) fault into page 1 */
 #define SLED_FAULT_LO (SLED_GROUP * (SLED_GROUPS - 1) + SLED_REX_RUN + 1)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 _Static_assert(SLED_REX_RUN + 1 + 4 == SLED_GROUP, "a group: REX bytes, E9, a rel32 of REX bytes");
-_Static_assert(SLED_GROUPS * SLED_GROUP + 4 == SLED_SIZE, "372 groups and a 4-byte tail fill page 0");
+_Static_assert(SLED_GROUPS *SLED_GROUP + 4 == SLED_SIZE, "372 groups and a 4-byte tail fill page 0");
 _Static_assert(SLED_FAULT_LO == 4088, "the last group's rel32 starts at 4088");
 
 static inline void tl_sled_build(uint8_t *p, uint8_t rex)

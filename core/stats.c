@@ -50,7 +50,10 @@ static long allocate(long fd, uint64_t size)
     r = tl_sys2(SYS_ftruncate, fd, size);
     for (uint64_t off = 0; r == 0 && off < size; off += 4096) {
         r = tl_sys4(SYS_pwrite64, fd, "", 1, off);
-        if (r == 1) r = 0; else if (r >= 0) r = -EIO;
+        if (r == 1)
+            r = 0;
+        else if (r >= 0)
+            r = -EIO;
     }
     return r;
 }
@@ -59,7 +62,9 @@ static uint64_t new_cookie(void)
 {
     uint64_t c = 0;
     if (tl_sys3(SYS_getrandom, &c, 8, 0) != 8) {
-        struct { long s, ns; } ts;
+        struct {
+            long s, ns;
+        } ts;
         tl_sys2(SYS_clock_gettime, 1, &ts);
         c = ((uint64_t)ts.ns << 32) ^ (uint64_t)ts.s ^ ((uint64_t)tl_pid << 16) ^ (uint64_t)&c;
     }
@@ -73,35 +78,66 @@ int tl_stats_open(void)
     if (!tl_cfg.stats) return 0;
     struct tl_stats_geom g = tl_stats_geom();
     const char *path = absolute(tl_cfg.stats);
-    if (!path) { tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be made absolute (path too long or no working directory)"); return -1; }
+    if (!path) {
+        tl_error("TRAPLINE_STATS:", tl_cfg.stats, "cannot be made absolute (path too long or no working directory)");
+        return -1;
+    }
     uint64_t cookie = tl_cfg.stats_cookie;
     int fresh = cookie == 0;
     long fd;
     if (fresh) {
         fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd == -EEXIST) {
-            stats_fail(path, "already exists: a new statistics segment is always a new file (remove it, pick another path, or add to it with `trapline run --stats-append`)", -1);
+            stats_fail(path,
+                       "already exists: a new statistics segment is always a new file (remove it, pick another path, or add to it "
+                       "with `trapline run --stats-append`)",
+                       -1);
             return -1;
         }
-        if (fd < 0) { stats_fail(path, "cannot be created", -1); return -1; }
-        tl_sys2(SYS_fchmod, fd, 0600);      /* whatever the umask */
+        if (fd < 0) {
+            stats_fail(path, "cannot be created", -1);
+            return -1;
+        }
+        tl_sys2(SYS_fchmod, fd, 0600); /* whatever the umask */
         long r = allocate(fd, g.size);
         if (r) {
             tl_sys3(SYS_unlinkat, AT_FDCWD, path, 0);
-            stats_fail(path, r == -ENOSPC || r == -EDQUOT ? "cannot be allocated: no space left on the file system" : "cannot be allocated", fd);
+            stats_fail(
+                path,
+                r == -ENOSPC || r == -EDQUOT ? "cannot be allocated: no space left on the file system" : "cannot be allocated", fd);
             return -1;
         }
         cookie = new_cookie();
     } else {
         fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
-        if (fd < 0) { stats_fail(path, "cannot be opened to join this run's statistics segment", -1); return -1; }
-        struct { uint64_t a[18]; } st;    /* struct stat: st_mode, st_uid at 24, 28; st_size at 48 */
-        if (tl_sys2(SYS_fstat, fd, &st) != 0) { stats_fail(path, "cannot be examined", fd); return -1; }
+        if (fd < 0) {
+            stats_fail(path, "cannot be opened to join this run's statistics segment", -1);
+            return -1;
+        }
+        struct {
+            uint64_t a[18];
+        } st; /* struct stat: st_mode, st_uid at 24, 28; st_size at 48 */
+        if (tl_sys2(SYS_fstat, fd, &st) != 0) {
+            stats_fail(path, "cannot be examined", fd);
+            return -1;
+        }
         uint32_t mode = (uint32_t)st.a[3], uid = (uint32_t)(st.a[3] >> 32);
-        if ((mode & 0170000) != 0100000) { stats_fail(path, "is not a regular file", fd); return -1; }
-        if (uid != (uint32_t)tl_sys0(SYS_geteuid)) { stats_fail(path, "is owned by another user; not joined", fd); return -1; }
-        if (mode & 077) { stats_fail(path, "is accessible to other users (mode is not 0600); not joined", fd); return -1; }
-        if (st.a[6] != g.size) { stats_fail(path, "is not a trapline v4 statistics segment (wrong size)", fd); return -1; }
+        if ((mode & 0170000) != 0100000) {
+            stats_fail(path, "is not a regular file", fd);
+            return -1;
+        }
+        if (uid != (uint32_t)tl_sys0(SYS_geteuid)) {
+            stats_fail(path, "is owned by another user; not joined", fd);
+            return -1;
+        }
+        if (mode & 077) {
+            stats_fail(path, "is accessible to other users (mode is not 0600); not joined", fd);
+            return -1;
+        }
+        if (st.a[6] != g.size) {
+            stats_fail(path, "is not a trapline v4 statistics segment (wrong size)", fd);
+            return -1;
+        }
     }
     long p = tl_sys6(SYS_mmap, 0, g.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p < 0 && p > -4096) {
@@ -128,7 +164,9 @@ int tl_stats_open(void)
         h->mode = (uint32_t)tl_cfg.mode;
         h->policy = (uint32_t)tl_cfg.policy;
         h->run_cookie = cookie;
-        struct { long s, ns; } ts;
+        struct {
+            long s, ns;
+        } ts;
         tl_sys2(SYS_clock_gettime, 0, &ts);
         h->start_ns = (uint64_t)ts.s * 1000000000ull + (uint64_t)ts.ns;
         __atomic_store_n(&h->version, TL_STATS_VERSION, __ATOMIC_RELEASE);
@@ -138,7 +176,11 @@ int tl_stats_open(void)
             bad = "was created with another rewrite policy (TRAPLINE_REWRITE); not joined";
         if (!bad && tl_cfg.mode_forced && h->mode != (uint32_t)tl_cfg.mode_asked && h->mode != (uint32_t)tl_cfg.mode)
             bad = "was created in another mode (TRAPLINE_MODE); not joined";
-        if (bad) { tl_sys2(SYS_munmap, p, g.size); stats_fail(path, bad, fd); return -1; }
+        if (bad) {
+            tl_sys2(SYS_munmap, p, g.size);
+            stats_fail(path, bad, fd);
+            return -1;
+        }
     }
     tl_sys1(SYS_close, fd);
     tl_stats = h;
@@ -164,8 +206,8 @@ int tl_stats_open(void)
     tl_env_set(env_stats);
     tl_env_set(env_cookie);
 #ifndef TL_BOOT
-    setenv("TRAPLINE_STATS", path, 1);          /* a program entered at its first instruction */
-    setenv("TRAPLINE_STATS_COOKIE", hexc, 1);   /* has none of ours in its environment */
+    setenv("TRAPLINE_STATS", path, 1); /* a program entered at its first instruction */
+    setenv("TRAPLINE_STATS_COOKIE", hexc, 1); /* has none of ours in its environment */
 #endif
     tl_cfg.stats = env_stats + 15;
     tl_cfg.stats_cookie = cookie;
@@ -185,8 +227,14 @@ static void fold(uint64_t *fast)
     uint64_t *errors = fast + TL_NR_MAX;
     for (unsigned i = 0; i < TL_NR_MAX; i++) {
         uint64_t v = fast[i], e = errors[i];
-        if (v) { fast[i] = 0; __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED); }
-        if (e) { errors[i] = 0; __atomic_add_fetch(&tl_nr[i].errors, e, __ATOMIC_RELAXED); }
+        if (v) {
+            fast[i] = 0;
+            __atomic_add_fetch(&tl_nr[i].fast, v, __ATOMIC_RELAXED);
+        }
+        if (e) {
+            errors[i] = 0;
+            __atomic_add_fetch(&tl_nr[i].errors, e, __ATOMIC_RELAXED);
+        }
     }
 }
 
@@ -198,7 +246,7 @@ static void fold(uint64_t *fast)
 #define BLOCK_WORDS (2 * TL_NR_MAX)
 _Static_assert(sizeof(((struct tl_thread_block *)0)->fast) + sizeof(((struct tl_thread_block *)0)->errors) == BLOCK_WORDS * 8,
                "a block: fast[] then errors[]");
-static uint64_t *spare_blocks;   /* released private blocks, linked through their first word */
+static uint64_t *spare_blocks; /* released private blocks, linked through their first word */
 static int spare_lock;
 
 static uint64_t *private_block_new(void)
@@ -207,7 +255,10 @@ static uint64_t *private_block_new(void)
     uint64_t *b = spare_blocks;
     if (b) spare_blocks = (uint64_t *)b[0];
     tl_spin_unlock(&spare_lock);
-    if (b) { b[0] = 0; return b; }
+    if (b) {
+        b[0] = 0;
+        return b;
+    }
     return tl_alloc_big(BLOCK_WORDS * 8);
 }
 
@@ -221,7 +272,7 @@ uint64_t *tl_stats_thread_block(int *slot_out)
             uint64_t o = __atomic_load_n(&threads[i].owner, __ATOMIC_RELAXED);
             if (o == 0 || (pass == 1 && !pid_alive(o))) {
                 if (__atomic_compare_exchange_n(&threads[i].owner, &o, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-                    if (pass == 1) fold(threads[i].fast);   /* a dead process's counts */
+                    if (pass == 1) fold(threads[i].fast); /* a dead process's counts */
                     *slot_out = (int)i;
                     return threads[i].fast;
                 }

@@ -27,14 +27,12 @@ const char *tl_stats_check(const void *hdr, uint64_t file_size, uint64_t cookie)
     for (int i = 0; i < 8; i++)
         if (h->magic[i] != TL_STATS_MAGIC[i]) return "is not a trapline statistics segment (bad magic)";
     if (h->version != TL_STATS_VERSION) return "is not a trapline v4 statistics segment (version)";
-    if (h->header_size != sizeof *h || h->total_size != g.size || h->nr_max != TL_NR_MAX ||
-        h->thread_slots != TL_THREAD_SLOTS || h->nr_off != g.nr || h->i386_off != g.i386 || h->thread_off != g.th ||
-        h->proc_off != g.proc || h->proc_cap != TL_PROC_CAP || h->module_off != g.mod ||
-        h->module_cap != TL_MODULE_CAP || h->site_off != g.site || h->site_cap != TL_SITE_CAP)
+    if (h->header_size != sizeof *h || h->total_size != g.size || h->nr_max != TL_NR_MAX || h->thread_slots != TL_THREAD_SLOTS ||
+        h->nr_off != g.nr || h->i386_off != g.i386 || h->thread_off != g.th || h->proc_off != g.proc ||
+        h->proc_cap != TL_PROC_CAP || h->module_off != g.mod || h->module_cap != TL_MODULE_CAP || h->site_off != g.site ||
+        h->site_cap != TL_SITE_CAP)
         return "is not a trapline v4 statistics segment (a table offset, size or capacity differs)";
-    if (h->mode > TL_MODE_SUD_ONLY || h->policy > TL_POLICY_NONE)
-        return "is not a trapline v4 statistics segment (mode or policy)";
-    if (!cookie || h->run_cookie != cookie)
-        return "is not the segment this run created (run cookie differs)";
+    if (h->mode > TL_MODE_SUD_ONLY || h->policy > TL_POLICY_NONE) return "is not a trapline v4 statistics segment (mode or policy)";
+    if (!cookie || h->run_cookie != cookie) return "is not the segment this run created (run cookie differs)";
     return 0;
 }

@@ -5,7 +5,9 @@
 #include "core/stats_layout.h"
 
 /* byte offsets of the tables and the whole size, as this build lays them out */
-struct tl_stats_geom { uint64_t nr, i386, th, proc, mod, site, size; };
+struct tl_stats_geom {
+    uint64_t nr, i386, th, proc, mod, site, size;
+};
 struct tl_stats_geom tl_stats_geom(void) __attribute__((visibility("hidden")));
 
 /* NULL if hdr (the first sizeof(struct tl_stats_header) bytes of a file of file_size bytes)

@@ -5,29 +5,29 @@
  * the build fails until the other follows. */
 #ifndef TRAPLINE_TCB_H
 #define TRAPLINE_TCB_H
-#include "core/kabi.h"       /* TL_VIA_*, TL_PAGE_SIZE */
+#include "core/kabi.h" /* TL_VIA_*, TL_PAGE_SIZE */
 
 #define TL_ASM_NR_MAX 512 /* TL_NR_MAX (stats_layout.h, C only) for the assembly: checked in core.h */
-#define T_SELF      0     /* struct tl_tcb *self */
-#define T_COUNTS    8     /* uint64_t *fast counters (this thread's stats block) */
-#define T_SITES     16    /* uint64_t *site table (return addresses of rewritten sites) */
-#define T_SCR_RCX   24    /* scratch: only used to report a faithful NULL-call crash */
-#define T_SCR_R11   32
-#define T_SP        40    /* (unused: what is in use on our stack is derived from rsp) */
-#define T_STK_LO    48
-#define T_STK_HI    56
-#define T_DEPTH     64    /* byte: shadow ring offset / 2 (wraps naturally) */
-#define T_SELECTOR  65    /* byte: SUD selector */
-#define T_LANDING   68    /* uint32: sled group of the last entry through page 0 (tl_land_stubs) */
-#define TL_LAND_STUB 32   /* bytes per landing stub in tl_land_stubs */
-#define T_SHADOW    128   /* TL_SHADOW_SLOTS x TL_SHADOW_SLOT: the shadow ring (drawn below) */
-#define T_SPECIAL   1024  /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
-#define T_RES_N     1536  /* uint32: reservations of our stack (see tl_res) */
-#define T_RES       1544  /* TL_RES_MAX x TL_RES_SIZE: h, lo, sp */
-#define TL_RES_MAX  16
-#define T_CACHE     2048  /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
+#define T_SELF 0 /* struct tl_tcb *self */
+#define T_COUNTS 8 /* uint64_t *fast counters (this thread's stats block) */
+#define T_SITES 16 /* uint64_t *site table (return addresses of rewritten sites) */
+#define T_SCR_RCX 24 /* scratch: only used to report a faithful NULL-call crash */
+#define T_SCR_R11 32
+#define T_SP 40 /* (unused: what is in use on our stack is derived from rsp) */
+#define T_STK_LO 48
+#define T_STK_HI 56
+#define T_DEPTH 64 /* byte: shadow ring offset / 2 (wraps naturally) */
+#define T_SELECTOR 65 /* byte: SUD selector */
+#define T_LANDING 68 /* uint32: sled group of the last entry through page 0 (tl_land_stubs) */
+#define TL_LAND_STUB 32 /* bytes per landing stub in tl_land_stubs */
+#define T_SHADOW 128 /* TL_SHADOW_SLOTS x TL_SHADOW_SLOT: the shadow ring (drawn below) */
+#define T_SPECIAL 1024 /* 512 bytes: numbers the fast path hands to C (copy of tl_special) */
+#define T_RES_N 1536 /* uint32: reservations of our stack (see tl_res) */
+#define T_RES 1544 /* TL_RES_MAX x TL_RES_SIZE: h, lo, sp */
+#define TL_RES_MAX 16
+#define T_CACHE 2048 /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
 #define TL_CACHE_BITS 10
-#define T_POLONLY   18432 /* 512 bytes: 1 for a number that goes to C only for policies (core/policy.c) */
+#define T_POLONLY 18432 /* 512 bytes: 1 for a number that goes to C only for policies (core/policy.c) */
 /* Key of an empty cache entry in slot s: a value that does not hash to s, so no value the
  * fast path looks up there can equal it (0 hashes to slot 0; 1 does not). A jump into page 0
  * pops arbitrary data as its "return address", 0 and 1 included. */
@@ -58,12 +58,12 @@
  * the wrapper of every program handler (sud/signals.c, run_handler) puts T_DEPTH back as it
  * found it, so the interrupted code finds its slot where it left it. */
 #define TL_SHADOW_SLOTS 16
-#define TL_SHADOW_SLOT  32
-#define TL_DEPTH_STEP   16
-#define TL_DEPTH_SCALE  2
-#define S_NR     0
-#define S_AUX    8
-#define S_FLAGS  16
+#define TL_SHADOW_SLOT 32
+#define TL_DEPTH_STEP 16
+#define TL_DEPTH_SCALE 2
+#define S_NR 0
+#define S_AUX 8
+#define S_FLAGS 16
 /* the slot just claimed, with d = T_DEPTH in a register: SHADOW_TOP(S_NR)(,%reg,TL_DEPTH_SCALE) */
 #define SHADOW_TOP(field) (T_SHADOW - TL_SHADOW_SLOT + (field))
 /* the slot at d = T_DEPTH - TL_DEPTH_STEP (the one in use): SHADOW_AT(S_NR)(,%reg,TL_DEPTH_SCALE) */
@@ -72,7 +72,7 @@
 /* a reservation (struct tl_res) in T_RES: with %reg = 3 x T_RES_N, the top one's field is
  * RES_TOP(R_H)(,%reg,8) */
 #define TL_RES_SIZE 24
-#define R_H  0
+#define R_H 0
 #define R_LO 8
 #define R_SP 16
 #define RES_TOP(field) (T_RES - TL_RES_SIZE + (field))
@@ -80,7 +80,7 @@
 /* A pair (return address, pointer to the site's hit counter), 1 << TL_PAIR_SHIFT bytes: an
  * entry of the per-thread cache (T_CACHE) and a slot of the site table (core/sites.c). */
 #define TL_PAIR_SHIFT 4
-#define P_RET  0
+#define P_RET 0
 #define P_HITS 8
 
 /* this thread's block of fast-path counters (T_COUNTS -> struct tl_thread_block.fast):
@@ -88,25 +88,25 @@
 #define TB_ERRORS (8 * TL_ASM_NR_MAX)
 
 /* T_SPECIAL / tl_special[nr]: what the fast path does with number nr */
-#define TL_SPECIAL_C 1              /* always to C (the slow path) */
+#define TL_SPECIAL_C 1 /* always to C (the slow path) */
 #define TL_SPECIAL_ARG(i) (2 << (i)) /* i = 0..5: argument i must not point into page 0 (core/nullargs.c) */
-#define TL_SPECIAL_ARGS_SHIFT 1     /* the six argument bits as a mask: mask << TL_SPECIAL_ARGS_SHIFT */
-#define TL_SPECIAL_ARGS (0x3f << TL_SPECIAL_ARGS_SHIFT)   /* any of them */
-#define TL_SPECIAL_HOOK 0x80        /* a user hook is loaded: to .Lfast_hooked */
+#define TL_SPECIAL_ARGS_SHIFT 1 /* the six argument bits as a mask: mask << TL_SPECIAL_ARGS_SHIFT */
+#define TL_SPECIAL_ARGS (0x3f << TL_SPECIAL_ARGS_SHIFT) /* any of them */
+#define TL_SPECIAL_HOOK 0x80 /* a user hook is loaded: to .Lfast_hooked */
 
 /* The return slot the program's `callq *%rax` wrote, as the fast path uses it:
  * return address | nr << TL_SLOT_NR_SHIFT (user addresses are below 2^47); after a failed
  * call the result's low 16 bits are parked at byte TL_SLOT_NR_BYTE instead of nr. */
 #define TL_SLOT_NR_SHIFT 48
-#define TL_SLOT_NR_BYTE  6
+#define TL_SLOT_NR_BYTE 6
 
-#define TL_SITE_BITS 18   /* site table: 2^18 slots of (return address, hit counter), at most half used */
-#define TL_SITE_MUL 0x9E3779B97F4A7C15   /* 64-bit odd multiplier: top bits mix every bit */
+#define TL_SITE_BITS 18 /* site table: 2^18 slots of (return address, hit counter), at most half used */
+#define TL_SITE_MUL 0x9E3779B97F4A7C15 /* 64-bit odd multiplier: top bits mix every bit */
 /* a site's hit counter is tl_site_rec.fast_hits; from it the fast path reaches: */
-#define TL_HITS_NR_FIRST 8    /* uint16_t nr_first */
-#define TL_HITS_NRS 32        /* uint64_t nrs[8]: bitmap of numbers seen */
-#define TL_HITS_POLICY 24     /* byte: no policy rule can apply at this site (tl_site_rec.policy) */
-#define TL_NR_NONE 0xffff     /* nr_first of a site that has seen no number yet */
+#define TL_HITS_NR_FIRST 8 /* uint16_t nr_first */
+#define TL_HITS_NRS 32 /* uint64_t nrs[8]: bitmap of numbers seen */
+#define TL_HITS_POLICY 24 /* byte: no policy rule can apply at this site (tl_site_rec.policy) */
+#define TL_NR_NONE 0xffff /* nr_first of a site that has seen no number yet */
 #define TL_STACK_SIZE (256 * 1024)
 #define TL_ALTSTACK_SIZE (64 * 1024)
 /* a frame made while already on our stack goes this far below rsp (past the red zone of
@@ -116,9 +116,9 @@
 
 /* What the slow path's dispatch asks its way out to do (tl_dispatch, tl_dispatch_hooked,
  * tl_dispatch_i386 return it) */
-#define TL_ACT_RESUME 0            /* resume the program at F_RET */
-#define TL_ACT_SIGRETURN 1         /* rt_sigreturn on the program's stack (x86-64) */
-#define TL_ACT_SIGRETURN_I386 2    /* sigreturn / rt_sigreturn by int $0x80 (via 3) */
+#define TL_ACT_RESUME 0 /* resume the program at F_RET */
+#define TL_ACT_SIGRETURN 1 /* rt_sigreturn on the program's stack (x86-64) */
+#define TL_ACT_SIGRETURN_I386 2 /* sigreturn / rt_sigreturn by int $0x80 (via 3) */
 
 /* The frame built by the slow entry on our stack (struct tl_frame; offsets from the
  * pointer passed to C), by .Lfast_hooked, or by the SIGSYS handler for int $0x80:
@@ -163,23 +163,24 @@
 #define F_RDX 72
 #define F_RSI 80
 #define F_RDI 88
-#define F_RAX 96      /* nr in, result out; also the size of the twelve registers below it */
-#define F_FLAGS 104   /* full rflags of the program */
-#define F_OLDSP 112   /* unused */
-#define F_RSP 120     /* program rsp to resume with */
-#define F_RET 128     /* address to resume at (site + 2) */
-#define F_VIA 136     /* TL_VIA_* (kabi.h): trap, rewritten site, call into the sled from a
+#define F_RAX 96 /* nr in, result out; also the size of the twelve registers below it */
+#define F_FLAGS 104 /* full rflags of the program */
+#define F_OLDSP 112 /* unused */
+#define F_RSP 120 /* program rsp to resume with */
+#define F_RET 128 /* address to resume at (site + 2) */
+#define F_VIA                                                                                                                      \
+    136 /* TL_VIA_* (kabi.h): trap, rewritten site, call into the sled from a
                          non-site, or a 32-bit call (int $0x80) */
-#define F_RCX 144     /* via 3 only: the program's rcx and r11, restored on the way out (int $0x80 */
-#define F_R11 152     /* preserves them), and its code segment (a 32-bit one, or the 64-bit */
-#define F_CS 160      /* one); unused by the other ways in */
+#define F_RCX 144 /* via 3 only: the program's rcx and r11, restored on the way out (int $0x80 */
+#define F_R11 152 /* preserves them), and its code segment (a 32-bit one, or the 64-bit */
+#define F_CS 160 /* one); unused by the other ways in */
 #define F_SIZE 176
 
 /* A clone trampoline (tl_clone_thread, tl_clone_thread_i386) leaves, just below the
  * child's stack pointer (unused memory), what the child needs to resume: */
-#define CH_RET   (-8)     /* the resume address */
-#define CH_FLAGS (-16)    /* the program's flags */
-#define CH_CLONE (-24)    /* the clone flags */
+#define CH_RET (-8) /* the resume address */
+#define CH_FLAGS (-16) /* the program's flags */
+#define CH_CLONE (-24) /* the clone flags */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -189,97 +190,107 @@
 struct tl_frame {
     uint64_t r15, r14, r13, r12, rbp, rbx, r9, r8, r10, rdx, rsi, rdi, rax;
     uint64_t flags, oldsp, rsp, ret, via;
-    uint64_t rcx, r11, cs, pad;   /* via 3 (int $0x80) only */
+    uint64_t rcx, r11, cs, pad; /* via 3 (int $0x80) only */
 };
 /* every offset entry.S and entry_i386.S use, checked against the C layout */
 _Static_assert(offsetof(struct tl_frame, r15) == F_R15 && offsetof(struct tl_frame, r14) == F_R14 &&
-               offsetof(struct tl_frame, r13) == F_R13 && offsetof(struct tl_frame, r12) == F_R12 &&
-               offsetof(struct tl_frame, rbp) == F_RBP && offsetof(struct tl_frame, rbx) == F_RBX &&
-               offsetof(struct tl_frame, r9) == F_R9 && offsetof(struct tl_frame, r8) == F_R8 &&
-               offsetof(struct tl_frame, r10) == F_R10 && offsetof(struct tl_frame, rdx) == F_RDX &&
-               offsetof(struct tl_frame, rsi) == F_RSI && offsetof(struct tl_frame, rdi) == F_RDI, "frame");
+                   offsetof(struct tl_frame, r13) == F_R13 && offsetof(struct tl_frame, r12) == F_R12 &&
+                   offsetof(struct tl_frame, rbp) == F_RBP && offsetof(struct tl_frame, rbx) == F_RBX &&
+                   offsetof(struct tl_frame, r9) == F_R9 && offsetof(struct tl_frame, r8) == F_R8 &&
+                   offsetof(struct tl_frame, r10) == F_R10 && offsetof(struct tl_frame, rdx) == F_RDX &&
+                   offsetof(struct tl_frame, rsi) == F_RSI && offsetof(struct tl_frame, rdi) == F_RDI,
+               "frame");
 _Static_assert(offsetof(struct tl_frame, flags) == F_FLAGS && offsetof(struct tl_frame, rsp) == F_RSP &&
-               offsetof(struct tl_frame, ret) == F_RET, "frame");
+                   offsetof(struct tl_frame, ret) == F_RET,
+               "frame");
 _Static_assert(offsetof(struct tl_frame, rax) == F_RAX, "frame");
 _Static_assert(offsetof(struct tl_frame, oldsp) == F_OLDSP, "frame");
 _Static_assert(offsetof(struct tl_frame, via) == F_VIA, "frame");
-_Static_assert(offsetof(struct tl_frame, rcx) == F_RCX && offsetof(struct tl_frame, r11) == F_R11 && offsetof(struct tl_frame, cs) == F_CS, "frame");
+_Static_assert(offsetof(struct tl_frame, rcx) == F_RCX && offsetof(struct tl_frame, r11) == F_R11 &&
+                   offsetof(struct tl_frame, cs) == F_CS,
+               "frame");
 _Static_assert(sizeof(struct tl_frame) == F_SIZE, "frame");
 
-struct tl_shadow { uint64_t nr, aux, flags, spare; };
+struct tl_shadow {
+    uint64_t nr, aux, flags, spare;
+};
 _Static_assert(offsetof(struct tl_shadow, nr) == S_NR && offsetof(struct tl_shadow, aux) == S_AUX &&
-               offsetof(struct tl_shadow, flags) == S_FLAGS && sizeof(struct tl_shadow) == TL_SHADOW_SLOT, "shadow slot");
+                   offsetof(struct tl_shadow, flags) == S_FLAGS && sizeof(struct tl_shadow) == TL_SHADOW_SLOT,
+               "shadow slot");
 _Static_assert(TL_SHADOW_SLOT == TL_DEPTH_SCALE * TL_DEPTH_STEP, "a slot's offset is T_DEPTH x the scale");
-_Static_assert(TL_SHADOW_SLOTS * TL_DEPTH_STEP == 256, "the ring wraps with T_DEPTH, a byte");
+_Static_assert(TL_SHADOW_SLOTS *TL_DEPTH_STEP == 256, "the ring wraps with T_DEPTH, a byte");
 
 /* A reservation of our stack: a program handler runs on an alternate stack [lo, ...)
  * with its signal frame at h, and our code it interrupted is live above sp. It holds
  * while the thread runs on that alternate stack below h (as the kernel decides whether an
  * alternate stack is in use: from the stack pointer), so a handler that leaves by
  * siglongjmp gives it back without running any code of ours. */
-struct tl_res { uint64_t h, lo, sp; };
-_Static_assert(offsetof(struct tl_res, h) == R_H && offsetof(struct tl_res, lo) == R_LO &&
-               offsetof(struct tl_res, sp) == R_SP && sizeof(struct tl_res) == TL_RES_SIZE, "reservation");
+struct tl_res {
+    uint64_t h, lo, sp;
+};
+_Static_assert(offsetof(struct tl_res, h) == R_H && offsetof(struct tl_res, lo) == R_LO && offsetof(struct tl_res, sp) == R_SP &&
+                   sizeof(struct tl_res) == TL_RES_SIZE,
+               "reservation");
 _Static_assert(TL_RES_SIZE == 3 * 8, "entry.S indexes reservations as 3n x 8");
 
 /* A saved register state for re-raising a fault faithfully. */
 /* A signal we raise for the program (NULL call, its own SUD): the registers to present. */
 struct tl_fault {
-    int      pending;     /* 0, SIGSEGV or SIGSYS */
-    uint64_t gregs[23];   /* indexed like ucontext REG_* */
+    int pending; /* 0, SIGSEGV or SIGSYS */
+    uint64_t gregs[23]; /* indexed like ucontext REG_* */
 };
 
 struct tl_tcb {
-    struct tl_tcb *self;          /* 0 */
-    uint64_t *counts;             /* 8 */
-    uint64_t *sites;              /* 16 */
-    uint64_t scr_rcx, scr_r11;    /* 24, 32 */
-    uint64_t sp, stk_lo, stk_hi;  /* 40, 48, 56 */
-    uint8_t depth;                /* 64 */
-    volatile uint8_t selector;    /* 65 */
+    struct tl_tcb *self; /* 0 */
+    uint64_t *counts; /* 8 */
+    uint64_t *sites; /* 16 */
+    uint64_t scr_rcx, scr_r11; /* 24, 32 */
+    uint64_t sp, stk_lo, stk_hi; /* 40, 48, 56 */
+    uint8_t depth; /* 64 */
+    volatile uint8_t selector; /* 65 */
     uint8_t pad0[2];
-    uint32_t landing;             /* 68: sled group of the last entry through page 0 */
-    int tid;                      /* 72 */
-    int slot;                     /* 76: stats thread slot, -1 if none */
-    int sigsys_blocked;           /* 80: the program asked SIGSYS blocked (virtualised) */
-    int in_rewrite;               /* 84: this thread is inside a rewrite (re-entry guard) */
-    void *map_base;               /* 88: the single mapping holding tcb + stack */
-    uint64_t map_len;             /* 96 */
-    uint64_t app_gs;              /* 104: the program's virtual %gs base */
-    void *hook_pending;           /* 112: the call a user hook is handling (struct pending) */
+    uint32_t landing; /* 68: sled group of the last entry through page 0 */
+    int tid; /* 72 */
+    int slot; /* 76: stats thread slot, -1 if none */
+    int sigsys_blocked; /* 80: the program asked SIGSYS blocked (virtualised) */
+    int in_rewrite; /* 84: this thread is inside a rewrite (re-entry guard) */
+    void *map_base; /* 88: the single mapping holding tcb + stack */
+    uint64_t map_len; /* 96 */
+    uint64_t app_gs; /* 104: the program's virtual %gs base */
+    void *hook_pending; /* 112: the call a user hook is handling (struct pending) */
     uint64_t pad1;
-    struct tl_shadow shadow[TL_SHADOW_SLOTS];  /* 128 */
-    struct tl_fault fault;        /* 640 */
-    stack_t app_ss;               /* the program's sigaltstack as it set it (SS_DISABLE if none) */
-    uint64_t alt_lo, alt_size;    /* our signal stack (SIGSYS runs there) */
-    int vfork_child;              /* a CLONE_VFORK child on a stack of its own (posix_spawn) */
-    int app_sud_on;               /* the program's own Syscall User Dispatch (emulated) */
+    struct tl_shadow shadow[TL_SHADOW_SLOTS]; /* 128 */
+    struct tl_fault fault; /* 640 */
+    stack_t app_ss; /* the program's sigaltstack as it set it (SS_DISABLE if none) */
+    uint64_t alt_lo, alt_size; /* our signal stack (SIGSYS runs there) */
+    int vfork_child; /* a CLONE_VFORK child on a stack of its own (posix_spawn) */
+    int app_sud_on; /* the program's own Syscall User Dispatch (emulated) */
     uint64_t app_sud_off, app_sud_len, app_sud_sel;
-    struct tl_tcb *vfork_tcb;     /* the control block of this thread's vfork child (reaped on resume) */
-    struct tl_tcb *vfork_parent;  /* in a vfork child: the suspended parent's block */
+    struct tl_tcb *vfork_tcb; /* the control block of this thread's vfork child (reaped on resume) */
+    struct tl_tcb *vfork_parent; /* in a vfork child: the suspended parent's block */
     uint8_t pad2[1024 - 640 - sizeof(struct tl_fault) - sizeof(stack_t) - 64];
-    uint8_t special[512];         /* 1024 */
-    uint32_t res_n;               /* 1536: reservations in use (LIFO) */
+    uint8_t special[512]; /* 1024 */
+    uint32_t res_n; /* 1536: reservations in use (LIFO) */
     uint32_t pad3;
-    struct tl_res res[TL_RES_MAX];            /* 1544 */
+    struct tl_res res[TL_RES_MAX]; /* 1544 */
     uint8_t pad4[2048 - 1544 - TL_RES_MAX * TL_RES_SIZE];
-    uint64_t cache[2 << TL_CACHE_BITS];   /* 2048: pairs (return address, &site hits) */
-    uint8_t polonly[512];         /* 18432: a copy of tl_policy_only (cleared under the program's own SUD) */
+    uint64_t cache[2 << TL_CACHE_BITS]; /* 2048: pairs (return address, &site hits) */
+    uint8_t polonly[512]; /* 18432: a copy of tl_policy_only (cleared under the program's own SUD) */
     /* below: C only */
-    siginfo_t sigsys_info;        /* a SIGSYS sent while the program has it blocked */
-    int sigsys_pend;              /* 1: sigsys_info is pending (as the kernel would keep it) */
-    int sigsys_resend;            /* 1: sigsys_info is being re-sent to this thread */
-    uint64_t sigsys_gen;          /* the SIG_IGN generation when it was queued */
-    struct tl_tcb *reg_prev, *reg_next;   /* the thread registry (core/threads.c) */
+    siginfo_t sigsys_info; /* a SIGSYS sent while the program has it blocked */
+    int sigsys_pend; /* 1: sigsys_info is pending (as the kernel would keep it) */
+    int sigsys_resend; /* 1: sigsys_info is being re-sent to this thread */
+    uint64_t sigsys_gen; /* the SIG_IGN generation when it was queued */
+    struct tl_tcb *reg_prev, *reg_next; /* the thread registry (core/threads.c) */
     /* policies and the trace ring (core/policy.c) */
-    struct tl_ring_ctl *ring;     /* this thread's ring in the trace segment, NULL: none claimed */
+    struct tl_ring_ctl *ring; /* this thread's ring in the trace segment, NULL: none claimed */
     uint8_t *ring_data;
-    uint64_t ring_pos;            /* bytes reserved in it (head once every write is committed) */
-    uint32_t ring_writing;        /* writes in progress (a signal handler's nest in an outer one) */
-    uint32_t ring_lost;           /* records dropped since the last one written */
-    uint64_t ring_retry;          /* no ring could be claimed: try again after this (CLOCK_MONOTONIC ns) */
-    int pol_pid;                  /* the process the ring was claimed in (0: not known yet) */
-    int pol_inj, pol_used;        /* a hook handles a call whose result a rule decided: pol_ret */
+    uint64_t ring_pos; /* bytes reserved in it (head once every write is committed) */
+    uint32_t ring_writing; /* writes in progress (a signal handler's nest in an outer one) */
+    uint32_t ring_lost; /* records dropped since the last one written */
+    uint64_t ring_retry; /* no ring could be claimed: try again after this (CLOCK_MONOTONIC ns) */
+    int pol_pid; /* the process the ring was claimed in (0: not known yet) */
+    int pol_inj, pol_used; /* a hook handles a call whose result a rule decided: pol_ret */
     long pol_nr, pol_ret;
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
@@ -302,7 +313,10 @@ _Static_assert(sizeof(uint64_t[2]) == 1u << TL_PAIR_SHIFT && P_RET == 0 && P_HIT
 _Static_assert(sizeof(((struct tl_tcb *)0)->special) == TL_ASM_NR_MAX, "tcb: one special byte per number below NR_MAX");
 _Static_assert(sizeof(((struct tl_tcb *)0)->shadow) == TL_SHADOW_SLOTS * TL_SHADOW_SLOT, "tcb: the shadow ring");
 _Static_assert(TL_SPECIAL_ARG(5) < TL_SPECIAL_HOOK && (TL_SPECIAL_ARG(0) >> TL_SPECIAL_ARGS_SHIFT) == 1, "special bits");
-_Static_assert(TL_SPECIAL_ARGS == (TL_SPECIAL_ARG(0) | TL_SPECIAL_ARG(1) | TL_SPECIAL_ARG(2) | TL_SPECIAL_ARG(3) | TL_SPECIAL_ARG(4) | TL_SPECIAL_ARG(5)), "special bits");
+_Static_assert(TL_SPECIAL_ARGS ==
+                   (TL_SPECIAL_ARG(0) | TL_SPECIAL_ARG(1) | TL_SPECIAL_ARG(2) | TL_SPECIAL_ARG(3) | TL_SPECIAL_ARG(4) |
+                    TL_SPECIAL_ARG(5)),
+               "special bits");
 _Static_assert(TL_SLOT_NR_SHIFT == 8 * TL_SLOT_NR_BYTE && (1ull << TL_SLOT_NR_SHIFT) > TL_TASK_SIZE_MAX, "the return slot");
 _Static_assert(F_RAX == 12 * 8, "F_RAX is the size of the twelve registers PUSH_FRAME_GPRS pushes");
 _Static_assert(F_SIZE % TL_STACK_ALIGN == 0 && TL_STACK_SKIP > 128 && TL_STACK_SKIP % TL_STACK_ALIGN == 0, "our stack");

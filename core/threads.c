@@ -7,8 +7,8 @@
 
 static struct tl_tcb *head;
 static int lock;
-static int nthreads;             /* registered control blocks */
-static int pending;              /* threads cloned that have not registered yet */
+static int nthreads; /* registered control blocks */
+static int pending; /* threads cloned that have not registered yet */
 
 /* 1 if this is the process's only thread. No other can appear meanwhile: only a running
  * thread can create one, and it counts the child as pending before clone. */
@@ -17,10 +17,7 @@ int tl_threads_alone(void)
     return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) + __atomic_load_n(&pending, __ATOMIC_ACQUIRE) <= 1;
 }
 
-void tl_threads_pending(int delta)
-{
-    __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL);
-}
+void tl_threads_pending(int delta) { __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL); }
 
 void tl_tcb_register(struct tl_tcb *t)
 {
@@ -36,8 +33,10 @@ void tl_tcb_register(struct tl_tcb *t)
 void tl_tcb_unregister(struct tl_tcb *t)
 {
     tl_spin_lock(&lock);
-    if (t->reg_prev) t->reg_prev->reg_next = t->reg_next;
-    else if (head == t) head = t->reg_next;
+    if (t->reg_prev)
+        t->reg_prev->reg_next = t->reg_next;
+    else if (head == t)
+        head = t->reg_next;
     if (t->reg_next) t->reg_next->reg_prev = t->reg_prev;
     t->reg_prev = t->reg_next = 0;
     nthreads--;
@@ -56,17 +55,13 @@ void tl_threads_each(void (*fn)(struct tl_tcb *, void *), void *arg)
 static void refresh(struct tl_tcb *t, void *arg)
 {
     (void)arg;
-    for (unsigned n = 0; n < sizeof t->special; n++)
-        __atomic_store_n(&t->special[n], tl_special[n], __ATOMIC_RELAXED);
+    for (unsigned n = 0; n < sizeof t->special; n++) __atomic_store_n(&t->special[n], tl_special[n], __ATOMIC_RELAXED);
 }
 
 /* Every registered thread takes the current tl_special (after the hook loaded: a thread
  * its set-up started copied the table before the hook's bit was set). Bytes only gain
  * bits here, so a thread reading its table meanwhile sees the old or the new value. */
-void tl_tcbs_refresh_special(void)
-{
-    tl_threads_each(refresh, 0);
-}
+void tl_tcbs_refresh_special(void) { tl_threads_each(refresh, 0); }
 
 /* In a fork child: only the calling thread exists (the others' blocks are copies that
  * nothing uses). */

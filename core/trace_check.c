@@ -27,8 +27,10 @@ const char *tl_trace_check(const void *hdr, uint64_t file_size, uint64_t cookie)
         if (h->magic[i] != TL_TRACE_MAGIC[i]) return "is not a trapline trace segment (bad magic)";
     if (h->version != TL_TRACE_VERSION || h->header_size != sizeof *h) return "is not a trapline v1 trace segment (version)";
     struct tl_trace_geom g;
-    if (tl_trace_geom(h->ring_count, h->ring_size, h->module_cap, &g)) return "is not a trapline v1 trace segment (ring or module counts out of bounds)";
-    if (h->ring_off != g.ring || h->data_off != g.data || h->module_off != g.module || h->total_size != g.size || file_size != g.size)
+    if (tl_trace_geom(h->ring_count, h->ring_size, h->module_cap, &g))
+        return "is not a trapline v1 trace segment (ring or module counts out of bounds)";
+    if (h->ring_off != g.ring || h->data_off != g.data || h->module_off != g.module || h->total_size != g.size ||
+        file_size != g.size)
         return "is not a trapline v1 trace segment (an offset or the size differs)";
     if (!cookie || h->cookie != cookie) return "is not the segment this run created (cookie differs)";
     return 0;

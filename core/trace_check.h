@@ -5,7 +5,9 @@
 #include "core/trace_layout.h"
 
 /* byte offsets of the tables and the whole size, for a segment of this shape */
-struct tl_trace_geom { uint64_t ring, data, module, size; };
+struct tl_trace_geom {
+    uint64_t ring, data, module, size;
+};
 /* 0 with *g filled in, or -1 if the shape is out of bounds (ring_size not a power of two
  * in [TL_TRACE_RING_MIN, TL_TRACE_RING_MAX], ring_count or module_cap 0 or too large) */
 int tl_trace_geom(uint32_t ring_count, uint32_t ring_size, uint32_t module_cap, struct tl_trace_geom *g)

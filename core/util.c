@@ -6,10 +6,10 @@
 int tl_active;
 int tl_pid;
 uint64_t tl_text_lo, tl_text_hi, tl_vdso_lo, tl_vdso_hi;
-const char *tl_self_name;     /* the path we were loaded by (LD_PRELOAD's entry, or the boot image's) */
-char **tl_env;                /* where our settings come from: environ, or the boot block */
-const uint64_t *tl_auxv;      /* the process's auxiliary vector (as the kernel gave it) */
-int tl_booted;                /* entered at the program's first instruction (sud/boot.c) */
+const char *tl_self_name; /* the path we were loaded by (LD_PRELOAD's entry, or the boot image's) */
+char **tl_env; /* where our settings come from: environ, or the boot block */
+const uint64_t *tl_auxv; /* the process's auxiliary vector (as the kernel gave it) */
+int tl_booted; /* entered at the program's first instruction (sud/boot.c) */
 #include <errno.h>
 
 void *memcpy(void *d, const void *s, size_t n)
@@ -55,7 +55,11 @@ void tl_fmt_u64(char *buf, uint64_t v, int base)
 {
     char tmp[24];
     int i = 0;
-    do { int d = (int)(v % (unsigned)base); tmp[i++] = (char)(d < 10 ? '0' + d : 'a' + d - 10); v /= (unsigned)base; } while (v);
+    do {
+        int d = (int)(v % (unsigned)base);
+        tmp[i++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= (unsigned)base;
+    } while (v);
     int j = 0;
     while (i) buf[j++] = tmp[--i];
     buf[j] = 0;
@@ -66,7 +70,7 @@ void tl_error(const char *a, const char *b, const char *c)
     /* one write so concurrent processes do not interleave the line */
     char line[512];
     size_t n = 0;
-    const char *parts[4] = { "trapline: ", a, b, c };
+    const char *parts[4] = {"trapline: ", a, b, c};
     for (int i = 0; i < 4; i++) {
         if (!parts[i]) continue;
         if (i > 1 && n < sizeof line - 2) line[n++] = ' ';
@@ -148,7 +152,10 @@ int tl_safe_read(uint64_t addr, void *out, size_t n)
         memcpy(out, (const void *)addr, n);
         return 1;
     }
-    struct { void *b; size_t l; } local = { out, n }, remote = { (void *)addr, n };
+    struct {
+        void *b;
+        size_t l;
+    } local = {out, n}, remote = {(void *)addr, n};
     long r = tl_sys6(SYS_process_vm_readv, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
     if (r == (long)n) return 1;
     if (r >= 0 || r == -EFAULT) return 0;
@@ -165,7 +172,10 @@ int tl_safe_write(uint64_t addr, const void *in, size_t n)
         memcpy((void *)addr, in, n);
         return 1;
     }
-    struct { const void *b; size_t l; } local = { in, n }, remote = { (void *)addr, n };
+    struct {
+        const void *b;
+        size_t l;
+    } local = {in, n}, remote = {(void *)addr, n};
     long r = tl_sys6(SYS_process_vm_writev, tl_pid, (long)&local, 1, (long)&remote, 1, 0);
     if (r == (long)n) return 1;
     if (r >= 0 || r == -EFAULT) return 0;

@@ -42,26 +42,26 @@ extern "C" {
 #define TRAPLINE_ABI_VERSION 1
 
 enum trapline_via {
-    TRAPLINE_VIA_TRAP = 0,   /* first execution of a site (SIGSYS), or a site left trapping */
-    TRAPLINE_VIA_FAST = 1,   /* a rewritten site (callq *%rax) */
+    TRAPLINE_VIA_TRAP = 0, /* first execution of a site (SIGSYS), or a site left trapping */
+    TRAPLINE_VIA_FAST = 1, /* a rewritten site (callq *%rax) */
 };
 
 enum trapline_abi {
     TRAPLINE_ABI_X86_64 = 0, /* syscall: x86-64 numbers, args rdi rsi rdx r10 r8 r9 */
-    TRAPLINE_ABI_I386 = 1,   /* int $0x80: i386 numbers, args ebx ecx edx esi edi ebp (zero-extended) */
+    TRAPLINE_ABI_I386 = 1, /* int $0x80: i386 numbers, args ebx ecx edx esi edi ebp (zero-extended) */
 };
 
 struct trapline_call {
-    long nr;                 /* system call number (rax) */
-    long args[6];            /* rdi, rsi, rdx, r10, r8, r9 (i386: ebx, ecx, edx, esi, edi, ebp) */
-    uint64_t site;           /* address of the syscall (or int $0x80) instruction */
-    int via;                 /* enum trapline_via (an int $0x80 call always arrives by trap) */
-    int abi;                 /* enum trapline_abi; `reserved`, always 0, in ABI version 1 */
+    long nr; /* system call number (rax) */
+    long args[6]; /* rdi, rsi, rdx, r10, r8, r9 (i386: ebx, ecx, edx, esi, edi, ebp) */
+    uint64_t site; /* address of the syscall (or int $0x80) instruction */
+    int via; /* enum trapline_via (an int $0x80 call always arrives by trap) */
+    int abi; /* enum trapline_abi; `reserved`, always 0, in ABI version 1 */
 };
 
 struct trapline_api {
-    int version;             /* TRAPLINE_ABI_VERSION */
-    long (*syscall)(struct trapline_call *call);   /* perform the (possibly changed) call */
+    int version; /* TRAPLINE_ABI_VERSION */
+    long (*syscall)(struct trapline_call *call); /* perform the (possibly changed) call */
     /* The environment the program started with, LD_PRELOAD and TRAPLINE_* included.
      * The hook's own environment (its getenv, system(), posix_spawn) lacks them, so the
      * programs a hook starts are not interposed; pass this as envp to have one that is. */

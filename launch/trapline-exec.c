@@ -26,10 +26,7 @@
 #include <unistd.h>
 
 /* what sud/inject.c needs from core/util.c, here with libc */
-void tl_fmt_u64(char *buf, uint64_t v, int base)
-{
-    snprintf(buf, 24, base == 16 ? "%llx" : "%llu", (unsigned long long)v);
-}
+void tl_fmt_u64(char *buf, uint64_t v, int base) { snprintf(buf, 24, base == 16 ? "%llx" : "%llu", (unsigned long long)v); }
 void tl_error(const char *a, const char *b, const char *c)
 {
     fprintf(stderr, "trapline: %s%s%s%s%s\n", a, b ? " " : "", b ? b : "", c ? " " : "", c ? c : "");
@@ -53,8 +50,14 @@ static char *find(const char *prog)
         snprintf(cand, n + strlen(prog) + 3, "%.*s%s%s", (int)n, p, n ? "/" : "", prog);
         struct stat st;
         if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-            if (access(cand, X_OK) == 0) { free(found); return cand; }
-            if (!found) { found = cand; cand = NULL; }
+            if (access(cand, X_OK) == 0) {
+                free(found);
+                return cand;
+            }
+            if (!found) {
+                found = cand;
+                cand = NULL;
+            }
         }
         free(cand);
         if (!e) break;
@@ -74,7 +77,10 @@ static int is_static(const char *path)
         st = 1;
         for (int i = 0; i < eh.e_phnum; i++) {
             Elf64_Phdr ph;
-            if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1) { st = 0; break; }
+            if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1) {
+                st = 0;
+                break;
+            }
             if (ph.p_type == PT_INTERP) st = 0;
         }
     }
@@ -89,7 +95,7 @@ static int is_foreign(const char *path)
     if (!f) return 0;
     unsigned char id[20];
     int r = fread(id, 1, sizeof id, f) == sizeof id && memcmp(id, ELFMAG, SELFMAG) == 0 &&
-            (id[EI_CLASS] != ELFCLASS64 || (id[18] | id[19] << 8) != EM_X86_64);
+        (id[EI_CLASS] != ELFCLASS64 || (id[18] | id[19] << 8) != EM_X86_64);
     fclose(f);
     return r;
 }
@@ -113,7 +119,10 @@ static char *without(const char *list, const char *lib)
         v = w;
     }
     *p = 0;
-    if (p == vals) { free(out); return NULL; }
+    if (p == vals) {
+        free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -121,7 +130,10 @@ int main(int argc, char **argv, char **envp)
 {
     int i = 1;
     const char *argv0 = NULL;
-    if (i + 1 < argc && strcmp(argv[i], "--argv0") == 0) { argv0 = argv[i + 1]; i += 2; }
+    if (i + 1 < argc && strcmp(argv[i], "--argv0") == 0) {
+        argv0 = argv[i + 1];
+        i += 2;
+    }
     if (i < argc && strcmp(argv[i], "--") == 0) i++;
     if (i >= argc) {
         fprintf(stderr, "usage: trapline-exec [--argv0 NAME] PROG [ARGS...]\n");
@@ -134,7 +146,10 @@ int main(int argc, char **argv, char **envp)
     /* the images beside this executable */
     char self[PATH_MAX], dir[PATH_MAX], boot[PATH_MAX + 32], lib[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) { perror("trapline: /proc/self/exe"); return 2; }
+    if (n <= 0) {
+        perror("trapline: /proc/self/exe");
+        return 2;
+    }
     self[n] = 0;
     snprintf(dir, sizeof dir, "%s", self);
     char *slash = strrchr(dir, '/');
@@ -146,7 +161,10 @@ int main(int argc, char **argv, char **envp)
     size_t ne = 0;
     while (envp[ne]) ne++;
     char **settings = calloc(ne + 2, sizeof *settings), **env = calloc(ne + 3, sizeof *env);
-    if (!settings || !env) { perror("trapline"); return 2; }
+    if (!settings || !env) {
+        perror("trapline");
+        return 2;
+    }
     size_t ns = 0, nv = 0;
     int hook = 0, preload = 0;
     const char *app_preload = NULL;
@@ -175,18 +193,21 @@ int main(int argc, char **argv, char **envp)
     if (hook && is_static(path)) {
         /* no loader will ever load the hook into it: refused (an exec from inside a run is
          * entered without the hook instead, and says so: sud/exec.c) */
-        fprintf(stderr, "trapline: %s is statically linked: a hook needs the program's dynamic loader "
-                        "(docs/hooks.md); run it without the hook\n", prog);
+        fprintf(stderr,
+                "trapline: %s is statically linked: a hook needs the program's dynamic loader "
+                "(docs/hooks.md); run it without the hook\n",
+                prog);
         return 2;
     }
     struct stat st;
     int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
     char cap[32];
-    if (!secure && getxattr(path, "security.capability", cap, sizeof cap) > 0) secure = 1;   /* file capabilities */
+    if (!secure && getxattr(path, "security.capability", cap, sizeof cap) > 0) secure = 1; /* file capabilities */
     if (is_foreign(path)) {
         /* trapline interposes x86-64 programs: this one runs without it (the preloaded
          * library would only make its loader complain) */
-        fprintf(stderr, "trapline: warning: %s is not an x86-64 program (32-bit or another machine); it runs without trapline\n", prog);
+        fprintf(stderr, "trapline: warning: %s is not an x86-64 program (32-bit or another machine); it runs without trapline\n",
+                prog);
         execve(path, args, env);
         int err = errno;
         fprintf(stderr, "trapline: cannot run %s: %s\n", prog, strerror(err));
@@ -204,20 +225,28 @@ int main(int argc, char **argv, char **envp)
         }
         const char *q = getenv("TRAPLINE_QUIET");
         if (!q || strcmp(q, "1") != 0)
-            fprintf(stderr, "trapline: warning: cannot trace %s to enter it at its first instruction (ptrace: %s); "
-                            "it starts from the preloaded library, which does not see the calls made before its constructor\n",
+            fprintf(stderr,
+                    "trapline: warning: cannot trace %s to enter it at its first instruction (ptrace: %s); "
+                    "it starts from the preloaded library, which does not see the calls made before its constructor\n",
                     prog, strerror(-e));
     }
     /* the preload way: the settings stay in the environment, libtrapline.so first in
      * LD_PRELOAD */
     char **penv = calloc(ne + 3, sizeof *penv);
-    if (!penv) { perror("trapline"); return 2; }
+    if (!penv) {
+        perror("trapline");
+        return 2;
+    }
     size_t np = 0;
-    for (size_t k = 0; k < nv; k++) if (!starts(env[k], "LD_PRELOAD=")) penv[np++] = env[k];
+    for (size_t k = 0; k < nv; k++)
+        if (!starts(env[k], "LD_PRELOAD=")) penv[np++] = env[k];
     for (size_t k = 0; k < ns; k++) penv[np++] = settings[k];
     size_t pl = strlen(lib) + (app_preload ? strlen(app_preload) : 0) + 16;
     char *pre = malloc(pl);
-    if (!pre) { perror("trapline"); return 2; }
+    if (!pre) {
+        perror("trapline");
+        return 2;
+    }
     snprintf(pre, pl, "LD_PRELOAD=%s%s%s", lib, app_preload && *app_preload ? ":" : "", app_preload ? app_preload : "");
     penv[np++] = pre;
     execve(path, args, penv);

@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 
 #define MAX_SITES (1u << (TL_SITE_BITS - 1))
-static uint64_t *recs;           /* site addresses, in rewrite order (0 = forgotten) */
+static uint64_t *recs; /* site addresses, in rewrite order (0 = forgotten) */
 static uint32_t nrecs;
 static uint64_t lo_site = ~0ull, hi_site;
 
@@ -26,7 +26,8 @@ int tl_jit_reserve(void)
     }
     if (nrecs < MAX_SITES) return 1;
     uint32_t k = 0;
-    for (uint32_t i = 0; i < nrecs; i++) if (recs[i]) recs[k++] = recs[i];
+    for (uint32_t i = 0; i < nrecs; i++)
+        if (recs[i]) recs[k++] = recs[i];
     nrecs = k;
     return nrecs < MAX_SITES;
 }
@@ -39,7 +40,9 @@ void tl_jit_note_site(uint64_t site)
     if (site + 2 > hi_site) hi_site = site + 2;
 }
 
-struct drop { uint64_t ret, slot; };
+struct drop {
+    uint64_t ret, slot;
+};
 
 static void drop_cached(struct tl_tcb *t, void *arg)
 {
@@ -50,7 +53,7 @@ static void drop_cached(struct tl_tcb *t, void *arg)
 static void forget(uint64_t site)
 {
     tl_site_remove(site + 2);
-    struct drop d = { site + 2, ((site + 2) * (uint64_t)TL_SITE_MUL) >> (64 - TL_CACHE_BITS) };
+    struct drop d = {site + 2, ((site + 2) * (uint64_t)TL_SITE_MUL) >> (64 - TL_CACHE_BITS)};
     tl_threads_each(drop_cached, &d);
     tl_cov_state(tl_cov_site(site, 0, 0), TL_SITE_STALE, TL_REASON_STALE);
     if (tl_stats) __atomic_add_fetch(&tl_stats->sites_stale, 1, __ATOMIC_RELAXED);

@@ -13,28 +13,29 @@ HIDDEN void tl_learn(struct tl_frame *f, long nr);
 
 /* ---- rewriting (lazy/rewrite.c) */
 HIDDEN int tl_rewrite_precheck(uint64_t site);
-HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where);   /* TL_REASON_NONE: rewritten; else why not */
+HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits,
+                           const struct tl_mapping *where); /* TL_REASON_NONE: rewritten; else why not */
 HIDDEN void tl_rewrite_after_fork(void);
 HIDDEN void tl_rewrite_lock(void);
 HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);
 HIDDEN void tl_unrewrite_site(uint64_t site);
 HIDDEN int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where);
-HIDDEN int tl_rewrite_batch_begin(void);    /* 1: batch started (end it with tl_rewrite_batch_end) */
+HIDDEN int tl_rewrite_batch_begin(void); /* 1: batch started (end it with tl_rewrite_batch_end) */
 HIDDEN void tl_rewrite_batch_end(void);
 
 /* ---- plans (lazy/plan.c) */
-#define TL_PLAN_NONE (-1)        /* tl_plan_source: the site is in no plan */
+#define TL_PLAN_NONE (-1) /* tl_plan_source: the site is in no plan */
 HIDDEN extern int tl_plan_active;
 HIDDEN int tl_plan_init(void);
-HIDDEN void tl_plan_apply(uint64_t addr, uint64_t len);           /* tl_up.code_mapped */
-HIDDEN int tl_plan_source(uint64_t site, const struct tl_mapping *m);   /* enum tl_plan_source or TL_PLAN_NONE */
+HIDDEN void tl_plan_apply(uint64_t addr, uint64_t len); /* tl_up.code_mapped */
+HIDDEN int tl_plan_source(uint64_t site, const struct tl_mapping *m); /* enum tl_plan_source or TL_PLAN_NONE */
 HIDDEN int tl_policy_refused(uint64_t site);
 HIDDEN void tl_policy_refuse(uint64_t site);
 
 /* ---- code that changes under us (lazy/jit.c) */
-HIDDEN int tl_jit_reserve(void);            /* before a rewrite: 0 = the site must not be rewritten */
+HIDDEN int tl_jit_reserve(void); /* before a rewrite: 0 = the site must not be rewritten */
 HIDDEN void tl_jit_note_site(uint64_t site);
-HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore);   /* tl_up.code_changing */
+HIDDEN void tl_jit_invalidate(uint64_t addr, uint64_t len, int restore); /* tl_up.code_changing */
 
 #endif

@@ -21,18 +21,18 @@
 #include "lazy/plan_parse.h"
 
 _Static_assert((int)TL_PLAN_CONFIRMED == (int)TL_SOURCE_PLAN_CONFIRMED && (int)TL_PLAN_LEARNED == (int)TL_SOURCE_PLAN_LEARNED &&
-               (int)TL_PLAN_UNVERIFIED == (int)TL_SOURCE_PLAN_UNVERIFIED && TL_SOURCE_TRAP == 0,
+                   (int)TL_PLAN_UNVERIFIED == (int)TL_SOURCE_PLAN_UNVERIFIED && TL_SOURCE_TRAP == 0,
                "a plan site's source is its record's source");
-#define PLAN_MODS 4096u         /* modules held in all (file: the plan; directory: looked up) */
+#define PLAN_MODS 4096u /* modules held in all (file: the plan; directory: looked up) */
 #define PLAN_FILE_MAX TL_PLAN_MAX_FILE
-#define PLAN_PATH_MAX 4096u     /* PATH_MAX: the longest path the kernel accepts, with its NUL */
+#define PLAN_PATH_MAX 4096u /* PATH_MAX: the longest path the kernel accepts, with its NUL */
 
 static struct tl_plan_mod *mods; /* file: every module of the plan; directory: those looked up */
 static uint32_t nmods;
 static int plan_is_dir;
 static const char *plan_path;
-static char *cache_file;        /* directory: "<plan_path>/<build-id>.plan" is built here */
-static uint64_t *seen;          /* the parser's duplicate-offset table */
+static char *cache_file; /* directory: "<plan_path>/<build-id>.plan" is built here */
+static uint64_t *seen; /* the parser's duplicate-offset table */
 static uint32_t *seen_tag, seen_gen;
 static int plan_lock;
 int tl_plan_active;
@@ -48,7 +48,10 @@ static void *alloc(uint64_t bytes)
 static void *alloc_kept(uint64_t bytes) { return tl_alloc_big(bytes); }
 
 /* ---- parsing: lazy/plan_parse.c */
-struct parse_err { uint32_t line; const char *what; };
+struct parse_err {
+    uint32_t line;
+    const char *what;
+};
 
 /* Parses buf. sink == NULL: only validates and counts (*nsites). Otherwise fills
  * mods[nmods...] with sites in sink (capacity *nsites). 0, or -1 with *err set. */
@@ -56,7 +59,7 @@ struct parse_err { uint32_t line; const char *what; };
  * sites of one page are rewritten together (tl_rewrite_batch_begin). */
 static void sort_sites(uint64_t *v, uint32_t n)
 {
-    static const uint32_t gaps[] = { 8929, 3905, 1750, 701, 301, 132, 57, 23, 10, 4, 1 };
+    static const uint32_t gaps[] = {8929, 3905, 1750, 701, 301, 132, 57, 23, 10, 4, 1};
     for (unsigned g = 0; g < sizeof gaps / sizeof gaps[0]; g++)
         for (uint32_t i = gaps[g]; i < n; i++) {
             uint64_t x = v[i];
@@ -71,18 +74,35 @@ static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites
     if (!seen) {
         seen = alloc_kept(8ull << TL_PLAN_SEEN_BITS);
         seen_tag = alloc_kept(4ull << TL_PLAN_SEEN_BITS);
-        if (!seen || !seen_tag) { seen = 0; err->line = 0; err->what = "cannot allocate memory"; return -1; }
+        if (!seen || !seen_tag) {
+            seen = 0;
+            err->line = 0;
+            err->what = "cannot allocate memory";
+            return -1;
+        }
     }
     struct tl_plan_parser p = {
-        .mods = mods, .nmods = nmods, .mods_cap = PLAN_MODS, .sink = sink, .sink_cap = sink ? *nsites : 0,
-        .seen = seen, .seen_tag = seen_tag, .gen = seen_gen,
+        .mods = mods,
+        .nmods = nmods,
+        .mods_cap = PLAN_MODS,
+        .sink = sink,
+        .sink_cap = sink ? *nsites : 0,
+        .seen = seen,
+        .seen_tag = seen_tag,
+        .gen = seen_gen,
     };
     uint32_t first = nmods;
     int r = tl_plan_parse(&p, buf, len);
     seen_gen = p.gen;
-    if (!r && sink) for (uint32_t i = first; i < p.nmods; i++) if (mods[i].sites) sort_sites(mods[i].sites, mods[i].n);
+    if (!r && sink)
+        for (uint32_t i = first; i < p.nmods; i++)
+            if (mods[i].sites) sort_sites(mods[i].sites, mods[i].n);
     nmods = p.nmods;
-    if (r) { err->line = p.line; err->what = p.what; return -1; }
+    if (r) {
+        err->line = p.line;
+        err->what = p.what;
+        return -1;
+    }
     *nsites = p.nsites;
     return 0;
 }
@@ -94,15 +114,32 @@ static long read_file(const char *path, char **out, uint64_t *len)
 {
     long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
     if (fd < 0) return fd;
-    struct { uint64_t a[18]; } st;
+    struct {
+        uint64_t a[18];
+    } st;
     long r = tl_sys2(SYS_fstat, fd, &st);
-    if (r < 0) { tl_sys1(SYS_close, fd); return r; }
-    if ((st.a[3] & 0170000) == 0040000) { tl_sys1(SYS_close, fd); return -EISDIR; }
-    if ((st.a[3] & 0170000) != 0100000) { tl_sys1(SYS_close, fd); return -ENODEV; }
+    if (r < 0) {
+        tl_sys1(SYS_close, fd);
+        return r;
+    }
+    if ((st.a[3] & 0170000) == 0040000) {
+        tl_sys1(SYS_close, fd);
+        return -EISDIR;
+    }
+    if ((st.a[3] & 0170000) != 0100000) {
+        tl_sys1(SYS_close, fd);
+        return -ENODEV;
+    }
     uint64_t size = st.a[6];
-    if (size > PLAN_FILE_MAX) { tl_sys1(SYS_close, fd); return -EFBIG; }
+    if (size > PLAN_FILE_MAX) {
+        tl_sys1(SYS_close, fd);
+        return -EFBIG;
+    }
     char *buf = alloc(size + 1);
-    if (!buf) { tl_sys1(SYS_close, fd); return -ENOMEM; }
+    if (!buf) {
+        tl_sys1(SYS_close, fd);
+        return -ENOMEM;
+    }
     uint64_t got = 0;
     while (got < size) {
         long n = tl_sys3(SYS_read, fd, buf + got, size - got);
@@ -124,11 +161,20 @@ static int load(const char *path, struct parse_err *err, long *sys)
     *sys = read_file(path, &buf, &len);
     if (*sys) return -1;
     uint32_t first = nmods;
-    if (parse(buf, len, 0, &n, err)) { nmods = first; return -1; }
+    if (parse(buf, len, 0, &n, err)) {
+        nmods = first;
+        return -1;
+    }
     nmods = first;
     uint64_t *sites = alloc((n ? n : 1) * 8);
-    if (!sites) { *sys = -ENOMEM; return -1; }
-    if (parse(buf, len, sites, &n, err)) { nmods = first; return -1; }
+    if (!sites) {
+        *sys = -ENOMEM;
+        return -1;
+    }
+    if (parse(buf, len, sites, &n, err)) {
+        nmods = first;
+        return -1;
+    }
     tl_sys2(SYS_munmap, buf, len + 1);
     return 0;
 }
@@ -139,18 +185,29 @@ static void say_bad(int fatal, const char *path, const struct parse_err *err, lo
     size_t k = 0;
     const char *msg = err->what;
     if (sys) {
-        msg = sys == -ENOENT ? "no such file" : sys == -EACCES ? "permission denied" : sys == -EISDIR ? "is a directory" :
-              sys == -EFBIG ? "larger than 64 MiB" : sys == -ENODEV ? "not a regular file" : "cannot be read";
+        msg = sys == -ENOENT ? "no such file"
+            : sys == -EACCES ? "permission denied"
+            : sys == -EISDIR ? "is a directory"
+            : sys == -EFBIG  ? "larger than 64 MiB"
+            : sys == -ENODEV ? "not a regular file"
+                             : "cannot be read";
     } else {
         tl_fmt_u64(line, err->line, 10);
-        what[k++] = 'l'; what[k++] = 'i'; what[k++] = 'n'; what[k++] = 'e'; what[k++] = ' ';
+        what[k++] = 'l';
+        what[k++] = 'i';
+        what[k++] = 'n';
+        what[k++] = 'e';
+        what[k++] = ' ';
         for (const char *p = line; *p; p++) what[k++] = *p;
-        what[k++] = ':'; what[k++] = ' ';
+        what[k++] = ':';
+        what[k++] = ' ';
     }
     for (const char *p = msg; *p && k < sizeof what - 24; p++) what[k++] = *p;
     what[k] = 0;
-    if (fatal) tl_error("TRAPLINE_PLAN:", path, what);
-    else if (!tl_cfg.quiet) tl_error("warning: plan", path, what);
+    if (fatal)
+        tl_error("TRAPLINE_PLAN:", path, what);
+    else if (!tl_cfg.quiet)
+        tl_error("warning: plan", path, what);
 }
 
 /* The configured plan: a file is loaded and checked now. 0, or -1 after one error line. */
@@ -159,8 +216,13 @@ int tl_plan_init(void)
     plan_path = tl_cfg.plan;
     if (!plan_path) return 0;
     mods = alloc_kept((uint64_t)PLAN_MODS * sizeof *mods);
-    if (!mods) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
-    struct { uint64_t a[18]; } st;
+    if (!mods) {
+        tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory");
+        return -1;
+    }
+    struct {
+        uint64_t a[18];
+    } st;
     if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
         /* "<dir>/<40 hex digits>.plan" must be a path the kernel accepts */
         if (tl_strlen(plan_path) + 1 + 40 + 5 >= PLAN_PATH_MAX) {
@@ -170,19 +232,26 @@ int tl_plan_init(void)
             for (const char *q = num; *q; q++) what[k++] = *q;
             for (const char *q = " bytes)"; *q; q++) what[k++] = *q;
             what[k] = 0;
-            tl_error("TRAPLINE_PLAN:", what, "is too long: the plan files in it would have paths longer than PATH_MAX (4096 bytes)");
+            tl_error("TRAPLINE_PLAN:", what,
+                     "is too long: the plan files in it would have paths longer than PATH_MAX (4096 bytes)");
             return -1;
         }
         cache_file = alloc(PLAN_PATH_MAX);
-        if (!cache_file) { tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory"); return -1; }
+        if (!cache_file) {
+            tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory");
+            return -1;
+        }
         plan_is_dir = 1;
     } else {
-        struct parse_err err = { 0, 0 };
+        struct parse_err err = {0, 0};
         long sys = 0;
-        if (load(plan_path, &err, &sys)) { say_bad(1, plan_path, &err, sys); return -1; }
+        if (load(plan_path, &err, &sys)) {
+            say_bad(1, plan_path, &err, sys);
+            return -1;
+        }
     }
     tl_plan_active = 1;
-    tl_vm_want_paths = 1;     /* plans are keyed by module: our map keeps paths */
+    tl_vm_want_paths = 1; /* plans are keyed by module: our map keeps paths */
     return 0;
 }
 
@@ -212,13 +281,16 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
     }
     char *path = cache_file;
     size_t k = 0;
-    for (const char *p = plan_path; *p; p++) path[k++] = *p;     /* length checked at start-up */
+    for (const char *p = plan_path; *p; p++) path[k++] = *p; /* length checked at start-up */
     path[k++] = '/';
-    for (uint32_t j = 0; j < idlen; j++) { path[k++] = "0123456789abcdef"[id[j] >> 4]; path[k++] = "0123456789abcdef"[id[j] & 15]; }
+    for (uint32_t j = 0; j < idlen; j++) {
+        path[k++] = "0123456789abcdef"[id[j] >> 4];
+        path[k++] = "0123456789abcdef"[id[j] & 15];
+    }
     for (const char *p = ".plan"; *p; p++) path[k++] = *p;
     path[k] = 0;
     uint32_t first = nmods;
-    struct parse_err err = { 0, 0 };
+    struct parse_err err = {0, 0};
     long sys = 0;
     struct tl_plan_mod *hit = 0;
     if (load(path, &err, &sys)) {
@@ -227,7 +299,7 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
     } else {
         hit = lookup(first, nmods, id, idlen);
     }
-    if (!hit && nmods < PLAN_MODS) {      /* remember the miss: never read it again */
+    if (!hit && nmods < PLAN_MODS) { /* remember the miss: never read it again */
         hit = &mods[nmods++];
         memcpy(hit->id, id, idlen);
         hit->idlen = idlen;
@@ -239,10 +311,7 @@ static struct tl_plan_mod *find(const uint8_t *id, uint32_t idlen)
 
 /* Build-id of the ELF file mapped at m: its header at m->start - m->offset, as GNU ld lays
  * files out. */
-static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20])
-{
-    return tl_elf_build_id(m->start - m->offset, id);
-}
+static uint32_t build_id_of(const struct tl_mapping *m, uint8_t id[20]) { return tl_elf_build_id(m->start - m->offset, id); }
 
 /* learned-unverified sites are never rewritten ahead of time, under any policy */
 static int policy_allows(uint64_t source)
@@ -276,9 +345,7 @@ int tl_plan_source(uint64_t site, const struct tl_mapping *m)
     if (!pm) return TL_PLAN_NONE;
     uint64_t off = site - m->start + m->offset;
     for (uint32_t i = 0; i < pm->n; i++)
-        if (pm->sites[i] >> TL_PLAN_SOURCE_BITS == off) {
-            return (int)(pm->sites[i] & TL_PLAN_SOURCE_MASK);
-        }
+        if (pm->sites[i] >> TL_PLAN_SOURCE_BITS == off) { return (int)(pm->sites[i] & TL_PLAN_SOURCE_MASK); }
     return TL_PLAN_NONE;
 }
 
@@ -291,7 +358,7 @@ static void count(uint64_t *field)
 static void apply_mapping(const struct tl_mapping *m)
 {
     if (!(m->prot & PROT_EXEC) || (m->prot & PROT_WRITE) || m->path[0] != '/') return;
-    if (m->start < tl_text_hi && m->end > tl_text_lo) return;          /* ourselves */
+    if (m->start < tl_text_hi && m->end > tl_text_lo) return; /* ourselves */
     uint8_t id[20];
     uint32_t idlen = build_id_of(m, id);
     if (!idlen) return;
@@ -308,17 +375,20 @@ static void apply_mapping(const struct tl_mapping *m)
         uint64_t off = pm->sites[i] >> TL_PLAN_SOURCE_BITS, src = pm->sites[i] & TL_PLAN_SOURCE_MASK;
         if (off < m->offset || off - m->offset + 2 > len) continue;
         uint64_t site = m->start + (off - m->offset);
-        if (tl_site_known(site + 2)) continue;                       /* already rewritten */
+        if (tl_site_known(site + 2)) continue; /* already rewritten */
         int allowed = policy_allows(src);
-        uint8_t b[2] = { 0, 0 };
+        uint8_t b[2] = {0, 0};
         /* (only records need to know beforehand: without statistics there are none) */
         int likely = allowed && (!tl_stats || !tl_safe_read(site, b, 2) || (b[0] == 0x0f && b[1] == 0x05));
         struct tl_site_rec *rec = likely || room_for_skipped() ? tl_cov_site(site, 1, m) : 0;
-        uint16_t source = (uint16_t)src;     /* the same values (see below) */
+        uint16_t source = (uint16_t)src; /* the same values (see below) */
         int why = allowed ? tl_rewrite_planned(site, tl_cov_fast_counter(rec, -1), m) : TL_REASON_POLICY;
         tl_cov_plan(rec, source, why == TL_REASON_NONE ? TL_SITE_REWRITTEN : TL_SITE_SKIPPED, why);
-        if (why == TL_REASON_NONE) { count(&tl_stats->plan_rewritten); any = 1; }
-        else count(&tl_stats->plan_skipped);
+        if (why == TL_REASON_NONE) {
+            count(&tl_stats->plan_rewritten);
+            any = 1;
+        } else
+            count(&tl_stats->plan_skipped);
     }
     tl_rewrite_batch_end();
     if (any) tl_rewrite_serialise();
@@ -336,7 +406,7 @@ static int apply_cb(const struct tl_mapping *m, void *arg)
 void tl_plan_apply(uint64_t addr, uint64_t len)
 {
     if (!tl_plan_active || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
-    uint64_t range[2] = { addr, len ? addr + len : ~0ull };
+    uint64_t range[2] = {addr, len ? addr + len : ~0ull};
     tl_vm_each(range[0], range[1], apply_cb, range);
 }
 

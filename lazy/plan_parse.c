@@ -48,7 +48,12 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
     uint32_t line = 0, first = p->nmods;
     int header = 0;
     struct tl_plan_mod *cur = 0;
-#define FAIL(msg) do { p->line = line; p->what = (msg); return -1; } while (0)
+#define FAIL(msg)                                                                                                                  \
+    do {                                                                                                                           \
+        p->line = line;                                                                                                            \
+        p->what = (msg);                                                                                                           \
+        return -1;                                                                                                                 \
+    } while (0)
     while (pos < len) {
         uint64_t s = pos, e = pos;
         while (e < len && buf[e] != '\n') e++;
@@ -58,13 +63,14 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
         while (s < e && (is_blank(buf[s]) || buf[s] == '\r')) s++;
         while (e > s && (is_blank(buf[e - 1]) || buf[e - 1] == '\r')) e--;
         if (s == e || buf[s] == '#') continue;
-        uint64_t w = s;                                   /* end of the first word */
+        uint64_t w = s; /* end of the first word */
         while (w < e && !is_blank(buf[w])) w++;
-        uint64_t v = w;                                   /* start of the second */
+        uint64_t v = w; /* start of the second */
         while (v < e && is_blank(buf[v])) v++;
         if (!header) {
             if (!word_is(buf + s, buf + e, "trapline-plan 1")) {
-                if (word_is(buf + s, buf + w, "trapline-plan")) FAIL("unsupported plan version (this build reads 'trapline-plan 1')");
+                if (word_is(buf + s, buf + w, "trapline-plan"))
+                    FAIL("unsupported plan version (this build reads 'trapline-plan 1')");
                 FAIL("not a trapline plan (expected 'trapline-plan 1' first)");
             }
             header = 1;
@@ -93,7 +99,7 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
             cur->idlen = idlen;
             cur->n = 0;
             cur->sites = p->sink ? p->sink + used : 0;
-            if (++p->gen == 0) p->gen = 1;               /* tags of 0 never match */
+            if (++p->gen == 0) p->gen = 1; /* tags of 0 never match */
             continue;
         }
         /* a site line: exactly two words */
@@ -109,10 +115,14 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
             off = off << 4 | (uint64_t)h;
         }
         uint64_t source;
-        if (word_is(buf + v, buf + e, "confirmed")) source = TL_PLAN_CONFIRMED;
-        else if (word_is(buf + v, buf + e, "learned")) source = TL_PLAN_LEARNED;
-        else if (word_is(buf + v, buf + e, "learned-unverified")) source = TL_PLAN_UNVERIFIED;
-        else FAIL("site source must be 'confirmed', 'learned' or 'learned-unverified'");
+        if (word_is(buf + v, buf + e, "confirmed"))
+            source = TL_PLAN_CONFIRMED;
+        else if (word_is(buf + v, buf + e, "learned"))
+            source = TL_PLAN_LEARNED;
+        else if (word_is(buf + v, buf + e, "learned-unverified"))
+            source = TL_PLAN_UNVERIFIED;
+        else
+            FAIL("site source must be 'confirmed', 'learned' or 'learned-unverified'");
         if (seen_before(p, off)) FAIL("offset listed twice in one module");
         if (cur->n >= TL_PLAN_MAX_SITES) FAIL("more than 65536 sites in one module");
         if (p->sink) {
@@ -122,7 +132,10 @@ int tl_plan_parse(struct tl_plan_parser *p, const char *buf, uint64_t len)
         used++;
         cur->n++;
     }
-    if (!header) { line++; FAIL("empty (expected 'trapline-plan 1')"); }
+    if (!header) {
+        line++;
+        FAIL("empty (expected 'trapline-plan 1')");
+    }
 #undef FAIL
     p->nsites = used;
     return 0;

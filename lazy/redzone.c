@@ -31,14 +31,14 @@
 
 struct insn {
     uint8_t len;
-    uint8_t map;          /* 0 one-byte, 1 0f, 2 0f38, 3 0f3a; +8 when VEX/EVEX encoded */
+    uint8_t map; /* 0 one-byte, 1 0f, 2 0f38, 3 0f3a; +8 when VEX/EVEX encoded */
     uint8_t op;
-    uint8_t w;            /* REX.W / VEX.W */
-    uint8_t osize16;      /* 66 prefix */
-    uint8_t has_modrm, mod, reg, rm;   /* reg, rm extended to 0..15 */
-    int8_t base;          /* memory base 0..15; -1 none; 16 rip */
-    int8_t index;         /* -1 none */
-    uint8_t rep;          /* f2/f3 */
+    uint8_t w; /* REX.W / VEX.W */
+    uint8_t osize16; /* 66 prefix */
+    uint8_t has_modrm, mod, reg, rm; /* reg, rm extended to 0..15 */
+    int8_t base; /* memory base 0..15; -1 none; 16 rip */
+    int8_t index; /* -1 none */
+    uint8_t rep; /* f2/f3 */
     int64_t disp;
     int64_t imm;
     uint8_t imm_len;
@@ -49,39 +49,33 @@ struct insn {
  * 4 rel32, 7 decided by the code (b8+r: imm64 with REX.W; f6/f7 /0,/1; a0-a3 moffs;
  * c8 enter). Prefix bytes and 0f/c4/c5/62 are handled before the table is consulted. */
 static const uint8_t op1[256] = {
-    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x00,
-    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x10,
-    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10,
-    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x10, 0x10, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x03, 0x0b, 0x01, 0x09, 0x00, 0x00, 0x00, 0x00,
-    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
-    0x09, 0x0b, 0x18, 0x09, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x07, 0x07, 0x07, 0x07, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07,
-    0x09, 0x09, 0x02, 0x00, 0x00, 0x00, 0x09, 0x0b, 0x07, 0x00, 0x02, 0x00, 0x00, 0x01, 0x10, 0x00,
-    0x08, 0x08, 0x08, 0x08, 0x10, 0x10, 0x10, 0x00, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x04, 0x04, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00,
+    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x00, 0x08, 0x08, 0x08, 0x08,
+    0x01, 0x03, 0x10, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x10, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10,
+    0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10, 0x08, 0x08, 0x08, 0x08, 0x01, 0x03, 0x00, 0x10, 0x08, 0x08, 0x08, 0x08,
+    0x01, 0x03, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x10, 0x08, 0x08,
+    0x00, 0x00, 0x00, 0x00, 0x03, 0x0b, 0x01, 0x09, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01,
+    0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x09, 0x0b, 0x18, 0x09, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x07, 0x07, 0x07, 0x07, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x01, 0x01, 0x01,
+    0x01, 0x01, 0x01, 0x01, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x07, 0x09, 0x09, 0x02, 0x00, 0x00, 0x00, 0x09, 0x0b,
+    0x07, 0x00, 0x02, 0x00, 0x00, 0x01, 0x10, 0x00, 0x08, 0x08, 0x08, 0x08, 0x10, 0x10, 0x10, 0x00, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x04, 0x04, 0x10, 0x01, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x0f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x08,
 };
 static const uint8_t op2[256] = {
-    0x08, 0x08, 0x08, 0x08, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0x18, 0x08, 0x00, 0x09,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x08, 0x08, 0x18, 0x18, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0x08, 0x18, 0x08, 0x18, 0x18, 0x18, 0x18, 0x18,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x09, 0x09, 0x09, 0x09, 0x08, 0x08, 0x08, 0x00, 0x08, 0x08, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08,
-    0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x00, 0x00, 0x00, 0x08, 0x09, 0x08, 0x18, 0x18, 0x00, 0x00, 0x00, 0x08, 0x09, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x09, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x09, 0x08, 0x09, 0x09, 0x09, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
-    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x18, 0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0x18, 0x08, 0x00, 0x09, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x18, 0x18, 0x18, 0x18,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x18, 0x00, 0x08, 0x18, 0x08, 0x18,
+    0x18, 0x18, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x09, 0x09, 0x09, 0x09, 0x08, 0x08, 0x08, 0x00,
+    0x08, 0x08, 0x18, 0x18, 0x08, 0x08, 0x08, 0x08, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04,
+    0x04, 0x04, 0x04, 0x04, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x00, 0x00, 0x00, 0x08, 0x09, 0x08, 0x18, 0x18, 0x00, 0x00, 0x00, 0x08, 0x09, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x09, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x09, 0x08, 0x09, 0x09, 0x09, 0x08,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
+    0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
     0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08, 0x08,
 };
 
@@ -101,7 +95,7 @@ static int imm1(uint8_t op, int osize16, int w, uint8_t reg)
         if (op == 0xf6) return reg < 2 ? 1 : 0;
         if (op == 0xf7) return reg < 2 ? (osize16 ? 2 : 4) : 0;
         if (op == 0xc8) return 3;
-        return -1;   /* a0-a3 */
+        return -1; /* a0-a3 */
     }
     return 0;
 }
@@ -140,11 +134,15 @@ static int decode(const uint8_t *p, size_t avail, struct insn *d)
     for (;; i++) {
         if (i >= n) return 0;
         uint8_t b = p[i];
-        if (b == 0x66) osize16 = 1;
-        else if (b == 0x67) asize32 = 1;
-        else if (b == 0xf2 || b == 0xf3) rep = b;
-        else if (b == 0xf0 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65) {}
-        else break;
+        if (b == 0x66)
+            osize16 = 1;
+        else if (b == 0x67)
+            asize32 = 1;
+        else if (b == 0xf2 || b == 0xf3)
+            rep = b;
+        else if (b == 0xf0 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65) {
+        } else
+            break;
     }
     if ((p[i] & 0xf0) == 0x40) {
         rex = p[i++];
@@ -157,19 +155,28 @@ static int decode(const uint8_t *p, size_t avail, struct insn *d)
         if (op == 0xc5) {
             if (i + 1 > n) return 0;
             uint8_t b1 = p[i++];
-            rr = !(b1 & 0x80); rx = rb = 0; w = 0; map = 1;
+            rr = !(b1 & 0x80);
+            rx = rb = 0;
+            w = 0;
+            map = 1;
         } else if (op == 0xc4) {
             if (i + 2 > n) return 0;
             uint8_t b1 = p[i++], b2 = p[i++];
-            rr = !(b1 & 0x80); rx = !(b1 & 0x40); rb = !(b1 & 0x20);
-            map = b1 & 0x1f; w = b2 >> 7;
+            rr = !(b1 & 0x80);
+            rx = !(b1 & 0x40);
+            rb = !(b1 & 0x20);
+            map = b1 & 0x1f;
+            w = b2 >> 7;
             if (map < 1 || map > 3) return 0;
         } else {
             if (i + 3 > n) return 0;
             uint8_t b1 = p[i++], b2 = p[i++];
             i++;
-            rr = !(b1 & 0x80); rx = !(b1 & 0x40); rb = !(b1 & 0x20);
-            map = b1 & 7; w = b2 >> 7;
+            rr = !(b1 & 0x80);
+            rx = !(b1 & 0x40);
+            rb = !(b1 & 0x20);
+            map = b1 & 7;
+            w = b2 >> 7;
             if (map < 1 || map == 4 || map == 7 || !(b2 & 4)) return 0;
             evex = 1;
         }
@@ -191,10 +198,14 @@ static int decode(const uint8_t *p, size_t avail, struct insn *d)
         return 0;
     }
     int modrm;
-    if (vex) modrm = !(map == 1 && op == 0x77);
-    else if (map == 0) modrm = (op1[op] & T_MODRM) != 0;
-    else if (map == 1) modrm = (op2[op] & T_MODRM) != 0;
-    else modrm = 1;
+    if (vex)
+        modrm = !(map == 1 && op == 0x77);
+    else if (map == 0)
+        modrm = (op1[op] & T_MODRM) != 0;
+    else if (map == 1)
+        modrm = (op2[op] & T_MODRM) != 0;
+    else
+        modrm = 1;
     uint8_t reg3 = 0;
     if (modrm) {
         if (i >= n) return 0;
@@ -212,8 +223,11 @@ static int decode(const uint8_t *p, size_t avail, struct insn *d)
                 uint8_t s = p[i++];
                 uint8_t base = s & 7, idx = (uint8_t)(((s >> 3) & 7) | rx << 3);
                 d->index = idx == 4 ? -1 : (int8_t)idx;
-                if (base == 5 && d->mod == 0) { d->base = -1; disp = 4; }
-                else d->base = (int8_t)(base | rb << 3);
+                if (base == 5 && d->mod == 0) {
+                    d->base = -1;
+                    disp = 4;
+                } else
+                    d->base = (int8_t)(base | rb << 3);
             } else if (rm == 5 && d->mod == 0) {
                 d->base = 16;
                 disp = 4;
@@ -229,14 +243,20 @@ static int decode(const uint8_t *p, size_t avail, struct insn *d)
         }
     }
     int imm;
-    if (vex) imm = map == 3 || (map == 1 && imm2(op) == 1) ? 1 : 0;
-    else if (map == 0) imm = imm1(op, osize16, w, reg3);
-    else if (map == 1) imm = imm2(op);
-    else imm = map == 3 ? 1 : 0;
-    if (imm < 0) imm = asize32 ? 4 : 8;   /* moffs */
+    if (vex)
+        imm = map == 3 || (map == 1 && imm2(op) == 1) ? 1 : 0;
+    else if (map == 0)
+        imm = imm1(op, osize16, w, reg3);
+    else if (map == 1)
+        imm = imm2(op);
+    else
+        imm = map == 3 ? 1 : 0;
+    if (imm < 0) imm = asize32 ? 4 : 8; /* moffs */
     if (i + (size_t)imm > n) return 0;
-    if (imm == 1 || imm == 2 || imm == 4 || imm == 8) d->imm = sread(p + i, imm);
-    else if (imm == 3) d->imm = sread(p + i, 2);   /* enter: the frame size */
+    if (imm == 1 || imm == 2 || imm == 4 || imm == 8)
+        d->imm = sread(p + i, imm);
+    else if (imm == 3)
+        d->imm = sread(p + i, 2); /* enter: the frame size */
     d->imm_len = (uint8_t)imm;
     i += (size_t)imm;
     d->len = (uint8_t)i;
@@ -262,7 +282,10 @@ int tl_insn_length(const uint8_t *p, size_t avail)
 
 /* Registers that may hold %rsp + k: bit r of mask, with k[r] the smallest k. %rsp itself
  * is always %rsp + 0 and not in the mask. */
-struct st { uint32_t mask; int32_t k[16]; };
+struct st {
+    uint32_t mask;
+    int32_t k[16];
+};
 
 static int32_t clampk(int64_t v) { return (int32_t)(v < KMIN ? KMIN : v > KMAX ? KMAX : v); }
 
@@ -275,15 +298,24 @@ static int st_merge(struct st *into, const struct st *from)
     if (!from->mask) return 0;
     for (int r = 0; r < 16; r++) {
         if (!(from->mask >> r & 1)) continue;
-        if (!(into->mask >> r & 1)) { into->mask |= 1u << r; into->k[r] = from->k[r]; changed = 1; }
-        else if (from->k[r] < into->k[r]) { into->k[r] = from->k[r]; changed = 1; }
+        if (!(into->mask >> r & 1)) {
+            into->mask |= 1u << r;
+            into->k[r] = from->k[r];
+            changed = 1;
+        } else if (from->k[r] < into->k[r]) {
+            into->k[r] = from->k[r];
+            changed = 1;
+        }
     }
     return changed;
 }
 
 static int is_copy(const struct st *s, int r, int32_t *k)
 {
-    if (r == RSP) { *k = 0; return 1; }
+    if (r == RSP) {
+        *k = 0;
+        return 1;
+    }
     if (r < 0 || r > 15 || !(s->mask >> r & 1)) return 0;
     *k = s->k[r];
     return 1;
@@ -296,12 +328,16 @@ static void set_copy(struct st *s, int r, int64_t k)
     s->k[r] = clampk(k);
 }
 
-static void kill(struct st *s, int r) { if (r != RSP) s->mask &= ~(1u << r); }
+static void kill(struct st *s, int r)
+{
+    if (r != RSP) s->mask &= ~(1u << r);
+}
 
 /* %rsp moved by delta (new rsp = old rsp + delta): every copy's k shifts the other way */
 static void rsp_moved(struct st *s, int64_t delta)
 {
-    for (int r = 0; r < 16; r++) if (s->mask >> r & 1) s->k[r] = clampk((int64_t)s->k[r] - delta);
+    for (int r = 0; r < 16; r++)
+        if (s->mask >> r & 1) s->k[r] = clampk((int64_t)s->k[r] - delta);
 }
 
 /* how an instruction ends a path */
@@ -311,14 +347,23 @@ static int flow(const struct insn *d, int64_t *target, int64_t at)
 {
     if (d->map == 0) {
         uint8_t op = d->op;
-        if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3)) { *target = at + d->len + d->imm; return FLOW_BRANCH; }
-        if (op == 0xeb || op == 0xe9) { *target = at + d->len + d->imm; return FLOW_JUMP; }
+        if ((op >= 0x70 && op <= 0x7f) || (op >= 0xe0 && op <= 0xe3)) {
+            *target = at + d->len + d->imm;
+            return FLOW_BRANCH;
+        }
+        if (op == 0xeb || op == 0xe9) {
+            *target = at + d->len + d->imm;
+            return FLOW_JUMP;
+        }
         if (op == 0xc3 || op == 0xc2 || op == 0xcb || op == 0xca || op == 0xcc || op == 0xcf || op == 0xf4) return FLOW_END;
-        if (op == 0xe8) return FLOW_END;                                   /* call: writes rsp-8 itself */
-        if (op == 0xff && (d->reg & 7) >= 2 && (d->reg & 7) <= 5) return FLOW_END;   /* indirect call/jmp */
+        if (op == 0xe8) return FLOW_END; /* call: writes rsp-8 itself */
+        if (op == 0xff && (d->reg & 7) >= 2 && (d->reg & 7) <= 5) return FLOW_END; /* indirect call/jmp */
     } else if (d->map == 1) {
-        if (d->op >= 0x80 && d->op <= 0x8f) { *target = at + d->len + d->imm; return FLOW_BRANCH; }
-        if (d->op == 0x0b || d->op == 0xb9 || d->op == 0xff) return FLOW_END;   /* ud2, ud1, ud0 */
+        if (d->op >= 0x80 && d->op <= 0x8f) {
+            *target = at + d->len + d->imm;
+            return FLOW_BRANCH;
+        }
+        if (d->op == 0x0b || d->op == 0xb9 || d->op == 0xff) return FLOW_END; /* ud2, ud1, ud0 */
     }
     return FLOW_NEXT;
 }
@@ -331,58 +376,93 @@ static void transfer(struct st *s, const struct insn *d)
     int r = d->reg, m = d->rm, reg_dst = d->mod == 3;
     if (d->map == 0) {
         uint8_t op = d->op;
-        if (op >= 0x50 && op <= 0x57) { rsp_moved(s, -8); return; }
-        if (op >= 0x58 && op <= 0x5f) { rsp_moved(s, 8); return; }   /* the register: transfer_full */
-        if (op == 0x68 || op == 0x6a || op == 0x9c) { rsp_moved(s, -8); return; }
-        if (op == 0x9d) { rsp_moved(s, 8); return; }
-        if (op >= 0xb8 && op <= 0xbf) return;   /* handled by the caller (needs REX.B) */
+        if (op >= 0x50 && op <= 0x57) {
+            rsp_moved(s, -8);
+            return;
+        }
+        if (op >= 0x58 && op <= 0x5f) {
+            rsp_moved(s, 8);
+            return;
+        } /* the register: transfer_full */
+        if (op == 0x68 || op == 0x6a || op == 0x9c) {
+            rsp_moved(s, -8);
+            return;
+        }
+        if (op == 0x9d) {
+            rsp_moved(s, 8);
+            return;
+        }
+        if (op >= 0xb8 && op <= 0xbf) return; /* handled by the caller (needs REX.B) */
         switch (op) {
-        case 0x89: case 0x8b: {
+        case 0x89:
+        case 0x8b: {
             if (!reg_dst) return;
             int src = op == 0x89 ? r : m, dst = op == 0x89 ? m : r;
             if (dst == RSP) {
-                if (d->w && is_copy(s, src, &k)) rsp_moved(s, k);
-                else st_clear(s);        /* a stack switch: nothing known */
+                if (d->w && is_copy(s, src, &k))
+                    rsp_moved(s, k);
+                else
+                    st_clear(s); /* a stack switch: nothing known */
                 return;
             }
-            if (d->w && is_copy(s, src, &k)) set_copy(s, dst, k);
-            else kill(s, dst);
+            if (d->w && is_copy(s, src, &k))
+                set_copy(s, dst, k);
+            else
+                kill(s, dst);
             return;
         }
         case 0x8d:
             if (d->base >= 0 && d->base < 16 && d->w && is_copy(s, d->base, &k)) {
-                if (r == RSP) rsp_moved(s, k + d->disp);
-                else set_copy(s, r, (int64_t)k + d->disp);
+                if (r == RSP)
+                    rsp_moved(s, k + d->disp);
+                else
+                    set_copy(s, r, (int64_t)k + d->disp);
             } else {
                 kill(s, r);
             }
             return;
-        case 0x63:
-            kill(s, r);
-            return;
-        case 0x81: case 0x83:
-            if (!reg_dst || !d->w) { if (reg_dst && (d->reg & 7) != 7) kill(s, m); return; }
+        case 0x63: kill(s, r); return;
+        case 0x81:
+        case 0x83:
+            if (!reg_dst || !d->w) {
+                if (reg_dst && (d->reg & 7) != 7) kill(s, m);
+                return;
+            }
             if (m == RSP) {
-                if ((d->reg & 7) == 0) rsp_moved(s, d->imm);
-                else if ((d->reg & 7) == 5) rsp_moved(s, -d->imm);
+                if ((d->reg & 7) == 0)
+                    rsp_moved(s, d->imm);
+                else if ((d->reg & 7) == 5)
+                    rsp_moved(s, -d->imm);
                 return;
             }
             if (!is_copy(s, m, &k)) return;
             switch (d->reg & 7) {
             case 0: set_copy(s, m, (int64_t)k + d->imm); break;
             case 5: set_copy(s, m, (int64_t)k - d->imm); break;
-            case 4: if (d->imm < 0) set_copy(s, m, (int64_t)k + d->imm + 1); else kill(s, m); break;
+            case 4:
+                if (d->imm < 0)
+                    set_copy(s, m, (int64_t)k + d->imm + 1);
+                else
+                    kill(s, m);
+                break;
             }
             return;
-        case 0x31: case 0x33: case 0x29: case 0x2b:
+        case 0x31:
+        case 0x33:
+        case 0x29:
+        case 0x2b:
             if (reg_dst && r == m) kill(s, r);
             return;
         case 0x87:
             if (reg_dst) {
                 int32_t kr, km;
                 int cr = is_copy(s, r, &kr), cm = is_copy(s, m, &km);
-                if (r == RSP || m == RSP) { st_clear(s); return; }
-                kill(s, r); kill(s, m);
+                if (r == RSP || m == RSP) {
+                    st_clear(s);
+                    return;
+                }
+                kill(s, r);
+                kill(s, m);
                 if (cr) set_copy(s, m, kr);
                 if (cm) set_copy(s, r, km);
             } else {
@@ -393,14 +473,16 @@ static void transfer(struct st *s, const struct insn *d)
             rsp_moved(s, 8);
             if (reg_dst) kill(s, m);
             return;
-        case 0xc9: {   /* leave: mov %rbp,%rsp; pop %rbp */
-            if (is_copy(s, 5, &k)) rsp_moved(s, k);
-            else st_clear(s);
+        case 0xc9: { /* leave: mov %rbp,%rsp; pop %rbp */
+            if (is_copy(s, 5, &k))
+                rsp_moved(s, k);
+            else
+                st_clear(s);
             rsp_moved(s, 8);
             kill(s, 5);
             return;
         }
-        case 0xc8:     /* enter $n: push %rbp; mov %rsp,%rbp; sub $n,%rsp */
+        case 0xc8: /* enter $n: push %rbp; mov %rsp,%rbp; sub $n,%rsp */
             rsp_moved(s, -8);
             set_copy(s, 5, 0);
             rsp_moved(s, -(d->imm & 0xffff));
@@ -408,22 +490,34 @@ static void transfer(struct st *s, const struct insn *d)
         case 0xc7:
             if (reg_dst) kill(s, m);
             return;
-        case 0xe8:     /* call (backward pass): caller-saved registers are gone */
-            for (int x = 0; x < 16; x++) if (x == 0 || x == 1 || x == 2 || x == 6 || x == 7 || (x >= 8 && x <= 11)) kill(s, x);
+        case 0xe8: /* call (backward pass): caller-saved registers are gone */
+            for (int x = 0; x < 16; x++)
+                if (x == 0 || x == 1 || x == 2 || x == 6 || x == 7 || (x >= 8 && x <= 11)) kill(s, x);
             return;
         case 0xff:
-            if ((d->reg & 7) == 6) rsp_moved(s, -8);
+            if ((d->reg & 7) == 6)
+                rsp_moved(s, -8);
             else if ((d->reg & 7) == 2 || (d->reg & 7) == 3)
-                for (int x = 0; x < 16; x++) if (x == 0 || x == 1 || x == 2 || x == 6 || x == 7 || (x >= 8 && x <= 11)) kill(s, x);
+                for (int x = 0; x < 16; x++)
+                    if (x == 0 || x == 1 || x == 2 || x == 6 || x == 7 || (x >= 8 && x <= 11)) kill(s, x);
             return;
         }
         return;
     }
     if (d->map == 1) {
-        if (d->op == 0x05) { kill(s, 0); kill(s, 1); kill(s, 11); return; }   /* syscall */
-        if (d->op == 0xb6 || d->op == 0xb7 || d->op == 0xbe || d->op == 0xbf) { kill(s, r); return; }
-        if (d->op >= 0x40 && d->op <= 0x4f && reg_dst && d->w && is_copy(s, m, &k)) {   /* cmov */
-            struct st one; one.mask = 0;
+        if (d->op == 0x05) {
+            kill(s, 0);
+            kill(s, 1);
+            kill(s, 11);
+            return;
+        } /* syscall */
+        if (d->op == 0xb6 || d->op == 0xb7 || d->op == 0xbe || d->op == 0xbf) {
+            kill(s, r);
+            return;
+        }
+        if (d->op >= 0x40 && d->op <= 0x4f && reg_dst && d->w && is_copy(s, m, &k)) { /* cmov */
+            struct st one;
+            one.mask = 0;
             set_copy(&one, r, k);
             st_merge(s, &one);
         }
@@ -442,20 +536,29 @@ static int plus_r(const uint8_t *p, const struct insn *d)
 /* the one-byte ops whose register is in the opcode: mov imm (b8+r) kills, pop (58+r) kills */
 static void transfer_full(struct st *s, const uint8_t *p, const struct insn *d)
 {
-    if (d->map == 0 && d->op >= 0xb8 && d->op <= 0xbf) { kill(s, plus_r(p, d)); return; }
+    if (d->map == 0 && d->op >= 0xb8 && d->op <= 0xbf) {
+        kill(s, plus_r(p, d));
+        return;
+    }
     if (d->map == 0 && d->op >= 0x58 && d->op <= 0x5f) {
         int r = plus_r(p, d);
         transfer(s, d);
-        if (r == RSP) st_clear(s);
-        else kill(s, r);
+        if (r == RSP)
+            st_clear(s);
+        else
+            kill(s, r);
         return;
     }
-    if (d->map == 0 && d->op >= 0x91 && d->op <= 0x97) {   /* xchg %rax, r */
+    if (d->map == 0 && d->op >= 0x91 && d->op <= 0x97) { /* xchg %rax, r */
         int r = plus_r(p, d);
         int32_t ka, kr;
         int ca = is_copy(s, 0, &ka), cr = is_copy(s, r, &kr);
-        if (r == RSP) { st_clear(s); return; }
-        kill(s, 0); kill(s, r);
+        if (r == RSP) {
+            st_clear(s);
+            return;
+        }
+        kill(s, 0);
+        kill(s, r);
         if (ca) set_copy(s, r, ka);
         if (cr) set_copy(s, 0, kr);
         return;
@@ -469,10 +572,16 @@ static int pure_store(const struct insn *d)
 {
     if (d->map == 0) return d->op == 0x88 || d->op == 0x89 || ((d->op == 0xc6 || d->op == 0xc7) && (d->reg & 7) == 0);
     if ((d->map & 7) != 1) return 0;
-    if (d->map == 1 && d->op >= 0x90 && d->op <= 0x9f) return 1;   /* setcc */
+    if (d->map == 1 && d->op >= 0x90 && d->op <= 0x9f) return 1; /* setcc */
     switch (d->op) {
-    case 0x11: case 0x13: case 0x17: case 0x29: case 0x2b: case 0x7f: case 0xd6: case 0xe7:
-        return 1;
+    case 0x11:
+    case 0x13:
+    case 0x17:
+    case 0x29:
+    case 0x2b:
+    case 0x7f:
+    case 0xd6:
+    case 0xe7: return 1;
     }
     return 0;
 }
@@ -482,16 +591,17 @@ static int use_of(const struct st *s, const struct insn *d)
 {
     int32_t k;
     if (d->has_modrm && d->mod != 3 && d->base >= 0 && d->base < 16) {
-        int ignore = (d->map == 0 && d->op == 0x8d) ||                              /* lea computes */
-                     (d->map == 1 && ((d->op >= 0x18 && d->op <= 0x1f) || d->op == 0x0d)) ||   /* nop, prefetch */
-                     pure_store(d);
+        int ignore = (d->map == 0 && d->op == 0x8d) || /* lea computes */
+            (d->map == 1 && ((d->op >= 0x18 && d->op <= 0x1f) || d->op == 0x0d)) || /* nop, prefetch */
+            pure_store(d);
         if (!ignore && is_copy(s, d->base, &k) && (int64_t)k + d->disp < 0)
             return d->base == RSP ? TL_RZ_BELOW_RSP : TL_RZ_VIA_COPY;
     }
     if (d->map == 0 && (d->op == 0x89 || d->op == 0x87) && d->mod != 3 && d->w && is_copy(s, d->reg, &k) && k < 0)
         return TL_RZ_ESCAPE;
     if (d->map == 0 && ((d->op >= 0xa4 && d->op <= 0xa7) || (d->op >= 0xaa && d->op <= 0xaf))) {
-        if ((is_copy(s, 7, &k) && k < 0) || (is_copy(s, 6, &k) && k < 0 && d->op != 0xaa && d->op != 0xab && d->op != 0xae && d->op != 0xaf))
+        if ((is_copy(s, 7, &k) && k < 0) ||
+            (is_copy(s, 6, &k) && k < 0 && d->op != 0xaa && d->op != 0xab && d->op != 0xae && d->op != 0xaf))
             return TL_RZ_STRING;
     }
     return TL_RZ_NONE;
@@ -499,9 +609,10 @@ static int use_of(const struct st *s, const struct insn *d)
 
 static int arg_below(const struct st *s)
 {
-    static const int args[6] = { 7, 6, 2, 10, 8, 9 };
+    static const int args[6] = {7, 6, 2, 10, 8, 9};
     int32_t k;
-    for (int i = 0; i < 6; i++) if (is_copy(s, args[i], &k) && k < 0) return 1;
+    for (int i = 0; i < 6; i++)
+        if (is_copy(s, args[i], &k) && k < 0) return 1;
     return 0;
 }
 
@@ -511,8 +622,11 @@ static int may_originate(const uint8_t *p, size_t avail)
     size_t i = 0;
     while (i < avail && i < 15) {
         uint8_t b = p[i];
-        if (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36 ||
-            b == 0x3e || b == 0x26 || b == 0x64 || b == 0x65 || (b & 0xf0) == 0x40) { i++; continue; }
+        if (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
+            b == 0x64 || b == 0x65 || (b & 0xf0) == 0x40) {
+            i++;
+            continue;
+        }
         return b == 0x89 || b == 0x8b || b == 0x8d || b == 0xc8;
     }
     return 0;
@@ -542,12 +656,15 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
     size_t first = s0;
     for (size_t i = 0; i < s0; i++) {
         uint8_t b = w[i], m = i + 1 < n ? w[i + 1] : 0;
-        if (b == 0xc8 || ((b == 0x89 || b == 0x8b || b == 0x8d) && ((m & 7) == 4 || ((m >> 3) & 7) == 4))) { first = i > 15 ? i - 15 : 0; break; }   /* with its prefixes */
+        if (b == 0xc8 || ((b == 0x89 || b == 0x8b || b == 0x8d) && ((m & 7) == 4 || ((m >> 3) & 7) == 4))) {
+            first = i > 15 ? i - 15 : 0;
+            break;
+        } /* with its prefixes */
     }
     for (size_t i = 0; i <= s0; i++) in[i].mask = 0;
     for (size_t i = first; i < s0; i++) {
         struct insn d;
-        if (!in[i].mask && !may_originate(w + i, n - i)) continue;   /* empty stays empty */
+        if (!in[i].mask && !may_originate(w + i, n - i)) continue; /* empty stays empty */
         if (!decode(w + i, n - i, &d)) continue;
         size_t nx = i + d.len;
         if (nx > s0) continue;
@@ -580,20 +697,36 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
         struct insn d;
         if (!decode(w + s0, n - s0, &d)) return out->kind;
         state[s0] = at_site;
-        transfer_full(&state[s0], w + s0, &d);   /* the syscall: rax, rcx, r11 */
+        transfer_full(&state[s0], w + s0, &d); /* the syscall: rax, rcx, r11 */
         size_t nx = s0 + d.len;
-        if (nx < n) { state[nx] = state[s0]; seen[nx] = 1; work[nwork++] = (uint16_t)nx; }
+        if (nx < n) {
+            state[nx] = state[s0];
+            seen[nx] = 1;
+            work[nwork++] = (uint16_t)nx;
+        }
     }
     while (nwork > 0) {
         size_t i = work[--nwork];
         struct st cur = state[i];
         for (;;) {
-            if (++steps > STEP_LIMIT) { out->kind = TL_RZ_LIMIT; out->at = (uint32_t)(lo + i); return out->kind; }
+            if (++steps > STEP_LIMIT) {
+                out->kind = TL_RZ_LIMIT;
+                out->at = (uint32_t)(lo + i);
+                return out->kind;
+            }
             struct insn d;
             if (!decode(w + i, n - i, &d)) break;
-            if (i == s0 && arg_below(&cur)) { out->kind = TL_RZ_ARG; out->at = (uint32_t)site; return out->kind; }
+            if (i == s0 && arg_below(&cur)) {
+                out->kind = TL_RZ_ARG;
+                out->at = (uint32_t)site;
+                return out->kind;
+            }
             int u = use_of(&cur, &d);
-            if (u != TL_RZ_NONE) { out->kind = u; out->at = (uint32_t)(lo + i); return out->kind; }
+            if (u != TL_RZ_NONE) {
+                out->kind = u;
+                out->at = (uint32_t)(lo + i);
+                return out->kind;
+            }
             int64_t t = 0;
             int f = flow(&d, &t, (int64_t)i);
             if (f == FLOW_END) break;
@@ -603,7 +736,11 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
                     size_t ti = (size_t)t;
                     int changed = !seen[ti] ? (state[ti] = cur, seen[ti] = 1, 1) : st_merge(&state[ti], &cur);
                     if (changed) {
-                        if (nwork >= stack_cap) { out->kind = TL_RZ_LIMIT; out->at = (uint32_t)(lo + i); return out->kind; }
+                        if (nwork >= stack_cap) {
+                            out->kind = TL_RZ_LIMIT;
+                            out->at = (uint32_t)(lo + i);
+                            return out->kind;
+                        }
                         work[nwork++] = (uint16_t)ti;
                     }
                 }
@@ -612,7 +749,7 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
             size_t nx = i + d.len;
             if (nx >= n) break;
             if (seen[nx]) {
-                if (!st_merge(&state[nx], &cur)) break;   /* nothing new from here on */
+                if (!st_merge(&state[nx], &cur)) break; /* nothing new from here on */
                 cur = state[nx];
             } else {
                 state[nx] = cur;

@@ -15,19 +15,19 @@
 #define TL_RZ_AFTER 256u
 
 enum tl_rz_kind {
-    TL_RZ_NONE = 0,          /* no use found: the site may be rewritten */
-    TL_RZ_BELOW_RSP = 1,     /* after the site, memory below %rsp is accessed through %rsp */
-    TL_RZ_VIA_COPY = 2,      /* ... through a register holding %rsp + k (mov %rsp,%rbx; lea) */
-    TL_RZ_ARG = 3,           /* an argument register points below %rsp at the site */
-    TL_RZ_ESCAPE = 4,        /* a pointer below %rsp is stored to memory */
-    TL_RZ_STRING = 5,        /* a string instruction (movs/stos/...) with %rdi/%rsi below %rsp */
-    TL_RZ_LIMIT = 6,         /* the analysis did not settle within its step limit */
-    TL_RZ_UNREADABLE = 7,    /* the site's bytes could not be read (set by callers) */
+    TL_RZ_NONE = 0, /* no use found: the site may be rewritten */
+    TL_RZ_BELOW_RSP = 1, /* after the site, memory below %rsp is accessed through %rsp */
+    TL_RZ_VIA_COPY = 2, /* ... through a register holding %rsp + k (mov %rsp,%rbx; lea) */
+    TL_RZ_ARG = 3, /* an argument register points below %rsp at the site */
+    TL_RZ_ESCAPE = 4, /* a pointer below %rsp is stored to memory */
+    TL_RZ_STRING = 5, /* a string instruction (movs/stos/...) with %rdi/%rsi below %rsp */
+    TL_RZ_LIMIT = 6, /* the analysis did not settle within its step limit */
+    TL_RZ_UNREADABLE = 7, /* the site's bytes could not be read (set by callers) */
 };
 
 struct tl_rz_result {
-    int kind;                /* enum tl_rz_kind */
-    uint32_t at;             /* offset in code[] of the instruction found (kind 1..6) */
+    int kind; /* enum tl_rz_kind */
+    uint32_t at; /* offset in code[] of the instruction found (kind 1..6) */
 };
 
 #ifdef __cplusplus

@@ -27,14 +27,14 @@ static int membarrier_ok = -1;
 
 void tl_rewrite_after_fork(void)
 {
-    lock = 0;             /* only this thread exists in the child */
-    membarrier_ok = -1;   /* registration is per address space */
+    lock = 0; /* only this thread exists in the child */
+    membarrier_ok = -1; /* registration is per address space */
 }
 
 static void serialise_cores(void)
 {
-    if (tl_threads_alone()) return;   /* no other instruction stream to serialise */
-    if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return;     /* forbidden by the program's seccomp */
+    if (tl_threads_alone()) return; /* no other instruction stream to serialise */
+    if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return; /* forbidden by the program's seccomp */
     if (membarrier_ok < 0)
         membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
     if (membarrier_ok) tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
@@ -57,8 +57,9 @@ static int prot_at(uint64_t addr, const struct tl_mapping *where)
 static uint64_t lock_saved_mask;
 void tl_rewrite_lock(void)
 {
-    uint64_t all = ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) |
-                     (1ull << (SIGFPE - 1)) | (1ull << (SIGSYS - 1))), old = 0;
+    uint64_t all = ~((1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) | (1ull << (SIGFPE - 1)) |
+                     (1ull << (SIGSYS - 1))),
+             old = 0;
     tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
     tl_spin_lock(&lock);
     lock_saved_mask = old;
@@ -81,7 +82,7 @@ void tl_rewrite_serialise(void) { serialise_cores(); }
  * one site to the next on it, so a page costs one mprotect pair, not one per site.
  * Only the thread holding the rewrite lock for the whole batch uses these. */
 static int batching;
-static uint64_t held_page = 1;    /* 1: none */
+static uint64_t held_page = 1; /* 1: none */
 static int held_prot;
 
 /* Gives page its protection prot back after a store. Should that fail, the page stays
@@ -98,7 +99,10 @@ static void restore_prot(uint64_t page, int prot)
 
 static void release_held(void)
 {
-    if (held_page != 1) { restore_prot(held_page, held_prot); tl_vm_hold_end(); }
+    if (held_page != 1) {
+        restore_prot(held_page, held_prot);
+        tl_vm_hold_end();
+    }
     held_page = 1;
 }
 
@@ -119,16 +123,19 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
 {
     uint64_t p1 = site & ~4095ull, p2 = (site + 1) & ~4095ull;
     int prot1 = prot_at(site, where), prot2 = p2 == p1 ? prot1 : prot_at(site + 1, where);
-    if (prot1 < 0 || prot2 < 0) return 0;     /* unmapped, or shared: nothing is written */
+    if (prot1 < 0 || prot2 < 0) return 0; /* unmapped, or shared: nothing is written */
     if ((prot1 & PROT_WRITE) && (prot2 & PROT_WRITE)) {
         release_held();
-        return store(site, expect, repl);    /* already writable (a rwx JIT page): no mprotect */
+        return store(site, expect, repl); /* already writable (a rwx JIT page): no mprotect */
     }
     if (batching && p1 == p2) {
         if (held_page != p1) {
             release_held();
             tl_vm_hold_begin(p1, prot1, 1, 0);
-            if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { tl_vm_hold_end(); return 0; }
+            if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) {
+                tl_vm_hold_end();
+                return 0;
+            }
             held_page = p1;
             held_prot = prot1;
         }
@@ -136,7 +143,10 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
     }
     release_held();
     tl_vm_hold_begin(p1, prot1, p2 != p1 ? p2 : 1, prot2);
-    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) { tl_vm_hold_end(); return 0; }
+    if (tl_sys3(SYS_mprotect, p1, 4096, prot1 | PROT_READ | PROT_WRITE) != 0) {
+        tl_vm_hold_end();
+        return 0;
+    }
     if (p2 != p1 && tl_sys3(SYS_mprotect, p2, 4096, prot2 | PROT_READ | PROT_WRITE) != 0) {
         restore_prot(p1, prot1);
         tl_vm_hold_end();
@@ -154,7 +164,7 @@ static uint16_t patch(uint64_t site, uint16_t expect, uint16_t repl, const struc
  * (TL_FLAG_PROT_KEPT), never silently. */
 void tl_unrewrite_site(uint64_t site)
 {
-    if (patch(site, 0xd0ff, 0x050f, 0) != 0 || prot_at(site, 0) < 0) return;   /* restored, or gone */
+    if (patch(site, 0xd0ff, 0x050f, 0) != 0 || prot_at(site, 0) < 0) return; /* restored, or gone */
     char at[24];
     tl_limit(TL_FLAG_PROT_KEPT, "warning: the rewritten site at", tl_fmt_hex(at, site),
              "could not get its bytes `0f 05` back before its page turned writable (mprotect failed)");
@@ -193,9 +203,10 @@ static void redzone_remember(uint64_t site)
 static int read_code(uint64_t addr, void *out, size_t n)
 {
     if (tl_safe_read(addr, out, n)) return 1;
-    if (UNLIKELY(tl_seccomp_mode) && !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) &&
-                                       tl_seccomp_allows(SYS_pread64, 0, 0, 0) && tl_seccomp_allows(SYS_close, 0, 0, 0)))
-        return 0;       /* unreadable: the site counts as using the red zone (stays trapping) */
+    if (UNLIKELY(tl_seccomp_mode) &&
+        !(tl_seccomp_allows(SYS_openat, AT_FDCWD, 0, O_RDONLY | O_CLOEXEC) && tl_seccomp_allows(SYS_pread64, 0, 0, 0) &&
+          tl_seccomp_allows(SYS_close, 0, 0, 0)))
+        return 0; /* unreadable: the site counts as using the red zone (stays trapping) */
     long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) return 0;
     long r = tl_sys4(SYS_pread64, fd, out, n, addr);
@@ -221,10 +232,14 @@ static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int tr
     if (trapped && (where->prot & PROT_READ) && (lo & ~4095ull) == page && ((hi - 1) & ~4095ull) == page &&
         !__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) && tl_threads_alone())
         memcpy(buf, (const void *)lo, hi - lo);
-    else if (!read_code(lo, buf, hi - lo)) return TL_RZ_UNREADABLE;
+    else if (!read_code(lo, buf, hi - lo))
+        return TL_RZ_UNREADABLE;
     uint8_t *p = buf + (site - lo);
     *bytes = (uint16_t)(p[0] | p[1] << 8);
-    if (p[0] == 0xff && p[1] == 0xd0) { p[0] = 0x0f; p[1] = 0x05; }
+    if (p[0] == 0xff && p[1] == 0xd0) {
+        p[0] = 0x0f;
+        p[1] = 0x05;
+    }
     if (p[0] != 0x0f || p[1] != 0x05) return TL_RZ_NONE;
     struct tl_rz_result r;
     return tl_redzone_check(buf, hi - lo, site - lo, &r);
@@ -235,19 +250,16 @@ static int redzone_verdict(uint64_t site, const struct tl_mapping *where, int tr
 static int precheck(uint64_t site, int batch)
 {
     if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return TL_REASON_SUD_ONLY;
-    if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO;   /* not writable */
-    if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE;   /* no atomic store */
+    if (site >= tl_vdso_lo && site < tl_vdso_hi) return TL_REASON_VDSO; /* not writable */
+    if ((site & 63) == 63 && !tl_threads_alone()) return TL_REASON_STRADDLE; /* no atomic store */
     if (site >= tl_text_lo && site < tl_text_hi) return TL_REASON_NOT_SYSCALL;
-    if (!batch && tl_self()->in_rewrite) return TL_REASON_NESTED;   /* a signal handler interrupted a rewrite */
-    if (!tl_seccomp_allows_rewrite()) return TL_REASON_SECCOMP;   /* the program's filter forbids our calls */
+    if (!batch && tl_self()->in_rewrite) return TL_REASON_NESTED; /* a signal handler interrupted a rewrite */
+    if (!tl_seccomp_allows_rewrite()) return TL_REASON_SECCOMP; /* the program's filter forbids our calls */
     if (redzone_known(site)) return TL_REASON_REDZONE;
     return TL_REASON_NONE;
 }
 
-int tl_rewrite_precheck(uint64_t site)
-{
-    return precheck(site, 0);
-}
+int tl_rewrite_precheck(uint64_t site) { return precheck(site, 0); }
 
 /* Rewrites site; planned: it comes from a plan rather than a trap, so its bytes are
  * checked before it enters the site set (a site that is not `0f 05` is never entered).
@@ -281,8 +293,10 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     int exec = where && (where->prot & PROT_EXEC);
     int counted = 0;
     /* in a batch the lock was already held when the window was read: its bytes are current */
-    if (batch && seen) now = seen;
-    else if (exec && planned && !tl_safe_read(site, &now, 2)) now = 0;
+    if (batch && seen)
+        now = seen;
+    else if (exec && planned && !tl_safe_read(site, &now, 2))
+        now = 0;
     if (exec && planned && now != 0x050f) {
         /* not a syscall instruction: skipped; unless another thread (a concurrent dlopen
          * of the same file) rewrote it first */
@@ -308,10 +322,7 @@ static int rewrite(uint64_t site, uint64_t *hits, const struct tl_mapping *where
     return done ? TL_REASON_NONE : reason;
 }
 
-int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
-{
-    return rewrite(site, hits, where, 0);
-}
+int tl_rewrite_site(uint64_t site, uint64_t *hits, const struct tl_mapping *where) { return rewrite(site, hits, where, 0); }
 
 /* A batch of plan sites (tl_rewrite_planned between the two calls, in address order):
  * the rewrite lock is held throughout. 0 if one cannot start here (a signal handler
@@ -335,7 +346,4 @@ void tl_rewrite_batch_end(void)
 }
 
 /* A plan's site; the caller serialises the cores once after a batch. */
-int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where)
-{
-    return rewrite(site, hits, where, 1);
-}
+int tl_rewrite_planned(uint64_t site, uint64_t *hits, const struct tl_mapping *where) { return rewrite(site, hits, where, 1); }

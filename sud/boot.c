@@ -38,11 +38,11 @@ int tl_boot_map(long fd)
             r = tl_sys6(SYS_mmap, (long)start, (long)(pend - start), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
                         (long)(ph[i].p_offset & ~4095ull));
             if (r != (long)start) return r < 0 ? (int)r : -1;
-            for (volatile uint8_t *p = (volatile uint8_t *)fend; (uint64_t)p < pend; p++) *p = 0;   /* bss start */
+            for (volatile uint8_t *p = (volatile uint8_t *)fend; (uint64_t)p < pend; p++) *p = 0; /* bss start */
         }
         if (aend > pend) {
-            r = tl_sys6(SYS_mmap, (long)pend, (long)(aend - pend), PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0);
+            r = tl_sys6(SYS_mmap, (long)pend, (long)(aend - pend), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS,
+                        -1, 0);
             if (r != (long)pend) return r < 0 ? (int)r : -1;
         }
     }
@@ -55,14 +55,16 @@ void tl_boot_relocate(void)
 {
     uint64_t base = (uint64_t)&__ehdr_start, rela = 0, size = 0, ent = sizeof(Elf64_Rela);
     for (const Elf64_Dyn *d = _DYNAMIC; d->d_tag != DT_NULL; d++) {
-        if (d->d_tag == DT_RELA) rela = base + d->d_un.d_ptr;
-        else if (d->d_tag == DT_RELASZ) size = d->d_un.d_val;
-        else if (d->d_tag == DT_RELAENT) ent = d->d_un.d_val;
+        if (d->d_tag == DT_RELA)
+            rela = base + d->d_un.d_ptr;
+        else if (d->d_tag == DT_RELASZ)
+            size = d->d_un.d_val;
+        else if (d->d_tag == DT_RELAENT)
+            ent = d->d_un.d_val;
     }
     for (uint64_t off = 0; rela && off + sizeof(Elf64_Rela) <= size; off += ent) {
         const Elf64_Rela *r = (const Elf64_Rela *)(rela + off);
-        if (ELF64_R_TYPE(r->r_info) == R_X86_64_RELATIVE)
-            *(volatile uint64_t *)(base + r->r_offset) = base + (uint64_t)r->r_addend;
+        if (ELF64_R_TYPE(r->r_info) == R_X86_64_RELATIVE) *(volatile uint64_t *)(base + r->r_offset) = base + (uint64_t)r->r_addend;
     }
 }
 
@@ -81,7 +83,7 @@ static int vdso_range(const struct tl_mapping *m, void *arg)
 
 static void unmap_vdso(void)
 {
-    uint64_t r[2] = { 0, 0 };
+    uint64_t r[2] = {0, 0};
     tl_maps_each(vdso_range, r);
     if (r[0] && r[1] > r[0]) tl_sys2(SYS_munmap, r[0], r[1] - r[0]);
 }
@@ -102,8 +104,8 @@ int tl_boot_main(struct tl_boot_args *a)
     char **in = (char **)a->settings;
     size_t n = 0, bytes = tl_strlen((const char *)a->self) + 1;
     for (; in && in[n]; n++) bytes += tl_strlen(in[n]) + 1;
-    long m = tl_sys6(SYS_mmap, 0, (long)((n + 1) * sizeof(char *) + bytes), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    long m =
+        tl_sys6(SYS_mmap, 0, (long)((n + 1) * sizeof(char *) + bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) {
         tl_write_err("trapline: cannot allocate memory for its settings\n");
         tl_sys1(SYS_exit_group, 2);

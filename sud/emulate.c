@@ -40,7 +40,7 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f, uint64_t f
     t->vfork_child = (flags & CLONE_VFORK) != 0;
     if (flags & CLONE_VFORK) {
         t->vfork_parent = parent;
-        parent->vfork_tcb = t;          /* the parent frees it when it resumes */
+        parent->vfork_tcb = t; /* the parent frees it when it resumes */
     }
     /* what the kernel gives the child: the signal mask, %gs, the alternate stack */
     t->sigsys_blocked = parent->sigsys_blocked;
@@ -49,11 +49,11 @@ static __attribute__((noreturn)) void vfork_child(struct tl_frame *f, uint64_t f
     tl_tcb_register(t);
     if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a vfork child's control block", 0, 0);
     if (t->app_ss.ss_flags & SS_DISABLE) {
-        stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
+        stack_t ss = {(void *)t->alt_lo, 0, t->alt_size};
         tl_sys2(SYS_sigaltstack, &ss, 0);
     }
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a vfork child", 0, 0);
-    if (copy.via == TL_VIA_I386) tl_i386_resume_frame(&copy);   /* rcx, r11 and cs too */
+    if (copy.via == TL_VIA_I386) tl_i386_resume_frame(&copy); /* rcx, r11 and cs too */
     tl_resume_frame(&copy);
 }
 
@@ -64,7 +64,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
     long nr = (long)f->rax;
     int i386 = f->via == TL_VIA_I386;
     if ((flags & CLONE_VM) && child_sp) {
-        tl_threads_pending(1);              /* before it exists: see tl_threads_alone */
+        tl_threads_pending(1); /* before it exists: see tl_threads_alone */
         long r = i386 ? tl_clone_thread_i386(f, child_sp, flags) : tl_clone_thread(f, child_sp, flags);
         if (r < 0) tl_threads_pending(-1);
         if (flags & CLONE_VFORK) reap_vfork_child();
@@ -79,7 +79,7 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
         long ecx = (flags & CLONE_VM) || nr != TL_NR32_CLONE ? (long)f->rcx : 0;
         r = tl_int80_6(nr, (long)f->rbx, ecx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
     } else if (nr == SYS_clone3) {
-        if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16);     /* stack, stack_size */
+        if (!(flags & CLONE_VM)) memset(args3 + 40, 0, 16); /* stack, stack_size */
         r = tl_sys2(nr, (long)args3, (long)size3);
     } else {
         r = tl_sys6(nr, f->rdi, (flags & CLONE_VM) ? f->rsi : 0, f->rdx, f->r10, f->r8, f->r9);
@@ -103,11 +103,12 @@ static int clone3_copy(uint64_t uargs, uint64_t size, uint8_t *buf, uint64_t cap
     uint64_t n = size < cap ? size : cap;
     memset(buf, 0, cap);
     if (!tl_safe_read(uargs, buf, n)) return -1;
-    for (uint64_t off = n; off < size;) {          /* a longer struct: its tail must be zero */
+    for (uint64_t off = n; off < size;) { /* a longer struct: its tail must be zero */
         uint8_t chunk[64];
         uint64_t k = size - off < sizeof chunk ? size - off : sizeof chunk;
         if (!tl_safe_read(uargs + off, chunk, k)) return -1;
-        for (uint64_t i = 0; i < k; i++) if (chunk[i]) return -1;
+        for (uint64_t i = 0; i < k; i++)
+            if (chunk[i]) return -1;
         off += k;
     }
     *size3 = n;
@@ -124,29 +125,19 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
     long nr = (long)f->rax;
     struct tl_tcb *t;
     switch (nr) {
-    case SYS_rt_sigaction:       /* the kernel takes int sig, int how, int option: */
+    case SYS_rt_sigaction: /* the kernel takes int sig, int how, int option: */
         *ret = tl_virt_sigaction((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
         return 1;
-    case SYS_rt_sigprocmask:
-        *ret = tl_virt_sigprocmask((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10);
-        return 1;
-    case SYS_rt_sigpending:
-        *ret = tl_virt_sigpending((uint64_t *)f->rdi, (long)f->rsi);
-        return 1;
-    case SYS_sigaltstack:
-        *ret = tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi);
-        return 1;
+    case SYS_rt_sigprocmask: *ret = tl_virt_sigprocmask((long)(int)f->rdi, (void *)f->rsi, (void *)f->rdx, (long)f->r10); return 1;
+    case SYS_rt_sigpending: *ret = tl_virt_sigpending((uint64_t *)f->rdi, (long)f->rsi); return 1;
+    case SYS_sigaltstack: *ret = tl_virt_sigaltstack((const stack_t *)f->rdi, (stack_t *)f->rsi); return 1;
     case SYS_execve:
-    case SYS_execveat:
-        *ret = tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8);
-        return 1;
-    case SYS_clone:
-        *ret = do_clone(f, f->rdi, f->rsi, 0, 0);
-        return 1;
+    case SYS_execveat: *ret = tl_exec(nr, (long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8); return 1;
+    case SYS_clone: *ret = do_clone(f, f->rdi, f->rsi, 0, 0); return 1;
     case SYS_clone3: {
         uint8_t buf[128];
         uint64_t size3;
-        if (clone3_copy(f->rdi, f->rsi, buf, sizeof buf, &size3)) return 0;   /* the kernel fails it */
+        if (clone3_copy(f->rdi, f->rsi, buf, sizeof buf, &size3)) return 0; /* the kernel fails it */
         struct clone_args_ a;
         memcpy(&a, buf, sizeof a);
         /* the kernel's clone3_stack_valid(), before our fork path drops the stack */
@@ -157,20 +148,16 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
             *ret = do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0, buf, size3);
         return 1;
     }
-    case SYS_fork:
-        *ret = do_clone(f, 0, 0, 0, 0);
-        return 1;
-    case SYS_vfork:
-        *ret = do_clone(f, CLONE_VM | CLONE_VFORK, 0, 0, 0);
-        return 1;
+    case SYS_fork: *ret = do_clone(f, 0, 0, 0, 0); return 1;
+    case SYS_vfork: *ret = do_clone(f, CLONE_VM | CLONE_VFORK, 0, 0, 0); return 1;
     case SYS_exit:
         t = tl_self();
-        if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0;    /* it unmaps itself */
+        if (t->vfork_parent) t->vfork_parent->vfork_tcb = 0; /* it unmaps itself */
         tl_stats_thread_release(t);
         tl_policy_thread_exit(t);
         tl_tcb_unregister(t);
         if (!tl_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0) || !tl_seccomp_allows(SYS_munmap, 0, 0, 0))
-            tl_sys1(SYS_exit, (long)f->rdi);      /* the program's seccomp: its state stays mapped */
+            tl_sys1(SYS_exit, (long)f->rdi); /* the program's seccomp: its state stays mapped */
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);

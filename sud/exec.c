@@ -45,7 +45,8 @@ static long safe_strlen(const char *s, size_t max)
         size_t k = 4096 - (a & 4095);
         if (k > sizeof buf) k = sizeof buf;
         if (!tl_safe_read(a, buf, k)) return -1;
-        for (size_t j = 0; j < k; j++, i++) if (!buf[j]) return (long)i;
+        for (size_t j = 0; j < k; j++, i++)
+            if (!buf[j]) return (long)i;
     }
     return -1;
 }
@@ -73,7 +74,7 @@ static int lists_self(const char *v)
 
 /* Performs execve (nr 59, path/argv/envp in a1..a3) or execveat (nr 322, dirfd/path/
  * argv/envp/flags in a1..a5) with the environment fixed up. */
-#define PRELOAD_ROOM 131072     /* the program's own LD_PRELOAD value, at most */
+#define PRELOAD_ROOM 131072 /* the program's own LD_PRELOAD value, at most */
 #define PRELOAD_EQ_LEN (sizeof "LD_PRELOAD=" - 1)
 
 /* What an entry of the program's environment is, for the exec fix-up: 1 TRAPLINE_*,
@@ -106,44 +107,58 @@ static char *preload_entry(char *p, const char *app)
 
 /* What the file an execve/execveat would run is, as far as entering it goes. */
 struct target {
-    int readable;   /* it could be opened and examined (else the exec decides: preload way) */
-    int secure;     /* set-user-ID, set-group-ID or file capabilities: a traced exec would
+    int readable; /* it could be opened and examined (else the exec decides: preload way) */
+    int secure; /* set-user-ID, set-group-ID or file capabilities: a traced exec would
                        drop its privileges, so it is never traced */
-    int foreign;    /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
-    int is_static;  /* an x86-64 ELF program without PT_INTERP */
-    int launcher;   /* our own launcher (build/lib/trapline-exec): same device and inode */
+    int foreign; /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
+    int is_static; /* an x86-64 ELF program without PT_INTERP */
+    int launcher; /* our own launcher (build/lib/trapline-exec): same device and inode */
 };
 
 static struct target examine(long nr, long a1, long a2, long a5)
 {
-    struct target t = { 0, 0, 0, 0, 0 };
+    struct target t = {0, 0, 0, 0, 0};
     int by_fd = nr == SYS_execveat && (a5 & AT_EMPTY_PATH);
-    long fd = by_fd ? -1
-            : nr == SYS_execve ? tl_sys4(SYS_openat, AT_FDCWD, a1, O_RDONLY | O_CLOEXEC, 0)
-                               : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC | (a5 & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0);
+    long fd = by_fd        ? -1
+        : nr == SYS_execve ? tl_sys4(SYS_openat, AT_FDCWD, a1, O_RDONLY | O_CLOEXEC, 0)
+                           : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC | (a5 & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0);
     long use = fd >= 0 ? fd : by_fd ? a1 : -1;
     if (use < 0) return t;
-    struct { uint64_t a[18]; } st;
+    struct {
+        uint64_t a[18];
+    } st;
     if (tl_sys2(SYS_fstat, use, &st) == 0) {
         t.readable = 1;
         uint32_t mode = (uint32_t)st.a[3];
         t.secure = (mode & 04000) || ((mode & 02000) && (mode & 0010));
         char cap[32];
         if (!t.secure && tl_sys4(SYS_fgetxattr, use, "security.capability", cap, sizeof cap) > 0) t.secure = 1;
-        struct { uint64_t a[18]; } ls;
+        struct {
+            uint64_t a[18];
+        } ls;
         const char *l = tl_launcher_path();
         t.launcher = l[0] && tl_sys4(SYS_newfstatat, AT_FDCWD, l, &ls, 0) == 0 && ls.a[0] == st.a[0] && ls.a[1] == st.a[1];
     }
-    struct { uint8_t ident[16]; uint16_t type, machine; uint32_t version; uint64_t entry, phoff, shoff;
-             uint32_t flags; uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx; } eh;
+    struct {
+        uint8_t ident[16];
+        uint16_t type, machine;
+        uint32_t version;
+        uint64_t entry, phoff, shoff;
+        uint32_t flags;
+        uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
+    } eh;
     if (t.readable && tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) >= 20 && eh.ident[0] == 0x7f && eh.ident[1] == 'E' &&
         eh.ident[2] == 'L' && eh.ident[3] == 'F') {
         t.foreign = eh.ident[4] != 2 /* ELFCLASS64 */ || eh.machine != 62 /* EM_X86_64 */;
         if (!t.foreign && eh.phentsize == 56 && eh.phnum <= 64) {
-            struct { uint32_t type, flags; uint64_t off, vaddr, paddr, filesz, memsz, align; } ph[64];
+            struct {
+                uint32_t type, flags;
+                uint64_t off, vaddr, paddr, filesz, memsz, align;
+            } ph[64];
             if (tl_sys4(SYS_pread64, use, ph, eh.phnum * sizeof ph[0], eh.phoff) == (long)(eh.phnum * sizeof ph[0])) {
                 t.is_static = 1;
-                for (int i = 0; i < eh.phnum; i++) if (ph[i].type == 3 /* PT_INTERP */) t.is_static = 0;
+                for (int i = 0; i < eh.phnum; i++)
+                    if (ph[i].type == 3 /* PT_INTERP */) t.is_static = 0;
             }
         }
     }
@@ -160,9 +175,10 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
     int n_cfg;
     const char *const *cfg = tl_env_settings(&n_cfg);
     const char *kept[64];
-    if (no_hook) {      /* the settings without TRAPLINE_HOOK */
+    if (no_hook) { /* the settings without TRAPLINE_HOOK */
         int k = 0;
-        for (int i = 0; i < n_cfg && k < 62; i++) if (!tl_starts(cfg[i], "TRAPLINE_HOOK=")) kept[k++] = cfg[i];
+        for (int i = 0; i < n_cfg && k < 62; i++)
+            if (!tl_starts(cfg[i], "TRAPLINE_HOOK=")) kept[k++] = cfg[i];
         kept[k++] = "TRAPLINE_HOOK_SKIPPED=1";
         kept[k] = 0;
         cfg = kept;
@@ -173,16 +189,16 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
         if (!entered_warned && !tl_cfg.quiet) {
             char num[24];
             tl_fmt_u64(num, (uint64_t)-e, 10);
-            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno",
-                     num, is_static ? "); it is statically linked, so it runs without trapline"
-                                    : "); it starts from the preloaded library instead");
+            tl_error("warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno", num,
+                     is_static ? "); it is statically linked, so it runs without trapline"
+                               : "); it starts from the preloaded library instead");
         }
         entered_warned = 1;
         return 1;
     }
     long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, envp, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, envp, a5, 0);
     (void)a4;
-    tl_inject_disarm(&h);    /* only reached when the exec failed */
+    tl_inject_disarm(&h); /* only reached when the exec failed */
     return r;
 }
 
@@ -201,7 +217,8 @@ static const char *without_self(char *p, const char *app)
         const char *w = v;
         while (*w && *w != ':' && *w != ' ') w++;
         int ours = me && (size_t)(w - v) == me;
-        for (size_t i = 0; ours && i < me; i++) if (v[i] != self[i]) ours = 0;
+        for (size_t i = 0; ours && i < me; i++)
+            if (v[i] != self[i]) ours = 0;
         if (w > v && !ours && (size_t)(w - v) + 1 < room) {
             if (p > vals) *p++ = ':';
             room -= (size_t)(w - v) + 1;
@@ -217,19 +234,18 @@ static const char *without_self(char *p, const char *app)
  * start a program that might not be interposed. One line says why. */
 static long no_room(void)
 {
-    tl_error("warning: out of memory for the environment that keeps an exec'd program interposed;",
-             "the exec fails with ENOMEM", 0);
+    tl_error("warning: out of memory for the environment that keeps an exec'd program interposed;", "the exec fails with ENOMEM",
+             0);
     return -ENOMEM;
 }
 
 long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
 {
-    tl_stats_fold_private();     /* a successful exec ends every thread */
+    tl_stats_fold_private(); /* a successful exec ends every thread */
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
-    if (!tl_follow_exec || !tl_self_path()[0])
-        return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    if (!tl_follow_exec || !tl_self_path()[0]) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
     struct target tg = examine(nr, a1, a2, a5);
     if (tg.launcher) {
         /* trapline inside trapline: the inner launcher enters its program itself (two
@@ -240,8 +256,8 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         /* not an x86-64 program: trapline cannot enter it (nor can the preloaded library,
          * which its loader would refuse with a message): it runs without us, said once */
         if (!foreign_warned && !tl_cfg.quiet)
-            tl_error("warning: an exec'd program is not an x86-64 program (32-bit or another machine);",
-                     "it runs without trapline", 0);
+            tl_error("warning: an exec'd program is not an x86-64 program (32-bit or another machine);", "it runs without trapline",
+                     0);
         foreign_warned = 1;
     }
     int enter = tl_boot_path()[0] && tg.readable && !tg.secure && !tg.foreign && !tl_cfg.entry_preload, no_hook = 0;
@@ -287,7 +303,10 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
             return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
         }
         if (kind == 1) continue;
-        if (kind == 2) { app_preload = s + PRELOAD_EQ_LEN; continue; }
+        if (kind == 2) {
+            app_preload = s + PRELOAD_EQ_LEN;
+            continue;
+        }
         out[k++] = s;
     }
     if (enter || tg.foreign) {
@@ -306,7 +325,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
             tl_sys2(SYS_munmap, m, (long)bytes);
             return r;
         }
-        k = 0;   /* not available: the preload way, from the start */
+        k = 0; /* not available: the preload way, from the start */
         for (size_t i = 0; i < n; i++) {
             int kind = env_kind(envp[i]);
             if (kind == 0) out[k++] = envp[i];
@@ -316,9 +335,8 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     /* LD_PRELOAD=<self>[:<the program's value>] */
     out[k++] = app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload);
     out[k] = 0;
-    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0)
-                              : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
-    tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
+    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
+    tl_sys2(SYS_munmap, m, (long)bytes); /* only reached when the exec failed */
     return r;
 }
 
@@ -347,7 +365,7 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (m < 0 && m > -4096) return no_room();
     uint32_t *out = (uint32_t *)m;
-    uint32_t *cfg32 = out + cap;           /* the TRAPLINE_* strings, copied below 4 GiB */
+    uint32_t *cfg32 = out + cap; /* the TRAPLINE_* strings, copied below 4 GiB */
     char *strs = (char *)(cfg32 + n_cfg);
     for (int i = 0; i < n_cfg; i++) {
         size_t len = tl_strlen(cfg_vars[i]) + 1;
@@ -366,16 +384,20 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
             return tl_int80_6(nr, a1, a2, a3, a4, a5, 0);
         }
         if (kind == 1) continue;
-        if (kind == 2) { app_preload = s + PRELOAD_EQ_LEN; continue; }
+        if (kind == 2) {
+            app_preload = s + PRELOAD_EQ_LEN;
+            continue;
+        }
         out[k++] = envp[i];
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg32[i];
     /* LD_PRELOAD=<self>[:<the program's value>]: the program's own entry is below 4 GiB
      * already (an i386 pointer) */
-    out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload));
+    out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN
+                                                                           : preload_entry(preload, app_preload));
     out[k] = 0;
     long envp32 = (long)(uint32_t)(uint64_t)out;
     long r = nr == TL_NR32_EXECVE ? tl_int80_6(nr, a1, a2, envp32, 0, 0, 0) : tl_int80_6(nr, a1, a2, a3, envp32, a5, 0);
-    tl_sys2(SYS_munmap, m, (long)bytes);   /* only reached when the exec failed */
+    tl_sys2(SYS_munmap, m, (long)bytes); /* only reached when the exec failed */
     return r;
 }

@@ -12,7 +12,6 @@
 #include <sys/mman.h>
 
 
-
 int tl_i386_trap(const siginfo_t *si, void *ucv)
 {
     if ((uint32_t)si->si_arch != TL_AUDIT_ARCH_I386) return 0;
@@ -23,21 +22,30 @@ int tl_i386_trap(const siginfo_t *si, void *ucv)
     /* our stack, as the slow entry picks it (from rsp and the reservations) */
     uint64_t top = tl_frame_top(t, rsp);
     struct tl_frame *f = (struct tl_frame *)((top & ~15ull) - sizeof(struct tl_frame));
-    f->r15 = (uint64_t)g[REG_R15]; f->r14 = (uint64_t)g[REG_R14]; f->r13 = (uint64_t)g[REG_R13];
-    f->r12 = (uint64_t)g[REG_R12]; f->rbp = (uint64_t)g[REG_RBP]; f->rbx = (uint64_t)g[REG_RBX];
-    f->r9 = (uint64_t)g[REG_R9]; f->r8 = (uint64_t)g[REG_R8]; f->r10 = (uint64_t)g[REG_R10];
-    f->rdx = (uint64_t)g[REG_RDX]; f->rsi = (uint64_t)g[REG_RSI]; f->rdi = (uint64_t)g[REG_RDI];
-    f->rax = (uint64_t)g[REG_RAX];          /* the number as the program set it (the kernel uses eax) */
-    f->rcx = (uint64_t)g[REG_RCX]; f->r11 = (uint64_t)g[REG_R11];
+    f->r15 = (uint64_t)g[REG_R15];
+    f->r14 = (uint64_t)g[REG_R14];
+    f->r13 = (uint64_t)g[REG_R13];
+    f->r12 = (uint64_t)g[REG_R12];
+    f->rbp = (uint64_t)g[REG_RBP];
+    f->rbx = (uint64_t)g[REG_RBX];
+    f->r9 = (uint64_t)g[REG_R9];
+    f->r8 = (uint64_t)g[REG_R8];
+    f->r10 = (uint64_t)g[REG_R10];
+    f->rdx = (uint64_t)g[REG_RDX];
+    f->rsi = (uint64_t)g[REG_RSI];
+    f->rdi = (uint64_t)g[REG_RDI];
+    f->rax = (uint64_t)g[REG_RAX]; /* the number as the program set it (the kernel uses eax) */
+    f->rcx = (uint64_t)g[REG_RCX];
+    f->r11 = (uint64_t)g[REG_R11];
     f->flags = (uint64_t)g[REG_EFL];
-    f->cs = (uint64_t)g[REG_CSGSFS] & 0xffff;    /* 64-bit code, or 32-bit code (a compat segment) */
-    f->oldsp = 0;                           /* unused: what is in use follows from rsp */
+    f->cs = (uint64_t)g[REG_CSGSFS] & 0xffff; /* 64-bit code, or 32-bit code (a compat segment) */
+    f->oldsp = 0; /* unused: what is in use follows from rsp */
     f->rsp = rsp;
-    f->ret = (uint64_t)si->si_call_addr;    /* where the kernel resumes after the call */
+    f->ret = (uint64_t)si->si_call_addr; /* where the kernel resumes after the call */
     f->via = TL_VIA_I386;
     g[REG_RSP] = (greg_t)f;
     g[REG_RIP] = (greg_t)tl_i386_entry;
-    uint64_t cs;                                 /* our code is 64-bit, whatever the program's */
+    uint64_t cs; /* our code is 64-bit, whatever the program's */
     __asm__("mov %%cs, %0" : "=r"(cs));
     g[REG_CSGSFS] = (greg_t)(((uint64_t)g[REG_CSGSFS] & ~0xffffull) | (cs & 0xffff));
     return 1;
@@ -56,14 +64,19 @@ static long sigprocmask_old(int how, uint64_t set_p, uint64_t old_p)
         uint32_t set;
         if (!tl_safe_read(set_p, &set, 4)) return -EFAULT;
         uint64_t n = set;
-        if (how == SIG_SETMASK) n |= cur & ~0xffffffffull;
-        else if (how != SIG_BLOCK && how != SIG_UNBLOCK) return -EINVAL;
+        if (how == SIG_SETMASK)
+            n |= cur & ~0xffffffffull;
+        else if (how != SIG_BLOCK && how != SIG_UNBLOCK)
+            return -EINVAL;
         r = tl_virt_sigprocmask(how, &n, 0, 8);
         if (r) return r;
     }
     if (old_p) {
         uint32_t o = (uint32_t)cur;
-        struct { void *b; size_t l; } local = { &o, 4 }, remote = { (void *)old_p, 4 };
+        struct {
+            void *b;
+            size_t l;
+        } local = {&o, 4}, remote = {(void *)old_p, 4};
         if (tl_sys6(SYS_process_vm_writev, tl_pid, (long)&local, 1, (long)&remote, 1, 0) != 4) return -EFAULT;
     }
     return 0;
@@ -78,39 +91,42 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
      * that an i386 call cannot undo the interposer. */
     uint64_t b1 = a32((uint64_t)a1), b2 = a32((uint64_t)a2), b3 = a32((uint64_t)a3);
     switch ((int)nr) {
-    case TL_NR32_EXIT_GROUP:     /* our exit bookkeeping (x86-64 exit_group takes an int too) */
+    case TL_NR32_EXIT_GROUP: /* our exit bookkeeping (x86-64 exit_group takes an int too) */
         return tl_perform_args(SYS_exit_group, (int)a1, 0, 0, 0, 0, 0);
-    case TL_NR32_MUNMAP:         /* rewritten sites in the range are forgotten first */
+    case TL_NR32_MUNMAP: /* rewritten sites in the range are forgotten first */
         return tl_perform_args(SYS_munmap, (long)b1, (long)b2, 0, 0, 0, 0);
-    case TL_NR32_MPROTECT:       /* ... or given back their 0f 05 before they turn writable */
+    case TL_NR32_MPROTECT: /* ... or given back their 0f 05 before they turn writable */
         return tl_perform_args(SYS_mprotect, (long)b1, (long)b2, (long)b3, 0, 0, 0);
-    case TL_NR32_MADVISE:
-        return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
-    case TL_NR32_SIGPROCMASK:
-        return sigprocmask_old((int)a1, b2, b3);
+    case TL_NR32_MADVISE: return tl_perform_args(SYS_madvise, (long)b1, (long)b2, (long)(int)a3, 0, 0, 0);
+    case TL_NR32_SIGPROCMASK: return sigprocmask_old((int)a1, b2, b3);
     case TL_NR32_RT_SIGPROCMASK: /* compat_sigset_t is the same 8 bytes: SIGSYS stays virtual */
         return tl_virt_sigprocmask((int)a1, (const uint64_t *)b2, (uint64_t *)b3, (long)a32((uint64_t)a4));
-    case TL_NR32_EXECVE:         /* the new program is interposed too (sud/exec.c) */
-    case TL_NR32_EXECVEAT:
-        return tl_exec_i386(nr, a1, a2, a3, a4, a5);
-    case TL_NR32_MMAP2:          /* page 0 is ours: mapping it is refused as natively without */
-        if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))   /* CAP_SYS_RAWIO */
+    case TL_NR32_EXECVE: /* the new program is interposed too (sud/exec.c) */
+    case TL_NR32_EXECVEAT: return tl_exec_i386(nr, a1, a2, a3, a4, a5);
+    case TL_NR32_MMAP2: /* page 0 is ours: mapping it is refused as natively without */
+        if (tl_zero_mapped && b1 == 0 && (a32((uint64_t)a4) & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE))) /* CAP_SYS_RAWIO */
             return -EPERM;
         goto unmodelled;
     case TL_NR32_OLD_MMAP: {
-        uint32_t args[4];     /* addr, len, prot, flags */
-        if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 && (args[3] & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE))) return -EPERM;
+        uint32_t args[4]; /* addr, len, prot, flags */
+        if (tl_zero_mapped && tl_safe_read(b1, args, sizeof args) && args[0] == 0 &&
+            (args[3] & (MAP_FIXED | TL_MAP_FIXED_NOREPLACE)))
+            return -EPERM;
         goto unmodelled;
     }
-    case TL_NR32_MREMAP:         /* from page 0 (a hole natively) or onto it */
+    case TL_NR32_MREMAP: /* from page 0 (a hole natively) or onto it */
         if (tl_zero_mapped && b1 == 0 && b2 != 0) return -EFAULT;
         if (tl_zero_mapped && (a32((uint64_t)a4) & TL_MREMAP_FIXED) && a32((uint64_t)a5) == 0) return -EPERM;
         goto unmodelled;
-    case TL_NR32_PRCTL:          /* the program's own Syscall User Dispatch stays virtual */
+    case TL_NR32_PRCTL: /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == TL_PR_SET_SYSCALL_USER_DISPATCH) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
-    case TL_NR32_IPC: case TL_NR32_REMAP_FILE_PAGES: case TL_NR32_PKEY_MPROTECT: case TL_NR32_SHMAT: case TL_NR32_SHMDT:
-    unmodelled: {
+    case TL_NR32_IPC:
+    case TL_NR32_REMAP_FILE_PAGES:
+    case TL_NR32_PKEY_MPROTECT:
+    case TL_NR32_SHMAT:
+    case TL_NR32_SHMDT:
+    unmodelled : {
         /* old_mmap, mmap2, mremap (above), ipc, remap_file_pages, pkey_mprotect, shmat,
          * shmdt: not modelled in our map of the address space, which is re-read on next need */
         long r = tl_int80_6(nr, a1, a2, a3, a4, a5, a6);
@@ -124,8 +140,8 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
 int tl_i386_needs_frame(long nr)
 {
     int n = (int)nr;
-    return n == TL_NR32_EXIT || n == TL_NR32_FORK || n == TL_NR32_VFORK || n == TL_NR32_CLONE ||
-           n == TL_NR32_CLONE3 || n == TL_NR32_SIGRETURN || n == TL_NR32_RT_SIGRETURN;
+    return n == TL_NR32_EXIT || n == TL_NR32_FORK || n == TL_NR32_VFORK || n == TL_NR32_CLONE || n == TL_NR32_CLONE3 ||
+        n == TL_NR32_SIGRETURN || n == TL_NR32_RT_SIGRETURN;
 }
 
 /* Performs the i386 call in frame f. *action = TL_ACT_SIGRETURN_I386: an i386 sigreturn on the program's stack. */
@@ -134,9 +150,7 @@ static long perform_i386(struct tl_frame *f, int *action)
     int nr = (int)f->rax;
     switch (nr) {
     case TL_NR32_SIGRETURN:
-    case TL_NR32_RT_SIGRETURN:
-        *action = TL_ACT_SIGRETURN_I386;
-        return 0;
+    case TL_NR32_RT_SIGRETURN: *action = TL_ACT_SIGRETURN_I386; return 0;
     case TL_NR32_EXIT: {
         /* a thread exit: our control block and statistics slot go with it, as for the
          * x86-64 exit (the same call, taking an int). A vfork child without a stack of
@@ -148,29 +162,28 @@ static long perform_i386(struct tl_frame *f, int *action)
         int a = TL_ACT_RESUME;
         return tl_perform_frame(&x, &a);
     }
-    case TL_NR32_FORK:
-        return tl_do_clone(f, 0, 0);
-    case TL_NR32_VFORK:
-        return tl_do_clone(f, CLONE_VM | CLONE_VFORK, 0);
+    case TL_NR32_FORK: return tl_do_clone(f, 0, 0);
+    case TL_NR32_VFORK: return tl_do_clone(f, CLONE_VM | CLONE_VFORK, 0);
     case TL_NR32_CLONE:
         /* i386 order: flags, stack, parent_tid, tls (a struct user_desc *), child_tid;
          * the kernel takes them as 32-bit values */
         return tl_do_clone(f, a32(f->rbx), a32(f->rcx));
     case TL_NR32_CLONE3: {
         /* struct clone_args has the same 64-bit layout in both tables */
-        struct { uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls; } a;
+        struct {
+            uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        } a;
         if (a32(f->rcx) < sizeof a) return -EINVAL;
         if (!tl_safe_read(a32(f->rbx), &a, sizeof a)) return -EFAULT;
         return tl_do_clone(f, a.flags, a.stack ? a.stack + a.stack_size : 0);
     }
     }
-    return tl_i386_perform_args((long)f->rax, (long)f->rbx, (long)f->rcx, (long)f->rdx,
-                                (long)f->rsi, (long)f->rdi, (long)f->rbp);
+    return tl_i386_perform_args((long)f->rax, (long)f->rbx, (long)f->rcx, (long)f->rdx, (long)f->rsi, (long)f->rdi, (long)f->rbp);
 }
 
 long tl_dispatch_i386(struct tl_frame *f)
 {
-    long nr = (long)(int)f->rax;            /* the kernel decides on eax, as a signed int */
+    long nr = (long)(int)f->rax; /* the kernel decides on eax, as a signed int */
     uint64_t site = f->ret - 2;
     uint8_t b[2];
     if (tl_stats && tl_safe_read(site, b, 2) && b[0] == 0xcd && b[1] == 0x80) {
@@ -192,7 +205,7 @@ long tl_dispatch_i386(struct tl_frame *f)
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);
-        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED);   /* see tl_dispatch */
+        if (!tl_vm_suspect) __atomic_store_n(&tl_vm_suspect, 1, __ATOMIC_RELAXED); /* see tl_dispatch */
         if (pass) ret = perform_i386(f, &action);
     } else {
         ret = perform_i386(f, &action);

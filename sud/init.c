@@ -9,7 +9,7 @@
 #include <fcntl.h>
 
 
-#define CPUID_LEAF_FEATURES7 7     /* structured extended features (subleaf 0) */
+#define CPUID_LEAF_FEATURES7 7 /* structured extended features (subleaf 0) */
 #define CPUID7_EBX_BMI2 (1u << 8)
 
 /* our executable range: the PF_X segment of this image holding tl_fast_entry, read from
@@ -43,7 +43,10 @@ static void find_vdso(void)
             if (ph[i].p_vaddr < lo) lo = ph[i].p_vaddr;
             if (ph[i].p_vaddr + ph[i].p_memsz > hi) hi = ph[i].p_vaddr + ph[i].p_memsz;
         }
-    if (hi) { tl_vdso_lo = (lo + bias) & ~4095ull; tl_vdso_hi = (hi + bias + 4095) & ~4095ull; }
+    if (hi) {
+        tl_vdso_lo = (lo + bias) & ~4095ull;
+        tl_vdso_hi = (hi + bias + 4095) & ~4095ull;
+    }
 }
 
 static void warn(const char *a, const char *b, const char *c)
@@ -80,7 +83,7 @@ void tl_start(void)
     if (tl_cfg.mode == TL_MODE_LAZY) {
         unsigned a, b, c, d;
         __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_LEAF_FEATURES7), "c"(0));
-        if (!(b & CPUID7_EBX_BMI2)) {     /* the fast path uses BMI2 shifts (flag-free) */
+        if (!(b & CPUID7_EBX_BMI2)) { /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_env_set("TRAPLINE_MODE=sud-only");
@@ -93,11 +96,14 @@ void tl_start(void)
     int pkeys = 0, no_pkeys_note = 0;
     if (tl_cfg.mode == TL_MODE_LAZY) {
         long k = tl_sys2(SYS_pkey_alloc, 0, 0);
-        if (k >= 0) { tl_sys1(SYS_pkey_free, k); pkeys = 1; }
+        if (k >= 0) {
+            tl_sys1(SYS_pkey_free, k);
+            pkeys = 1;
+        }
         if (!pkeys && !tl_cfg.allow_null_reads) {
             no_pkeys_note = 1;
             tl_cfg.mode = TL_MODE_SUD_ONLY;
-            tl_env_set("TRAPLINE_MODE=sud-only");   /* exec'd programs: same mode, no repeat */
+            tl_env_set("TRAPLINE_MODE=sud-only"); /* exec'd programs: same mode, no repeat */
         }
     }
     if (tl_cfg.mode == TL_MODE_LAZY) {
@@ -105,15 +111,21 @@ void tl_start(void)
         if (e) {
             char buf[24] = "?", err[24];
             long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
-            if (fd >= 0) { long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; tl_sys1(SYS_close, fd); }
-            for (char *p = buf; *p; p++) if (*p == '\n') *p = 0;
+            if (fd >= 0) {
+                long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = 0;
+                tl_sys1(SYS_close, fd);
+            }
+            for (char *p = buf; *p; p++)
+                if (*p == '\n') *p = 0;
             tl_fmt_u64(err, (uint64_t)-e, 10);
             char what[96] = "(errno ";
             size_t k = tl_strlen(what);
             for (const char *p = err; *p; p++) what[k++] = *p;
             for (const char *p = "; vm.mmap_min_addr = "; *p; p++) what[k++] = *p;
             for (const char *p = buf; *p && k < sizeof what - 2; p++) what[k++] = *p;
-            what[k++] = ')'; what[k] = 0;
+            what[k++] = ')';
+            what[k] = 0;
             warn("warning: cannot map the trampoline at address 0", what,
                  "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
@@ -124,16 +136,17 @@ void tl_start(void)
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     tl_special_init();
-    if (tl_policy_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);   /* before tl_cov_init: its numbers go to C */
-    if (tl_nullargs_init(tl_zero_mapped && !pkeys))   /* --allow-null-reads: page 0 readable */
+    if (tl_policy_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP); /* before tl_cov_init: its numbers go to C */
+    if (tl_nullargs_init(tl_zero_mapped && !pkeys)) /* --allow-null-reads: page 0 readable */
         tl_die("cannot allocate the pages that keep pointer arguments into page 0 faulting", 0, 0);
 
     if (tl_stats) {
         if (tl_zero_mapped) tl_stats->flags |= TL_FLAG_ZERO_MAPPED;
         if (tl_plan_active) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_PLAN, __ATOMIC_RELAXED);
         if (tl_zero_mapped) tl_stats->flags |= pkeys ? TL_FLAG_XONLY : TL_FLAG_NULL_READS;
-        __atomic_or_fetch(&tl_stats->flags, (tl_booted ? TL_FLAG_ENTERED : TL_FLAG_PRELOADED) |
-                                            (tl_cfg.hook_skipped ? TL_FLAG_HOOK_SKIPPED : 0), __ATOMIC_RELAXED);
+        __atomic_or_fetch(&tl_stats->flags,
+                          (tl_booted ? TL_FLAG_ENTERED : TL_FLAG_PRELOADED) | (tl_cfg.hook_skipped ? TL_FLAG_HOOK_SKIPPED : 0),
+                          __ATOMIC_RELAXED);
     }
     tl_cov_init();
 
@@ -143,7 +156,7 @@ void tl_start(void)
     tl_policy_start(t);
     if (tl_signals_install()) tl_die("cannot install signal handlers", 0, 0);
     tl_signals_adopt();
-    tl_plan_apply(0, 0);        /* eager: the plan's sites in every module mapped now */
+    tl_plan_apply(0, 0); /* eager: the plan's sites in every module mapped now */
     tl_active = 1;
     int e = tl_sud_enable(t);
     if (e) {
@@ -157,9 +170,9 @@ void tl_start(void)
      * getrandom), and those calls are the program's, counted as in a run without a hook.
      * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
-    if (tl_hook_loaded) tl_vm_invalidate();      /* the hook's set-up mapped memory unseen */
-    tl_tcbs_refresh_special();       /* this thread and any the hook's set-up started */
-    if (no_pkeys_note)     /* said once set-up succeeded: an error stays one line */
+    if (tl_hook_loaded) tl_vm_invalidate(); /* the hook's set-up mapped memory unseen */
+    tl_tcbs_refresh_special(); /* this thread and any the hook's set-up started */
+    if (no_pkeys_note) /* said once set-up succeeded: an error stays one line */
         warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
              "running in sud-only mode (complete, slower).",
              "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
@@ -169,12 +182,16 @@ void tl_start(void)
 /* the preloaded library: the path ld.so loaded us by (LD_PRELOAD's entry) */
 static int find_name(struct dl_phdr_info *info, size_t size, void *data)
 {
-    (void)size; (void)data;
+    (void)size;
+    (void)data;
     uint64_t me = (uint64_t)tl_fast_entry;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uint64_t lo = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) { tl_self_name = info->dlpi_name; return 1; }
+        if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) {
+            tl_self_name = info->dlpi_name;
+            return 1;
+        }
     }
     return 0;
 }

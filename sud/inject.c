@@ -30,15 +30,23 @@
 #ifndef PTRACE_LISTEN
 #define PTRACE_LISTEN 0x4208
 #endif
-#define T_O_TRACEEXEC 0x10          /* PTRACE_O_TRACEEXEC */
-#define T_EVENT_EXEC 4              /* PTRACE_EVENT_EXEC */
-#define T_EVENT_STOP 128            /* PTRACE_EVENT_STOP */
-#define T_WALL 0x40000000           /* __WALL */
-#define T_WCLONE 0x80000000u        /* __WCLONE */
-#define PENDING_MAX 64              /* signals kept while the program is stopped (more: dropped) */
+#define T_O_TRACEEXEC 0x10 /* PTRACE_O_TRACEEXEC */
+#define T_EVENT_EXEC 4 /* PTRACE_EVENT_EXEC */
+#define T_EVENT_STOP 128 /* PTRACE_EVENT_STOP */
+#define T_WALL 0x40000000 /* __WALL */
+#define T_WCLONE 0x80000000u /* __WCLONE */
+#define PENDING_MAX 64 /* signals kept while the program is stopped (more: dropped) */
 
-static size_t slen(const char *s) { size_t n = 0; while (s[n]) n++; return n; }
-static void bcopy_(void *d, const void *s, size_t n) { for (size_t i = 0; i < n; i++) ((char *)d)[i] = ((const char *)s)[i]; }
+static size_t slen(const char *s)
+{
+    size_t n = 0;
+    while (s[n]) n++;
+    return n;
+}
+static void bcopy_(void *d, const void *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) ((char *)d)[i] = ((const char *)s)[i];
+}
 
 /* ---- the helper: traces one thread across its exec ---------------------------------- */
 
@@ -47,12 +55,12 @@ static void bcopy_(void *d, const void *s, size_t n) { for (size_t i = 0; i < n;
  * it is the parent's), so nothing of it may live in our static data. */
 struct tracee {
     int pid, mem;
-    int gone;                             /* the program exited or was killed meanwhile */
-    int vdso_off;                         /* TRAPLINE_VDSO=off among the settings */
-    const char *why;                      /* the step that failed */
-    int pending[PENDING_MAX], npending;   /* signals that arrived meanwhile, delivered after */
-    uint32_t nset;                        /* settings in blk, after the pointer array */
-    uint32_t used;                        /* bytes of blk in use */
+    int gone; /* the program exited or was killed meanwhile */
+    int vdso_off; /* TRAPLINE_VDSO=off among the settings */
+    const char *why; /* the step that failed */
+    int pending[PENDING_MAX], npending; /* signals that arrived meanwhile, delivered after */
+    uint32_t nset; /* settings in blk, after the pointer array */
+    uint32_t used; /* bytes of blk in use */
     uint8_t page[8192];
     /* the boot block as it will be written: args, pointers, the image's path, the
      * settings; built (copied) before the program may go on, pointers set at injection */
@@ -72,12 +80,21 @@ static int wait_trap(struct tracee *t, long req)
         int st = 0;
         long w = tl_sys4(SYS_wait4, t->pid, &st, T_WALL, 0);
         if (w == -EINTR) continue;
-        if (w < 0) { t->gone = 1; return 0; }
-        if (WIFEXITED(st) || WIFSIGNALED(st)) { t->gone = 1; return 0; }
+        if (w < 0) {
+            t->gone = 1;
+            return 0;
+        }
+        if (WIFEXITED(st) || WIFSIGNALED(st)) {
+            t->gone = 1;
+            return 0;
+        }
         if (!WIFSTOPPED(st)) continue;
         int sig = WSTOPSIG(st);
         if (sig == SIGTRAP && (st >> 16) == 0) return 1;
-        if ((st >> 16) == T_EVENT_STOP) { tl_sys4(SYS_ptrace, req, t->pid, 0, 0); continue; }
+        if ((st >> 16) == T_EVENT_STOP) {
+            tl_sys4(SYS_ptrace, req, t->pid, 0, 0);
+            continue;
+        }
         if (sig != SIGTRAP) defer(t, sig);
         tl_sys4(SYS_ptrace, req, t->pid, 0, 0);
     }
@@ -86,13 +103,18 @@ static int wait_trap(struct tracee *t, long req)
 /* one system call made by the tracee at address at (a `syscall` instruction: single-
  * stepped; or `syscall; int3`: continued). -ESRCH-like 1ull<<63 if the tracee is gone. */
 #define GONE ((long)(1ull << 63))
-static long tsys(struct tracee *t, const struct user_regs_struct *base, uint64_t at, int step,
-                 long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+static long tsys(struct tracee *t, const struct user_regs_struct *base, uint64_t at, int step, long nr, long a1, long a2, long a3,
+                 long a4, long a5, long a6)
 {
     struct user_regs_struct r = *base;
-    r.rax = (uint64_t)nr; r.orig_rax = ~0ull;
-    r.rdi = (uint64_t)a1; r.rsi = (uint64_t)a2; r.rdx = (uint64_t)a3;
-    r.r10 = (uint64_t)a4; r.r8 = (uint64_t)a5; r.r9 = (uint64_t)a6;
+    r.rax = (uint64_t)nr;
+    r.orig_rax = ~0ull;
+    r.rdi = (uint64_t)a1;
+    r.rsi = (uint64_t)a2;
+    r.rdx = (uint64_t)a3;
+    r.r10 = (uint64_t)a4;
+    r.r8 = (uint64_t)a5;
+    r.r9 = (uint64_t)a6;
     r.rip = at;
     struct user_regs_struct set = r;
     long req = step ? PTRACE_SINGLESTEP : PTRACE_CONT;
@@ -122,7 +144,8 @@ static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
 static uint64_t vdso_syscall(struct tracee *t, uint64_t vdso)
 {
     if (!vdso || !mem_read(t, vdso, t->page, sizeof t->page)) return 0;
-    for (unsigned i = 0; i + 1 < sizeof t->page; i++) if (t->page[i] == 0x0f && t->page[i + 1] == 0x05) return vdso + i;
+    for (unsigned i = 0; i + 1 < sizeof t->page; i++)
+        if (t->page[i] == 0x0f && t->page[i + 1] == 0x05) return vdso + i;
     return 0;
 }
 
@@ -139,7 +162,11 @@ static int setting_is(char *const *settings, const char *kv)
 /* Loads the boot image into the tracee (stopped at its exec) and starts trapline there.
  * 1: started, registers restored; 0: failed (the caller kills the tracee: it must not
  * run unwatched). */
-#define FAIL(step) do { t->why = (step); goto out; } while (0)
+#define FAIL(step)                                                                                                                 \
+    do {                                                                                                                           \
+        t->why = (step);                                                                                                           \
+        goto out;                                                                                                                  \
+    } while (0)
 
 /* Copies the image's path and the settings into t->blk (before the armed program may go
  * on and change or free them). 0 if they do not fit. */
@@ -166,7 +193,7 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
 static int inject(struct tracee *t)
 {
     const char *boot = (const char *)t->blk + t->used - 1;
-    while (boot > (const char *)t->blk && boot[-1]) boot--;   /* the last string: the image's path */
+    while (boot > (const char *)t->blk && boot[-1]) boot--; /* the last string: the image's path */
     struct user_regs_struct saved;
     if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
     /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
@@ -174,21 +201,30 @@ static int inject(struct tracee *t)
     uint64_t sp = saved.rsp, argc = 0, w = 1, auxv = 0, vdso = 0, vdso_slot = 0;
     if (!mem_read(t, sp, &argc, 8)) return 0;
     uint64_t p = sp + 8 * (argc + 2);
-    while (w && mem_read(t, p, &w, 8)) p += 8;           /* past envp's NULL */
+    while (w && mem_read(t, p, &w, 8)) p += 8; /* past envp's NULL */
     auxv = p;
-    for (uint64_t pair[2] = { 1, 0 }; pair[0] && mem_read(t, p, pair, 16); p += 16)
-        if (pair[0] == 33 /* AT_SYSINFO_EHDR */) { vdso = pair[1]; vdso_slot = p; }
+    for (uint64_t pair[2] = {1, 0}; pair[0] && mem_read(t, p, pair, 16); p += 16)
+        if (pair[0] == 33 /* AT_SYSINFO_EHDR */) {
+            vdso = pair[1];
+            vdso_slot = p;
+        }
     (void)auxv;
     /* the image's program headers, from the file */
     long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) { tl_error("cannot open the boot image", boot, 0); return 0; }
+    if (fd < 0) {
+        tl_error("cannot open the boot image", boot, 0);
+        return 0;
+    }
     Elf64_Ehdr eh;
     Elf64_Phdr ph[16];
-    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 &&
-             eh.e_ident[0] == 0x7f && eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
-             tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
+    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 && eh.e_ident[0] == 0x7f &&
+        eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
+        tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
     tl_sys1(SYS_close, fd);
-    if (!ok) { tl_error("the boot image", boot, "is not an x86-64 ELF file"); return 0; }
+    if (!ok) {
+        tl_error("the boot image", boot, "is not an x86-64 ELF file");
+        return 0;
+    }
     uint64_t span = 0;
     for (int i = 0; i < eh.e_phnum; i++)
         if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
@@ -200,7 +236,7 @@ static int inject(struct tracee *t)
     uint8_t orig[2];
     if (!at) {
         at = saved.rip;
-        const uint8_t sc[2] = { 0x0f, 0x05 };
+        const uint8_t sc[2] = {0x0f, 0x05};
         if (!mem_read(t, at, orig, 2) || !mem_write(t, at, sc, 2)) return 0;
         poked = 1;
     }
@@ -211,7 +247,7 @@ static int inject(struct tracee *t)
     if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
     /* the block: args, the settings' pointers, the strings; the stack at its top */
     {
-        struct tl_boot_args a = { TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0 };
+        struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
         size_t off = sizeof a + ((size_t)t->nset + 1) * 8;
         a.settings = (uint64_t)area + sizeof a;
         for (uint32_t i = 0; i < t->nset; i++) {
@@ -231,7 +267,10 @@ static int inject(struct tracee *t)
      * their own protection itself (tl_boot_map): fewer stops of the program */
     base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
     if (base < 0 && base > -4096) FAIL("mapping the boot image");
-    if (poked) { mem_write(t, saved.rip, orig, 2); poked = 0; }
+    if (poked) {
+        mem_write(t, saved.rip, orig, 2);
+        poked = 0;
+    }
     /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
      * calls become real system calls */
     uint64_t hidden = 0;
@@ -245,9 +284,8 @@ static int inject(struct tracee *t)
         }
         hidden = vdso;
     }
-    if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8))
-        FAIL("hiding the vDSO");
-    int64_t fd64 = ifd;        /* closed by the boot, in the program */
+    if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8)) FAIL("hiding the vDSO");
+    int64_t fd64 = ifd; /* closed by the boot, in the program */
     if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
     /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
     {
@@ -284,7 +322,7 @@ __asm__(".text\n"
         "  push %r13\n"
         "  mov %rdx, %r12\n"
         "  mov %rcx, %r13\n"
-        "  mov $56, %eax\n"             /* __NR_clone */
+        "  mov $56, %eax\n" /* __NR_clone */
         "  xor %edx, %edx\n"
         "  xor %r10d, %r10d\n"
         "  xor %r8d, %r8d\n"
@@ -298,14 +336,20 @@ __asm__(".text\n"
         "  mov %r13, %rdi\n"
         "  call *%r12\n"
         "  mov %rax, %rdi\n"
-        "  mov $60, %eax\n"             /* __NR_exit */
+        "  mov $60, %eax\n" /* __NR_exit */
         "  syscall\n"
         "  ud2\n");
 _Static_assert(SYS_clone == 56 && SYS_exit == 60, "tl_inject_clone_fn's numbers");
-long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void *), void *arg) __attribute__((visibility("hidden")));
+long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void *), void *arg)
+    __attribute__((visibility("hidden")));
 
-#define HELPER_STACK (256 * 1024)   /* holds struct tracee (the boot block, ~80 KiB) */
-struct spawn { int tid, up[2], down[2]; const char *boot; char *const *settings; uint64_t stack2; };
+#define HELPER_STACK (256 * 1024) /* holds struct tracee (the boot block, ~80 KiB) */
+struct spawn {
+    int tid, up[2], down[2];
+    const char *boot;
+    char *const *settings;
+    uint64_t stack2;
+};
 
 /* The helper's end: its stack (in memory it may share with the program's parent) goes,
  * then the helper; nothing touches the stack in between. */
@@ -315,9 +359,8 @@ static __attribute__((noreturn)) void leave(uint64_t stack, long code)
                      "mov %[code], %%rdi\n\t"
                      "mov %[ex], %%eax\n\t"
                      "syscall\n\t"
-                     "ud2"
-                     :: "a"((long)SYS_munmap), "D"(stack), "S"((long)HELPER_STACK), [code] "r"(code),
-                        [ex] "i"(SYS_exit_group)
+                     "ud2" ::"a"((long)SYS_munmap),
+                     "D"(stack), "S"((long)HELPER_STACK), [code] "r"(code), [ex] "i"(SYS_exit_group)
                      : "rcx", "r11", "memory");
     __builtin_unreachable();
 }
@@ -334,9 +377,13 @@ static long run_helper(void *arg)
     tl_sys1(SYS_close, s->up[0]);
     tl_sys1(SYS_close, s->down[1]);
     struct tracee t;
-    t.pid = tid; t.mem = -1; t.gone = 0; t.why = 0; t.npending = 0;
-    int fits = prepare(&t, s->boot, s->settings);     /* before the caller goes on */
-    tl_sys0(SYS_setsid);                               /* not in the program's process group */
+    t.pid = tid;
+    t.mem = -1;
+    t.gone = 0;
+    t.why = 0;
+    t.npending = 0;
+    int fits = prepare(&t, s->boot, s->settings); /* before the caller goes on */
+    tl_sys0(SYS_setsid); /* not in the program's process group */
     char go = 0;
     if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
     tl_sys1(SYS_close, down);
@@ -357,7 +404,10 @@ static long run_helper(void *arg)
             tl_sys4(SYS_ptrace, group_stop_sig(sig) ? PTRACE_LISTEN : PTRACE_CONT, w, 0, 0);
             continue;
         }
-        if (ev != T_EVENT_EXEC) { tl_sys4(SYS_ptrace, PTRACE_CONT, w, 0, sig == SIGTRAP ? 0 : sig); continue; }
+        if (ev != T_EVENT_EXEC) {
+            tl_sys4(SYS_ptrace, PTRACE_CONT, w, 0, sig == SIGTRAP ? 0 : sig);
+            continue;
+        }
         /* the exec happened: the thread is now the process's only one, with its pid. If
          * we die from here on, it dies too (it must not run half set up) */
         tl_sys4(SYS_ptrace, PTRACE_SETOPTIONS, w, 0, T_O_TRACEEXEC | 0x100000 /* PTRACE_O_EXITKILL */);
@@ -371,7 +421,7 @@ static long run_helper(void *arg)
         path[k] = 0;
         t.mem = (int)tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
         if (t.mem < 0 || !inject(&t)) {
-            if (t.gone) leave(stack, 0);     /* killed meanwhile, or its start-up said why and exited */
+            if (t.gone) leave(stack, 0); /* killed meanwhile, or its start-up said why and exited */
             /* never let it run unwatched */
             tl_error("cannot start in the new program:", t.why ? t.why : "opening its memory", "failed; stopping it");
             tl_sys2(SYS_kill, w, SIGKILL);
@@ -397,7 +447,10 @@ static long start_helper(void *arg)
 static void await_exit(int pidfd, int fd)
 {
     if (pidfd >= 0) {
-        struct { int fd; short events, revents; } p = { pidfd, 1 /* POLLIN */, 0 };
+        struct {
+            int fd;
+            short events, revents;
+        } p = {pidfd, 1 /* POLLIN */, 0};
         while (tl_sys3(SYS_poll, &p, 1, -1) == -EINTR) {}
     } else {
         char b;
@@ -409,7 +462,7 @@ static void await_exit(int pidfd, int fd)
  * 0 (else -errno, nothing left behind). Call tl_inject_disarm if the execve fails. */
 int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
 {
-    struct spawn s = { .boot = boot, .settings = settings };
+    struct spawn s = {.boot = boot, .settings = settings};
     h->helper = -1;
     h->pidfd = -1;
     h->fd = -1;
@@ -417,12 +470,16 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
      * helper), and the helpers start with every signal blocked */
     uint64_t all = ~0ull, old = 0;
     tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
-    long stacks = tl_sys6(SYS_mmap, 0, 2 * HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    long stacks =
+        tl_sys6(SYS_mmap, 0, 2 * HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     long e = stacks < 0 && stacks > -4096 ? stacks : 0;
     if (!e) e = tl_sys2(SYS_pipe2, s.up, O_CLOEXEC);
     if (!e) {
         e = tl_sys2(SYS_pipe2, s.down, O_CLOEXEC);
-        if (e) { tl_sys1(SYS_close, s.up[0]); tl_sys1(SYS_close, s.up[1]); }
+        if (e) {
+            tl_sys1(SYS_close, s.up[0]);
+            tl_sys1(SYS_close, s.up[1]);
+        }
     }
     if (e) {
         if (!(stacks < 0 && stacks > -4096)) tl_sys2(SYS_munmap, stacks, 2 * HELPER_STACK);
@@ -431,7 +488,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     }
     int sub = 0;
     tl_sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
-    if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0);    /* the orphan must not come back to us */
+    if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0); /* the orphan must not come back to us */
     s.tid = (int)tl_sys0(SYS_gettid);
     s.stack2 = (uint64_t)stacks + HELPER_STACK;
     /* the first helper only starts the second and exits (we wait for it: CLONE_VFORK),
@@ -444,7 +501,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
         while (tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0) == -EINTR) {}
         if (tl_sys3(SYS_read, s.up[0], &h2, 4) != 4) h2 = -1;
     }
-    tl_sys2(SYS_munmap, stacks, HELPER_STACK);                 /* the first helper's (it is gone) */
+    tl_sys2(SYS_munmap, stacks, HELPER_STACK); /* the first helper's (it is gone) */
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
     char ack = 0;
     if (h2 > 0) {
@@ -453,7 +510,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
         tl_sys3(SYS_write, s.down[1], "g", 1);
         if (tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
     } else if (h1 > 0) {
-        tl_sys2(SYS_munmap, s.stack2, HELPER_STACK);           /* no tracer was started */
+        tl_sys2(SYS_munmap, s.stack2, HELPER_STACK); /* no tracer was started */
     }
     tl_sys1(SYS_close, s.down[1]);
     if (ack != 'A') {

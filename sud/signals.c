@@ -16,12 +16,12 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#define SIGBIT(s) (1ull << ((s) - 1))
+#define SIGBIT(s) (1ull << ((s)-1))
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
 #endif
 
-static struct tl_ksigaction virt[65];           /* the program's actions, as it set them */
+static struct tl_ksigaction virt[65]; /* the program's actions, as it set them */
 /* signals whose virt[] entry is known. For the others the kernel's action is the
  * program's own (we never changed it): it is learned from the kernel on the program's
  * first sigaction() for the signal, in the same call when it installs one. */
@@ -31,7 +31,7 @@ static uint64_t virt_known;
 
 static long kaction(int sig, void *h, unsigned long flags, uint64_t mask)
 {
-    struct tl_ksigaction a = { h, flags | SA_RESTORER, tl_restorer, mask };
+    struct tl_ksigaction a = {h, flags | SA_RESTORER, tl_restorer, mask};
     return tl_sys4(SYS_rt_sigaction, sig, &a, 0, 8);
 }
 
@@ -67,7 +67,7 @@ static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
     if (fp) {
         uint32_t magic1;
         uint64_t xfeatures;
-        memcpy(&magic1, fp + TL_FPX_SW_BYTES, 4);      /* struct _fpx_sw_bytes in sw_reserved */
+        memcpy(&magic1, fp + TL_FPX_SW_BYTES, 4); /* struct _fpx_sw_bytes in sw_reserved */
         memcpy(&xfeatures, fp + TL_FPX_SW_BYTES + TL_FPX_XFEATURES, 8);
         if (magic1 == TL_FP_XSTATE_MAGIC1)
             __asm__ volatile("xrstor64 (%0)" : : "r"(fp), "a"((uint32_t)xfeatures), "d"((uint32_t)(xfeatures >> 32)) : "memory");
@@ -82,9 +82,9 @@ int tl_signals_install(void)
     /* remember what the program (or its libraries' constructors) already installed: the
      * former action comes back from the call that installs ours */
     uint64_t all = ~0ull & ~(SIGBIT(SIGSEGV) | SIGBIT(SIGBUS) | SIGBIT(SIGILL) | SIGBIT(SIGFPE));
-    struct tl_ksigaction sys = { (void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, all };
+    struct tl_ksigaction sys = {(void *)on_sigsys, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, all};
     if (tl_sys4(SYS_rt_sigaction, SIGSYS, &sys, &virt[SIGSYS], 8)) return -1;
-    struct tl_ksigaction segv = { (void *)on_sigsegv, SA_SIGINFO | SA_RESTORER, tl_restorer, 0 };
+    struct tl_ksigaction segv = {(void *)on_sigsegv, SA_SIGINFO | SA_RESTORER, tl_restorer, 0};
     if (tl_sys4(SYS_rt_sigaction, SIGSEGV, &segv, &virt[SIGSEGV], 8)) return -1;
     virt_known |= SIGBIT(SIGSYS) | SIGBIT(SIGSEGV);
     /* an earlier SIGSEGV action's SA_ONSTACK, SA_NODEFER or mask shape ours */
@@ -98,7 +98,7 @@ int tl_signals_install(void)
  * once; setting SIG_IGN discards it (a generation count: queued under an older one is
  * gone). On unblock it is re-sent to the thread with a marker code, and on_sigsys
  * presents the original siginfo. */
-#define TL_SI_RESEND (-0x7452)               /* si_code of our re-send (a value no libc uses) */
+#define TL_SI_RESEND (-0x7452) /* si_code of our re-send (a value no libc uses) */
 static uint64_t sigsys_ign_gen;
 
 static int sigsys_pending(const struct tl_tcb *t)
@@ -116,10 +116,10 @@ static void sigsys_resend(struct tl_tcb *t)
     memset(&m, 0, sizeof m);
     m.si_signo = SIGSYS;
     m.si_code = TL_SI_RESEND;
-    long pid = tl_sys0(SYS_getpid);               /* a vfork child is not tl_pid */
+    long pid = tl_sys0(SYS_getpid); /* a vfork child is not tl_pid */
     m.si_pid = (int)pid;
     t->sigsys_resend = 1;
-    tl_sys4(SYS_rt_tgsigqueueinfo, pid, tl_sys0(SYS_gettid), SIGSYS, &m);   /* delivered on return */
+    tl_sys4(SYS_rt_tgsigqueueinfo, pid, tl_sys0(SYS_gettid), SIGSYS, &m); /* delivered on return */
     t->sigsys_resend = 0;
 }
 
@@ -127,7 +127,7 @@ long tl_virt_sigpending(uint64_t *set, long size)
 {
     long r = tl_sys2(SYS_rt_sigpending, set, size);
     if (r == 0 && size == 8 && sigsys_pending(tl_self())) {
-        uint64_t v;     /* the kernel just wrote it, but another thread may unmap it meanwhile */
+        uint64_t v; /* the kernel just wrote it, but another thread may unmap it meanwhile */
         if (!tl_safe_read((uint64_t)set, &v, 8)) return -EFAULT;
         v |= SIGBIT(SIGSYS);
         if (!tl_safe_write((uint64_t)set, &v, 8)) return -EFAULT;
@@ -155,16 +155,18 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
     struct tl_tcb *t = tl_self();
     uint8_t sel = t->selector, depth = t->depth;
     uint32_t n = t->res_n, k = TL_RES_MAX;
-    struct tl_res saved = { 0, 0, 0 };
+    struct tl_res saved = {0, 0, 0};
     uint64_t rsp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
     uint64_t here = (uint64_t)__builtin_frame_address(0);
     if (rsp - t->stk_lo < TL_STACK_SIZE && here - t->stk_lo >= TL_STACK_SIZE) {
-        uint64_t lo = 0;       /* the alternate stack the handler runs on (0: not known) */
+        uint64_t lo = 0; /* the alternate stack the handler runs on (0: not known) */
         uint64_t alo = (uint64_t)t->app_ss.ss_sp;
-        if (!(t->app_ss.ss_flags & SS_DISABLE) && here - alo < t->app_ss.ss_size) lo = alo;
-        else if (here - t->alt_lo < t->alt_size) lo = t->alt_lo;
+        if (!(t->app_ss.ss_flags & SS_DISABLE) && here - alo < t->app_ss.ss_size)
+            lo = alo;
+        else if (here - t->alt_lo < t->alt_size)
+            lo = t->alt_lo;
         k = n;
-        while (k && !(here >= t->res[k - 1].lo && here < t->res[k - 1].h)) k--;   /* gone */
+        while (k && !(here >= t->res[k - 1].lo && here < t->res[k - 1].h)) k--; /* gone */
         if (k == TL_RES_MAX) k--;
         saved = t->res[k];
         t->res[k].h = (uint64_t)uc;
@@ -180,7 +182,10 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
     if ((a->mask & SIGBIT(SIGSYS)) || (sig == SIGSYS && !(a->flags & SA_NODEFER))) t->sigsys_blocked = 1;
     t->selector = TL_SUD_BLOCK;
     void *h = a->handler;
-    if (a->flags & SA_RESETHAND) { a->handler = SIG_DFL; a->flags &= ~SA_SIGINFO; }
+    if (a->flags & SA_RESETHAND) {
+        a->handler = SIG_DFL;
+        a->flags &= ~SA_SIGINFO;
+    }
     /* the kernel passes (sig, info, uc) whatever SA_SIGINFO says: so do we */
     if (h != SIG_DFL && h != SIG_IGN) {
         ((void (*)(int, siginfo_t *, void *))h)(sig, si, uc);
@@ -199,10 +204,7 @@ static void run_handler(int sig, siginfo_t *si, ucontext_t *uc)
     if (!t->sigsys_blocked) sigsys_resend(t);
 }
 
-static void tl_sig_wrapper(int sig, siginfo_t *si, void *uc)
-{
-    run_handler(sig, si, (ucontext_t *)uc);
-}
+static void tl_sig_wrapper(int sig, siginfo_t *si, void *uc) { run_handler(sig, si, (ucontext_t *)uc); }
 
 
 /* Hand a signal to the program's own action for it. */
@@ -210,14 +212,13 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
 {
     struct tl_ksigaction *a = &virt[sig];
     void *h = a->handler;
-    if (h == SIG_IGN && si->si_code <= 0) return;          /* sent by kill/queue: ignored */
+    if (h == SIG_IGN && si->si_code <= 0) return; /* sent by kill/queue: ignored */
     if (h == SIG_DFL || h == SIG_IGN) {
         /* default action: let the kernel perform it (fault again, or re-sent) */
         kaction(sig, SIG_DFL, 0, 0);
         uint64_t m = SIGBIT(sig);
         tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &m, 0, 8);
-        if (si->si_code <= 0 || sig == SIGSYS)
-            tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
+        if (si->si_code <= 0 || sig == SIGSYS) tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
         return;
     }
     if (sig == SIGSYS) {
@@ -233,10 +234,10 @@ static void deliver(int sig, siginfo_t *si, ucontext_t *uc)
         t->sigsys_blocked = vb || (a->mask & SIGBIT(SIGSYS)) || !(a->flags & SA_NODEFER);
         run_handler(sig, si, uc);
         t->sigsys_blocked = vb;
-        return;                     /* our sigreturn restores the interrupted mask */
+        return; /* our sigreturn restores the interrupted mask */
     }
     run_handler(sig, si, uc);
-    if (sig == SIGSEGV && virt[SIGSEGV].handler == SIG_DFL) register_segv();   /* SA_RESETHAND */
+    if (sig == SIGSEGV && virt[SIGSEGV].handler == SIG_DFL) register_segv(); /* SA_RESETHAND */
 }
 
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
@@ -252,7 +253,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
         return;
     }
     if (si->si_code == TL_SI_SYS_USER_DISPATCH && tl_active) {
-        if (tl_i386_trap(si, uc)) {             /* int $0x80: sud/i386.c */
+        if (tl_i386_trap(si, uc)) { /* int $0x80: sud/i386.c */
             if (UNLIKELY(tl_sigsys_noreturn)) leave_without_sigreturn(uc);
             return;
         }
@@ -289,7 +290,7 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
-    if (UNLIKELY(tl_hook_loading) && si->si_code > 0) tl_hook_crashed(sig);   /* the hook's start-up faulted */
+    if (UNLIKELY(tl_hook_loading) && si->si_code > 0) tl_hook_crashed(sig); /* the hook's start-up faulted */
     if (t->fault.pending == SIGSEGV) {
         /* our re-raise of a call into the sled from a non-site: present the program's
          * registers at the faulting call */
@@ -339,11 +340,24 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
 static void save_program_regs(struct tl_tcb *t, const struct tl_frame *f, uint64_t rcx, uint64_t r11, uint64_t rip)
 {
     uint64_t *g = t->fault.gregs;
-    g[REG_R8] = f->r8; g[REG_R9] = f->r9; g[REG_R10] = f->r10; g[REG_R11] = r11;
-    g[REG_R12] = f->r12; g[REG_R13] = f->r13; g[REG_R14] = f->r14; g[REG_R15] = f->r15;
-    g[REG_RDI] = f->rdi; g[REG_RSI] = f->rsi; g[REG_RBP] = f->rbp; g[REG_RBX] = f->rbx;
-    g[REG_RDX] = f->rdx; g[REG_RAX] = f->rax; g[REG_RCX] = rcx;
-    g[REG_RSP] = f->rsp; g[REG_RIP] = rip; g[REG_EFL] = f->flags;
+    g[REG_R8] = f->r8;
+    g[REG_R9] = f->r9;
+    g[REG_R10] = f->r10;
+    g[REG_R11] = r11;
+    g[REG_R12] = f->r12;
+    g[REG_R13] = f->r13;
+    g[REG_R14] = f->r14;
+    g[REG_R15] = f->r15;
+    g[REG_RDI] = f->rdi;
+    g[REG_RSI] = f->rsi;
+    g[REG_RBP] = f->rbp;
+    g[REG_RBX] = f->rbx;
+    g[REG_RDX] = f->rdx;
+    g[REG_RAX] = f->rax;
+    g[REG_RCX] = rcx;
+    g[REG_RSP] = f->rsp;
+    g[REG_RIP] = rip;
+    g[REG_EFL] = f->flags;
 }
 
 void tl_raise_null_call(struct tl_frame *f)
@@ -394,14 +408,16 @@ static uint64_t caught_now(void)
     if (fd < 0) return ~0ull;
     char buf[1024];
     long n;
-    do n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1); while (n == -EINTR);
+    do n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1);
+    while (n == -EINTR);
     tl_sys1(SYS_close, fd);
     if (n <= 0) return ~0ull;
     buf[n] = 0;
     /* the command name (field 2) is in parentheses and may hold anything: count the
      * fields after the last ')' (field 3 is the first) */
     char *p = 0;
-    for (char *q = buf; *q; q++) if (*q == ')') p = q;
+    for (char *q = buf; *q; q++)
+        if (*q == ')') p = q;
     if (!p) return ~0ull;
     for (int field = 2; field < 34; field++) {
         while (*p && *p != ' ') p++;
@@ -434,13 +450,13 @@ void tl_signals_adopt(void)
 
 /* The flags the kernel keeps (UAPI_SA_FLAGS on x86-64): others are cleared, so that a
  * program can detect flags this kernel does not support. */
-#define UAPI_SA_FLAGS_ (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | \
-                        SA_RESETHAND | TL_SA_EXPOSE_TAGBITS | SA_RESTORER)
+#define UAPI_SA_FLAGS_                                                                                                             \
+    (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER | SA_RESETHAND | TL_SA_EXPOSE_TAGBITS |       \
+     SA_RESTORER)
 
 long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size)
 {
-    if (size != 8 || sig < 1 || sig > 64)
-        return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
+    if (size != 8 || sig < 1 || sig > 64) return tl_sys4(SYS_rt_sigaction, sig, act, old, size);
     struct tl_ksigaction a;
     if (act && !tl_safe_read((uint64_t)act, &a, sizeof a)) return -EFAULT;
     if (act && (sig == SIGKILL || sig == SIGSTOP)) return -EINVAL;
@@ -464,9 +480,12 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
         if (vforked) k.mask &= ~SIGBIT(SIGSYS);
         long r = tl_sys4(SYS_rt_sigaction, sig, &k, known ? 0 : &prev, 8);
         if (r) return r;
-        if (!vforked) { virt[sig] = a; __atomic_or_fetch(&virt_known, SIGBIT(sig), __ATOMIC_RELAXED); }
+        if (!vforked) {
+            virt[sig] = a;
+            __atomic_or_fetch(&virt_known, SIGBIT(sig), __ATOMIC_RELAXED);
+        }
     } else if (sig == SIGKILL || sig == SIGSTOP || old) {
-        long r = tl_sys4(SYS_rt_sigaction, sig, 0, known ? 0 : &prev, 8);   /* validates the number */
+        long r = tl_sys4(SYS_rt_sigaction, sig, 0, known ? 0 : &prev, 8); /* validates the number */
         if (r) return r;
     }
     /* the old action is written after the new one is in place, as the kernel does: a bad
@@ -483,9 +502,12 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
     if (set && !tl_safe_read((uint64_t)set, &s, 8)) return -EFAULT;
     int v = t->sigsys_blocked;
     if (set) {
-        if (how == SIG_BLOCK) { if (s & sb) v = 1; }
-        else if (how == SIG_UNBLOCK) { if (s & sb) v = 0; }
-        else if (how == SIG_SETMASK) v = (s & sb) != 0;
+        if (how == SIG_BLOCK) {
+            if (s & sb) v = 1;
+        } else if (how == SIG_UNBLOCK) {
+            if (s & sb) v = 0;
+        } else if (how == SIG_SETMASK)
+            v = (s & sb) != 0;
     }
     uint64_t k = s & ~sb;
     /* the kernel writes the old mask itself, after the change: a bad pointer gives EFAULT
@@ -493,7 +515,7 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
     long r = tl_sys4(SYS_rt_sigprocmask, how, set ? &k : 0, old, 8);
     if (r && r != -EFAULT) return r;
     /* EFAULT writing the old mask: the new one is in force all the same, as natively */
-    if (r == 0 && old) {                /* just written by the kernel; read back safely all the same */
+    if (r == 0 && old) { /* just written by the kernel; read back safely all the same */
         uint64_t o;
         if (tl_safe_read((uint64_t)old, &o, 8)) {
             o = (o & ~sb) | (t->sigsys_blocked ? sb : 0);
@@ -503,7 +525,7 @@ long tl_virt_sigprocmask(long how, const uint64_t *set, uint64_t *old, long size
         }
     }
     t->sigsys_blocked = v;
-    if (!v) sigsys_resend(t);           /* a pending SIGSYS is delivered on unblock */
+    if (!v) sigsys_resend(t); /* a pending SIGSYS is delivered on unblock */
     return r;
 }
 
@@ -521,15 +543,18 @@ long tl_virt_sigaltstack(const stack_t *ss, stack_t *old)
     stack_t view = t->app_ss;
     int disabled = (view.ss_flags & SS_DISABLE) != 0;
     view.ss_flags = (disabled ? SS_DISABLE : (cur.ss_flags & SS_ONSTACK)) | (t->app_ss.ss_flags & SS_AUTODISARM);
-    if (disabled) { view.ss_sp = 0; view.ss_size = 0; }
+    if (disabled) {
+        view.ss_sp = 0;
+        view.ss_size = 0;
+    }
     if (ss) {
-        if (cur.ss_flags & SS_ONSTACK) return -EPERM;    /* as the kernel: not while on it */
+        if (cur.ss_flags & SS_ONSTACK) return -EPERM; /* as the kernel: not while on it */
         int mode = n.ss_flags & ~SS_AUTODISARM;
         if (mode != SS_DISABLE && mode != SS_ONSTACK && mode != 0) return -EINVAL;
         if (mode == SS_DISABLE) {
-            stack_t ours = { (void *)t->alt_lo, 0, t->alt_size };
+            stack_t ours = {(void *)t->alt_lo, 0, t->alt_size};
             tl_sys2(SYS_sigaltstack, &ours, 0);
-            t->app_ss.ss_flags = n.ss_flags;             /* SS_DISABLE, and SS_AUTODISARM if given */
+            t->app_ss.ss_flags = n.ss_flags; /* SS_DISABLE, and SS_AUTODISARM if given */
             t->app_ss.ss_sp = 0;
             t->app_ss.ss_size = 0;
         } else {
@@ -557,16 +582,15 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
         memcpy(t->special, tl_special, sizeof t->special);
         memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
         return 0;
-    case TL_PR_SYS_DISPATCH_ON:                        /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
+    case TL_PR_SYS_DISPATCH_ON: /* PR_SYS_DISPATCH_EXCLUSIVE_ON */
         if (off && off + len <= off) return -EINVAL;
         break;
     case TL_PR_SYS_DISPATCH_INCLUSIVE_ON:
         if (len == 0 || off + len <= off) return -EINVAL;
-        off = off + len;                               /* the range inverted (wraps) */
+        off = off + len; /* the range inverted (wraps) */
         len = -len;
         break;
-    default:
-        return -EINVAL;
+    default: return -EINVAL;
     }
     /* access_ok(): an address check only; an unmapped selector is accepted and kills
      * the thread with SIGSEGV at its next call */
@@ -575,8 +599,8 @@ long tl_virt_sud(long mode, uint64_t off, uint64_t len, uint64_t sel)
     t->app_sud_off = off;
     t->app_sud_len = len;
     t->app_sud_sel = sel;
-    memset(t->special, TL_SPECIAL_C, sizeof t->special);   /* every call to the dispatch */
-    memset(t->polonly, 0, sizeof t->polonly);              /* policies' exemptions too */
+    memset(t->special, TL_SPECIAL_C, sizeof t->special); /* every call to the dispatch */
+    memset(t->polonly, 0, sizeof t->polonly); /* policies' exemptions too */
     return 0;
 }
 
@@ -605,11 +629,9 @@ int tl_app_sud_check(struct tl_frame *f)
     }
     /* force_sig_info(): a blocked SIGSYS (by the program's mask, or because its SIGSYS
      * handler is running) or an ignored one kills, as a default action would */
-    if (t->sigsys_blocked || virt[SIGSYS].handler == SIG_IGN ||
-        virt[SIGSYS].handler == SIG_DFL)
-        force_exit(SIGSYS);
-    int i386 = f->via == TL_VIA_I386;                  /* int $0x80 keeps rcx and r11 */
-    save_program_regs(t, f, i386 ? f->rcx : f->ret, i386 ? f->r11 : f->flags, f->ret);   /* rcx, r11 as the kernel leaves them */
+    if (t->sigsys_blocked || virt[SIGSYS].handler == SIG_IGN || virt[SIGSYS].handler == SIG_DFL) force_exit(SIGSYS);
+    int i386 = f->via == TL_VIA_I386; /* int $0x80 keeps rcx and r11 */
+    save_program_regs(t, f, i386 ? f->rcx : f->ret, i386 ? f->r11 : f->flags, f->ret); /* rcx, r11 as the kernel leaves them */
     siginfo_t si;
     memset(&si, 0, sizeof si);
     si.si_signo = SIGSYS;
@@ -619,6 +641,6 @@ int tl_app_sud_check(struct tl_frame *f)
     si.si_arch = i386 ? TL_AUDIT_ARCH_I386 : TL_AUDIT_ARCH_X86_64;
     t->fault.pending = SIGSYS;
     tl_sys4(SYS_rt_tgsigqueueinfo, tl_pid, tl_sys0(SYS_gettid), SIGSYS, &si);
-    tl_sys1(SYS_exit_group, 128 + SIGSYS);             /* not reached */
+    tl_sys1(SYS_exit_group, 128 + SIGSYS); /* not reached */
     return 1;
 }

@@ -13,8 +13,10 @@
 HIDDEN void tl_start(void);
 
 /* ---- entering a program at its first instruction (sud/inject.c, sud/boot.c) */
-struct tl_inject { int helper, pidfd, fd; };
-HIDDEN int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings);   /* 0 or -errno */
+struct tl_inject {
+    int helper, pidfd, fd;
+};
+HIDDEN int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings); /* 0 or -errno */
 HIDDEN void tl_inject_disarm(struct tl_inject *h);
 
 /* ---- exec (sud/exec.c) */
@@ -24,7 +26,7 @@ HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);
 /* ---- per-thread state (sud/thread.c, sud/clone.S) */
 HIDDEN struct tl_tcb *tl_tcb_new(void);
 HIDDEN void tl_tcb_install(struct tl_tcb *t);
-HIDDEN int tl_sud_enable(struct tl_tcb *t);     /* 0 or -errno */
+HIDDEN int tl_sud_enable(struct tl_tcb *t); /* 0 or -errno */
 HIDDEN void tl_thread_child_init(uint64_t clone_flags);
 HIDDEN void tl_after_fork_child(void);
 HIDDEN long tl_clone_thread(struct tl_frame *f, uint64_t child_sp, uint64_t clone_flags);
@@ -48,7 +50,7 @@ HIDDEN int tl_signals_sigsys_noreturn(void);
 HIDDEN int tl_app_sud_check(struct tl_frame *f);
 
 /* ---- 32-bit calls: int $0x80 (sud/i386.c, sud/entry_i386.S) */
-HIDDEN int tl_i386_trap(const siginfo_t *si, void *uc);     /* 1: an i386 call, redirected */
+HIDDEN int tl_i386_trap(const siginfo_t *si, void *uc); /* 1: an i386 call, redirected */
 HIDDEN long tl_dispatch_i386(struct tl_frame *f);
 HIDDEN long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 HIDDEN int tl_i386_needs_frame(long nr);

@@ -32,11 +32,11 @@ struct tl_tcb *tl_tcb_new(void)
     t->sp = t->stk_hi;
     t->sites = tl_sites;
     t->selector = TL_SUD_ALLOW;
-    t->tid = tl_active ? (int)tl_sys0(SYS_gettid) : tl_pid;   /* start-up: the main thread */
+    t->tid = tl_active ? (int)tl_sys0(SYS_gettid) : tl_pid; /* start-up: the main thread */
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
     memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
-    t->cache[0] = TL_CACHE_EMPTY(0);      /* the others are 0, already empty */
+    t->cache[0] = TL_CACHE_EMPTY(0); /* the others are 0, already empty */
     return t;
 }
 
@@ -46,15 +46,15 @@ void tl_tcb_install(struct tl_tcb *t)
     /* %gs is how every entry finds its thread's block: without it nothing can run */
     if (tl_sys2(SYS_arch_prctl, ARCH_SET_GS, t)) tl_die("cannot point %gs at a thread's control block", 0, 0);
     /* our signal stack, used by SIGSYS while the program has none of its own */
-    stack_t ss = { (void *)t->alt_lo, 0, t->alt_size };
+    stack_t ss = {(void *)t->alt_lo, 0, t->alt_size};
     tl_sys2(SYS_sigaltstack, &ss, 0);
 }
 
 int tl_sud_enable(struct tl_tcb *t)
 {
     t->selector = TL_SUD_BLOCK;
-    long r = tl_sys5(SYS_prctl, TL_PR_SET_SYSCALL_USER_DISPATCH, TL_PR_SYS_DISPATCH_ON,
-                     tl_text_lo, tl_text_hi - tl_text_lo, &t->selector);
+    long r = tl_sys5(SYS_prctl, TL_PR_SET_SYSCALL_USER_DISPATCH, TL_PR_SYS_DISPATCH_ON, tl_text_lo, tl_text_hi - tl_text_lo,
+                     &t->selector);
     if (r) t->selector = TL_SUD_ALLOW;
     return (int)r;
 }
@@ -62,17 +62,17 @@ int tl_sud_enable(struct tl_tcb *t)
 /* Called by tl_clone_thread on the new thread's stack, before any program code. */
 void tl_thread_child_init(uint64_t clone_flags)
 {
-    struct tl_tcb *parent = tl_self();     /* %gs is still the parent's */
+    struct tl_tcb *parent = tl_self(); /* %gs is still the parent's */
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state for a new thread", 0, 0);
-    t->sigsys_blocked = parent->sigsys_blocked;   /* the signal mask is inherited */
+    t->sigsys_blocked = parent->sigsys_blocked; /* the signal mask is inherited */
     if (clone_flags & TL_CLONE_VFORK) {
         /* the parent resumes once we exec or exit, and frees this block then */
         t->vfork_child = 1;
         t->vfork_parent = parent;
         parent->vfork_tcb = t;
     }
-    t->app_gs = parent->app_gs;            /* a new thread inherits the %gs base, as natively */
+    t->app_gs = parent->app_gs; /* a new thread inherits the %gs base, as natively */
     tl_tcb_install(t);
     tl_threads_pending(-1);
     if (tl_sud_enable(t)) tl_die("cannot enable Syscall User Dispatch in a new thread", 0, 0);
@@ -90,8 +90,8 @@ void tl_after_fork_child(void)
     tl_threads_after_fork(t);
     tl_stats_after_fork(t);
     tl_policy_after_fork(t);
-    t->app_sud_on = 0;            /* SUD is not inherited: the program's own neither */
-    t->sigsys_pend = 0;           /* nor are pending signals */
+    t->app_sud_on = 0; /* SUD is not inherited: the program's own neither */
+    t->sigsys_pend = 0; /* nor are pending signals */
     memcpy(t->special, tl_special, sizeof t->special);
     memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
     if (tl_stats) __atomic_add_fetch(&tl_stats->processes, 1, __ATOMIC_RELAXED);

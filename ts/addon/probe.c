@@ -33,8 +33,9 @@ static long raw(long n, long a, long b, long c, long d, long e)
 static volatile char sel;
 static void on_sys(int s, siginfo_t *si, void *uc)
 {
-    (void)s; (void)uc;
-    sel = 0;   /* ALLOW from now on */
+    (void)s;
+    (void)uc;
+    sel = 0; /* ALLOW from now on */
     raw(SYS_exit_group, si->si_code == TL_SI_SYS_USER_DISPATCH ? 42 : 43, 0, 0, 0, 0);
 }
 
@@ -49,7 +50,7 @@ static int child_sud(void)
     sel = 0;
     long r = raw(SYS_prctl, TL_PR_SET_SYSCALL_USER_DISPATCH, TL_PR_SYS_DISPATCH_ON, 0, 0, (long)&sel);
     if (r) raw(SYS_exit_group, 100 + (int)-r, 0, 0, 0, 0);
-    sel = 1;   /* BLOCK: the next call must trap */
+    sel = 1; /* BLOCK: the next call must trap */
     raw(SYS_getppid, 0, 0, 0, 0, 0);
     sel = 0;
     raw(SYS_exit_group, 44, 0, 0, 0, 0);
@@ -66,7 +67,10 @@ static int child_zero(void)
 static int run_child(int (*fn)(void))
 {
     pid_t p = fork();
-    if (p == 0) { fn(); _exit(98); }
+    if (p == 0) {
+        fn();
+        _exit(98);
+    }
     if (p < 0) return -1;
     int st;
     while (waitpid(p, &st, 0) < 0 && errno == EINTR) {}
@@ -85,14 +89,20 @@ int tl_probe_machine(struct tl_probe *p)
 
     p->mmap_min_addr = -1;
     FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
-    if (f) { if (fscanf(f, "%ld", &p->mmap_min_addr) != 1) p->mmap_min_addr = -1; fclose(f); }
+    if (f) {
+        if (fscanf(f, "%ld", &p->mmap_min_addr) != 1) p->mmap_min_addr = -1;
+        fclose(f);
+    }
     int z = run_child(child_zero);
     p->zero_mappable = z == 0;
     p->zero_errno = z == 0 ? 0 : (z < 98 ? z : EPERM);
 
     long k = raw(SYS_pkey_alloc, 0, 0, 0, 0, 0);
-    if (k >= 0) { p->pkeys = 1; raw(SYS_pkey_free, k, 0, 0, 0, 0); }
-    else p->pkeys_errno = (int)-k;
+    if (k >= 0) {
+        p->pkeys = 1;
+        raw(SYS_pkey_free, k, 0, 0, 0, 0);
+    } else
+        p->pkeys_errno = (int)-k;
 
     unsigned a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
