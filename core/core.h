@@ -156,6 +156,7 @@ HIDDEN const char *tl_lib_path(void); /* libtrapline.so beside it ("" if unknown
 HIDDEN const char *tl_boot_path(void); /* libtrapline-boot.so beside it ("" if unknown) */
 HIDDEN const char *tl_launcher_path(void); /* trapline-exec beside it ("" if unknown) */
 HIDDEN int tl_starts(const char *s, const char *prefix);
+HIDDEN size_t tl_preload_without_us(char *out, size_t room, const char *list); /* 0: no entry left */
 HIDDEN extern int tl_follow_exec;
 
 /* ---- stats (core/stats.c) */

@@ -104,3 +104,46 @@ const char *const *tl_env_settings(int *n)
     *n = n_cfg;
     return cfg_vars;
 }
+
+/* Is v[0..n) our library's entry in an LD_PRELOAD list: libtrapline.so by its path, or the
+ * entry the loader was given for us? */
+static int preload_entry_is_ours(const char *v, size_t n)
+{
+    const char *names[2] = {lib_path, tl_self_name};
+    for (int k = 0; k < 2; k++) {
+        const char *s = names[k];
+        if (!s || !s[0] || tl_strlen(s) != n) continue;
+        size_t i = 0;
+        while (i < n && v[i] == s[i]) i++;
+        if (i == n) return 1;
+    }
+    return 0;
+}
+
+/* Writes at out "LD_PRELOAD=" and the entries of list (a value, after "LD_PRELOAD=") that
+ * are not ours, joined by ':'; entries that do not fit in room bytes are left out. Its
+ * length with the NUL, or 0 (nothing written) if no entry is left. */
+size_t tl_preload_without_us(char *out, size_t room, const char *list)
+{
+    static const char key[] = "LD_PRELOAD=";
+    if (room < sizeof key + 1) return 0;
+    char *p = out, *vals;
+    for (const char *q = key; *q; q++) *p++ = *q;
+    vals = p;
+    room -= sizeof key; /* the key and the NUL */
+    for (const char *v = list; *v;) {
+        while (*v == ':' || *v == ' ') v++;
+        const char *w = v;
+        while (*w && *w != ':' && *w != ' ') w++;
+        size_t n = (size_t)(w - v), need = n + (p > vals);
+        if (n && !preload_entry_is_ours(v, n) && need <= room) {
+            if (p > vals) *p++ = ':';
+            room -= need;
+            while (v < w) *p++ = *v++;
+        }
+        v = w;
+    }
+    if (p == vals) return 0;
+    *p++ = 0;
+    return (size_t)(p - out);
+}

@@ -420,7 +420,7 @@ static char **env_without_us(void)
     if (m < 0 && m > -4096) return 0;
     char **out = (char **)m;
     char *str = (char *)(m + (long)((n + 1) * sizeof(char *)));
-    size_t k = 0, me = tl_strlen(tl_self_path());
+    size_t k = 0;
     for (char **e = environ; e && *e; e++) {
         if (tl_starts(*e, "TRAPLINE_")) continue;
         if (!tl_starts(*e, "LD_PRELOAD=")) {
@@ -428,32 +428,11 @@ static char **env_without_us(void)
             continue;
         }
         /* LD_PRELOAD minus our entry; dropped if nothing else is left */
-        char *start = str, *p = str;
-        for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
-        char *vals = p;
-        const char *v = *e + 11;
-        while (*v) {
-            while (*v == ':' || *v == ' ') v++;
-            const char *w = v;
-            while (*w && *w != ':' && *w != ' ') w++;
-            /* our entry: by our absolute path, or as the loader was given it */
-            int ours = (size_t)(w - v) == me && me;
-            for (size_t i = 0; ours && i < me; i++)
-                if (v[i] != tl_self_path()[i]) ours = 0;
-            size_t ln = tl_self_name ? tl_strlen(tl_self_name) : 0;
-            int as_given = ln && (size_t)(w - v) == ln;
-            for (size_t i = 0; as_given && i < ln; i++)
-                if (v[i] != tl_self_name[i]) as_given = 0;
-            ours |= as_given;
-            if (w > v && !ours) {
-                if (p > vals) *p++ = ':';
-                while (v < w) *p++ = *v++;
-            }
-            v = w;
+        size_t len = tl_preload_without_us(str, tl_strlen(*e) + 1, *e + 11);
+        if (len) {
+            out[k++] = str;
+            str += len;
         }
-        *p++ = 0;
-        str = p;
-        if (p - 1 > vals) out[k++] = start;
     }
     out[k] = 0;
     return out;

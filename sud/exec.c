@@ -202,34 +202,6 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
     return r;
 }
 
-/* Writes at p "LD_PRELOAD=" and app's entries without ours; NULL (no entry) if none is
- * left. p needs 16 + PRELOAD_ROOM bytes. */
-static const char *without_self(char *p, const char *app)
-{
-    char *start = p, *vals;
-    const char *self = tl_lib_path();
-    size_t me = tl_strlen(self);
-    for (const char *q = "LD_PRELOAD="; *q; q++) *p++ = *q;
-    vals = p;
-    size_t room = PRELOAD_ROOM - 2;
-    for (const char *v = app; *v;) {
-        while (*v == ':' || *v == ' ') v++;
-        const char *w = v;
-        while (*w && *w != ':' && *w != ' ') w++;
-        int ours = me && (size_t)(w - v) == me;
-        for (size_t i = 0; ours && i < me; i++)
-            if (v[i] != self[i]) ours = 0;
-        if (w > v && !ours && (size_t)(w - v) + 1 < room) {
-            if (p > vals) *p++ = ':';
-            room -= (size_t)(w - v) + 1;
-            while (v < w) *p++ = *v++;
-        }
-        v = w;
-    }
-    *p = 0;
-    return p > vals ? start : 0;
-}
-
 /* The environment could not be built (no memory): the exec fails with ENOMEM rather than
  * start a program that might not be interposed. One line says why. */
 static long no_room(void)
@@ -312,7 +284,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     if (enter || tg.foreign) {
         /* the environment without what the preload way put in ours: TRAPLINE_* (left out
          * above) and our entry in LD_PRELOAD (the program's own entries stay) */
-        if (app_preload) out[k++] = without_self(preload, app_preload);
+        if (app_preload) out[k++] = tl_preload_without_us(preload, 16 + PRELOAD_ROOM, app_preload) ? preload : 0;
         if (k && !out[k - 1]) k--;
         out[k] = 0;
         if (tg.foreign) {
