@@ -15,14 +15,13 @@
  * Exit status if PROG cannot be run: 127 (not found) or 126 (found, not runnable), with
  * one line, as a shell. Run by the CLI and the API (ts/src/run.ts); not meant for users. */
 #include "sud/sud.h"
-#include <elf.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 /* what sud/inject.c needs from core/util.c, here with libc */
@@ -64,40 +63,6 @@ static char *find(const char *prog)
         p = e;
     }
     return found;
-}
-
-/* an ELF program without PT_INTERP (statically linked); 0 if not, or unreadable */
-static int is_static(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    Elf64_Ehdr eh;
-    int st = 0;
-    if (fread(&eh, sizeof eh, 1, f) == 1 && memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
-        st = 1;
-        for (int i = 0; i < eh.e_phnum; i++) {
-            Elf64_Phdr ph;
-            if (fseek(f, (long)(eh.e_phoff + (uint64_t)i * sizeof ph), SEEK_SET) || fread(&ph, sizeof ph, 1, f) != 1) {
-                st = 0;
-                break;
-            }
-            if (ph.p_type == PT_INTERP) st = 0;
-        }
-    }
-    fclose(f);
-    return st;
-}
-
-/* an ELF file that is not an x86-64 program (32-bit, x32, another machine) */
-static int is_foreign(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    unsigned char id[20];
-    int r = fread(id, 1, sizeof id, f) == sizeof id && memcmp(id, ELFMAG, SELFMAG) == 0 &&
-        (id[EI_CLASS] != ELFCLASS64 || (id[18] | id[19] << 8) != EM_X86_64);
-    fclose(f);
-    return r;
 }
 
 /* "LD_PRELOAD=" + the entries of list other than lib, or NULL if none is left */
@@ -190,7 +155,8 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "trapline: %s: command not found\n", prog);
         return 127;
     }
-    if (hook && is_static(path)) {
+    struct tl_target tg = tl_target_examine(AT_FDCWD, path, 0);
+    if (hook && tg.is_static) {
         /* no loader will ever load the hook into it: refused (an exec from inside a run is
          * entered without the hook instead, and says so: sud/exec.c) */
         fprintf(stderr,
@@ -199,11 +165,7 @@ int main(int argc, char **argv, char **envp)
                 prog);
         return 2;
     }
-    struct stat st;
-    int secure = stat(path, &st) == 0 && ((st.st_mode & S_ISUID) || ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP)));
-    char cap[32];
-    if (!secure && getxattr(path, "security.capability", cap, sizeof cap) > 0) secure = 1; /* file capabilities */
-    if (is_foreign(path)) {
+    if (tg.foreign) {
         /* trapline interposes x86-64 programs: this one runs without it (the preloaded
          * library would only make its loader complain) */
         fprintf(stderr, "trapline: warning: %s is not an x86-64 program (32-bit or another machine); it runs without trapline\n",
@@ -213,7 +175,7 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "trapline: cannot run %s: %s\n", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
-    if (!hook && !secure && !preload) {
+    if (!hook && !tg.secure && !preload) {
         struct tl_inject h;
         int e = tl_inject_arm(&h, boot, settings);
         if (e == 0) {

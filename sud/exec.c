@@ -106,63 +106,18 @@ static char *preload_entry(char *p, const char *app)
 }
 
 /* What the file an execve/execveat would run is, as far as entering it goes. */
-struct target {
-    int readable; /* it could be opened and examined (else the exec decides: preload way) */
-    int secure; /* set-user-ID, set-group-ID or file capabilities: a traced exec would
-                       drop its privileges, so it is never traced */
-    int foreign; /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
-    int is_static; /* an x86-64 ELF program without PT_INTERP */
-    int launcher; /* our own launcher (build/lib/trapline-exec): same device and inode */
-};
-
-static struct target examine(long nr, long a1, long a2, long a5)
+/* What the file an execve/execveat would run is (sud/inject.c), and whether it is our own
+ * launcher (same device and inode as build/lib/trapline-exec). */
+static struct tl_target examine(long nr, long a1, long a2, long a5)
 {
-    struct target t = {0, 0, 0, 0, 0};
     int by_fd = nr == SYS_execveat && (a5 & AT_EMPTY_PATH);
-    long fd = by_fd        ? -1
-        : nr == SYS_execve ? tl_sys4(SYS_openat, AT_FDCWD, a1, O_RDONLY | O_CLOEXEC, 0)
-                           : tl_sys4(SYS_openat, a1, a2, O_RDONLY | O_CLOEXEC | (a5 & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0);
-    long use = fd >= 0 ? fd : by_fd ? a1 : -1;
-    if (use < 0) return t;
+    struct tl_target t = nr == SYS_execve ? tl_target_examine(AT_FDCWD, (const char *)a1, 0)
+                                          : tl_target_examine(a1, by_fd ? 0 : (const char *)a2, a5);
     struct {
         uint64_t a[18];
-    } st;
-    if (tl_sys2(SYS_fstat, use, &st) == 0) {
-        t.readable = 1;
-        uint32_t mode = (uint32_t)st.a[3];
-        t.secure = (mode & 04000) || ((mode & 02000) && (mode & 0010));
-        char cap[32];
-        if (!t.secure && tl_sys4(SYS_fgetxattr, use, "security.capability", cap, sizeof cap) > 0) t.secure = 1;
-        struct {
-            uint64_t a[18];
-        } ls;
-        const char *l = tl_launcher_path();
-        t.launcher = l[0] && tl_sys4(SYS_newfstatat, AT_FDCWD, l, &ls, 0) == 0 && ls.a[0] == st.a[0] && ls.a[1] == st.a[1];
-    }
-    struct {
-        uint8_t ident[16];
-        uint16_t type, machine;
-        uint32_t version;
-        uint64_t entry, phoff, shoff;
-        uint32_t flags;
-        uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-    } eh;
-    if (t.readable && tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) >= 20 && eh.ident[0] == 0x7f && eh.ident[1] == 'E' &&
-        eh.ident[2] == 'L' && eh.ident[3] == 'F') {
-        t.foreign = eh.ident[4] != 2 /* ELFCLASS64 */ || eh.machine != 62 /* EM_X86_64 */;
-        if (!t.foreign && eh.phentsize == 56 && eh.phnum <= 64) {
-            struct {
-                uint32_t type, flags;
-                uint64_t off, vaddr, paddr, filesz, memsz, align;
-            } ph[64];
-            if (tl_sys4(SYS_pread64, use, ph, eh.phnum * sizeof ph[0], eh.phoff) == (long)(eh.phnum * sizeof ph[0])) {
-                t.is_static = 1;
-                for (int i = 0; i < eh.phnum; i++)
-                    if (ph[i].type == 3 /* PT_INTERP */) t.is_static = 0;
-            }
-        }
-    }
-    if (fd >= 0) tl_sys1(SYS_close, fd);
+    } ls;
+    const char *l = tl_launcher_path();
+    t.launcher = t.readable && l[0] && tl_sys4(SYS_newfstatat, AT_FDCWD, l, &ls, 0) == 0 && ls.a[0] == t.dev && ls.a[1] == t.ino;
     return t;
 }
 
@@ -218,7 +173,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
     if (!tl_follow_exec || !tl_self_path()[0]) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
-    struct target tg = examine(nr, a1, a2, a5);
+    struct tl_target tg = examine(nr, a1, a2, a5);
     if (tg.launcher) {
         /* trapline inside trapline: the inner launcher enters its program itself (two
          * tracers cannot both have it); that run owns the processes it starts */

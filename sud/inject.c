@@ -542,3 +542,44 @@ void tl_inject_disarm(struct tl_inject *h)
     tl_sys1(SYS_close, h->fd);
     h->helper = -1;
 }
+
+/* ---- what an exec would run ------------------------------------------------------ */
+
+/* Examines the file execveat(dirfd, path, ..., flags) would run (path NULL with
+ * AT_EMPTY_PATH: dirfd itself), by raw system calls: the launcher and sud/exec.c decide
+ * with it which programs are entered and how. */
+struct tl_target tl_target_examine(long dirfd, const char *path, long flags)
+{
+    struct tl_target t = {0, 0, 0, 0, 0, 0, 0};
+    long fd =
+        path ? tl_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0) : -1;
+    long use = path ? fd : dirfd;
+    if (use < 0) return t;
+    struct {
+        uint64_t a[18];
+    } st;
+    if (tl_sys2(SYS_fstat, use, &st) == 0) {
+        t.readable = 1;
+        t.dev = st.a[0];
+        t.ino = st.a[1];
+        uint32_t mode = (uint32_t)st.a[3];
+        t.secure = (mode & 04000) || ((mode & 02000) && (mode & 0010));
+        char cap[32];
+        if (!t.secure && tl_sys4(SYS_fgetxattr, use, "security.capability", cap, sizeof cap) > 0) t.secure = 1;
+    }
+    Elf64_Ehdr eh;
+    if (t.readable && tl_sys4(SYS_pread64, use, &eh, sizeof eh, 0) >= 20 && eh.e_ident[0] == 0x7f && eh.e_ident[1] == 'E' &&
+        eh.e_ident[2] == 'L' && eh.e_ident[3] == 'F') {
+        t.foreign = eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64;
+        if (!t.foreign && eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum <= 64) {
+            Elf64_Phdr ph[64];
+            if (tl_sys4(SYS_pread64, use, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0])) {
+                t.is_static = 1;
+                for (int i = 0; i < eh.e_phnum; i++)
+                    if (ph[i].p_type == PT_INTERP) t.is_static = 0;
+            }
+        }
+    }
+    if (fd >= 0) tl_sys1(SYS_close, fd);
+    return t;
+}

@@ -18,6 +18,17 @@ struct tl_inject {
 };
 HIDDEN int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings); /* 0 or -errno */
 HIDDEN void tl_inject_disarm(struct tl_inject *h);
+/* what the file an exec would run is (sud/inject.c) */
+struct tl_target {
+    int readable; /* it could be opened and examined (else the exec decides: preload way) */
+    int secure; /* set-user-ID, set-group-ID or file capabilities: a traced exec would
+                      drop its privileges, so it is never traced */
+    int foreign; /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
+    int is_static; /* an x86-64 ELF program without PT_INTERP */
+    int launcher; /* our own launcher (set by sud/exec.c) */
+    uint64_t dev, ino;
+};
+HIDDEN struct tl_target tl_target_examine(long dirfd, const char *path, long flags);
 
 /* ---- exec (sud/exec.c) */
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);
