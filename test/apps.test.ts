@@ -112,7 +112,8 @@ const programStderr = (s: string) => s.replace(/^trapline: note: .*\n/gm, '');
 
 interface Kernel {
   /** The program's processes: the first one from its exec into the program on, and every
-   *  process forked from one of them. */
+   *  process forked from one of them. (A program that execs would also fork the injector's
+   *  helper, trapline's own, from its process: none of these applications execs.) */
   pids: Set<number>;
   /** sys_enter events in them. */
   entries: number;
