@@ -219,6 +219,7 @@ HIDDEN int tl_maps_find(uint64_t addr, struct tl_mapping *out); /* 0 found */
 HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out); /* 0 found */
 /* ---- mapped ELF images (core/elf.c) */
 HIDDEN uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20]);
+HIDDEN uint64_t tl_elf_symbol(uint64_t base, const void *dyn, const char *name); /* 0 if undefined */
 /* ---- a tracer's view of its interposed tracees (core/ptrace.c) */
 HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
 HIDDEN int tl_ptrace_hide_stop(long pid, int status);
@@ -260,10 +261,22 @@ HIDDEN int tl_dispatch_needs_frame(long nr);
 HIDDEN long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 HIDDEN long tl_perform_frame(struct tl_frame *f, int *action);
 HIDDEN void tl_special_init(void);
-HIDDEN int tl_hooks_load(void);
+/* what loading a hook needs of the process's dynamic loader and libc: linked in the
+ * preloaded library, found in the program's link map by the boot image (sud/boot.c) */
+struct tl_dl {
+    void *(*dlmopen)(long ns, const char *file, int mode);
+    void *(*dlsym)(void *handle, const char *name);
+    int (*dlinfo)(void *handle, int request, void *arg);
+    char *(*dlerror)(void);
+    int (*iterate_phdr)(int (*cb)(void *info, size_t size, void *data), void *data);
+    char **envp; /* the program's environment */
+};
+HIDDEN int tl_hooks_load_dl(const struct tl_dl *dl);
+HIDDEN int tl_hooks_load(void); /* the preloaded library's: tl_hooks_load_dl with libc's */
 HIDDEN extern int tl_hook_loaded;
 HIDDEN extern int tl_hook_loading; /* the hook library is being loaded (sud/init.c) */
 HIDDEN int tl_hook_program_site(uint64_t site);
+HIDDEN int tl_hook_program_call(const struct tl_frame *f); /* the program's, made by the loader while the hook loads */
 HIDDEN __attribute__((noreturn)) void tl_hook_crashed(int sig);
 HIDDEN long tl_hook_call(struct tl_frame *f, int *handled);
 HIDDEN long tl_dispatch_hooked(struct tl_frame *f);

@@ -245,7 +245,7 @@ long tl_dispatch(struct tl_frame *f)
     f->rax = (uint64_t)(long)(int)f->rax;
     long nr = (long)f->rax;
     int via = (int)f->via;
-    if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2)) {
+    if (UNLIKELY(tl_hook_loading) && !tl_hook_program_site(f->ret - 2) && !tl_hook_program_call(f)) {
         /* the loader's or the hook's own call while the hook loads: performed (with our
          * handling of signal set-up and the like), neither counted nor rewritten */
         int action = TL_ACT_RESUME;

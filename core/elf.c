@@ -51,3 +51,75 @@ out:
     tl_spin_unlock(&page_lock);
     return found;
 }
+
+/* The address of the dynamic symbol `name` defined by the ELF image loaded at base, whose
+ * dynamic section is at dyn; 0 if it has none. Its default version (name@@VERSION) is
+ * preferred over hidden ones (name@VERSION). The dynamic section's addresses are taken as
+ * they are found: offsets from base before the dynamic loader has run, absolute after it
+ * (glibc's loader adjusts them in place). Lookup by DT_GNU_HASH, or DT_HASH. Only for
+ * images the process has mapped and nobody is unmapping (the dynamic loader, libc). */
+uint64_t tl_elf_symbol(uint64_t base, const void *dynamic, const char *name)
+{
+    uint64_t symtab = 0, strtab = 0, gnuhash = 0, hash = 0, versym = 0;
+    for (const Elf64_Dyn *d = (const Elf64_Dyn *)dynamic; d && d->d_tag != DT_NULL; d++) {
+        uint64_t v = d->d_un.d_ptr;
+        if (d->d_tag != DT_SYMTAB && d->d_tag != DT_STRTAB && d->d_tag != DT_GNU_HASH && d->d_tag != DT_HASH &&
+            d->d_tag != DT_VERSYM)
+            continue;
+        if (v < base) v += base;
+        if (d->d_tag == DT_SYMTAB)
+            symtab = v;
+        else if (d->d_tag == DT_STRTAB)
+            strtab = v;
+        else if (d->d_tag == DT_GNU_HASH)
+            gnuhash = v;
+        else if (d->d_tag == DT_HASH)
+            hash = v;
+        else
+            versym = v;
+    }
+    if (!symtab || !strtab || (!gnuhash && !hash)) return 0;
+    const Elf64_Sym *syms = (const Elf64_Sym *)symtab;
+    uint64_t best = 0;
+    int best_hidden = 1;
+#define CONSIDER(i)                                                                                                                \
+    do {                                                                                                                           \
+        const Elf64_Sym *s = &syms[i];                                                                                             \
+        if (s->st_shndx != SHN_UNDEF && s->st_value && tl_streq((const char *)(strtab + s->st_name), name)) {                      \
+            int hidden = versym ? (((const uint16_t *)versym)[i] & 0x8000) != 0 : 0;                                               \
+            if (!best || (best_hidden && !hidden)) {                                                                               \
+                best = (ELF64_ST_TYPE(s->st_info) == STT_TLS ? 0 : base) + s->st_value;                                            \
+                best_hidden = hidden;                                                                                              \
+            }                                                                                                                      \
+        }                                                                                                                          \
+    } while (0)
+    if (gnuhash) {
+        const uint32_t *h = (const uint32_t *)gnuhash;
+        uint32_t nbuckets = h[0], symoffset = h[1], bloom_size = h[2];
+        if (!nbuckets) return 0;
+        const uint64_t *bloom = (const uint64_t *)(h + 4);
+        const uint32_t *buckets = (const uint32_t *)(bloom + bloom_size);
+        const uint32_t *chain = buckets + nbuckets;
+        uint32_t hv = 5381;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) hv = hv * 33 + *p;
+        for (uint32_t i = buckets[hv % nbuckets]; i >= symoffset && i; i++) {
+            uint32_t c = chain[i - symoffset];
+            if ((c | 1) == (hv | 1)) CONSIDER(i);
+            if (c & 1) break;
+        }
+    } else {
+        const uint32_t *h = (const uint32_t *)hash;
+        uint32_t nbucket = h[0], hv = 0;
+        if (!nbucket) return 0;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+            hv = (hv << 4) + *p;
+            uint32_t g = hv & 0xf0000000u;
+            if (g) hv ^= g >> 24;
+            hv &= ~g;
+        }
+        const uint32_t *bucket = h + 2, *chain = bucket + nbucket;
+        for (uint32_t i = bucket[hv % nbucket]; i; i = chain[i]) CONSIDER(i);
+    }
+#undef CONSIDER
+    return best;
+}

@@ -9,10 +9,8 @@
 #include <fcntl.h>
 #include <elf.h>
 #include <sys/mman.h>
-#ifndef TL_BOOT
 #include <dlfcn.h>
 #include <link.h>
-#endif
 
 int tl_hook_loaded;
 int tl_hook_loading;
@@ -135,7 +133,6 @@ static struct {
 } prog_text[64];
 static int n_prog_text;
 
-#ifndef TL_BOOT
 static int collect_text(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
@@ -152,7 +149,6 @@ static int collect_text(struct dl_phdr_info *info, size_t size, void *data)
     }
     return 0;
 }
-#endif
 
 int tl_hook_program_site(uint64_t site)
 {
@@ -160,6 +156,28 @@ int tl_hook_program_site(uint64_t site)
         if (site >= prog_text[i].lo && site < prog_text[i].hi) return 1;
     if (tl_vdso_lo && site >= tl_vdso_lo && site < tl_vdso_hi) return 1;
     return 0;
+}
+
+/* The loader's cache of library paths, if it has it mapped when the hook starts to
+ * load: glibc's loader unmaps it at the end of every dlopen, so the hook's loading makes
+ * the unmapping the program's loader would do right after (sud/boot.c) happen now. That
+ * call is the program's: counted as such. */
+static struct {
+    uint64_t lo, hi;
+} cache;
+
+static int find_cache(const struct tl_mapping *m, void *arg)
+{
+    (void)arg;
+    if (!tl_streq(m->path, "/etc/ld.so.cache")) return 0;
+    cache.lo = m->start;
+    cache.hi = m->end;
+    return 1;
+}
+
+int tl_hook_program_call(const struct tl_frame *f)
+{
+    return f->rax == SYS_munmap && cache.hi && f->rdi == cache.lo && ((f->rdi + f->rsi + 4095) & ~4095ull) == cache.hi;
 }
 
 static const char *signame(int sig)
@@ -405,14 +423,12 @@ static void vec_init(void)
     ((uint32_t *)init_area)[6] = 0x1f80; /* MXCSR (not loaded: the mask never has SSE/AVX) */
 }
 
-#ifndef TL_BOOT
 /* A copy of the process's environment without this library in LD_PRELOAD and without any
  * TRAPLINE_* variable: the environment of a hook's namespace, so that the programs a hook
  * starts (system(), posix_spawn, exec) are not interposed unless it asks for it
  * (docs/hooks.md). NULL if it cannot be built. */
-static char **env_without_us(void)
+static char **env_without_us(char **environ)
 {
-    extern char **environ;
     size_t n = 0, bytes = 0;
     for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
     size_t total = (n + 1) * sizeof(char *) + bytes;
@@ -437,7 +453,53 @@ static char **env_without_us(void)
     out[k] = 0;
     return out;
 }
-static int load(void)
+#ifdef TL_BOOT
+/* api->interposed_env of a program entered at its first instruction, whose environment
+ * holds nothing of ours: the program's, with our settings (tl_env) and libtrapline.so
+ * first in LD_PRELOAD, so that a program the hook starts with it is interposed the
+ * preload way (it is not exec'd through us: the hook's calls go straight to the kernel).
+ * The program's environment as it is if it cannot be built. */
+static char **env_with_us(char **environ)
+{
+    int n_cfg;
+    const char *const *cfg = tl_env_settings(&n_cfg);
+    const char *lib = tl_lib_path();
+    if (!lib[0]) return environ;
+    size_t n = 0, bytes = tl_strlen(lib) + 16;
+    for (char **e = environ; e && *e; e++, n++) bytes += tl_strlen(*e) + 1;
+    size_t total = (n + (size_t)n_cfg + 2) * sizeof(char *) + bytes;
+    long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m < 0 && m > -4096) return environ;
+    char **out = (char **)m;
+    char *str = (char *)(m + (long)((n + (size_t)n_cfg + 2) * sizeof(char *)));
+    size_t k = 0;
+    const char *app = 0;
+    for (char **e = environ; e && *e; e++) {
+        if (tl_starts(*e, "TRAPLINE_")) continue;
+        if (tl_starts(*e, "LD_PRELOAD=")) {
+            app = *e + 11;
+            continue;
+        }
+        out[k++] = *e;
+    }
+    for (int i = 0; i < n_cfg; i++) out[k++] = (char *)cfg[i];
+    out[k++] = str;
+    for (const char *p = "LD_PRELOAD="; *p; p++) *str++ = *p;
+    for (const char *p = lib; *p; p++) *str++ = *p;
+    /* then the program's own entries (ours, from an outer run, left out) */
+    size_t len = app ? tl_preload_without_us(str + 1, tl_strlen(app) + 12, app) : 0;
+    if (len) {
+        *str = ':';
+        for (size_t i = 0; i < len - 11; i++) str[1 + i] = str[12 + i]; /* drop its "LD_PRELOAD=" */
+    } else {
+        *str = 0;
+    }
+    out[k] = 0;
+    return out;
+}
+#endif
+
+static int load(const struct tl_dl *dl)
 {
     if (!tl_cfg.hook) return 0;
     /* dlopen would block on a FIFO and read a device: only a regular file is loaded */
@@ -452,13 +514,16 @@ static int load(void)
      * without TRAPLINE_*: what it starts (system(), posix_spawn) is not interposed unless
      * it passes api->interposed_env. Its libc is loaded first, so that the environment is
      * in place before the hook's own constructors run. */
-    extern char **environ;
-    api.interposed_env = environ;
+#ifdef TL_BOOT
+    api.interposed_env = env_with_us(dl->envp);
+#else
+    api.interposed_env = dl->envp;
+#endif
     Lmid_t ns = LM_ID_NEWLM;
-    void *libc = dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
-    if (libc && dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
-        char ***env = (char ***)dlsym(libc, "environ");
-        char **clean = env_without_us();
+    void *libc = dl->dlmopen(LM_ID_NEWLM, "libc.so.6", RTLD_NOW | RTLD_LOCAL);
+    if (libc && dl->dlinfo(libc, RTLD_DI_LMID, &ns) == 0) {
+        char ***env = (char ***)dl->dlsym(libc, "environ");
+        char **clean = env_without_us(dl->envp);
         if (!clean)
             tl_error("warning: out of memory for the hook's own environment:", "the programs it starts will be interposed", 0);
         else if (env)
@@ -466,17 +531,17 @@ static int load(void)
     } else {
         ns = LM_ID_NEWLM;
     }
-    void *h = dlmopen(ns, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
+    void *h = dl->dlmopen(ns, tl_cfg.hook, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        const char *e = dlerror();
+        const char *e = dl->dlerror();
         tl_error("cannot load hook library:", e ? e : tl_cfg.hook, 0);
         return -1;
     }
-    const unsigned *flags = (const unsigned *)dlsym(h, "trapline_hook_flags");
+    const unsigned *flags = (const unsigned *)dl->dlsym(h, "trapline_hook_flags");
     no_vector = flags && (*flags & TRAPLINE_HOOK_NO_VECTOR);
-    native_hook = (long (*)(struct trapline_call *))dlsym(h, "trapline_hook");
-    int (*ninit)(const struct trapline_api *) = (int (*)(const struct trapline_api *))dlsym(h, "trapline_init");
-    int (*zinit)(long, void *) = (int (*)(long, void *))dlsym(h, "__hook_init");
+    native_hook = (long (*)(struct trapline_call *))dl->dlsym(h, "trapline_hook");
+    int (*ninit)(const struct trapline_api *) = (int (*)(const struct trapline_api *))dl->dlsym(h, "trapline_init");
+    int (*zinit)(long, void *) = (int (*)(long, void *))dl->dlsym(h, "__hook_init");
     if (!native_hook && !zinit) {
         tl_error("hook library", tl_cfg.hook, "exports neither trapline_hook nor __hook_init");
         return -1;
@@ -516,32 +581,46 @@ static int load(void)
     }
     return 0;
 }
-#else
-/* The boot image (sud/boot.c) runs before the program's dynamic loader: there is no
- * loader to give a hook a namespace, so a run with a hook starts the preload way (the
- * launcher and sud/exec.c choose it), and this is never reached with one. */
-static int load(void)
+
+#ifndef TL_BOOT
+static int dl_iterate(int (*cb)(void *, size_t, void *), void *data)
 {
-    if (!tl_cfg.hook) return 0;
-    tl_error("cannot load hook library", tl_cfg.hook,
-             "in a program entered at its first instruction (hooks need the preloaded library)");
-    return -1;
+    return dl_iterate_phdr((int (*)(struct dl_phdr_info *, size_t, void *))cb, data);
+}
+static void *dl_open(long ns, const char *file, int mode) { return dlmopen((Lmid_t)ns, file, mode); }
+
+/* the preloaded library: libc's own, linked */
+int tl_hooks_load(void)
+{
+    extern char **environ;
+    struct tl_dl dl = {dl_open, dlsym, (int (*)(void *, int, void *))dlinfo, dlerror, dl_iterate, environ};
+    return tl_hooks_load_dl(&dl);
 }
 #endif
 
-int tl_hooks_load(void)
+int tl_hooks_load_dl(const struct tl_dl *dl)
 {
     if (!tl_cfg.hook) return 0;
     /* a crash while the library starts (constructors, init) is reported, not a bare
      * signal: SIGSEGV through our handler, the others through a temporary one */
     struct tl_ksigaction crash = {(void *)on_crash, SA_SIGINFO | SA_ONSTACK | SA_RESTORER, tl_restorer, 0}, prev[5];
     for (int i = 0; i < 5; i++) tl_sys4(SYS_rt_sigaction, crash_sigs[i], &crash, &prev[i], 8);
-#ifndef TL_BOOT
-    dl_iterate_phdr(collect_text, 0);
-#endif
+    dl->iterate_phdr((int (*)(void *, size_t, void *))collect_text, 0);
+    /* every call to C while the hook loads, also from sites the program's loader has
+     * already had rewritten (a program entered at its first instruction): tl_dispatch
+     * tells the loader's and the hook's calls from the program's */
+    static uint8_t c_before[TL_NR_MAX];
+    for (unsigned i = 0; i < TL_NR_MAX; i++) {
+        c_before[i] = tl_special[i] & TL_SPECIAL_C;
+        tl_special[i] |= TL_SPECIAL_C;
+    }
+    tl_tcbs_refresh_special();
+    cache.lo = cache.hi = 0;
+    tl_maps_each(find_cache, 0); /* the map keeps paths of code only */
     tl_hook_loading = 1;
-    int r = load();
+    int r = load(dl);
     tl_hook_loading = 0;
+    for (unsigned i = 0; i < TL_NR_MAX; i++) tl_special[i] = (uint8_t)((tl_special[i] & ~TL_SPECIAL_C) | c_before[i]);
     /* put back what was there, unless code that ran during the load (the hook's own
      * constructors) installed a handler of its own meanwhile: that one stays */
     for (int i = 0; i < 5; i++) {

@@ -62,9 +62,11 @@ struct trapline_call {
 struct trapline_api {
     int version; /* TRAPLINE_ABI_VERSION */
     long (*syscall)(struct trapline_call *call); /* perform the (possibly changed) call */
-    /* The environment the program started with, LD_PRELOAD and TRAPLINE_* included.
-     * The hook's own environment (its getenv, system(), posix_spawn) lacks them, so the
-     * programs a hook starts are not interposed; pass this as envp to have one that is. */
+    /* The environment the program started with, with trapline's settings (TRAPLINE_*)
+     * and libtrapline.so first in LD_PRELOAD. The hook's own environment (its getenv,
+     * system(), posix_spawn) lacks them, so the programs a hook starts are not
+     * interposed; pass this as envp to have one that is (from its preloaded constructor:
+     * a hook's own exec does not pass through trapline). */
     char *const *interposed_env;
 };
 

@@ -8,9 +8,10 @@
  * into the program before its first instruction, then execs PROG with the environment
  * without the settings. PROG is looked up in PATH if it has no '/'.
  *
+ * A hook is loaded into the program when its dynamic loader is done (sud/boot.c); a
+ * program without glibc's loader (static, musl) is refused with a hook, in one line.
  * The preload way is used instead (LD_PRELOAD=libtrapline.so, the settings in the
- * environment) when a hook is asked for (a hook needs the program's dynamic loader), when
- * PROG is set-user-ID or set-group-ID (a traced exec would drop its privileges), and, with
+ * environment) with TRAPLINE_ENTRY=preload, when PROG is set-user-ID or set-group-ID (a traced exec would drop its privileges), and, with
  * one line on stderr, when the program cannot be traced here (ptrace refused).
  * Exit status if PROG cannot be run: 127 (not found) or 126 (found, not runnable), with
  * one line, as a shell. Run by the CLI and the API (ts/src/run.ts); not meant for users. */
@@ -156,12 +157,14 @@ int main(int argc, char **argv, char **envp)
         return 127;
     }
     struct tl_target tg = tl_target_examine(AT_FDCWD, path, 0);
-    if (hook && tg.is_static) {
+    if (hook && (tg.is_static || tg.other_loader)) {
         /* no loader will ever load the hook into it: refused (an exec from inside a run is
          * entered without the hook instead, and says so: sud/exec.c) */
         fprintf(stderr,
-                "trapline: %s is statically linked: a hook needs the program's dynamic loader "
-                "(docs/hooks.md); run it without the hook\n",
+                tg.is_static ? "trapline: %s is statically linked: a hook needs the program's dynamic loader "
+                               "(docs/hooks.md); run it without the hook\n"
+                             : "trapline: %s has a dynamic loader other than glibc's (musl?), which cannot give a hook a "
+                               "namespace of its own (docs/hooks.md); run it without the hook\n",
                 prog);
         return 2;
     }
@@ -175,7 +178,7 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr, "trapline: cannot run %s: %s\n", prog, strerror(err));
         return err == ENOENT ? 127 : 126;
     }
-    if (!hook && !tg.secure && !preload) {
+    if (!tg.secure && !preload) {
         struct tl_inject h;
         int e = tl_inject_arm(&h, boot, settings);
         if (e == 0) {

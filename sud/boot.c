@@ -7,13 +7,17 @@
 #include "sud/sud.h"
 #include "sud/boot.h"
 #include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/ucontext.h>
 
 extern const Elf64_Ehdr __ehdr_start HIDDEN;
 extern const Elf64_Dyn _DYNAMIC[] HIDDEN;
 HIDDEN void tl_boot_relocate(void);
 HIDDEN int tl_boot_map(long fd);
 HIDDEN int tl_boot_main(struct tl_boot_args *a);
+static uint64_t tl_boot_sp0; /* the program's initial stack pointer */
 
 /* The injector mapped the whole file read+execute at our base. The segments that are not
  * text get their own protection here, before anything reads or writes data: writable
@@ -88,6 +92,292 @@ static void unmap_vdso(void)
     if (r[0] && r[1] > r[0]) tl_sys2(SYS_munmap, r[0], r[1] - r[0]);
 }
 
+/* ---- a hook, loaded when the program's dynamic loader is done ----------------------
+ * A hook lives in a namespace of its own, which only the program's dynamic loader can
+ * make, with a libc of its own. The boot image runs before that loader, so it waits for
+ * it: an int3 replaces the `ret` of glibc's _dl_debug_state, the function the loader
+ * calls for debuggers whenever its list of objects changes. The first time the base
+ * namespace is reported consistent after objects were added (RT_ADD, then
+ * RT_CONSISTENT: dl_main is done; every object of the program is loaded and relocated,
+ * libc's early initialisation has run, and no constructor has), the SIGTRAP handler puts
+ * the byte back and sends the thread into hook_late instead of the `ret`. hook_late loads
+ * the hook as the preloaded library would, with the program's libc's dlmopen, and
+ * returns to the loader, which goes on to run the constructors: every one of them, and
+ * the program, is hooked. Other hits are the `ret` they replaced. */
+
+/* glibc's <link.h>: struct r_debug, and the head of struct link_map */
+#define RDEBUG_MAP 8
+#define RDEBUG_STATE 24
+#define RT_CONSISTENT 0
+#define RT_ADD 1
+struct lm_head {
+    uint64_t addr;
+    const char *name;
+    const void *ld;
+    const struct lm_head *next, *prev;
+};
+
+static struct {
+    uint64_t brk; /* the `ret` of _dl_debug_state, an int3 while armed */
+    uint64_t r_debug; /* the loader's _r_debug */
+    int seen_add; /* the loader reported RT_ADD */
+    int trap_blocked; /* SIGTRAP was blocked when the program started */
+    struct tl_ksigaction prev; /* SIGTRAP's disposition before */
+    char **envp; /* the program's environment, on its initial stack */
+} late;
+
+/* one byte of the loader's code: written through /proc/self/mem, which keeps the page's
+ * permissions as they are (the write is the kernel's copy-on-write of a private page);
+ * if /proc is missing, by a write between two mprotect calls (the loader's text is r-x) */
+static int poke(uint64_t addr, uint8_t b)
+{
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        long r = tl_sys4(SYS_pwrite64, fd, (long)&b, 1, (long)addr);
+        tl_sys1(SYS_close, fd);
+        if (r == 1) return 0;
+    }
+    uint64_t page = addr & ~4095ull;
+    if (tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE)) return -1;
+    *(volatile uint8_t *)addr = b;
+    return tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) ? -1 : 0;
+}
+
+static void hook_skip(const char *why)
+{
+    if (!tl_cfg.quiet) tl_error("warning:", why, "- it is interposed without the hook");
+    tl_cfg.hook = 0;
+    tl_cfg.hook_skipped = 1;
+    if (tl_stats) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_HOOK_SKIPPED, __ATOMIC_RELAXED);
+}
+
+/* dlsym for the hook's handles (a glibc handle is its link map), by our own lookup in
+ * that object: dlsym would record a missing symbol (trapline_hook_flags, say) as an error
+ * in a block it allocates with the program's malloc */
+static void *lm_sym(void *handle, const char *name)
+{
+    const struct lm_head *l = handle;
+    return l ? (void *)tl_elf_symbol(l->addr, l->ld, name) : 0;
+}
+static void *(*real_dlsym)(void *, const char *);
+
+/* the loader's own functions for the hook: those of the program's libc (glibc 2.34 and
+ * later define them in libc.so.6), found in the link map. 0, or -1. */
+static int find_dl(struct tl_dl *dl)
+{
+    static const char *const names[] = {"dlmopen", "dlsym", "dlinfo", "dlerror", "dl_iterate_phdr"};
+    uint64_t f[5];
+    const struct lm_head *first = *(const struct lm_head *const *)(late.r_debug + RDEBUG_MAP);
+    for (int pass = 0; pass < 2; pass++)
+        for (const struct lm_head *l = first; l; l = l->next) {
+            const char *base = l->name ? l->name : "";
+            for (const char *q = base; *q; q++)
+                if (*q == '/') base = q + 1;
+            if (pass == 0 && !tl_starts(base, "libc.so")) continue;
+            int k = 0;
+            for (; k < 5 && (f[k] = tl_elf_symbol(l->addr, l->ld, names[k])); k++)
+                ;
+            if (k < 5) continue;
+            dl->dlmopen = (void *(*)(long, const char *, int))f[0];
+            real_dlsym = (void *(*)(void *, const char *))f[1];
+            dl->dlsym = lm_sym;
+            dl->dlinfo = (int (*)(void *, int, void *))f[2];
+            dl->dlerror = (char *(*)(void))f[3];
+            dl->iterate_phdr = (int (*)(int (*)(void *, size_t, void *), void *))f[4];
+            dl->envp = late.envp;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- the loader's allocations for the hook, off the program's heap
+ * Once it has relocated the program, glibc's loader allocates with the program's malloc
+ * (its __rtld_malloc, __rtld_calloc, __rtld_realloc and __rtld_free point there). Loading
+ * the hook with them would start or grow the program's heap at a moment it would not
+ * natively: brk and getrandom calls it never makes, and other addresses for what it
+ * allocates. So for the duration the four pointers lead here: while the hook loads, to
+ * an arena of our own (never reused: what is freed stays); otherwise to the program's
+ * functions, unchanged, except for blocks of the arena, which only we free or grow. The
+ * pointers are found by value in the loader's writable segment (each exactly once, or
+ * nothing is changed and the program's malloc serves the loading: docs/hooks.md). */
+static struct {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void (*free)(void *);
+    uint64_t lo, used, cap; /* the arena */
+    int on; /* the hook is loading: allocate in the arena */
+} heap;
+#define ARENA_CAP (16ul << 20) /* reserved, committed as used */
+
+static int in_arena(const void *p) { return (uint64_t)p >= heap.lo && (uint64_t)p < heap.lo + heap.cap; }
+
+static void *arena_alloc(size_t n)
+{
+    uint64_t need = ((uint64_t)n + 16 + 15) & ~15ull;
+    if (!heap.lo || need > heap.cap - heap.used) return 0;
+    uint64_t *h = (uint64_t *)(heap.lo + heap.used);
+    heap.used += need;
+    h[0] = n; /* the size, for realloc */
+    return h + 2;
+}
+
+static void *ld_malloc(size_t n) { return heap.on ? arena_alloc(n) : heap.malloc(n); }
+static void *ld_calloc(size_t a, size_t b)
+{
+    if (!heap.on) return heap.calloc(a, b);
+    if (b && a > ~(size_t)0 / b) return 0;
+    return arena_alloc(a * b); /* fresh anonymous memory: zero */
+}
+static void ld_free(void *p)
+{
+    if (!in_arena(p)) heap.free(p);
+}
+static void *ld_realloc(void *p, size_t n)
+{
+    if (!in_arena(p)) return heap.on && !p ? arena_alloc(n) : heap.realloc(p, n);
+    size_t old = (size_t)((uint64_t *)p)[-2];
+    void *q = heap.on ? arena_alloc(n) : heap.malloc(n);
+    if (q) memcpy(q, p, old < n ? old : n);
+    return q;
+}
+
+/* 8 bytes of the loader's data (RELRO: read-only by now), as poke does code */
+static int poke8(uint64_t addr, uint64_t v)
+{
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        long r = tl_sys4(SYS_pwrite64, fd, (long)&v, 8, (long)addr);
+        tl_sys1(SYS_close, fd);
+        if (r == 8) return 0;
+    }
+    return -1;
+}
+
+/* Points the loader's four allocation functions here. 0 if done, -1 if left as they were. */
+static int heap_divert(const struct tl_dl *dl)
+{
+    (void)dl;
+    void *const fns[4] = {real_dlsym(0 /* RTLD_DEFAULT */, "malloc"), real_dlsym(0, "calloc"), real_dlsym(0, "realloc"),
+                          real_dlsym(0, "free")};
+    uint64_t base = tl_auxv_get(AT_BASE), at[4] = {0, 0, 0, 0};
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+    for (int k = 0; k < 4; k++)
+        if (!fns[k]) return -1;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W)) continue;
+        const uint64_t *w = (const uint64_t *)((base + ph[i].p_vaddr + 7) & ~7ull);
+        const uint64_t *end = (const uint64_t *)(base + ph[i].p_vaddr + ph[i].p_filesz);
+        for (; w < end; w++)
+            for (int k = 0; k < 4; k++)
+                if (*w == (uint64_t)fns[k]) {
+                    if (at[k]) return -1; /* twice: not knowably the loader's pointer */
+                    at[k] = (uint64_t)w;
+                }
+    }
+    for (int k = 0; k < 4; k++)
+        if (!at[k]) return -1;
+    long m = tl_sys6(SYS_mmap, 0, ARENA_CAP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m < 0 && m > -4096) return -1;
+    heap.lo = (uint64_t)m;
+    heap.cap = ARENA_CAP;
+    heap.malloc = (void *(*)(size_t))fns[0];
+    heap.calloc = (void *(*)(size_t, size_t))fns[1];
+    heap.realloc = (void *(*)(void *, size_t))fns[2];
+    heap.free = (void (*)(void *))fns[3];
+    const uint64_t ours[4] = {(uint64_t)ld_malloc, (uint64_t)ld_calloc, (uint64_t)ld_realloc, (uint64_t)ld_free};
+    for (int k = 0; k < 4; k++)
+        if (poke8(at[k], ours[k])) {
+            for (int j = 0; j < k; j++) poke8(at[j], (uint64_t)fns[j]);
+            tl_sys2(SYS_munmap, heap.lo, heap.cap);
+            heap.lo = 0;
+            return -1;
+        }
+    return 0;
+}
+
+/* Entered from the SIGTRAP handler in place of _dl_debug_state's `ret`, on the loader's
+ * stack as a called function (its return address on top): returns into the loader. */
+static __attribute__((used, noinline)) void hook_late(void)
+{
+    struct tl_dl dl;
+    if (find_dl(&dl)) {
+        hook_skip("the program's C library has no dlmopen (glibc 2.34 or later has): a hook cannot be loaded into it");
+    } else {
+        if (heap_divert(&dl) == 0) heap.on = 1;
+        int r = tl_hooks_load_dl(&dl);
+        heap.on = 0;
+        if (r) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
+    }
+    if (tl_hook_loaded) tl_vm_invalidate(); /* the hook's set-up mapped memory unseen */
+    tl_tcbs_refresh_special();
+}
+
+static void on_trap(int sig, siginfo_t *si, void *ucv)
+{
+    (void)si;
+    ucontext_t *uc = ucv;
+    greg_t *g = uc->uc_mcontext.gregs;
+    if ((uint64_t)g[REG_RIP] != late.brk + 1) {
+        /* not ours: what SIGTRAP would have done */
+        tl_sys4(SYS_rt_sigaction, SIGTRAP, &late.prev, 0, 8);
+        tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
+        return;
+    }
+    int state = *(volatile int *)(late.r_debug + RDEBUG_STATE);
+    if (state == RT_ADD) late.seen_add = 1;
+    if (!late.seen_add || state != RT_CONSISTENT) { /* the `ret` */
+        g[REG_RIP] = *(greg_t *)g[REG_RSP];
+        g[REG_RSP] += 8;
+        return;
+    }
+    if (poke(late.brk, 0xc3)) tl_die("cannot restore the dynamic loader's code after loading the hook", 0, 0);
+    tl_sys4(SYS_rt_sigaction, SIGTRAP, &late.prev, 0, 8);
+    if (late.trap_blocked) uc->uc_sigmask.__val[0] |= 1ul << (SIGTRAP - 1);
+    g[REG_RIP] = (greg_t)(uint64_t)hook_late;
+}
+
+/* After start-up, with a hook asked for: arms the breakpoint in the program's loader, or
+ * says why the hook cannot be loaded (a static program, a loader other than glibc's). */
+static void hook_arm(void)
+{
+    uint64_t base = tl_auxv_get(AT_BASE);
+    if (!base) {
+        hook_skip("the program is statically linked: a hook needs the program's dynamic loader");
+        return;
+    }
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+    const void *dyn = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_DYNAMIC) dyn = (const void *)(base + ph[i].p_vaddr);
+    uint64_t fn = dyn ? tl_elf_symbol(base, dyn, "_dl_debug_state") : 0;
+    late.r_debug = dyn ? tl_elf_symbol(base, dyn, "_r_debug") : 0;
+    if (!fn || !late.r_debug || !tl_elf_symbol(base, dyn, "_rtld_global")) {
+        hook_skip("the program's dynamic loader is not glibc's: a hook cannot be loaded into it");
+        return;
+    }
+    const uint8_t *c = (const uint8_t *)fn;
+    if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa) c += 4; /* endbr64 */
+    if (c[0] != 0xc3) {
+        hook_skip("the dynamic loader's _dl_debug_state is not a plain return here: a hook cannot be loaded");
+        return;
+    }
+    late.brk = (uint64_t)c;
+    /* the program's initial stack: argc, argv[], NULL, envp[] */
+    uint64_t *sp = (uint64_t *)tl_boot_sp0;
+    late.envp = (char **)(sp + 1 + sp[0] + 1);
+    struct tl_ksigaction act = {(void *)on_trap, SA_SIGINFO | SA_RESTORER, tl_restorer, 0};
+    uint64_t trap = 1ul << (SIGTRAP - 1), old = 0;
+    /* a blocked SIGTRAP would make the int3 kill (the kernel forces it): unblocked until the
+     * hit, which puts the program's mask back */
+    tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &trap, &old, 8);
+    late.trap_blocked = (old & trap) != 0;
+    if (tl_sys4(SYS_rt_sigaction, SIGTRAP, &act, &late.prev, 8) || poke(late.brk, 0xcc))
+        tl_die("cannot arm the loading of the hook in the program's dynamic loader", 0, 0);
+}
+
 int tl_boot_main(struct tl_boot_args *a)
 {
     if (a->magic != TL_BOOT_MAGIC || a->version != TL_BOOT_VERSION) {
@@ -125,6 +415,8 @@ int tl_boot_main(struct tl_boot_args *a)
     tl_booted = 1;
     tl_sys1(SYS_close, a->fd);
     if (a->vdso_hidden) unmap_vdso();
+    tl_boot_sp0 = a->sp0;
     tl_start();
+    if (tl_cfg.hook) hook_arm();
     return 1;
 }

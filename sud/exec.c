@@ -3,8 +3,9 @@
  *   - entered at its first instruction (sud/inject.c): the kernel runs the new program
  *     with the environment the caller passed, minus what the preload way added to ours
  *     (TRAPLINE_*, our LD_PRELOAD entry); a helper loads the boot image into it before
- *     its first instruction. Not with a hook (it needs the program's dynamic loader), nor
- *     for a set-user/group-ID program (a traced exec would drop its privileges);
+ *     its first instruction (with a hook, loaded when its dynamic loader is done; a
+ *     program without glibc's loader runs without the hook, which is said). Not for a
+ *     set-user/group-ID program (a traced exec would drop its privileges);
  *   - preloaded: the environment passed to the kernel is the program's, with
  *     LD_PRELOAD made to start with libtrapline.so (kept as is if it already lists it)
  *     and every TRAPLINE_* variable replaced by the values this process started with.
@@ -189,11 +190,14 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     int enter = tl_boot_path()[0] && tg.readable && !tg.secure && !tg.foreign && !tl_cfg.entry_preload, no_hook = 0;
     if (enter && tl_cfg.hook) {
-        /* a hook needs the new program's dynamic loader (the preload way); a static
-         * program has none: it is entered without the hook, and that is said */
-        enter = no_hook = tg.is_static;
-        if (no_hook && !static_hook_warned)
-            tl_error("warning: an exec'd program is statically linked: the hook cannot be loaded into it;",
+        /* a hook is loaded by the new program's dynamic loader when it is done
+         * (sud/boot.c); a static program has none, and musl's cannot: such a program is
+         * entered without the hook, and that is said once */
+        no_hook = tg.is_static || tg.other_loader;
+        if (no_hook && !static_hook_warned && !tl_cfg.quiet)
+            tl_error(tg.is_static ? "warning: an exec'd program is statically linked: the hook cannot be loaded into it;"
+                                  : "warning: an exec'd program has a dynamic loader other than glibc's: the hook cannot be loaded "
+                                    "into it;",
                      "it is interposed without the hook", 0);
         static_hook_warned |= no_hook;
     }

@@ -169,8 +169,11 @@ void tl_start(void)
      * (ld.so allocates with the program's malloc, whose first use calls brk and
      * getrandom), and those calls are the program's, counted as in a run without a hook.
      * The loader's and the hook's own calls are performed uncounted (tl_dispatch). */
+#ifndef TL_BOOT
     if (tl_hooks_load()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     if (tl_hook_loaded) tl_vm_invalidate(); /* the hook's set-up mapped memory unseen */
+#endif
+    /* the boot image loads a hook later, when the program's loader is done (sud/boot.c) */
     tl_tcbs_refresh_special(); /* this thread and any the hook's set-up started */
     if (no_pkeys_note) /* said once set-up succeeded: an error stays one line */
         warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",

@@ -550,7 +550,7 @@ void tl_inject_disarm(struct tl_inject *h)
  * with it which programs are entered and how. */
 struct tl_target tl_target_examine(long dirfd, const char *path, long flags)
 {
-    struct tl_target t = {0, 0, 0, 0, 0, 0, 0};
+    struct tl_target t = {0, 0, 0, 0, 0, 0, 0, 0};
     long fd =
         path ? tl_sys4(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | (flags & AT_SYMLINK_NOFOLLOW ? O_NOFOLLOW : 0), 0) : -1;
     long use = path ? fd : dirfd;
@@ -575,8 +575,20 @@ struct tl_target tl_target_examine(long dirfd, const char *path, long flags)
             Elf64_Phdr ph[64];
             if (tl_sys4(SYS_pread64, use, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0])) {
                 t.is_static = 1;
-                for (int i = 0; i < eh.e_phnum; i++)
-                    if (ph[i].p_type == PT_INTERP) t.is_static = 0;
+                for (int i = 0; i < eh.e_phnum; i++) {
+                    if (ph[i].p_type != PT_INTERP) continue;
+                    t.is_static = 0;
+                    /* a hook is loaded by glibc's loader only (sud/boot.c) */
+                    char interp[256];
+                    uint64_t n = ph[i].p_filesz < sizeof interp ? ph[i].p_filesz : sizeof interp - 1;
+                    long got = tl_sys4(SYS_pread64, use, interp, n, ph[i].p_offset);
+                    interp[got > 0 ? got : 0] = 0;
+                    const char *base = interp;
+                    for (const char *q = interp; *q; q++)
+                        if (*q == '/') base = q + 1;
+                    t.other_loader = !(base[0] == 'l' && base[1] == 'd' && base[2] == '-' && base[3] == 'l' && base[4] == 'i' &&
+                                       base[5] == 'n' && base[6] == 'u' && base[7] == 'x'); /* "ld-linux" */
+                }
             }
         }
     }

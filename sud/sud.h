@@ -25,6 +25,7 @@ struct tl_target {
                       drop its privileges, so it is never traced */
     int foreign; /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
     int is_static; /* an x86-64 ELF program without PT_INTERP */
+    int other_loader; /* its PT_INTERP is not glibc's ld-linux (musl's, ...): no hook */
     int launcher; /* our own launcher (set by sud/exec.c) */
     uint64_t dev, ino;
 };

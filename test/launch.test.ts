@@ -581,20 +581,91 @@ describe('static programs with raw clone threads and a signal storm', () => {
     expect(Number(m![1])).toBe(total);
     expect(countDiff(s.counts, reportCounts(t.report))).toEqual([]);
   });
+});
 
-  it('a run with a hook is entered the preload way, says so, and the hook sees every call trapline counts', async (ctx) => {
-    // the restriction docs/hooks.md states: a hook needs the program's dynamic loader, so a
-    // run with one starts from the preloaded library's constructor (the loader's calls
-    // before it are neither counted nor hooked), and the report says so
+// ---------------------------------------------------------------------------------------
+// hooks from the first instruction: loaded when the dynamic loader is done, before any
+// constructor (docs/hooks.md, "From which point a hook is called")
+
+describe('a hook in a run entered at the first instruction', () => {
+  /** `env LD_PRELOAD=libctorpre.so ctorcalls`: the preload reaches the program only (not
+   *  node), and the program is exec'd from inside the run, as every exec is */
+  const ctorArgs = () => [`LD_PRELOAD=${fixture('libctorpre.so')}`, fixture('ctorcalls')];
+  const PIECES = ['preinit', 'dep', 'pre', 'constructor', 'main'];
+
+  it('ctorcalls natively: 20 getppid from preinit, two constructors of libraries, its own and main', async (ctx) => {
+    needsFixture(ctx, 'ctorcalls');
+    needsStrace(ctx);
+    const s = await straced('/usr/bin/env', ctorArgs());
+    expect(s.code).toBe(0);
+    for (const who of PIECES) expect(s.stderr).toContain(`ctorcalls ${who}: uid=`);
+    expect(s.stderr).toContain('ctorcalls heap: arena=0\n');
+    expect(s.counts.calls.get(110)).toBe(20);
+  });
+
+  for (const mode of MODES) {
+    it(`${mode}: the hook sees every call of preinit, the libraries' constructors (DT_NEEDED and LD_PRELOAD), the program's and main; counts as strace's`, async (ctx) => {
+      needsLauncher(ctx);
+      needsFixture(ctx, 'ctorcalls');
+      needsStrace(ctx);
+      const s = await straced('/usr/bin/env', ctorArgs());
+      const t = await traced('/usr/bin/env', ctorArgs(), { mode, opts: ['--hook', hookLibrary('counthook')] });
+      expect(t.code).toBe(0);
+      // counthook makes getuid answer 31337: it was loaded before every piece ran
+      for (const who of PIECES) expect(t.stderr, who).toContain(`ctorcalls ${who}: uid=31337`);
+      // the hook's loading left the program's heap as natively: untouched
+      expect(t.stderr).toContain('ctorcalls heap: arena=0\n');
+      const m = /counthook: total=(\d+) getppid=(\d+)/.exec(t.stderr);
+      expect(m, 'the hook reported').not.toBeNull();
+      expect(Number(m![2])).toBe(20);
+      const rep = t.report!;
+      expect(rep.entry).toBe('first-instruction');
+      expect(rep.hookLoaded).toBe(true);
+      expect(rep.hookSkipped).toBe(false);
+      // the hook's loading changes no count: the run's counts are the native run's
+      expect(countDiff(s.counts, reportCounts(rep))).toEqual([]);
+    });
+  }
+
+  it('a zpoline-ABI hook too: entered at the first instruction; /bin/true with a pass-through one counted as strace counts it', async (ctx) => {
     needsLauncher(ctx);
-    const t = await traced('/bin/true', [], { opts: ['--hook', hookLibrary('counthook')] });
+    needsFixture(ctx, 'ctorcalls');
+    needsStrace(ctx);
+    const t = await traced('/usr/bin/env', ctorArgs(), { opts: ['--hook', hookLibrary('zphook')] });
     expect(t.code).toBe(0);
-    const m = /counthook: total=(\d+) getppid=\d+/.exec(t.stderr);
-    expect(m).not.toBeNull();
-    expect(t.report!.entry).toBe('constructor');
-    const counted = t.report!.total.trap + t.report!.total.fast;
-    expect(Number(m![1])).toBe(counted);
-    expect(readFileSync(join(root, 'docs', 'hooks.md'), 'utf8')).toMatch(/preload/);
+    expect(t.report!.entry).toBe('first-instruction');
+    const s = await straced('/bin/true', []);
+    const u = await traced('/bin/true', [], { opts: ['--hook', hookLibrary('zppass')] });
+    expect(u.code).toBe(0);
+    expect(countDiff(s.counts, reportCounts(u.report))).toEqual([]);
+  });
+
+  it('with --vdso off: the hook sees the clock calls that became real', async (ctx) => {
+    needsLauncher(ctx);
+    needsFixture(ctx, 'timecalls-dyn');
+    const t = await traced(fixture('timecalls-dyn'), ['100'], { opts: ['--vdso', 'off', '--hook', hookLibrary('counthook')] });
+    expect(t.code).toBe(0);
+    expect(t.stdout).toBe('timecalls n=100 vdso=0 monotonic=ok cpu=ok\n');
+    const m = /counthook: total=(\d+)/.exec(t.stderr);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(400);
+    expect(reportCounts(t.report).calls.get(nrOf('clock_gettime'))).toBe(100);
+  });
+
+  it('a musl program: refused with a hook in one line; exec\'d inside a hooked run, entered without it, said once', async (ctx) => {
+    needsLauncher(ctx);
+    needsFixture(ctx, 'leaf-musl');
+    const r = await traced(fixture('leaf-musl'), ['x'], { opts: ['--hook', hookLibrary('counthook')] });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(programStderr(r.stderr)).toMatch(/^trapline: [^\n]*dynamic loader other than glibc's[^\n]*\n$/);
+    const n = await native(fixture('leaf-musl'), ['x']);
+    // a pass-through hook: counthook's getuid answer would make the shell drop privileges
+    const t = await traced('/bin/sh', ['-c', `${fixture('leaf-musl')} x; exit 0`], { opts: ['--hook', hookLibrary('passhook')] });
+    expect(t.code).toBe(0);
+    expect(t.stdout).toBe(n.stdout);
+    expect(programStderr(t.stderr).match(/dynamic loader other than glibc's/g)?.length).toBe(1);
+    expect(t.report!.hookSkipped).toBe(true);
+    expect(t.report!.processList.map((p) => p.exe)).toContain(fixture('leaf-musl'));
   });
 });
 

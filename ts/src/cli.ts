@@ -46,8 +46,8 @@ Run 'trapline COMMAND --help' for a command's options.
 
 const RUN_USAGE = `usage: trapline run [options] [--] PROG [ARGS...]
 
-Runs PROG (looked up in PATH) under trapline, entered at its first instruction (or, with
---hook, from the preloaded libtrapline.so; see --entry), and exits with its status; if
+Runs PROG (looked up in PATH) under trapline, entered at its first instruction (see
+--entry; a --hook is loaded when its dynamic loader is done), and exits with its status; if
 PROG is killed by a signal, reports it like a shell and exits with 128+signal.
 
 options:
@@ -76,8 +76,8 @@ options:
   --entry WAY      first (default): enter PROG, and every program it execs, at its
                    first instruction (its dynamic loader's, or _start of a static
                    program), so every system call is seen; preload: from the preloaded
-                   library's constructor (the loader's calls are not seen). With --hook,
-                   or for a setuid program, the preload way is always used
+                   library's constructor (the loader's calls are not seen). For a
+                   setuid program the preload way is always used
   --vdso on|off    off: hide the vDSO, so that clock_gettime, gettimeofday, time and
                    getcpu become real system calls, interposed and counted (needs
                    --entry first and no --hook)

@@ -1,6 +1,7 @@
 // The options of spawn()/run() and their checks: the one place a launch's options are
 // checked, for the API and for `trapline run` alike (names says how to name an option).
 import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { OptionError, PlanError } from './errors.js';
 import { API_NAMES, type OptionNames } from './names.js';
 import { readPlanFile } from './plan.js';
@@ -32,12 +33,13 @@ export interface SpawnOptions {
   /** How the program is entered: 'first' (default), at its first instruction (its dynamic
    *  loader's, or _start of a static program), so that every system call is seen; or
    *  'preload', from libtrapline.so's constructor (LD_PRELOAD: the loader's calls and
-   *  earlier constructors are not seen). A run with a hook, or of a set-user-ID program,
-   *  is always entered the preload way (docs/design.md, "Entering a program"). */
+   *  earlier constructors are not seen). A hook is loaded when the dynamic loader is done,
+   *  before any constructor (docs/hooks.md). A set-user-ID program is always entered the
+   *  preload way (docs/design.md, "Entering a program"). */
   entry?: Entry;
   /** 'off': hide the vDSO from the program (it is not told where it is), so that
    *  clock_gettime, gettimeofday, time and getcpu become real, interposed system calls.
-   *  Needs entry 'first' and no hook. Default 'on'. */
+   *  Needs entry 'first'. Default 'on'. */
   vdso?: 'on' | 'off';
   /** Collect coverage statistics (default true). */
   stats?: boolean;
@@ -139,7 +141,6 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
   if (o.entry !== undefined && !(ENTRIES as readonly unknown[]).includes(o.entry)) fail('entry', `must be ${ENTRIES.join(' or ')}, not '${String(o.entry)}'`);
   if (o.vdso !== undefined && o.vdso !== 'on' && o.vdso !== 'off') fail('vdso', `must be on or off, not '${String(o.vdso)}'`);
   if (o.vdso === 'off' && o.entry === 'preload') fail('vdso', `off needs the program entered at its first instruction, not ${names('entry')} preload (the preloaded library starts after libc has found the vDSO)`);
-  if (o.vdso === 'off' && o.hook !== undefined) fail('vdso', `off cannot be used with ${names('hook')}: a run with a hook is entered from the preloaded library, after libc has found the vDSO`);
   spawnPolicy(o, names);
   const bad = unknownTraplineVar(o.env ?? process.env);
   if (bad) {
@@ -148,8 +149,12 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
   }
   if (o.hook !== undefined) {
     const path = resolveProgram(program as string, o.env ?? process.env, o.cwd);
-    if (path !== undefined && isStaticElf(path)) {
+    const why = path !== undefined ? hooklessReason(path) : undefined;
+    if (why === 'static') {
       throw new OptionError('hook', `${names('hook')}: ${program as string} is statically linked: a hook needs the program's dynamic loader to give it a namespace and a libc, and a static program has none (docs/hooks.md); run it without the hook`);
+    }
+    if (why === 'loader') {
+      throw new OptionError('hook', `${names('hook')}: ${program as string} has a dynamic loader other than glibc's (musl?), which cannot give a hook a namespace of its own (docs/hooks.md); run it without the hook`);
     }
   }
   if (!o.allowUninterposed) {
@@ -162,22 +167,32 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
   }
 }
 
-/** An x86-64 ELF program without PT_INTERP (statically linked); false if not, or unreadable. */
-function isStaticElf(path: string): boolean {
+/** Why a hook cannot be loaded into the x86-64 ELF program at path: 'static' (no
+ *  PT_INTERP), 'loader' (a PT_INTERP other than glibc's ld-linux, e.g. musl's), or undefined
+ *  (it can, or the file is not such a program: the exec decides). As sud/inject.c's
+ *  tl_target_examine decides for execs. */
+function hooklessReason(path: string): 'static' | 'loader' | undefined {
   let fd: number;
-  try { fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return false; }
+  try { fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK); } catch { return undefined; }
   try {
-    if (!statSync(path).isFile()) return false;
+    if (!statSync(path).isFile()) return undefined;
     const eh = Buffer.alloc(64);
-    if (readSync(fd, eh, 0, 64, 0) !== 64 || eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2) return false;
+    if (readSync(fd, eh, 0, 64, 0) !== 64 || eh.readUInt32BE(0) !== 0x7f454c46 || eh[4] !== 2) return undefined;
     const phoff = Number(eh.readBigUInt64LE(32)), phentsize = eh.readUInt16LE(54), phnum = eh.readUInt16LE(56);
-    if (phentsize !== 56 || phnum === 0 || phnum > 256) return false;
+    if (phentsize !== 56 || phnum === 0 || phnum > 256) return undefined;
     const ph = Buffer.alloc(phnum * 56);
-    if (readSync(fd, ph, 0, ph.length, phoff) !== ph.length) return false;
-    for (let i = 0; i < phnum; i++) if (ph.readUInt32LE(i * 56) === 3 /* PT_INTERP */) return false;
-    return true;
+    if (readSync(fd, ph, 0, ph.length, phoff) !== ph.length) return undefined;
+    for (let i = 0; i < phnum; i++) {
+      if (ph.readUInt32LE(i * 56) !== 3 /* PT_INTERP */) continue;
+      const off = Number(ph.readBigUInt64LE(i * 56 + 8)), size = Math.min(Number(ph.readBigUInt64LE(i * 56 + 32)), 255);
+      const interp = Buffer.alloc(size);
+      const got = readSync(fd, interp, 0, size, off);
+      const name = interp.subarray(0, got).toString('latin1').replace(/\0.*$/s, '');
+      return basename(name).startsWith('ld-linux') ? undefined : 'loader';
+    }
+    return 'static';
   } catch {
-    return false;
+    return undefined;
   } finally {
     closeSync(fd);
   }
