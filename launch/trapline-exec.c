@@ -348,7 +348,7 @@ int main(int argc, char **argv, char **envp)
         if (e == 0) {
             execve(path, args, env);
             int err = errno;
-            if (capped) {
+            if (added) {
                 /* the helper kills us if it goes (EXITKILL): exit, and it leaves */
                 drop_all();
                 fprintf(stderr, "trapline: cannot run %s: %s\n", prog, strerror(err));

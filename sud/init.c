@@ -160,6 +160,7 @@ void tl_start(void)
         }
     }
     int cap_sud = 0; /* exec'd in a run whose page 0 needed the launcher's capability */
+    int cap_needed = 0; /* page 0 mapped here thanks to the launcher's capability */
     if (tl_cfg.caps == TL_CAPS_DROP) {
         /* the kernel mapped the program holding the capability: a segment of its own below
          * vm.mmap_min_addr would be page 0 for something other than the trampoline (its
@@ -197,13 +198,15 @@ void tl_start(void)
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_env_set("TRAPLINE_MODE=sud-only");
         } else if (tl_cfg.caps == TL_CAPS_DROP && mmap_min_addr(buf) != 0) {
-            /* page 0 needed the capability, which the programs this one execs do not get */
-            tl_env_set("TRAPLINE_CAPS=dropped");
+            cap_needed = 1; /* which the programs this one execs do not get */
         }
     }
     /* nothing after this point runs with a capability: files named by the settings
      * (statistics, plans, policies) are opened as the user alone */
     if (tl_cfg.caps) drop_caps();
+    /* for the programs this one execs: they hold none (their helper need not take them
+     * down with it, sud/inject.c); "dropped" if they cannot have page 0 */
+    if (tl_cfg.caps == TL_CAPS_DROP) tl_env_set(cap_needed ? "TRAPLINE_CAPS=dropped" : "TRAPLINE_CAPS=");
     if (tl_stats_open()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);

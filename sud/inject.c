@@ -58,6 +58,7 @@ struct tracee {
     int gone; /* the program exited or was killed meanwhile */
     int vdso_off; /* TRAPLINE_VDSO=off among the settings */
     int caps; /* TRAPLINE_CAPS among them: no capability may be left when the program runs */
+    int caps_held; /* TRAPLINE_CAPS=drop: the launcher, about to make CAP_SYS_RAWIO ambient */
     const char *why; /* the step that failed */
     int pending[PENDING_MAX], npending; /* signals that arrived meanwhile, delivered after */
     uint32_t nset; /* settings in blk, after the pointer array */
@@ -188,7 +189,8 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
     t->nset = (uint32_t)n;
     t->used = (uint32_t)(off + bl);
     t->vdso_off = setting_is(settings, "TRAPLINE_VDSO=off");
-    t->caps = setting_is(settings, "TRAPLINE_CAPS=drop") || setting_is(settings, "TRAPLINE_CAPS=dropped");
+    t->caps_held = setting_is(settings, "TRAPLINE_CAPS=drop");
+    t->caps = t->caps_held || setting_is(settings, "TRAPLINE_CAPS=dropped");
     return 1;
 }
 
@@ -425,9 +427,10 @@ static long run_helper(void *arg)
     char go = 0;
     if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
     tl_sys1(SYS_close, down);
-    /* with a capability about to be made ambient (TRAPLINE_CAPS): if we die, the program
-     * dies, from now on (it must never run holding it untraced) */
-    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC | (t.caps ? 0x100000 : 0)) : -E2BIG;
+    /* the launcher about to make a capability ambient (TRAPLINE_CAPS=drop): if we die,
+     * it dies, from now on (the program must never run holding it untraced). Not for an
+     * exec from inside a run (=dropped): it holds none, and goes on if its exec fails */
+    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC | (t.caps_held ? 0x100000 : 0)) : -E2BIG;
     char ack = e ? (char)-e : 'A';
     tl_sys3(SYS_write, up, &ack, 1);
     if (e) leave(stack, 1);

@@ -82,6 +82,7 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
     writeFileSync(join(dir, 'low.s'), '.globl _start\n_start: mov $60, %eax\n xor %edi, %edi\n syscall\n');
     const cc = spawnSync('cc', ['-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x1000', '-o', join(dir, 'low'), join(dir, 'low.s')]);
     const low = cc.status === 0 ? join(dir, 'low') : undefined;
+    writeFileSync(join(dir, 'noexec'), 'not a program\n', { mode: 0o644 });
 
     const cap = join(dir, 'cap', 'trapline-exec');
     const nocap = join(dir, 'nocap', 'trapline-exec');
@@ -93,6 +94,7 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
       runs.cap = viaLauncher(cap, probeProg, []);
       runs.nocap = viaLauncher(nocap, probeProg, []);
       runs.exec = viaLauncher(cap, probeProg, ['exec']);
+      runs.execFails = viaLauncher(cap, '/bin/sh', ['-c', `${join(dir, 'noexec')}; echo status=$?`], { TRAPLINE_QUIET: '1' });
       runs.preload = viaLauncher(cap, probeProg, [], { TRAPLINE_ENTRY: 'preload', TRAPLINE_QUIET: '1' });
       runs.env = viaLauncher(cap, '/usr/bin/env', [], { TMPDIR: '/kept', LOCALDOMAIN: 'kept', GCONV_PATH: '/kept', TRAPLINE_CAPS: 'dropped' });
       if (low) {
@@ -102,6 +104,8 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
     } finally {
       if (raise) writeFileSync(MIN_ADDR, `${minAddr}\n`);
     }
+    // the same where page 0 needs no capability (vm.mmap_min_addr as it was)
+    runs.execFailsAsIs = viaLauncher(cap, '/bin/sh', ['-c', `${join(dir, 'noexec')}; echo status=$?`], { TRAPLINE_QUIET: '1' });
   });
   afterAll(() => {
     if (dir) {
@@ -161,6 +165,13 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
     expect(r.stderr).toMatch(/^trapline: note: programs exec'd in this run run in sud-only mode: address 0 was mapped with the launcher's capability/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stats!.processes).toBe(2);
+  });
+
+  it('an exec that fails inside such a run returns its error (the caller goes on)', () => {
+    expect(get('execFails').code).toBe(0);
+    expect(get('execFails').stdout).toBe('status=126\n');
+    expect(get('execFails').stderr).toMatch(/noexec: Permission denied/);
+    expect(get('execFailsAsIs').stdout).toBe('status=126\n');
   });
 
   it('the preload way drops every capability before the exec', () => {

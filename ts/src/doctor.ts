@@ -73,7 +73,7 @@ export function launcherLine(l: LauncherStatus): string {
 }
 
 /** Human-readable doctor report (one string, trailing newline). */
-export function doctorReport(p: Probe, launcher?: LauncherStatus): string {
+export function doctorReport(p: Probe, launcher?: LauncherStatus, asRoot = process.geteuid?.() === 0): string {
   const lines: string[] = [];
   lines.push(`kernel: ${p.kernel}`);
 
@@ -91,7 +91,8 @@ export function doctorReport(p: Probe, launcher?: LauncherStatus): string {
     lines.push(`address 0 mappable: no (mmap errno ${describeErrno(p.zeroErrno)})`);
     if (p.mmapMinAddr !== 0) {
       lines.push('  fix: run: sysctl -w vm.mmap_min_addr=0 (as root),');
-      lines.push('       persist with /etc/sysctl.d/60-trapline.conf containing: vm.mmap_min_addr = 0');
+      lines.push('       persist with /etc/sysctl.d/60-trapline.conf containing: vm.mmap_min_addr = 0;');
+      lines.push('       or, for trapline\'s runs alone: trapline setup (as root; docs/security.md)');
     }
   }
 
@@ -108,12 +109,14 @@ export function doctorReport(p: Probe, launcher?: LauncherStatus): string {
     lines.push(`xsave area size: ${p.xsaveSize} bytes`);
   }
 
-  const { mode, reason } = deriveMode(p);
+  // a user other than root runs through the launcher trapline setup installed, if usable
+  const viaLauncher = !p.zeroMappable && !asRoot && launcherUsable(launcher);
+  const { mode, reason } = viaLauncher ? userMode(p, launcher) : deriveMode(p);
   const what = mode === 'lazy' ? 'lazy (trampoline at 0 + SUD)'
     : mode === 'sud-only' ? `sud-only (${reason})`
     : `unavailable (${reason})`;
-  lines.push(`Mode a run will use: ${what}`);
-  if (mode === 'sud-only' && p.zeroMappable && !p.pkeys) {
+  lines.push(`Mode a run will use: ${what}${viaLauncher ? ', address 0 through the launcher trapline setup installed' : ''}`);
+  if (mode === 'sud-only' && (p.zeroMappable || viaLauncher) && !p.pkeys) {
     lines.push('With --allow-null-reads: lazy (trampoline at 0 + SUD), page 0 readable: NULL data reads return trampoline bytes instead of faulting');
   }
   if (launcher !== undefined) {
