@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/auxv.h>
+#include <sys/sysmacros.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -148,6 +149,20 @@ static char **original_env(void)
     return NULL;
 }
 
+/* The C library of a program started with AT_SECURE opens /dev/full (write-only) on a
+ * closed fd 0 and /dev/null (read-only) on a closed fd 1 or 2. The program must find them
+ * closed, as it would without us: those, and only in those directions, are closed again. */
+static void reclose_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        struct stat st;
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) continue;
+        int full = st.st_rdev == makedev(1, 7), null = st.st_rdev == makedev(1, 3);
+        if (fd == 0 ? full && (fl & O_ACCMODE) == O_WRONLY : null && (fl & O_ACCMODE) == O_RDONLY) close(fd);
+    }
+}
+
 /* PROG as execvp would find it: the first executable candidate in PATH; else the first
  * that exists (its exec then reports why), else NULL */
 static char *find(const char *prog)
@@ -217,6 +232,7 @@ int main(int argc, char **argv, char **envp)
             return 2;
         }
         capped = 1;
+        reclose_std_fds();
         /* nothing effective until the one step that needs it; CAP_SYS_RAWIO only */
         if (caps_set(1u << CAP_SYS_RAWIO, 0, 0) != 0) drop_all();
         /* the exec made us non-dumpable: our /proc files are root's, and the helper could

@@ -188,6 +188,14 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
     expect(env.filter((l) => l.startsWith('TRAPLINE_'))).toEqual([]);
   });
 
+  it('an fd the program was started without stays closed (the C library opens it under AT_SECURE)', () => {
+    const cap = join(dir, 'cap', 'trapline-exec');
+    const native = asNobody('/bin/sh', ['-c', '/usr/bin/test -e /proc/self/fd/0 <&-; echo $?']);
+    expect(native.stdout).toBe('1\n');
+    expect(asNobody('/bin/sh', ['-c', `${cap} /usr/bin/test -e /proc/self/fd/0 <&-; echo $?`], { TRAPLINE_QUIET: '1' }).stdout).toBe('1\n');
+    expect(asNobody('/bin/sh', ['-c', `${cap} /usr/bin/test -e /proc/self/fd/1 >&-; echo $? >&2`], { TRAPLINE_QUIET: '1' }).stderr).toBe('1\n');
+  });
+
   it('a program with a segment below vm.mmap_min_addr is refused, not mapped with the capability', (ctx) => {
     if (!runs.lowCap) {
       console.log('skipped: cc cannot link a program at 0x1000');
