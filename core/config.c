@@ -19,15 +19,23 @@
  *                   statistics (TL_FLAG_HOOK_SKIPPED)
  *   TRAPLINE_POLICY a policy file: trace, inject and deny rules, the trace segment
  *                   (core/policy.c, docs/policies.md)
+ *   TRAPLINE_CAPS   set by the launcher only when it has a file capability (trapline setup):
+ *                   drop (this process holds CAP_SYS_RAWIO: map page 0, then drop every
+ *                   capability, sud/init.c) | dropped (for exec'd programs: a page 0 that
+ *                   needed it is not theirs; said once per run)
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "core/core.h"
 
 struct tl_config tl_cfg;
 
-static const char *known[] = {
-    "TRAPLINE_MODE", "TRAPLINE_HOOK",         "TRAPLINE_STATS",      "TRAPLINE_QUIET",        "TRAPLINE_FOLLOW_EXEC",
-    "TRAPLINE_PLAN", "TRAPLINE_REWRITE",      "TRAPLINE_PLAN_CACHE", "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS",
-    "TRAPLINE_VDSO", "TRAPLINE_HOOK_SKIPPED", "TRAPLINE_ENTRY",      "TRAPLINE_POLICY",       0};
+static const char *known[] = {"TRAPLINE_MODE",         "TRAPLINE_HOOK",
+                              "TRAPLINE_STATS",        "TRAPLINE_QUIET",
+                              "TRAPLINE_FOLLOW_EXEC",  "TRAPLINE_PLAN",
+                              "TRAPLINE_REWRITE",      "TRAPLINE_PLAN_CACHE",
+                              "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS",
+                              "TRAPLINE_VDSO",         "TRAPLINE_HOOK_SKIPPED",
+                              "TRAPLINE_ENTRY",        "TRAPLINE_POLICY",
+                              "TRAPLINE_CAPS",         0};
 
 int tl_config_load(void)
 {
@@ -123,6 +131,17 @@ int tl_config_load(void)
     tl_cfg.policy_file = (po && *po) ? po : NULL;
     const char *hs = tl_getenv("TRAPLINE_HOOK_SKIPPED");
     tl_cfg.hook_skipped = hs && tl_streq(hs, "1");
+    const char *ca = tl_getenv("TRAPLINE_CAPS");
+    if (ca && *ca) {
+        if (tl_streq(ca, "drop"))
+            tl_cfg.caps = TL_CAPS_DROP;
+        else if (tl_streq(ca, "dropped"))
+            tl_cfg.caps = TL_CAPS_DROPPED;
+        else {
+            tl_error("TRAPLINE_CAPS:", ca, "is not drop or dropped");
+            return -1;
+        }
+    }
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) {
         tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1");
@@ -154,7 +173,7 @@ int tl_config_load(void)
             tl_error("unknown environment variable", name,
                      "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, "
                      "TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, "
-                     "TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY)");
+                     "TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY, TRAPLINE_CAPS)");
             return -1;
         }
     }

@@ -107,7 +107,10 @@ struct tl_config {
     int hook_skipped; /* TRAPLINE_HOOK_SKIPPED=1: a hook was asked for, this program cannot have it */
     int entry_preload; /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
     const char *policy_file; /* TRAPLINE_POLICY: the policy file (core/policy.c), or NULL */
+    int caps; /* TRAPLINE_CAPS: 0, TL_CAPS_DROP or TL_CAPS_DROPPED (the launcher's file capability) */
 };
+#define TL_CAPS_DROP 1
+#define TL_CAPS_DROPPED 2
 HIDDEN extern struct tl_config tl_cfg;
 HIDDEN int tl_config_load(void); /* 0, or -1 after printing an error */
 

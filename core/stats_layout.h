@@ -48,6 +48,7 @@ enum tl_mode { TL_MODE_LAZY = 0, TL_MODE_SUD_ONLY = 1 };
                                         (its loader's and earlier constructors' calls unseen) */
 #define TL_FLAG_ENTERED 32768u /* a process was entered at its first instruction (sud/boot.c) */
 #define TL_FLAG_HOOK_SKIPPED 65536u /* a process ran without the requested hook (statically linked) */
+#define TL_FLAG_CAP_SUD 131072u /* an exec'd program ran sud-only: page 0 had needed the launcher's capability (trapline setup) */
 
 /* header.policy: which sites may be rewritten (TRAPLINE_REWRITE) */
 enum tl_policy {

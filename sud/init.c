@@ -68,6 +68,59 @@ static void fill_upcalls(void)
     tl_up.i386_needs_frame = tl_i386_needs_frame;
 }
 
+/* vm.mmap_min_addr as text ("?" if unreadable) into buf[24]; its value, or -1 */
+static long mmap_min_addr(char *buf)
+{
+    buf[0] = '?';
+    buf[1] = 0;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    long n = tl_sys3(SYS_read, fd, buf, 23);
+    tl_sys1(SYS_close, fd);
+    if (n <= 0) {
+        buf[0] = '?';
+        buf[1] = 0;
+        return -1;
+    }
+    buf[n] = 0;
+    long v = 0;
+    for (char *p = buf; *p; p++) {
+        if (*p == '\n')
+            *p = 0;
+        else if (*p >= '0' && *p <= '9')
+            v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* TRAPLINE_CAPS (a launcher with a file capability, trapline setup): every capability
+ * goes, permitted, effective, inheritable and ambient, and that is checked; the helper
+ * checks it again from outside before the program runs (sud/inject.c). */
+static void drop_caps(void)
+{
+    struct {
+        uint32_t version;
+        int pid;
+    } h = {0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0};
+    uint32_t d[6] = {0, 0, 0, 0, 0, 0}; /* effective, permitted, inheritable; twice */
+    tl_sys2(SYS_capset, &h, d);
+    tl_sys5(SYS_prctl, 47 /* PR_CAP_AMBIENT */, 4 /* PR_CAP_AMBIENT_CLEAR_ALL */, 0, 0, 0);
+    for (int i = 0; i < 6; i++) d[i] = ~0u;
+    if (tl_sys2(SYS_capget, &h, d) != 0 || (d[0] | d[1] | d[2] | d[3] | d[4] | d[5]) ||
+        tl_sys5(SYS_prctl, 47, 1 /* PR_CAP_AMBIENT_IS_SET */, 17 /* CAP_SYS_RAWIO */, 0, 0) != 0)
+        tl_die("cannot drop the launcher's capabilities", 0, 0);
+}
+
+/* a mapping below *arg (vm.mmap_min_addr) */
+static int below(const struct tl_mapping *m, void *arg)
+{
+    if (m->start < *(uint64_t *)arg) {
+        *(uint64_t *)arg = 0;
+        return 1;
+    }
+    return 0;
+}
+
 /* Everything from reading the settings (tl_env) to SUD on: the preloaded library's
  * constructor and the boot image (sud/boot.c) both come here. */
 void tl_start(void)
@@ -106,18 +159,30 @@ void tl_start(void)
             tl_env_set("TRAPLINE_MODE=sud-only"); /* exec'd programs: same mode, no repeat */
         }
     }
+    int cap_sud = 0; /* exec'd in a run whose page 0 needed the launcher's capability */
+    int cap_needed = 0; /* page 0 mapped here thanks to the launcher's capability */
+    if (tl_cfg.caps == TL_CAPS_DROP) {
+        /* the kernel mapped the program holding the capability: a segment of its own below
+         * vm.mmap_min_addr would be page 0 for something other than the trampoline (its
+         * exec would have failed without the capability) */
+        char buf[24];
+        long min = mmap_min_addr(buf);
+        uint64_t lim = min > 0 ? (uint64_t)min : 0;
+        if (lim && (tl_maps_each(below, &lim) < 0 || !lim)) { /* unreadable: refused too */
+            drop_caps();
+            tl_die("the program has a segment below vm.mmap_min_addr, which only the launcher's capability allowed;", "refused", 0);
+        }
+    }
     if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();
-        if (e) {
-            char buf[24] = "?", err[24];
-            long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/sys/vm/mmap_min_addr", O_RDONLY | O_CLOEXEC, 0);
-            if (fd >= 0) {
-                long n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1);
-                buf[n > 0 ? n : 0] = 0;
-                tl_sys1(SYS_close, fd);
-            }
-            for (char *p = buf; *p; p++)
-                if (*p == '\n') *p = 0;
+        char buf[24];
+        if (e && tl_cfg.caps == TL_CAPS_DROPPED) {
+            /* quietly: said once per run, below; no forced mode (the segment is lazy) */
+            cap_sud = 1;
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+        } else if (e) {
+            char err[24];
+            mmap_min_addr(buf);
             tl_fmt_u64(err, (uint64_t)-e, 10);
             char what[96] = "(errno ";
             size_t k = tl_strlen(what);
@@ -127,11 +192,21 @@ void tl_start(void)
             what[k++] = ')';
             what[k] = 0;
             warn("warning: cannot map the trampoline at address 0", what,
-                 "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w vm.mmap_min_addr=0");
+                 tl_cfg.caps ? "- running in SUD-only mode (every call trapped: complete but slower)"
+                             : "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w "
+                               "vm.mmap_min_addr=0, or trapline setup (docs/security.md)");
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_env_set("TRAPLINE_MODE=sud-only");
+        } else if (tl_cfg.caps == TL_CAPS_DROP && mmap_min_addr(buf) != 0) {
+            cap_needed = 1; /* which the programs this one execs do not get */
         }
     }
+    /* nothing after this point runs with a capability: files named by the settings
+     * (statistics, plans, policies) are opened as the user alone */
+    if (tl_cfg.caps) drop_caps();
+    /* for the programs this one execs: they hold none (their helper need not take them
+     * down with it, sud/inject.c); "dropped" if they cannot have page 0 */
+    if (tl_cfg.caps == TL_CAPS_DROP) tl_env_set(cap_needed ? "TRAPLINE_CAPS=dropped" : "TRAPLINE_CAPS=");
     if (tl_stats_open()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     if (tl_sites_init()) tl_die("cannot allocate the site table", 0, 0);
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
@@ -149,6 +224,9 @@ void tl_start(void)
                           __ATOMIC_RELAXED);
     }
     tl_cov_init();
+    if (cap_sud && !(tl_stats && (__atomic_fetch_or(&tl_stats->flags, TL_FLAG_CAP_SUD, __ATOMIC_RELAXED) & TL_FLAG_CAP_SUD)))
+        warn("note: programs exec'd in this run run in sud-only mode:",
+             "address 0 was mapped with the launcher's capability (trapline setup), which they do not get", 0);
 
     struct tl_tcb *t = tl_tcb_new();
     if (!t) tl_die("cannot allocate per-thread state", 0, 0);

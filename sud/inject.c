@@ -57,6 +57,8 @@ struct tracee {
     int pid, mem;
     int gone; /* the program exited or was killed meanwhile */
     int vdso_off; /* TRAPLINE_VDSO=off among the settings */
+    int caps; /* TRAPLINE_CAPS among them: no capability may be left when the program runs */
+    int caps_held; /* TRAPLINE_CAPS=drop: the launcher, about to make CAP_SYS_RAWIO ambient */
     const char *why; /* the step that failed */
     int pending[PENDING_MAX], npending; /* signals that arrived meanwhile, delivered after */
     uint32_t nset; /* settings in blk, after the pointer array */
@@ -187,6 +189,8 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
     t->nset = (uint32_t)n;
     t->used = (uint32_t)(off + bl);
     t->vdso_off = setting_is(settings, "TRAPLINE_VDSO=off");
+    t->caps_held = setting_is(settings, "TRAPLINE_CAPS=drop");
+    t->caps = t->caps_held || setting_is(settings, "TRAPLINE_CAPS=dropped");
     return 1;
 }
 
@@ -310,6 +314,42 @@ out:
     return ok;
 }
 
+/* After start-up, in a run whose launcher has a file capability (TRAPLINE_CAPS): 1 if
+ * /proc/PID/status shows every capability set of the program empty (the boot dropped
+ * them, sud/init.c); anything else (unreadable, a set not empty) is 0: it must not run. */
+static int caps_gone(struct tracee *t)
+{
+    char path[40] = "/proc/", num[24];
+    size_t k = 6;
+    tl_fmt_u64(num, (uint64_t)t->pid, 10);
+    for (const char *q = num; *q; q++) path[k++] = *q;
+    for (const char *q = "/status"; *q; q++) path[k++] = *q;
+    path[k] = 0;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    long n = 0, r;
+    while (n < (long)sizeof t->page - 1 && (r = tl_sys3(SYS_read, fd, t->page + n, sizeof t->page - 1 - (size_t)n)) > 0) n += r;
+    tl_sys1(SYS_close, fd);
+    t->page[n] = 0;
+    const char sets[] = "InhPrmEffAmb"; /* CapInh: CapPrm: CapEff: CapAmb: */
+    int seen = 0;
+    for (const char *l = (const char *)t->page; *l;) {
+        for (int i = 0; i < 4; i++) {
+            const char *s = sets + 3 * i;
+            if (l[0] != 'C' || l[1] != 'a' || l[2] != 'p' || l[3] != s[0] || l[4] != s[1] || l[5] != s[2] || l[6] != ':') continue;
+            const char *v = l + 7;
+            while (*v == '\t' || *v == ' ') v++;
+            if (*v == '\n' || !*v) return 0;
+            for (; *v && *v != '\n'; v++)
+                if (*v != '0') return 0;
+            seen |= 1 << i;
+        }
+        while (*l && *l != '\n') l++;
+        if (*l) l++;
+    }
+    return seen == 15;
+}
+
 /* ---- the side that execs ----------------------------------------------------------- */
 
 /* long clone_fn(flags, stack_top, fn, arg): clone onto a stack of our making; the child
@@ -387,7 +427,10 @@ static long run_helper(void *arg)
     char go = 0;
     if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
     tl_sys1(SYS_close, down);
-    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC) : -E2BIG;
+    /* the launcher about to make a capability ambient (TRAPLINE_CAPS=drop): if we die,
+     * it dies, from now on (the program must never run holding it untraced). Not for an
+     * exec from inside a run (=dropped): it holds none, and goes on if its exec fails */
+    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC | (t.caps_held ? 0x100000 : 0)) : -E2BIG;
     char ack = e ? (char)-e : 'A';
     tl_sys3(SYS_write, up, &ack, 1);
     if (e) leave(stack, 1);
@@ -420,7 +463,12 @@ static long run_helper(void *arg)
         for (const char *q = "/mem"; *q; q++) path[k++] = *q;
         path[k] = 0;
         t.mem = (int)tl_sys4(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC, 0);
-        if (t.mem < 0 || !inject(&t)) {
+        int ok = t.mem >= 0 && inject(&t);
+        if (ok && t.caps && !caps_gone(&t)) {
+            ok = 0;
+            t.why = "checking that no capability is left (/proc/PID/status)";
+        }
+        if (!ok) {
             if (t.gone) leave(stack, 0); /* killed meanwhile, or its start-up said why and exited */
             /* never let it run unwatched */
             tl_error("cannot start in the new program:", t.why ? t.why : "opening its memory", "failed; stopping it");

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The command line: run, report, doctor, scan, help. `trapline run` starts the program with
+// The command line: run, trace, report, doctor, setup, scan, help. `trapline run` starts the program with
 // the API's launch (api.ts), naming options as flags (--hook, not options.hook).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -15,6 +15,8 @@ import type { Mode, RewritePolicy } from './types.js';
 import { parseCommand, UsageError } from './cli-args.js';
 import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { writeHtmlReport } from './html/render.js';
+import { launcherStatus, setup, SetupError, SETUP_USAGE } from './setup.js';
+import { SETUP_DIR } from './paths.js';
 import { createFormatter, formatExit, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceEvent, type TraceOptions } from './policy/index.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 
@@ -37,6 +39,9 @@ commands:
                    write the report as one self-contained HTML page; with FILE2, a page
                    comparing the two runs
   doctor [--json]  report what this machine supports and the mode a run will use
+  setup [--dir DIR] [--undo]
+                   (as root) give ordinary users' runs address 0: install the launcher
+                   with the file capability cap_sys_rawio (docs/security.md)
   scan [--json] [--plan FILE|auto] [--all] FILE...
                    find and classify the syscall sites of ELF files; write plans
   help [COMMAND]   show help
@@ -128,7 +133,9 @@ options:
 const DOCTOR_USAGE = `usage: trapline doctor [--json]
 
 Probes the machine (Syscall User Dispatch, address 0, protection keys, XSAVE) and
-reports the mode a run will use. Exits 0 if a run is possible, 1 otherwise.
+reports the mode a run will use; then whether the launcher 'trapline setup' installs
+has its capability, and the mode an ordinary user's run will use. Exits 0 if a run is
+possible, 1 otherwise.
 
 options:
   --json           print the raw probe and the derived mode as JSON
@@ -137,7 +144,7 @@ options:
 
 const HELP_USAGE = `usage: trapline help [COMMAND]
 
-Shows the commands, or the options of COMMAND (run, trace, report, doctor, scan, help): the
+Shows the commands, or the options of COMMAND (run, trace, report, doctor, setup, scan, help): the
 same text as 'trapline COMMAND --help'.
 
 options:
@@ -405,6 +412,28 @@ function cmdReport(args: string[]): number {
   return 0;
 }
 
+function cmdSetup(args: string[]): number {
+  const { values } = parseCommand(args, { dir: 'string', undo: 'boolean' }, 'none');
+  if (values.help) {
+    process.stdout.write(SETUP_USAGE);
+    return 0;
+  }
+  const dir = values.dir as string | undefined;
+  if (dir === '') throw new UsageError('--dir: must be a non-empty path');
+  try {
+    process.stdout.write(setup(dir ?? SETUP_DIR, values.undo === true));
+    return 0;
+  } catch (e) {
+    if (e instanceof SetupError) {
+      process.stderr.write(`trapline setup: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    process.stderr.write(`trapline setup: ${err.message.split('\n')[0]}\n`);
+    return 1;
+  }
+}
+
 function cmdDoctor(args: string[]): number {
   const { values } = parseCommand(args, { json: 'boolean' }, 'none');
   if (values.help) {
@@ -412,11 +441,12 @@ function cmdDoctor(args: string[]): number {
     return 0;
   }
   const p = probe();
-  process.stdout.write(values.json ? JSON.stringify(doctorJson(p), null, 2) + '\n' : doctorReport(p));
+  const l = launcherStatus();
+  process.stdout.write(values.json ? JSON.stringify(doctorJson(p, l), null, 2) + '\n' : doctorReport(p, l));
   return deriveMode(p).mode === 'unavailable' ? 1 : 0;
 }
 
-const HELP: Record<string, string> = { run: RUN_USAGE, trace: TRACE_HELP, report: REPORT_USAGE, doctor: DOCTOR_USAGE, scan: SCAN_USAGE, help: HELP_USAGE };
+const HELP: Record<string, string> = { run: RUN_USAGE, trace: TRACE_HELP, report: REPORT_USAGE, doctor: DOCTOR_USAGE, setup: SETUP_USAGE, scan: SCAN_USAGE, help: HELP_USAGE };
 
 function cmdHelp(args: string[]): number {
   const { values, rest } = parseCommand(args, {}, 'operands');
@@ -454,6 +484,8 @@ async function main(argv: string[]): Promise<number> {
       return cmdTrace(args);
     case 'doctor':
       return cmdDoctor(args);
+    case 'setup':
+      return cmdSetup(args);
     case 'report':
       return cmdReport(args);
     case 'scan':

@@ -1,6 +1,7 @@
 import { getSystemErrorMap } from 'node:util';
 import type { Probe } from './native.js';
 import type { RunMode } from './types.js';
+import type { LauncherStatus } from './setup.js';
 
 /** XCR0 state-component names by bit (Intel SDM vol. 1, 13.1). */
 const XSAVE_BITS: Readonly<Record<number, string>> = {
@@ -43,8 +44,36 @@ export function deriveMode(p: Probe, allowNullReads = false): { mode: RunMode | 
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
+/** Does the launcher `trapline setup` installed give ordinary users address 0? */
+function launcherUsable(l: LauncherStatus | undefined): boolean {
+  return l !== undefined && l.present && l.capability === true && l.current && l.unsafe === undefined;
+}
+
+/** The mode an ordinary user's run (not root, no capability of its own) will use by
+ *  default: address 0 is theirs where vm.mmap_min_addr is 0, or through the launcher
+ *  `trapline setup` installed. */
+export function userMode(p: Probe, l: LauncherStatus | undefined, allowNullReads = false): { mode: RunMode | 'unavailable'; reason?: string } {
+  if (!p.sud) return { mode: 'unavailable', reason: 'no Syscall User Dispatch' };
+  const zero = p.mmapMinAddr === 0 || launcherUsable(l);
+  if (!zero) {
+    return { mode: 'sud-only', reason: `address 0 unavailable: vm.mmap_min_addr is ${p.mmapMinAddr} and no launcher has the capability (trapline setup)` };
+  }
+  return deriveMode({ ...p, zeroMappable: true }, allowNullReads);
+}
+
+/** One line on the launcher `trapline setup` installs. */
+export function launcherLine(l: LauncherStatus): string {
+  const exe = `${l.dir}/trapline-exec`;
+  if (!l.present) return `launcher with capability (trapline setup): not installed (${exe})`;
+  if (l.capability === false) return `launcher with capability (trapline setup): ${exe} has no cap_sys_rawio (run trapline setup again)`;
+  if (l.capability === undefined) return `launcher with capability (trapline setup): ${exe} present; its capability is unknown (getcap missing: install libcap2-bin)`;
+  if (l.unsafe !== undefined) return `launcher with capability (trapline setup): ${exe}: ${l.unsafe} is not root's alone, so the launcher does not use its capability`;
+  if (!l.current) return `launcher with capability (trapline setup): ${exe} is not this build's, so trapline run does not use it (run trapline setup again)`;
+  return `launcher with capability (trapline setup): ${exe}, cap_sys_rawio+ep, this build's`;
+}
+
 /** Human-readable doctor report (one string, trailing newline). */
-export function doctorReport(p: Probe): string {
+export function doctorReport(p: Probe, launcher?: LauncherStatus, asRoot = process.geteuid?.() === 0): string {
   const lines: string[] = [];
   lines.push(`kernel: ${p.kernel}`);
 
@@ -62,7 +91,8 @@ export function doctorReport(p: Probe): string {
     lines.push(`address 0 mappable: no (mmap errno ${describeErrno(p.zeroErrno)})`);
     if (p.mmapMinAddr !== 0) {
       lines.push('  fix: run: sysctl -w vm.mmap_min_addr=0 (as root),');
-      lines.push('       persist with /etc/sysctl.d/60-trapline.conf containing: vm.mmap_min_addr = 0');
+      lines.push('       persist with /etc/sysctl.d/60-trapline.conf containing: vm.mmap_min_addr = 0;');
+      lines.push('       or, for trapline\'s runs alone: trapline setup (as root; docs/security.md)');
     }
   }
 
@@ -79,20 +109,30 @@ export function doctorReport(p: Probe): string {
     lines.push(`xsave area size: ${p.xsaveSize} bytes`);
   }
 
-  const { mode, reason } = deriveMode(p);
+  // a user other than root runs through the launcher trapline setup installed, if usable
+  const viaLauncher = !p.zeroMappable && !asRoot && launcherUsable(launcher);
+  const { mode, reason } = viaLauncher ? userMode(p, launcher) : deriveMode(p);
   const what = mode === 'lazy' ? 'lazy (trampoline at 0 + SUD)'
     : mode === 'sud-only' ? `sud-only (${reason})`
     : `unavailable (${reason})`;
-  lines.push(`Mode a run will use: ${what}`);
-  if (mode === 'sud-only' && p.zeroMappable && !p.pkeys) {
+  lines.push(`Mode a run will use: ${what}${viaLauncher ? ', address 0 through the launcher trapline setup installed' : ''}`);
+  if (mode === 'sud-only' && (p.zeroMappable || viaLauncher) && !p.pkeys) {
     lines.push('With --allow-null-reads: lazy (trampoline at 0 + SUD), page 0 readable: NULL data reads return trampoline bytes instead of faulting');
+  }
+  if (launcher !== undefined) {
+    lines.push(launcherLine(launcher));
+    const u = userMode(p, launcher);
+    const uWith = userMode(p, launcher, true);
+    const uWhat = u.mode === 'lazy' ? 'lazy (trampoline at 0 + SUD)' : `${u.mode} (${u.reason ?? ''})`;
+    lines.push(`Mode an ordinary user's run will use: ${uWhat}${u.mode !== uWith.mode ? `; with --allow-null-reads: ${uWith.mode}` : ''}`);
   }
   return lines.join('\n') + '\n';
 }
 
 /** The probe as plain JSON data (xcr0 as a hex string) plus the derived mode. */
-export function doctorJson(p: Probe): Record<string, unknown> {
+export function doctorJson(p: Probe, launcher?: LauncherStatus): Record<string, unknown> {
   const { mode, reason } = deriveMode(p);
+  const u = launcher !== undefined ? userMode(p, launcher) : undefined;
   return {
     ...p,
     xcr0: `0x${p.xcr0.toString(16)}`,
@@ -100,5 +140,11 @@ export function doctorJson(p: Probe): Record<string, unknown> {
     mode,
     ...(reason !== undefined ? { modeReason: reason } : {}),
     modeWithAllowNullReads: deriveMode(p, true).mode,
+    ...(launcher !== undefined && u !== undefined ? {
+      launcher,
+      userMode: u.mode,
+      ...(u.reason !== undefined ? { userModeReason: u.reason } : {}),
+      userModeWithAllowNullReads: userMode(p, launcher, true).mode,
+    } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { notBuilt, TraplineError } from './errors.js';
@@ -32,11 +32,39 @@ export function buildPath(...parts: string[]): string {
   return resolve(packageRoot(), 'build', ...parts);
 }
 
-/** Absolute path of build/lib/trapline-exec, the launcher that becomes the program
- *  (launch/trapline-exec.c); throws if it has not been built. */
+/** Where `trapline setup` installs the launcher with its file capability (ts/src/setup.ts). */
+export const SETUP_DIR = '/usr/local/lib/trapline';
+/** The files it installs there: the launcher and the two images it loads from beside it. */
+export const SETUP_FILES = ['trapline-exec', 'libtrapline-boot.so', 'libtrapline.so'] as const;
+
+let installed: { key: string; path: string | undefined } | undefined;
+
+/** The launcher `trapline setup` installed in dir, if its three files are this build's
+ *  (byte for byte: a stale copy would not match the settings or the segment layout). */
+export function installedLauncher(dir = SETUP_DIR): string | undefined {
+  try {
+    const sig = (p: string) => {
+      const st = statSync(p);
+      return `${p}:${st.size}:${st.mtimeMs}:${st.ino}`;
+    };
+    const key = SETUP_FILES.map((f) => `${sig(join(dir, f))}|${sig(buildPath('lib', f))}`).join(';');
+    if (installed?.key === key) return installed.path;
+    const same = SETUP_FILES.every((f) => readFileSync(join(dir, f)).equals(readFileSync(buildPath('lib', f))));
+    installed = { key, path: same ? join(dir, 'trapline-exec') : undefined };
+    return installed.path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Absolute path of the launcher that becomes the program (launch/trapline-exec.c):
+ *  build/lib/trapline-exec, or for a user other than root the copy `trapline setup`
+ *  installed with its file capability, when it is this build's; throws if it has not
+ *  been built. */
 export function launcherPath(): string {
   const exe = buildPath('lib', 'trapline-exec');
   if (!existsSync(exe)) throw notBuilt('launcher', exe);
+  if (process.geteuid?.() !== 0) return installedLauncher() ?? exe;
   return exe;
 }
 
