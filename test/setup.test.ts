@@ -15,7 +15,7 @@ import { buildPath, SETUP_FILES } from '../ts/src/paths.js';
 import { doctorReport, userMode } from '../ts/src/doctor.js';
 import { launcherStatus } from '../ts/src/setup.js';
 import { probe } from '../ts/src/native.js';
-import { cli, testProgram } from './helpers.js';
+import { cli, hookLibrary, testProgram } from './helpers.js';
 
 const MIN_ADDR = '/proc/sys/vm/mmap_min_addr';
 const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
@@ -96,6 +96,7 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
       runs.exec = viaLauncher(cap, probeProg, ['exec']);
       runs.execFails = viaLauncher(cap, '/bin/sh', ['-c', `${join(dir, 'noexec')}; echo status=$?`], { TRAPLINE_QUIET: '1' });
       runs.preload = viaLauncher(cap, probeProg, [], { TRAPLINE_ENTRY: 'preload', TRAPLINE_QUIET: '1' });
+      runs.hook = viaLauncher(cap, probeProg, [], { TRAPLINE_HOOK: hookLibrary('passhook') });
       runs.env = viaLauncher(cap, '/usr/bin/env', [], { TMPDIR: '/kept', LOCALDOMAIN: 'kept', GCONV_PATH: '/kept', TRAPLINE_CAPS: 'dropped' });
       if (low) {
         runs.lowNative = asNobody(low, []);
@@ -172,6 +173,13 @@ describe.skipIf(skip)('trapline setup: the launcher with cap_sys_rawio, for ordi
     expect(get('execFails').stdout).toBe('status=126\n');
     expect(get('execFails').stderr).toMatch(/noexec: Permission denied/);
     expect(get('execFailsAsIs').stdout).toBe('status=126\n');
+  });
+
+  it('with a hook: entered and fast, the hook loaded after every capability was dropped', () => {
+    const r = get('hook');
+    expect(r.code).toBe(0);
+    expect(probeLine.exec(r.stdout.trim())!.slice(1, 6)).toEqual([ZERO, ZERO, ZERO, ZERO, '0']);
+    expect(r.stats).toMatchObject({ mode: 'lazy', zeroMapped: true, entry: 'first-instruction', hookLoaded: true });
   });
 
   it('the preload way drops every capability before the exec', () => {
