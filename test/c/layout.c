@@ -73,6 +73,7 @@ int main(void)
     V("preloaded", TL_FLAG_PRELOADED);
     V("entered", TL_FLAG_ENTERED);
     V("hook_skipped", TL_FLAG_HOOK_SKIPPED);
+    V("cap_sud", TL_FLAG_CAP_SUD);
     printf("},\n  \"reason\": {");
     first = 0;
     V("none", TL_REASON_NONE); V("vdso", TL_REASON_VDSO); V("straddle", TL_REASON_STRADDLE);

@@ -123,7 +123,8 @@ export const LAYOUT = {
     "seccomp_full": 8192,
     "preloaded": 16384,
     "entered": 32768,
-    "hook_skipped": 65536
+    "hook_skipped": 65536,
+    "cap_sud": 131072
   },
   "reason": {
     "none": 0,

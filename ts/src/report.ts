@@ -56,6 +56,7 @@ export function checkReport(d: unknown): string | undefined {
   if (!MODES.has(d.mode as string)) return 'mode is not lazy or sud-only';
   for (const k of ['zeroMapped', 'xonly', 'hookLoaded']) if (typeof d[k] !== 'boolean') return `${k} is not a boolean`;
   if (d.hookSkipped !== undefined && typeof d.hookSkipped !== 'boolean') return 'hookSkipped is not a boolean';
+  if (d.capSudOnly !== undefined && typeof d.capSudOnly !== 'boolean') return 'capSudOnly is not a boolean';
   if (d.entry !== undefined && d.entry !== 'constructor' && d.entry !== 'first-instruction') return 'entry is not constructor or first-instruction';
   if (d.planUsed !== undefined && typeof d.planUsed !== 'boolean') return 'planUsed is not a boolean';
   if (d.policy !== undefined && !POLICIES.has(d.policy as string)) return 'policy is not all, verified or none';
@@ -178,7 +179,8 @@ export function renderSummary(s: StatsSnapshot): string {
   out += s.entry === 'first-instruction'
     ? '\nentered: at the first instruction of every process (every system call seen)'
     : '\nentered: from the preloaded library\'s constructor in some process (calls before it unseen)';
-  if (s.hookSkipped) out += '\nhook: not loaded into a statically linked program of this run';
+  if (s.hookSkipped) out += '\nhook: not loaded into a program of this run without glibc\'s dynamic loader (static, musl)';
+  if (s.capSudOnly) out += '\nmode: programs exec\'d in this run ran sud-only (page 0 needs the launcher\'s capability, which they do not get)';
   const limits = Object.entries(s.limits ?? {}).filter(([, v]) => v === true).map(([k]) => k);
   if (limits.length) out += `\nlimits reached: ${limits.join(', ')} (docs/stats.md)`;
   out += `\n${total} calls interposed in ${s.processes} process(es), ${fastShare.toFixed(1)}% via the rewritten fast path; `;

@@ -86,12 +86,15 @@ export interface StatsSnapshot {
   /** Where trapline was entered: 'first-instruction' if every process of the run was
    *  entered at its first instruction (so every system call was seen), else
    *  'constructor' (some process started from the preloaded library's constructor: a
-   *  hook, a set-user-ID program, ptrace refused, or --entry preload). A report without
+   *  set-user-ID program, ptrace refused, or --entry preload). A report without
    *  the field was made before the launcher existed: 'constructor'. */
   entry: EntryPoint;
-  /** Some process of a run with a hook ran without it (statically linked: no loader could
-   *  load the hook into it). */
+  /** Some process of a run with a hook ran without it (statically linked, or a loader
+   *  other than glibc's: nothing could load the hook into it). */
   hookSkipped: boolean;
+  /** Some exec'd process of a run through the capability launcher (trapline setup) ran
+   *  sud-only: page 0 had needed the capability, which no exec'd program gets. */
+  capSudOnly: boolean;
   /** A rewrite plan (file or cache) was in use. */
   planUsed: boolean;
   /** The rewrite policy of the first process. */
@@ -174,6 +177,7 @@ const FLAG_NULL_READS = LAYOUT.flag.null_reads;
 const FLAG_PRELOADED = LAYOUT.flag.preloaded;
 const FLAG_ENTERED = LAYOUT.flag.entered;
 const FLAG_HOOK_SKIPPED = LAYOUT.flag.hook_skipped;
+const FLAG_CAP_SUD = LAYOUT.flag.cap_sud;
 
 /** Reads and decodes a statistics segment (TRAPLINE_STATS file). Throws StatsError. */
 export function readStats(path: string): StatsSnapshot {
@@ -330,6 +334,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     hookLoaded: (flags & FLAG_HOOK) !== 0,
     entry: (flags & FLAG_ENTERED) !== 0 && (flags & FLAG_PRELOADED) === 0 ? 'first-instruction' : 'constructor',
     hookSkipped: (flags & FLAG_HOOK_SKIPPED) !== 0,
+    capSudOnly: (flags & FLAG_CAP_SUD) !== 0,
     planUsed: (flags & FLAG_PLAN) !== 0,
     policy: POLICIES[u32(H.policy)] ?? 'all',
     planRewritten: Number(u64(H.plan_rewritten)),
