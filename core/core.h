@@ -223,7 +223,8 @@ HIDDEN uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20]);
 struct tl_unwind {
     uint64_t pc, rsp, rbp; /* the frame: its pc (the first: the site itself), rsp, rbp */
     int first;
-    uint64_t win_lo, win_len; /* the stack above the first rsp, read at once */
+    uint64_t direct_lo, direct_hi; /* the stack read in place: the mapping holding rsp */
+    uint64_t win_lo, win_len; /* else the stack above the first rsp, read at once */
     uint8_t win[1024];
 };
 HIDDEN void tl_unwind_begin(struct tl_unwind *u, uint64_t pc, uint64_t rsp, uint64_t rbp);

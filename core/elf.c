@@ -66,9 +66,10 @@ out:
  * Memory: the module's .eh_frame_hdr and .eh_frame are read directly when they lie in the
  * readable mapping our map of the address space (core/vmmap.c) showed for .eh_frame_hdr
  * (a module is unmapped only by munmap, which changes the generation and drops the
- * cache), anything else with tl_safe_read; the program's stack through one
- * process_vm_readv of a window above rsp, and tl_safe_read beyond it. Nothing here can
- * fault on a corrupt stack. */
+ * cache), anything else with tl_safe_read; the program's stack in place from rsp to the
+ * end of the readable mapping holding rsp in that map (a thread in a call keeps its own
+ * stack), else through one process_vm_readv of a window above rsp, and tl_safe_read
+ * beyond either. A corrupt frame only leads to addresses outside them: read safely. */
 
 #define EH_MODS 16
 struct ehmod {
@@ -552,6 +553,10 @@ static int find_row(const struct ehmod *e, uint64_t t, struct ehrow *row)
 
 static int stk(struct tl_unwind *u, uint64_t a, uint64_t *v)
 {
+    if (a >= u->direct_lo && a < u->direct_hi && u->direct_hi - a >= 8) {
+        memcpy(v, (const void *)a, 8);
+        return 1;
+    }
     if (a >= u->win_lo && a - u->win_lo < u->win_len && u->win_len - (a - u->win_lo) >= 8) {
         memcpy(v, u->win + (a - u->win_lo), 8);
         return 1;
@@ -567,6 +572,15 @@ void tl_unwind_begin(struct tl_unwind *u, uint64_t pc, uint64_t rsp, uint64_t rb
     u->first = 1;
     u->win_lo = rsp;
     u->win_len = 0;
+    u->direct_lo = u->direct_hi = 0;
+    /* the stack's mapping, readable in our map of the address space: read in place (the
+     * thread is in a call: its own stack stays mapped) */
+    struct tl_mapping m;
+    if (tl_vm_find(rsp, &m) == 0 && (m.prot & PROT_READ) && rsp >= m.start && rsp < m.end) {
+        u->direct_lo = rsp;
+        u->direct_hi = m.end;
+        return;
+    }
     if (UNLIKELY(tl_seccomp_mode) && !tl_seccomp_allows(SYS_process_vm_readv, tl_pid, 0, 1)) return;
     struct {
         void *b;
