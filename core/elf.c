@@ -64,9 +64,9 @@ out:
  * frame, an encoding not handled) is a failure: the caller falls back.
  *
  * Memory: the module's .eh_frame_hdr and .eh_frame are read directly when they lie in the
- * readable mapping our map of the address space (core/vmmap.c) showed for .eh_frame_hdr
- * (a module is unmapped only by munmap, which changes the generation and drops the
- * cache), anything else with tl_safe_read; the program's stack in place from rsp to the
+ * readable mapping our map of the address space (core/vmmap.c) shows for .eh_frame_hdr
+ * when the CFI of a pc is run (the map follows munmap and mprotect), anything else with
+ * tl_safe_read; the program's stack in place from rsp to the
  * end of the readable mapping holding rsp in that map (a thread in a call keeps its own
  * stack), else through one process_vm_readv of a window above rsp, and tl_safe_read
  * beyond either. A corrupt frame only leads to addresses outside them: read safely. */
@@ -575,8 +575,9 @@ void tl_unwind_begin(struct tl_unwind *u, uint64_t pc, uint64_t rsp, uint64_t rb
     u->direct_lo = u->direct_hi = 0;
     /* the stack's mapping, readable in our map of the address space: read in place (the
      * thread is in a call: its own stack stays mapped) */
-    struct tl_mapping m;
-    if (tl_vm_find(rsp, &m) == 0 && (m.prot & PROT_READ) && rsp >= m.start && rsp < m.end) {
+    struct tl_mapping m; /* (after a hook ran, the map asks the kernel: the window is cheaper) */
+    if (!__atomic_load_n(&tl_vm_suspect, __ATOMIC_RELAXED) && tl_vm_find(rsp, &m) == 0 && (m.prot & PROT_READ) && rsp >= m.start &&
+        rsp < m.end) {
         u->direct_lo = rsp;
         u->direct_hi = m.end;
         return;
@@ -605,6 +606,17 @@ int tl_unwind_step(struct tl_unwind *u, uint32_t gen)
     if (!hit) {
         struct ehmod e;
         ehmod_get(t, gen, &e);
+        /* the CFI is read in place only inside the mapping our map shows readable now (it
+         * follows mprotect as well as munmap) */
+        struct tl_mapping hm;
+        if (e.ok &&
+            (tl_vm_find(e.hdr, &hm) != 0 || !(hm.prot & PROT_READ) || e.table < hm.start ||
+             e.table + (uint64_t)e.count * 8 > hm.end))
+            e.ok = 0;
+        if (e.ok) {
+            e.rd_lo = hm.start;
+            e.rd_hi = hm.end;
+        }
         memset(&row, 0, sizeof row);
         int f = find_row(&e, t, &row);
         /* a call from the entry code, which has no CFI (ld.so's _start calling _dl_start):

@@ -81,6 +81,14 @@ describe.each(modes)('%s: a rule scoped to a module selects the calls that modul
   });
 });
 
+describe.each(modes)('%s: where the caller cannot be found', (_mode, mopts) => {
+  it('glibc\'s clone3 (no CFI at its syscall): checked against libc, and counted', async () => {
+    const r = await runApi(P, [PLUGIN, 'thread'], { deny: [{ calls: ['clone3'], error: 'EACCES', from: 'libpolcallplug.so' }], stdio: 'pipe', ...mopts });
+    expect(r.stdout).toBe('plugin thread: ok\n');
+    expect(r.coverage?.callerFallback).toBe(1);
+  });
+});
+
 describe('the CLI spells it --from', () => {
   it('trapline trace --from libpolcallplug.so -e deny=...', async () => {
     const r = await trapline(['trace', '-o', join(work, 'cli.trace'), '--from', 'libpolcallplug.so', '-e', 'deny=socket,openat:error=EACCES', '--', P, PLUGIN, FILE]);

@@ -5,12 +5,14 @@
  *                            polcaller_calls makes the same: "main socket: ok|ERRNO", ...,
  *                            "plugin connect: ..." (connect natively fails: ENOENT);
  *                            with N, then N getppid() through libc's syscall(): "loop done"
+ *   polcaller LIB thread     LIB's polcaller_thread: pthread_create and join, "plugin thread: ok"
  * The plugin is loaded first so that a rule on the main program's openat does not deny
  * the dynamic loader's (dlopen is main's call). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,6 +37,10 @@ int main(int argc, char **argv)
     if (!h) {
         printf("dlopen: %s\n", dlerror());
         return 1;
+    }
+    if (!strcmp(argv[2], "thread")) {
+        int (*th)(const char *) = (int (*)(const char *))dlsym(h, "polcaller_thread");
+        return th("plugin");
     }
     int (*plugin)(const char *, const char *, const char *(*)(int)) =
         (int (*)(const char *, const char *, const char *(*)(int)))dlsym(h, "polcaller_calls");
