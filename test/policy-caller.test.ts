@@ -70,6 +70,15 @@ describe.each(modes)('%s: a rule scoped to a module selects the calls that modul
     expect(r.coverage?.callerFallback).toBe(0);
   });
 
+  it('with a hook loaded (the stack read by process_vm_readv): the same attribution', async () => {
+    const r = await runApi(P, [PLUGIN, FILE], {
+      hook: hookLibrary('passhook'), deny: [{ calls: ['socket', 'openat', 'connect'], error: 'EACCES', from: 'libpolcallplug.so' }],
+      stdio: 'pipe', ...mopts,
+    });
+    expect(r.stdout).toBe(out({ 'plugin socket': 'EACCES', 'plugin fopen': 'EACCES', 'plugin connect': 'EACCES' }));
+    expect(r.coverage?.callerFallback).toBe(0);
+  });
+
   it('the same libc site alternates between callers, call after call', async () => {
     // main's getppid() through libc's syscall(), 3000 times, with a rule for the plugin on
     // getppid: none is denied, none falls back (a rewritten libc site stays in C)
