@@ -54,6 +54,13 @@ describe.each(modes)('%s: a rule scoped to a module selects the calls that modul
     expect(b.stdout).toBe(out({}));
   });
 
+  it('@jit: anonymous code calling libc\'s getppid() is JIT code\'s caller', async () => {
+    const r = await runApi(P, [PLUGIN, 'jit'], { deny: [{ calls: ['getppid'], error: 'EACCES', from: '@jit' }], stdio: 'pipe', ...mopts });
+    expect(r.stdout).toBe('main: ok\njit: EACCES\n');
+    const m = await runApi(P, [PLUGIN, 'jit'], { deny: [{ calls: ['getppid'], error: 'EPERM', from: '@main' }], stdio: 'pipe', ...mopts });
+    expect(m.stdout).toBe('main: EPERM\njit: ok\n');
+  });
+
   it('a rule naming libc itself keeps selecting every call at libc\'s sites', async () => {
     const r = await runApi(P, [PLUGIN, FILE], { deny: [{ calls: ['socket'], error: 'EACCES', from: 'libc.so*' }], stdio: 'pipe', ...mopts });
     expect(r.stdout).toBe(out({ 'main socket': 'EACCES', 'plugin socket': 'EACCES' }));
