@@ -9,8 +9,9 @@
  * copied into every thread's control block), so a call no rule selects costs what it cost
  * before. For a selected number tl_dispatch calls tl_policy_call, which
  *   1. keeps the rules whose scope holds for the call's site (a per-site cache of the
- *      rules whose module/origin condition holds there, computed once per site) and
- *      whose pid/tid condition holds;
+ *      rules whose module/origin condition holds there, computed once per site; for a
+ *      site in libc, ld.so & co., the condition is checked against the caller, found by
+ *      unwinding with the library's CFI, core/elf.c) and whose pid/tid condition holds;
  *   2. counts the call for every inject/deny rule that still applies (per rule, per
  *      number, per process: strace's when= accounting) and takes the first rule whose
  *      when= holds: deny (-errno, or SIGSYS for the whole process), or inject (error= /
