@@ -3,6 +3,9 @@
  *   getppid ITER                 ns per getppid made by one inline `syscall` site, after
  *                                1000 warm-up calls through that same site (so in lazy
  *                                mode it is already rewritten); best of 7 runs of ITER.
+ *   getppid ITER libc            the same with libc's getppid() (its syscall instruction is
+ *                                libc's: the cost of attributing a call to libc's caller,
+ *                                docs/policies.md).
  *   getppid ITER sud-baseline    the same, after enabling Syscall User Dispatch ourselves
  *                                (no interposer) with all of user space allowed: the
  *                                kernel's slow syscall entry, the floor of any SUD user.
@@ -41,6 +44,11 @@ __attribute__((noinline)) static void loop(long n)
         long r = 110; /* SYS_getppid */
         __asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
     }
+}
+
+__attribute__((noinline)) static void loop_libc(long n)
+{
+    for (long i = 0; i < n; i++) getppid();
 }
 
 /* What actually ran, as far as we can tell from the environment. */
@@ -110,7 +118,8 @@ int main(int argc, char **argv)
     const char *what = argc == 3 ? argv[2] : "";
     int sud = strcmp(what, "sud-baseline") == 0;
     int file = strcmp(what, "first-site-file") == 0;
-    if (*what && !sud && !file && strcmp(what, "first-site") != 0) {
+    int libc = strcmp(what, "libc") == 0;
+    if (*what && !sud && !file && !libc && strcmp(what, "first-site") != 0) {
         fprintf(stderr, "getppid: unknown mode '%s'\n", what);
         return 2;
     }
@@ -125,11 +134,12 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    loop(1000);
+    void (*run)(long) = libc ? loop_libc : loop;
+    run(1000);
     double best = 1e300, all[REPS];
     for (int r = 0; r < REPS; r++) {
         double t0 = now_ns();
-        loop(iter);
+        run(iter);
         double t = (now_ns() - t0) / iter;
         all[r] = t;
         if (t < best) best = t;

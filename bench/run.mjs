@@ -130,11 +130,20 @@ const polConfigs = {
   inject_error: [rule('inject', { error: 5 })],
   inject_retval: [rule('inject', { retval: 7n })],
   trace: [rule('trace')],
+  // getppid() through libc (`getppid ITER libc`): its site is libc's
+  libc_baseline: [],
+  // a module-scoped rule on another number: libc's getppid site stays as it was
+  libc_scoped_other_nr: [{ action: 'deny', nrs: [41], scope: { module: 'libnothing.so' }, text: 'deny=socket', error: 13 }],
+  // a module-scoped rule on getppid: every call at libc's site is attributed to its caller
+  // (one frame unwound by libc's CFI, the caller's module looked up), then passes
+  libc_scoped_caller: [rule('deny', { error: 1, scope: { module: 'libnothing.so' } })],
+  // the same rule selecting the caller: every call is denied (no call is made)
+  libc_scoped_deny: [rule('deny', { error: 1, scope: { origin: 'main' } })],
 };
 function polRun(mode, name, n) {
   const env = { ...(mode === 'lazy' ? configs.lazy.env : configs.sud_only.env), TRAPLINE_QUIET: '1' };
-  if (name !== 'baseline') env.TRAPLINE_POLICY = policyFile(polConfigs[name], name === 'trace' ? 64 << 20 : 0);
-  const r = spawnSync(bin, [String(n)], { env, encoding: 'utf8' });
+  if (name !== 'baseline' && name !== 'libc_baseline') env.TRAPLINE_POLICY = policyFile(polConfigs[name], name === 'trace' ? 64 << 20 : 0);
+  const r = spawnSync(bin, [String(n), ...(name.startsWith('libc_') ? ['libc'] : [])], { env, encoding: 'utf8' });
   if (r.status !== 0) { console.error(`bench: policy ${mode} ${name} failed\n${r.stderr}`); process.exit(1); }
   return r.stdout.split('\n').find((l) => l.startsWith('ns_reps')).split(' ').slice(1).map(Number);
 }
@@ -213,6 +222,8 @@ const printPolicies = () => {
     deny: 'deny (EPERM, not performed)',
     inject_error: 'inject error=EIO', inject_retval: 'inject retval=7', trace: 'trace (ring has room: no reader)',
     trace_read: 'trace, read by the API (lossless)', trace_read_lossy: 'trace, read by the API (lossy)',
+    libc_baseline: 'libc getppid(), no policy', libc_scoped_other_nr: 'libc, scoped rule, other nr',
+    libc_scoped_caller: 'libc, getppid from other module', libc_scoped_deny: 'libc, deny getppid from @main',
   };
   for (const mode of ['lazy', 'sud-only']) {
     for (const [name, v] of Object.entries(policies[mode])) {

@@ -223,6 +223,17 @@ HIDDEN int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out); /* 
 /* ---- mapped ELF images (core/elf.c) */
 HIDDEN uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20]);
 HIDDEN uint64_t tl_elf_symbol(uint64_t base, const void *dyn, const char *name); /* 0 if undefined */
+/* one frame up by the module's .eh_frame (core/policy.c's callers): never faults */
+struct tl_unwind {
+    uint64_t pc, rsp, rbp; /* the frame: its pc (the first: the site itself), rsp, rbp */
+    int first;
+    uint64_t direct_lo, direct_hi; /* the stack read in place: the mapping holding rsp */
+    uint64_t win_lo, win_len; /* else the stack above the first rsp, read at once */
+    uint8_t win[1024];
+};
+HIDDEN void tl_unwind_begin(struct tl_unwind *u, uint64_t pc, uint64_t rsp, uint64_t rbp);
+HIDDEN int tl_unwind_step(struct tl_unwind *u, uint32_t gen); /* 0: u is the caller's frame; 1: none
+                                                                  (the outermost frame); -1: no usable CFI */
 /* ---- a tracer's view of its interposed tracees (core/ptrace.c) */
 HIDDEN long tl_ptrace_call(long req, long pid, long addr, long data);
 HIDDEN int tl_ptrace_hide_stop(long pid, int status);
@@ -288,11 +299,13 @@ HIDDEN long tl_dispatch_hooked(struct tl_frame *f);
 #define TL_POLICY_RULES 64 /* rules per policy file (a 64-bit mask) */
 HIDDEN extern int tl_policy_on; /* a policy file with rules is in force */
 HIDDEN extern uint64_t tl_policy_rules_of[TL_NR_MAX]; /* bit r: rule r selects the number */
+HIDDEN extern uint64_t tl_policy_rules_of32[TL_NR_MAX]; /* ... the i386 number (int $0x80) */
 HIDDEN extern uint8_t tl_policy_only[TL_NR_MAX]; /* to C for policies alone (T_POLONLY) */
 HIDDEN int tl_policy_init(void); /* reads TRAPLINE_POLICY: 0, or -1 after one error line */
 HIDDEN void tl_policy_start(struct tl_tcb *t); /* the first thread: an exec's pending record */
 /* a call some rule selects: 1 if a rule applied (result in *ret), 0 to dispatch it as usual */
 HIDDEN int tl_policy_call(struct tl_frame *f, long *ret, int *action);
+HIDDEN int tl_policy_call_i386(struct tl_frame *f, long (*perform)(struct tl_frame *, int *), long *ret, int *action);
 HIDDEN int tl_policy_hook_result(long nr, long *ret); /* api->syscall: the decided result */
 HIDDEN void tl_policy_code_changed(void); /* code was unmapped: sites are looked up again */
 HIDDEN void tl_policy_after_fork(struct tl_tcb *t);

@@ -9,8 +9,9 @@
  * copied into every thread's control block), so a call no rule selects costs what it cost
  * before. For a selected number tl_dispatch calls tl_policy_call, which
  *   1. keeps the rules whose scope holds for the call's site (a per-site cache of the
- *      rules whose module/origin condition holds there, computed once per site) and
- *      whose pid/tid condition holds;
+ *      rules whose module/origin condition holds there, computed once per site; for a
+ *      site in libc, ld.so & co., the condition is checked against the caller, found by
+ *      unwinding with the library's CFI, core/elf.c) and whose pid/tid condition holds;
  *   2. counts the call for every inject/deny rule that still applies (per rule, per
  *      number, per process: strace's when= accounting) and takes the first rule whose
  *      when= holds: deny (-errno, or SIGSYS for the whole process), or inject (error= /
@@ -28,6 +29,7 @@
  *   ring PATH COOKIE                    the trace segment (PATH percent-encoded), its cookie (hex)
  *   rule ACTION KEY=VALUE...            ACTION: trace, inject or deny; keys:
  *     nrs=N[-M][,...]                   the numbers selected (required)
+ *     nrs32=N[-M][,...]                 the i386 numbers selected (int $0x80 calls)
  *     module=GLOB  buildid=HEX (a prefix of the module's)  origin=main|startup|dlopen|jit|vdso  pid=N  tid=N
  *     error=ERRNO  retval=N  when=FIRST,LAST,STEP (LAST 0: no end)  signal=N
  *     delay_enter=US  delay_exit=US  kill=1
@@ -66,6 +68,7 @@ struct rule {
 
 int tl_policy_on;
 uint64_t tl_policy_rules_of[TL_NR_MAX]; /* bit r: rule r selects the number */
+uint64_t tl_policy_rules_of32[TL_NR_MAX]; /* the same for i386 numbers (int $0x80) */
 uint8_t tl_policy_only[TL_NR_MAX]; /* the number goes to C for the rules alone */
 static struct rule rules[TL_POLICY_RULES];
 static int nrules;
@@ -214,7 +217,7 @@ static int pct(const char *s, size_t n, char *out, size_t cap)
     return 0;
 }
 
-static int parse_nrs(const char *s, size_t n, int r)
+static int parse_nrs(const char *s, size_t n, int r, uint64_t *table)
 {
     size_t i = 0;
     int any = 0;
@@ -228,7 +231,7 @@ static int parse_nrs(const char *s, size_t n, int r)
         b = a;
         if (d < j && num(s + d + 1, j - d - 1, &b, 0)) return -1;
         if (a > b || b >= (int64_t)TL_NR_MAX) return -1;
-        for (int64_t x = a; x <= b; x++) tl_policy_rules_of[x] |= 1ull << r;
+        for (int64_t x = a; x <= b; x++) table[x] |= 1ull << r;
         any = 1;
         i = j + 1;
     }
@@ -268,8 +271,12 @@ static const char *parse_rule(const char *s, size_t n)
         int64_t x;
 #define KEY(name) (kl == sizeof name - 1 && eq(kv, name, kl))
         if (KEY("nrs")) {
-            if (parse_nrs(v, vl, nrules)) return "nrs: not a list of numbers 0..511 (N or N-M, comma-separated)";
+            if (parse_nrs(v, vl, nrules, tl_policy_rules_of))
+                return "nrs: not a list of numbers 0..511 (N or N-M, comma-separated)";
             have_nrs = 1;
+        } else if (KEY("nrs32")) {
+            if (parse_nrs(v, vl, nrules, tl_policy_rules_of32))
+                return "nrs32: not a list of numbers 0..511 (N or N-M, comma-separated)";
         } else if (KEY("module")) {
             if (pct(v, vl, r->module, sizeof r->module) || !r->module[0])
                 return "module: empty, malformed or longer than 1023 bytes";
@@ -586,7 +593,7 @@ int tl_policy_init(void)
         return -1;
     }
     if (act_mask) {
-        counts = tl_alloc_big((uint64_t)TL_POLICY_RULES * TL_NR_MAX * sizeof *counts);
+        counts = tl_alloc_big(2ull * TL_POLICY_RULES * TL_NR_MAX * sizeof *counts); /* x86-64, i386 */
         if (!counts) {
             say(path, 0, "cannot allocate memory");
             return -1;
@@ -678,7 +685,11 @@ struct site_ent {
     uint64_t offset;
     uint32_t module;
     uint32_t gen;
+    uint64_t own, direct; /* SE_WRAP: the rules that hold by the site's module, by naming it */
+    uint32_t flags; /* SE_* */
 };
+#define SE_WRAP 1u /* in a library that wraps calls for its callers: scopes follow the caller */
+#define SE_MAPPED 2u /* the site lies in a mapping */
 static struct site_ent *sc;
 static uint32_t sc_used, sc_gen = 1;
 
@@ -710,6 +721,19 @@ static uint32_t module_index(const char *path, uint32_t origin, const uint8_t *b
     return i;
 }
 
+/* The libraries whose system calls are made on behalf of their callers (the C library,
+ * the dynamic loader, their old companions): a call at a site in one of them belongs to
+ * the first frame outside them, for the rules' module and origin conditions. */
+static int is_wrapper(const char *base)
+{
+    static const char *const pats[] = {"libc.so*",       "libc-[0-9]*.so",       "ld-linux*.so*", "ld-[0-9]*.so",
+                                       "libpthread.so*", "libpthread-[0-9]*.so", "librt.so*",     "librt-[0-9]*.so",
+                                       "libdl.so*",      "libdl-[0-9]*.so",      "ld-musl-*.so*", "libc.musl-*.so*"};
+    for (unsigned i = 0; i < sizeof pats / sizeof pats[0]; i++)
+        if (glob(pats[i], base)) return 1;
+    return 0;
+}
+
 static void site_compute(uint64_t site, struct site_ent *e)
 {
     struct tl_mapping m;
@@ -717,7 +741,11 @@ static void site_compute(uint64_t site, struct site_ent *e)
     e->module = TL_TRACE_NO_MODULE;
     e->offset = site;
     e->mask = ~static_mask; /* rules without a module/origin condition hold everywhere */
+    e->own = e->mask;
+    e->direct = 0;
+    e->flags = 0;
     if (tl_vm_find(site, &m) != 0) return;
+    e->flags = SE_MAPPED;
     int file = m.path[0] == '/' && !tl_starts(m.path, "/memfd:");
     int vdso = tl_streq(m.path, "[vdso]");
     uint32_t origin = tl_cov_origin(&m);
@@ -725,7 +753,7 @@ static void site_compute(uint64_t site, struct site_ent *e)
     uint8_t bid[20];
     uint32_t bid_len = 0;
     int bid_read = 0;
-    uint64_t mask = 0;
+    uint64_t mask = 0, direct = 0;
     for (int i = 0; i < nrules; i++) {
         const struct rule *r = &rules[i];
         if (!(static_mask >> i & 1)) continue;
@@ -743,8 +771,16 @@ static void site_compute(uint64_t site, struct site_ent *e)
             if (k < r->buildid_len) continue;
         }
         mask |= 1ull << i;
+        if (r->has_module || r->has_buildid) direct |= 1ull << i;
     }
     e->mask |= mask;
+    e->own = e->mask;
+    if (static_mask && file && is_wrapper(basename_of(m.path))) {
+        /* a rule that names this library holds here; the others follow the caller (below) */
+        e->flags |= SE_WRAP;
+        e->direct = direct;
+        e->mask = ~0ull;
+    }
     if (seg && (file || vdso)) {
         if (file && !bid_read) {
             bid_len = tl_elf_build_id(base, bid);
@@ -780,6 +816,9 @@ static void site_info(uint64_t site, struct site_ent *out)
                     sc[i].mask = out->mask;
                     sc[i].offset = out->offset;
                     sc[i].module = out->module;
+                    sc[i].own = out->own;
+                    sc[i].direct = out->direct;
+                    sc[i].flags = out->flags;
                     __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
                 }
                 return;
@@ -796,6 +835,9 @@ static void site_info(uint64_t site, struct site_ent *out)
             sc[i].mask = out->mask;
             sc[i].offset = out->offset;
             sc[i].module = out->module;
+            sc[i].own = out->own;
+            sc[i].direct = out->direct;
+            sc[i].flags = out->flags;
             __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
             return;
         }
@@ -1245,7 +1287,7 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
     } it[TL_TRACE_DATA_MAX];
     uint32_t nit = 0, size = sizeof(struct tl_trace_rec);
     int ok_out = c->performed && !failed(c->ret) && !pending;
-    for (uint32_t j = 0; j < cap_n[nr] && nit < TL_TRACE_DATA_MAX; j++) {
+    for (uint32_t j = 0; j < cap_n[nr] && nit < TL_TRACE_DATA_MAX && !(c->flags & TL_REC_I386); j++) {
         const struct tl_cap *k = &tl_caps[cap_at[nr][j]];
         uint64_t addr = c->args[k->arg], max = cap_most(k);
         if (!addr || (k->dir == TL_CAP_OUT && !ok_out) || !cap_applies(k, c->args)) continue;
@@ -1425,13 +1467,58 @@ static void close_rings_of(uint32_t pid)
     }
 }
 
-static int is_exec(long nr) { return nr == SYS_execve || nr == SYS_execveat; }
-static int no_return(long nr) { return nr == SYS_exit || nr == SYS_exit_group; }
+/* Calls at sites in a wrapping library (SE_WRAP): the rules' static scopes are checked
+ * against the first frame outside such libraries, found by unwinding with their CFI
+ * (core/elf.c), at most UNWIND_MAX frames; where that fails, against the site itself. */
+#define UNWIND_MAX 32
+
+static uint64_t caller_mask(const struct tl_frame *f, const struct site_ent *si)
+{
+    if (f->via == TL_VIA_TRAP || f->via == TL_VIA_FAST || f->via == TL_VIA_I386) {
+        struct tl_unwind u;
+        uint32_t gen = __atomic_load_n(&sc_gen, __ATOMIC_ACQUIRE);
+        tl_unwind_begin(&u, f->ret - 2, f->rsp, f->rbp);
+        for (int depth = 0; depth < UNWIND_MAX; depth++) {
+            int r = tl_unwind_step(&u, gen);
+            if (r > 0) return si->own; /* no caller outside: the library's own call (start-up, its threads) */
+            if (r < 0) break;
+            struct site_ent ci;
+            site_info(u.pc, &ci);
+            if (!(ci.flags & SE_MAPPED)) break;
+            if (ci.flags & SE_WRAP) continue;
+            return ~static_mask | (ci.own & static_mask) | si->direct;
+        }
+    }
+    if (tl_stats) __atomic_add_fetch(&tl_stats->caller_fallback, 1, __ATOMIC_RELAXED);
+    return si->own;
+}
+
+static int is_exec(long nr, int i386)
+{
+    return i386 ? nr == TL_NR32_EXECVE || nr == TL_NR32_EXECVEAT : nr == SYS_execve || nr == SYS_execveat;
+}
+static int no_return(long nr, int i386)
+{
+    return i386 ? nr == TL_NR32_EXIT || nr == TL_NR32_EXIT_GROUP : nr == SYS_exit || nr == SYS_exit_group;
+}
+
+static int policy_call(struct tl_frame *f, long nr, int i386, long (*perform)(struct tl_frame *, int *), long *ret_out,
+                       int *action);
 
 int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
 {
-    long nr = (long)f->rax;
-    uint64_t m = tl_policy_rules_of[nr];
+    return policy_call(f, (long)f->rax, 0, tl_perform_frame, ret_out, action);
+}
+
+/* An i386 call (int $0x80, sud/i386.c): its number in the i386 table; perform makes it */
+int tl_policy_call_i386(struct tl_frame *f, long (*perform)(struct tl_frame *, int *), long *ret_out, int *action)
+{
+    return policy_call(f, (long)(int)f->rax, 1, perform, ret_out, action);
+}
+
+static int policy_call(struct tl_frame *f, long nr, int i386, long (*perform)(struct tl_frame *, int *), long *ret_out, int *action)
+{
+    uint64_t m = i386 ? tl_policy_rules_of32[nr] : tl_policy_rules_of[nr];
     struct tl_tcb *t = tl_self();
     struct site_ent si;
     site_info(f->ret - 2, &si);
@@ -1441,7 +1528,8 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
         uint64_t *h = tl_site_hits(f->ret);
         if (tl_cov_own_counter(h)) __atomic_store_n((uint8_t *)h + TL_HITS_POLICY, 1, __ATOMIC_RELAXED);
     }
-    m &= si.mask;
+    /* a site in a wrapping library, a rule whose scope depends on the caller: unwind */
+    m &= UNLIKELY(si.flags & SE_WRAP) && (m & static_mask & ~si.direct) ? caller_mask(f, &si) : si.mask;
     if (m & dyn_mask) {
         for (int i = 0; i < nrules; i++) {
             if (!(m >> i & 1) || !(dyn_mask >> i & 1)) continue;
@@ -1453,7 +1541,9 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     const struct rule *r = 0;
     for (uint64_t a = m & act_mask; a; a &= a - 1) {
         int i = __builtin_ctzll(a);
-        uint32_t n = __atomic_add_fetch(&counts[(uint32_t)i * TL_NR_MAX + (uint32_t)nr], 1, __ATOMIC_RELAXED);
+        /* per personality, as strace counts: the i386 table's counts follow the x86-64 one's */
+        uint32_t n = __atomic_add_fetch(&counts[((uint32_t)i386 * TL_POLICY_RULES + (uint32_t)i) * TL_NR_MAX + (uint32_t)nr], 1,
+                                        __ATOMIC_RELAXED);
         if (!r && when_holds(&rules[i], n)) r = &rules[i];
     }
     if (!r && !tr) return 0;
@@ -1468,7 +1558,15 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     c.args[5] = f->r9;
     c.ret = 0;
     c.dur = 0;
-    c.flags = 0;
+    c.flags = i386 ? TL_REC_I386 : 0;
+    if (i386) {
+        c.args[0] = f->rbx;
+        c.args[1] = f->rcx;
+        c.args[2] = f->rdx;
+        c.args[3] = f->rsi;
+        c.args[4] = f->rdi;
+        c.args[5] = f->rbp;
+    }
     c.module = si.module;
     c.offset = si.offset;
     c.performed = 0;
@@ -1479,7 +1577,7 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     long value = !r ? 0 : r->has_retval ? (long)r->retval : -(long)r->error;
     if (r && r->kill) {
         if (tr) {
-            c.flags = TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN;
+            c.flags |= TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN;
             c.ret = 0;
             emit(t, &c, 0, 0, 0);
         }
@@ -1492,15 +1590,15 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     struct tl_trace_rec *pend = 0;
     uint64_t pend_at = 0;
     uint32_t pend_size = 0;
-    if (tr && !result && no_return(nr)) {
+    if (tr && !result && no_return(nr, i386)) {
         c.flags |= TL_REC_NORETURN;
         emit(t, &c, 0, 0, 0);
         tr = 0;
-    } else if (tr && !result && is_exec(nr)) {
+    } else if (tr && !result && is_exec(nr, i386)) {
         pend = emit(t, &c, 1, &pend_at, &pend_size);
     }
     struct pre pre;
-    if (tr && !pend) {
+    if (tr && !pend && !i386) {
         pre_capture(nr, c.args, &pre);
         c.pre = &pre;
     }
@@ -1523,7 +1621,7 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
                 ret = value;
                 used = 1;
             } else {
-                ret = tl_perform_frame(f, action);
+                ret = perform(f, action);
                 c.performed = c.trusted = 1;
             }
         }
@@ -1536,7 +1634,7 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     } else if (result) {
         ret = value;
     } else {
-        ret = tl_perform_frame(f, action);
+        ret = perform(f, action);
         c.performed = c.trusted = 1;
     }
     if (r && r->delay_exit_ns) sleep_ns(r->delay_exit_ns);
@@ -1621,7 +1719,7 @@ void tl_policy_after_fork(struct tl_tcb *t)
     t->ring_lost = 0;
     t->ring_retry = 0;
     t->pol_pid = 0;
-    if (counts) memset(counts, 0, (uint64_t)TL_POLICY_RULES * TL_NR_MAX * sizeof *counts);
+    if (counts) memset(counts, 0, 2ull * TL_POLICY_RULES * TL_NR_MAX * sizeof *counts);
 }
 
 /* a thread ends (exit): its ring is read to the end, then freed by the reader */

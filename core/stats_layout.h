@@ -85,7 +85,7 @@ struct tl_stats_header {
     uint64_t plan_skipped; /* plan sites not rewritten (bytes differ, policy, straddle) */
     uint64_t policy_refused; /* sites that trapped and were refused a rewrite by the policy */
     uint32_t policy; /* enum tl_policy of the first process */
-    uint32_t reserved;
+    uint32_t caller_fallback; /* calls through libc a scoped rule checked by their site: no CFI (core/policy.c) */
     /* version 4: 32-bit calls (int $0x80) by number, in the i386 table */
     uint64_t i386_off; /* offset of struct tl_nr_counters[nr_max], indexed by i386 number */
     uint64_t other_i386; /* i386 calls with a number >= nr_max (or negative) */

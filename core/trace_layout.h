@@ -107,7 +107,7 @@ struct tl_ring_ctl {
 #define TL_REC_PAD 2u /* skip size bytes (the rest of the ring, or an abandoned write) */
 
 /* tl_trace_rec.flags */
-#define TL_REC_I386 1u /* an int $0x80 call: nr is an i386 number (not recorded yet) */
+#define TL_REC_I386 1u /* an int $0x80 call: nr is an i386 number, args ebx..ebp */
 #define TL_REC_INJECTED 2u /* the result was injected (inject error= / retval=): not performed */
 #define TL_REC_DENIED 4u /* denied (deny): not performed, ret = -errno */
 #define TL_REC_NORETURN 8u /* the call does not return (exit, exit_group, a kill): ret means nothing */

@@ -202,6 +202,13 @@ long tl_dispatch_i386(struct tl_frame *f)
     tl_count_i386(nr, 0);
     int action = TL_ACT_RESUME;
     long ret;
+    /* a number some rule selects in the i386 table: its policy, the hook and the call */
+    if (UNLIKELY(tl_policy_on) && (unsigned long)nr < TL_NR_MAX && tl_policy_rules_of32[nr] &&
+        tl_policy_call_i386(f, perform_i386, &ret, &action)) {
+        if (ret < 0 && ret > -4096) tl_count_i386(nr, 1);
+        f->rax = (uint64_t)ret;
+        return action;
+    }
     if (tl_hook_loaded) {
         int pass = 0;
         ret = tl_hook_call(f, &pass);

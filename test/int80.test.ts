@@ -3,7 +3,10 @@
 // test/hooks/zpwritev.c).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hookLibrary, nrStats, run, testProgram, trapline } from './helpers.js';
+import { hookLibrary, nrStats, run, runApi, testProgram, trapline } from './helpers.js';
+import { SYSCALL_NAMES } from '../ts/src/syscalls.js';
+import { I386_SYSCALL_NAMES } from '../ts/src/syscalls_i386.js';
+import { i386Numbers } from '../ts/src/trace.js';
 import type { StatsSnapshot } from '../ts/src/index.js';
 
 const modes = ['lazy', 'sud-only'] as const;
@@ -205,5 +208,46 @@ describe('i386 clone3', () => {
     expect(native.stdout).toBe('clone3 fork: child exited 7\n');
     const r = await run(testProgram('int80'), ['clone3fork'], { mode });
     expect(r.stdout).toBe(native.stdout);
+  });
+});
+
+// Policies (docs/policies.md, "i386 calls"): a rule's names resolve in each personality's
+// table, so `chmod` selects i386 chmod (15, x86-64 rt_sigreturn) and never x86-64 15; the
+// trace records the call with its i386 number (abi 'i386').
+const SYSCALL_NUMBERS = Object.fromEntries(Object.entries(SYSCALL_NAMES).map(([nr, name]) => [name, Number(nr)]));
+
+describe('policies on int $0x80 calls', () => {
+  const apiModes = [['sud-only', { mode: 'sud-only' }], ['lazy', { mode: 'lazy', allowNullReads: true }]] as const;
+  it.each(apiModes)('%s: trace and deny by name select the i386 calls of that name, and no other', async (_m, mopts) => {
+    const n = await native('regs');
+    const t = await runApi(prog, ['regs'], { trace: { calls: ['getpid', 'chmod'] }, stdio: 'pipe', ...mopts });
+    expect(t.stdout).toBe(n.stdout);
+    const ev = (t.events ?? []).map((e) => [e.abi, e.abi === 'i386' ? I386_SYSCALL_NAMES[e.nr] : SYSCALL_NAMES[e.nr]].join(' '));
+    // cmd_regs' own getpid() (x86-64), then per pass: getpid twice (20, and 20 with upper bits), chmod
+    const pass = ['i386 getpid', 'i386 getpid', 'i386 chmod'];
+    expect(ev).toEqual(['x86_64 getpid', ...pass, ...pass]);
+    const i386Ev = (t.events ?? []).filter((e) => e.abi === 'i386');
+    expect(i386Ev.map((e) => e.nr)).toEqual([20, 20, 15, 20, 20, 15]);
+    expect(i386Ev.every((e) => e.site.module?.endsWith('/int80'))).toBe(true);
+    // deny chmod: the i386 chmod fails with EACCES (the file keeps its 0600)
+    const d = await runApi(prog, ['regs'], { deny: [{ calls: ['chmod'], error: 'EACCES' }], stdio: 'pipe', ...mopts });
+    expect(d.stdout).toBe(n.stdout.replaceAll('i386 chmod (x86-64 rt_sigreturn): 0, mode 640', 'i386 chmod (x86-64 rt_sigreturn): -13, mode 600'));
+    // deny exit (x86-64 60): i386 60 is umask, untouched
+    const x = await runApi(prog, ['regs'], { deny: [{ calls: ['exit'], error: 'EPERM' }], stdio: 'pipe', ...mopts });
+    expect(x.stdout).toBe(n.stdout);
+  });
+
+  it.each(apiModes)('%s: 32-bit variants count as their x86-64 call (getuid32: getuid); when= counts per personality', async (_m, mopts) => {
+    const n = await native('regs');
+    // inject into the 2nd getpid of each personality: the x86-64 table's 2nd is never made
+    // (cmd_regs makes one), the i386 table's 2nd is pass 1's getpid with upper bits
+    const r = await runApi(prog, ['regs'], { inject: [{ calls: ['getpid'], retval: 1, when: 2 }], stdio: 'pipe', ...mopts });
+    const lines = n.stdout.split('\n');
+    const at = lines.indexOf('getpid nr 0x100000014: pid');
+    lines[at] = 'getpid nr 0x100000014: WRONG';
+    expect(r.stdout).toBe(lines.join('\n'));
+    expect(i386Numbers([SYSCALL_NUMBERS.getuid as number])).toEqual([24, 199]);       // getuid, getuid32
+    expect(i386Numbers([SYSCALL_NUMBERS.stat as number, SYSCALL_NUMBERS.mmap as number])).toEqual([18, 90, 106, 192, 195]);
+    expect(i386Numbers([SYSCALL_NUMBERS.socket as number])).toEqual([359]);           // not socketcall (102)
   });
 });

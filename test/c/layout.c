@@ -25,7 +25,7 @@ int main(void)
     F(tl_stats_header, proc_cap); F(tl_stats_header, proc_count); F(tl_stats_header, module_off);
     F(tl_stats_header, module_cap); F(tl_stats_header, module_count); F(tl_stats_header, site_off);
     F(tl_stats_header, site_cap); F(tl_stats_header, site_count); F(tl_stats_header, plan_rewritten);
-    F(tl_stats_header, plan_skipped); F(tl_stats_header, policy_refused); F(tl_stats_header, policy);
+    F(tl_stats_header, plan_skipped); F(tl_stats_header, policy_refused); F(tl_stats_header, policy); F(tl_stats_header, caller_fallback);
     F(tl_stats_header, i386_off); F(tl_stats_header, other_i386);
     printf("},\n  \"proc\": {");
     first = 0;

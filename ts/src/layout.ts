@@ -33,6 +33,7 @@ export const LAYOUT = {
     "plan_skipped": 168,
     "policy_refused": 176,
     "policy": 184,
+    "caller_fallback": 188,
     "i386_off": 192,
     "other_i386": 200
   },

@@ -60,7 +60,7 @@ export function checkReport(d: unknown): string | undefined {
   if (d.entry !== undefined && d.entry !== 'constructor' && d.entry !== 'first-instruction') return 'entry is not constructor or first-instruction';
   if (d.planUsed !== undefined && typeof d.planUsed !== 'boolean') return 'planUsed is not a boolean';
   if (d.policy !== undefined && !POLICIES.has(d.policy as string)) return 'policy is not all, verified or none';
-  for (const k of ['planRewritten', 'planSkipped', 'policyRefused']) if (d[k] !== undefined && !isCount(d[k])) return `${k} is not a count`;
+  for (const k of ['planRewritten', 'planSkipped', 'policyRefused', 'callerFallback']) if (d[k] !== undefined && !isCount(d[k])) return `${k} is not a count`;
   for (const k of ['startNs', 'startMs', 'otherTrap', 'otherFast', 'sitesRewritten', 'sitesTrapping', 'sitesStale', 'processes']) {
     if (!isCount(d[k])) return `${k} is not a count`;
   }
@@ -202,5 +202,6 @@ export function renderSummary(s: StatsSnapshot): string {
   if (s.planUsed || (s.policy !== undefined && s.policy !== 'all')) {
     out += `rewrite policy ${s.policy ?? 'all'}: ${s.policyRefused ?? 0} trapped site(s) refused\n`;
   }
+  if (s.callerFallback) out += `policy scopes: ${s.callerFallback} call(s) through libc checked by their site (no caller found by unwinding)\n`;
   return out;
 }

@@ -104,6 +104,9 @@ export interface StatsSnapshot {
   planSkipped: number;
   /** Sites that trapped and were refused a rewrite by the policy. */
   policyRefused: number;
+  /** calls through libc that a module-scoped rule checked by their site, their caller
+   *  not found by unwinding (docs/policies.md, Scope) */
+  callerFallback: number;
   /** CLOCK_REALTIME at creation, in ns (as a Number: sub-microsecond precision is lost). */
   startNs: number;
   /** The same instant in ms since the epoch, comparable with Date.now(). */
@@ -340,6 +343,7 @@ export function decodeStats(buf: Buffer, file: string): StatsSnapshot {
     planRewritten: Number(u64(H.plan_rewritten)),
     planSkipped: Number(u64(H.plan_skipped)),
     policyRefused: Number(u64(H.policy_refused)),
+    callerFallback: u32(H.caller_fallback),
     startNs: Number(startNs),
     startMs: Number(startNs / 1_000_000n),
     perNr,

@@ -16,6 +16,8 @@ import { OptionError } from './errors.js';
 import type { OptionNames } from './names.js';
 import { TRACE_LAYOUT as L } from './trace-layout.js';
 import type { Rule, TraceEvent, TraceOptions } from './policy/types.js';
+import { SYSCALL_NAMES } from './syscalls.js';
+import { I386_SYSCALL_NAMES } from './syscalls_i386.js';
 
 const H = L.header;
 const R = L.ring;
@@ -83,12 +85,49 @@ function ranges(nrs: readonly number[]): string {
   return out.join(',');
 }
 
+/** i386 names whose x86-64 counterpart has another name (the 32-bit variants) */
+const I386_ALIASES: Readonly<Record<string, string>> = {
+  fstatat64: 'newfstatat', mmap2: 'mmap', _llseek: 'lseek', ugetrlimit: 'getrlimit', _newselect: 'select',
+  fadvise64_64: 'fadvise64', oldfstat: 'fstat', oldstat: 'stat', oldlstat: 'lstat', oldolduname: 'uname', olduname: 'uname',
+  vm86old: '', sigaction: '', signal: '', sigprocmask: '', sigpending: '', sigsuspend: '', sigreturn: '',
+};
+const X64_BY_NAME = new Map(Object.entries(SYSCALL_NAMES).map(([nr, name]) => [name, Number(nr)]));
+const X64_COUNT = Object.keys(SYSCALL_NAMES).length;
+
+/** The x86-64 number an i386 call counts as for the rules (docs/policies.md, "i386 calls"):
+ *  the call of the same name, or of its name without the 32-bit variant's suffix (stat64:
+ *  stat, getuid32: getuid) or its alias (mmap2: mmap); undefined if none. */
+export function i386Counterpart(name: string): number | undefined {
+  const alias = I386_ALIASES[name];
+  if (alias !== undefined) return alias ? X64_BY_NAME.get(alias) : undefined;
+  const same = X64_BY_NAME.get(name);
+  if (same !== undefined) return same;
+  const m = /^(.+?)(32|64)$/.exec(name);
+  return m ? X64_BY_NAME.get(m[1] as string) : undefined;
+}
+
+/** The i386 numbers a rule selecting the x86-64 numbers nrs selects: every one if nrs is
+ *  every x86-64 call (all, !none), else those whose counterpart nrs holds. */
+export function i386Numbers(nrs: readonly number[]): number[] {
+  const all = new Set(nrs).size >= X64_COUNT;
+  const sel = new Set(nrs);
+  const out: number[] = [];
+  for (const [nr, name] of Object.entries(I386_SYSCALL_NAMES)) {
+    if (Number(nr) >= 512) continue;
+    const c = i386Counterpart(name);
+    if (all || (c !== undefined && sel.has(c))) out.push(Number(nr));
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /** The most a delay may be (core/policy.c): an hour. */
 export const MAX_DELAY_US = 3600 * 1e6;
 
 /** One rule as the policy file says it (core/policy.c's grammar). */
 export function ruleLine(r: Rule): string {
   const parts = [`rule ${r.action}`, `nrs=${ranges(r.nrs)}`];
+  const nrs32 = i386Numbers(r.nrs);
+  if (nrs32.length) parts.push(`nrs32=${ranges(nrs32)}`);
   const s = r.scope;
   if (s.module !== undefined) {
     if (s.module.startsWith('build-id:')) parts.push(`buildid=${s.module.slice(9).toLowerCase()}`);

@@ -91,7 +91,9 @@ function escapeRe(c: string): string {
 
 /** What the core knows of a call's site, to match scopes against. */
 export interface CallSite {
-  /** full path of the module holding the call site, null for anonymous code */
+  /** full path of the module the call is attributed to: the one holding the call site,
+   *  or for a site in libc (ld.so, libpthread, ...) the caller's (docs/policies.md, Scope);
+   *  null for anonymous code */
   module: string | null;
   buildId?: string;
   origin: NonNullable<RuleScope['origin']>;
