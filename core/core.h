@@ -284,6 +284,7 @@ struct tl_dl {
     char *(*dlerror)(void);
     int (*iterate_phdr)(int (*cb)(void *info, size_t size, void *data), void *data);
     char **envp; /* the program's environment */
+    const char *argv0; /* its argv[0], for the hook's libc, which cannot learn it (boot image); or 0 */
 };
 HIDDEN int tl_hooks_load_dl(const struct tl_dl *dl);
 HIDDEN int tl_hooks_load(void); /* the preloaded library's: tl_hooks_load_dl with libc's */

@@ -528,6 +528,17 @@ static int load(const struct tl_dl *dl)
             tl_error("warning: out of memory for the hook's own environment:", "the programs it starts will be interposed", 0);
         else if (env)
             *env = clean;
+        /* loaded before the program's libc has run its constructor, this libc got no argv:
+         * its program_invocation_name as the program's */
+        char **pin = dl->argv0 ? (char **)dl->dlsym(libc, "program_invocation_name") : 0;
+        char **psn = dl->argv0 ? (char **)dl->dlsym(libc, "program_invocation_short_name") : 0;
+        if (pin) *pin = (char *)dl->argv0;
+        if (psn) {
+            const char *b = dl->argv0;
+            for (const char *q = dl->argv0; *q; q++)
+                if (*q == '/') b = q + 1;
+            *psn = (char *)b;
+        }
     } else {
         ns = LM_ID_NEWLM;
     }
@@ -593,7 +604,7 @@ static void *dl_open(long ns, const char *file, int mode) { return dlmopen((Lmid
 int tl_hooks_load(void)
 {
     extern char **environ;
-    struct tl_dl dl = {dl_open, dlsym, (int (*)(void *, int, void *))dlinfo, dlerror, dl_iterate, environ};
+    struct tl_dl dl = {dl_open, dlsym, (int (*)(void *, int, void *))dlinfo, dlerror, dl_iterate, environ, 0};
     return tl_hooks_load_dl(&dl);
 }
 #endif

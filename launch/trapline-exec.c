@@ -330,8 +330,8 @@ int main(int argc, char **argv, char **envp)
         fprintf(stderr,
                 tg.is_static ? "trapline: %s is statically linked: a hook needs the program's dynamic loader "
                                "(docs/hooks.md); run it without the hook\n"
-                             : "trapline: %s has a dynamic loader other than glibc's (musl?), which cannot give a hook a "
-                               "namespace of its own (docs/hooks.md); run it without the hook\n",
+                             : "trapline: %s has musl's dynamic loader, which cannot give a hook a namespace of its own "
+                               "(no dlmopen; docs/hooks.md); run it without the hook\n",
                 prog);
         return 2;
     }

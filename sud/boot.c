@@ -95,11 +95,13 @@ static void unmap_vdso(void)
 /* ---- a hook, loaded when the program's dynamic loader is done ----------------------
  * A hook lives in a namespace of its own, which only the program's dynamic loader can
  * make, with a libc of its own. The boot image runs before that loader, so it waits for
- * it: an int3 replaces the `ret` of glibc's _dl_debug_state, the function the loader
- * calls for debuggers whenever its list of objects changes. The first time the base
+ * it: a `hlt` replaces the `ret` of glibc's _dl_debug_state, the function the loader
+ * calls for debuggers whenever its list of objects changes. In user mode `hlt` faults: a
+ * SIGSEGV, which trapline owns whatever the program (an LD_AUDIT module, say) does with
+ * its signals (sud/signals.c passes it here, tl_loader_hit). The first time the base
  * namespace is reported consistent after objects were added (RT_ADD, then
  * RT_CONSISTENT: dl_main is done; every object of the program is loaded and relocated,
- * libc's early initialisation has run, and no constructor has), the SIGTRAP handler puts
+ * libc's early initialisation has run, and no constructor has), the handler puts
  * the byte back and sends the thread into hook_late instead of the `ret`. hook_late loads
  * the hook as the preloaded library would, with the program's libc's dlmopen, and
  * returns to the loader, which goes on to run the constructors: every one of them, and
@@ -118,12 +120,11 @@ struct lm_head {
 };
 
 static struct {
-    uint64_t brk; /* the `ret` of _dl_debug_state, an int3 while armed */
+    uint64_t brk; /* the `ret` of _dl_debug_state, a hlt while armed */
     uint64_t r_debug; /* the loader's _r_debug */
     int seen_add; /* the loader reported RT_ADD */
-    int trap_blocked; /* SIGTRAP was blocked when the program started */
-    struct tl_ksigaction prev; /* SIGTRAP's disposition before */
     char **envp; /* the program's environment, on its initial stack */
+    const char *argv0;
 } late;
 
 /* one byte of the loader's code: written through /proc/self/mem, which keeps the page's
@@ -151,15 +152,21 @@ static void hook_skip(const char *why)
     if (tl_stats) __atomic_or_fetch(&tl_stats->flags, TL_FLAG_HOOK_SKIPPED, __ATOMIC_RELAXED);
 }
 
-/* dlsym for the hook's handles (a glibc handle is its link map), by our own lookup in
- * that object: dlsym would record a missing symbol (trapline_hook_flags, say) as an error
- * in a block it allocates with the program's malloc */
+/* dlsym for the hook's handles, asked only for a symbol some object of the handle's
+ * namespace defines (a glibc handle is its link map; the namespace is that list): dlsym
+ * itself resolves it (versions, dependencies, IFUNC), but a dlsym that fails records the
+ * error in a block it allocates with the program's malloc (trapline_hook_flags, say, is
+ * often absent) */
+static void *(*real_dlsym)(void *, const char *);
 static void *lm_sym(void *handle, const char *name)
 {
-    const struct lm_head *l = handle;
-    return l ? (void *)tl_elf_symbol(l->addr, l->ld, name) : 0;
+    const struct lm_head *l = handle, *head = l;
+    if (!l) return 0;
+    while (head->prev) head = head->prev;
+    for (const struct lm_head *o = head; o; o = o->next)
+        if (tl_elf_symbol(o->addr, o->ld, name)) return real_dlsym(handle, name);
+    return 0;
 }
-static void *(*real_dlsym)(void *, const char *);
 
 /* the loader's own functions for the hook: those of the program's libc (glibc 2.34 and
  * later define them in libc.so.6), found in the link map. 0, or -1. */
@@ -185,6 +192,7 @@ static int find_dl(struct tl_dl *dl)
             dl->dlerror = (char *(*)(void))f[3];
             dl->iterate_phdr = (int (*)(int (*)(void *, size_t, void *), void *))f[4];
             dl->envp = late.envp;
+            dl->argv0 = late.argv0;
             return 0;
         }
     return -1;
@@ -208,26 +216,33 @@ static struct {
     uint64_t lo, used, cap; /* the arena */
     int on; /* the hook is loading: allocate in the arena */
 } heap;
-#define ARENA_CAP (16ul << 20) /* reserved, committed as used */
+#define ARENA_CAP (64ul << 20) /* reserved, committed as used */
 
 static int in_arena(const void *p) { return (uint64_t)p >= heap.lo && (uint64_t)p < heap.lo + heap.cap; }
 
+/* a block of the arena (threads the hook's constructors start may allocate meanwhile);
+ * 0 when it is full: then the program's malloc serves (less invisible, never a failure) */
 static void *arena_alloc(size_t n)
 {
-    uint64_t need = ((uint64_t)n + 16 + 15) & ~15ull;
-    if (!heap.lo || need > heap.cap - heap.used) return 0;
-    uint64_t *h = (uint64_t *)(heap.lo + heap.used);
-    heap.used += need;
+    uint64_t need = ((uint64_t)n + 16 + 15) & ~15ull, at = __atomic_load_n(&heap.used, __ATOMIC_RELAXED);
+    do {
+        if (!heap.lo || n > heap.cap || need > heap.cap - at) return 0;
+    } while (!__atomic_compare_exchange_n(&heap.used, &at, at + need, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    uint64_t *h = (uint64_t *)(heap.lo + at);
     h[0] = n; /* the size, for realloc */
     return h + 2;
 }
 
-static void *ld_malloc(size_t n) { return heap.on ? arena_alloc(n) : heap.malloc(n); }
+static void *ld_malloc(size_t n)
+{
+    void *p = heap.on ? arena_alloc(n) : 0;
+    return p ? p : heap.malloc(n);
+}
 static void *ld_calloc(size_t a, size_t b)
 {
-    if (!heap.on) return heap.calloc(a, b);
-    if (b && a > ~(size_t)0 / b) return 0;
-    return arena_alloc(a * b); /* fresh anonymous memory: zero */
+    if (b && a > ~(size_t)0 / b) return heap.calloc(a, b); /* its overflow answer */
+    void *p = heap.on ? arena_alloc(a * b) : 0; /* fresh anonymous memory: zero */
+    return p ? p : heap.calloc(a, b);
 }
 static void ld_free(void *p)
 {
@@ -235,9 +250,9 @@ static void ld_free(void *p)
 }
 static void *ld_realloc(void *p, size_t n)
 {
-    if (!in_arena(p)) return heap.on && !p ? arena_alloc(n) : heap.realloc(p, n);
+    if (!in_arena(p)) return heap.on && !p ? ld_malloc(n) : heap.realloc(p, n);
     size_t old = (size_t)((uint64_t *)p)[-2];
-    void *q = heap.on ? arena_alloc(n) : heap.malloc(n);
+    void *q = ld_malloc(n);
     if (q) memcpy(q, p, old < n ? old : n);
     return q;
 }
@@ -251,7 +266,11 @@ static int poke8(uint64_t addr, uint64_t v)
         tl_sys1(SYS_close, fd);
         if (r == 8) return 0;
     }
-    return -1;
+    /* without /proc: between two mprotect calls (the page is RELRO: read-only by now) */
+    uint64_t page = addr & ~4095ull;
+    if (tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE)) return -1;
+    *(volatile uint64_t *)addr = v;
+    return tl_sys3(SYS_mprotect, page, 4096, PROT_READ) ? -1 : 0;
 }
 
 /* Points the loader's four allocation functions here. 0 if done, -1 if left as they were. */
@@ -303,39 +322,37 @@ static __attribute__((used, noinline)) void hook_late(void)
 {
     struct tl_dl dl;
     if (find_dl(&dl)) {
-        hook_skip("the program's C library has no dlmopen (glibc 2.34 or later has): a hook cannot be loaded into it");
+        hook_skip("no library of the program defines dlmopen (glibc 2.34 or later's libc does): a hook cannot be "
+                  "loaded into it");
     } else {
         if (heap_divert(&dl) == 0) heap.on = 1;
         int r = tl_hooks_load_dl(&dl);
         heap.on = 0;
         if (r) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     }
+    tl_start_note();
     if (tl_hook_loaded) tl_vm_invalidate(); /* the hook's set-up mapped memory unseen */
     tl_tcbs_refresh_special();
 }
 
-static void on_trap(int sig, siginfo_t *si, void *ucv)
+/* A SIGSEGV with si_code SI_KERNEL at the hlt (sud/signals.c): 1 if it was ours */
+static int loader_hit(void *ucv)
 {
-    (void)si;
     ucontext_t *uc = ucv;
     greg_t *g = uc->uc_mcontext.gregs;
-    if ((uint64_t)g[REG_RIP] != late.brk + 1) {
-        /* not ours: what SIGTRAP would have done */
-        tl_sys4(SYS_rt_sigaction, SIGTRAP, &late.prev, 0, 8);
-        tl_sys3(SYS_tgkill, tl_pid, tl_sys0(SYS_gettid), sig);
-        return;
-    }
+    if ((uint64_t)g[REG_RIP] != late.brk) return 0;
     int state = *(volatile int *)(late.r_debug + RDEBUG_STATE);
     if (state == RT_ADD) late.seen_add = 1;
     if (!late.seen_add || state != RT_CONSISTENT) { /* the `ret` */
         g[REG_RIP] = *(greg_t *)g[REG_RSP];
         g[REG_RSP] += 8;
-        return;
+        return 1;
     }
     if (poke(late.brk, 0xc3)) tl_die("cannot restore the dynamic loader's code after loading the hook", 0, 0);
-    tl_sys4(SYS_rt_sigaction, SIGTRAP, &late.prev, 0, 8);
-    if (late.trap_blocked) uc->uc_sigmask.__val[0] |= 1ul << (SIGTRAP - 1);
+    tl_loader_brk = 0;
+    tl_loader_hit = 0;
     g[REG_RIP] = (greg_t)(uint64_t)hook_late;
+    return 1;
 }
 
 /* After start-up, with a hook asked for: arms the breakpoint in the program's loader, or
@@ -368,14 +385,10 @@ static void hook_arm(void)
     /* the program's initial stack: argc, argv[], NULL, envp[] */
     uint64_t *sp = (uint64_t *)tl_boot_sp0;
     late.envp = (char **)(sp + 1 + sp[0] + 1);
-    struct tl_ksigaction act = {(void *)on_trap, SA_SIGINFO | SA_RESTORER, tl_restorer, 0};
-    uint64_t trap = 1ul << (SIGTRAP - 1), old = 0;
-    /* a blocked SIGTRAP would make the int3 kill (the kernel forces it): unblocked until the
-     * hit, which puts the program's mask back */
-    tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &trap, &old, 8);
-    late.trap_blocked = (old & trap) != 0;
-    if (tl_sys4(SYS_rt_sigaction, SIGTRAP, &act, &late.prev, 8) || poke(late.brk, 0xcc))
-        tl_die("cannot arm the loading of the hook in the program's dynamic loader", 0, 0);
+    late.argv0 = sp[0] ? (const char *)sp[1] : 0;
+    tl_loader_hit = loader_hit;
+    tl_loader_brk = late.brk;
+    if (poke(late.brk, 0xf4 /* hlt */)) tl_die("cannot arm the loading of the hook in the program's dynamic loader", 0, 0);
 }
 
 int tl_boot_main(struct tl_boot_args *a)
@@ -418,5 +431,6 @@ int tl_boot_main(struct tl_boot_args *a)
     tl_boot_sp0 = a->sp0;
     tl_start();
     if (tl_cfg.hook) hook_arm();
+    if (!tl_loader_brk) tl_start_note(); /* no hook to wait for after all */
     return 1;
 }

@@ -196,8 +196,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         no_hook = tg.is_static || tg.other_loader;
         if (no_hook && !static_hook_warned && !tl_cfg.quiet)
             tl_error(tg.is_static ? "warning: an exec'd program is statically linked: the hook cannot be loaded into it;"
-                                  : "warning: an exec'd program has a dynamic loader other than glibc's: the hook cannot be loaded "
-                                    "into it;",
+                                  : "warning: an exec'd program has musl's dynamic loader: the hook cannot be loaded into it;",
                      "it is interposed without the hook", 0);
         static_hook_warned |= no_hook;
     }

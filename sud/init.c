@@ -54,6 +54,8 @@ static void warn(const char *a, const char *b, const char *c)
     if (!tl_cfg.quiet) tl_error(a, b, c);
 }
 
+static int start_note; /* the no-protection-keys note is due */
+
 /* core/ reaches the layers above only through these (core/core.h) */
 static void fill_upcalls(void)
 {
@@ -253,10 +255,19 @@ void tl_start(void)
 #endif
     /* the boot image loads a hook later, when the program's loader is done (sud/boot.c) */
     tl_tcbs_refresh_special(); /* this thread and any the hook's set-up started */
-    if (no_pkeys_note) /* said once set-up succeeded: an error stays one line */
+    /* said once set-up succeeded, so that an error stays one line: here, or once the boot
+     * image has loaded the hook (sud/boot.c) */
+    start_note = no_pkeys_note;
+    if (!(tl_booted && tl_cfg.hook)) tl_start_note();
+}
+
+void tl_start_note(void)
+{
+    if (start_note)
         warn("note: this CPU has no protection keys, so the trampoline at address 0 would make NULL reads succeed;",
              "running in sud-only mode (complete, slower).",
              "For the fast mode, giving up NULL-read faults: --allow-null-reads (TRAPLINE_ALLOW_NULL_READS=1)");
+    start_note = 0;
 }
 
 #ifndef TL_BOOT

@@ -634,8 +634,11 @@ struct tl_target tl_target_examine(long dirfd, const char *path, long flags)
                     const char *base = interp;
                     for (const char *q = interp; *q; q++)
                         if (*q == '/') base = q + 1;
-                    t.other_loader = !(base[0] == 'l' && base[1] == 'd' && base[2] == '-' && base[3] == 'l' && base[4] == 'i' &&
-                                       base[5] == 'n' && base[6] == 'u' && base[7] == 'x'); /* "ld-linux" */
+                    /* musl's: no dlmopen (other loaders are told apart when they run) */
+                    static const char musl[] = "ld-musl-";
+                    int k = 0;
+                    while (musl[k] && base[k] == musl[k]) k++;
+                    t.other_loader = musl[k] == 0;
                 }
             }
         }

@@ -38,6 +38,9 @@ static long kaction(int sig, void *h, unsigned long flags, uint64_t mask)
 static void on_sigsys(int, siginfo_t *, void *);
 static void on_sigsegv(int, siginfo_t *, void *);
 
+uint64_t tl_loader_brk;
+int (*tl_loader_hit)(void *uc);
+
 static long register_segv(void)
 {
     const struct tl_ksigaction *a = &virt[SIGSEGV];
@@ -291,6 +294,10 @@ static void on_sigsegv(int sig, siginfo_t *si, void *ucv)
     greg_t *g = uc->uc_mcontext.gregs;
     struct tl_tcb *t = tl_self();
     if (UNLIKELY(tl_hook_loading) && si->si_code > 0) tl_hook_crashed(sig); /* the hook's start-up faulted */
+    /* the boot image's hlt in the program's dynamic loader, waiting to load a hook */
+    if (UNLIKELY(tl_loader_brk) && si->si_code == SI_KERNEL && (uint64_t)g[REG_RIP] == tl_loader_brk && tl_loader_hit &&
+        tl_loader_hit(uc))
+        return;
     if (t->fault.pending == SIGSEGV) {
         /* our re-raise of a call into the sled from a non-site: present the program's
          * registers at the faulting call */

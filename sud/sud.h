@@ -25,11 +25,19 @@ struct tl_target {
                       drop its privileges, so it is never traced */
     int foreign; /* an ELF file that is not an x86-64 program (32-bit, x32, ...) */
     int is_static; /* an x86-64 ELF program without PT_INTERP */
-    int other_loader; /* its PT_INTERP is not glibc's ld-linux (musl's, ...): no hook */
+    int other_loader; /* its PT_INTERP is musl's ld-musl-*: no hook */
     int launcher; /* our own launcher (set by sud/exec.c) */
     uint64_t dev, ino;
 };
 HIDDEN struct tl_target tl_target_examine(long dirfd, const char *path, long flags);
+
+/* ---- start-up (sud/init.c): tl_start, and its closing note once a hook is loaded */
+HIDDEN void tl_start_note(void);
+
+/* ---- the boot image's breakpoint in the program's dynamic loader (sud/boot.c): a hlt at
+ * tl_loader_brk while armed; on_sigsegv (sud/signals.c) hands its faults to tl_loader_hit */
+HIDDEN extern uint64_t tl_loader_brk;
+HIDDEN extern int (*tl_loader_hit)(void *uc);
 
 /* ---- exec (sud/exec.c) */
 HIDDEN long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5);

@@ -85,7 +85,7 @@ options:
                    setuid program the preload way is always used
   --vdso on|off    off: hide the vDSO, so that clock_gettime, gettimeofday, time and
                    getcpu become real system calls, interposed and counted (needs
-                   --entry first and no --hook)
+                   --entry first)
   --report FILE    after PROG exits, write the coverage report (JSON) to FILE
   --html FILE      after PROG exits, write the coverage report as one self-contained
                    HTML page to FILE (as 'trapline report --html'; see docs/report.md)

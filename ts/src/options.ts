@@ -154,7 +154,7 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
       throw new OptionError('hook', `${names('hook')}: ${program as string} is statically linked: a hook needs the program's dynamic loader to give it a namespace and a libc, and a static program has none (docs/hooks.md); run it without the hook`);
     }
     if (why === 'loader') {
-      throw new OptionError('hook', `${names('hook')}: ${program as string} has a dynamic loader other than glibc's (musl?), which cannot give a hook a namespace of its own (docs/hooks.md); run it without the hook`);
+      throw new OptionError('hook', `${names('hook')}: ${program as string} has musl's dynamic loader, which cannot give a hook a namespace of its own (no dlmopen) (docs/hooks.md); run it without the hook`);
     }
   }
   if (!o.allowUninterposed) {
@@ -168,7 +168,7 @@ export function checkSpawn(program: unknown, args: unknown, o: SpawnOptions, nam
 }
 
 /** Why a hook cannot be loaded into the x86-64 ELF program at path: 'static' (no
- *  PT_INTERP), 'loader' (a PT_INTERP other than glibc's ld-linux, e.g. musl's), or undefined
+ *  PT_INTERP), 'loader' (musl's loader, ld-musl-*), or undefined
  *  (it can, or the file is not such a program: the exec decides). As sud/inject.c's
  *  tl_target_examine decides for execs. */
 function hooklessReason(path: string): 'static' | 'loader' | undefined {
@@ -188,7 +188,7 @@ function hooklessReason(path: string): 'static' | 'loader' | undefined {
       const interp = Buffer.alloc(size);
       const got = readSync(fd, interp, 0, size, off);
       const name = interp.subarray(0, got).toString('latin1').replace(/\0.*$/s, '');
-      return basename(name).startsWith('ld-linux') ? undefined : 'loader';
+      return basename(name).startsWith('ld-musl-') ? 'loader' : undefined;
     }
     return 'static';
   } catch {
