@@ -1160,6 +1160,7 @@ struct call {
     long ret;
     uint64_t ts, dur;
     uint32_t flags;
+    uint32_t signal; /* the signal a rule sends at this call (tl_trace_rec.signal) */
     uint32_t module;
     uint64_t offset;
     int performed; /* it ran (out data exists) */
@@ -1289,7 +1290,7 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
     r->dur_ns = c->dur;
     r->lost_before = t->ring_lost;
     t->ring_lost = 0;
-    r->reserved = 0;
+    r->signal = (uint16_t)c->signal;
     /* a buffer the kernel used a moment ago is mapped: plain copies in a single thread */
     int direct = c->trusted && tl_threads_alone();
     uint32_t used = sizeof *r, nd = 0;
@@ -1469,6 +1470,8 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     c.ret = 0;
     c.dur = 0;
     c.flags = 0;
+    c.signal = r && r->signal ? (uint32_t)r->signal : 0;
+    if (c.signal == SIGKILL) c.flags = TL_REC_KILLED; /* it cannot be caught: the process dies */
     c.module = si.module;
     c.offset = si.offset;
     c.performed = 0;
@@ -1480,6 +1483,7 @@ int tl_policy_call(struct tl_frame *f, long *ret_out, int *action)
     if (r && r->kill) {
         if (tr) {
             c.flags = TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN;
+            c.signal = SIGSYS;
             c.ret = 0;
             emit(t, &c, 0, 0, 0);
         }
