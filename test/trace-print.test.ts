@@ -55,6 +55,7 @@ describe('the printer prints what formatEvent prints', () => {
     ['random bytes, -s 100, -tt', 'dd', ['if=/dev/urandom', 'of=/dev/null', 'bs=150', 'count=50'], { strsize: 100, timestamps: 'tt' }, 'file'],
     ['text, failures, forks (sh, cat)', 'sh', ['-c', 'cat /etc/passwd /nonexistent; head -c 300 /dev/urandom | cat > /dev/null; cat < /etc/hostname > /dev/null; true'], {}, 'stream'],
     ['stracecalls (about 190 kinds of call)', testProgram('stracecalls'), [join(tmp, 'log'), work, '32'], {}, 'file'],
+    ['threads (several rings, merged by time; [pid N] prefixes)', testProgram('polcalls'), ['threads', '4', '2000'], {}, 'stream'],
   ];
   for (const [what, program, args, o, output] of cases) {
     it(what, async () => {

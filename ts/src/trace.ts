@@ -170,6 +170,9 @@ export type RecordVisitor = (buf: Buffer, off: number, size: number, pendingExec
 
 interface RingView { index: number; state: number; pid: number; tid: number; pending: number; head: bigint; tail: bigint }
 
+/** Bytes of the reader's reused buffers kept between polls (four rings' worth). */
+const SCRATCH_KEPT = 4 << 20;
+
 /** What the reader knows of the run's records besides the events. */
 export interface TraceCounts {
   /** records dropped: lossy mode, a thread without a ring, or a reader that was gone */
@@ -197,6 +200,7 @@ export class TraceReader {
   private closed = false;
   private closedSeen = new Set<number>();
   private scratch: Buffer[] = [];
+  private scratchBytes = 0;
 
   constructor(path: string) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -294,11 +298,14 @@ export class TraceReader {
     return new RecordEvent(buf, off, size, this.moduleName(buf.readUInt32LE(off + C.module)), pendingExec);
   }
 
-  /** A buffer of at least n bytes for ring slot k's records, reused from poll to poll. */
+  /** A buffer of at least n bytes for the k-th ring read in a poll, reused from poll to
+   *  poll while they hold at most SCRATCH_KEPT bytes in all (many threads at once: the
+   *  buffers of that poll are let go after it). */
   private scratchFor(k: number, n: number): Buffer {
     let b = this.scratch[k];
     if (!b || b.length < n) {
       b = Buffer.allocUnsafeSlow(Math.max(n, 64 << 10));
+      this.scratchBytes += b.length - (this.scratch[k]?.length ?? 0);
       this.scratch[k] = b;
     }
     return b;
@@ -395,6 +402,10 @@ export class TraceReader {
       const got = r.head > r.tail ? this.drainRing(r, lists.length, retain) : undefined;
       const pend = final && r.pending && r.state === L.state.used ? this.pendingExec(r) : undefined;
       if (got || pend) lists.push({ buf: got?.buf ?? Buffer.alloc(0), offs: got?.offs ?? [], pend });
+    }
+    if (this.scratchBytes > SCRATCH_KEPT) {   // the buffers of this poll stay alive in lists
+      this.scratch = [];
+      this.scratchBytes = 0;
     }
     if (lists.length === 1) {
       const l = lists[0] as (typeof lists)[number];
