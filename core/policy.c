@@ -1202,6 +1202,7 @@ struct call {
     long ret;
     uint64_t ts, dur;
     uint32_t flags;
+    uint32_t signal; /* the signal a rule sends at this call (tl_trace_rec.signal) */
     uint32_t module;
     uint64_t offset;
     int performed; /* it ran (out data exists) */
@@ -1331,7 +1332,7 @@ static struct tl_trace_rec *emit(struct tl_tcb *t, const struct call *c, int pen
     r->dur_ns = c->dur;
     r->lost_before = t->ring_lost;
     t->ring_lost = 0;
-    r->reserved = 0;
+    r->signal = (uint16_t)c->signal;
     /* a buffer the kernel used a moment ago is mapped: plain copies in a single thread */
     int direct = c->trusted && tl_threads_alone();
     uint32_t used = sizeof *r, nd = 0;
@@ -1567,6 +1568,8 @@ static int policy_call(struct tl_frame *f, long nr, int i386, long (*perform)(st
         c.args[4] = f->rdi;
         c.args[5] = f->rbp;
     }
+    c.signal = r && r->signal ? (uint32_t)r->signal : 0;
+    if (c.signal == SIGKILL) c.flags |= TL_REC_KILLED; /* it cannot be caught: the process dies */
     c.module = si.module;
     c.offset = si.offset;
     c.performed = 0;
@@ -1578,6 +1581,7 @@ static int policy_call(struct tl_frame *f, long nr, int i386, long (*perform)(st
     if (r && r->kill) {
         if (tr) {
             c.flags |= TL_REC_DENIED | TL_REC_KILLED | TL_REC_NORETURN;
+            c.signal = SIGSYS;
             c.ret = 0;
             emit(t, &c, 0, 0, 0);
         }

@@ -111,7 +111,7 @@ struct tl_ring_ctl {
 #define TL_REC_INJECTED 2u /* the result was injected (inject error= / retval=): not performed */
 #define TL_REC_DENIED 4u /* denied (deny): not performed, ret = -errno */
 #define TL_REC_NORETURN 8u /* the call does not return (exit, exit_group, a kill): ret means nothing */
-#define TL_REC_KILLED 16u /* denied with SIGSYS: the process was killed at this call */
+#define TL_REC_KILLED 16u /* the process was killed at this call: deny kill (SIGSYS), inject signal=SIGKILL */
 #define TL_REC_EXEC 32u /* an execve/execveat that succeeded: written by the new program */
 
 /* One call. size counts this header, the items and their padding. */
@@ -130,7 +130,8 @@ struct tl_trace_rec {
     uint64_t dur_ns; /* entry to return (delays and a hook included) */
     uint32_t lost_before; /* records this thread dropped just before this one */
     uint16_t ndata; /* data items that follow */
-    uint16_t reserved;
+    uint16_t signal; /* the signal a rule sent at this call, else 0: inject signal= (sent to the
+                                   thread after the call), deny kill (SIGSYS, TL_REC_KILLED) */
 };
 
 /* data item directions */

@@ -33,7 +33,7 @@ int main(void)
     F(tl_trace_rec, size); F(tl_trace_rec, type); F(tl_trace_rec, flags); F(tl_trace_rec, pid);
     F(tl_trace_rec, tid); F(tl_trace_rec, nr); F(tl_trace_rec, module); F(tl_trace_rec, offset);
     F(tl_trace_rec, args); F(tl_trace_rec, ret); F(tl_trace_rec, ts_ns); F(tl_trace_rec, dur_ns);
-    F(tl_trace_rec, lost_before); F(tl_trace_rec, ndata);
+    F(tl_trace_rec, lost_before); F(tl_trace_rec, ndata); F(tl_trace_rec, signal);
     printf("},\n  \"data\": {");
     first = 0;
     F(tl_trace_data, arg); F(tl_trace_data, dir); F(tl_trace_data, flags); F(tl_trace_data, len);

@@ -11,7 +11,7 @@ import { recordLearned } from './learn.js';
 import { OptionError, StatsError, TraplineError } from './errors.js';
 import { API_NAMES, type OptionNames } from './names.js';
 import { checkSpawn, spawnPolicy, type SpawnOptions } from './options.js';
-import { preparePolicy, TraceFeed, TraceReader, type PreparedPolicy, type TraceCounts } from './trace.js';
+import { preparePolicy, TraceFeed, TraceReader, type PreparedPolicy, type RecordSink, type TraceCounts } from './trace.js';
 import type { Rule, TraceEvent, TraceOptions } from './policy/types.js';
 
 export type { SpawnOptions, TraceCounts };
@@ -75,7 +75,7 @@ export interface TraplineProcess {
  * (--hook). Throws OptionError before launch.
  */
 export function launch(names: OptionNames, program: string, args: string[], options: SpawnOptions,
-  preset?: { rules: Rule[]; trace?: TraceOptions }): TraplineProcess {
+  preset?: { rules: Rule[]; trace?: TraceOptions; sink?: RecordSink }): TraplineProcess {
   checkSpawn(program, args, options, names);
   const asked = preset ?? spawnPolicy(options, names);
   const policy: PreparedPolicy | undefined = preparePolicy(asked.rules, asked.trace, names);
@@ -107,7 +107,7 @@ export function launch(names: OptionNames, program: string, args: string[], opti
       plan: options.plan, rewrite: options.rewrite, allowNullReads: options.allowNullReads,
       stdio: options.stdio, cwd: options.cwd, env: options.env, ...(policy ? { policy: policy.file } : {}),
     }, names);
-    if (policy?.segment) feed = new TraceFeed(new TraceReader(policy.segment), removePolicy);
+    if (policy?.segment) feed = new TraceFeed(new TraceReader(policy.segment), removePolicy, preset?.sink);
   } catch (e) {
     removeTmp();
     removePolicy();

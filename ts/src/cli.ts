@@ -17,7 +17,8 @@ import { SCAN_USAGE, scanCommand } from './scan-cli.js';
 import { writeHtmlReport } from './html/render.js';
 import { launcherStatus, setup, SetupError, SETUP_USAGE } from './setup.js';
 import { SETUP_DIR } from './paths.js';
-import { createFormatter, formatExit, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceEvent, type TraceOptions } from './policy/index.js';
+import { formatExit, parseRuleExpressions, parseTraceArgs, TRACE_USAGE, type Rule, type TraceOptions } from './policy/index.js';
+import { StracePrinter } from './trace-print.js';
 import { closeSync, openSync, writeSync } from 'node:fs';
 
 const USAGE = `usage: trapline <command> [options]
@@ -212,37 +213,6 @@ function say(e: unknown): void {
   process.stderr.write(`${msg.startsWith('trapline: ') ? msg : `trapline: ${msg}`}\n`);
 }
 
-/**
- * Writes the events of h as strace lines to fd (2: standard error) while the program runs,
- * in batches (one write per poll's worth of events). Resolves when the events end.
- */
-async function printEvents(h: TraplineProcess, options: TraceOptions, fd: number): Promise<void> {
-  // strace's prefixes: every line with the thread id into a file, [pid N] on a stream
-  // while several threads or processes live
-  const formatter = createFormatter(options, fd === 2 ? 'stream' : 'file');
-  let buf: string[] = [];
-  let size = 0;
-  let scheduled = false;
-  const flush = () => {
-    scheduled = false;
-    if (!buf.length) return;
-    const text = buf.join('');
-    buf = [];
-    size = 0;
-    if (fd === 2) process.stderr.write(text);
-    else writeSync(fd, text);
-  };
-  const add = (ev: TraceEvent) => {
-    const line = `${formatter.format(ev)}\n`;
-    buf.push(line);
-    size += line.length;
-    if (size >= 1 << 16) flush();
-    else if (!scheduled) { scheduled = true; setImmediate(flush); }
-  };
-  for await (const ev of h.events()) add(ev);
-  flush();
-}
-
 /** strace's last line for the program: how it ended. */
 function exitLine(exit: Exit, pid: number, options: TraceOptions, file: boolean): string {
   const end = exit.signal ? { signal: constants.signals[exit.signal], core: coreDumpLikely() } : { exited: exit.code ?? 0 };
@@ -263,12 +233,14 @@ async function cmdTrace(args: string[]): Promise<number> {
     fd = openSync(t.output, 'w', 0o644);
   }
   try {
-    const h = launch(TRACE_NAMES, t.program, t.args, {}, { rules: t.rules, trace: t.options });
-    const printing = printEvents(h, t.options, fd);
+    // the records are printed as they are read, in batches (one write per poll's worth)
+    const printer = new StracePrinter(t.options, fd, coreDumpLikely());
+    const h = launch(TRACE_NAMES, t.program, t.args, {}, { rules: t.rules, trace: t.options, sink: printer });
     const exit = await waitForeground(h, t.program);
-    await printing.catch((e: unknown) => { say(e); });
+    await printer.done.catch((e: unknown) => { say(e); });
     if (typeof exit === 'number') return exit;
-    const line = exitLine(exit, h.pid ?? 0, t.options, fd !== 2);
+    // a call that killed the program has printed its end (`+++ killed by SIGSYS +++`)
+    const line = printer.ended(h.pid ?? 0) ? '' : exitLine(exit, h.pid ?? 0, t.options, fd !== 2);
     if (fd === 2) process.stderr.write(line); else writeSync(fd, line);
     if (exit.failure) say(exit.failure);
     return shellStatus(exit) ?? 1;
@@ -315,6 +287,7 @@ async function cmdRun(args: string[]): Promise<number> {
   const rules: Rule[] = exprs.length ? parseRuleExpressions(exprs) : [];
   const traceOptions: TraceOptions | undefined = rules.some((r) => r.action === 'trace')
     ? { strsize: 32, lossy: false, timestamps: 'none', follow: true } : undefined;
+  const printer = traceOptions ? new StracePrinter(traceOptions, 2, coreDumpLikely()) : undefined;
   const h = launch(RUN_NAMES, program, progArgs, {
     hook: str('hook'),
     mode: str('mode') as Mode | undefined,
@@ -329,10 +302,9 @@ async function cmdRun(args: string[]): Promise<number> {
     vdso: str('vdso') as 'on' | 'off' | undefined,
     allowNullReads: values['allow-null-reads'] ? true : undefined,
     allowUninterposed,
-  }, rules.length ? { rules, ...(traceOptions ? { trace: traceOptions } : {}) } : undefined);
-  const printing = traceOptions ? printEvents(h, traceOptions, 2) : undefined;
+  }, rules.length ? { rules, ...(traceOptions ? { trace: traceOptions, sink: printer } : {}) } : undefined);
   const exit = await waitForeground(h, program);
-  await printing?.catch((e: unknown) => { say(e); });
+  await printer?.done.catch((e: unknown) => { say(e); });
   if (typeof exit === 'number') return exit;
 
   // a report, summary or plan that could not be made fails the run (status 1 if the

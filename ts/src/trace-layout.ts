@@ -49,7 +49,8 @@ export const TRACE_LAYOUT = {
     "ts_ns": 88,
     "dur_ns": 96,
     "lost_before": 104,
-    "ndata": 108
+    "ndata": 108,
+    "signal": 110
   },
   "data": {
     "arg": 0,

@@ -52,9 +52,11 @@ export function recordBound(strsize: number): number {
   return L.size.rec + 2 * (L.size.data + c.path_max) + 2 * (L.size.data + up(Math.max(strsize, c.big_max), c.align));
 }
 
-/** The ring size for strsize: 256 KiB, or the power of two that holds 2 of the largest records. */
+/** The ring size for strsize: 1 MiB (8192 records of a one-byte read: a few ms of a tight
+ *  loop's calls, so that a reader that sleeps 1 ms between polls does not hold it back), or
+ *  the power of two that holds 2 of the largest records. */
 export function ringSizeFor(strsize: number): number {
-  let size = 256 << 10;
+  let size = 1 << 20;
   while (size < 2 * recordBound(strsize)) size *= 2;
   return size;
 }
@@ -201,7 +203,14 @@ export function writePolicyFile(path: string, text: string): void {
   writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
 }
 
+/** Receives one record: the bytes buf[off, off + size) (a struct tl_trace_rec and its
+ *  items); pendingExec: an execve record no new program committed (it succeeded). */
+export type RecordVisitor = (buf: Buffer, off: number, size: number, pendingExec: boolean) => void;
+
 interface RingView { index: number; state: number; pid: number; tid: number; pending: number; head: bigint; tail: bigint }
+
+/** Bytes of the reader's reused buffers kept between polls (four rings' worth). */
+const SCRATCH_KEPT = 4 << 20;
 
 /** What the reader knows of the run's records besides the events. */
 export interface TraceCounts {
@@ -229,6 +238,8 @@ export class TraceReader {
   private heartbeat = 0n;
   private closed = false;
   private closedSeen = new Set<number>();
+  private scratch: Buffer[] = [];
+  private scratchBytes = 0;
 
   constructor(path: string) {
     this.fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -321,44 +332,62 @@ export class TraceReader {
     return path;
   }
 
-  /** The event of the record at off in buf (size bytes; buf is not reused). */
-  private decode(buf: Buffer, off: number, size: number, pendingExec = false): TraceEvent {
+  /** The event of the record at off in buf (size bytes). It keeps a view of buf. */
+  event(buf: Buffer, off: number, size: number, pendingExec = false): TraceEvent {
     return new RecordEvent(buf, off, size, this.moduleName(buf.readUInt32LE(off + C.module)), pendingExec);
   }
 
-  /** The records of ring r in [tail, head): decoded; tail is moved to head. */
-  private drainRing(r: RingView, out: TraceEvent[]): void {
-    const size = BigInt(this.ringSize);
-    let pos = r.tail;
-    while (pos < r.head) {
-      const off = Number(pos % size);
-      const avail = Number(r.head - pos < size - BigInt(off) ? r.head - pos : size - BigInt(off));
-      const base = this.geom.data + r.index * this.ringSize;
-      const chunk = Buffer.allocUnsafe(avail);     // the events keep views of it
-      this.read(chunk, avail, base + off);
-      let p = 0;
-      while (p + 8 <= avail) {
-        const recSize = chunk.readUInt32LE(p + C.size);
-        const type = chunk.readUInt16LE(p + C.type);
-        if (recSize < 8 || recSize % L.const.align !== 0 || p + recSize > avail) {
-          // a malformed record (a process of the run wrote over its ring): skip to head
-          pos = r.head;
-          p = -1;
-          break;
-        }
-        if (type === L.type.call && recSize >= L.size.rec) out.push(this.decode(chunk, p, recSize));
-        p += recSize;
-      }
-      if (p < 0) break;
-      pos += BigInt(p);
-      if (p === 0) { pos = r.head; break; }
+  /** A buffer of at least n bytes for the k-th ring read in a poll, reused from poll to
+   *  poll while they hold at most SCRATCH_KEPT bytes in all (many threads at once: the
+   *  buffers of that poll are let go after it). */
+  private scratchFor(k: number, n: number): Buffer {
+    let b = this.scratch[k];
+    if (!b || b.length < n) {
+      b = Buffer.allocUnsafeSlow(Math.max(n, 64 << 10));
+      this.scratchBytes += b.length - (this.scratch[k]?.length ?? 0);
+      this.scratch[k] = b;
     }
+    return b;
+  }
+
+  /** The records of ring r in [tail, head), copied into one buffer (fresh if retain, else
+   *  scratch slot k): the buffer and the offsets of its call records. tail is moved to
+   *  head before anything is decoded: the thread writes on while its records are read. */
+  private drainRing(r: RingView, k: number, retain: boolean): { buf: Buffer; offs: number[] } | undefined {
+    const size = this.ringSize;
+    const total = Number(r.head - r.tail);
+    const buf = retain ? Buffer.allocUnsafe(total) : this.scratchFor(k, total);
+    const base = this.geom.data + r.index * size;
+    // at most two pieces: records never straddle the ring's end
+    const off = Number(r.tail % BigInt(size));
+    const first = Math.min(total, size - off);
+    this.read(buf, first, base + off);
+    if (total > first) this.readInto(buf, first, total - first, base);
     this.writeTail(r.index, r.head);
+    const offs: number[] = [];
+    let p = 0;
+    while (p + 8 <= total) {
+      const recSize = buf.readUInt32LE(p + C.size);
+      // a malformed record (a process of the run wrote over its ring): skip to head
+      if (recSize < 8 || recSize % L.const.align !== 0 || p + recSize > total) break;
+      if (buf.readUInt16LE(p + C.type) === L.type.call && recSize >= L.size.rec) offs.push(p);
+      p += recSize;
+    }
+    return offs.length ? { buf, offs } : undefined;
+  }
+
+  private readInto(buf: Buffer, at: number, len: number, pos: number): void {
+    let got = 0;
+    while (got < len) {
+      const n = readSync(this.fd, buf, at + got, len - got, pos + got);
+      if (n <= 0) throw new RangeError('trace segment: short read');
+      got += n;
+    }
   }
 
   /** An execve record left pending by a process whose new program never committed it
    *  (it was not interposed): the call succeeded. */
-  private pendingExec(r: RingView): TraceEvent | undefined {
+  private pendingExec(r: RingView): Buffer | undefined {
     const size = this.ringSize;
     const base = this.geom.data + r.index * size;
     let off = Number(r.head % BigInt(size));
@@ -372,22 +401,34 @@ export class TraceReader {
     if (hdr.readUInt16LE(C.type) !== L.type.call || recSize < L.size.rec || recSize > size - off) return undefined;
     const b = Buffer.alloc(recSize);
     this.read(b, recSize, base + off);
-    return this.decode(b, 0, recSize, true);
+    return b;
   }
 
   /**
-   * The records committed since the last poll. final: the program has exited; every ring
-   * is read to its end and the records of exec'd programs that were not interposed too.
+   * The records committed since the last poll, as events (in order per thread; threads
+   * merged by entry time). final: the program has exited; every ring is read to its end
+   * and the records of exec'd programs that were not interposed too.
    */
   poll(final = false): TraceEvent[] {
-    if (this.closed) return [];
+    const out: TraceEvent[] = [];
+    this.pollRecords((buf, off, size, pend) => { out.push(this.event(buf, off, size, pend)); }, final, true);
+    return out;
+  }
+
+  /**
+   * The records committed since the last poll, each given to visit (in order per thread;
+   * threads merged by entry time) as the bytes of the record at off in buf: valid during
+   * the call only, unless retain (the buffers are then never reused). Returns their number.
+   */
+  pollRecords(visit: RecordVisitor, final = false, retain = false): number {
+    if (this.closed) return 0;
     this.heartbeat++;
     this.write64(this.heartbeat, H.heartbeat);
     const h = this.header();
     const views = this.rings(h.readUInt32LE(H.rings_used));
-    const perRing: TraceEvent[][] = [];
+    const lists: { buf: Buffer; offs: number[]; pend: Buffer | undefined }[] = [];
+    let n = 0;
     for (const r of views) {
-      const evs: TraceEvent[] = [];
       // freed only when an earlier poll saw it closed and it has been read to its head since:
       // the close is then older than this poll's read of head
       if (r.state === L.state.closed && this.closedSeen.has(r.index) && r.head === r.tail && !final) {
@@ -397,24 +438,67 @@ export class TraceReader {
       }
       if (r.state === L.state.closed) this.closedSeen.add(r.index);
       else this.closedSeen.delete(r.index);
-      if (r.head > r.tail) this.drainRing(r, evs);
-      if (final && r.pending && r.state === L.state.used) {
-        const e = this.pendingExec(r);
-        if (e) evs.push(e);
-      }
-      if (evs.length) perRing.push(evs);
+      const got = r.head > r.tail ? this.drainRing(r, lists.length, retain) : undefined;
+      const pend = final && r.pending && r.state === L.state.used ? this.pendingExec(r) : undefined;
+      if (got || pend) lists.push({ buf: got?.buf ?? Buffer.alloc(0), offs: got?.offs ?? [], pend });
     }
-    return merge(perRing);
+    if (this.scratchBytes > SCRATCH_KEPT) {   // the buffers of this poll stay alive in lists
+      this.scratch = [];
+      this.scratchBytes = 0;
+    }
+    if (lists.length === 1) {
+      const l = lists[0] as (typeof lists)[number];
+      for (const o of l.offs) visit(l.buf, o, l.buf.readUInt32LE(o + C.size), false);
+      n += l.offs.length;
+      if (l.pend) { visit(l.pend, 0, l.pend.length, true); n++; }
+      return n;
+    }
+    // several threads: merged by entry time (a pending exec last in its ring)
+    const at = lists.map(() => 0);
+    const tsOf = (k: number): [number, number] | undefined => {
+      const l = lists[k] as (typeof lists)[number];
+      const i = at[k] as number;
+      if (i < l.offs.length) {
+        const o = (l.offs[i] as number) + C.ts_ns;
+        return [l.buf.readUInt32LE(o + 4), l.buf.readUInt32LE(o)];
+      }
+      if (i === l.offs.length && l.pend) return [l.pend.readUInt32LE(C.ts_ns + 4), l.pend.readUInt32LE(C.ts_ns)];
+      return undefined;
+    };
+    for (;;) {
+      let best = -1;
+      let bh = 0, bl = 0;
+      for (let k = 0; k < lists.length; k++) {
+        const t = tsOf(k);
+        if (t && (best < 0 || t[0] < bh || (t[0] === bh && t[1] < bl))) { best = k; bh = t[0]; bl = t[1]; }
+      }
+      if (best < 0) return n;
+      const l = lists[best] as (typeof lists)[number];
+      const i = at[best] as number;
+      if (i < l.offs.length) {
+        const o = l.offs[i] as number;
+        visit(l.buf, o, l.buf.readUInt32LE(o + C.size), false);
+      } else if (l.pend) visit(l.pend, 0, l.pend.length, true);
+      at[best] = i + 1;
+      n++;
+    }
   }
 
   /** The final drain: the rest of every ring; then the run's processes are told that
    *  nobody reads (they drop and count from now on) and the segment is closed. */
   finish(): TraceEvent[] {
-    if (this.closed) return [];
-    const out = this.poll(true);
+    const out: TraceEvent[] = [];
+    this.finishRecords((buf, off, size, pend) => { out.push(this.event(buf, off, size, pend)); }, true);
+    return out;
+  }
+
+  /** finish(), the records given to visit as pollRecords gives them. */
+  finishRecords(visit: RecordVisitor, retain = false): number {
+    if (this.closed) return 0;
+    const n = this.pollRecords(visit, true, retain);
     const h = this.header();
     this.write32(h.readUInt32LE(H.flags) | L.flag.closed, H.flags);
-    return out;
+    return n;
   }
 
   close(): void {
@@ -434,9 +518,6 @@ class RecordEvent implements TraceEvent {
   readonly tid: number;
   readonly nr: number;
   readonly abi: 'x86_64' | 'i386';
-  /** the entry time's halves, for merging without BigInts */
-  readonly tsHi: number;
-  readonly tsLo: number;
   private readonly fl: number;
   private cArgs: bigint[] | undefined;
   private cData: TraceEvent['data'] | undefined;
@@ -450,8 +531,6 @@ class RecordEvent implements TraceEvent {
     this.nr = b.readInt32LE(o + C.nr);
     this.fl = b.readUInt16LE(o + C.flags);
     this.abi = this.fl & L.rflag.i386 ? 'i386' : 'x86_64';
-    this.tsLo = b.readUInt32LE(o + C.ts_ns);
-    this.tsHi = b.readUInt32LE(o + C.ts_ns + 4);
   }
 
   get args(): bigint[] {
@@ -484,6 +563,14 @@ class RecordEvent implements TraceEvent {
     return n || undefined;
   }
 
+  get signal(): number | undefined {
+    return this.b.readUInt16LE(this.o + C.signal) || undefined;
+  }
+
+  get killed(): boolean | undefined {
+    return this.fl & L.rflag.killed ? true : undefined;
+  }
+
   get data(): TraceEvent['data'] {
     if (!this.cData) {
       const b = this.b, end = this.o + this.size;
@@ -512,30 +599,9 @@ class RecordEvent implements TraceEvent {
     };
     if (this.policy) ev.policy = this.policy;
     if (this.lostBefore) ev.lostBefore = this.lostBefore;
+    if (this.signal) ev.signal = this.signal;
+    if (this.killed) ev.killed = true;
     return ev;
-  }
-}
-
-/** a before b by entry time */
-function earlier(a: TraceEvent, b: TraceEvent): boolean {
-  if (a instanceof RecordEvent && b instanceof RecordEvent) return a.tsHi < b.tsHi || (a.tsHi === b.tsHi && a.tsLo < b.tsLo);
-  return a.tsNs < b.tsNs;
-}
-
-/** Events of several threads, each list in its order, merged by entry time. */
-function merge(lists: TraceEvent[][]): TraceEvent[] {
-  if (lists.length <= 1) return lists[0] ?? [];
-  const at = lists.map(() => 0);
-  const out: TraceEvent[] = [];
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < lists.length; i++) {
-      const e = (lists[i] as TraceEvent[])[at[i] as number];
-      if (e && (best < 0 || earlier(e, (lists[best] as TraceEvent[])[at[best] as number] as TraceEvent))) best = i;
-    }
-    if (best < 0) return out;
-    out.push((lists[best] as TraceEvent[])[at[best] as number] as TraceEvent);
-    at[best] = (at[best] as number) + 1;
   }
 }
 
@@ -591,6 +657,17 @@ export function preparePolicy(rules: readonly Rule[], trace: TraceOptions | unde
  *  fills memory. Before anyone iterates, events are kept whatever their number. */
 const HIGH_WATER = 65536;
 
+/** What takes a feed's records instead of its event queue (the CLI's strace printer): each
+ *  record as it is read (its bytes valid during the call only), then flush() after each
+ *  poll's records, then end() once. */
+export interface RecordSink {
+  /** the reader the records come from (its event() makes an event of one) */
+  start(reader: TraceReader): void;
+  record: RecordVisitor;
+  flush(): void;
+  end(error?: Error): void;
+}
+
 /**
  * The events of a running program: polls its trace segment from construction until
  * finish(), queues the events and hands them out through an async iterator (one queue:
@@ -608,7 +685,8 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
   /** Drops and waits, once finished. */
   counts: TraceCounts | undefined;
 
-  constructor(private reader: TraceReader, private cleanup: () => void) {
+  constructor(private reader: TraceReader, private cleanup: () => void, private sink?: RecordSink) {
+    sink?.start(reader);
     this.schedule(1);
   }
 
@@ -630,9 +708,14 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
     let n = 0;
     if (!(this.pulled && this.q.length - this.qi >= HIGH_WATER)) {
       try {
-        const evs = this.reader.poll();
-        n = evs.length;
-        this.push(evs);
+        if (this.sink) {
+          n = this.reader.pollRecords(this.sink.record);
+          this.sink.flush();
+        } else {
+          const evs = this.reader.poll();
+          n = evs.length;
+          this.push(evs);
+        }
       } catch (e) {
         this.fail(e instanceof Error ? e : new Error(String(e)));
         return;
@@ -650,6 +733,11 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
     this.ended = true;
     try { this.reader.close(); } catch { /* closed */ }
     this.cleanup();
+    if (this.sink) {
+      const e = this.error;
+      this.error = undefined;
+      this.sink.end(e);
+    }
     const w = this.wake;
     this.wake = undefined;
     w?.();
@@ -664,7 +752,10 @@ export class TraceFeed implements AsyncIterable<TraceEvent> {
   finish(): void {
     if (this.ended) return;
     try {
-      this.push(this.reader.finish());
+      if (this.sink) {
+        this.reader.finishRecords(this.sink.record);
+        this.sink.flush();
+      } else this.push(this.reader.finish());
       this.counts = this.reader.counts();
     } catch (e) {
       this.error = e instanceof Error ? e : new Error(String(e));

@@ -19,6 +19,9 @@ import { hex } from './xlat.js';
  *  prints `N     ` on every line ('column'). */
 export interface FormatContext {
   prefix?: 'none' | 'pid' | 'column';
+  /** a process killed by a signal that dumps core would dump one (strace's ` (core dumped)`
+   *  on the `+++ killed by ... +++` line of an event that killed its process) */
+  coreDumps?: boolean;
 }
 
 /** A captured piece of a call's memory. */
@@ -94,6 +97,8 @@ const RESTART: Readonly<Record<number, true>> = { 512: true, 513: true, 514: tru
 
 /** The text after ` = `. */
 function result(c: Call, d: Decoded): string {
+  // the process was killed at the call: it never returned (strace: `= ?`, no (INJECTED))
+  if (c.ev.killed) return '?';
   let text: string;
   if (d.noReturn) text = '?';
   else if (c.failed) {
@@ -151,8 +156,38 @@ export function formatEvent(ev: TraceEvent, opts: TraceOptions, ctx?: FormatCont
   } catch {
     d = generic(c); // a malformed capture: the arguments as numbers
   }
-  const head = `${leader(ev, opts, ctx)}${c.name}(${d.args.join(', ')})`;
-  return `${head.padEnd(RESULT_COLUMN)} = ${result(c, d)}`;
+  const lead = leader(ev, opts, ctx);
+  const head = `${lead}${c.name}(${d.args.join(', ')})`;
+  const line = `${head.padEnd(RESULT_COLUMN)} = ${result(c, d)}`;
+  return ev.signal || ev.killed ? line + signalLines(ev, lead, opts, ctx) : line;
+}
+
+/** Core-dumping signals (signal(7)): the `(core dumped)` candidates. */
+const CORE_SIGNALS: ReadonlySet<number> = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
+
+/** strace's siginfo for a signal it injects itself (si_code SI_KERNEL), as its
+ *  printsiginfo prints one of each kind (`si_addr=NULL` for faults, ...). */
+export function injectedSiginfo(sig: number): string {
+  const name = signalArg(sig);
+  let rest = '';
+  if (sig === 4 || sig === 5 || sig === 7 || sig === 8 || sig === 11) rest = ', si_addr=NULL';
+  else if (sig === 17) rest = ', si_pid=0, si_uid=0, si_status=0, si_utime=0, si_stime=0';
+  else if (sig === 31) rest = ', si_call_addr=NULL, si_syscall=0, si_arch=0 /* AUDIT_ARCH_??? */';
+  return `{si_signo=${name}, si_code=SI_KERNEL${rest}}`;
+}
+
+/** The lines strace prints after a call a rule sent a signal at: `--- SIGUSR1 {...} ---`
+ *  (inject signal=), or `+++ killed by SIGSYS +++` when the call killed its process (deny
+ *  kill, signal=SIGKILL); each with a newline before it. */
+function signalLines(ev: TraceEvent, lead: string, opts: TraceOptions, ctx: FormatContext | undefined): string {
+  // SIGKILL and deny's kill (the default action of SIGSYS, forced) are never delivered to
+  // a handler: strace shows no `---` line for them, only the end
+  if (ev.killed) {
+    const sig = ev.signal ?? 31;
+    return `\n${formatExit(ev.pid, { signal: sig, core: ctx?.coreDumps === true && CORE_SIGNALS.has(sig) }, opts, ev.tsNs, ctx)}`;
+  }
+  const sig = ev.signal ?? 0;
+  return `\n${lead}--- ${signalArg(sig)} ${injectedSiginfo(sig)} ---`;
 }
 
 /** How a process ended, for strace's closing line. */
@@ -169,38 +204,56 @@ export function formatExit(tid: number, end: ProcessEnd, opts: TraceOptions, tsN
 }
 
 
+/** A formatter for a stream of events (createFormatter). */
+export interface StreamFormatter {
+  format(ev: TraceEvent): string;
+  /** a process or thread ended outside any call (a signal): forget it */
+  gone(tid: number): void;
+  /** pid's end was printed: a call killed it (`+++ killed by SIGSYS +++`) */
+  ended(pid: number): boolean;
+  /** the prefix of the line of a call by tid (of process pid) that starts and ends no
+   *  thread or process: what format() would use (tid is noted as alive) */
+  prefixOf(tid: number, pid: number): 'none' | 'pid' | 'column';
+}
+
 /**
  * A formatter for a stream of events that prefixes lines as strace does: writing to a file
  * ('file': -o), every line with the thread id; writing to a terminal or pipe ('stream'),
  * `[pid  N] ` while more than one thread or process is alive (counting those it has seen
  * start, through clone/fork/vfork/clone3, or make a call, and not yet end, through exit or
- * exit_group).
+ * exit_group, or a call that killed its process). coreDumps: whether a process killed by a
+ * core-dumping signal dumps core (strace's ` (core dumped)`).
  */
-export function createFormatter(opts: TraceOptions, output: 'file' | 'stream'): {
-  format(ev: TraceEvent): string;
-  /** a process or thread ended outside any call (a signal): forget it */
-  gone(tid: number): void;
-} {
+export function createFormatter(opts: TraceOptions, output: 'file' | 'stream', coreDumps = false): StreamFormatter {
   const live = new Map<number, number>(); // tid -> pid
+  const killed = new Set<number>();
   return {
     format(ev: TraceEvent): string {
       if (!live.has(ev.tid)) live.set(ev.tid, ev.pid);
       const name = callName(ev);
       const ret = BigInt.asIntN(64, ev.ret);
-      if ((name === 'clone' || name === 'clone3' || name === 'fork' || name === 'vfork') && ret > 0n) {
+      if ((name === 'clone' || name === 'clone3' || name === 'fork' || name === 'vfork') && ret > 0n && !ev.killed) {
         const child = Number(ret);
         const thread = name === 'clone' ? (ev.args[0] ?? 0n) & 0x10000n : 0n;
         if (!live.has(child)) live.set(child, thread ? ev.pid : child);
       }
       const prefix = output === 'file' ? 'column' : live.size > 1 ? 'pid' : 'none';
-      const line = formatEvent(ev, opts, { prefix });
+      const line = formatEvent(ev, opts, { prefix, coreDumps });
       if (name === 'exit') live.delete(ev.tid);
-      if (name === 'exit_group') for (const [tid, pid] of live) if (pid === ev.pid) live.delete(tid);
+      if (name === 'exit_group' || ev.killed) for (const [tid, pid] of live) if (pid === ev.pid) live.delete(tid);
+      if (ev.killed) killed.add(ev.pid);
       if (name === 'execve' && ret === 0n) for (const [tid, pid] of live) if (pid === ev.pid && tid !== ev.tid) live.delete(tid);
       return line;
     },
     gone(tid: number): void {
       live.delete(tid);
+    },
+    ended(pid: number): boolean {
+      return killed.has(pid);
+    },
+    prefixOf(tid: number, pid: number): 'none' | 'pid' | 'column' {
+      if (!live.has(tid)) live.set(tid, pid);
+      return output === 'file' ? 'column' : live.size > 1 ? 'pid' : 'none';
     },
   };
 }

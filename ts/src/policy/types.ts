@@ -56,4 +56,10 @@ export interface TraceEvent {
   policy?: 'injected' | 'denied';
   /** the thread waited in a full ring this long before this record (lossless mode) */
   lostBefore?: number;     // lossy mode: records dropped just before this one
+  /** the signal a rule sent at this call: inject signal=SIG (delivered to the thread after
+   *  the call), or SIGSYS for deny ...:kill; absent if none */
+  signal?: number;
+  /** the process was killed at this call (deny ...:kill, inject signal=SIGKILL): the call
+   *  did not return to the program; absent otherwise */
+  killed?: boolean;
 }
