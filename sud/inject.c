@@ -139,6 +139,23 @@ static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
     return tl_sys4(SYS_pwrite64, t->mem, buf, n, addr) == (long)n;
 }
 
+/* word k of the initial stack at sp, through a window of t->page: a read fills it from
+ * that word to its page's end */
+struct window {
+    uint64_t k, n; /* words k .. k+n-1 are in t->page */
+};
+static int stack_word(struct tracee *t, uint64_t sp, uint64_t k, uint64_t *out, struct window *w)
+{
+    if (k < w->k || k >= w->k + w->n) {
+        uint64_t at = sp + 8 * k, n = 4096 - (at & 4095);
+        if (!mem_read(t, at, t->page, n)) return 0;
+        w->k = k;
+        w->n = n / 8;
+    }
+    bcopy_(out, t->page + 8 * (k - w->k), 8);
+    return 1;
+}
+
 /* the first `0f 05` in the vDSO's first two pages (every vDSO has one: the fallbacks of
  * its clock functions), 0 if none */
 static uint64_t vdso_syscall(struct tracee *t, uint64_t vdso)
@@ -198,17 +215,22 @@ static int inject(struct tracee *t)
     if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
     /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
      * or the entry to hide) */
-    uint64_t sp = saved.rsp, argc = 0, w = 1, auxv = 0, vdso = 0, vdso_slot = 0;
-    if (!mem_read(t, sp, &argc, 8)) return 0;
-    uint64_t p = sp + 8 * (argc + 2);
-    while (w && mem_read(t, p, &w, 8)) p += 8; /* past envp's NULL */
-    auxv = p;
-    for (uint64_t pair[2] = {1, 0}; pair[0] && mem_read(t, p, pair, 16); p += 16)
-        if (pair[0] == 33 /* AT_SYSINFO_EHDR */) {
-            vdso = pair[1];
-            vdso_slot = p;
+    uint64_t sp = saved.rsp, vdso = 0, vdso_slot = 0;
+    /* argc, argv's and envp's pointers and the pairs after them: read a page at a time
+     * (one read for most programs; the strings lie above) */
+    struct window w = {0, 0};
+    uint64_t argc, k, v;
+    if (!stack_word(t, sp, 0, &argc, &w)) return 0;
+    for (k = argc + 2; stack_word(t, sp, k, &v, &w) && v; k++) {} /* past envp's NULL */
+    for (k++;; k += 2) {
+        uint64_t type, val;
+        if (!stack_word(t, sp, k, &type, &w) || !stack_word(t, sp, k + 1, &val, &w)) return 0;
+        if (!type) break;
+        if (type == 33 /* AT_SYSINFO_EHDR */) {
+            vdso = val;
+            vdso_slot = sp + 8 * k;
         }
-    (void)auxv;
+    }
     /* the image's program headers, from the file */
     long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) {
