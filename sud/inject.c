@@ -35,6 +35,8 @@
 #define T_EVENT_STOP 128 /* PTRACE_EVENT_STOP */
 #define T_WALL 0x40000000 /* __WALL */
 #define T_WCLONE 0x80000000u /* __WCLONE */
+#define TL_STR_(x) #x
+#define TL_STR(x) TL_STR_(x)
 #define PENDING_MAX 64 /* signals kept while the program is stopped (more: dropped) */
 
 static size_t slen(const char *s)
@@ -185,6 +187,50 @@ static int setting_is(char *const *settings, const char *kv)
         goto out;                                                                                                                  \
     } while (0)
 
+/* The stub the helper writes into the boot block and starts in the program, with
+ *   rdi = the block (struct tl_boot_args), rsi = the image's path, r12 = the span of its
+ *   segments, r13 = its entry (offset), rsp = the top of the block:
+ * it opens and maps the image (read+execute, as one mapping: tl_boot_map does the rest),
+ * stores the descriptor in the block (the boot closes it) and jumps to the image's entry,
+ * which ends at int3 with r12 = 1. A failure stops at int3 with r12 = 2 (open) or 3
+ * (mmap), the error in rax. Position-independent; no stack. */
+__asm__(".section .rodata\n"
+        ".p2align 4\n"
+        "tl_inject_stub:\n"
+        "  mov %rdi, %r14\n"
+        "  mov $257, %eax\n" /* openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC) */
+        "  mov $-100, %rdi\n"
+        "  mov $0x80000, %edx\n"
+        "  xor %r10d, %r10d\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  js 1f\n"
+        "  mov %rax, " TL_STR(TL_BOOT_ARGS_FD) "(%r14)\n"
+                                               "  mov %rax, %r8\n"
+                                               "  mov $9, %eax\n" /* mmap(0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) */
+                                               "  xor %edi, %edi\n"
+                                               "  mov %r12, %rsi\n"
+                                               "  mov $5, %edx\n"
+                                               "  mov $2, %r10d\n"
+                                               "  xor %r9d, %r9d\n"
+                                               "  syscall\n"
+                                               "  cmp $-4096, %rax\n"
+                                               "  ja 2f\n"
+                                               "  add %r13, %rax\n"
+                                               "  mov %r14, %rdi\n"
+                                               "  jmp *%rax\n"
+                                               "1: mov $2, %r12d\n"
+                                               "  int3\n"
+                                               "2: mov $3, %r12d\n"
+                                               "  int3\n"
+                                               "tl_inject_stub_end:\n"
+                                               ".text\n");
+_Static_assert(SYS_openat == 257 && SYS_mmap == 9 && O_CLOEXEC == 0x80000 && AT_FDCWD == -100 && PROT_READ + PROT_EXEC == 5 &&
+                   MAP_PRIVATE == 2,
+               "tl_inject_stub's numbers");
+extern const uint8_t tl_inject_stub[] __attribute__((visibility("hidden")));
+extern const uint8_t tl_inject_stub_end[] __attribute__((visibility("hidden")));
+
 /* Copies the image's path and the settings into t->blk (before the armed program may go
  * on and change or free them). 0 if they do not fit. */
 static int prepare(struct tracee *t, const char *boot, char *const *settings)
@@ -199,7 +245,7 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
         off += l;
     }
     size_t bl = slen(boot) + 1;
-    if (off + bl > sizeof t->blk) return 0;
+    if (off + bl + 16 + (size_t)(tl_inject_stub_end - tl_inject_stub) > sizeof t->blk) return 0; /* and the stub */
     bcopy_(t->blk + off, boot, bl);
     t->nset = (uint32_t)n;
     t->used = (uint32_t)(off + bl);
@@ -264,12 +310,18 @@ static int inject(struct tracee *t)
     }
 #define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
     ok = 0;
-    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* the block, read+write+execute: it holds the stub (tl_inject_stub) that opens and
+     * maps the image in the program, so that this is the only call made by stepping.
+     * Where that is refused (no W+X memory), a read+write block and two more steps */
+    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int stub = !(area < 0 && area > -4096) && area != GONE;
+    if (!stub && area != GONE) area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long base = -1, ifd = -1;
     if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
-    /* the block: args, the settings' pointers, the strings; the stack at its top */
+    /* the block: args, the settings' pointers, the strings, the stub; the stack at its top */
+    struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
+    uint32_t stub_off = (t->used + 15) & ~15u, stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub);
     {
-        struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
         size_t off = sizeof a + ((size_t)t->nset + 1) * 8;
         a.settings = (uint64_t)area + sizeof a;
         for (uint32_t i = 0; i < t->nset; i++) {
@@ -281,14 +333,25 @@ static int inject(struct tracee *t)
         uint64_t nul = 0;
         bcopy_(t->blk + sizeof a + t->nset * 8, &nul, 8);
         bcopy_(t->blk, &a, sizeof a);
-        if (!mem_write(t, (uint64_t)area, t->blk, t->used)) FAIL("writing the boot block");
-        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+        uint32_t len = t->used;
+        if (stub && stub_off + stub_len <= sizeof t->blk) {
+            bcopy_(t->blk + stub_off, tl_inject_stub, stub_len);
+            len = stub_off + stub_len;
+        } else if (stub) {
+            FAIL("writing the boot block"); /* prepare() leaves room: not reached */
+        }
+        if (!mem_write(t, (uint64_t)area, t->blk, len)) FAIL("writing the boot block");
     }
-    if (ifd < 0) FAIL("opening the boot image in the program");
-    /* the whole file, read+execute, in one mapping; the boot gives its data segments
-     * their own protection itself (tl_boot_map): fewer stops of the program */
-    base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
-    if (base < 0 && base > -4096) FAIL("mapping the boot image");
+    if (!stub) {
+        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+        if (ifd < 0) FAIL("opening the boot image in the program");
+        /* the whole file, read+execute, in one mapping; the boot gives its data segments
+         * their own protection itself (tl_boot_map): fewer stops of the program */
+        base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
+        if (base < 0 && base > -4096) FAIL("mapping the boot image");
+        int64_t fd64 = ifd; /* closed by the boot, in the program */
+        if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
+    }
     if (poked) {
         mem_write(t, saved.rip, orig, 2);
         poked = 0;
@@ -307,19 +370,28 @@ static int inject(struct tracee *t)
         hidden = vdso;
     }
     if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8)) FAIL("hiding the vDSO");
-    int64_t fd64 = ifd; /* closed by the boot, in the program */
-    if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
-    /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
+    /* start trapline (through the stub, which maps the image first): its entry relocates
+     * the image, runs tl_start and stops at int3 */
     {
         struct user_regs_struct r = saved;
-        r.rip = (uint64_t)base + eh.e_entry;
         r.rdi = (uint64_t)area;
         r.rsp = (uint64_t)area + TL_BOOT_AREA;
         r.orig_rax = ~0ull;
+        if (stub) {
+            r.rip = (uint64_t)area + stub_off;
+            r.rsi = a.self;
+            r.r12 = span;
+            r.r13 = eh.e_entry;
+        } else {
+            r.rip = (uint64_t)base + eh.e_entry;
+        }
         if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("starting the boot image");
         if (tl_sys4(SYS_ptrace, PTRACE_CONT, t->pid, 0, 0) != 0 || !wait_trap(t, PTRACE_CONT)) FAIL("the boot image's start-up");
         struct user_regs_struct now;
-        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0 || now.r12 != 1) FAIL("the boot image's start-up");
+        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0) FAIL("the boot image's start-up");
+        if (now.r12 == 2) FAIL("opening the boot image in the program");
+        if (now.r12 == 3) FAIL("mapping the boot image");
+        if (now.r12 != 1) FAIL("the boot image's start-up");
         /* the program's registers as the kernel set them, but %gs: our per-thread block */
         r = saved;
         r.gs_base = now.gs_base;
