@@ -63,6 +63,8 @@ struct tracee {
     int pending[PENDING_MAX], npending; /* signals that arrived meanwhile, delivered after */
     uint32_t nset; /* settings in blk, after the pointer array */
     uint32_t used; /* bytes of blk in use */
+    int img_bad; /* the boot image: 0 read, 1 cannot be opened, 2 not an x86-64 ELF file */
+    uint64_t img_span, img_entry; /* its segments' extent and entry */
     uint8_t page[8192];
     /* the boot block as it will be written: args, pointers, the image's path, the
      * settings; built (copied) before the program may go on, pointers set at injection */
@@ -253,6 +255,29 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
     return 1;
 }
 
+/* The boot image's extent and entry, from its file: read by the helper while the program
+ * execs (off the path of the exec); an error is said if the exec happens. */
+static void read_image(struct tracee *t, const char *boot)
+{
+    t->img_bad = 1;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[16];
+    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 && eh.e_ident[0] == 0x7f &&
+        eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
+        tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
+    tl_sys1(SYS_close, fd);
+    t->img_bad = 2;
+    if (!ok) return;
+    uint64_t span = 0;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
+    t->img_span = (span + 4095) & ~4095ull;
+    t->img_entry = eh.e_entry;
+    t->img_bad = 0;
+}
+
 static int inject(struct tracee *t)
 {
     const char *boot = (const char *)t->blk + t->used - 1;
@@ -277,26 +302,18 @@ static int inject(struct tracee *t)
             vdso_slot = sp + 8 * k;
         }
     }
-    /* the image's program headers, from the file */
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) {
-        tl_error("cannot open the boot image", boot, 0);
+    if (t->img_bad) {
+        if (t->img_bad == 1)
+            tl_error("cannot open the boot image", boot, 0);
+        else
+            tl_error("the boot image", boot, "is not an x86-64 ELF file");
+        t->why = "reading the boot image";
         return 0;
     }
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph[16];
-    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 && eh.e_ident[0] == 0x7f &&
-        eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
-        tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
-    tl_sys1(SYS_close, fd);
-    if (!ok) {
-        tl_error("the boot image", boot, "is not an x86-64 ELF file");
-        return 0;
-    }
-    uint64_t span = 0;
-    for (int i = 0; i < eh.e_phnum; i++)
-        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
-    span = (span + 4095) & ~4095ull;
+    uint64_t span = t->img_span;
+    struct {
+        uint64_t e_entry;
+    } eh = {t->img_entry};
 
     /* system calls before the image is there: the vDSO's `syscall`, single-stepped (no
      * byte of the program is written); without a vDSO, two bytes at its entry, put back */
@@ -309,7 +326,7 @@ static int inject(struct tracee *t)
         poked = 1;
     }
 #define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
-    ok = 0;
+    int ok = 0;
     /* the block, read+write+execute: it holds the stub (tl_inject_stub) that opens and
      * maps the image in the program, so that this is the only call made by stepping.
      * Where that is refused (no W+X memory), a read+write block and two more steps */
@@ -440,6 +457,7 @@ long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void
 #define HELPER_STACK (256 * 1024) /* holds struct tracee (the boot block, ~80 KiB) */
 struct spawn {
     int tid, up[2], down[2];
+    int32_t h2; /* the tracer's pid (or -errno), set by the first helper */
     const char *boot;
     char *const *settings;
     uint64_t stack2;
@@ -478,13 +496,23 @@ static long run_helper(void *arg)
     t.npending = 0;
     int fits = prepare(&t, s->boot, s->settings); /* before the caller goes on */
     tl_sys0(SYS_setsid); /* not in the program's process group */
-    char go = 0;
-    if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
-    tl_sys1(SYS_close, down);
+    /* seized at once where nothing restricts ptrace; under Yama's ptrace_scope 1 only
+     * once the caller has named us its tracer (PR_SET_PTRACER), which its "go" says.
+     * Unless seized, we wait for that "go" anyway: the caller writes it, and the pipe
+     * must still have its reader then (else SIGPIPE) */
     long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC) : -E2BIG;
+    if (e) {
+        char go = 0;
+        if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
+        if (e == -EPERM) e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC);
+    }
     char ack = e ? (char)-e : 'A';
     tl_sys3(SYS_write, up, &ack, 1);
     if (e) leave(stack, 1);
+    /* the image's path: the last string of the block */
+    const char *boot = (const char *)t.blk + t.used - 1;
+    while (boot > (const char *)t.blk && boot[-1]) boot--;
+    read_image(&t, boot);
     for (;;) {
         int st = 0;
         long w = tl_sys4(SYS_wait4, -1, &st, T_WALL, 0);
@@ -532,8 +560,7 @@ static long start_helper(void *arg)
     struct spawn *s = arg;
     /* the tracer: shares the memory, which it keeps (the old image) once the caller execs */
     long h2 = tl_inject_clone_fn(CLONE_VM, s->stack2 + HELPER_STACK, run_helper, s);
-    int32_t v = (int32_t)h2;
-    tl_sys3(SYS_write, s->up[1], &v, 4);
+    __atomic_store_n(&s->h2, (int32_t)h2, __ATOMIC_RELEASE); /* the caller reads it once we are gone */
     return 0;
 }
 
@@ -584,6 +611,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     tl_sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0); /* the orphan must not come back to us */
     s.tid = (int)tl_sys0(SYS_gettid);
+    s.h2 = -1;
     s.stack2 = (uint64_t)stacks + HELPER_STACK;
     /* the first helper only starts the second and exits (we wait for it: CLONE_VFORK),
      * so that the tracer is an orphan, never a child of the program */
@@ -593,7 +621,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     int32_t h2 = -1;
     if (h1 > 0) {
         while (tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0) == -EINTR) {}
-        if (tl_sys3(SYS_read, s.up[0], &h2, 4) != 4) h2 = -1;
+        h2 = __atomic_load_n(&s.h2, __ATOMIC_ACQUIRE);
     }
     tl_sys2(SYS_munmap, stacks, HELPER_STACK); /* the first helper's (it is gone) */
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
