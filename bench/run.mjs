@@ -2,9 +2,10 @@
 // kind of policy rule (trace, inject, deny; --policies: that part alone), and
 // through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
 // cost of the first execution of a new syscall site, `dd bs=1` with and without a hook,
-// and start-up cost of short programs (uninterposed, lazy, with a learned plan). Clock
+// and start-up cost of short programs (uninterposed, preloaded or entered, lazy or with a
+// learned plan; --startup: that part alone). Clock
 // time only; ratios are relative to the uninterposed run of the same invocation.
-// Options: --iter N (default 2,000,000), --quick (200,000), --json.
+// Options: --iter N (default 2,000,000), --quick (200,000), --json, --policies, --startup.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync as mkdirSyncP, mkdtempSync, rmSync, writeFileSync as writeFileSyncP } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,13 +29,15 @@ const args = process.argv.slice(2);
 let iter = 2_000_000;
 let json = false;
 let onlyPolicies = false;
+let onlyStartup = false;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--quick') iter = 200_000;
   else if (args[i] === '--json') json = true;
   else if (args[i] === '--policies') onlyPolicies = true;
+  else if (args[i] === '--startup') onlyStartup = true;
   else if (args[i] === '--iter' && /^[1-9][0-9]*$/.test(args[i + 1] ?? '')) iter = Number(args[++i]);
   else {
-    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json] [--policies]');
+    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json] [--policies | --startup]');
     process.exit(2);
   }
 }
@@ -100,6 +103,90 @@ const spread = (a) => {
   const v = [...a].sort((p, q) => p - q);
   return { min: v[0], median: v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2, max: v[v.length - 1] };
 };
+
+const { planFromStats, readStats, writePlanAtomic } = await import(join(root, 'dist/index.js'));
+const work = mkdtempSync(join(tmpdir(), 'trapline-bench-'));
+const quick = iter < 2_000_000;
+// Start-up: each command run repeatedly by build/bench/startup (posix_spawn + wait, the
+// driver itself uninterposed), the configurations alternating round by round; a plan
+// learned by one interposed run of the same command. Every round's time per run is kept:
+// min, median and max of RUNS invocations x 5 rounds.
+function measureStartup() {
+  const commands = [
+    { name: '/bin/true', argv: ['/bin/true'], n: quick ? 100 : 400 },
+    { name: 'ls /usr/bin', argv: ['ls', '/usr/bin'], n: quick ? 20 : 80 },
+  ];
+  const startup = (argv, n, vars) => {
+    const r = spawnSync(startupBin, [String(n), '5', ...vars, '--', ...argv], { env: base, encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.error(`bench: startup ${argv.join(' ')} failed (${r.error ?? `exit ${r.status ?? r.signal}`})\n${r.stderr}`);
+      process.exit(1);
+    }
+    return /rounds_ns ([\d ]+)/.exec(r.stdout)[1].trim().split(' ').map(Number);
+  };
+  const start = {};
+  for (const [i, c] of commands.entries()) {
+    const statsFile = join(work, `learn-${i}`);
+    const learn = spawnSync(c.argv[0], c.argv.slice(1), { env: { ...base, LD_PRELOAD: lib, TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_STATS: statsFile }, stdio: 'ignore' });
+    if (learn.status !== 0) { console.error(`bench: learning run of ${c.name} failed`); process.exit(1); }
+    const planFile = join(work, `plan-${i}`);
+    const plan = planFromStats(readStats(statsFile));
+    writePlanAtomic(planFile, plan);
+    const sites = [...plan.modules.values()].reduce((a, m) => a + m.sites.size, 0);
+    const cfg = {
+      uninterposed: [[], c.argv],
+      lazy: [[`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'], c.argv],
+      plan: [[`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1', `TRAPLINE_PLAN=${planFile}`], c.argv],
+      // entered at its first instruction, through the launcher (what `trapline run` does)
+      entered: [['TRAPLINE_ALLOW_NULL_READS=1'], [launcher, ...c.argv]],
+      entered_plan: [['TRAPLINE_ALLOW_NULL_READS=1', `TRAPLINE_PLAN=${planFile}`], [launcher, ...c.argv]],
+    };
+    const all = Object.fromEntries(Object.keys(cfg).map((k) => [k, []]));
+    for (let round = 0; round < RUNS; round++)
+      for (const [k, [vars, argv]] of Object.entries(cfg)) all[k].push(...startup(argv, c.n, vars));
+    const res = { sites, spread: {} };
+    for (const k of Object.keys(cfg)) {
+      res.spread[k] = spread(all[k]);
+      res[k] = res.spread[k].min;
+    }
+    // system calls made, counted by strace when it is installed (trapline's own = the
+    // difference with the uninterposed run; an entered run cannot be traced by strace)
+    const straceCalls = (vars) => {
+      // the settings for the traced program only (-E): strace itself must not be interposed
+      const r = spawnSync('strace', ['-f', '-c', ...vars.flatMap((v) => ['-E', v]), ...c.argv], { env: base, encoding: 'utf8', maxBuffer: 64 << 20 });
+      const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stderr) : null;
+      return m ? Number(m[1]) : undefined;
+    };
+    res.calls = Object.fromEntries(['uninterposed', 'lazy', 'plan'].map((k) => [k, straceCalls(cfg[k][0])]));
+    for (const k of Object.keys(cfg)) if (k !== 'uninterposed') res[`${k}_ratio`] = res[k] / res.uninterposed;
+    start[c.name] = res;
+  }
+  return start;
+}
+function printStartup(start) {
+  console.log(`start-up cost per run (min, median, max of ${RUNS} runs x 5 rounds, configurations alternating; ratios of`);
+  console.log('  the min and the median to uninterposed; plan learned by one earlier run)');
+  const us = (v) => (v / 1000).toFixed(0).padStart(7) + ' us';
+  const x2 = (v) => ((v >= 10 ? v.toFixed(1) : v.toFixed(2)) + 'x').padStart(8);
+  for (const [name, r] of Object.entries(start)) {
+    const s0 = r.spread.uninterposed;
+    const srow = (label, k, note = '') => {
+      const s = r.spread[k];
+      console.log(`  ${label.padEnd(27)}${us(s.min)}${us(s.median)}${us(s.max)}${x2(s.min / s0.min)}${x2(s.median / s0.median)}${note && '   ' + note}`);
+    };
+    srow(`${name}, uninterposed`, 'uninterposed');
+    srow(`${name}, lazy`, 'lazy', '(preloaded; every site traps once)');
+    srow(`${name}, with plan`, 'plan', `(preloaded; ${r.sites} planned sites rewritten at start-up)`);
+    srow(`${name}, entered`, 'entered', '(lazy, from the first instruction: launcher + injector)');
+    srow(`${name}, entered + plan`, 'entered_plan', '(the same with the plan)');
+    if (r.calls.uninterposed !== undefined)
+      console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
+  }
+}
+if (onlyStartup) {
+  printStartup(measureStartup());
+  process.exit(0);
+}
 
 // ---- policies (docs/policies.md): the getppid loop under one rule each, in lazy and
 // sud-only mode. Rule files and trace segments are made fresh for every run (ts/src/trace.ts).
@@ -288,57 +375,7 @@ for (const o of Object.values(firstFile)) {
 // the JIT first-hit figure against the file-backed one (costs over native)
 const jitVsFile = (first.lazy.first_ns - f0) / (firstFile.lazy.first_ns - ff0);
 
-// Start-up: each command run repeatedly by build/bench/startup (posix_spawn + wait, the
-// driver itself uninterposed); a plan learned by one interposed run of the same command.
-const { planFromStats, readStats, writePlanAtomic } = await import(join(root, 'dist/index.js'));
-const work = mkdtempSync(join(tmpdir(), 'trapline-bench-'));
-const quick = iter < 2_000_000;
-const commands = [
-  { name: '/bin/true', argv: ['/bin/true'], n: quick ? 100 : 400 },
-  { name: 'ls /usr/bin', argv: ['ls', '/usr/bin'], n: quick ? 20 : 80 },
-];
-function startup(argv, n, vars) {
-  const r = spawnSync(startupBin, [String(n), '5', ...vars, '--', ...argv], { env: base, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`bench: startup ${argv.join(' ')} failed (${r.error ?? `exit ${r.status ?? r.signal}`})\n${r.stderr}`);
-    process.exit(1);
-  }
-  return Number(/best_ns (\d+)/.exec(r.stdout)[1]);
-}
-const start = {};
-for (const [i, c] of commands.entries()) {
-  const statsFile = join(work, `learn-${i}`);
-  const learn = spawnSync(c.argv[0], c.argv.slice(1), { env: { ...base, LD_PRELOAD: lib, TRAPLINE_ALLOW_NULL_READS: '1', TRAPLINE_STATS: statsFile }, stdio: 'ignore' });
-  if (learn.status !== 0) { console.error(`bench: learning run of ${c.name} failed`); process.exit(1); }
-  const planFile = join(work, `plan-${i}`);
-  const plan = planFromStats(readStats(statsFile));
-  writePlanAtomic(planFile, plan);
-  const sites = [...plan.modules.values()].reduce((a, m) => a + m.sites.size, 0);
-  const cfg = {
-    uninterposed: [],
-    lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
-    plan: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1', `TRAPLINE_PLAN=${planFile}`],
-  };
-  const res = { sites };
-  for (let round = 0; round < RUNS; round++) {
-    for (const [k, vars] of Object.entries(cfg)) res[k] = Math.min(res[k] ?? Infinity, startup(c.argv, c.n, vars));
-    // entered at its first instruction, through the launcher (what `trapline run` does)
-    res.entered = Math.min(res.entered ?? Infinity, startup([launcher, ...c.argv], c.n, ['TRAPLINE_ALLOW_NULL_READS=1']));
-  }
-  // system calls made, counted by strace when it is installed (trapline's own = the
-  // difference with the uninterposed run)
-  const straceCalls = (vars) => {
-    // the settings for the traced program only (-E): strace itself must not be interposed
-    const r = spawnSync('strace', ['-f', '-c', ...vars.flatMap((v) => ['-E', v]), ...c.argv], { env: base, encoding: 'utf8', maxBuffer: 64 << 20 });
-    const m = r.status === 0 ? /\n\S+\s+\S+\s+\S+\s+(\d+)\s+(?:\d+\s+)?total\n/.exec(r.stderr) : null;
-    return m ? Number(m[1]) : undefined;
-  };
-  res.calls = Object.fromEntries(Object.entries(cfg).map(([k, vars]) => [k, straceCalls(vars)]));
-  res.lazy_ratio = res.lazy / res.uninterposed;
-  res.plan_ratio = res.plan / res.uninterposed;
-  res.entered_ratio = res.entered / res.uninterposed;
-  start[c.name] = res;
-}
+const start = measureStartup();
 // Real programs (the macro suite): each workload run repeatedly by the same driver, in
 // its own scratch directory, uninterposed and in lazy mode (the rewriting mode, with the
 // null-reads opt-in as above). A workload whose tool is missing is skipped with a note.
@@ -453,17 +490,7 @@ console.log(`many hot sites: second execution of ${SITES} distinct rewritten sit
 row('uninterposed', first.uninterposed.second_ns, first.uninterposed.second_ratio);
 row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote || '(fast path, per-thread cache misses: 2000 sites > 1024 entries)');
 row('lazy + stats second', first.lazy_stats.second_ns, first.lazy_stats.second_ratio, lazyNote);
-console.log(`start-up cost per run (best of ${RUNS} runs x 5 rounds; plan learned by one earlier run)`);
-const us = (v) => (v / 1000).toFixed(0).padStart(7) + ' us';
-const srow = (label, v, r, note = '') => console.log(`  ${label.padEnd(27)}${us(v)}${x(r)}${note && '   ' + note}`);
-for (const [name, r] of Object.entries(start)) {
-  srow(`${name}, uninterposed`, r.uninterposed, 1);
-  srow(`${name}, lazy`, r.lazy, r.lazy_ratio, '(every site traps once)');
-  srow(`${name}, with plan`, r.plan, r.plan_ratio, `(${r.sites} planned sites rewritten at start-up)`);
-  srow(`${name}, entered`, r.entered, r.entered_ratio, '(lazy, from the first instruction: launcher + injector)');
-  if (r.calls.uninterposed !== undefined)
-    console.log(`  ${name}: system calls ${r.calls.uninterposed} uninterposed, ${r.calls.lazy} lazy (+${r.calls.lazy - r.calls.uninterposed}), ${r.calls.plan} with plan (+${r.calls.plan - r.calls.uninterposed}) (strace -f -c)`);
-}
+printStartup(start);
 console.log(`real programs (best of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5} runs; lazy mode)`);
 const msNs = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
 for (const [name, r] of Object.entries(macro)) {

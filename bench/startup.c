@@ -3,7 +3,8 @@
  * usage: startup N R [VAR=VALUE...] -- PROG [ARGS...]
  * The VAR=VALUE settings go into the children's environment only (this driver itself
  * is never interposed), on top of the inherited one.
- * Output: "best_ns <ns>\nmedian_ns <ns>\n" (per run). Exit 1 if any run fails. */
+ * Output: "rounds_ns <ns> ...\nbest_ns <ns>\nmedian_ns <ns>\n" (per run: each round's, in
+ * order, then the best and the median). Exit 1 if any run fails. */
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -68,6 +69,9 @@ int main(int argc, char **argv)
         }
         per[r] = (now() - t0) / n;
     }
+    printf("rounds_ns");
+    for (int r = 0; r < rounds; r++) printf(" %.0f", per[r]);
+    printf("\n");
     qsort(per, rounds, sizeof per[0], cmp);
     printf("best_ns %.0f\nmedian_ns %.0f\n", per[0], per[rounds / 2]);
     return 0;

@@ -10,11 +10,19 @@ static int lock;
 static int nthreads; /* registered control blocks */
 static int pending; /* threads cloned that have not registered yet */
 
-/* 1 if this is the process's only thread. No other can appear meanwhile: only a running
- * thread can create one, and it counts the child as pending before clone. */
+/* 1 if this is the only thread of the process that runs. No other can appear meanwhile:
+ * only a running thread can create one, and it counts the child as pending before clone.
+ * In a vfork child (vfork, posix_spawn) the thread that vforked it is registered but
+ * suspended until the child execs or exits (and so is that one's vfork parent, if it is a
+ * vfork child too): it runs no instruction meanwhile, so it does not count. Otherwise
+ * every site a posix_spawn'd child rewrote before its exec cost a membarrier
+ * registration, which waits for an RCU grace period (10 ms on a loaded machine). */
 int tl_threads_alone(void)
 {
-    return __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) + __atomic_load_n(&pending, __ATOMIC_ACQUIRE) <= 1;
+    int n = __atomic_load_n(&nthreads, __ATOMIC_ACQUIRE) + __atomic_load_n(&pending, __ATOMIC_ACQUIRE);
+    if (n <= 1) return 1;
+    for (struct tl_tcb *t = tl_self(); t && t->vfork_child && n > 1; t = t->vfork_parent) n--;
+    return n <= 1;
 }
 
 void tl_threads_pending(int delta) { __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL); }

@@ -112,10 +112,10 @@ static const char *unsafe_install(const char *self, const char *boot)
     return NULL;
 }
 
-/* The environment as the user gave it: the C library of a program started with AT_SECURE
- * deletes some variables (LD_PRELOAD, TMPDIR, ...) from the array main gets, and the
- * program must get all of them. /proc/self/environ holds the strings as the kernel put
- * them. NULL if it cannot be read. */
+/* The environment as the user gave it: /proc/self/environ holds the strings as the kernel
+ * put them (glibc would have deleted some, LD_PRELOAD, TMPDIR, ..., from the array main
+ * gets under AT_SECURE; our launch/minilibc.c does not, but the kernel's copy is the one
+ * to trust). NULL if it cannot be read. */
 static char **original_env(void)
 {
     int fd = open("/proc/self/environ", O_RDONLY | O_CLOEXEC);
@@ -148,20 +148,6 @@ static char **original_env(void)
     }
     close(fd);
     return NULL;
-}
-
-/* The C library of a program started with AT_SECURE opens /dev/full (write-only) on a
- * closed fd 0 and /dev/null (read-only) on a closed fd 1 or 2. The program must find them
- * closed, as it would without us: those, and only in those directions, are closed again. */
-static void reclose_std_fds(void)
-{
-    for (int fd = 0; fd <= 2; fd++) {
-        struct stat st;
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fstat(fd, &st) != 0 || !S_ISCHR(st.st_mode)) continue;
-        int full = st.st_rdev == makedev(1, 7), null = st.st_rdev == makedev(1, 3);
-        if (fd == 0 ? full && (fl & O_ACCMODE) == O_WRONLY : null && (fl & O_ACCMODE) == O_RDONLY) close(fd);
-    }
 }
 
 /* PROG as execvp would find it: the first executable candidate in PATH; else the first
@@ -233,7 +219,8 @@ int main(int argc, char **argv, char **envp)
             return 2;
         }
         capped = 1;
-        reclose_std_fds();
+        /* the launcher's own C library (launch/minilibc.c) opens no fd and trims no
+         * variable under AT_SECURE, as glibc's would */
         /* nothing effective until the one step that needs it; CAP_SYS_RAWIO only */
         if (caps_set(1u << CAP_SYS_RAWIO, 0, 0) != 0) drop_all();
         /* the exec made us non-dumpable: our /proc files are root's, and the helper could

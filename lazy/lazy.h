@@ -10,6 +10,7 @@
 
 /* ---- learning (lazy/learn.c): tl_up.learn */
 HIDDEN void tl_learn(struct tl_frame *f, long nr);
+HIDDEN void tl_learn_init(void); /* at start-up: where the dynamic loader's text is */
 
 /* ---- rewriting (lazy/rewrite.c) */
 HIDDEN int tl_rewrite_precheck(uint64_t site);

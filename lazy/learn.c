@@ -3,6 +3,30 @@
  * safe (lazy/rewrite.c). Called by the dispatch (core/dispatch.c) through tl_up.learn,
  * before the call itself is counted, hooked and performed. */
 #include "lazy/lazy.h"
+#include <elf.h>
+
+/* The dynamic loader's start-up, in a program entered at its first instruction: its
+ * system calls (mapping the libraries, relocating, TLS) run a few times each, from a
+ * dozen sites. Rewriting one (a map of the address space, an mprotect pair) costs several
+ * times the traps it saves then, so without statistics (no record to keep) the loader's
+ * sites are not rewritten until a call comes from outside its text (the program's own
+ * start, or a library's constructor): from then on they are learned as any other, at
+ * their next trap (dlopen). */
+static uint64_t loader_lo, loader_hi; /* the loader's executable segment, while in its start-up */
+
+void tl_learn_init(void)
+{
+    uint64_t base = tl_booted ? tl_auxv_get(7 /* AT_BASE */) : 0;
+    if (!base) return; /* a static program, or the loader run as a program: no loader phase */
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)base; /* mapped by the kernel with its headers */
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(base + eh->e_phoff);
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+            loader_lo = base + ph[i].p_vaddr;
+            loader_hi = loader_lo + ph[i].p_memsz;
+            return;
+        }
+}
 
 void tl_learn(struct tl_frame *f, long nr)
 {
@@ -18,6 +42,12 @@ void tl_learn(struct tl_frame *f, long nr)
      * mprotect pair) could only pay off if a hook suppressed the call. Without
      * statistics (no record to keep) it is not learned; it would be on its next trap. */
     if (nr == SYS_exit_group && !tl_stats) learn = 0;
+    if (UNLIKELY(loader_hi) && !tl_stats) {
+        if (site >= loader_lo && site < loader_hi)
+            learn = 0; /* the loader's start-up */
+        else
+            loader_hi = 0; /* it is over */
+    }
     int pre = learn ? tl_rewrite_precheck(site) : TL_REASON_NONE;
     int refused = learn && pre == TL_REASON_NONE && tl_cfg.policy != TL_POLICY_ALL && tl_policy_refused(site);
     int try_rewrite = learn && pre == TL_REASON_NONE && !refused;

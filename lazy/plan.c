@@ -210,6 +210,8 @@ static void say_bad(int fatal, const char *path, const struct parse_err *err, lo
         tl_error("warning: plan", path, what);
 }
 
+static int plan_empty; /* a plan file with no site at all */
+
 /* The configured plan: a file is loaded and checked now. 0, or -1 after one error line. */
 int tl_plan_init(void)
 {
@@ -251,7 +253,12 @@ int tl_plan_init(void)
         }
     }
     tl_plan_active = 1;
-    tl_vm_want_paths = 1; /* plans are keyed by module: our map keeps paths */
+    /* a plan file without a site (every site it could have had only ever ended the
+     * process) rewrites nothing: no map of the address space, no build-id is read for it */
+    int any = plan_is_dir;
+    for (uint32_t i = 0; i < nmods && !any; i++) any = mods[i].n > 0;
+    plan_empty = !any;
+    if (any) tl_vm_want_paths = 1; /* plans are keyed by module: our map keeps paths */
     return 0;
 }
 
@@ -335,7 +342,7 @@ static int room_for_skipped(void)
  * or TL_PLAN_NONE if the site is not planned. */
 int tl_plan_source(uint64_t site, const struct tl_mapping *m)
 {
-    if (!tl_plan_active || !m || m->path[0] != '/') return TL_PLAN_NONE;
+    if (!tl_plan_active || plan_empty || !m || m->path[0] != '/') return TL_PLAN_NONE;
     uint8_t id[20];
     uint32_t idlen = build_id_of(m, id);
     if (!idlen) return TL_PLAN_NONE;
@@ -405,7 +412,7 @@ static int apply_cb(const struct tl_mapping *m, void *arg)
  * len == 0: every mapping (start-up). */
 void tl_plan_apply(uint64_t addr, uint64_t len)
 {
-    if (!tl_plan_active || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
+    if (!tl_plan_active || plan_empty || !tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY) return;
     uint64_t range[2] = {addr, len ? addr + len : ~0ull};
     tl_vm_each(range[0], range[1], apply_cb, range);
 }

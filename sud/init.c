@@ -133,6 +133,7 @@ void tl_start(void)
     find_self();
     if (!tl_text_hi) tl_die("cannot locate its own code", 0, 0);
     find_vdso();
+    tl_learn_init();
     tl_env_init();
     /* the mode first: the statistics segment records the one this process runs in */
     if (tl_cfg.mode == TL_MODE_LAZY) {

@@ -35,6 +35,8 @@
 #define T_EVENT_STOP 128 /* PTRACE_EVENT_STOP */
 #define T_WALL 0x40000000 /* __WALL */
 #define T_WCLONE 0x80000000u /* __WCLONE */
+#define TL_STR_(x) #x
+#define TL_STR(x) TL_STR_(x)
 #define PENDING_MAX 64 /* signals kept while the program is stopped (more: dropped) */
 
 static size_t slen(const char *s)
@@ -63,6 +65,8 @@ struct tracee {
     int pending[PENDING_MAX], npending; /* signals that arrived meanwhile, delivered after */
     uint32_t nset; /* settings in blk, after the pointer array */
     uint32_t used; /* bytes of blk in use */
+    int img_bad; /* the boot image: 0 read, 1 cannot be opened, 2 not an x86-64 ELF file */
+    uint64_t img_span, img_entry; /* its segments' extent and entry */
     uint8_t page[8192];
     /* the boot block as it will be written: args, pointers, the image's path, the
      * settings; built (copied) before the program may go on, pointers set at injection */
@@ -141,6 +145,23 @@ static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
     return tl_sys4(SYS_pwrite64, t->mem, buf, n, addr) == (long)n;
 }
 
+/* word k of the initial stack at sp, through a window of t->page: a read fills it from
+ * that word to its page's end */
+struct window {
+    uint64_t k, n; /* words k .. k+n-1 are in t->page */
+};
+static int stack_word(struct tracee *t, uint64_t sp, uint64_t k, uint64_t *out, struct window *w)
+{
+    if (k < w->k || k >= w->k + w->n) {
+        uint64_t at = sp + 8 * k, n = 4096 - (at & 4095);
+        if (!mem_read(t, at, t->page, n)) return 0;
+        w->k = k;
+        w->n = n / 8;
+    }
+    bcopy_(out, t->page + 8 * (k - w->k), 8);
+    return 1;
+}
+
 /* the first `0f 05` in the vDSO's first two pages (every vDSO has one: the fallbacks of
  * its clock functions), 0 if none */
 static uint64_t vdso_syscall(struct tracee *t, uint64_t vdso)
@@ -170,6 +191,50 @@ static int setting_is(char *const *settings, const char *kv)
         goto out;                                                                                                                  \
     } while (0)
 
+/* The stub the helper writes into the boot block and starts in the program, with
+ *   rdi = the block (struct tl_boot_args), rsi = the image's path, r12 = the span of its
+ *   segments, r13 = its entry (offset), rsp = the top of the block:
+ * it opens and maps the image (read+execute, as one mapping: tl_boot_map does the rest),
+ * stores the descriptor in the block (the boot closes it) and jumps to the image's entry,
+ * which ends at int3 with r12 = 1. A failure stops at int3 with r12 = 2 (open) or 3
+ * (mmap), the error in rax. Position-independent; no stack. */
+__asm__(".section .rodata\n"
+        ".p2align 4\n"
+        "tl_inject_stub:\n"
+        "  mov %rdi, %r14\n"
+        "  mov $257, %eax\n" /* openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC) */
+        "  mov $-100, %rdi\n"
+        "  mov $0x80000, %edx\n"
+        "  xor %r10d, %r10d\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  js 1f\n"
+        "  mov %rax, " TL_STR(TL_BOOT_ARGS_FD) "(%r14)\n"
+                                               "  mov %rax, %r8\n"
+                                               "  mov $9, %eax\n" /* mmap(0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) */
+                                               "  xor %edi, %edi\n"
+                                               "  mov %r12, %rsi\n"
+                                               "  mov $5, %edx\n"
+                                               "  mov $2, %r10d\n"
+                                               "  xor %r9d, %r9d\n"
+                                               "  syscall\n"
+                                               "  cmp $-4096, %rax\n"
+                                               "  ja 2f\n"
+                                               "  add %r13, %rax\n"
+                                               "  mov %r14, %rdi\n"
+                                               "  jmp *%rax\n"
+                                               "1: mov $2, %r12d\n"
+                                               "  int3\n"
+                                               "2: mov $3, %r12d\n"
+                                               "  int3\n"
+                                               "tl_inject_stub_end:\n"
+                                               ".text\n");
+_Static_assert(SYS_openat == 257 && SYS_mmap == 9 && O_CLOEXEC == 0x80000 && AT_FDCWD == -100 && PROT_READ + PROT_EXEC == 5 &&
+                   MAP_PRIVATE == 2,
+               "tl_inject_stub's numbers");
+extern const uint8_t tl_inject_stub[] __attribute__((visibility("hidden")));
+extern const uint8_t tl_inject_stub_end[] __attribute__((visibility("hidden")));
+
 /* Copies the image's path and the settings into t->blk (before the armed program may go
  * on and change or free them). 0 if they do not fit. */
 static int prepare(struct tracee *t, const char *boot, char *const *settings)
@@ -184,7 +249,7 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
         off += l;
     }
     size_t bl = slen(boot) + 1;
-    if (off + bl > sizeof t->blk) return 0;
+    if (off + bl + 16 + (size_t)(tl_inject_stub_end - tl_inject_stub) > sizeof t->blk) return 0; /* and the stub */
     bcopy_(t->blk + off, boot, bl);
     t->nset = (uint32_t)n;
     t->used = (uint32_t)(off + bl);
@@ -192,6 +257,29 @@ static int prepare(struct tracee *t, const char *boot, char *const *settings)
     t->caps_held = setting_is(settings, "TRAPLINE_CAPS=drop");
     t->caps = t->caps_held || setting_is(settings, "TRAPLINE_CAPS=dropped");
     return 1;
+}
+
+/* The boot image's extent and entry, from its file: read by the helper while the program
+ * execs (off the path of the exec); an error is said if the exec happens. */
+static void read_image(struct tracee *t, const char *boot)
+{
+    t->img_bad = 1;
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return;
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[16];
+    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 && eh.e_ident[0] == 0x7f &&
+        eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
+        tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
+    tl_sys1(SYS_close, fd);
+    t->img_bad = 2;
+    if (!ok) return;
+    uint64_t span = 0;
+    for (int i = 0; i < eh.e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
+    t->img_span = (span + 4095) & ~4095ull;
+    t->img_entry = eh.e_entry;
+    t->img_bad = 0;
 }
 
 static int inject(struct tracee *t)
@@ -202,37 +290,34 @@ static int inject(struct tracee *t)
     if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
     /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
      * or the entry to hide) */
-    uint64_t sp = saved.rsp, argc = 0, w = 1, auxv = 0, vdso = 0, vdso_slot = 0;
-    if (!mem_read(t, sp, &argc, 8)) return 0;
-    uint64_t p = sp + 8 * (argc + 2);
-    while (w && mem_read(t, p, &w, 8)) p += 8; /* past envp's NULL */
-    auxv = p;
-    for (uint64_t pair[2] = {1, 0}; pair[0] && mem_read(t, p, pair, 16); p += 16)
-        if (pair[0] == 33 /* AT_SYSINFO_EHDR */) {
-            vdso = pair[1];
-            vdso_slot = p;
+    uint64_t sp = saved.rsp, vdso = 0, vdso_slot = 0;
+    /* argc, argv's and envp's pointers and the pairs after them: read a page at a time
+     * (one read for most programs; the strings lie above) */
+    struct window w = {0, 0};
+    uint64_t argc, k, v;
+    if (!stack_word(t, sp, 0, &argc, &w)) return 0;
+    for (k = argc + 2; stack_word(t, sp, k, &v, &w) && v; k++) {} /* past envp's NULL */
+    for (k++;; k += 2) {
+        uint64_t type, val;
+        if (!stack_word(t, sp, k, &type, &w) || !stack_word(t, sp, k + 1, &val, &w)) return 0;
+        if (!type) break;
+        if (type == 33 /* AT_SYSINFO_EHDR */) {
+            vdso = val;
+            vdso_slot = sp + 8 * k;
         }
-    (void)auxv;
-    /* the image's program headers, from the file */
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, boot, O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) {
-        tl_error("cannot open the boot image", boot, 0);
+    }
+    if (t->img_bad) {
+        if (t->img_bad == 1)
+            tl_error("cannot open the boot image", boot, 0);
+        else
+            tl_error("the boot image", boot, "is not an x86-64 ELF file");
+        t->why = "reading the boot image";
         return 0;
     }
-    Elf64_Ehdr eh;
-    Elf64_Phdr ph[16];
-    int ok = tl_sys4(SYS_pread64, fd, &eh, sizeof eh, 0) == (long)sizeof eh && eh.e_phnum <= 16 && eh.e_ident[0] == 0x7f &&
-        eh.e_ident[1] == 'E' && eh.e_machine == EM_X86_64 &&
-        tl_sys4(SYS_pread64, fd, ph, eh.e_phnum * sizeof ph[0], eh.e_phoff) == (long)(eh.e_phnum * sizeof ph[0]);
-    tl_sys1(SYS_close, fd);
-    if (!ok) {
-        tl_error("the boot image", boot, "is not an x86-64 ELF file");
-        return 0;
-    }
-    uint64_t span = 0;
-    for (int i = 0; i < eh.e_phnum; i++)
-        if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr + ph[i].p_memsz > span) span = ph[i].p_vaddr + ph[i].p_memsz;
-    span = (span + 4095) & ~4095ull;
+    uint64_t span = t->img_span;
+    struct {
+        uint64_t e_entry;
+    } eh = {t->img_entry};
 
     /* system calls before the image is there: the vDSO's `syscall`, single-stepped (no
      * byte of the program is written); without a vDSO, two bytes at its entry, put back */
@@ -245,13 +330,19 @@ static int inject(struct tracee *t)
         poked = 1;
     }
 #define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
-    ok = 0;
-    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int ok = 0;
+    /* the block, read+write+execute: it holds the stub (tl_inject_stub) that opens and
+     * maps the image in the program, so that this is the only call made by stepping.
+     * Where that is refused (no W+X memory), a read+write block and two more steps */
+    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int stub = !(area < 0 && area > -4096) && area != GONE;
+    if (!stub && area != GONE) area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     long base = -1, ifd = -1;
     if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
-    /* the block: args, the settings' pointers, the strings; the stack at its top */
+    /* the block: args, the settings' pointers, the strings, the stub; the stack at its top */
+    struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
+    uint32_t stub_off = (t->used + 15) & ~15u, stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub);
     {
-        struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
         size_t off = sizeof a + ((size_t)t->nset + 1) * 8;
         a.settings = (uint64_t)area + sizeof a;
         for (uint32_t i = 0; i < t->nset; i++) {
@@ -263,14 +354,25 @@ static int inject(struct tracee *t)
         uint64_t nul = 0;
         bcopy_(t->blk + sizeof a + t->nset * 8, &nul, 8);
         bcopy_(t->blk, &a, sizeof a);
-        if (!mem_write(t, (uint64_t)area, t->blk, t->used)) FAIL("writing the boot block");
-        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+        uint32_t len = t->used;
+        if (stub && stub_off + stub_len <= sizeof t->blk) {
+            bcopy_(t->blk + stub_off, tl_inject_stub, stub_len);
+            len = stub_off + stub_len;
+        } else if (stub) {
+            FAIL("writing the boot block"); /* prepare() leaves room: not reached */
+        }
+        if (!mem_write(t, (uint64_t)area, t->blk, len)) FAIL("writing the boot block");
     }
-    if (ifd < 0) FAIL("opening the boot image in the program");
-    /* the whole file, read+execute, in one mapping; the boot gives its data segments
-     * their own protection itself (tl_boot_map): fewer stops of the program */
-    base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
-    if (base < 0 && base > -4096) FAIL("mapping the boot image");
+    if (!stub) {
+        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+        if (ifd < 0) FAIL("opening the boot image in the program");
+        /* the whole file, read+execute, in one mapping; the boot gives its data segments
+         * their own protection itself (tl_boot_map): fewer stops of the program */
+        base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
+        if (base < 0 && base > -4096) FAIL("mapping the boot image");
+        int64_t fd64 = ifd; /* closed by the boot, in the program */
+        if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
+    }
     if (poked) {
         mem_write(t, saved.rip, orig, 2);
         poked = 0;
@@ -289,19 +391,28 @@ static int inject(struct tracee *t)
         hidden = vdso;
     }
     if (hidden && !mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, vdso_hidden), &hidden, 8)) FAIL("hiding the vDSO");
-    int64_t fd64 = ifd; /* closed by the boot, in the program */
-    if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
-    /* start trapline: its entry relocates the image, runs tl_start and stops at int3 */
+    /* start trapline (through the stub, which maps the image first): its entry relocates
+     * the image, runs tl_start and stops at int3 */
     {
         struct user_regs_struct r = saved;
-        r.rip = (uint64_t)base + eh.e_entry;
         r.rdi = (uint64_t)area;
         r.rsp = (uint64_t)area + TL_BOOT_AREA;
         r.orig_rax = ~0ull;
+        if (stub) {
+            r.rip = (uint64_t)area + stub_off;
+            r.rsi = a.self;
+            r.r12 = span;
+            r.r13 = eh.e_entry;
+        } else {
+            r.rip = (uint64_t)base + eh.e_entry;
+        }
         if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("starting the boot image");
         if (tl_sys4(SYS_ptrace, PTRACE_CONT, t->pid, 0, 0) != 0 || !wait_trap(t, PTRACE_CONT)) FAIL("the boot image's start-up");
         struct user_regs_struct now;
-        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0 || now.r12 != 1) FAIL("the boot image's start-up");
+        if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &now) != 0) FAIL("the boot image's start-up");
+        if (now.r12 == 2) FAIL("opening the boot image in the program");
+        if (now.r12 == 3) FAIL("mapping the boot image");
+        if (now.r12 != 1) FAIL("the boot image's start-up");
         /* the program's registers as the kernel set them, but %gs: our per-thread block */
         r = saved;
         r.gs_base = now.gs_base;
@@ -386,6 +497,7 @@ long tl_inject_clone_fn(unsigned long flags, uint64_t stack_top, long (*fn)(void
 #define HELPER_STACK (256 * 1024) /* holds struct tracee (the boot block, ~80 KiB) */
 struct spawn {
     int tid, up[2], down[2];
+    int32_t h2; /* the tracer's pid (or -errno), set by the first helper */
     const char *boot;
     char *const *settings;
     uint64_t stack2;
@@ -424,16 +536,27 @@ static long run_helper(void *arg)
     t.npending = 0;
     int fits = prepare(&t, s->boot, s->settings); /* before the caller goes on */
     tl_sys0(SYS_setsid); /* not in the program's process group */
-    char go = 0;
-    if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
-    tl_sys1(SYS_close, down);
-    /* the launcher about to make a capability ambient (TRAPLINE_CAPS=drop): if we die,
-     * it dies, from now on (the program must never run holding it untraced). Not for an
-     * exec from inside a run (=dropped): it holds none, and goes on if its exec fails */
-    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, T_O_TRACEEXEC | (t.caps_held ? 0x100000 : 0)) : -E2BIG;
+    /* seized at once where nothing restricts ptrace; under Yama's ptrace_scope 1 only
+     * once the caller has named us its tracer (PR_SET_PTRACER), which its "go" says.
+     * Unless seized, we wait for that "go" anyway: the caller writes it, and the pipe
+     * must still have its reader then (else SIGPIPE). The launcher about to make a
+     * capability ambient (TRAPLINE_CAPS=drop): if we die, it dies, from now on (the
+     * program must never run holding it untraced). Not for an exec from inside a run
+     * (=dropped): it holds none, and goes on if its exec fails */
+    long opts = T_O_TRACEEXEC | (t.caps_held ? 0x100000 /* PTRACE_O_EXITKILL */ : 0);
+    long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, opts) : -E2BIG;
+    if (e) {
+        char go = 0;
+        if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
+        if (e == -EPERM) e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, opts);
+    }
     char ack = e ? (char)-e : 'A';
     tl_sys3(SYS_write, up, &ack, 1);
     if (e) leave(stack, 1);
+    /* the image's path: the last string of the block */
+    const char *boot = (const char *)t.blk + t.used - 1;
+    while (boot > (const char *)t.blk && boot[-1]) boot--;
+    read_image(&t, boot);
     for (;;) {
         int st = 0;
         long w = tl_sys4(SYS_wait4, -1, &st, T_WALL, 0);
@@ -486,8 +609,7 @@ static long start_helper(void *arg)
     struct spawn *s = arg;
     /* the tracer: shares the memory, which it keeps (the old image) once the caller execs */
     long h2 = tl_inject_clone_fn(CLONE_VM, s->stack2 + HELPER_STACK, run_helper, s);
-    int32_t v = (int32_t)h2;
-    tl_sys3(SYS_write, s->up[1], &v, 4);
+    __atomic_store_n(&s->h2, (int32_t)h2, __ATOMIC_RELEASE); /* the caller reads it once we are gone */
     return 0;
 }
 
@@ -538,6 +660,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     tl_sys2(SYS_prctl, PR_GET_CHILD_SUBREAPER, &sub);
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 0); /* the orphan must not come back to us */
     s.tid = (int)tl_sys0(SYS_gettid);
+    s.h2 = -1;
     s.stack2 = (uint64_t)stacks + HELPER_STACK;
     /* the first helper only starts the second and exits (we wait for it: CLONE_VFORK),
      * so that the tracer is an orphan, never a child of the program */
@@ -547,7 +670,7 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     int32_t h2 = -1;
     if (h1 > 0) {
         while (tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0) == -EINTR) {}
-        if (tl_sys3(SYS_read, s.up[0], &h2, 4) != 4) h2 = -1;
+        h2 = __atomic_load_n(&s.h2, __ATOMIC_ACQUIRE);
     }
     tl_sys2(SYS_munmap, stacks, HELPER_STACK); /* the first helper's (it is gone) */
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);

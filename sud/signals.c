@@ -442,7 +442,8 @@ static uint64_t caught_now(void)
  * others are not queried (the kernel's are the program's: see virt_known). */
 void tl_signals_adopt(void)
 {
-    uint64_t caught = caught_now();
+    /* entered at the first instruction: the exec reset every handler, none is caught */
+    uint64_t caught = tl_booted ? 0 : caught_now();
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGSYS || sig == SIGSEGV || sig == SIGKILL || sig == SIGSTOP) continue;
         if (!(caught & SIGBIT(sig))) continue;

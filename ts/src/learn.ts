@@ -9,6 +9,8 @@ import { learnedSiteOk, verifyModuleFile, type VerifiedModule } from './verify.j
  *  are real too, but never worth planning: the rule would refuse them again. */
 const REAL: ReadonlySet<SiteReason> = new Set(['none', 'straddle', 'sud-only', 'full', 'nested', 'policy']);
 
+const EXIT_GROUP = 231;
+
 export interface LearnOptions {
   /** Check each site against its module file (default true). false: every site is 'learned-unverified'. */
   verify?: boolean;
@@ -19,10 +21,11 @@ export interface LearnOptions {
 /**
  * The sites of a run that trapped at least once (learned by SUD, not from a plan), in
  * files with a GNU build-id: rewritten ones, and ones left trapping for a reason that
- * does not make them doubtful (not stale, vDSO or anonymous memory). A site is 'learned'
- * only if the file now at its module's path has that build-id, holds 0f 05 at the offset,
- * and the scanner does not place the offset inside another instruction or in red-zone
- * code; otherwise it is 'learned-unverified' (never rewritten ahead of time).
+ * does not make them doubtful (not stale, vDSO or anonymous memory); not a site whose only
+ * call was exit_group. A site is 'learned' only if the file now at its module's path has
+ * that build-id, holds 0f 05 at the offset, and the scanner does not place the offset
+ * inside another instruction or in red-zone code; otherwise it is 'learned-unverified'
+ * (never rewritten ahead of time).
  */
 export function planFromStats(s: StatsSnapshot, opts: LearnOptions = {}): Plan {
   const plan = emptyPlan();
@@ -32,6 +35,10 @@ export function planFromStats(s: StatsSnapshot, opts: LearnOptions = {}): Plan {
   for (const site of s.sites) {
     if (site.source !== 'learned' || site.trapHits === 0 || site.module === null) continue;
     if (site.state === 'stale' || site.state === 'skipped' || !REAL.has(site.reason)) continue;
+    // a site whose only call was exit_group: the process ended there. Lazy mode does not
+    // rewrite it either (without statistics), and planning it would cost a map of the
+    // address space, build-ids and an mprotect pair to save that one trap
+    if (site.nrs.length === 1 && site.nrs[0] === EXIT_GROUP && site.nrsOther === 0) continue;
     const mod = s.modules[site.module];
     if (!mod || !mod.path.startsWith('/') || (mod.origin !== 'main' && mod.origin !== 'startup' && mod.origin !== 'dlopen')) continue;
     if (!isPlanBuildId(mod.buildId)) continue;
