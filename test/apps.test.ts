@@ -15,7 +15,8 @@
 // sys_enter for a call it dispatches. So, for the processes of the program (the first one
 // from its exec on, and every process forked from them):
 //   1. every sys_enter the kernel saw came from trapline's own code (libtrapline-boot.so,
-//      or the vDSO instruction the injector single-steps before that library is mapped):
+//      or the vDSO instruction the injector single-steps, or the stub it runs from its own
+//      block, before that library is mapped):
 //      no call of the program's code reached the kernel past trapline;
 //   2. the SIGSYS deliveries of the kernel, per process and per call site (module, offset),
 //      equal trapline's per-site trap counts, and their sum its total: every call it was
@@ -183,7 +184,9 @@ function parsePerf(text: string): Kernel {
     if (traplineCode(dso)) {
       booted.set(pid, true);
       if (sym.startsWith('tl_restorer')) k.restorer++;
-    } else if (dso === '[vdso]' && booted.get(pid) === false) {
+    } else if ((dso === '[vdso]' || /^\/tmp\/perf-\d+\.map$/.test(dso) || dso === '[unknown]') && booted.get(pid) === false) {
+      // before trapline's library has run: the injector's, from the vDSO instruction it
+      // single-steps or the stub it writes into its own block (anonymous memory)
       k.boot++;
     } else {
       add(k.escaped, dso);
