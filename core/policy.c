@@ -957,6 +957,7 @@ static int ring_claim(struct tl_tcb *t)
                 t->ring = c;
                 t->ring_data = d;
                 t->ring_pos = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+                t->ring_tail_seen = 0; /* below any tail: read when it matters */
                 t->ring_writing = 0;
                 t->ring_retry = 0;
                 uint32_t used = __atomic_load_n(&seg->rings_used, __ATOMIC_RELAXED);
@@ -997,10 +998,15 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
         pos = t->ring_pos;
         off = pos & (ring_size - 1);
         need = off + size > ring_size ? ring_size - off + size : size;
-        uint64_t tail;
-        if (!read_tail(c, &tail)) {
-            __builtin_ia32_pause();
-            continue;
+        /* the reader's tail is read only when the one last seen leaves too little room:
+         * its cache line, which the reader writes, is not pulled over on every record */
+        uint64_t tail = t->ring_tail_seen;
+        if (pos + need - tail > ring_size) {
+            if (!read_tail(c, &tail)) {
+                __builtin_ia32_pause();
+                continue;
+            }
+            t->ring_tail_seen = tail;
         }
         if (pos + need - tail <= ring_size) {
             /* one instruction against this thread's own signal handlers */
@@ -1027,6 +1033,10 @@ static uint8_t *ring_reserve(struct tl_tcb *t, uint32_t size, uint64_t *at)
         off = 0;
     }
     *at = pos + need;
+    /* the next record's lines, for writing: their transfer from the reader's cache
+     * overlaps this call's work instead of stalling the next one */
+    __builtin_prefetch(d + ((off + size) & (ring_size - 1)), 1, 3);
+    __builtin_prefetch(d + ((off + size + 64) & (ring_size - 1)), 1, 3);
     return d + off;
 }
 

@@ -286,6 +286,7 @@ struct tl_tcb {
     struct tl_ring_ctl *ring; /* this thread's ring in the trace segment, NULL: none claimed */
     uint8_t *ring_data;
     uint64_t ring_pos; /* bytes reserved in it (head once every write is committed) */
+    uint64_t ring_tail_seen; /* the reader's tail as last read: never above the real one */
     uint32_t ring_writing; /* writes in progress (a signal handler's nest in an outer one) */
     uint32_t ring_lost; /* records dropped since the last one written */
     uint64_t ring_retry; /* no ring could be claimed: try again after this (CLOCK_MONOTONIC ns) */
