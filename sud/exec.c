@@ -122,6 +122,21 @@ static struct tl_target examine(long nr, long a1, long a2, long a5)
     return t;
 }
 
+/* The exec itself. SIGSYS the program has blocked is blocked in its view only (the kernel
+ * keeps it unblocked: sud/signals.c); a new program inherits the mask, so it is really
+ * blocked across the exec (the new image's start-up takes it over, sud/init.c), and
+ * unblocked again if the exec fails. */
+static long do_exec(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    struct tl_tcb *t = tl_self();
+    uint64_t sb = 1ull << (SIGSYS - 1);
+    int block = t && t->sigsys_blocked;
+    if (block) tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, &sb, 0, 8);
+    long r = tl_sys6(nr, a1, a2, a3, a4, a5, a6);
+    if (block) tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sb, 0, 8);
+    return r;
+}
+
 static int entered_warned, static_hook_warned, foreign_warned;
 
 /* The first way: armed, then exec'd with envp (the caller's, or without our additions).
@@ -152,7 +167,7 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
         entered_warned = 1;
         return 1;
     }
-    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, envp, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, envp, a5, 0);
+    long r = nr == SYS_execve ? do_exec(nr, a1, a2, envp, 0, 0, 0) : do_exec(nr, a1, a2, a3, envp, a5, 0);
     (void)a4;
     tl_inject_disarm(&h); /* only reached when the exec failed */
     return r;
@@ -173,12 +188,12 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     int n_cfg;
     const char *const *cfg_vars = tl_env_settings(&n_cfg);
     long envp_arg = nr == SYS_execve ? a3 : a4;
-    if (!tl_follow_exec || !tl_self_path()[0]) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+    if (!tl_follow_exec || !tl_self_path()[0]) return do_exec(nr, a1, a2, a3, a4, a5, 0);
     struct tl_target tg = examine(nr, a1, a2, a5);
     if (tg.launcher) {
         /* trapline inside trapline: the inner launcher enters its program itself (two
          * tracers cannot both have it); that run owns the processes it starts */
-        return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+        return do_exec(nr, a1, a2, a3, a4, a5, 0);
     }
     if (tg.foreign) {
         /* not an x86-64 program: trapline cannot enter it (nor can the preloaded library,
@@ -202,7 +217,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     if ((enter || tg.foreign) && tl_booted) {
         /* nothing of ours is in the environment of a program we entered */
-        if (tg.foreign) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+        if (tg.foreign) return do_exec(nr, a1, a2, a3, a4, a5, 0);
         long r = exec_entered(nr, a1, a2, a3, a4, a5, envp_arg, no_hook, tg.is_static);
         if (r != 1) return r;
         enter = 0;
@@ -213,7 +228,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     uint64_t v;
     if (envp) {
         for (;; n++) {
-            if (!tl_safe_read((uint64_t)(envp + n), &v, 8)) return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+            if (!tl_safe_read((uint64_t)(envp + n), &v, 8)) return do_exec(nr, a1, a2, a3, a4, a5, 0);
             if (!v) break;
         }
     }
@@ -230,7 +245,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         int kind = env_kind(s);
         if (kind < 0) {
             tl_sys2(SYS_munmap, m, (long)bytes);
-            return tl_sys6(nr, a1, a2, a3, a4, a5, 0);
+            return do_exec(nr, a1, a2, a3, a4, a5, 0);
         }
         if (kind == 1) continue;
         if (kind == 2) {
@@ -246,7 +261,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         if (k && !out[k - 1]) k--;
         out[k] = 0;
         if (tg.foreign) {
-            long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
+            long r = nr == SYS_execve ? do_exec(nr, a1, a2, (long)out, 0, 0, 0) : do_exec(nr, a1, a2, a3, (long)out, a5, 0);
             tl_sys2(SYS_munmap, m, (long)bytes);
             return r;
         }
@@ -265,7 +280,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     /* LD_PRELOAD=<self>[:<the program's value>] */
     out[k++] = app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload);
     out[k] = 0;
-    long r = nr == SYS_execve ? tl_sys6(nr, a1, a2, (long)out, 0, 0, 0) : tl_sys6(nr, a1, a2, a3, (long)out, a5, 0);
+    long r = nr == SYS_execve ? do_exec(nr, a1, a2, (long)out, 0, 0, 0) : do_exec(nr, a1, a2, a3, (long)out, a5, 0);
     tl_sys2(SYS_munmap, m, (long)bytes); /* only reached when the exec failed */
     return r;
 }

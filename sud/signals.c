@@ -90,6 +90,13 @@ int tl_signals_install(void)
     struct tl_ksigaction segv = {(void *)on_sigsegv, SA_SIGINFO | SA_RESTORER, tl_restorer, 0};
     if (tl_sys4(SYS_rt_sigaction, SIGSEGV, &segv, &virt[SIGSEGV], 8)) return -1;
     virt_known |= SIGBIT(SIGSYS) | SIGBIT(SIGSEGV);
+    /* a SIGSYS blocked when the program started (inherited across its exec): blocked in
+     * its view, unblocked in the kernel (a blocked SIGSYS makes a trapped call fatal) */
+    uint64_t cur = 0, sb = SIGBIT(SIGSYS);
+    if (tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8) == 0 && (cur & sb)) {
+        tl_self()->sigsys_blocked = 1;
+        tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sb, 0, 8);
+    }
     /* an earlier SIGSEGV action's SA_ONSTACK, SA_NODEFER or mask shape ours */
     if (((virt[SIGSEGV].flags & (SA_ONSTACK | SA_NODEFER)) || (virt[SIGSEGV].mask & ~SIGBIT(SIGSYS))) && register_segv()) return -1;
     return 0;

@@ -584,6 +584,34 @@ describe('static programs with raw clone threads and a signal storm', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// a program started with SIGSYS blocked (trapline traps with SIGSYS)
+
+describe('SIGSYS blocked when the program starts', () => {
+  const prog = join(root, 'build', 'test', 'sigsysmask');
+  it('natively: the mask survives the exec', async () => {
+    expect((await native(prog, ['block', prog, 'show'])).stdout).toBe('sigsys-blocked=1 calls=100\n');
+    expect((await native(prog, ['block', prog, 'unblock'])).stdout).toBe('sigsys-blocked=0 calls=100\n');
+  });
+  for (const mode of MODES) {
+    for (const entry of ['first', 'preload']) {
+      it(`${mode}, --entry ${entry}: the program sees SIGSYS blocked, its calls still interposed, and can unblock it`, async (ctx) => {
+        needsLauncher(ctx);
+        const a = await traced(prog, ['block', prog, 'show'], { mode, opts: ['--entry', entry] });
+        expect(a.code).toBe(0);
+        expect(a.stdout).toBe('sigsys-blocked=1 calls=100\n');
+        expect(reportCounts(a.report).calls.get(110)).toBe(100);
+        const b = await traced(prog, ['block', prog, 'unblock'], { mode, opts: ['--entry', entry] });
+        expect(b.stdout).toBe('sigsys-blocked=0 calls=100\n');
+        // the launcher itself started with it blocked
+        const c = await traced(prog, ['block', LAUNCHER, prog, 'show'], { mode, opts: ['--entry', entry] });
+        expect(c.code).toBe(0);
+        expect(c.stdout).toBe('sigsys-blocked=1 calls=100\n');
+      });
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------
 // hooks from the first instruction: loaded when the dynamic loader is done, before any
 // constructor (docs/hooks.md, "From which point a hook is called")
 
