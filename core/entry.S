@@ -233,6 +233,18 @@ tl_fast_syscall_insn:
         .cfi_startproc
         .cfi_signal_frame
         CFI_RA_IN_RCX 8
+        /* counted as the fast path counts (the site's numbers, this thread's block):
+         * r11 = the site's hit counter, already incremented */
+        cmp     %ax, TL_HITS_NR_FIRST(%r11)
+        je      4f
+        cmpw    $TL_NR_NONE, TL_HITS_NR_FIRST(%r11)
+        jne     3f
+        mov     %ax, TL_HITS_NR_FIRST(%r11)
+3:      bt      %rax, TL_HITS_NRS(%r11)
+        jc      4f
+        lock bts %rax, TL_HITS_NRS(%r11)
+4:      mov     %gs:T_COUNTS, %r11
+        incq    (%r11,%rax,8)
         /* our stack: below the current rsp if we are already on it (a signal handler
          * interrupted our code), else the top, as SLOW chooses; while a reservation may
          * hold (a handler on an alternate stack interrupted our code), SLOW decides */
@@ -241,7 +253,7 @@ tl_fast_syscall_insn:
         cmp     $TL_STACK_SIZE, %r11
         jb      1f
         cmpl    $0, %gs:T_RES_N
-        jne     .Lfast_to_slow
+        jne     .Lhooked_to_slow
         mov     %gs:T_STK_HI, %r11
         jmp     2f
 1:      lea     -TL_STACK_SKIP(%rsp), %r11
@@ -285,6 +297,14 @@ tl_fast_syscall_insn:
         ret
         .cfi_endproc
 
+.Lhooked_to_slow:                       /* the slow path counts the call itself */
+        .cfi_startproc
+        CFI_RA_IN_RCX 8
+        mov     %gs:T_COUNTS, %r11
+        decq    (%r11,%rax,8)
+        jmp     .Lfast_to_slow
+        .cfi_endproc
+
 .Lfast_to_slow:
         .cfi_startproc
         CFI_RA_IN_RCX 8
@@ -293,6 +313,23 @@ tl_fast_syscall_insn:
         jmp     tl_slow_via1
         .cfi_endproc
         .size tl_fast_entry, .-tl_fast_entry
+
+/* The return of the C functions that return across a system call (core/hooks.c,
+ * RETURNS_ACROSS_SYSCALL, reached by `jmp` with the return address at [rsp]): an indirect
+ * jump instead of `ret`, which after the kernel's RSB filling would mispredict. rcx is
+ * free at a return (caller-saved, no return value). */
+        .globl __x86_return_thunk
+        .hidden __x86_return_thunk
+        .type __x86_return_thunk, @function
+        .p2align 4
+__x86_return_thunk:
+        .cfi_startproc
+        pop     %rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register %rip, %rcx
+        jmp     *%rcx
+        .cfi_endproc
+        .size __x86_return_thunk, .-__x86_return_thunk
 
 /* ---------------------------------------------------------------- landing stubs
  * One per sled group, reached from the group's landing slot: notes the group (which 11
