@@ -258,12 +258,43 @@ static inline uint64_t xinuse(void)
  *   then not empty. About 6 ns, where XGETBV(1) costs 12-18 ns. Every register component
  *   is then saved, in use or not (moves are cheap).
  * - else XGETBV(1) (XINUSE), and only the register components in use are saved. */
+/* MXCSR, the register components in v and PKRU, to a */
+static inline __attribute__((always_inline)) void save_regs(uint8_t *a, uint64_t v)
+{
+    __asm__ volatile("stmxcsr %c1(%0)" : : "r"(a), "i"(R_MXCSR) : "memory");
+    if (vec_regs == VEC_XMM)
+        __asm__ volatile(REGS_ST("movdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    else if (v & XC_ZMM_HI256)
+        __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 0, 0) : : "r"(a) : "memory");
+    else if (v & XC_AVX)
+        __asm__ volatile(REGS_ST("vmovdqu", "ymm", 0, 0) : : "r"(a) : "memory");
+    else
+        __asm__ volatile(REGS_ST("vmovdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    if (vec_regs == VEC_ZMM) {
+        if (v & XC_HI16_ZMM) __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 16, 1024) : : "r"(a) : "memory");
+        if (v & XC_OPMASK) {
+            if (k_bw)
+                __asm__ volatile(K8("kmovq", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
+            else
+                __asm__ volatile(K8("kmovw", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
+        }
+    }
+    if (xcr0 & XC_PKRU) {
+        uint32_t pk;
+        __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
+        *(uint32_t *)(a + R_PKRU) = pk;
+    }
+}
+
 static inline __attribute__((always_inline)) uint64_t vec_save(uint8_t *a)
 {
     int probed = 0;
     if (vec_regs) {
-        uint64_t v = XC_REGS & xcr0;
         if (x87_probe) {
+            /* the moves first (the check is mostly waiting; they overlap it), wasted
+             * only when the x87 unit turns out to be in use */
+            uint64_t v = XC_REGS & xcr0;
+            save_regs(a, v);
             uint16_t cw, sw, cls;
             __asm__ volatile("fnstcw %0\n\t fnstsw %1" : "=m"(cw), "=m"(sw));
             if (LIKELY(cw == 0x37f && sw == 0)) {
@@ -273,37 +304,14 @@ static inline __attribute__((always_inline)) uint64_t vec_save(uint8_t *a)
                 __asm__ volatile("fxam\n\t fnstsw %0" : "=a"(cls));
                 if (LIKELY((cls & 0x4500) == 0x4100)) {
                     __asm__ volatile("fldz\n\t fld1\n\t fcompp" : : : "memory");
-                    goto regs;
+                    return v;
                 }
                 probed = 1; /* the program's status word was 0: put back below */
             }
         }
-        v = xinuse() & xcr0;
+        uint64_t v = xinuse() & xcr0;
         if (!(v & ~XC_REGS)) {
-        regs:
-            __asm__ volatile("stmxcsr %c1(%0)" : : "r"(a), "i"(R_MXCSR) : "memory");
-            if (vec_regs == VEC_XMM)
-                __asm__ volatile(REGS_ST("movdqu", "xmm", 0, 0) : : "r"(a) : "memory");
-            else if (v & XC_ZMM_HI256)
-                __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 0, 0) : : "r"(a) : "memory");
-            else if (v & XC_AVX)
-                __asm__ volatile(REGS_ST("vmovdqu", "ymm", 0, 0) : : "r"(a) : "memory");
-            else
-                __asm__ volatile(REGS_ST("vmovdqu", "xmm", 0, 0) : : "r"(a) : "memory");
-            if (vec_regs == VEC_ZMM) {
-                if (v & XC_HI16_ZMM) __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 16, 1024) : : "r"(a) : "memory");
-                if (v & XC_OPMASK) {
-                    if (k_bw)
-                        __asm__ volatile(K8("kmovq", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
-                    else
-                        __asm__ volatile(K8("kmovw", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
-                }
-            }
-            if (xcr0 & XC_PKRU) {
-                uint32_t pk;
-                __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
-                *(uint32_t *)(a + R_PKRU) = pk;
-            }
+            save_regs(a, v);
             return v;
         }
     }
@@ -335,6 +343,15 @@ static inline __attribute__((always_inline)) void vec_restore(uint8_t *a, uint64
             __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"(lo), "d"(hi) : "memory");
         return;
     }
+    /* The x87 unit was in its initial state. A hook that used it leaves its traces in
+     * the status word (its stack pointer, condition codes, exception flags) or the
+     * control word: the unit goes back to its initial state (one XRSTOR of that
+     * component; a second XGETBV(1) here would cost every call ~12 ns). Read first:
+     * the loads below overlap the wait. */
+    uint16_t cw, sw;
+    __asm__ volatile("fnstcw %0\n\t fnstsw %1" : "=m"(cw), "=m"(sw));
+    if (UNLIKELY(sw != 0 || cw != 0x37f))
+        __asm__ volatile("xrstor64 (%0)" : : "r"(init_area), "a"((uint32_t)XC_X87), "d"(0) : "memory");
     /* a VEX load of an xmm or ymm register zeroes the bits above it: upper halves that
      * were not in use are zero again. vzeroupper also tells the CPU they are clean, so
      * that the program's SSE code pays no transition cost. */
@@ -365,14 +382,7 @@ static inline __attribute__((always_inline)) void vec_restore(uint8_t *a, uint64
     }
     /* MXCSR is loaded back (cheaper here than reading it to compare: LDMXCSR ~0.3 ns,
      * STMXCSR ~3.5 ns), PKRU only if the hook changed it (wrpkru is slow) */
-    uint16_t cw, sw;
-    __asm__ volatile("ldmxcsr %c2(%3)\n\t fnstcw %0\n\t fnstsw %1" : "=m"(cw), "=m"(sw) : "i"(R_MXCSR), "r"(a) : "memory");
-    /* The x87 unit was in its initial state. A hook that used it leaves its traces in
-     * the status word (its stack pointer, condition codes, exception flags) or the
-     * control word: the unit goes back to its initial state (one XRSTOR of that
-     * component; a second XGETBV(1) here would cost every call ~12 ns) */
-    if (UNLIKELY(sw != 0 || cw != 0x37f))
-        __asm__ volatile("xrstor64 (%0)" : : "r"(init_area), "a"((uint32_t)XC_X87), "d"(0) : "memory");
+    __asm__ volatile("ldmxcsr %c0(%1)" : : "i"(R_MXCSR), "r"(a) : "memory");
     if (xcr0 & XC_PKRU) {
         uint32_t pk;
         __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
