@@ -229,8 +229,8 @@ tl_fast_syscall_insn:
  * does not handle itself (those have TL_SPECIAL_C and take the slow path): the frame is
  * the slow path's (struct tl_frame), built without its shadow-ring bookkeeping, since the
  * flags are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes
- * the return address back into the slot and returns with `ret`, as the fast path does (the
- * return predictor stays in step with the program's callq).
+ * the return address back into the slot and returns with `jmp *%rcx`, as the fast path
+ * does (after the syscall a `ret` would mispredict: the kernel's RSB filling).
  * In: rax = nr (< 512), rcx = return address, [rsp] = the program's flags (the slot),
  * r11 free. CFI: the program's rsp is in r11 once we are on our stack (a signal frame:
  * the CFA is on another stack than the hook's frames). */
