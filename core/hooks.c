@@ -246,18 +246,6 @@ static inline uint64_t xinuse(void)
 #define REGS_LD(insn, reg, lo, off) IRP16_##lo insn " (" #off " + 64 * (\\i - " #lo "))(%0), %%" reg "\\i\n\t.endr"
 #define K8(insn, st) ".irp i,0,1,2,3,4,5,6,7\n\t" insn " " st "\n\t.endr"
 
-/* Saves the program's vector state at a (64-byte aligned, area_size bytes). Returns a
- * token for vec_restore: the register components saved, or VEC_FULL when the whole state
- * was. Only registers are saved when the x87 unit is in its initial state (control word
- * 0x37f, status word 0, every register empty: its state in use sends the call to the
- * full save) and nothing else beyond the registers is in use. Two ways to tell:
- * - x87_probe (XCR0 enables nothing beyond x87 and the registers, as on this machine's
- *   CPU): the control and status words, then FXAM of st(0). An x87 stack holding values
- *   has a non-zero stack pointer (TOP) in the status word, except when all eight
- *   registers are full, and MMX state sets TOP to 0 with every register full: st(0) is
- *   then not empty. About 6 ns, where XGETBV(1) costs 12-18 ns. Every register component
- *   is then saved, in use or not (moves are cheap).
- * - else XGETBV(1) (XINUSE), and only the register components in use are saved. */
 /* MXCSR, the register components in v and PKRU, to a */
 static inline __attribute__((always_inline)) void save_regs(uint8_t *a, uint64_t v)
 {
@@ -286,6 +274,18 @@ static inline __attribute__((always_inline)) void save_regs(uint8_t *a, uint64_t
     }
 }
 
+/* Saves the program's vector state at a (64-byte aligned, area_size bytes). Returns a
+ * token for vec_restore: the register components saved, or VEC_FULL when the whole state
+ * was. Only registers are saved when the x87 unit is in its initial state (control word
+ * 0x37f, status word 0, every register empty: its state in use sends the call to the
+ * full save) and nothing else beyond the registers is in use. Two ways to tell:
+ * - x87_probe (XCR0 enables nothing beyond x87 and the registers, as on this machine's
+ *   CPU): the control and status words, then FXAM of st(0). An x87 stack holding values
+ *   has a non-zero stack pointer (TOP) in the status word, except when all eight
+ *   registers are full, and MMX state sets TOP to 0 with every register full: st(0) is
+ *   then not empty. About 6 ns, where XGETBV(1) costs 12-18 ns. Every register component
+ *   is then saved, in use or not (moves are cheap).
+ * - else XGETBV(1) (XINUSE), and only the register components in use are saved. */
 static inline __attribute__((always_inline)) uint64_t vec_save(uint8_t *a)
 {
     int probed = 0;
