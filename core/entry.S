@@ -115,8 +115,13 @@ tl_fast_syscall_insn:
         shlx    %r11, %rcx, %rcx
         shrx    %r11, %rcx, %rcx        /* the return address (user addresses < 2^47) */
         mov     %rcx, (%rsp)            /* rcx = address after the site, as the kernel sets it */
-        CFI_CALLED
-        ret
+        /* back by an indirect jump, not `ret`: the kernel refilled the return stack
+         * buffer on the way back from the syscall (RSB filling), so a `ret` here would
+         * mispredict (~5 ns); the jump is predicted from its own history. The slot
+         * keeps the return address, as a `ret` leaves it. */
+        lea     8(%rsp), %rsp
+        CFI_RA_IN_RCX 0
+        jmp     *%rcx
 .Lfast_error:
         CFI_RA_IN_SLOT
         movzwl  TL_SLOT_NR_BYTE(%rsp), %r11d    /* nr */
@@ -224,8 +229,8 @@ tl_fast_syscall_insn:
  * does not handle itself (those have TL_SPECIAL_C and take the slow path): the frame is
  * the slow path's (struct tl_frame), built without its shadow-ring bookkeeping, since the
  * flags are already safe in the slot; tl_dispatch_hooked runs the hook. The way out writes
- * the return address back into the slot and returns with `ret`, as the fast path does (the
- * return predictor stays in step with the program's callq).
+ * the return address back into the slot and returns with `jmp *%rcx`, as the fast path
+ * does (after the syscall a `ret` would mispredict: the kernel's RSB filling).
  * In: rax = nr (< 512), rcx = return address, [rsp] = the program's flags (the slot),
  * r11 free. CFI: the program's rsp is in r11 once we are on our stack (a signal frame:
  * the CFA is on another stack than the hook's frames). */
@@ -233,6 +238,18 @@ tl_fast_syscall_insn:
         .cfi_startproc
         .cfi_signal_frame
         CFI_RA_IN_RCX 8
+        /* counted as the fast path counts (the site's numbers, this thread's block):
+         * r11 = the site's hit counter, already incremented */
+        cmp     %ax, TL_HITS_NR_FIRST(%r11)
+        je      4f
+        cmpw    $TL_NR_NONE, TL_HITS_NR_FIRST(%r11)
+        jne     3f
+        mov     %ax, TL_HITS_NR_FIRST(%r11)
+3:      bt      %rax, TL_HITS_NRS(%r11)
+        jc      4f
+        lock bts %rax, TL_HITS_NRS(%r11)
+4:      mov     %gs:T_COUNTS, %r11
+        incq    (%r11,%rax,8)
         /* our stack: below the current rsp if we are already on it (a signal handler
          * interrupted our code), else the top, as SLOW chooses; while a reservation may
          * hold (a handler on an alternate stack interrupted our code), SLOW decides */
@@ -241,7 +258,7 @@ tl_fast_syscall_insn:
         cmp     $TL_STACK_SIZE, %r11
         jb      1f
         cmpl    $0, %gs:T_RES_N
-        jne     .Lfast_to_slow
+        jne     .Lhooked_to_slow
         mov     %gs:T_STK_HI, %r11
         jmp     2f
 1:      lea     -TL_STACK_SKIP(%rsp), %r11
@@ -280,9 +297,17 @@ tl_fast_syscall_insn:
         FLAGS_FROM %ecx
         mov     (F_VIA - F_FLAGS)(%rsp), %rax   /* from here on: mov and lea only */
         mov     -8(%r11), %rcx                  /* rcx = address after the site, as the kernel sets it */
-        lea     -8(%r11), %rsp
-        CFI_CALLED
-        ret
+        mov     %r11, %rsp                      /* and back by a jump, as the fast path */
+        CFI_RA_IN_RCX 0
+        jmp     *%rcx
+        .cfi_endproc
+
+.Lhooked_to_slow:                       /* the slow path counts the call itself */
+        .cfi_startproc
+        CFI_RA_IN_RCX 8
+        mov     %gs:T_COUNTS, %r11
+        decq    (%r11,%rax,8)
+        jmp     .Lfast_to_slow
         .cfi_endproc
 
 .Lfast_to_slow:
@@ -293,6 +318,23 @@ tl_fast_syscall_insn:
         jmp     tl_slow_via1
         .cfi_endproc
         .size tl_fast_entry, .-tl_fast_entry
+
+/* The return of the C functions that return across a system call (core/hooks.c,
+ * RETURNS_ACROSS_SYSCALL, reached by `jmp` with the return address at [rsp]): an indirect
+ * jump instead of `ret`, which after the kernel's RSB filling would mispredict. rcx is
+ * free at a return (caller-saved, no return value). */
+        .globl __x86_return_thunk
+        .hidden __x86_return_thunk
+        .type __x86_return_thunk, @function
+        .p2align 4
+__x86_return_thunk:
+        .cfi_startproc
+        pop     %rcx
+        .cfi_adjust_cfa_offset -8
+        .cfi_register %rip, %rcx
+        jmp     *%rcx
+        .cfi_endproc
+        .size __x86_return_thunk, .-__x86_return_thunk
 
 /* ---------------------------------------------------------------- landing stubs
  * One per sled group, reached from the group's landing slot: notes the group (which 11

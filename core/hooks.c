@@ -34,11 +34,10 @@ enum { VEC_NONE, VEC_XMM, VEC_YMM, VEC_ZMM }; /* which registers the CPU has */
  * unchanged since the last XRSTOR from the same address, trusting that the area still
  * holds them; ours is on the stack, which other calls reuse in between. */
 enum { XS_FX, XS_XSAVE, XS_XSAVEC };
-/* layout of the register save area (64-byte aligned) */
+/* layout of the register save area (64-byte aligned): zmm/ymm/xmm0-15 at 64 * i, zmm16-31
+ * at 1024 + 64 * (i - 16) */
 #define R_K 2048 /* k0..k7 */
 #define R_MXCSR 2112
-#define R_FCW 2116
-#define R_FSW 2118
 #define R_PKRU 2120
 #define R_SIZE 2176
 #define VEC_FULL (~0ull) /* token: the full state was saved */
@@ -46,6 +45,8 @@ enum { XS_FX, XS_XSAVE, XS_XSAVEC };
 static int no_vector; /* the hook declared TRAPLINE_HOOK_NO_VECTOR */
 static int vec_regs; /* VEC_*: 0 = always the full save */
 static int xs_form; /* XS_* */
+static int k_bw; /* AVX512BW: mask registers are 64 bits (else 16) */
+static int x87_probe; /* tell whether registers suffice without XGETBV(1) (vec_save) */
 static uint64_t xcr0; /* components enabled by the OS */
 static uint32_t area_size; /* bytes for either save */
 /* XRSTOR source that puts components back in their initial state (header all zero) */
@@ -110,14 +111,21 @@ static long next_i386(long nr, long a1, long a2, long a3, long a4, long a5, long
     return tl_up.i386_perform(nr, a1, a2, a3, a4, a5, a6);
 }
 
-static long native_next(struct trapline_call *c)
+/* Functions that return across a system call (into the hook, or from the hook's call back
+ * to core/entry.S) return through __x86_return_thunk (core/entry.S: pop, then an indirect
+ * jump): the kernel refills the return stack buffer on the way back from a system call
+ * (RSB filling), so a plain `ret` to a caller that called before it mispredicts, ~5 ns on
+ * this machine each; the indirect jump is predicted from its own history. */
+#define RETURNS_ACROSS_SYSCALL __attribute__((function_return("thunk-extern")))
+
+static RETURNS_ACROSS_SYSCALL long native_next(struct trapline_call *c)
 {
     if (c->abi == TRAPLINE_ABI_I386)
         return next_i386(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
     return next_common(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
 }
 
-static __attribute__((unused)) long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+static __attribute__((unused)) RETURNS_ACROSS_SYSCALL long zp_next(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
     return next_common(nr, a1, a2, a3, a4, a5, a6);
 }
@@ -230,76 +238,81 @@ static inline uint64_t xinuse(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-#define Z16(op, a, b)                                                                                                              \
-    op " %%" a "0" b "\n\t" op " %%" a "1" b "\n\t" op " %%" a "2" b "\n\t" op " %%" a "3" b "\n\t" op " %%" a "4" b "\n\t" op     \
-       " %%" a "5" b "\n\t" op " %%" a "6" b "\n\t" op " %%" a "7" b "\n\t" op " %%" a "8" b "\n\t" op " %%" a "9" b "\n\t" op     \
-       " %%" a "10" b "\n\t" op " %%" a "11" b "\n\t" op " %%" a "12" b "\n\t" op " %%" a "13" b "\n\t" op " %%" a "14" b          \
-       "\n\t" op " %%" a "15" b "\n\t"
+/* 16 moves of registers lo..lo+15 (lo = 0 or 16) to or from a + off + 64 * (i - lo):
+ * REGS_ST(insn, register prefix, lo, off) stores, REGS_LD loads */
+#define IRP16_0 ".irp i,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15\n\t"
+#define IRP16_16 ".irp i,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\t"
+#define REGS_ST(insn, reg, lo, off) IRP16_##lo insn " %%" reg "\\i, (" #off " + 64 * (\\i - " #lo "))(%0)\n\t.endr"
+#define REGS_LD(insn, reg, lo, off) IRP16_##lo insn " (" #off " + 64 * (\\i - " #lo "))(%0), %%" reg "\\i\n\t.endr"
+#define K8(insn, st) ".irp i,0,1,2,3,4,5,6,7\n\t" insn " " st "\n\t.endr"
+
+/* MXCSR, the register components in v and PKRU, to a */
+static inline __attribute__((always_inline)) void save_regs(uint8_t *a, uint64_t v)
+{
+    __asm__ volatile("stmxcsr %c1(%0)" : : "r"(a), "i"(R_MXCSR) : "memory");
+    if (vec_regs == VEC_XMM)
+        __asm__ volatile(REGS_ST("movdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    else if (v & XC_ZMM_HI256)
+        __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 0, 0) : : "r"(a) : "memory");
+    else if (v & XC_AVX)
+        __asm__ volatile(REGS_ST("vmovdqu", "ymm", 0, 0) : : "r"(a) : "memory");
+    else
+        __asm__ volatile(REGS_ST("vmovdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    if (vec_regs == VEC_ZMM) {
+        if (v & XC_HI16_ZMM) __asm__ volatile(REGS_ST("vmovdqu64", "zmm", 16, 1024) : : "r"(a) : "memory");
+        if (v & XC_OPMASK) {
+            if (k_bw)
+                __asm__ volatile(K8("kmovq", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
+            else
+                __asm__ volatile(K8("kmovw", "%%k\\i, (2048 + 8 * \\i)(%0)") : : "r"(a) : "memory");
+        }
+    }
+    if (xcr0 & XC_PKRU) {
+        uint32_t pk;
+        __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
+        *(uint32_t *)(a + R_PKRU) = pk;
+    }
+}
 
 /* Saves the program's vector state at a (64-byte aligned, area_size bytes). Returns a
- * token for vec_restore: the components in use (XINUSE) when only registers were saved,
- * VEC_FULL when the whole state was. */
-static uint64_t vec_save(uint8_t *a)
+ * token for vec_restore: the register components saved, or VEC_FULL when the whole state
+ * was. Only registers are saved when the x87 unit is in its initial state (control word
+ * 0x37f, status word 0, every register empty: its state in use sends the call to the
+ * full save) and nothing else beyond the registers is in use. Two ways to tell:
+ * - x87_probe (XCR0 enables nothing beyond x87 and the registers, as on this machine's
+ *   CPU): the control and status words, then FXAM of st(0). An x87 stack holding values
+ *   has a non-zero stack pointer (TOP) in the status word, except when all eight
+ *   registers are full, and MMX state sets TOP to 0 with every register full: st(0) is
+ *   then not empty. About 6 ns, where XGETBV(1) costs 12-18 ns. Every register component
+ *   is then saved, in use or not (moves are cheap).
+ * - else XGETBV(1) (XINUSE), and only the register components in use are saved. */
+static inline __attribute__((always_inline)) uint64_t vec_save(uint8_t *a)
 {
+    int probed = 0;
     if (vec_regs) {
-        uint64_t before = xinuse() & xcr0;
-        if (!(before & ~XC_REGS)) {
-            if (vec_regs == VEC_ZMM) {
-                __asm__ volatile(
-                    "vmovdqu64 %%zmm0, 0(%0)\n\t vmovdqu64 %%zmm1, 64(%0)\n\t vmovdqu64 %%zmm2, 128(%0)\n\t vmovdqu64 %%zmm3, "
-                    "192(%0)\n\t"
-                    "vmovdqu64 %%zmm4, 256(%0)\n\t vmovdqu64 %%zmm5, 320(%0)\n\t vmovdqu64 %%zmm6, 384(%0)\n\t vmovdqu64 %%zmm7, "
-                    "448(%0)\n\t"
-                    "vmovdqu64 %%zmm8, 512(%0)\n\t vmovdqu64 %%zmm9, 576(%0)\n\t vmovdqu64 %%zmm10, 640(%0)\n\t vmovdqu64 %%zmm11, "
-                    "704(%0)\n\t"
-                    "vmovdqu64 %%zmm12, 768(%0)\n\t vmovdqu64 %%zmm13, 832(%0)\n\t vmovdqu64 %%zmm14, 896(%0)\n\t vmovdqu64 "
-                    "%%zmm15, 960(%0)\n\t"
-                    "vmovdqu64 %%zmm16, 1024(%0)\n\t vmovdqu64 %%zmm17, 1088(%0)\n\t vmovdqu64 %%zmm18, 1152(%0)\n\t vmovdqu64 "
-                    "%%zmm19, 1216(%0)\n\t"
-                    "vmovdqu64 %%zmm20, 1280(%0)\n\t vmovdqu64 %%zmm21, 1344(%0)\n\t vmovdqu64 %%zmm22, 1408(%0)\n\t vmovdqu64 "
-                    "%%zmm23, 1472(%0)\n\t"
-                    "vmovdqu64 %%zmm24, 1536(%0)\n\t vmovdqu64 %%zmm25, 1600(%0)\n\t vmovdqu64 %%zmm26, 1664(%0)\n\t vmovdqu64 "
-                    "%%zmm27, 1728(%0)\n\t"
-                    "vmovdqu64 %%zmm28, 1792(%0)\n\t vmovdqu64 %%zmm29, 1856(%0)\n\t vmovdqu64 %%zmm30, 1920(%0)\n\t vmovdqu64 "
-                    "%%zmm31, 1984(%0)\n\t"
-                    "kmovq %%k0, 2048(%0)\n\t kmovq %%k1, 2056(%0)\n\t kmovq %%k2, 2064(%0)\n\t kmovq %%k3, 2072(%0)\n\t"
-                    "kmovq %%k4, 2080(%0)\n\t kmovq %%k5, 2088(%0)\n\t kmovq %%k6, 2096(%0)\n\t kmovq %%k7, 2104(%0)\n\t"
-                    :
-                    : "r"(a)
-                    : "memory");
-            } else if (vec_regs == VEC_YMM) {
-                __asm__ volatile(
-                    "vmovdqu %%ymm0, 0(%0)\n\t vmovdqu %%ymm1, 64(%0)\n\t vmovdqu %%ymm2, 128(%0)\n\t vmovdqu %%ymm3, 192(%0)\n\t"
-                    "vmovdqu %%ymm4, 256(%0)\n\t vmovdqu %%ymm5, 320(%0)\n\t vmovdqu %%ymm6, 384(%0)\n\t vmovdqu %%ymm7, "
-                    "448(%0)\n\t"
-                    "vmovdqu %%ymm8, 512(%0)\n\t vmovdqu %%ymm9, 576(%0)\n\t vmovdqu %%ymm10, 640(%0)\n\t vmovdqu %%ymm11, "
-                    "704(%0)\n\t"
-                    "vmovdqu %%ymm12, 768(%0)\n\t vmovdqu %%ymm13, 832(%0)\n\t vmovdqu %%ymm14, 896(%0)\n\t vmovdqu %%ymm15, "
-                    "960(%0)\n\t"
-                    :
-                    : "r"(a)
-                    : "memory");
-            } else {
-                __asm__ volatile(
-                    "movdqu %%xmm0, 0(%0)\n\t movdqu %%xmm1, 64(%0)\n\t movdqu %%xmm2, 128(%0)\n\t movdqu %%xmm3, 192(%0)\n\t"
-                    "movdqu %%xmm4, 256(%0)\n\t movdqu %%xmm5, 320(%0)\n\t movdqu %%xmm6, 384(%0)\n\t movdqu %%xmm7, 448(%0)\n\t"
-                    "movdqu %%xmm8, 512(%0)\n\t movdqu %%xmm9, 576(%0)\n\t movdqu %%xmm10, 640(%0)\n\t movdqu %%xmm11, 704(%0)\n\t"
-                    "movdqu %%xmm12, 768(%0)\n\t movdqu %%xmm13, 832(%0)\n\t movdqu %%xmm14, 896(%0)\n\t movdqu %%xmm15, "
-                    "960(%0)\n\t"
-                    :
-                    : "r"(a)
-                    : "memory");
+        if (x87_probe) {
+            /* the moves first (the check is mostly waiting; they overlap it), wasted
+             * only when the x87 unit turns out to be in use */
+            uint64_t v = XC_REGS & xcr0;
+            save_regs(a, v);
+            uint16_t cw, sw, cls;
+            __asm__ volatile("fnstcw %0\n\t fnstsw %1" : "=m"(cw), "=m"(sw));
+            if (LIKELY(cw == 0x37f && sw == 0)) {
+                /* C3 C2 C0 = 1 0 1: st(0) is empty. FXAM set the condition codes, a
+                 * comparison of 1 with 0 (pushed and popped again) clears them: the
+                 * status word is 0 again */
+                __asm__ volatile("fxam\n\t fnstsw %0" : "=a"(cls));
+                if (LIKELY((cls & 0x4500) == 0x4100)) {
+                    __asm__ volatile("fldz\n\t fld1\n\t fcompp" : : : "memory");
+                    return v;
+                }
+                probed = 1; /* the program's status word was 0: put back below */
             }
-            __asm__ volatile("stmxcsr %c1(%0)\n\t fnstcw %c2(%0)\n\t fnstsw %c3(%0)"
-                             :
-                             : "r"(a), "i"(R_MXCSR), "i"(R_FCW), "i"(R_FSW)
-                             : "memory");
-            if (xcr0 & XC_PKRU) {
-                uint32_t pk;
-                __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
-                *(uint32_t *)(a + R_PKRU) = pk;
-            }
-            return before;
+        }
+        uint64_t v = xinuse() & xcr0;
+        if (!(v & ~XC_REGS)) {
+            save_regs(a, v);
+            return v;
         }
     }
     uint32_t lo = (uint32_t)xcr0, hi = (uint32_t)(xcr0 >> 32);
@@ -314,12 +327,15 @@ static uint64_t vec_save(uint8_t *a)
         break;
     default: __asm__ volatile("fxsave64 (%0)" : : "r"(a) : "memory");
     }
+    if (probed) *(uint16_t *)(a + 2) = 0; /* FSW in the legacy region, as before FXAM */
     return VEC_FULL;
 }
 
-static void vec_restore(uint8_t *a, uint64_t before)
+/* Puts back what vec_save saved; the register components that were not in use (in their
+ * initial state, all zero) are zero again, whatever the hook left in them. */
+static inline __attribute__((always_inline)) void vec_restore(uint8_t *a, uint64_t v)
 {
-    if (before == VEC_FULL) {
+    if (v == VEC_FULL) {
         uint32_t lo = (uint32_t)xcr0, hi = (uint32_t)(xcr0 >> 32);
         if (xs_form == XS_FX)
             __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
@@ -327,69 +343,52 @@ static void vec_restore(uint8_t *a, uint64_t before)
             __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"(lo), "d"(hi) : "memory");
         return;
     }
-    if (vec_regs == VEC_ZMM) {
-        __asm__ volatile(
-            "vmovdqu64 0(%0), %%zmm0\n\t vmovdqu64 64(%0), %%zmm1\n\t vmovdqu64 128(%0), %%zmm2\n\t vmovdqu64 192(%0), %%zmm3\n\t"
-            "vmovdqu64 256(%0), %%zmm4\n\t vmovdqu64 320(%0), %%zmm5\n\t vmovdqu64 384(%0), %%zmm6\n\t vmovdqu64 448(%0), "
-            "%%zmm7\n\t"
-            "vmovdqu64 512(%0), %%zmm8\n\t vmovdqu64 576(%0), %%zmm9\n\t vmovdqu64 640(%0), %%zmm10\n\t vmovdqu64 704(%0), "
-            "%%zmm11\n\t"
-            "vmovdqu64 768(%0), %%zmm12\n\t vmovdqu64 832(%0), %%zmm13\n\t vmovdqu64 896(%0), %%zmm14\n\t vmovdqu64 960(%0), "
-            "%%zmm15\n\t"
-            "vmovdqu64 1024(%0), %%zmm16\n\t vmovdqu64 1088(%0), %%zmm17\n\t vmovdqu64 1152(%0), %%zmm18\n\t vmovdqu64 1216(%0), "
-            "%%zmm19\n\t"
-            "vmovdqu64 1280(%0), %%zmm20\n\t vmovdqu64 1344(%0), %%zmm21\n\t vmovdqu64 1408(%0), %%zmm22\n\t vmovdqu64 1472(%0), "
-            "%%zmm23\n\t"
-            "vmovdqu64 1536(%0), %%zmm24\n\t vmovdqu64 1600(%0), %%zmm25\n\t vmovdqu64 1664(%0), %%zmm26\n\t vmovdqu64 1728(%0), "
-            "%%zmm27\n\t"
-            "vmovdqu64 1792(%0), %%zmm28\n\t vmovdqu64 1856(%0), %%zmm29\n\t vmovdqu64 1920(%0), %%zmm30\n\t vmovdqu64 1984(%0), "
-            "%%zmm31\n\t"
-            "kmovq 2048(%0), %%k0\n\t kmovq 2056(%0), %%k1\n\t kmovq 2064(%0), %%k2\n\t kmovq 2072(%0), %%k3\n\t"
-            "kmovq 2080(%0), %%k4\n\t kmovq 2088(%0), %%k5\n\t kmovq 2096(%0), %%k6\n\t kmovq 2104(%0), %%k7\n\t"
-            :
-            : "r"(a)
-            : "memory");
-    } else if (vec_regs == VEC_YMM) {
-        __asm__ volatile(
-            "vmovdqu 0(%0), %%ymm0\n\t vmovdqu 64(%0), %%ymm1\n\t vmovdqu 128(%0), %%ymm2\n\t vmovdqu 192(%0), %%ymm3\n\t"
-            "vmovdqu 256(%0), %%ymm4\n\t vmovdqu 320(%0), %%ymm5\n\t vmovdqu 384(%0), %%ymm6\n\t vmovdqu 448(%0), %%ymm7\n\t"
-            "vmovdqu 512(%0), %%ymm8\n\t vmovdqu 576(%0), %%ymm9\n\t vmovdqu 640(%0), %%ymm10\n\t vmovdqu 704(%0), %%ymm11\n\t"
-            "vmovdqu 768(%0), %%ymm12\n\t vmovdqu 832(%0), %%ymm13\n\t vmovdqu 896(%0), %%ymm14\n\t vmovdqu 960(%0), %%ymm15\n\t"
-            :
-            : "r"(a)
-            : "memory");
-    } else {
-        __asm__ volatile(
-            "movdqu 0(%0), %%xmm0\n\t movdqu 64(%0), %%xmm1\n\t movdqu 128(%0), %%xmm2\n\t movdqu 192(%0), %%xmm3\n\t"
-            "movdqu 256(%0), %%xmm4\n\t movdqu 320(%0), %%xmm5\n\t movdqu 384(%0), %%xmm6\n\t movdqu 448(%0), %%xmm7\n\t"
-            "movdqu 512(%0), %%xmm8\n\t movdqu 576(%0), %%xmm9\n\t movdqu 640(%0), %%xmm10\n\t movdqu 704(%0), %%xmm11\n\t"
-            "movdqu 768(%0), %%xmm12\n\t movdqu 832(%0), %%xmm13\n\t movdqu 896(%0), %%xmm14\n\t movdqu 960(%0), %%xmm15\n\t"
-            :
-            : "r"(a)
-            : "memory");
-    }
-    /* MXCSR, the x87 control word and PKRU are written back only if the hook changed
-     * them: an x87 write would mark x87 state in use, and wrpkru is slow */
-    uint32_t mx;
+    /* The x87 unit was in its initial state. A hook that used it leaves its traces in
+     * the status word (its stack pointer, condition codes, exception flags) or the
+     * control word: the unit goes back to its initial state (one XRSTOR of that
+     * component; a second XGETBV(1) here would cost every call ~12 ns). Read first:
+     * the loads below overlap the wait. */
     uint16_t cw, sw;
-    __asm__ volatile("stmxcsr %0\n\t fnstcw %1\n\t fnstsw %2" : "=m"(mx), "=m"(cw), "=m"(sw));
-    if (mx != *(uint32_t *)(a + R_MXCSR)) __asm__ volatile("ldmxcsr %c1(%0)" : : "r"(a), "i"(R_MXCSR) : "memory");
-    /* x87 registers were not in use (else the full save was taken). A hook that used
-     * them leaves its traces in the status word (its stack pointer, condition codes,
-     * exception flags) or the control word: the x87 state goes back to its initial state
-     * (one XRSTOR of that component; XGETBV(1) here would cost every call ~14 ns) */
-    if ((sw != *(uint16_t *)(a + R_FSW) || cw != *(uint16_t *)(a + R_FCW)) && (xcr0 & XC_X87))
+    __asm__ volatile("fnstcw %0\n\t fnstsw %1" : "=m"(cw), "=m"(sw));
+    if (UNLIKELY(sw != 0 || cw != 0x37f))
         __asm__ volatile("xrstor64 (%0)" : : "r"(init_area), "a"((uint32_t)XC_X87), "d"(0) : "memory");
-    __asm__ volatile("fnstcw %0" : "=m"(cw));
-    if (cw != *(uint16_t *)(a + R_FCW)) __asm__ volatile("fldcw %c1(%0)" : : "r"(a), "i"(R_FCW) : "memory");
+    /* a VEX load of an xmm or ymm register zeroes the bits above it: upper halves that
+     * were not in use are zero again. vzeroupper also tells the CPU they are clean, so
+     * that the program's SSE code pays no transition cost. */
+    if (vec_regs == VEC_XMM) {
+        __asm__ volatile(REGS_LD("movdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    } else if (v & XC_ZMM_HI256) {
+        __asm__ volatile(REGS_LD("vmovdqu64", "zmm", 0, 0) : : "r"(a) : "memory");
+    } else if (v & XC_AVX) {
+        __asm__ volatile(REGS_LD("vmovdqu", "ymm", 0, 0) : : "r"(a) : "memory");
+    } else {
+        __asm__ volatile("vzeroupper\n\t" REGS_LD("vmovdqu", "xmm", 0, 0) : : "r"(a) : "memory");
+    }
+    if (vec_regs == VEC_ZMM) {
+        if (v & XC_HI16_ZMM)
+            __asm__ volatile(REGS_LD("vmovdqu64", "zmm", 16, 1024) : : "r"(a) : "memory");
+        else /* an EVEX.128 xor zeroes the whole register */
+            __asm__ volatile(
+                ".irp i,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31\n\tvpxord %%xmm\\i, %%xmm\\i, %%xmm\\i\n\t.endr"
+                :
+                :
+                : "memory");
+        if (!(v & XC_OPMASK))
+            __asm__ volatile(K8("kxorw", "%%k\\i, %%k\\i, %%k\\i") : : : "memory");
+        else if (k_bw)
+            __asm__ volatile(K8("kmovq", "(2048 + 8 * \\i)(%0), %%k\\i") : : "r"(a) : "memory");
+        else
+            __asm__ volatile(K8("kmovw", "(2048 + 8 * \\i)(%0), %%k\\i") : : "r"(a) : "memory");
+    }
+    /* MXCSR is loaded back (cheaper here than reading it to compare: LDMXCSR ~0.3 ns,
+     * STMXCSR ~3.5 ns), PKRU only if the hook changed it (wrpkru is slow) */
+    __asm__ volatile("ldmxcsr %c0(%1)" : : "i"(R_MXCSR), "r"(a) : "memory");
     if (xcr0 & XC_PKRU) {
         uint32_t pk;
         __asm__ volatile("rdpkru" : "=a"(pk) : "c"(0) : "rdx");
         if (pk != *(uint32_t *)(a + R_PKRU))
             __asm__ volatile("wrpkru" : : "a"(*(uint32_t *)(a + R_PKRU)), "c"(0), "d"(0) : "memory");
     }
-    /* upper halves that were all zero (initial state) are so again: keep them clean */
-    if (vec_regs >= VEC_YMM && !(before & (XC_AVX | XC_ZMM_HI256))) __asm__ volatile("vzeroupper");
 }
 
 /* Chooses how vector state is saved around a hook on this CPU (cpuid, XCR0) */
@@ -411,15 +410,18 @@ static void vec_init(void)
     cpuid(0xd, 1, r);
     if (r[0] & 2) xs_form = XS_XSAVEC; /* compacted: never larger than the standard form */
     if (!(r[0] & 4)) return; /* no XGETBV(1): cannot tell what is in use */
-    if ((xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM)) == (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM) && (xcr0 & XC_AVX))
+    if ((xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM)) == (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM) && (xcr0 & XC_AVX)) {
         vec_regs = VEC_ZMM;
-    else if (xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM))
+        cpuid(7, 0, r);
+        k_bw = (r[1] >> 30) & 1;
+    } else if (xcr0 & (XC_OPMASK | XC_ZMM_HI256 | XC_HI16_ZMM))
         return; /* a partial AVX-512 set: use the full save */
     else if (xcr0 & XC_AVX)
         vec_regs = VEC_YMM;
     else if (xcr0 & XC_SSE)
         vec_regs = VEC_XMM;
     if (area_size < R_SIZE) area_size = R_SIZE;
+    x87_probe = vec_regs && !(xcr0 & ~(XC_REGS | XC_X87));
     ((uint32_t *)init_area)[6] = 0x1f80; /* MXCSR (not loaded: the mask never has SSE/AVX) */
 }
 
@@ -655,11 +657,13 @@ int tl_hooks_load_dl(const struct tl_dl *dl)
 
 /* inlined into tl_dispatch_hooked: after the hook's system call every return mispredicts
  * on this machine (the kernel's return mitigations leave the return stack buffer out of
- * step), so each level of calls costs about 5 ns there */
-static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, int *pass)
+ * step), so each level of calls costs about 5 ns there. fast: f is a rewritten site's
+ * frame (TL_VIA_FAST), so the i386 cases fold away. */
+static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, int *pass, int fast)
 {
+    int i386 = !fast && f->via == TL_VIA_I386;
     /* a zpoline-ABI hook cannot be told a call is i386: it never sees one */
-    if (f->via == TL_VIA_I386 && !native_hook) {
+    if (i386 && !native_hook) {
         *pass = 1;
         return 0;
     }
@@ -674,19 +678,29 @@ static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, 
     t->selector = TL_SUD_ALLOW; /* the hook's own calls go straight to the kernel */
     long ret;
     if (native_hook) {
-        struct trapline_call c = {(long)f->rax,
-                                  {(long)f->rdi, (long)f->rsi, (long)f->rdx, (long)f->r10, (long)f->r8, (long)f->r9},
-                                  f->ret - 2,
-                                  (int)f->via,
-                                  TRAPLINE_ABI_X86_64};
-        if (f->via == TL_VIA_I386) {
-            struct trapline_call c32 = {(long)(int)f->rax,
-                                        {(long)(uint32_t)f->rbx, (long)(uint32_t)f->rcx, (long)(uint32_t)f->rdx,
-                                         (long)(uint32_t)f->rsi, (long)(uint32_t)f->rdi, (long)(uint32_t)f->rbp},
-                                        f->ret - 2,
-                                        TRAPLINE_VIA_TRAP,
-                                        TRAPLINE_ABI_I386};
-            c = c32;
+        struct trapline_call c;
+        if (!i386) {
+            c.nr = (long)f->rax;
+            c.args[0] = (long)f->rdi;
+            c.args[1] = (long)f->rsi;
+            c.args[2] = (long)f->rdx;
+            c.args[3] = (long)f->r10;
+            c.args[4] = (long)f->r8;
+            c.args[5] = (long)f->r9;
+            c.site = f->ret - 2;
+            c.via = fast ? TRAPLINE_VIA_FAST : (int)f->via;
+            c.abi = TRAPLINE_ABI_X86_64;
+        } else {
+            c.nr = (long)(int)f->rax;
+            c.args[0] = (long)(uint32_t)f->rbx;
+            c.args[1] = (long)(uint32_t)f->rcx;
+            c.args[2] = (long)(uint32_t)f->rdx;
+            c.args[3] = (long)(uint32_t)f->rsi;
+            c.args[4] = (long)(uint32_t)f->rdi;
+            c.args[5] = (long)(uint32_t)f->rbp;
+            c.site = f->ret - 2;
+            c.via = TRAPLINE_VIA_TRAP;
+            c.abi = TRAPLINE_ABI_I386;
         }
         ret = native_hook(&c);
     } else {
@@ -700,23 +714,24 @@ static inline __attribute__((always_inline)) long hook_call(struct tl_frame *f, 
     return ret;
 }
 
-long tl_hook_call(struct tl_frame *f, int *pass) { return hook_call(f, pass); }
+long tl_hook_call(struct tl_frame *f, int *pass) { return hook_call(f, pass, 0); }
 
 /* A call from a rewritten site while a user hook is loaded, of a number tl_dispatch_handles
- * does not list (TL_SPECIAL_HOOK, core/entry.S .Lfast_hooked): counted as tl_dispatch
- * counts it, then the hook. Returns tl_dispatch's action (TL_ACT_SIGRETURN, which only a
- * hook asking for it through api->syscall can bring here). */
-long tl_dispatch_hooked(struct tl_frame *f)
+ * does not list (TL_SPECIAL_HOOK, core/entry.S .Lfast_hooked, which has counted it as
+ * the fast path does): the hook. Returns tl_dispatch's action (TL_ACT_SIGRETURN, which
+ * only a hook asking for it through api->syscall can bring here). */
+RETURNS_ACROSS_SYSCALL long tl_dispatch_hooked(struct tl_frame *f)
 {
-    long nr = (long)f->rax;
-    if (tl_stats) {
-        tl_cov_nr(tl_cov_site(f->ret - 2, 0, 0), nr);
-        tl_count_slow(nr, TL_VIA_FAST);
-    }
+    uint64_t nr = f->rax; /* < TL_NR_MAX (entry.S); a deferred call may change f->rax */
     int pass = 0, action = TL_ACT_RESUME;
-    long ret = hook_call(f, &pass);
-    if (pass) ret = tl_perform_frame(f, &action);
-    if (ret < 0 && ret > -4096) tl_count_error(nr);
+    long ret = hook_call(f, &pass, 1);
+    if (UNLIKELY(pass)) ret = tl_perform_frame(f, &action);
+    if (UNLIKELY(ret < 0 && ret > -4096)) {
+        /* this thread's errors[nr] (T_COUNTS -> fast[], then errors[]): one increment,
+         * which a signal handler's own calls cannot split */
+        uint64_t *n = &tl_self()->counts[TL_NR_MAX + nr];
+        __asm__ volatile("incq %0" : "+m"(*n));
+    }
     f->rax = (uint64_t)ret;
     return action;
 }

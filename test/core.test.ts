@@ -87,6 +87,31 @@ describe('kernel ABI preserved', () => {
     });
   }
 
+  // vecstate: every combination of the register components in use (upper ymm halves,
+  // upper zmm halves, zmm16-31, k1-k7) with the x87 unit empty, holding one value, eight
+  // values (its stack pointer back at 0) or MMX state, each from the initial state, then
+  // an AMX tile where the CPU has one; what is not in use must still be zero afterwards.
+  // As natively, without a hook and through hooks of both ABIs (vecclobber changes all of
+  // it around every call; the declared zppassgr gets no save)
+  it('vector state in every in-use combination (x87, MMX, AMX where present): as natively, through hooks', async () => {
+    const prog = testProgram('vecstate');
+    const n = await run(prog, [], { mode: 'native' });
+    expect(n.stdout).toMatch(/^ok \d+$/m);
+    const skipped = /^amx skipped: .*$/m.exec(n.stdout);
+    if (skipped) console.log(`vecstate: ${skipped[0]}`);
+    for (const mode of modes) {
+      for (const hook of [undefined, 'vecclobber', 'passhook', 'zppass', 'zppassgr']) {
+        const r = await run(prog, [], { mode, hook: hook && hookLibrary(hook) });
+        expect(r.stdout, `${mode}, hook ${hook ?? 'none'}`).toBe(n.stdout);
+        expect(r.code).toBe(0);
+        const ppid = nrStats(r.stats, GETPPID);
+        const calls = 3 * Number(/^ok (\d+)$/m.exec(n.stdout)![1]) + (/^amx ok$/m.test(n.stdout) ? 3 : 0);
+        expect(ppid.trap + ppid.fast, `${mode}, hook ${hook ?? 'none'}`).toBe(calls);
+        if (mode === 'lazy') expect(ppid.fast).toBeGreaterThan(calls / 2);   // the hooked entry
+      }
+    }
+  });
+
   for (const hook of ['zppassgr', 'countgr', 'zppass', 'passhook']) {
     it(`lazy: registers, flags and vector state through the hooked entry (${hook})`, async () => {
       const r = await run(testProgram('regs'), [], { mode: 'lazy', hook: hookLibrary(hook) });
