@@ -184,6 +184,16 @@ static long perform_call(struct tl_frame *f, int *action)
             return 0;
         }
         if ((int)f->rdi == ARCH_GET_GS) return tl_safe_write(f->rsi, &t->app_gs, 8) ? 0 : -EFAULT;
+        if ((int)f->rdi == TL_ARCH_SHSTK_ENABLE && (f->rsi & TL_ARCH_SHSTK_SHSTK) && tl_zero_mapped) {
+            /* the rewriting mode returns from its entries by jump, which a user shadow
+             * stack does not allow: the program runs without one, as on a kernel or CPU
+             * without them (glibc goes on without it; sud-only mode keeps it), said once */
+            static int said;
+            if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED) && !tl_cfg.quiet)
+                tl_error("note: the program asked for a user shadow stack, which trapline's rewriting mode cannot keep;",
+                         "it runs without one (in sud-only mode it keeps it)", 0);
+            return -EINVAL;
+        }
         if ((int)f->rdi >= TL_ARCH_MAP_VDSO_X32 && (int)f->rdi <= TL_ARCH_MAP_VDSO_64) { /* a new vDSO */
             long r = tl_sys6(nr, f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9);
             tl_vm_invalidate();

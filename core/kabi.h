@@ -36,6 +36,7 @@
 
 /* ---- prctl / arch_prctl options and flags not every libc names */
 #define TL_PR_SET_SECCOMP 22
+#define TL_ARCH_SHSTK_ENABLE 0x5001 /* arch_prctl: enable user shadow stack features */
 #define TL_ARCH_SHSTK_STATUS 0x5005 /* arch_prctl: user shadow stack features enabled */
 #define TL_ARCH_SHSTK_SHSTK 1 /* ... bit: the shadow stack */
 #define TL_ARCH_MAP_VDSO_X32 0x2001 /* arch_prctl: map a new vDSO (x32, 32, 64) */

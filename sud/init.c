@@ -177,6 +177,17 @@ void tl_start(void)
         }
     }
     if (tl_cfg.mode == TL_MODE_LAZY) {
+        /* a user shadow stack already on (a preloaded start after glibc enabled it): the
+         * rewriting mode's entries return by jump, which it does not allow */
+        uint64_t shstk = 0;
+        if (tl_sys2(SYS_arch_prctl, TL_ARCH_SHSTK_STATUS, &shstk) == 0 && (shstk & TL_ARCH_SHSTK_SHSTK)) {
+            warn("note: the program runs with a user shadow stack, which the rewriting mode cannot keep;",
+                 "running in sud-only mode", 0);
+            tl_cfg.mode = TL_MODE_SUD_ONLY;
+            tl_env_set("TRAPLINE_MODE=sud-only");
+        }
+    }
+    if (tl_cfg.mode == TL_MODE_LAZY) {
         int e = tl_trampoline_map();
         char buf[24];
         if (e && tl_cfg.caps == TL_CAPS_DROPPED) {
