@@ -127,22 +127,28 @@ static struct {
     const char *argv0;
 } late;
 
-/* one byte of the loader's code: written through /proc/self/mem, which keeps the page's
- * permissions as they are (the write is the kernel's copy-on-write of a private page);
- * if /proc is missing, by a write between two mprotect calls (the loader's text is r-x) */
-static int poke(uint64_t addr, uint8_t b)
+/* n bytes (1 or 8) of the loader's code or data: written through /proc/self/mem, which
+ * keeps the page's permissions as they are (the write is the kernel's copy-on-write of a
+ * private page); if /proc is missing, by a write between two mprotect calls, the page
+ * then given back prot (the loader's text is r-x, its RELRO data read-only by now) */
+static int poke(uint64_t addr, uint64_t v, int n, int prot)
 {
     long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
     if (fd >= 0) {
-        long r = tl_sys4(SYS_pwrite64, fd, (long)&b, 1, (long)addr);
+        long r = tl_sys4(SYS_pwrite64, fd, (long)&v, n, (long)addr);
         tl_sys1(SYS_close, fd);
-        if (r == 1) return 0;
+        if (r == n) return 0;
     }
     uint64_t page = addr & ~4095ull;
     if (tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE)) return -1;
-    *(volatile uint8_t *)addr = b;
-    return tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_EXEC) ? -1 : 0;
+    if (n == 8)
+        *(volatile uint64_t *)addr = v;
+    else
+        *(volatile uint8_t *)addr = (uint8_t)v;
+    return tl_sys3(SYS_mprotect, page, 4096, prot) ? -1 : 0;
 }
+#define POKE_CODE(addr, byte) poke((addr), (byte), 1, PROT_READ | PROT_EXEC)
+#define POKE_RELRO(addr, word) poke((addr), (word), 8, PROT_READ)
 
 static void hook_skip(const char *why)
 {
@@ -257,22 +263,6 @@ static void *ld_realloc(void *p, size_t n)
     return q;
 }
 
-/* 8 bytes of the loader's data (RELRO: read-only by now), as poke does code */
-static int poke8(uint64_t addr, uint64_t v)
-{
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
-    if (fd >= 0) {
-        long r = tl_sys4(SYS_pwrite64, fd, (long)&v, 8, (long)addr);
-        tl_sys1(SYS_close, fd);
-        if (r == 8) return 0;
-    }
-    /* without /proc: between two mprotect calls (the page is RELRO: read-only by now) */
-    uint64_t page = addr & ~4095ull;
-    if (tl_sys3(SYS_mprotect, page, 4096, PROT_READ | PROT_WRITE)) return -1;
-    *(volatile uint64_t *)addr = v;
-    return tl_sys3(SYS_mprotect, page, 4096, PROT_READ) ? -1 : 0;
-}
-
 /* Points the loader's four allocation functions here. 0 if done, -1 if left as they were. */
 static int heap_divert(const struct tl_dl *dl)
 {
@@ -307,8 +297,8 @@ static int heap_divert(const struct tl_dl *dl)
     heap.free = (void (*)(void *))fns[3];
     const uint64_t ours[4] = {(uint64_t)ld_malloc, (uint64_t)ld_calloc, (uint64_t)ld_realloc, (uint64_t)ld_free};
     for (int k = 0; k < 4; k++)
-        if (poke8(at[k], ours[k])) {
-            for (int j = 0; j < k; j++) poke8(at[j], (uint64_t)fns[j]);
+        if (POKE_RELRO(at[k], ours[k])) {
+            for (int j = 0; j < k; j++) POKE_RELRO(at[j], (uint64_t)fns[j]);
             tl_sys2(SYS_munmap, heap.lo, heap.cap);
             heap.lo = 0;
             return -1;
@@ -348,7 +338,7 @@ static int loader_hit(void *ucv)
         g[REG_RSP] += 8;
         return 1;
     }
-    if (poke(late.brk, 0xc3)) tl_die("cannot restore the dynamic loader's code after loading the hook", 0, 0);
+    if (POKE_CODE(late.brk, 0xc3)) tl_die("cannot restore the dynamic loader's code after loading the hook", 0, 0);
     tl_loader_brk = 0;
     tl_loader_hit = 0;
     g[REG_RIP] = (greg_t)(uint64_t)hook_late;
@@ -388,7 +378,7 @@ static void hook_arm(void)
     late.argv0 = sp[0] ? (const char *)sp[1] : 0;
     tl_loader_hit = loader_hit;
     tl_loader_brk = late.brk;
-    if (poke(late.brk, 0xf4 /* hlt */)) tl_die("cannot arm the loading of the hook in the program's dynamic loader", 0, 0);
+    if (POKE_CODE(late.brk, 0xf4 /* hlt */)) tl_die("cannot arm the loading of the hook in the program's dynamic loader", 0, 0);
 }
 
 int tl_boot_main(struct tl_boot_args *a)
