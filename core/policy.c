@@ -791,6 +791,18 @@ static void site_compute(uint64_t site, struct site_ent *e)
     }
 }
 
+/* A cache entry takes a computed site's fields, its generation last (readers check it) */
+static void sc_store(struct site_ent *e, const struct site_ent *out, uint32_t gen)
+{
+    e->mask = out->mask;
+    e->offset = out->offset;
+    e->module = out->module;
+    e->own = out->own;
+    e->direct = out->direct;
+    e->flags = out->flags;
+    __atomic_store_n(&e->gen, gen, __ATOMIC_RELEASE);
+}
+
 static void site_info(uint64_t site, struct site_ent *out)
 {
     uint32_t gen = __atomic_load_n(&sc_gen, __ATOMIC_ACQUIRE);
@@ -813,13 +825,7 @@ static void site_info(uint64_t site, struct site_ent *out)
                 site_compute(site, out);
                 uint32_t old = __atomic_load_n(&sc[i].gen, __ATOMIC_ACQUIRE);
                 if (old && old != gen && __atomic_compare_exchange_n(&sc[i].gen, &old, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-                    sc[i].mask = out->mask;
-                    sc[i].offset = out->offset;
-                    sc[i].module = out->module;
-                    sc[i].own = out->own;
-                    sc[i].direct = out->direct;
-                    sc[i].flags = out->flags;
-                    __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
+                    sc_store(&sc[i], out, gen);
                 }
                 return;
             }
@@ -832,13 +838,7 @@ static void site_info(uint64_t site, struct site_ent *out)
             }
             __atomic_add_fetch(&sc_used, 1, __ATOMIC_RELAXED);
             site_compute(site, out);
-            sc[i].mask = out->mask;
-            sc[i].offset = out->offset;
-            sc[i].module = out->module;
-            sc[i].own = out->own;
-            sc[i].direct = out->direct;
-            sc[i].flags = out->flags;
-            __atomic_store_n(&sc[i].gen, gen, __ATOMIC_RELEASE);
+            sc_store(&sc[i], out, gen);
             return;
         }
     }
