@@ -50,6 +50,8 @@ static const short handled[] = {
     SYS_rt_sigpending,
     /* seen so that our map of the address space stays true (core/vmmap.c) */
     SYS_shmdt,
+    /* answered as if rewriting had not registered for SYNC_CORE (lazy/rewrite.c) */
+    SYS_membarrier,
 };
 
 static uint8_t handled_map[TL_NR_MAX]; /* handled[] by number: one load per hook call */

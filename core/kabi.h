@@ -62,8 +62,12 @@
 #define TL_BPF_RET_K 0x06 /* BPF_RET | BPF_K: ret #k */
 
 /* ---- membarrier */
+#define TL_MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED 4
+#define TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED 16
 #define TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE 32
 #define TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE 64
+#define TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ 256
+#define TL_MEMBARRIER_CMD_GET_REGISTRATIONS 512
 
 /* ---- i386 system call numbers (int $0x80) that trapline treats itself (the x86-64 ones
  * come from <sys/syscall.h>; both tables cannot be included in one file) */
@@ -88,6 +92,7 @@
 #define TL_NR32_EXIT_GROUP 252
 #define TL_NR32_REMAP_FILE_PAGES 257
 #define TL_NR32_EXECVEAT 358
+#define TL_NR32_MEMBARRIER 375
 #define TL_NR32_PKEY_MPROTECT 380
 #define TL_NR32_SHMAT 397
 #define TL_NR32_SHMDT 398

@@ -17,6 +17,8 @@ HIDDEN int tl_rewrite_precheck(uint64_t site);
 HIDDEN int tl_rewrite_site(uint64_t site, uint64_t *hits,
                            const struct tl_mapping *where); /* TL_REASON_NONE: rewritten; else why not */
 HIDDEN void tl_rewrite_after_fork(void);
+HIDDEN void tl_rewrite_before_thread(void); /* before a clone that creates a thread */
+HIDDEN int tl_membarrier_virt(long cmd, long flags, long cpu_id, long *ret); /* 1: *ret is the program's result */
 HIDDEN void tl_rewrite_lock(void);
 HIDDEN void tl_rewrite_unlock(void);
 HIDDEN void tl_rewrite_serialise(void);

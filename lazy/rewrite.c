@@ -10,7 +10,9 @@
  *    store; otherwise it stays on the trap path (reason "straddle");
  *  - other threads' instruction streams are serialised afterwards with
  *    membarrier(PRIVATE_EXPEDITED_SYNC_CORE) (not needed, and skipped, while the process
- *    has a single thread);
+ *    has a single thread). Its registration is made before the process's first thread
+ *    exists (tl_rewrite_before_thread), when it costs the kernel nothing, and is hidden
+ *    from the program (tl_membarrier_virt);
  *  - the page gets write permission only for the store, keeping its execute permission
  *    (other threads may be running there), and gets back exactly its former protection
  *    bits, read from /proc/self/maps; one rewrite at a time (spin lock).
@@ -22,22 +24,105 @@
 #include <errno.h>
 
 static int lock;
-static int membarrier_ok = -1;
 
+/* membarrier(PRIVATE_EXPEDITED_SYNC_CORE), which makes every thread of the process
+ * serialise its instruction stream, needs a registration, once per address space. The
+ * kernel makes it cheap while the address space has a single user (it only marks the mm
+ * and this CPU's run queue) and expensive otherwise (it waits for an RCU grace period:
+ * ~10 ms on a loaded machine, sync_runqueues_membarrier_state in
+ * kernel/sched/membarrier.c). So it is made just before the process creates its first
+ * thread (tl_rewrite_before_thread), in the rewriting mode only; the rewrite that first
+ * needs it with threads running makes it otherwise. A fork child's address space is a
+ * copy with the registration in it, exec drops it (membarrier_exec_mmap).
+ * membarrier_ok: -1 not tried, 0 refused (a kernel without SYNC_CORE), 1 registered. */
+static int membarrier_ok = -1;
+/* The registrations the program made itself (its MEMBARRIER_CMD_REGISTER_* commands that
+ * succeeded, by command bit): what MEMBARRIER_CMD_GET_REGISTRATIONS and the SYNC_CORE
+ * command must answer natively while ours is in place (tl_membarrier_virt). */
+static int program_regs;
 
 void tl_rewrite_after_fork(void)
 {
     lock = 0; /* only this thread exists in the child */
-    membarrier_ok = -1; /* registration is per address space */
+    /* membarrier_ok and program_regs stay: the child's address space keeps both
+     * registrations (a kernel that dropped ours is answered EPERM: see serialise_cores) */
+}
+
+static void membarrier_register(void)
+{
+    if (!tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0)) return;
+    membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
+}
+
+/* Called by the process model before a clone that creates a thread (CLONE_VM, not
+ * CLONE_VFORK). While this is the only user of the address space, registering costs
+ * nothing; once a second thread exists it costs an RCU grace period. Not in a vfork
+ * child (its parent is a second user), not when nothing will ever be rewritten. */
+void tl_rewrite_before_thread(void)
+{
+    if (__atomic_load_n(&membarrier_ok, __ATOMIC_RELAXED) >= 0) return;
+    if (!tl_zero_mapped || tl_cfg.mode != TL_MODE_LAZY || tl_cfg.policy == TL_POLICY_NONE) return;
+    if (!tl_threads_alone() || tl_self()->vfork_child) return;
+    membarrier_register();
 }
 
 static void serialise_cores(void)
 {
     if (tl_threads_alone()) return; /* no other instruction stream to serialise */
-    if (!tl_seccomp_allows(SYS_membarrier, 0, 0, 0)) return; /* forbidden by the program's seccomp */
-    if (membarrier_ok < 0)
-        membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
-    if (membarrier_ok) tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+    if (!tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0))
+        return; /* forbidden by the program's seccomp */
+    if (membarrier_ok < 0) membarrier_register();
+    if (membarrier_ok && tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == -EPERM) {
+        membarrier_register(); /* not registered after all (a kernel that drops it on fork) */
+        if (membarrier_ok) tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+    }
+}
+
+/* The registration commands and what each shows in MEMBARRIER_CMD_GET_REGISTRATIONS:
+ * registering SYNC_CORE or RSEQ also sets the plain PRIVATE_EXPEDITED state bit. */
+static int shown_registrations(int regs)
+{
+    int m = regs;
+    if (regs & (TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ))
+        m |= TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+    return m;
+}
+
+/* The program's membarrier(cmd, flags, cpu_id) (both call tables: the dispatch and int
+ * $0x80), answered as without our registration: 1 with the result in *ret, 0 to perform
+ * it as it is. Its own registrations are performed and recorded; while ours is in place,
+ * MEMBARRIER_CMD_GET_REGISTRATIONS leaves out the bits only ours set, and
+ * MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE fails with EPERM unless the program
+ * registered for it. A command with flags goes to the kernel (EINVAL; RSEQ's flag is
+ * not ours to judge). */
+int tl_membarrier_virt(long cmd, long flags, long cpu_id, long *ret)
+{
+    int c = (int)cmd;
+    if ((unsigned)flags != 0) return 0;
+    switch (c) {
+    case TL_MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED:
+    case TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+    case TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+    case TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ:
+        *ret = tl_sys3(SYS_membarrier, c, 0, cpu_id);
+        if (*ret == 0) __atomic_or_fetch(&program_regs, c, __ATOMIC_RELAXED);
+        return 1;
+    case TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE:
+        if (__atomic_load_n(&membarrier_ok, __ATOMIC_RELAXED) != 1 ||
+            (__atomic_load_n(&program_regs, __ATOMIC_RELAXED) & TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE))
+            return 0;
+        *ret = -EPERM;
+        return 1;
+    case TL_MEMBARRIER_CMD_GET_REGISTRATIONS:
+        if (__atomic_load_n(&membarrier_ok, __ATOMIC_RELAXED) != 1) return 0;
+        *ret = tl_sys3(SYS_membarrier, c, 0, cpu_id);
+        if (*ret >= 0) {
+            const int ours = TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+            *ret = (*ret & ~ours) | (shown_registrations(__atomic_load_n(&program_regs, __ATOMIC_RELAXED)) & ours);
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* protection of the page holding addr (from where when it covers it); -1 if unmapped,

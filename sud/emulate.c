@@ -1,7 +1,8 @@
 /* The calls the process model performs itself, for the dispatch (core/dispatch.c calls
  * tl_sud_emulate through tl_up.emulate): the program's view of signals (its handlers,
  * mask, pending set, alternate stack), of threads and processes (clone, clone3, fork,
- * vfork, exit) and of exec, and its own Syscall User Dispatch. */
+ * vfork, exit) and of exec, its own Syscall User Dispatch, and membarrier as if
+ * rewriting had made no registration (lazy/rewrite.c). */
 #include "sud/sud.h"
 #include <sched.h>
 #include <errno.h>
@@ -64,6 +65,9 @@ static long do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp, uint
     long nr = (long)f->rax;
     int i386 = f->via == TL_VIA_I386;
     if ((flags & CLONE_VM) && child_sp) {
+        /* a thread (not a vfork child, which runs alone): while this one is still the
+         * only user of the address space, rewriting's membarrier registration is cheap */
+        if (!(flags & CLONE_VFORK)) tl_rewrite_before_thread();
         tl_threads_pending(1); /* before it exists: see tl_threads_alone */
         long r = i386 ? tl_clone_thread_i386(f, child_sp, flags) : tl_clone_thread(f, child_sp, flags);
         if (r < 0) tl_threads_pending(-1);
@@ -161,6 +165,7 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
+    case SYS_membarrier: return tl_membarrier_virt((long)f->rdi, (long)f->rsi, (long)f->rdx, ret);
     case SYS_prctl:
         if ((int)f->rdi != TL_PR_SET_SYSCALL_USER_DISPATCH) return 0;
         *ret = tl_virt_sud((long)f->rsi, f->rdx, f->r10, f->r8);

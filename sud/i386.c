@@ -118,6 +118,11 @@ long tl_i386_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, 
         if (tl_zero_mapped && b1 == 0 && b2 != 0) return -EFAULT;
         if (tl_zero_mapped && (a32((uint64_t)a4) & TL_MREMAP_FIXED) && a32((uint64_t)a5) == 0) return -EPERM;
         goto unmodelled;
+    case TL_NR32_MEMBARRIER: { /* as if rewriting had not registered (lazy/rewrite.c) */
+        long r;
+        if (tl_membarrier_virt((int)a1, (long)b2, (int)a3, &r)) return r;
+        break;
+    }
     case TL_NR32_PRCTL: /* the program's own Syscall User Dispatch stays virtual */
         if ((int)a1 == TL_PR_SET_SYSCALL_USER_DISPATCH) return tl_virt_sud((long)b2, b3, a32((uint64_t)a4), a32((uint64_t)a5));
         break;
