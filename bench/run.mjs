@@ -3,9 +3,13 @@
 // through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
 // cost of the first execution of a new syscall site, `dd bs=1` with and without a hook,
 // and start-up cost of short programs (uninterposed, preloaded or entered, lazy or with a
-// learned plan; --startup: that part alone). Clock
-// time only; ratios are relative to the uninterposed run of the same invocation.
-// Options: --iter N (default 2,000,000), --quick (200,000), --json, --policies, --startup.
+// learned plan; --startup: that part alone), and real programs (python3, make, gcc,
+// sqlite3, git, tar | gzip: native, SUD floor, trapline, trapline with a pass-through
+// hook; --macro [NAME]: that part alone, or only the workloads whose name starts with
+// NAME). Clock time only; ratios are relative to the uninterposed run of the same
+// invocation.
+// Options: --iter N (default 2,000,000), --quick (200,000), --json, --policies, --startup,
+// --macro [NAME].
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync as mkdirSyncP, mkdtempSync, rmSync, writeFileSync as writeFileSyncP } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +22,8 @@ const startupBin = join(root, 'build/bench/startup');
 const launcher = join(root, 'build/lib/trapline-exec');
 const lib = join(root, 'build/lib/libtrapline.so');
 const hook = (stem) => join(root, `build/test/hooks/lib${stem}.so`);
-for (const f of [bin, startupBin, launcher, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
+const sudFloor = join(root, 'build/bench/libsudfloor.so');
+for (const f of [bin, startupBin, sudFloor, launcher, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing: run npm install first`);
     process.exit(1);
@@ -30,14 +35,16 @@ let iter = 2_000_000;
 let json = false;
 let onlyPolicies = false;
 let onlyStartup = false;
+let onlyMacro;
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--quick') iter = 200_000;
   else if (args[i] === '--json') json = true;
   else if (args[i] === '--policies') onlyPolicies = true;
   else if (args[i] === '--startup') onlyStartup = true;
+  else if (args[i] === '--macro') onlyMacro = /^[a-z]/.test(args[i + 1] ?? '') ? args[++i] : '';
   else if (args[i] === '--iter' && /^[1-9][0-9]*$/.test(args[i + 1] ?? '')) iter = Number(args[++i]);
   else {
-    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json] [--policies | --startup]');
+    console.error('usage: node bench/run.mjs [--iter N | --quick] [--json] [--policies | --startup | --macro [NAME]]');
     process.exit(2);
   }
 }
@@ -185,6 +192,110 @@ function printStartup(start) {
 }
 if (onlyStartup) {
   printStartup(measureStartup());
+  process.exit(0);
+}
+
+// Real programs (the macro suite, issue 15): each workload run repeatedly by the
+// start-up driver (posix_spawn + wait, itself uninterposed), in its own scratch directory,
+// in four configurations alternating round by round: native; the SUD floor (a tiny
+// LD_PRELOAD library that switches Syscall User Dispatch on, every call allowed, in every
+// thread and forked child, and does nothing else: what no SUD interposer can avoid);
+// trapline in the rewriting mode (with the null-reads opt-in as above); the same with a
+// pass-through hook (zpoline ABI, vector registers saved). A workload whose tool is
+// missing is skipped with a note. Every round's time per run is kept: min, median, max.
+const macroCfg = {
+  native: [],
+  sud_floor: [`LD_PRELOAD=${sudFloor}`],
+  lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
+  lazy_hook: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1', `TRAPLINE_HOOK=${hook('zppass')}`],
+};
+const python3Exe = () => spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { env: base, encoding: 'utf8' }).stdout?.trim() || 'python3';
+function measureMacro(only) {
+  const macro = {};
+  const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
+  const mdir = join(work, 'macro');
+  mkdirSyncP(mdir, { recursive: true });
+  const cfile = (i) => `#include <stdio.h>\n#include <string.h>\nint f${i}(const char *s) { char b[64]; snprintf(b, sizeof b, "%s-${i}", s); return (int)strlen(b); }\n`;
+  for (let i = 0; i < 4; i++) writeFileSyncP(join(mdir, `m${i}.c`), cfile(i));
+  writeFileSyncP(join(mdir, 'main.c'), '#include <stdio.h>\nint f0(const char *);\nint main(void) { printf("%d\\n", f0("x")); return 0; }\n');
+  writeFileSyncP(join(mdir, 'Makefile'), 'all: prog\nprog: main.o m0.o m1.o m2.o m3.o\n\t$(CC) -o $@ $^\n%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\n');
+  writeFileSyncP(join(mdir, 'work.py'), [
+    'import os, subprocess, threading, tempfile',
+    'def worker(n):',
+    '    with tempfile.TemporaryFile() as f:',
+    '        for i in range(200): f.write(os.urandom(64)); f.flush()',
+    't = [threading.Thread(target=worker, args=(i,)) for i in range(4)]',
+    '[x.start() for x in t]',
+    'for i in range(3): subprocess.run(["true"])',
+    '[x.join() for x in t]', ''].join('\n'));
+  const tree = join(mdir, 'tree');
+  for (let d = 0; d < 10; d++) {
+    mkdirSyncP(join(tree, `d${d}`), { recursive: true });
+    for (let f = 0; f < 30; f++) writeFileSyncP(join(tree, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`.repeat(40));
+  }
+  const sql = ['CREATE TABLE t(a INTEGER, b TEXT);', 'BEGIN;'];
+  for (let i = 0; i < 5000; i++) sql.push(`INSERT INTO t VALUES(${i}, 'row ${i}');`);
+  sql.push('COMMIT;');
+  writeFileSyncP(join(mdir, 'inserts.sql'), sql.join('\n'));
+  const workloads = [
+    // the interpreter itself, not a version manager's shim script in front of it (pyenv's
+    // runs bash and several more processes per start)
+    { name: 'python3 threads+subprocess', tool: 'python3', argv: [python3Exe(), 'work.py'] },
+    { name: 'make -j2 (5 C files)', tool: 'make', argv: ['sh', '-c', 'make -s -B -j2 >/dev/null'] },
+    { name: 'gcc compile+link', tool: 'gcc', argv: ['gcc', '-O1', '-o', 'single', 'main.c', 'm0.c'] },
+    { name: 'sqlite3 5000 inserts', tool: 'sqlite3', argv: ['sh', '-c', 'rm -f db.sqlite && sqlite3 db.sqlite < inserts.sql'] },
+    // core.fsync=none: the disk's flush time (hundreds of ms, varying) is no one's cost here
+    { name: 'git add+commit 300 files', tool: 'git', argv: ['sh', '-c', 'cd tree && rm -rf .git && git init -q && git -c core.fsync=none add -A && git -c core.fsync=none -c user.name=b -c user.email=b@b commit -qm x'] },
+    { name: 'tar | gzip of 300 files', tool: 'gzip', argv: ['sh', '-c', 'tar cf - tree | gzip -6 > /dev/null'] },
+  ];
+  for (const w of workloads) {
+    if (only && !w.name.startsWith(only)) continue;
+    if (!have(w.tool)) { macro[w.name] = { skipped: `${w.tool} not installed` }; continue; }
+    const all = Object.fromEntries(Object.keys(macroCfg).map((k) => [k, []]));
+    let failed;
+    for (let round = 0; round < RUNS && !failed; round++) {
+      for (const [k, vars] of Object.entries(macroCfg)) {
+        const r = spawnSync(startupBin, [String(quick ? 2 : 5), '3', ...vars, '--', ...w.argv], { env: base, cwd: mdir, encoding: 'utf8' });
+        if (r.status !== 0) { failed = `${k}: ${(r.stderr || '').trim().split('\n').pop()}`; break; }
+        all[k].push(...(/rounds_ns ([\d ]+)/.exec(r.stdout)[1].trim().split(' ').map(Number)));
+      }
+    }
+    if (failed) { macro[w.name] = { failed }; continue; }
+    const res = { spread: {} };
+    for (const k of Object.keys(macroCfg)) res.spread[k] = spread(all[k]);
+    for (const k of Object.keys(macroCfg)) {
+      res[`${k}_ratio`] = res.spread[k].min / res.spread.native.min;
+      res[`${k}_ratio_median`] = res.spread[k].median / res.spread.native.median;
+    }
+    macro[w.name] = res;
+  }
+  return macro;
+}
+function printMacro(macro) {
+  console.log(`real programs (wall time per run: min, median, max of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5}, configurations`);
+  console.log('  alternating; ratios of the min and the median to native)');
+  const msNs = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
+  const x2 = (v) => ((v >= 10 ? v.toFixed(1) : v.toFixed(2)) + 'x').padStart(8);
+  const labels = {
+    native: 'native', sud_floor: 'SUD floor', lazy: 'trapline lazy', lazy_hook: 'lazy + pass-through hook',
+  };
+  const notes = {
+    sud_floor: '(SUD on, every call allowed; no interposer)', lazy: '(the rewriting mode)', lazy_hook: '(zpoline ABI, vector registers saved)',
+  };
+  for (const [name, r] of Object.entries(macro)) {
+    if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
+    console.log(`  ${name}`);
+    for (const k of Object.keys(macroCfg)) {
+      const s = r.spread[k];
+      console.log(`    ${labels[k].padEnd(25)}${msNs(s.min)}${msNs(s.median)}${msNs(s.max)}${x2(r[`${k}_ratio`])}${x2(r[`${k}_ratio_median`])}${notes[k] ? '   ' + notes[k] : ''}`);
+    }
+  }
+}
+if (onlyMacro !== undefined) {
+  const m = measureMacro(onlyMacro);
+  rmSync(work, { recursive: true, force: true });
+  if (json) console.log(JSON.stringify({ runs: RUNS, macro: m }, null, 2));
+  else printMacro(m);
   process.exit(0);
 }
 
@@ -376,63 +487,7 @@ for (const o of Object.values(firstFile)) {
 const jitVsFile = (first.lazy.first_ns - f0) / (firstFile.lazy.first_ns - ff0);
 
 const start = measureStartup();
-// Real programs (the macro suite): each workload run repeatedly by the same driver, in
-// its own scratch directory, uninterposed and in lazy mode (the rewriting mode, with the
-// null-reads opt-in as above). A workload whose tool is missing is skipped with a note.
-const macro = {};
-const have = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).status === 0;
-const mdir = join(work, 'macro');
-const { mkdirSync, writeFileSync } = await import('node:fs');
-mkdirSync(mdir, { recursive: true });
-const cfile = (i) => `#include <stdio.h>\n#include <string.h>\nint f${i}(const char *s) { char b[64]; snprintf(b, sizeof b, "%s-${i}", s); return (int)strlen(b); }\n`;
-for (let i = 0; i < 4; i++) writeFileSync(join(mdir, `m${i}.c`), cfile(i));
-writeFileSync(join(mdir, 'main.c'), '#include <stdio.h>\nint f0(const char *);\nint main(void) { printf("%d\\n", f0("x")); return 0; }\n');
-writeFileSync(join(mdir, 'Makefile'), 'all: prog\nprog: main.o m0.o m1.o m2.o m3.o\n\t$(CC) -o $@ $^\n%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\n');
-writeFileSync(join(mdir, 'work.py'), [
-  'import os, subprocess, threading, tempfile',
-  'def worker(n):',
-  '    with tempfile.TemporaryFile() as f:',
-  '        for i in range(200): f.write(os.urandom(64)); f.flush()',
-  't = [threading.Thread(target=worker, args=(i,)) for i in range(4)]',
-  '[x.start() for x in t]',
-  'for i in range(3): subprocess.run(["true"])',
-  '[x.join() for x in t]', ''].join('\n'));
-const tree = join(mdir, 'tree');
-for (let d = 0; d < 10; d++) {
-  mkdirSync(join(tree, `d${d}`), { recursive: true });
-  for (let f = 0; f < 30; f++) writeFileSync(join(tree, `d${d}`, `f${f}.txt`), `file ${d}/${f}\n`.repeat(40));
-}
-const sql = ['CREATE TABLE t(a INTEGER, b TEXT);', 'BEGIN;'];
-for (let i = 0; i < 5000; i++) sql.push(`INSERT INTO t VALUES(${i}, 'row ${i}');`);
-sql.push('COMMIT;');
-writeFileSync(join(mdir, 'inserts.sql'), sql.join('\n'));
-const workloads = [
-  { name: 'python3 threads+subprocess', tool: 'python3', argv: ['python3', 'work.py'] },
-  { name: 'make -j2 (5 C files)', tool: 'make', argv: ['sh', '-c', 'make -s -B -j2 >/dev/null'] },
-  { name: 'gcc compile+link', tool: 'gcc', argv: ['gcc', '-O1', '-o', 'single', 'main.c', 'm0.c'] },
-  { name: 'sqlite3 5000 inserts', tool: 'sqlite3', argv: ['sh', '-c', 'rm -f db.sqlite && sqlite3 db.sqlite < inserts.sql'] },
-  { name: 'git add+commit 300 files', tool: 'git', argv: ['sh', '-c', 'cd tree && rm -rf .git && git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm x'] },
-  { name: 'tar | gzip of 300 files', tool: 'gzip', argv: ['sh', '-c', 'tar cf - tree | gzip -6 > /dev/null'] },
-];
-const macroCfg = {
-  uninterposed: [],
-  lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
-};
-for (const w of workloads) {
-  if (!have(w.tool)) { macro[w.name] = { skipped: `${w.tool} not installed` }; continue; }
-  const res = {};
-  for (let round = 0; round < RUNS; round++) {
-    for (const [k, vars] of Object.entries(macroCfg)) {
-      const r = spawnSync(startupBin, [String(quick ? 2 : 5), '3', ...vars, '--', ...w.argv], { env: base, cwd: mdir, encoding: 'utf8' });
-      if (r.status !== 0) { res.failed = `${k}: ${(r.stderr || '').trim().split('\n').pop()}`; break; }
-      res[k] = Math.min(res[k] ?? Infinity, Number(/best_ns (\d+)/.exec(r.stdout)[1]));
-    }
-    if (res.failed) break;
-  }
-  if (!res.failed) res.lazy_ratio = res.lazy / res.uninterposed;
-  macro[w.name] = res;
-}
-
+const macro = measureMacro();
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
@@ -491,10 +546,5 @@ row('uninterposed', first.uninterposed.second_ns, first.uninterposed.second_rati
 row('lazy second', first.lazy.second_ns, first.lazy.second_ratio, lazyNote || '(fast path, per-thread cache misses: 2000 sites > 1024 entries)');
 row('lazy + stats second', first.lazy_stats.second_ns, first.lazy_stats.second_ratio, lazyNote);
 printStartup(start);
-console.log(`real programs (best of ${RUNS} runs x 3 rounds of ${quick ? 2 : 5} runs; lazy mode)`);
-const msNs = (v) => (v / 1e6).toFixed(1).padStart(7) + ' ms';
-for (const [name, r] of Object.entries(macro)) {
-  if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
-  console.log(`  ${name.padEnd(27)}${msNs(r.uninterposed)} ->${msNs(r.lazy)}${x(r.lazy_ratio)}`);
-}
+printMacro(macro);
 printPolicies();
