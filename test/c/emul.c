@@ -179,6 +179,44 @@ static long clone3_newstack(struct clone_args *ca, size_t size)
 
 static void exit_child(long code) { sc(SYS_exit_group, code); }
 
+/* An environment whose strings and pointer array end where a mapping ends (an unmapped
+ * page after each): shorter strings than the prefixes the exec fix-up compares
+ * (TRAPLINE_, LD_PRELOAD=), read up to the last byte. The new program prints the X_*
+ * entries it got (through a pipe) and the status. */
+static void env_page_end(void)
+{
+    int fd[2];
+    if (pipe(fd)) { printf("pipe failed"); return; }
+    fflush(stdout);
+    long r = sc(SYS_fork);
+    if (r == 0) {
+        char *p = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        char *q = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        munmap(p + 4096, 4096);
+        munmap(q + 4096, 4096);
+        char *lng = p + 4096 - 16, *shrt = p + 4096 - 4;
+        memcpy(lng, "X_LONGER=22", 12); /* ends where "X=1" starts */
+        memcpy(shrt, "X=1", 4);
+        char **env = (char **)(q + 4096 - 3 * sizeof(char *));
+        env[0] = lng;
+        env[1] = shrt;
+        env[2] = 0;
+        char *av[] = { (char *)self_exe, "print-env", 0 };
+        dup2(fd[1], 1);
+        sc(SYS_execve, self_exe, av, env);
+        exit_child(99);
+    }
+    close(fd[1]);
+    char buf[256];
+    long n, got = 0;
+    while ((n = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += n;
+    buf[got] = 0;
+    close(fd[0]);
+    int st = 0;
+    waitpid((pid_t)r, &st, 0);
+    printf("%s status=0x%x", buf, st);
+}
+
 static void processes(void)
 {
     long r;
@@ -241,6 +279,7 @@ static void processes(void)
     CASE("execve.envp-bad", printf("%ld", sc(SYS_execve, self_exe, argv, bad)));
     char *envbad[] = { "A=1", bad, 0 };
     CASE("execve.envp-entry-bad", printf("%ld", sc(SYS_execve, self_exe, argv, envbad)));
+    CASE("execve.env-page-end", env_page_end());
     CASE("execveat.flags-bad", printf("%ld", sc(SYS_execveat, AT_FDCWD, self_exe, argv, envp, 0x7)));
     CASE("execveat.dirfd-bad", printf("%ld", sc(SYS_execveat, 9999, "x", argv, envp, 0)));
 }
@@ -429,6 +468,12 @@ int main(int argc, char **argv)
     self_exe = argv[0];
     if (argc > 1 && strcmp(argv[1], "threads") == 0) return run_threads();
     if (argc > 1 && strcmp(argv[1], "thread-exec") == 0) { thread_exec(); return 1; }
+    if (argc > 1 && strcmp(argv[1], "print-env") == 0) { /* for execve.env-page-end */
+        extern char **environ;
+        for (char **e = environ; *e; e++)
+            if (!strncmp(*e, "X", 1)) printf("%s ", *e);
+        return 0;
+    }
     if (argc > 1) only = argv[1];
     bad = mmap(0, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ro = mmap(0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
