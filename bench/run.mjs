@@ -197,17 +197,21 @@ if (onlyStartup) {
 
 // Real programs (the macro suite, issue 15): each workload run repeatedly by the
 // start-up driver (posix_spawn + wait, itself uninterposed), in its own scratch directory,
-// in four configurations alternating round by round: native; the SUD floor (a tiny
+// in five configurations alternating round by round: native; the SUD floor (a tiny
 // LD_PRELOAD library that switches Syscall User Dispatch on, every call allowed, in every
 // thread and forked child, and does nothing else: what no SUD interposer can avoid);
 // trapline in the rewriting mode (with the null-reads opt-in as above); the same with a
-// pass-through hook (zpoline ABI, vector registers saved). A workload whose tool is
+// pass-through hook (zpoline ABI, vector registers saved); the same without a hook, its
+// exec'd programs preloaded rather than entered. A workload whose tool is
 // missing is skipped with a note. Every round's time per run is kept: min, median, max.
 const macroCfg = {
   native: [],
   sud_floor: [`LD_PRELOAD=${sudFloor}`],
   lazy: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1'],
   lazy_hook: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1', `TRAPLINE_HOOK=${hook('zppass')}`],
+  // the same as lazy, but the programs it execs start the preload way too (by default
+  // each is entered at its first instruction, through a tracer): the entered exec's share
+  lazy_preload_execs: [`LD_PRELOAD=${lib}`, 'TRAPLINE_ALLOW_NULL_READS=1', 'TRAPLINE_ENTRY=preload'],
 };
 const python3Exe = () => spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { env: base, encoding: 'utf8' }).stdout?.trim() || 'python3';
 function measureMacro(only) {
@@ -281,9 +285,11 @@ function printMacro(macro) {
   const x2 = (v) => ((v >= 10 ? v.toFixed(1) : v.toFixed(2)) + 'x').padStart(8);
   const labels = {
     native: 'native', sud_floor: 'SUD floor', lazy: 'trapline lazy', lazy_hook: 'lazy + pass-through hook',
+    lazy_preload_execs: 'lazy, execs preloaded',
   };
   const notes = {
     sud_floor: '(SUD on, every call allowed; no interposer)', lazy: '(the rewriting mode)', lazy_hook: '(zpoline ABI, vector registers saved)',
+    lazy_preload_execs: '(TRAPLINE_ENTRY=preload: exec\'d programs not entered)',
   };
   for (const [name, r] of Object.entries(macro)) {
     if (r.skipped || r.failed) { console.log(`  ${name.padEnd(27)}  skipped (${r.skipped ?? r.failed})`); continue; }
