@@ -21,8 +21,9 @@ const bin = join(root, 'build/bench/getppid');
 const startupBin = join(root, 'build/bench/startup');
 const launcher = join(root, 'build/lib/trapline-exec');
 const lib = join(root, 'build/lib/libtrapline.so');
-const hook = (stem) => join(root, `build/test/hooks/lib${stem}.so`);
+// the floor of any SUD interposer for a whole program: SUD on, selector ALLOW, nothing else
 const sudFloor = join(root, 'build/bench/libsudfloor.so');
+const hook = (stem) => join(root, `build/test/hooks/lib${stem}.so`);
 for (const f of [bin, startupBin, sudFloor, launcher, lib, join(root, 'dist/index.js'), hook('zppass'), hook('zppassgr'), hook('passhook'), hook('passhookgr')]) {
   if (!existsSync(f)) {
     console.error(`bench: ${f} is missing: run npm install first`);
@@ -465,7 +466,7 @@ for (const n of ['uninterposed', 'lazy', ...Object.keys(hookConfigs)]) hooked[n]
 // dd bs=1: two calls (read, write) per byte, through the rewritten sites of libc; wall
 // time of the whole process, RUNS x 3 rounds alternating
 const ddCount = iter < 2_000_000 ? '200K' : '2M';
-const ddConfigs = { uninterposed: base, lazy: configs.lazy.env, hook_zp: configs.hook_zp.env, hook_zp_nv: configs.hook_zp_nv.env };
+const ddConfigs = { uninterposed: base, sud_floor: { ...base, LD_PRELOAD: sudFloor }, lazy: configs.lazy.env, hook_zp: configs.hook_zp.env, hook_zp_nv: configs.hook_zp_nv.env };
 const ddTimes = Object.fromEntries(Object.keys(ddConfigs).map((k) => [k, []]));
 for (let i = 0; i < RUNS * 3; i++) {
   for (const [k, env] of Object.entries(ddConfigs)) {
@@ -536,6 +537,7 @@ const ms = (v) => v.toFixed(0).padStart(7) + ' ms';
 const d0 = dd.uninterposed;
 const drow = (label, d, note = '') => console.log(`  ${label.padEnd(27)}${ms(d.min)}${ms(d.median)}${ms(d.max)}${x(d.min / d0.min)}${x(d.median / d0.median)}${note && '   ' + note}`);
 drow('uninterposed', d0);
+drow('SUD enabled, no interposer', dd.sud_floor, '(bench/sudfloor.c: the kernel floor of any SUD interposer)');
 drow('trapline lazy, no hook', dd.lazy, lazyNote);
 drow('zpoline ABI hook', dd.hook_zp, '(pass-through, vector registers saved)');
 drow('zpoline ABI, no vector', dd.hook_zp_nv, '(pass-through, TRAPLINE_HOOK_NO_VECTOR)');

@@ -1,10 +1,12 @@
-/* The "SUD floor" of the real-programs benchmark (bench/run.mjs): an LD_PRELOAD library
- * that switches Syscall User Dispatch on, every call allowed by its selector, in the
- * program's main thread, in every thread it creates with pthread_create and in every
- * child it forks, and does nothing else. What it costs over native is what any
- * interposer built on SUD and LD_PRELOAD pays before doing any work: one more library
- * loaded per exec, the kernel's slow system call entry with the selector read on every
- * call, one prctl per thread. The selector is never set to block: no call traps. */
+/* libsudfloor.so, the "SUD floor" of `dd` and the real programs (bench/run.mjs): an
+ * LD_PRELOAD library that switches Syscall User Dispatch on in the program's main
+ * thread, in every thread it creates with pthread_create and in every child it forks,
+ * and does nothing else. What it costs over native is what any interposer built on SUD
+ * and LD_PRELOAD pays before doing any work: one more library loaded per exec, the
+ * kernel's slow system call entry and exit (the syscall-work check), one prctl per
+ * thread. All of user space is the exempt region, as trapline's own text is for the
+ * calls it makes: the selector is never read and no call traps. The getppid loop's
+ * equivalent is `getppid ITER sud-baseline`. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <pthread.h>
@@ -15,8 +17,8 @@ static volatile char selector; /* SYSCALL_DISPATCH_FILTER_ALLOW */
 
 static void sud_on(void)
 {
-    /* PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, no range exempted */
-    prctl(59, 1, 0, 0, &selector);
+    /* PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, [0, 2^47 - 4096) exempt */
+    prctl(59, 1, 0, 0x7ffffffff000UL, &selector);
 }
 
 __attribute__((constructor)) static void init(void)
