@@ -270,7 +270,10 @@ HIDDEN uint64_t *tl_site_hits(uint64_t ret); /* its hit counter, NULL if not rew
 /* ---- dispatch + hooks (core/dispatch.c, core/hooks.c) */
 HIDDEN extern uint8_t tl_special[TL_NR_MAX]; /* numbers the fast path hands to C */
 HIDDEN long tl_dispatch(struct tl_frame *f);
-HIDDEN int tl_dispatch_handles(long nr);
+HIDDEN extern uint8_t tl_handled_map[TL_NR_MAX]; /* the numbers tl_dispatch handles, by number */
+/* tl_dispatch handles nr itself (a superset of tl_dispatch_needs_frame's numbers): inline,
+ * one load on the hook's `next` path */
+static inline int tl_dispatch_handles(long nr) { return (unsigned long)nr < TL_NR_MAX && tl_handled_map[nr]; }
 HIDDEN int tl_dispatch_needs_frame(long nr);
 HIDDEN long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 HIDDEN long tl_perform_frame(struct tl_frame *f, int *action);

@@ -54,16 +54,14 @@ static const short handled[] = {
     SYS_membarrier,
 };
 
-static uint8_t handled_map[TL_NR_MAX]; /* handled[] by number: one load per hook call */
-
-int tl_dispatch_handles(long nr) { return (unsigned long)nr < TL_NR_MAX && handled_map[nr]; }
+uint8_t tl_handled_map[TL_NR_MAX]; /* handled[] by number: one load per hook call */
 
 void tl_special_init(void)
 {
     for (unsigned i = 0; i < sizeof handled / sizeof handled[0]; i++) {
         _Static_assert(TL_NR_MAX > TL_NR_MSEAL, "handled[] numbers fit the map");
         tl_special[handled[i]] = TL_SPECIAL_C;
-        handled_map[handled[i]] = 1;
+        tl_handled_map[handled[i]] = 1;
     }
 }
 
@@ -115,7 +113,7 @@ static long perform_call(struct tl_frame *f, int *action)
         return p0;
     }
     long r;
-    if (LIKELY((unsigned long)nr < TL_NR_MAX) && handled_map[nr] && tl_up.emulate(f, &r, action)) return r;
+    if (LIKELY((unsigned long)nr < TL_NR_MAX) && tl_handled_map[nr] && tl_up.emulate(f, &r, action)) return r;
     switch (nr) {
     case SYS_rt_sigreturn: *action = TL_ACT_SIGRETURN; return 0;
     case SYS_exit_group:
@@ -238,7 +236,8 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
 /* for the i386 calls (sud/i386.c) and the hook path (core/hooks.c) */
 long tl_perform_frame(struct tl_frame *f, int *action) { return perform(f, action); }
 
-/* Calls that need the program's own frame (a new stack, no return, or sigreturn): a hook
+/* Calls that need the program's own frame (a new stack, no return, or sigreturn; all in
+ * handled[]: next_common in core/hooks.c relies on it): a hook
  * can only ask for them; they are performed after it returns. */
 int tl_dispatch_needs_frame(long nr)
 {

@@ -66,6 +66,8 @@ static inline __attribute__((always_inline)) long next_common(long nr, long a1, 
     /* the call a rule denied or injected: its decided result, not performed (core/policy.c) */
     long decided;
     if (UNLIKELY(tl_policy_on) && tl_policy_hook_result(nr, &decided)) return decided;
+    /* most calls: not one the dispatch handles (those needing the frame are among them) */
+    if (LIKELY(!tl_dispatch_handles(nr))) return tl_sys6(nr, a1, a2, a3, a4, a5, a6);
     if (tl_dispatch_needs_frame(nr)) {
         struct pending *p = current();
         if (p && p->f->via == TL_VIA_I386) return -EINVAL; /* an i386 frame: only i386 calls */
@@ -82,8 +84,7 @@ static inline __attribute__((always_inline)) long next_common(long nr, long a1, 
             return 0;
         }
     }
-    if (tl_dispatch_handles(nr)) return tl_perform_args(nr, a1, a2, a3, a4, a5, a6);
-    return tl_sys6(nr, a1, a2, a3, a4, a5, a6);
+    return tl_perform_args(nr, a1, a2, a3, a4, a5, a6);
 }
 
 /* an i386 call (int $0x80) asked for by a native hook: performed in the i386 table */
