@@ -6,6 +6,9 @@
  *   getppid ITER libc            the same with libc's getppid() (its syscall instruction is
  *                                libc's: the cost of attributing a call to libc's caller,
  *                                docs/policies.md).
+ *   getppid ITER rw              ITER calls alternating libc's read() of 1 byte from
+ *                                /dev/zero and write() of it to /dev/null (two sites of
+ *                                libc, as `dd bs=1` makes them, without dd's own work).
  *   getppid ITER sud-baseline    the same, after enabling Syscall User Dispatch ourselves
  *                                (no interposer) with all of user space allowed: the
  *                                kernel's slow syscall entry, the floor of any SUD user.
@@ -17,6 +20,7 @@
  *                                mappings of it, as a loaded library's code).
  * Output: "mode <what ran>" then "ns_per_call X" (the best) and "ns_reps X1 .. X7" (every
  * run), or "first_ns X" and "second_ns X". */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,15 @@ __attribute__((noinline)) static void loop(long n)
 __attribute__((noinline)) static void loop_libc(long n)
 {
     for (long i = 0; i < n; i++) getppid();
+}
+
+static int rw_in = -1, rw_out = -1;
+__attribute__((noinline)) static void loop_rw(long n)
+{
+    char b;
+    for (long i = 0; i < n; i += 2) {
+        if (read(rw_in, &b, 1) != 1 || write(rw_out, &b, 1) != 1) { perror("rw"); exit(1); }
+    }
 }
 
 /* What actually ran, as far as we can tell from the environment. */
@@ -111,7 +124,7 @@ static void first_site(int file)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3 || atol(argv[1]) <= 0) {
-        fprintf(stderr, "usage: getppid ITER [first-site|first-site-file|sud-baseline]\n");
+        fprintf(stderr, "usage: getppid ITER [first-site|first-site-file|sud-baseline|libc|rw]\n");
         return 2;
     }
     long iter = atol(argv[1]);
@@ -119,7 +132,8 @@ int main(int argc, char **argv)
     int sud = strcmp(what, "sud-baseline") == 0;
     int file = strcmp(what, "first-site-file") == 0;
     int libc = strcmp(what, "libc") == 0;
-    if (*what && !sud && !file && !libc && strcmp(what, "first-site") != 0) {
+    int rw = strcmp(what, "rw") == 0;
+    if (*what && !sud && !file && !libc && !rw && strcmp(what, "first-site") != 0) {
         fprintf(stderr, "getppid: unknown mode '%s'\n", what);
         return 2;
     }
@@ -134,7 +148,12 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    void (*run)(long) = libc ? loop_libc : loop;
+    if (rw) {
+        rw_in = open("/dev/zero", O_RDONLY);
+        rw_out = open("/dev/null", O_WRONLY);
+        if (rw_in < 0 || rw_out < 0) { perror("open"); return 1; }
+    }
+    void (*run)(long) = rw ? loop_rw : libc ? loop_libc : loop;
     run(1000);
     double best = 1e300, all[REPS];
     for (int r = 0; r < REPS; r++) {

@@ -1,7 +1,8 @@
 // `npm run bench`: getppid cost uninterposed / with SUD alone / under trapline, under each
 // kind of policy rule (trace, inject, deny; --policies: that part alone), and
 // through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
-// cost of the first execution of a new syscall site, `dd bs=1` with and without a hook,
+// cost of the first execution of a new syscall site, libc read+write and `dd bs=1` with and
+// without a hook (and under SUD alone, bench/sudfloor.c),
 // and start-up cost of short programs (uninterposed, preloaded or entered, lazy or with a
 // learned plan; --startup: that part alone), and real programs (python3, make, gcc,
 // sqlite3, git, tar | gzip: native, SUD floor, trapline, trapline with a pass-through
@@ -68,6 +69,7 @@ const hookConfigs = {
   hook_zp: 'zppass', hook_zp_nv: 'zppassgr', hook_native: 'passhook', hook_native_nv: 'passhookgr',
 };
 for (const [name, stem] of Object.entries(hookConfigs)) configs[name] = { env: { ...configs.lazy.env, TRAPLINE_HOOK: hook(stem) } };
+configs.sud_floor = { env: { ...base, LD_PRELOAD: sudFloor } };
 
 // Run the bench once; returns { mode, <key>: number, ... } from its "key value" lines.
 let statsSeq = 0;
@@ -463,6 +465,12 @@ const loop = best(['uninterposed', 'sud_baseline', 'lazy', 'lazy_stats', 'sud_on
 const hooked = {};
 for (const n of ['uninterposed', 'lazy', ...Object.keys(hookConfigs)]) hooked[n] = spread(loop[n].ns_reps);
 
+// read+write through libc (`getppid ITER rw`): dd's calls without dd's own work, per call,
+// each layer's cost over the one below it (SUD alone, the fast path, the hook, the save)
+const rwNames = ['uninterposed', 'sud_floor', 'lazy', ...Object.keys(hookConfigs)];
+const rwLoop = best(rwNames, 'rw');
+const rw = Object.fromEntries(rwNames.map((n) => [n, spread(rwLoop[n].ns_reps)]));
+
 // dd bs=1: two calls (read, write) per byte, through the rewritten sites of libc; wall
 // time of the whole process, RUNS x 3 rounds alternating
 const ddCount = iter < 2_000_000 ? '200K' : '2M';
@@ -501,7 +509,7 @@ const macro = measureMacro();
 rmSync(work, { recursive: true, force: true });
 
 if (json) {
-  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro, hooked, dd: { count: ddCount, ms: dd }, policies, ddTrace: { count: ddPolCount, ms: ddPol } }, null, 2));
+  console.log(JSON.stringify({ iter, runs: RUNS, reps: 7, sites: SITES, lazy_available: lazyRan, loop, first_site: first, first_site_file: firstFile, jit_vs_file: jitVsFile, startup: start, macro, hooked, rw, dd: { count: ddCount, ms: dd }, policies, ddTrace: { count: ddPolCount, ms: ddPol } }, null, 2));
   process.exit(0);
 }
 
@@ -532,6 +540,18 @@ hrow('zpoline ABI', hooked.hook_zp, '(vector registers saved)');
 hrow('zpoline ABI, no vector', hooked.hook_zp_nv, '(TRAPLINE_HOOK_NO_VECTOR: no save)');
 hrow('trapline.h', hooked.hook_native, '(vector registers saved)');
 hrow('trapline.h, no vector', hooked.hook_native_nv, '(TRAPLINE_HOOK_NO_VECTOR: no save)');
+console.log(`read(1 byte of /dev/zero) + write(to /dev/null) through libc, per call (min, median, max of ${RUNS} runs x 7`);
+console.log('  reps; ratios of the min and the median to uninterposed; medians\' ns over the row named)');
+const r0 = rw.uninterposed;
+const rwrow = (label, h, below, belowName, note = '') => console.log(`  ${label.padEnd(27)}${ns(h.min)}${ns(h.median)}${ns(h.max)}${x(h.min / r0.min)}${x(h.median / r0.median)}` +
+  (below ? `  ${h.median >= below.median ? '+' : '-'}${Math.abs(h.median - below.median).toFixed(0)} ns over ${belowName}` : '') + (note && '   ' + note));
+rwrow('uninterposed', r0);
+rwrow('SUD enabled, no interposer', rw.sud_floor, r0, 'uninterposed', '(libsudfloor.so)');
+rwrow('trapline lazy, no hook', rw.lazy, rw.sud_floor, 'SUD', lazyNote);
+rwrow('zpoline ABI, no vector', rw.hook_zp_nv, rw.lazy, 'lazy');
+rwrow('zpoline ABI', rw.hook_zp, rw.hook_zp_nv, 'no vector', '(the vector save)');
+rwrow('trapline.h, no vector', rw.hook_native_nv, rw.lazy, 'lazy');
+rwrow('trapline.h', rw.hook_native, rw.hook_native_nv, 'no vector', '(the vector save)');
 console.log(`dd if=/dev/zero of=/dev/null bs=1 count=${ddCount} (wall time of the process; min, median, max of ${RUNS * 3} runs)`);
 const ms = (v) => v.toFixed(0).padStart(7) + ' ms';
 const d0 = dd.uninterposed;
