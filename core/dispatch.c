@@ -236,9 +236,9 @@ long tl_perform_args(long nr, long a1, long a2, long a3, long a4, long a5, long 
 /* for the i386 calls (sud/i386.c) and the hook path (core/hooks.c) */
 long tl_perform_frame(struct tl_frame *f, int *action) { return perform(f, action); }
 
-/* Calls that need the program's own frame (a new stack, no return, or sigreturn; all in
- * handled[]: next_common in core/hooks.c relies on it): a hook
- * can only ask for them; they are performed after it returns. */
+/* Calls that need the program's own frame (a new stack, no return, or sigreturn): a hook
+ * can only ask for them; they are performed after it returns. All are in handled[]:
+ * next_common (core/hooks.c) looks here only for a number tl_dispatch_handles. */
 int tl_dispatch_needs_frame(long nr)
 {
     return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork || nr == SYS_vfork || nr == SYS_exit || nr == SYS_rt_sigreturn;
