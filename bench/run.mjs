@@ -2,7 +2,7 @@
 // kind of policy rule (trace, inject, deny; --policies: that part alone), and
 // through pass-through hooks of both ABIs (with and without TRAPLINE_HOOK_NO_VECTOR), the
 // cost of the first execution of a new syscall site, libc read+write and `dd bs=1` with and
-// without a hook (and under SUD alone, bench/sudfloor.c),
+// without a hook (and under SUD alone, bench/sudfloor/sudfloor.c),
 // and start-up cost of short programs (uninterposed, preloaded or entered, lazy or with a
 // learned plan; --startup: that part alone), and real programs (python3, make, gcc,
 // sqlite3, git, tar | gzip: native, SUD floor, trapline, trapline with a pass-through
@@ -557,7 +557,7 @@ const ms = (v) => v.toFixed(0).padStart(7) + ' ms';
 const d0 = dd.uninterposed;
 const drow = (label, d, note = '') => console.log(`  ${label.padEnd(27)}${ms(d.min)}${ms(d.median)}${ms(d.max)}${x(d.min / d0.min)}${x(d.median / d0.median)}${note && '   ' + note}`);
 drow('uninterposed', d0);
-drow('SUD enabled, no interposer', dd.sud_floor, '(bench/sudfloor.c: the kernel floor of any SUD interposer)');
+drow('SUD enabled, no interposer', dd.sud_floor, '(bench/sudfloor/sudfloor.c: the kernel floor of any SUD interposer)');
 drow('trapline lazy, no hook', dd.lazy, lazyNote);
 drow('zpoline ABI hook', dd.hook_zp, '(pass-through, vector registers saved)');
 drow('zpoline ABI, no vector', dd.hook_zp_nv, '(pass-through, TRAPLINE_HOOK_NO_VECTOR)');
