@@ -11,6 +11,29 @@
 
 #define CPUID_LEAF_FEATURES7 7 /* structured extended features (subleaf 0) */
 #define CPUID7_EBX_BMI2 (1u << 8)
+#define CPUID7_ECX_OSPKE (1u << 4) /* protection keys, enabled by the kernel (CR4.PKE) */
+#define CPUID7_ECX_SHSTK (1u << 7) /* CET shadow stack */
+
+#ifndef TL_BOOT
+#include <sys/platform/x86.h>
+#pragma weak __x86_get_cpuid_feature_leaf /* glibc 2.33 and later */
+#endif
+
+/* cpuid leaf 7 (subleaf 0): ebx, ecx. A cpuid costs a trap to the hypervisor in a VM
+ * (~4 us here, as much as 30 system calls): the preloaded library reads the copy glibc's
+ * loader made at its start (raw bits, as the instruction returns them). */
+static void cpu_leaf7(unsigned *ebx, unsigned *ecx)
+{
+#ifndef TL_BOOT
+    if (__x86_get_cpuid_feature_leaf) {
+        *ebx = CPU_FEATURE_PRESENT(BMI2) ? CPUID7_EBX_BMI2 : 0;
+        *ecx = (CPU_FEATURE_PRESENT(OSPKE) ? CPUID7_ECX_OSPKE : 0) | (CPU_FEATURE_PRESENT(SHSTK) ? CPUID7_ECX_SHSTK : 0);
+        return;
+    }
+#endif
+    unsigned a, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(*ebx), "=c"(*ecx), "=d"(d) : "a"(CPUID_LEAF_FEATURES7), "c"(0));
+}
 
 /* our executable range: the PF_X segment of this image holding tl_fast_entry, read from
  * our own ELF header (the same in the preloaded library and the boot image) */
@@ -136,10 +159,10 @@ void tl_start(void)
     tl_learn_init();
     tl_env_init();
     /* the mode first: the statistics segment records the one this process runs in */
+    unsigned leaf7_ebx = 0, leaf7_ecx = 0;
     if (tl_cfg.mode == TL_MODE_LAZY) {
-        unsigned a, b, c, d;
-        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(CPUID_LEAF_FEATURES7), "c"(0));
-        if (!(b & CPUID7_EBX_BMI2)) { /* the fast path uses BMI2 shifts (flag-free) */
+        cpu_leaf7(&leaf7_ebx, &leaf7_ecx);
+        if (!(leaf7_ebx & CPUID7_EBX_BMI2)) { /* the fast path uses BMI2 shifts (flag-free) */
             warn("warning: this CPU lacks BMI2, which the rewritten fast path needs;", "running in SUD-only mode", 0);
             tl_cfg.mode = TL_MODE_SUD_ONLY;
             tl_env_set("TRAPLINE_MODE=sud-only");
@@ -151,7 +174,8 @@ void tl_start(void)
      * asked for explicitly (TRAPLINE_ALLOW_NULL_READS=1). */
     int pkeys = 0, no_pkeys_note = 0;
     if (tl_cfg.mode == TL_MODE_LAZY) {
-        long k = tl_sys2(SYS_pkey_alloc, 0, 0);
+        /* asked of the kernel only where the CPU has them, on (OSPKE) */
+        long k = leaf7_ecx & CPUID7_ECX_OSPKE ? tl_sys2(SYS_pkey_alloc, 0, 0) : -1;
         if (k >= 0) {
             tl_sys1(SYS_pkey_free, k);
             pkeys = 1;
@@ -176,9 +200,10 @@ void tl_start(void)
             tl_die("the program has a segment below vm.mmap_min_addr, which only the launcher's capability allowed;", "refused", 0);
         }
     }
-    if (tl_cfg.mode == TL_MODE_LAZY) {
+    if (tl_cfg.mode == TL_MODE_LAZY && !tl_booted && (leaf7_ecx & CPUID7_ECX_SHSTK)) {
         /* a user shadow stack already on (a preloaded start after glibc enabled it): the
-         * rewriting mode's entries return by jump, which it does not allow */
+         * rewriting mode's entries return by jump, which it does not allow. Not at the
+         * first instruction (an exec turns it off), nor on a CPU without one. */
         uint64_t shstk = 0;
         if (tl_sys2(SYS_arch_prctl, TL_ARCH_SHSTK_STATUS, &shstk) == 0 && (shstk & TL_ARCH_SHSTK_SHSTK)) {
             warn("note: the program runs with a user shadow stack, which the rewriting mode cannot keep;",
@@ -226,7 +251,11 @@ void tl_start(void)
     if (tl_plan_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP);
     tl_special_init();
     if (tl_policy_init()) tl_sys1(SYS_exit_group, TL_EXIT_SETUP); /* before tl_cov_init: its numbers go to C */
-    if (tl_nullargs_init(tl_zero_mapped && !pkeys)) /* --allow-null-reads: page 0 readable */
+    /* the main thread's block, and before it the pages core/nullargs.c needs, if any */
+    int null_reads = tl_zero_mapped && !pkeys; /* --allow-null-reads: page 0 readable */
+    uint64_t none = tl_tcb_reserve(null_reads ? TL_NULLARGS_NONE : 0);
+    if (!none) tl_die("cannot allocate per-thread state", 0, 0);
+    if (tl_nullargs_init(null_reads, null_reads ? none : 0))
         tl_die("cannot allocate the pages that keep pointer arguments into page 0 faulting", 0, 0);
 
     if (tl_stats) {
