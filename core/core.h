@@ -143,7 +143,9 @@ HIDDEN int tl_safe_write(uint64_t addr, const void *in, size_t n);
 HIDDEN int tl_trampoline_map(void); /* 0 ok, else -errno */
 /* ---- pointer arguments into a readable page 0 (core/nullargs.c) */
 HIDDEN extern int tl_nullargs_on;
-HIDDEN int tl_nullargs_init(int page0_readable); /* 0, or -1: out of memory */
+/* 0, or -1: out of memory; none: TL_NULLARGS_NONE bytes already PROT_NONE, or 0 to map them */
+HIDDEN int tl_nullargs_init(int page0_readable, uint64_t none);
+#define TL_NULLARGS_NONE 8192
 HIDDEN unsigned tl_nullargs_fix(long nr, uint64_t *args[6], uint64_t saved[6]);
 HIDDEN void tl_nullargs_restore(uint64_t *args[6], const uint64_t saved[6], unsigned done);
 /* ---- page 0 as unmapped to the program's calls (core/page0.c) */

@@ -44,7 +44,7 @@ void tl_env_init(void)
         memcpy(launcher_path, self_path, dir);
         memcpy(launcher_path + dir, "trapline-exec", sizeof "trapline-exec");
     }
-    /* every TRAPLINE_* variable, whatever its size: one mapping holding the pointers and
+    /* every TRAPLINE_* variable, whatever its size: one block holding the pointers and
      * the strings (a copy: the program may change its environment) */
     size_t count = 0, bytes = 0;
     for (char **e = tl_env; e && *e; e++)
@@ -55,7 +55,11 @@ void tl_env_init(void)
     {
         cap_cfg = (int)count + CFG_SPARE;
         size_t total = (size_t)cap_cfg * sizeof(char *) + bytes;
-        long m = tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        /* the usual few settings fit in a static block (no mapping of their own) */
+        static uint64_t small[128];
+        long m = total <= sizeof small
+            ? (long)small
+            : tl_sys6(SYS_mmap, 0, (long)total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m < 0 && m > -4096) tl_die("cannot copy the TRAPLINE_* settings for exec", 0, 0);
         cfg_vars = (const char **)m;
         char *str = (char *)(m + (long)((size_t)cap_cfg * sizeof(char *)));

@@ -212,10 +212,11 @@ int tl_nullargs_on;
 
 /* Called once the mode is known; marks the listed calls for the fast path (tl_special:
  * TL_SPECIAL_C = always to C, TL_SPECIAL_ARG(i) = argument i to check first). */
-int tl_nullargs_init(int page0_readable)
+int tl_nullargs_init(int page0_readable, uint64_t none)
 {
     if (!page0_readable) return 0;
-    long p = tl_sys6(SYS_mmap, 0, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    long p =
+        none ? (long)none : tl_sys6(SYS_mmap, 0, TL_NULLARGS_NONE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p < 0 && p > -4096) return -1;
     none_page = (uint64_t)p;
     for (unsigned i = 0; i < sizeof table / sizeof table[0]; i++) {

@@ -45,6 +45,7 @@ HIDDEN long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5);
 
 /* ---- per-thread state (sud/thread.c, sud/clone.S) */
 HIDDEN struct tl_tcb *tl_tcb_new(void);
+HIDDEN uint64_t tl_tcb_reserve(uint64_t none); /* start-up: the main thread's block (sud/thread.c) */
 HIDDEN void tl_tcb_install(struct tl_tcb *t);
 HIDDEN int tl_sud_enable(struct tl_tcb *t); /* 0 or -errno */
 HIDDEN void tl_thread_child_init(uint64_t clone_flags);

@@ -8,17 +8,47 @@
 #include <asm/prctl.h>
 
 
+/* one mapping: [guard][signal stack][guard][stack][control block] */
+static size_t tcb_len(void)
+{
+    size_t tcb_sz = (sizeof(struct tl_tcb) + 4095) & ~4095ul;
+    return 4096 + TL_ALTSTACK_SIZE + 4096 + TL_STACK_SIZE + tcb_sz;
+}
+
+static uint64_t reserved; /* the main thread's, taken by its tl_tcb_new */
+
+/* Start-up: the main thread's block, from the arena of large private tables (no mapping
+ * of its own), preceded by `none` bytes left PROT_NONE for the caller (core/nullargs.c's
+ * stand-in for page 0) that the same call that makes the first guard page sets. Two
+ * mprotect calls in all. Returns the address of those bytes (or of the block if none),
+ * 0 if out of memory. */
+uint64_t tl_tcb_reserve(uint64_t none)
+{
+    size_t len = tcb_len();
+    uint64_t p = (uint64_t)tl_alloc_big(none + len);
+    if (!p) return 0;
+    if (tl_sys3(SYS_mprotect, p, none + 4096, PROT_NONE) ||
+        tl_sys3(SYS_mprotect, p + none + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE))
+        return 0;
+    reserved = p + none;
+    return p;
+}
+
 struct tl_tcb *tl_tcb_new(void)
 {
-    /* one mapping: [guard][signal stack][guard][stack][control block] */
     size_t tcb_sz = (sizeof(struct tl_tcb) + 4095) & ~4095ul;
-    size_t len = 4096 + TL_ALTSTACK_SIZE + 4096 + TL_STACK_SIZE + tcb_sz;
-    long p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p < 0 && p > -4096) return NULL;
-    /* the guard pages: a stack that overflows must fault, never run into its neighbour */
-    if (tl_sys3(SYS_mprotect, p, 4096, PROT_NONE) || tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE)) {
-        tl_sys2(SYS_munmap, p, len);
-        return NULL;
+    size_t len = tcb_len();
+    long p = (long)reserved;
+    if (p)
+        reserved = 0; /* guard pages already in place */
+    else {
+        p = tl_sys6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p < 0 && p > -4096) return NULL;
+        /* the guard pages: a stack that overflows must fault, never run into its neighbour */
+        if (tl_sys3(SYS_mprotect, p, 4096, PROT_NONE) || tl_sys3(SYS_mprotect, p + 4096 + TL_ALTSTACK_SIZE, 4096, PROT_NONE)) {
+            tl_sys2(SYS_munmap, p, len);
+            return NULL;
+        }
     }
     struct tl_tcb *t = (struct tl_tcb *)(p + len - tcb_sz);
     t->alt_lo = (uint64_t)p + 4096;
