@@ -80,6 +80,8 @@ static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
     tl_sigsys_resume((const uint64_t *)uc->uc_mcontext.gregs);
 }
 
+static int status_signals(uint64_t *blocked);
+
 int tl_signals_install(void)
 {
     /* remember what the program (or its libraries' constructors) already installed: the
@@ -93,7 +95,7 @@ int tl_signals_install(void)
     /* a SIGSYS blocked when the program started (inherited across its exec): blocked in
      * its view, unblocked in the kernel (a blocked SIGSYS makes a trapped call fatal) */
     uint64_t cur = 0, sb = SIGBIT(SIGSYS);
-    if (tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8) == 0 && (cur & sb)) {
+    if (((!tl_booted && status_signals(&cur) == 0) || tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8) == 0) && (cur & sb)) {
         tl_self()->sigsys_blocked = 1;
         tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sb, 0, 8);
     }
@@ -412,36 +414,41 @@ static struct tl_ksigaction kernel_view(const struct tl_ksigaction *a)
     return k;
 }
 
-/* The signals caught (a handler installed) now: field 34 (sigcatch, decimal) of
- * /proc/self/stat, which the kernel formats faster than /proc/self/status (and one read
- * of it costs less than querying the 62 dispositions); ~0 if it cannot be read (then
- * every signal is queried). */
-static uint64_t caught_now(void)
+/* The signals caught (a handler installed) and blocked now, from /proc/self/status
+ * (SigCgt, SigBlk: all 64; /proc/self/stat, cheaper to format, masks its signal fields
+ * to signals 1-31 and would miss a real-time handler). Read once by the preloaded
+ * library's start-up (the boot image's program has no handler yet); -1 if unreadable. */
+static uint64_t caught_at_start = ~0ull;
+static int status_signals(uint64_t *blocked)
 {
-    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return ~0ull;
-    char buf[1024];
-    long n;
-    do n = tl_sys3(SYS_read, fd, buf, sizeof buf - 1);
-    while (n == -EINTR);
+    long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    char buf[4096];
+    long got; /* one read: the kernel formats the whole file at once (~1.4 KB) */
+    do got = tl_sys3(SYS_read, fd, buf, sizeof buf - 1);
+    while (got == -EINTR);
     tl_sys1(SYS_close, fd);
-    if (n <= 0) return ~0ull;
-    buf[n] = 0;
-    /* the command name (field 2) is in parentheses and may hold anything: count the
-     * fields after the last ')' (field 3 is the first) */
-    char *p = 0;
-    for (char *q = buf; *q; q++)
-        if (*q == ')') p = q;
-    if (!p) return ~0ull;
-    for (int field = 2; field < 34; field++) {
-        while (*p && *p != ' ') p++;
-        if (!*p) return ~0ull;
-        p++;
+    if (got <= 0) return -1;
+    buf[got] = 0;
+    int found = 0;
+    uint64_t caught = 0;
+    for (char *p = buf; *p;) {
+        uint64_t *to = tl_starts(p, "SigBlk:\t") ? blocked : tl_starts(p, "SigCgt:\t") ? &caught : 0;
+        if (to) {
+            uint64_t v = 0;
+            int digits = 0;
+            for (p += 8; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++, digits++)
+                v = v * 16 + (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+            if (digits != 16 || *p != '\n') return -1;
+            *to = v;
+            found |= to == blocked ? 1 : 2;
+        }
+        while (*p && *p != '\n') p++;
+        if (*p) p++;
     }
-    uint64_t v = 0;
-    int digits = 0;
-    for (; *p >= '0' && *p <= '9'; p++, digits++) v = v * 10 + (uint64_t)(*p - '0');
-    return digits && (*p == ' ' || *p == '\n') ? v : ~0ull;
+    if (found != 3) return -1;
+    caught_at_start = caught;
+    return 0;
 }
 
 /* At start-up: take over handlers installed before us (other preloads' or libraries'
@@ -450,7 +457,7 @@ static uint64_t caught_now(void)
 void tl_signals_adopt(void)
 {
     /* entered at the first instruction: the exec reset every handler, none is caught */
-    uint64_t caught = tl_booted ? 0 : caught_now();
+    uint64_t caught = tl_booted ? 0 : caught_at_start; /* read by tl_signals_install */
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGSYS || sig == SIGSEGV || sig == SIGKILL || sig == SIGSTOP) continue;
         if (!(caught & SIGBIT(sig))) continue;
