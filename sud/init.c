@@ -312,20 +312,57 @@ void tl_start_note(void)
 }
 
 #ifndef TL_BOOT
-/* the preloaded library: the path ld.so loaded us by (LD_PRELOAD's entry) */
+/* Whose code ran before this constructor? A handler installed then (exec resets every
+ * other) must be adopted (sud/signals.c), and finding which ones are caught takes a read
+ * of /proc/self/status: the first /proc/self access of a process costs ~20-30 us here,
+ * the largest single item of our start-up. Before us ran ld.so, the IFUNC resolvers,
+ * the executable's preinit functions, LD_AUDIT modules, and the constructors of the
+ * objects initialised before ours. When every other object is glibc's own (which installs
+ * no handler while starting), there is no preinit function and no audit module, no
+ * handler can be caught yet and the read is skipped. */
+static int others_first; /* an object of someone else's was loaded with us */
+
+static int base_is(const char *name, const char *want)
+{
+    const char *b = name;
+    for (const char *p = name; *p; p++)
+        if (*p == '/') b = p + 1;
+    return tl_streq(b, want);
+}
+
+static int has_preinit(const struct dl_phdr_info *info)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_DYNAMIC) continue;
+        for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr); d->d_tag != DT_NULL; d++)
+            if (d->d_tag == DT_PREINIT_ARRAYSZ && d->d_un.d_val) return 1;
+    }
+    return 0;
+}
+
+/* the preloaded library: the path ld.so loaded us by (LD_PRELOAD's entry); and whether
+ * anything but glibc's own objects was loaded with us */
 static int find_name(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
-    (void)data;
+    int *index = data;
     uint64_t me = (uint64_t)tl_fast_entry;
+    int mine = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uint64_t lo = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type == PT_LOAD && me >= lo && me < lo + ph->p_memsz) {
             tl_self_name = info->dlpi_name;
-            return 1;
+            mine = 1;
         }
     }
+    const char *n = info->dlpi_name;
+    if ((*index)++ == 0) { /* the executable: its preinit functions ran before us */
+        if (has_preinit(info)) others_first = 1;
+    } else if (!mine && n && n[0] && !base_is(n, "libc.so.6") && !base_is(n, "ld-linux-x86-64.so.2") &&
+               !base_is(n, "linux-vdso.so.1"))
+        others_first = 1;
     return 0;
 }
 
@@ -336,7 +373,9 @@ __attribute__((constructor(101))) static void tl_init(void)
     if (tl_sys2(SYS_arch_prctl, TL_PROBE_PRESENT, 0) == TL_PROBE_MAGIC) return;
     extern char **environ;
     tl_env = environ;
-    dl_iterate_phdr(find_name, 0);
+    int index = 0;
+    dl_iterate_phdr(find_name, &index);
+    if (!others_first && !tl_getenv("LD_AUDIT")) tl_signals_none_caught = 1;
     tl_start();
 }
 #endif

@@ -81,6 +81,8 @@ static __attribute__((noreturn)) void leave_without_sigreturn(ucontext_t *uc)
 }
 
 static int status_signals(uint64_t *blocked);
+static uint64_t caught_at_start = ~0ull; /* the signals with a handler before us; ~0: unknown */
+int tl_signals_none_caught;
 
 int tl_signals_install(void)
 {
@@ -95,7 +97,9 @@ int tl_signals_install(void)
     /* a SIGSYS blocked when the program started (inherited across its exec): blocked in
      * its view, unblocked in the kernel (a blocked SIGSYS makes a trapped call fatal) */
     uint64_t cur = 0, sb = SIGBIT(SIGSYS);
-    if (((!tl_booted && status_signals(&cur) == 0) || tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8) == 0) && (cur & sb)) {
+    int none = tl_booted || tl_signals_none_caught; /* sud/init.c */
+    if (none) caught_at_start = 0;
+    if (((!none && status_signals(&cur) == 0) || tl_sys4(SYS_rt_sigprocmask, SIG_BLOCK, 0, &cur, 8) == 0) && (cur & sb)) {
         tl_self()->sigsys_blocked = 1;
         tl_sys4(SYS_rt_sigprocmask, SIG_UNBLOCK, &sb, 0, 8);
     }
@@ -417,8 +421,8 @@ static struct tl_ksigaction kernel_view(const struct tl_ksigaction *a)
 /* The signals caught (a handler installed) and blocked now, from /proc/self/status
  * (SigCgt, SigBlk: all 64; /proc/self/stat, cheaper to format, masks its signal fields
  * to signals 1-31 and would miss a real-time handler). Read once by the preloaded
- * library's start-up (the boot image's program has no handler yet); -1 if unreadable. */
-static uint64_t caught_at_start = ~0ull;
+ * library's start-up, unless no code that could install one ran before it (sud/init.c;
+ * the boot image's program has none yet); -1 if unreadable. */
 static int status_signals(uint64_t *blocked)
 {
     long fd = tl_sys4(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0);
@@ -457,7 +461,7 @@ static int status_signals(uint64_t *blocked)
 void tl_signals_adopt(void)
 {
     /* entered at the first instruction: the exec reset every handler, none is caught */
-    uint64_t caught = tl_booted ? 0 : caught_at_start; /* read by tl_signals_install */
+    uint64_t caught = caught_at_start; /* known by tl_signals_install */
     for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGSYS || sig == SIGSEGV || sig == SIGKILL || sig == SIGSTOP) continue;
         if (!(caught & SIGBIT(sig))) continue;

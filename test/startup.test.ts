@@ -33,4 +33,18 @@ describe('signal handlers installed before trapline starts', () => {
       expect(r.status).toBe(0);
     });
   }
+  // the executable's preinit function runs before every constructor: no other library is
+  // loaded, so only its DT_PREINIT_ARRAY tells trapline to look
+  for (const mode of ['lazy', 'sud-only'] as const) {
+    it(`${mode}: a handler from the executable's preinit function is adopted too`, () => {
+      if (mode === 'lazy') needsAddress0();
+      const env: NodeJS.ProcessEnv = { ...process.env, TRAPLINE_MODE: mode, LD_PRELOAD: libraryPath() };
+      for (const k of Object.keys(env)) if (k.startsWith('TRAPLINE_') && k !== 'TRAPLINE_MODE') delete env[k];
+      if (mode === 'lazy') env.TRAPLINE_ALLOW_NULL_READS = '1';
+      const r = spawnSync(testProgram('sigpreinit'), [], { env, encoding: 'utf8', timeout: 20000 });
+      expect(r.signal).toBeNull();
+      expect(r.stdout).toBe('ok 4\n');
+      expect(r.status).toBe(0);
+    });
+  }
 });
