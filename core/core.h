@@ -34,6 +34,9 @@ _Static_assert(TL_ASM_NR_MAX == TL_NR_MAX, "entry.S counts numbers below TL_NR_M
 _Static_assert(TL_VIA_TRAP == TRAPLINE_VIA_TRAP && TL_VIA_FAST == TRAPLINE_VIA_FAST, "the public via values");
 
 #define HIDDEN __attribute__((visibility("hidden")))
+/* a large zeroed table: placed after the other variables (.lbss follows .bss), so that
+ * those the start-up touches share a few pages instead of one each between tables */
+#define TL_COLD __attribute__((section(".lbss")))
 /* exit statuses of a process trapline stops itself */
 #define TL_EXIT_SETUP 2 /* it cannot run as asked (bad settings, no SUD, a hook refused): one line */
 #define TL_EXIT_INTERNAL 127 /* tl_die: trapline cannot go on (one line says why) */

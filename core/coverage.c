@@ -26,7 +26,7 @@ static void mark_full(uint32_t flag)
 
 /* ---- startup modules: paths mapped executable when we started ---- */
 #define STARTUP_MAX 256
-static char startup[STARTUP_MAX][128];
+static char startup[STARTUP_MAX][128] TL_COLD;
 static int nstartup;
 static char exe_path[232];
 

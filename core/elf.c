@@ -10,7 +10,7 @@ uint32_t tl_elf_build_id(uint64_t base, uint8_t id[20])
 {
     /* the header, program headers and notes normally lie in the first page: read it in
      * one call (as much of it as is mapped), and anything beyond it piece by piece */
-    static uint8_t page[4096];
+    static uint8_t page[4096] TL_COLD;
     static int page_lock;
     tl_spin_lock(&page_lock);
     struct {
@@ -168,7 +168,7 @@ struct ehrow {
     int32_t cfa_off, ra_off, rbp_off; /* rbp_off 0: rbp unchanged */
     uint8_t cfa_reg; /* 6 rbp, 7 rsp; 0xfe: the outermost frame; 0xff: this pc cannot be unwound */
 };
-static struct ehrow ehr[EH_ROWS];
+static struct ehrow ehr[EH_ROWS] TL_COLD;
 
 static void seq_begin(uint32_t *s)
 {

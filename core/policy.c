@@ -67,10 +67,10 @@ struct rule {
 };
 
 int tl_policy_on;
-uint64_t tl_policy_rules_of[TL_NR_MAX]; /* bit r: rule r selects the number */
-uint64_t tl_policy_rules_of32[TL_NR_MAX]; /* the same for i386 numbers (int $0x80) */
+uint64_t tl_policy_rules_of[TL_NR_MAX] TL_COLD; /* bit r: rule r selects the number */
+uint64_t tl_policy_rules_of32[TL_NR_MAX] TL_COLD; /* the same for i386 numbers (int $0x80) */
 uint8_t tl_policy_only[TL_NR_MAX]; /* the number goes to C for the rules alone */
-static struct rule rules[TL_POLICY_RULES];
+static struct rule rules[TL_POLICY_RULES] TL_COLD;
 static int nrules;
 static uint64_t trace_mask, act_mask, dyn_mask, static_mask; /* rules by kind / scope */
 static uint32_t *counts; /* [rule][nr]: calls counted for when= (this process) */
@@ -376,7 +376,7 @@ static const char *parse_rule(const char *s, size_t n)
     return 0;
 }
 
-static char ring_path[4096 + 1];
+static char ring_path[4096 + 1] TL_COLD;
 static uint64_t ring_cookie;
 
 static const char *parse_line(const char *s, size_t n, uint32_t line)
@@ -520,7 +520,7 @@ static int join(const char *policy_path)
 
 static uint32_t record_max(void);
 static void caps_index(void);
-static uint8_t file_buf[POL_MAX_FILE];
+static uint8_t file_buf[POL_MAX_FILE] TL_COLD;
 
 int tl_policy_init(void)
 {
@@ -1078,7 +1078,7 @@ static void ring_recover(struct tl_tcb *t)
 /* ---------------------------------------------------------------- what is captured */
 
 /* the entries of each number (core/trace_caps.c), in table order */
-static uint8_t cap_at[TL_NR_MAX][TL_CAP_PER_NR], cap_n[TL_NR_MAX];
+static uint8_t cap_at[TL_NR_MAX][TL_CAP_PER_NR] TL_COLD, cap_n[TL_NR_MAX];
 
 static void caps_index(void)
 {

@@ -21,7 +21,7 @@ struct sud_config_ {
 static struct {
     int pid;
     int req;
-} last[256]; /* the tracer's last resume per tracee */
+} last[256] TL_COLD; /* the tracer's last resume per tracee */
 static int lock;
 
 static int resume_request(long req)

@@ -12,15 +12,15 @@ struct tl_stats_header *tl_stats;
 struct tl_nr_counters *tl_nr;
 static struct tl_nr_counters *nr_i386;
 static struct tl_thread_block *threads;
-static uint64_t private_block[2 * TL_NR_MAX];
+static uint64_t private_block[2 * TL_NR_MAX] TL_COLD;
 _Static_assert(offsetof(struct tl_thread_block, errors) - offsetof(struct tl_thread_block, fast) == TB_ERRORS,
                "entry.S: errors[] follows fast[] (T_COUNTS points at fast[])");
 struct tl_stats_geom tl_stats_geom_cur;
 
 /* The path made absolute (a relative TRAPLINE_STATS would name another file after the
  * program changes directory and execs). */
-static char abs_path[4096 + 2];
-static char env_stats[sizeof abs_path + 16], env_cookie[48];
+static char abs_path[4096 + 2] TL_COLD;
+static char env_stats[sizeof abs_path + 16] TL_COLD, env_cookie[48];
 
 static const char *absolute(const char *p)
 {

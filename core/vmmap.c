@@ -38,7 +38,7 @@ static struct ent *ents; /* sorted by start, disjoint */
 static uint32_t nents;
 static char *pool; /* path strings; offsets in paths[] */
 static uint32_t pool_used;
-static uint32_t paths[MAX_PATHS];
+static uint32_t paths[MAX_PATHS] TL_COLD;
 static uint32_t npaths;
 static int valid; /* the map reflects the kernel (apart from gaps) */
 static int lock;

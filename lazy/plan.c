@@ -421,7 +421,7 @@ void tl_plan_apply(uint64_t addr, uint64_t len)
  * (with statistics, the site record also says so). Open addressing, never full: once
  * it is, refusals are simply re-evaluated. */
 #define REFUSED_BITS 13
-static uint64_t refused[1u << REFUSED_BITS];
+static uint64_t refused[1u << REFUSED_BITS] TL_COLD;
 static uint32_t nrefused;
 
 int tl_policy_refused(uint64_t site)

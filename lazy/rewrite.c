@@ -260,7 +260,7 @@ void tl_unrewrite_site(uint64_t site)
  * verdicts are simply recomputed. Never forgotten: if the code at such a site changes
  * (JIT), the site keeps trapping, which is safe. */
 #define RZ_BITS 12
-static uint64_t rz_sites[1u << RZ_BITS];
+static uint64_t rz_sites[1u << RZ_BITS] TL_COLD;
 static uint32_t rz_count;
 
 static int redzone_known(uint64_t site)
