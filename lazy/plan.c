@@ -107,7 +107,11 @@ static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites
     return 0;
 }
 
-/* Reads a whole regular file into fresh memory. 0, or -errno; -EFBIG when too large,
+/* a plan file of usual size is read here (no mapping of its own); used under plan_lock
+ * or at start-up, and only until parsed */
+static char small_file[16384] TL_COLD;
+
+/* Reads a whole regular file into small_file or fresh memory. 0, or -errno; -EFBIG when too large,
  * -ENODEV when not a regular file (opened O_NONBLOCK: a FIFO never blocks us, a device
  * is never read). */
 static long read_file(const char *path, char **out, uint64_t *len)
@@ -135,7 +139,7 @@ static long read_file(const char *path, char **out, uint64_t *len)
         tl_sys1(SYS_close, fd);
         return -EFBIG;
     }
-    char *buf = alloc(size + 1);
+    char *buf = size + 1 <= sizeof small_file ? small_file : alloc(size + 1);
     if (!buf) {
         tl_sys1(SYS_close, fd);
         return -ENOMEM;
@@ -166,7 +170,7 @@ static int load(const char *path, struct parse_err *err, long *sys)
         return -1;
     }
     nmods = first;
-    uint64_t *sites = alloc((n ? n : 1) * 8);
+    uint64_t *sites = alloc_kept((n ? n : 1) * 8); /* kept as long as the process */
     if (!sites) {
         *sys = -ENOMEM;
         return -1;
@@ -175,7 +179,7 @@ static int load(const char *path, struct parse_err *err, long *sys)
         nmods = first;
         return -1;
     }
-    tl_sys2(SYS_munmap, buf, len + 1);
+    if (buf != small_file) tl_sys2(SYS_munmap, buf, len + 1);
     return 0;
 }
 
@@ -222,10 +226,12 @@ int tl_plan_init(void)
         tl_error("TRAPLINE_PLAN:", plan_path, "cannot allocate memory");
         return -1;
     }
-    struct {
-        uint64_t a[18];
-    } st;
-    if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) {
+    /* a file (read here), or a directory of plan files, one per module (read as needed):
+     * the open says which */
+    struct parse_err err = {0, 0};
+    long sys = 0;
+    int bad = load(plan_path, &err, &sys);
+    if (bad && sys == -EISDIR) {
         /* "<dir>/<40 hex digits>.plan" must be a path the kernel accepts */
         if (tl_strlen(plan_path) + 1 + 40 + 5 >= PLAN_PATH_MAX) {
             char what[64] = "(a directory path of ", num[24];
@@ -244,13 +250,9 @@ int tl_plan_init(void)
             return -1;
         }
         plan_is_dir = 1;
-    } else {
-        struct parse_err err = {0, 0};
-        long sys = 0;
-        if (load(plan_path, &err, &sys)) {
-            say_bad(1, plan_path, &err, sys);
-            return -1;
-        }
+    } else if (bad) {
+        say_bad(1, plan_path, &err, sys);
+        return -1;
     }
     tl_plan_active = 1;
     /* a plan file without a site (every site it could have had only ever ended the
