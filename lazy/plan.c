@@ -91,6 +91,10 @@ static int parse(const char *buf, uint64_t len, uint64_t *sink, uint64_t *nsites
         .seen_tag = seen_tag,
         .gen = seen_gen,
     };
+    /* a site line takes at least 10 bytes ("0 learned\n"): a table of len / 4 entries or
+     * more is under half full (so a 363-byte plan touches 1 page of it, not one per site) */
+    p.seen_bits = 6;
+    while (p.seen_bits < TL_PLAN_SEEN_BITS && (1ull << p.seen_bits) < len / 4 + 4) p.seen_bits++;
     uint32_t first = nmods;
     int r = tl_plan_parse(&p, buf, len);
     seen_gen = p.gen;

@@ -31,8 +31,9 @@ static int word_is(const char *p, const char *e, const char *w)
 /* 1 if off was already listed in the current module (then nothing changes), else 0 */
 static int seen_before(struct tl_plan_parser *p, uint64_t off)
 {
-    uint64_t mask = (1ull << TL_PLAN_SEEN_BITS) - 1;
-    for (uint64_t i = ((off + 1) * 0x9e3779b97f4a7c15ull) >> (64 - TL_PLAN_SEEN_BITS);; i = (i + 1) & mask) {
+    uint32_t bits = p->seen_bits && p->seen_bits < TL_PLAN_SEEN_BITS ? p->seen_bits : TL_PLAN_SEEN_BITS;
+    uint64_t mask = (1ull << bits) - 1;
+    for (uint64_t i = ((off + 1) * 0x9e3779b97f4a7c15ull) >> (64 - bits);; i = (i + 1) & mask) {
         if (p->seen_tag[i] != p->gen) {
             p->seen_tag[i] = p->gen;
             p->seen[i] = off;

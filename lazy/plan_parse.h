@@ -35,6 +35,8 @@ struct tl_plan_parser {
     uint64_t *seen; /* scratch, 1 << TL_PLAN_SEEN_BITS entries each ... */
     uint32_t *seen_tag; /* ... (contents need no initialisation beyond zero once) */
     uint32_t gen; /* module serial for seen_tag; keep between calls */
+    uint32_t seen_bits; /* entries used: 1 << seen_bits (0: TL_PLAN_SEEN_BITS); a small file
+                         * needs few, and every page of the table first touched is a fault */
     uint32_t line; /* out on error: 1-based line */
     const char *what; /* out on error: the problem */
 };
