@@ -18,6 +18,8 @@
  *                                does); best of 3 fresh mappings. ITER is ignored.
  *   getppid ITER first-site-file the same stubs in a file, mapped MAP_PRIVATE R-X (fresh
  *                                mappings of it, as a loaded library's code).
+ *   getppid ITER first-site-sud  first-site after enabling Syscall User Dispatch ourselves
+ *                                (as sud-baseline): the kernel's floor for 2000 hot sites.
  * Output: "mode <what ran>" then "ns_per_call X" (the best) and "ns_reps X1 .. X7" (every
  * run), or "first_ns X" and "second_ns X". */
 #include <fcntl.h>
@@ -78,6 +80,16 @@ static const char *mode(void)
     return strcmp(buf, "0") == 0 ? "lazy" : "sud-only (lazy unavailable: vm.mmap_min_addr != 0)";
 }
 
+static void sud_on(void)
+{
+    static volatile char selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */
+    /* PR_SET_SYSCALL_USER_DISPATCH, ON, offset 0, length: all of user space */
+    if (prctl(59, 1, 0, 0x7ffffffff000UL, &selector)) {
+        perror("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
+        exit(1);
+    }
+}
+
 static void first_site(int file)
 {
     static const unsigned char stub[8] = { 0xb8, 0x6e, 0, 0, 0, 0x0f, 0x05, 0xc3 };
@@ -124,7 +136,7 @@ static void first_site(int file)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argc > 3 || atol(argv[1]) <= 0) {
-        fprintf(stderr, "usage: getppid ITER [first-site|first-site-file|sud-baseline|libc|rw]\n");
+        fprintf(stderr, "usage: getppid ITER [first-site|first-site-file|first-site-sud|sud-baseline|libc|rw]\n");
         return 2;
     }
     long iter = atol(argv[1]);
@@ -133,20 +145,16 @@ int main(int argc, char **argv)
     int file = strcmp(what, "first-site-file") == 0;
     int libc = strcmp(what, "libc") == 0;
     int rw = strcmp(what, "rw") == 0;
-    if (*what && !sud && !file && !libc && !rw && strcmp(what, "first-site") != 0) {
+    int first_sud = strcmp(what, "first-site-sud") == 0;
+    if (*what && !sud && !file && !libc && !rw && !first_sud && strcmp(what, "first-site") != 0) {
         fprintf(stderr, "getppid: unknown mode '%s'\n", what);
         return 2;
     }
-    printf("mode %s\n", sud ? "sud-baseline" : mode());
-    if (file || strcmp(what, "first-site") == 0) { first_site(file); return 0; }
-
-    if (sud) {
-        static volatile char selector = 0; /* SYSCALL_DISPATCH_FILTER_ALLOW */
-        /* PR_SET_SYSCALL_USER_DISPATCH, ON, offset 0, length: all of user space */
-        if (prctl(59, 1, 0, 0x7ffffffff000UL, &selector)) {
-            perror("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
-            return 1;
-        }
+    printf("mode %s\n", sud || first_sud ? "sud-baseline" : mode());
+    if (sud || first_sud) sud_on();
+    if (file || first_sud || strcmp(what, "first-site") == 0) {
+        first_site(file);
+        return 0;
     }
     if (rw) {
         rw_in = open("/dev/zero", O_RDONLY);
