@@ -66,14 +66,22 @@ tl_fast_entry:
         CFI_RA_IN_RCX 0
         pushfq                          /* the slot now holds the program's flags */
         CFI_RA_IN_RCX 8
-        /* only sites we rewrote may enter: per-thread cache of known return addresses */
-        movabs  $TL_SITE_MUL, %r11
-        imul    %rcx, %r11
-        shr     $(64 - TL_CACHE_BITS), %r11
-        shl     $TL_PAIR_SHIFT, %r11
-        cmp     %rcx, %gs:T_CACHE+P_RET(%r11)
-        jne     .Lmiss
-        mov     %gs:T_CACHE+P_HITS(%r11), %r11
+        /* only sites we rewrote may enter: look the return address up in the site table
+         * (core/sites.c, TL_SITE_SLOT): the slot's address from rcx alone, with r11 */
+        cmp     $TL_PAGE_SIZE, %rcx     /* no site returns below page 1; 0 and 1 mark empty */
+        jb      .Lnot_site              /* and forgotten slots (a jump pops any data as "return address") */
+        mov     %rcx, %r11
+        shr     $12, %r11
+        imul    $TL_SITE_MUL32, %r11, %r11
+        shr     $(64 - TL_SITE_CHUNK_BITS), %r11
+        shl     $12, %r11
+        xor     %rcx, %r11
+        and     $TL_SITE_OFF_MASK, %r11
+        add     %gs:T_SITES, %r11
+.Lprobe:
+        cmp     %rcx, P_RET(%r11)
+        jne     .Lprobe_next
+        mov     P_HITS(%r11), %r11
 .Lknown:                                /* r11 = this site's hit counter */
         incq    (%r11)
         cmp     $NR_MAX, %rax
@@ -143,51 +151,16 @@ tl_fast_syscall_insn:
         lock bts %rax, TL_HITS_NRS(%r11)
         jmp     .Lnr_known
 
-.Lmiss:
-        /* look the return address up in the global site set. Flags are safe in the slot;
-         * rax and rdx are parked in a shadow-ring slot (never below rsp: that is the
-         * program's red zone). The slot is claimed (T_DEPTH published) before it is
-         * written and read back before it is given back (core/tcb.h, the shadow ring). */
-        movzbl  %gs:T_DEPTH, %r11d
-        add     $TL_DEPTH_STEP, %r11d
-        mov     %r11b, %gs:T_DEPTH
-        mov     %rax, %gs:SHADOW_TOP(S_NR)(,%r11,TL_DEPTH_SCALE)
-        mov     %rdx, %gs:SHADOW_TOP(S_AUX)(,%r11,TL_DEPTH_SCALE)
-        mov     %gs:T_SITES, %rdx
-        cmp     $TL_PAGE_SIZE, %rcx     /* no site returns below page 1; 0 and 1 mark empty and */
-        jb      3f                      /* forgotten slots (a jump pops any data as "return address") */
-        movabs  $TL_SITE_MUL, %rax
-        imul    %rcx, %rax
-        shr     $(64 - TL_SITE_BITS), %rax
-        shl     $TL_PAIR_SHIFT, %eax    /* byte offset of the slot (return address, hit counter) */
-1:      cmp     P_RET(%rdx,%rax), %rcx
-        je      2f
-        cmpq    $0, P_RET(%rdx,%rax)
-        je      3f
-        add     $(1 << TL_PAIR_SHIFT), %eax
-        and     $((1 << (TL_SITE_BITS + TL_PAIR_SHIFT)) - 1), %eax
-        jmp     1b
-2:      /* known: fill the cache (return address, hit counter) */
-        mov     P_HITS(%rdx,%rax), %r11
-        movabs  $TL_SITE_MUL, %rax
-        imul    %rcx, %rax
-        shr     $(64 - TL_CACHE_BITS), %rax
-        shl     $TL_PAIR_SHIFT, %rax
-        mov     %r11, %gs:T_CACHE+P_HITS(%rax)
-        mov     %rcx, %gs:T_CACHE+P_RET(%rax)
-        movzbl  %gs:T_DEPTH, %eax
-        add     $(256 - TL_DEPTH_STEP), %eax    /* our slot: T_DEPTH - TL_DEPTH_STEP, modulo 256 */
-        movzbl  %al, %eax
-        mov     %gs:SHADOW_AT(S_AUX)(,%rax,TL_DEPTH_SCALE), %rdx
-        mov     %gs:SHADOW_AT(S_NR)(,%rax,TL_DEPTH_SCALE), %rax
-        subb    $TL_DEPTH_STEP, %gs:T_DEPTH     /* give the slot back (one instruction) */
-        jmp     .Lknown
-3:      movzbl  %gs:T_DEPTH, %r11d
-        add     $(256 - TL_DEPTH_STEP), %r11d
-        movzbl  %r11b, %r11d
-        mov     %gs:SHADOW_AT(S_NR)(,%r11,TL_DEPTH_SCALE), %rax
-        mov     %gs:SHADOW_AT(S_AUX)(,%r11,TL_DEPTH_SCALE), %rdx
-        subb    $TL_DEPTH_STEP, %gs:T_DEPTH
+.Lprobe_next:                           /* another site's slot, or an empty one: not a site */
+        CFI_RA_IN_RCX 8
+        cmpq    $0, P_RET(%r11)
+        je      .Lnot_site
+        sub     %gs:T_SITES, %r11       /* the next slot, wrapping around the table */
+        add     $(1 << TL_PAIR_SHIFT), %r11
+        and     $TL_SITE_OFF_MASK, %r11
+        add     %gs:T_SITES, %r11
+        jmp     .Lprobe
+.Lnot_site:
         /* Not a site we rewrote: a call through a small function pointer. Restore the
          * program's state exactly (rsp pointing at the pushed return address, as a real
          * faulting call leaves it) and let C re-raise SIGSEGV at address rax. */

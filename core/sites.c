@@ -14,7 +14,9 @@ static uint64_t count;
 
 #define MASK ((1ull << TL_SITE_BITS) - 1)
 
-static inline uint64_t slot_of(uint64_t ret) { return (ret * (uint64_t)TL_SITE_MUL) >> (64 - TL_SITE_BITS); }
+static inline uint64_t slot_of(uint64_t ret) { return TL_SITE_SLOT(ret); }
+_Static_assert(TL_SITE_BITS + TL_PAIR_SHIFT <= 31, "entry.S masks a slot's offset with an imm32");
+_Static_assert(TL_SITE_MAX <= (1u << TL_SITE_BITS) / 2, "the site table is at most half full");
 
 /* The site table shares one mapping with an arena for our other large private tables
  * (map of the address space, site records without a segment, rewritten-site list, ...):
@@ -86,7 +88,7 @@ void tl_site_remove(uint64_t ret)
  * before the key is published. */
 int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
-    if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= (1ull << (TL_SITE_BITS - 1))) return tl_site_known(ret);
+    if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= TL_SITE_MAX) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;

@@ -25,13 +25,7 @@
 #define T_RES_N 1536 /* uint32: reservations of our stack (see tl_res) */
 #define T_RES 1544 /* TL_RES_MAX x TL_RES_SIZE: h, lo, sp */
 #define TL_RES_MAX 16
-#define T_CACHE 2048 /* 1024 x 16: known sites (direct-mapped): return address, hit counter */
-#define TL_CACHE_BITS 10
-#define T_POLONLY 18432 /* 512 bytes: 1 for a number that goes to C only for policies (core/policy.c) */
-/* Key of an empty cache entry in slot s: a value that does not hash to s, so no value the
- * fast path looks up there can equal it (0 hashes to slot 0; 1 does not). A jump into page 0
- * pops arbitrary data as its "return address", 0 and 1 included. */
-#define TL_CACHE_EMPTY(s) ((s) == 0 ? 1ull : 0ull)
+#define T_POLONLY 2048 /* 512 bytes: 1 for a number that goes to C only for policies (core/policy.c) */
 
 /* The shadow ring: where the entry code parks values before it has a stack (it never
  * writes below the program's rsp, which is the program's red zone).
@@ -47,7 +41,7 @@
  *                            +--------+--------+-------- ... -----+--------+
  *   one slot (TL_SHADOW_SLOT bytes):
  *     +0  S_NR     the number (rax)
- *     +8  S_AUX    .Lmiss: the program's rdx
+ *     +8  S_AUX    spare
  *     +16 S_FLAGS  SLOW: ah = SF ZF AF PF CF (lahf), al = OF (seto)
  *     +24          spare
  *
@@ -77,8 +71,8 @@
 #define R_SP 16
 #define RES_TOP(field) (T_RES - TL_RES_SIZE + (field))
 
-/* A pair (return address, pointer to the site's hit counter), 1 << TL_PAIR_SHIFT bytes: an
- * entry of the per-thread cache (T_CACHE) and a slot of the site table (core/sites.c). */
+/* A pair (return address, pointer to the site's hit counter), 1 << TL_PAIR_SHIFT bytes: a
+ * slot of the site table (core/sites.c). */
 #define TL_PAIR_SHIFT 4
 #define P_RET 0
 #define P_HITS 8
@@ -100,7 +94,19 @@
 #define TL_SLOT_NR_SHIFT 48
 #define TL_SLOT_NR_BYTE 6
 
-#define TL_SITE_BITS 18 /* site table: 2^18 slots of (return address, hit counter), at most half used */
+/* The site table (core/sites.c): 2^TL_SITE_BITS slots of (return address, hit counter),
+ * at most TL_SITE_MAX used. A return address r's home slot keeps the sites of one code
+ * page together: the page picks a chunk of 256 slots (one page of the table), the address
+ * within the page a slot in it, so the sites a program runs share the table's pages and
+ * lines as they share code pages (TL_SITE_SLOT; entry.S computes it with r11 alone). */
+#define TL_SITE_BITS 20
+#define TL_SITE_MAX (1u << 17)
+#define TL_SITE_CHUNK_BITS (TL_SITE_BITS - 8)
+#define TL_SITE_MUL32 (-0x61C8864F) /* 0x9E3779B1 as a signed imm32: odd, sign-extended to 64 bits */
+#define TL_SITE_OFF_MASK ((1 << (TL_SITE_BITS + TL_PAIR_SHIFT)) - (1 << TL_PAIR_SHIFT)) /* a slot's byte offset */
+#define TL_SITE_SLOT(r)                                                                                                            \
+    (((((((r) >> 12) * (uint64_t)(int64_t)TL_SITE_MUL32) >> (64 - TL_SITE_CHUNK_BITS)) << 12) ^ (r)) & TL_SITE_OFF_MASK) >>        \
+        TL_PAIR_SHIFT
 #define TL_SITE_MUL 0x9E3779B97F4A7C15 /* 64-bit odd multiplier: top bits mix every bit */
 /* a site's hit counter is tl_site_rec.fast_hits; from it the fast path reaches: */
 #define TL_HITS_NR_FIRST 8 /* uint16_t nr_first */
@@ -274,8 +280,7 @@ struct tl_tcb {
     uint32_t pad3;
     struct tl_res res[TL_RES_MAX]; /* 1544 */
     uint8_t pad4[2048 - 1544 - TL_RES_MAX * TL_RES_SIZE];
-    uint64_t cache[2 << TL_CACHE_BITS]; /* 2048: pairs (return address, &site hits) */
-    uint8_t polonly[512]; /* 18432: a copy of tl_policy_only (cleared under the program's own SUD) */
+    uint8_t polonly[512]; /* 2048: a copy of tl_policy_only (cleared under the program's own SUD) */
     /* below: C only */
     siginfo_t sigsys_info; /* a SIGSYS sent while the program has it blocked */
     int sigsys_pend; /* 1: sigsys_info is pending (as the kernel would keep it) */
@@ -295,7 +300,6 @@ struct tl_tcb {
     long pol_nr, pol_ret;
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
-_Static_assert(offsetof(struct tl_tcb, cache) == T_CACHE, "tcb");
 _Static_assert(offsetof(struct tl_tcb, polonly) == T_POLONLY && sizeof(((struct tl_tcb *)0)->polonly) == TL_ASM_NR_MAX, "tcb");
 _Static_assert(offsetof(struct tl_tcb, res_n) == T_RES_N, "tcb");
 _Static_assert(offsetof(struct tl_tcb, res) == T_RES, "tcb");
@@ -309,7 +313,6 @@ _Static_assert(offsetof(struct tl_tcb, sites) == T_SITES, "tcb");
 _Static_assert(offsetof(struct tl_tcb, self) == T_SELF, "tcb");
 _Static_assert(offsetof(struct tl_tcb, scr_rcx) == T_SCR_RCX && offsetof(struct tl_tcb, scr_r11) == T_SCR_R11, "tcb");
 _Static_assert(offsetof(struct tl_tcb, stk_lo) == T_STK_LO && offsetof(struct tl_tcb, stk_hi) == T_STK_HI, "tcb");
-_Static_assert(sizeof(((struct tl_tcb *)0)->cache) == 1u << (TL_CACHE_BITS + TL_PAIR_SHIFT), "tcb: cache entries are pairs");
 _Static_assert(sizeof(uint64_t[2]) == 1u << TL_PAIR_SHIFT && P_RET == 0 && P_HITS == 8, "a pair: return address, hit counter");
 _Static_assert(sizeof(((struct tl_tcb *)0)->special) == TL_ASM_NR_MAX, "tcb: one special byte per number below NR_MAX");
 _Static_assert(sizeof(((struct tl_tcb *)0)->shadow) == TL_SHADOW_SLOTS * TL_SHADOW_SLOT, "tcb: the shadow ring");

@@ -4,12 +4,12 @@
  * original `0f 05` is put back at those sites (the program then sees its own bytes, and
  * a site still there re-learns on its next trap). Before munmap(), mmap(MAP_FIXED) over,
  * mremap() or madvise(DONTNEED/REMOVE/FREE) of such memory, the sites are forgotten.
- * Either way the sites leave the global set and every thread's cache, so new code that
+ * Either way the sites leave the global set of rewritten sites, so new code that
  * happens to hold a real `call *%rax` at a former site is never taken for a syscall. */
 #include "lazy/lazy.h"
 #include <sys/mman.h>
 
-#define MAX_SITES (1u << (TL_SITE_BITS - 1))
+#define MAX_SITES TL_SITE_MAX
 static uint64_t *recs; /* site addresses, in rewrite order (0 = forgotten) */
 static uint32_t nrecs;
 static uint64_t lo_site = ~0ull, hi_site;
@@ -40,21 +40,9 @@ void tl_jit_note_site(uint64_t site)
     if (site + 2 > hi_site) hi_site = site + 2;
 }
 
-struct drop {
-    uint64_t ret, slot;
-};
-
-static void drop_cached(struct tl_tcb *t, void *arg)
-{
-    const struct drop *d = arg;
-    if (t->cache[2 * d->slot] == d->ret) __atomic_store_n(&t->cache[2 * d->slot], TL_CACHE_EMPTY(d->slot), __ATOMIC_RELAXED);
-}
-
 static void forget(uint64_t site)
 {
     tl_site_remove(site + 2);
-    struct drop d = {site + 2, ((site + 2) * (uint64_t)TL_SITE_MUL) >> (64 - TL_CACHE_BITS)};
-    tl_threads_each(drop_cached, &d);
     tl_cov_state(tl_cov_site(site, 0, 0), TL_SITE_STALE, TL_REASON_STALE);
     if (tl_stats) __atomic_add_fetch(&tl_stats->sites_stale, 1, __ATOMIC_RELAXED);
 }

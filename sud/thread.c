@@ -66,7 +66,6 @@ struct tl_tcb *tl_tcb_new(void)
     t->counts = tl_stats_thread_block(&t->slot);
     memcpy(t->special, tl_special, sizeof t->special);
     memcpy(t->polonly, tl_policy_only, sizeof t->polonly);
-    t->cache[0] = TL_CACHE_EMPTY(0); /* the others are 0, already empty */
     return t;
 }
 
