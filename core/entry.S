@@ -71,10 +71,10 @@ tl_fast_entry:
         cmp     $TL_PAGE_SIZE, %rcx     /* no site returns below page 1; 0 and 1 mark empty */
         jb      .Lnot_site              /* and forgotten slots (a jump pops any data as "return address") */
         mov     %rcx, %r11
-        shr     $12, %r11
+        and     $-TL_PAGE_SIZE, %r11
+        shl     $17, %r11               /* the page number at the top */
         imul    $TL_SITE_MUL32, %r11, %r11
-        shr     $(64 - TL_SITE_CHUNK_BITS), %r11
-        shl     $12, %r11
+        shr     $(52 - TL_SITE_CHUNK_BITS), %r11
         xor     %rcx, %r11
         and     $TL_SITE_OFF_MASK, %r11
         add     %gs:T_SITES, %r11
@@ -155,8 +155,8 @@ tl_fast_syscall_insn:
         CFI_RA_IN_RCX 8
         cmpq    $0, P_RET(%r11)
         je      .Lnot_site
-        sub     %gs:T_SITES, %r11       /* the next slot, wrapping around the table */
-        add     $(1 << TL_PAIR_SHIFT), %r11
+        sub     %gs:T_SITES, %r11       /* the next slot to probe, wrapping around the table */
+        add     $(TL_SITE_STEP << TL_PAIR_SHIFT), %r11
         and     $TL_SITE_OFF_MASK, %r11
         add     %gs:T_SITES, %r11
         jmp     .Lprobe

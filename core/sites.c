@@ -1,11 +1,14 @@
 /* The set of rewritten sites, keyed by return address (site + 2): the fast entry looks
  * the caller up here so that only sites we rewrote may enter the hook (a call through a
  * small function pointer from anywhere else is re-raised as SIGSEGV). Open addressing,
- * 2^TL_SITE_BITS slots, filled at most half: lookups are bounded and memory is fixed
- * (4 MiB of address space, touched lazily). A slot is a pair (return address, hit
- * counter) in one 16-byte unit, so a look-up that misses the per-thread cache touches
- * one line of the table, not two. Entries are only ever added (a stale entry
- * keeps a former site "known", which is harmless: see docs/design.md). */
+ * 2^TL_SITE_BITS slots, at most TL_SITE_MAX used: lookups are short and memory is fixed
+ * (16 MiB of address space, touched lazily). A slot is a pair (return address, hit
+ * counter) in one 16-byte unit. The home slot (TL_SITE_SLOT, core/tcb.h) groups the sites
+ * of one code page in one page of the table, so a program's hot sites touch the table
+ * as they touch their code: a few pages, neighbours sharing lines. There is no per-thread
+ * cache in front: at one hot site the table's line is as hot, and at thousands a cache
+ * that misses costs more than it saves. A forgotten site's slot becomes a tombstone
+ * (lazy/jit.c), so no former site stays "known". */
 #include "core/core.h"
 #include <sys/mman.h>
 
@@ -17,6 +20,8 @@ static uint64_t count;
 static inline uint64_t slot_of(uint64_t ret) { return TL_SITE_SLOT(ret); }
 _Static_assert(TL_SITE_BITS + TL_PAIR_SHIFT <= 31, "entry.S masks a slot's offset with an imm32");
 _Static_assert(TL_SITE_MAX <= (1u << TL_SITE_BITS) / 2, "the site table is at most half full");
+_Static_assert((TL_SITE_STEP & 1) && TL_SITE_STEP < (1u << TL_SITE_BITS), "the probe visits every slot");
+_Static_assert(TL_PAGE_SIZE == 4096, "TL_SITE_SLOT: the page number is ret >> 12");
 
 /* The site table shares one mapping with an arena for our other large private tables
  * (map of the address space, site records without a segment, rewritten-site list, ...):
@@ -53,7 +58,7 @@ void *tl_alloc_big(uint64_t size)
 int tl_site_known(uint64_t ret)
 {
     if (!tl_sites) return 0;
-    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+    for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) return 0;
@@ -64,7 +69,7 @@ int tl_site_known(uint64_t ret)
 uint64_t *tl_site_hits(uint64_t ret)
 {
     if (!tl_sites) return 0;
-    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+    for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return (uint64_t *)__atomic_load_n(&tl_sites[2 * i + 1], __ATOMIC_RELAXED);
         if (v == 0) return 0;
@@ -73,7 +78,7 @@ uint64_t *tl_site_hits(uint64_t ret)
 
 void tl_site_remove(uint64_t ret)
 {
-    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+    for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) {
             __atomic_store_n(&tl_sites[2 * i], TOMB, __ATOMIC_RELEASE);
@@ -89,7 +94,7 @@ void tl_site_remove(uint64_t ret)
 int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= TL_SITE_MAX) return tl_site_known(ret);
-    for (uint64_t i = slot_of(ret);; i = (i + 1) & MASK) {
+    for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) {
