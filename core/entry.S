@@ -75,7 +75,7 @@ tl_fast_entry:
         shl     $17, %r11               /* the page number at the top */
         imul    $TL_SITE_MUL32, %r11, %r11
         shr     $(52 - TL_SITE_CHUNK_BITS), %r11
-        xor     %rcx, %r11
+        add     %rcx, %r11
         and     $TL_SITE_OFF_MASK, %r11
         add     %gs:T_SITES, %r11
 .Lprobe:

@@ -96,14 +96,14 @@
 
 /* The site table (core/sites.c): 2^TL_SITE_BITS slots of (return address, hit counter),
  * at most TL_SITE_MAX used. A return address r's home slot keeps the sites of one code
- * page together: the page picks a chunk of 256 slots (one page of the table), the address
- * within the page a slot in it, so the sites a program runs share the table's pages and
- * lines as they share code pages (TL_SITE_SLOT; entry.S computes it with r11 alone: the
- * page number shifted to the top, so that every bit of it moves the chunk, times an odd
- * imm32; the product's bits below the chunk only permute a page's slots within its chunk,
- * keeping neighbours in one line). A taken slot sends the probe TL_SITE_STEP slots on,
- * into another chunk: a page with more sites than its chunk's slots (sites closer than 16
- * bytes) or two pages on one chunk spill far apart instead of piling up in a cluster. */
+ * page together: home = (h(page) + r) mod the table, h a hash of the page number, so one
+ * code page's sites fill 256 consecutive slots (4 KiB of the table, a slot per 16 bytes of
+ * code, neighbours sharing lines) and a program's hot sites touch the table as they touch
+ * their code (TL_SITE_SLOT; entry.S computes it with r11 alone: the page number shifted
+ * to the top, so that every bit of it counts, times an odd imm32; consecutive pages land
+ * evenly spread). A taken slot sends the probe TL_SITE_STEP slots on, far away: a page with
+ * more sites than slots (sites closer than 16 bytes) or two pages whose runs overlap
+ * spill apart instead of piling up in a cluster. */
 #define TL_SITE_BITS 20
 #define TL_SITE_MAX (1u << 17)
 #define TL_SITE_CHUNK_BITS (TL_SITE_BITS - 8)
@@ -111,7 +111,7 @@
 #define TL_SITE_STEP 648055 /* odd: the probe visits every slot; ~0.618 of the table */
 #define TL_SITE_OFF_MASK ((1 << (TL_SITE_BITS + TL_PAIR_SHIFT)) - (1 << TL_PAIR_SHIFT)) /* a slot's byte offset */
 #define TL_SITE_SLOT(r)                                                                                                            \
-    ((((((r) & ~0xfffull) << 17) * (uint64_t)TL_SITE_MUL32 >> (52 - TL_SITE_CHUNK_BITS)) ^ (r)) & TL_SITE_OFF_MASK) >> TL_PAIR_SHIFT
+    ((((((r) & ~0xfffull) << 17) * (uint64_t)TL_SITE_MUL32 >> (52 - TL_SITE_CHUNK_BITS)) + (r)) & TL_SITE_OFF_MASK) >> TL_PAIR_SHIFT
 #define TL_SITE_MUL 0x9E3779B97F4A7C15 /* 64-bit odd multiplier: top bits mix every bit */
 /* a site's hit counter is tl_site_rec.fast_hits; from it the fast path reaches: */
 #define TL_HITS_NR_FIRST 8 /* uint16_t nr_first */
