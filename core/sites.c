@@ -95,6 +95,10 @@ int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= TL_SITE_MAX) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
+        /* the table is touched lazily: a read of a page never written maps the zero page
+         * and the store below faults a second time, so the slot is first written (a
+         * locked or of 0, which no reader can tell from nothing): one fault, not two */
+        __atomic_fetch_or(&tl_sites[2 * i + 1], 0, __ATOMIC_RELAXED);
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) {
