@@ -2,7 +2,8 @@
  * injector (sud/inject.c), in a program stopped at its first instruction:
  *   rdi = struct tl_boot_args * (sud/sud.h), rsp = a stack the injector mapped.
  * It relocates the image, starts trapline (tl_boot_main), unmaps the injector's block
- * (its own stack: nothing of it is touched after that call) and stops at int3 with
+ * if it mapped one (its own stack: nothing of it is touched after that call; a block on
+ * the program's own stack is left there) and stops at int3 with
  * r12 = 1 (started) for the injector, which then restores the program's registers and
  * lets it run. tl_boot_gadget (e_entry + TL_BOOT_GADGET_OFF) is `syscall; int3` inside
  * our text, for any system call the injector would still make once SUD is on. */
@@ -31,11 +32,13 @@ tl_boot_gadget:                         /* e_entry + TL_BOOT_GADGET_OFF */
         mov     %rbx, %rdi
         call    tl_boot_main
         mov     %eax, %r12d             /* 1: started (a failure exited the process) */
+        mov     TL_BOOT_ARGS_UNMAP(%rbx), %rsi
+        test    %rsi, %rsi
+        jz      3f
         mov     %rbx, %rdi
-        mov     $TL_BOOT_AREA, %esi
         mov     $__NR_munmap, %eax
         syscall
-        int3
+3:      int3
 2:      mov     $2, %edi                /* cannot map its own data: the injector sees the exit */
         mov     $__NR_exit_group, %eax
         syscall

@@ -5,9 +5,10 @@
 
 #define TL_BOOT_GADGET_OFF 2 /* tl_boot_gadget - tl_boot_entry (`jmp 1f` is 2 bytes) */
 #define TL_BOOT_MAGIC 0x746f6f62656e696cull /* "lineboot" */
-#define TL_BOOT_VERSION 4
+#define TL_BOOT_VERSION 5
 #define TL_BOOT_ARGS_FD 40 /* offsetof(struct tl_boot_args, fd), for sud/boot.S */
-#define TL_BOOT_AREA (128 * 1024) /* the block the injector maps: args, strings, stack */
+#define TL_BOOT_ARGS_UNMAP 56 /* offsetof(struct tl_boot_args, unmap), for sud/boot.S */
+#define TL_BOOT_AREA (128 * 1024) /* the block the injector maps or places: args, strings, stack */
 #define TL_BOOT_STACK (64 * 1024) /* at its top: the boot's stack */
 
 #ifndef __ASSEMBLER__
@@ -20,7 +21,10 @@ struct tl_boot_args {
     uint64_t self; /* const char *: the boot image's path */
     int64_t fd; /* the boot image, open in the program: closed by the boot */
     uint64_t vdso_hidden; /* --vdso off: the vDSO's address, taken out of the auxv; 0 */
+    uint64_t unmap; /* the block's length, unmapped by the boot at its end; 0: the block is
+                     * on the program's stack, below its initial stack pointer (kept) */
 };
 _Static_assert(__builtin_offsetof(struct tl_boot_args, fd) == TL_BOOT_ARGS_FD, "sud/boot.S reads the fd there");
+_Static_assert(__builtin_offsetof(struct tl_boot_args, unmap) == TL_BOOT_ARGS_UNMAP, "sud/boot.S reads the length there");
 #endif
 #endif

@@ -145,6 +145,17 @@ static int mem_write(struct tracee *t, uint64_t addr, const void *buf, size_t n)
     return tl_sys4(SYS_pwrite64, t->mem, buf, n, addr) == (long)n;
 }
 
+/* n bytes at addr set to 0 (through t->page) */
+static int mem_clear(struct tracee *t, uint64_t addr, size_t n)
+{
+    for (size_t i = 0; i < sizeof t->page; i++) t->page[i] = 0;
+    for (size_t k; n; n -= k, addr += k) {
+        k = n < sizeof t->page ? n : sizeof t->page;
+        if (!mem_write(t, addr, t->page, k)) return 0;
+    }
+    return 1;
+}
+
 /* word k of the initial stack at sp, through a window of t->page: a read fills it from
  * that word to its page's end */
 struct window {
@@ -282,6 +293,35 @@ static void read_image(struct tracee *t, const char *boot)
     t->img_bad = 0;
 }
 
+/* Builds the boot block in t->blk as it will be at address area in the program: args, the
+ * settings' pointers, the strings (the image's path last), and, with_stub, the stub after
+ * them (at the next 16 bytes). unmap: TL_BOOT_AREA when the block was mapped for the boot
+ * (which unmaps it), 0 when it is on the program's stack. Its length, 0 if it does not fit. */
+static uint32_t block(struct tracee *t, uint64_t area, uint64_t sp, int with_stub, uint64_t unmap, struct tl_boot_args *a)
+{
+    struct tl_boot_args b = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0, unmap};
+    uint32_t stub_off = (t->used + 15) & ~15u, stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub);
+    size_t off = sizeof b + ((size_t)t->nset + 1) * 8;
+    b.settings = area + sizeof b;
+    for (uint32_t i = 0; i < t->nset; i++) {
+        uint64_t ptr = area + off;
+        bcopy_(t->blk + sizeof b + i * 8, &ptr, 8);
+        off += slen((const char *)t->blk + off) + 1;
+    }
+    b.self = area + off;
+    uint64_t nul = 0;
+    bcopy_(t->blk + sizeof b + t->nset * 8, &nul, 8);
+    bcopy_(t->blk, &b, sizeof b);
+    uint32_t len = t->used;
+    if (with_stub) {
+        if (stub_off + stub_len > sizeof t->blk) return 0; /* prepare() leaves room: not reached */
+        bcopy_(t->blk + stub_off, tl_inject_stub, stub_len);
+        len = stub_off + stub_len;
+    }
+    *a = b;
+    return len;
+}
+
 static int inject(struct tracee *t)
 {
     const char *boot = (const char *)t->blk + t->used - 1;
@@ -319,64 +359,69 @@ static int inject(struct tracee *t)
         uint64_t e_entry;
     } eh = {t->img_entry};
 
-    /* system calls before the image is there: the vDSO's `syscall`, single-stepped (no
-     * byte of the program is written); without a vDSO, two bytes at its entry, put back */
-    uint64_t at = vdso_syscall(t, vdso), poked = 0;
-    uint8_t orig[2];
-    if (!at) {
-        at = saved.rip;
-        const uint8_t sc[2] = {0x0f, 0x05};
-        if (!mem_read(t, at, orig, 2) || !mem_write(t, at, sc, 2)) return 0;
-        poked = 1;
-    }
-#define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
     int ok = 0;
-    /* the block, read+write+execute: it holds the stub (tl_inject_stub) that opens and
-     * maps the image in the program, so that this is the only call made by stepping.
-     * Where that is refused (no W+X memory), a read+write block and two more steps */
-    long area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    int stub = !(area < 0 && area > -4096) && area != GONE;
-    if (!stub && area != GONE) area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    long base = -1, ifd = -1;
-    if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
-    /* the block: args, the settings' pointers, the strings, the stub; the stack at its top */
-    struct tl_boot_args a = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0};
-    uint32_t stub_off = (t->used + 15) & ~15u, stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub);
-    {
-        size_t off = sizeof a + ((size_t)t->nset + 1) * 8;
-        a.settings = (uint64_t)area + sizeof a;
-        for (uint32_t i = 0; i < t->nset; i++) {
-            uint64_t ptr = (uint64_t)area + off;
-            bcopy_(t->blk + sizeof a + i * 8, &ptr, 8);
-            off += slen((const char *)t->blk + off) + 1;
+    long area = -1, base = -1, ifd = -1;
+    uint32_t stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub), len = 0;
+    struct tl_boot_args a;
+    /* The first way, without a stop: the block on the program's own stack, just below the
+     * page of its initial stack pointer (the kernel maps 128 KiB of stack below what exec
+     * put there: a write to the block's lowest byte succeeds only inside that mapping, and
+     * then the whole block is in it), and the stub over the first instruction (the entry
+     * of its dynamic loader, or its own), its bytes put back at the end. Nothing is
+     * mapped, no system call is stepped: the program runs the stub at once. */
+    uint8_t orig[128];
+    uint64_t at = 0, poked = 0;
+    int stub = 1, on_stack = 0;
+    if (stub_len <= sizeof orig && sp > TL_BOOT_AREA + 4096) {
+        area = (long)((sp & ~4095ull) - TL_BOOT_AREA);
+        len = block(t, (uint64_t)area, sp, 0, 0, &a);
+        if (len && mem_read(t, saved.rip, orig, stub_len) && mem_write(t, (uint64_t)area, t->blk, len)) {
+            if (mem_write(t, saved.rip, tl_inject_stub, stub_len)) {
+                poked = stub_len;
+                on_stack = 1;
+            } else { /* what a short write changed goes back, and the settings from the stack */
+                mem_write(t, saved.rip, orig, stub_len);
+                mem_clear(t, (uint64_t)area, len);
+            }
         }
-        a.self = (uint64_t)area + off;
-        uint64_t nul = 0;
-        bcopy_(t->blk + sizeof a + t->nset * 8, &nul, 8);
-        bcopy_(t->blk, &a, sizeof a);
-        uint32_t len = t->used;
-        if (stub && stub_off + stub_len <= sizeof t->blk) {
-            bcopy_(t->blk + stub_off, tl_inject_stub, stub_len);
-            len = stub_off + stub_len;
-        } else if (stub) {
-            FAIL("writing the boot block"); /* prepare() leaves room: not reached */
+    }
+    if (!on_stack) {
+        /* The second way: a block mapped by a system call made from the vDSO's `syscall`,
+         * single-stepped (without a vDSO, two bytes at the entry, put back), read+write+
+         * execute: it holds the stub. Where that is refused (no W+X memory), a read+write
+         * block and two more steps */
+        at = vdso_syscall(t, vdso);
+        if (!at) {
+            at = saved.rip;
+            const uint8_t sc[2] = {0x0f, 0x05};
+            if (!mem_read(t, at, orig, 2) || !mem_write(t, at, sc, 2)) return 0;
+            poked = 2;
         }
-        if (!mem_write(t, (uint64_t)area, t->blk, len)) FAIL("writing the boot block");
+#define PRE(nr, a, b, c, d, e, f) tsys(t, &saved, at, 1, nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+        area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        stub = !(area < 0 && area > -4096) && area != GONE;
+        if (!stub && area != GONE)
+            area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
+        len = block(t, (uint64_t)area, sp, stub, TL_BOOT_AREA, &a);
+        if (!len || !mem_write(t, (uint64_t)area, t->blk, len)) FAIL("writing the boot block");
+        if (!stub) {
+            ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+            if (ifd < 0) FAIL("opening the boot image in the program");
+            /* the whole file, read+execute, in one mapping; the boot gives its data segments
+             * their own protection itself (tl_boot_map): fewer stops of the program */
+            base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
+            if (base < 0 && base > -4096) FAIL("mapping the boot image");
+            int64_t fd64 = ifd; /* closed by the boot, in the program */
+            if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
+        }
+#undef PRE
+        if (poked) {
+            mem_write(t, saved.rip, orig, 2);
+            poked = 0;
+        }
     }
-    if (!stub) {
-        ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
-        if (ifd < 0) FAIL("opening the boot image in the program");
-        /* the whole file, read+execute, in one mapping; the boot gives its data segments
-         * their own protection itself (tl_boot_map): fewer stops of the program */
-        base = PRE(SYS_mmap, 0, span, PROT_READ | PROT_EXEC, MAP_PRIVATE, ifd, 0);
-        if (base < 0 && base > -4096) FAIL("mapping the boot image");
-        int64_t fd64 = ifd; /* closed by the boot, in the program */
-        if (!mem_write(t, (uint64_t)area + offsetof(struct tl_boot_args, fd), &fd64, 8)) FAIL("writing the boot block");
-    }
-    if (poked) {
-        mem_write(t, saved.rip, orig, 2);
-        poked = 0;
-    }
+
     /* --vdso off: the program is not told where the vDSO is (AT_IGNORE), so its clock
      * calls become real system calls */
     uint64_t hidden = 0;
@@ -399,7 +444,7 @@ static int inject(struct tracee *t)
         r.rsp = (uint64_t)area + TL_BOOT_AREA;
         r.orig_rax = ~0ull;
         if (stub) {
-            r.rip = (uint64_t)area + stub_off;
+            r.rip = on_stack ? saved.rip : (uint64_t)area + ((t->used + 15) & ~15u);
             r.rsi = a.self;
             r.r12 = span;
             r.r13 = eh.e_entry;
@@ -417,11 +462,17 @@ static int inject(struct tracee *t)
         r = saved;
         r.gs_base = now.gs_base;
         if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("restoring the program's registers");
+        if (poked) {
+            /* the first instruction back, and the block (its settings) cleared from the
+             * program's stack */
+            if (!mem_write(t, saved.rip, orig, poked)) FAIL("restoring the program's first instruction");
+            poked = 0;
+            if (!mem_clear(t, (uint64_t)area, len)) FAIL("clearing the boot block");
+        }
         ok = 1;
     }
 out:
-    if (poked) mem_write(t, saved.rip, orig, 2);
-#undef PRE
+    if (poked) mem_write(t, saved.rip, orig, poked);
     return ok;
 }
 

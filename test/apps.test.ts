@@ -15,8 +15,9 @@
 // sys_enter for a call it dispatches. So, for the processes of the program (the first one
 // from its exec on, and every process forked from them):
 //   1. every sys_enter the kernel saw came from trapline's own code (libtrapline-boot.so,
-//      or the vDSO instruction the injector single-steps, or the stub it runs from its own
-//      block, before that library is mapped):
+//      or, before that library is mapped, the stub the injector writes over the first
+//      instruction, _start, or where it cannot, the vDSO instruction it single-steps and
+//      the stub it runs from its own block):
 //      no call of the program's code reached the kernel past trapline;
 //   2. the SIGSYS deliveries of the kernel, per process and per call site (module, offset),
 //      equal trapline's per-site trap counts, and their sum its total: every call it was
@@ -121,7 +122,8 @@ interface Kernel {
   /** ... of which the rt_sigreturn through trapline's signal restorer (tl_restorer: the
    *  return of its SIGSYS handler, so about one per handled call), */
   restorer: number;
-  /** ... and those the injector makes from the vDSO before trapline's library is mapped. */
+  /** ... and those the injector makes before trapline's library is mapped (its stub at
+   *  _start, or the vDSO). */
   boot: number;
   /** sys_enter events from code that is not trapline's, by module: calls trapline missed. */
   escaped: Map<string, number>;
@@ -134,6 +136,23 @@ interface Kernel {
 }
 
 const traplineCode = (dso: string) => /\/libtrapline(-boot)?\.so$/.test(dso);
+
+/** Whether addr (as perf shows it: relative to a shared object's base, absolute in a
+ *  fixed-address executable, either way as the ELF entry is) lies in the 128 bytes from
+ *  the ELF entry of file dso: where the injector writes its stub (sud/inject.c). */
+const entries = new Map<string, bigint | null>();
+function atEntry(dso: string, addr: bigint): boolean {
+  if (!entries.has(dso)) {
+    let e: bigint | null = null;
+    try {
+      const b = readFileSync(dso).subarray(0, 64);
+      if (b.length === 64 && b.readUInt32BE(0) === 0x7f454c46) e = b.readBigUInt64LE(24);
+    } catch { e = null; }
+    entries.set(dso, e);
+  }
+  const e = entries.get(dso);
+  return e !== null && e !== undefined && addr >= e && addr < e + 128n;
+}
 
 function parsePerf(text: string): Kernel {
   const k: Kernel = { pids: new Set(), entries: 0, restorer: 0, boot: 0, escaped: new Map(), sigsys: 0, sigsysAt: new Map(), lost: 0 };
@@ -184,9 +203,12 @@ function parsePerf(text: string): Kernel {
     if (traplineCode(dso)) {
       booted.set(pid, true);
       if (sym.startsWith('tl_restorer')) k.restorer++;
-    } else if ((dso === '[vdso]' || /^\/tmp\/perf-\d+\.map$/.test(dso) || dso === '[unknown]') && booted.get(pid) === false) {
-      // before trapline's library has run: the injector's, from the vDSO instruction it
-      // single-steps or the stub it writes into its own block (anonymous memory)
+    } else if (booted.get(pid) === false &&
+      (dso === '[vdso]' || /^\/tmp\/perf-\d+\.map$/.test(dso) || dso === '[unknown]' || atEntry(dso, addr - 2n))) {
+      // before trapline's library has run: the injector's, from the stub it writes over
+      // the program's first instruction (the ELF entry of its loader, or its own), or
+      // where that cannot be, from the vDSO instruction it single-steps or the stub in
+      // its own block (anonymous memory)
       k.boot++;
     } else {
       add(k.escaped, dso);

@@ -856,6 +856,27 @@ describe('what is not entered, and nesting', () => {
     expect(r.report!.entry).toBe('first-instruction');
   });
 
+  it('a stack limit too small for the boot block below the initial stack: entered all the same, and sees itself as natively', async (ctx) => {
+    // the injector puts its block on the program's stack when the kernel mapped room for
+    // it there (128 KiB below what exec put, under the usual limits); under a 64 KiB limit
+    // there is none, and it maps one instead (sud/inject.c): both ways enter the program
+    needsLauncher(ctx);
+    needsFixture(ctx, 'selfview-dyn');
+    if (spawnSync('prlimit', ['--stack=65536', 'true']).status !== 0) skip(ctx, 'prlimit does not work here (util-linux)');
+    const prog = fixture('selfview-dyn');
+    for (const stack of ['65536', '8388608']) {
+      const n = await native('prlimit', [`--stack=${stack}`, prog, ...SELFVIEW_ARGS], { env: selfviewEnv() });
+      const t = await traced('prlimit', [`--stack=${stack}`, prog, ...SELFVIEW_ARGS], { env: selfviewEnv() });
+      expect(programStderr(t.stderr)).toBe(n.stderr);
+      expect(t.code).toBe(0);
+      const tv = parseView(t.stdout);
+      expect(tv.get('end')).toBe('1');
+      expect(viewDiff(parseView(n.stdout), tv, { mode: 'default', aslrOff: false })).toEqual([]);
+      expect(t.report!.entry).toBe('first-instruction');
+      expect(t.report!.processList.map((p) => p.exe)).toContain(prog);
+    }
+  });
+
   it('trapline run inside trapline run: the program runs, once interposed', async (ctx) => {
     needsLauncher(ctx);
     const r = await traced(process.execPath, [cli, 'run', '--', '/bin/echo', 'nested']);
