@@ -2,8 +2,10 @@
  * injector (sud/inject.c), in a program stopped at its first instruction:
  *   rdi = struct tl_boot_args * (sud/sud.h), rsp = a stack the injector mapped.
  * It relocates the image, starts trapline (tl_boot_main), unmaps the injector's block
- * if it mapped one (its own stack: nothing of it is touched after that call; a block on
- * the program's own stack is left there) and stops at int3 with
+ * if it mapped one, or drops the pages of one it placed on the program's stack below
+ * the initial stack pointer (as unused stack natively, they read as zero: no setting is
+ * left there); its own stack either way: nothing of it is touched after that call. It
+ * stops at int3 with
  * r12 = 1 (started) for the injector, which then restores the program's registers and
  * lets it run. tl_boot_gadget (e_entry + TL_BOOT_GADGET_OFF) is `syscall; int3` inside
  * our text, for any system call the injector would still make once SUD is on. */
@@ -33,12 +35,15 @@ tl_boot_gadget:                         /* e_entry + TL_BOOT_GADGET_OFF */
         call    tl_boot_main
         mov     %eax, %r12d             /* 1: started (a failure exited the process) */
         mov     TL_BOOT_ARGS_UNMAP(%rbx), %rsi
-        test    %rsi, %rsi
-        jz      3f
         mov     %rbx, %rdi
         mov     $__NR_munmap, %eax
-        syscall
-3:      int3
+        test    %rsi, %rsi
+        jnz     3f
+        mov     $TL_BOOT_AREA, %esi     /* on the program's stack: its pages dropped, */
+        mov     $4, %edx                /* as natively (MADV_DONTNEED: zero if used) */
+        mov     $__NR_madvise, %eax
+3:      syscall
+        int3
 2:      mov     $2, %edi                /* cannot map its own data: the injector sees the exit */
         mov     $__NR_exit_group, %eax
         syscall

@@ -22,7 +22,8 @@ struct tl_boot_args {
     int64_t fd; /* the boot image, open in the program: closed by the boot */
     uint64_t vdso_hidden; /* --vdso off: the vDSO's address, taken out of the auxv; 0 */
     uint64_t unmap; /* the block's length, unmapped by the boot at its end; 0: the block is
-                     * on the program's stack, below its initial stack pointer (kept) */
+                     * on the program's stack, below its initial stack pointer (the boot
+                     * drops its pages: MADV_DONTNEED) */
 };
 _Static_assert(__builtin_offsetof(struct tl_boot_args, fd) == TL_BOOT_ARGS_FD, "sud/boot.S reads the fd there");
 _Static_assert(__builtin_offsetof(struct tl_boot_args, unmap) == TL_BOOT_ARGS_UNMAP, "sud/boot.S reads the length there");

@@ -367,8 +367,9 @@ static int inject(struct tracee *t)
      * page of its initial stack pointer (the kernel maps 128 KiB of stack below what exec
      * put there: a write to the block's lowest byte succeeds only inside that mapping, and
      * then the whole block is in it), and the stub over the first instruction (the entry
-     * of its dynamic loader, or its own), its bytes put back at the end. Nothing is
-     * mapped, no system call is stepped: the program runs the stub at once. */
+     * of its dynamic loader, or its own), its bytes put back at the end (the boot drops
+     * the block's pages: sud/boot.S). Nothing is mapped, no system call is stepped: the
+     * program runs the stub at once. */
     uint8_t orig[128];
     uint64_t at = 0, poked = 0;
     int stub = 1, on_stack = 0;
@@ -463,11 +464,9 @@ static int inject(struct tracee *t)
         r.gs_base = now.gs_base;
         if (tl_sys4(SYS_ptrace, PTRACE_SETREGS, t->pid, 0, &r) != 0) FAIL("restoring the program's registers");
         if (poked) {
-            /* the first instruction back, and the block (its settings) cleared from the
-             * program's stack */
+            /* the first instruction back (the boot dropped the block's pages) */
             if (!mem_write(t, saved.rip, orig, poked)) FAIL("restoring the program's first instruction");
             poked = 0;
-            if (!mem_clear(t, (uint64_t)area, len)) FAIL("clearing the boot block");
         }
         ok = 1;
     }
