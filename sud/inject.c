@@ -322,17 +322,10 @@ static uint32_t block(struct tracee *t, uint64_t area, uint64_t sp, int with_stu
     return len;
 }
 
-static int inject(struct tracee *t)
+/* The vDSO's address and the address of its entry in the auxiliary vector of the initial
+ * stack at sp (0, 0 if it has none). 0 if the stack cannot be read. */
+static int auxv_vdso(struct tracee *t, uint64_t sp, uint64_t *vdso, uint64_t *slot)
 {
-    const char *boot = (const char *)t->blk + t->used - 1;
-    while (boot > (const char *)t->blk && boot[-1]) boot--; /* the last string: the image's path */
-    struct user_regs_struct saved;
-    if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
-    /* the auxiliary vector on the initial stack: the vDSO (a syscall instruction to use,
-     * or the entry to hide) */
-    uint64_t sp = saved.rsp, vdso = 0, vdso_slot = 0;
-    /* argc, argv's and envp's pointers and the pairs after them: read a page at a time
-     * (one read for most programs; the strings lie above) */
     struct window w = {0, 0};
     uint64_t argc, k, v;
     if (!stack_word(t, sp, 0, &argc, &w)) return 0;
@@ -340,12 +333,32 @@ static int inject(struct tracee *t)
     for (k++;; k += 2) {
         uint64_t type, val;
         if (!stack_word(t, sp, k, &type, &w) || !stack_word(t, sp, k + 1, &val, &w)) return 0;
-        if (!type) break;
+        if (!type) return 1;
         if (type == 33 /* AT_SYSINFO_EHDR */) {
-            vdso = val;
-            vdso_slot = sp + 8 * k;
+            *vdso = val;
+            *slot = sp + 8 * k;
         }
     }
+}
+
+static int inject(struct tracee *t)
+{
+    const char *boot = (const char *)t->blk + t->used - 1;
+    while (boot > (const char *)t->blk && boot[-1]) boot--; /* the last string: the image's path */
+    struct user_regs_struct saved;
+    if (tl_sys4(SYS_ptrace, PTRACE_GETREGS, t->pid, 0, &saved) != 0) return 0;
+    uint64_t sp = saved.rsp, vdso = 0, vdso_slot = 0;
+    int auxv_read = 0;
+    /* the auxiliary vector on the initial stack (argc, argv's and envp's pointers and the
+     * pairs after them: read a page at a time, one read for most programs; the strings
+     * lie above): the vDSO, a syscall instruction to use, or the entry to hide. Read only
+     * when needed: with --vdso off, or where the block cannot be on the stack */
+#define READ_AUXV()                                                                                                                \
+    do {                                                                                                                           \
+        if (!auxv_read && !auxv_vdso(t, sp, &vdso, &vdso_slot)) return 0;                                                          \
+        auxv_read = 1;                                                                                                             \
+    } while (0)
+    if (t->vdso_off) READ_AUXV();
     if (t->img_bad) {
         if (t->img_bad == 1)
             tl_error("cannot open the boot image", boot, 0);
@@ -391,6 +404,7 @@ static int inject(struct tracee *t)
          * single-stepped (without a vDSO, two bytes at the entry, put back), read+write+
          * execute: it holds the stub. Where that is refused (no W+X memory), a read+write
          * block and two more steps */
+        READ_AUXV();
         at = vdso_syscall(t, vdso);
         if (!at) {
             at = saved.rip;
@@ -472,6 +486,7 @@ static int inject(struct tracee *t)
     }
 out:
     if (poked) mem_write(t, saved.rip, orig, poked);
+#undef READ_AUXV
     return ok;
 }
 
