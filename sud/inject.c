@@ -602,18 +602,18 @@ static long run_helper(void *arg)
     int fits = prepare(&t, s->boot, s->settings); /* before the caller goes on */
     tl_sys0(SYS_setsid); /* not in the program's process group */
     /* seized at once where nothing restricts ptrace; under Yama's ptrace_scope 1 only
-     * once the caller has named us its tracer (PR_SET_PTRACER), which its "go" says.
-     * Unless seized, we wait for that "go" anyway: the caller writes it, and the pipe
-     * must still have its reader then (else SIGPIPE). The launcher about to make a
+     * once the caller has named us its tracer (PR_SET_PTRACER): refused (EPERM), we ask
+     * for it ("?") and try again on its "go". The launcher about to make a
      * capability ambient (TRAPLINE_CAPS=drop): if we die, it dies, from now on (the
      * program must never run holding it untraced). Not for an exec from inside a run
      * (=dropped): it holds none, and goes on if its exec fails */
     long opts = T_O_TRACEEXEC | (t.caps_held ? 0x100000 /* PTRACE_O_EXITKILL */ : 0);
     long e = fits ? tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, opts) : -E2BIG;
-    if (e) {
+    if (e == -EPERM) {
         char go = 0;
+        tl_sys3(SYS_write, up, "?", 1);
         if (tl_sys3(SYS_read, down, &go, 1) != 1) leave(stack, 1);
-        if (e == -EPERM) e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, opts);
+        e = tl_sys4(SYS_ptrace, PTRACE_SEIZE, tid, 0, opts);
     }
     char ack = e ? (char)-e : 'A';
     tl_sys3(SYS_write, up, &ack, 1);
@@ -727,11 +727,16 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     s.tid = (int)tl_sys0(SYS_gettid);
     s.h2 = -1;
     s.stack2 = (uint64_t)stacks + HELPER_STACK;
-    /* the first helper only starts the second and exits (we wait for it: CLONE_VFORK),
-     * so that the tracer is an orphan, never a child of the program */
-    long h1 = tl_inject_clone_fn(CLONE_VM | CLONE_VFORK, (uint64_t)stacks + HELPER_STACK, start_helper, &s);
+    /* the first helper only starts the second and exits, so that the tracer is an
+     * orphan, never a child of the program. We sleep once, until the tracer says it has
+     * seized us ("A"), or needs our "go" first ("?", Yama), or why it cannot (an errno);
+     * end of file if it was not started. The first helper is reaped then (it exits at
+     * once after the clone): the tracer's pid is in s.h2 */
+    long h1 = tl_inject_clone_fn(CLONE_VM, (uint64_t)stacks + HELPER_STACK, start_helper, &s);
     tl_sys1(SYS_close, s.up[1]);
     tl_sys1(SYS_close, s.down[0]);
+    char ack = 0;
+    if (h1 > 0 && tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
     int32_t h2 = -1;
     if (h1 > 0) {
         while (tl_sys4(SYS_wait4, h1, 0, (long)T_WCLONE, 0) == -EINTR) {}
@@ -739,12 +744,13 @@ int tl_inject_arm(struct tl_inject *h, const char *boot, char *const *settings)
     }
     tl_sys2(SYS_munmap, stacks, HELPER_STACK); /* the first helper's (it is gone) */
     if (sub) tl_sys2(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1);
-    char ack = 0;
     if (h2 > 0) {
         h->pidfd = (int)tl_sys2(SYS_pidfd_open, h2, 0);
-        tl_sys5(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER (Yama; EINVAL without it) */, h2, 0, 0, 0);
-        tl_sys3(SYS_write, s.down[1], "g", 1);
-        if (tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
+        if (ack == '?') {
+            tl_sys5(SYS_prctl, 0x59616d61 /* PR_SET_PTRACER (Yama) */, h2, 0, 0, 0);
+            tl_sys3(SYS_write, s.down[1], "g", 1);
+            if (tl_sys3(SYS_read, s.up[0], &ack, 1) != 1) ack = 0;
+        }
     } else if (h1 > 0) {
         tl_sys2(SYS_munmap, s.stack2, HELPER_STACK); /* no tracer was started */
     }
