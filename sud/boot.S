@@ -39,7 +39,7 @@ tl_boot_gadget:                         /* e_entry + TL_BOOT_GADGET_OFF */
         mov     $__NR_munmap, %eax
         test    %rsi, %rsi
         jnz     3f
-        mov     $TL_BOOT_AREA, %esi     /* on the program's stack: its pages dropped, */
+        mov     TL_BOOT_ARGS_DROP(%rbx), %rsi /* on the program's stack: its pages dropped, */
         mov     $4, %edx                /* as natively (MADV_DONTNEED: zero if used) */
         mov     $__NR_madvise, %eax
 3:      syscall

@@ -8,6 +8,7 @@
 #define TL_BOOT_VERSION 5
 #define TL_BOOT_ARGS_FD 40 /* offsetof(struct tl_boot_args, fd), for sud/boot.S */
 #define TL_BOOT_ARGS_UNMAP 56 /* offsetof(struct tl_boot_args, unmap), for sud/boot.S */
+#define TL_BOOT_ARGS_DROP 64 /* offsetof(struct tl_boot_args, drop), for sud/boot.S */
 #define TL_BOOT_AREA (128 * 1024) /* the block the injector maps or places: args, strings, stack */
 #define TL_BOOT_STACK (64 * 1024) /* at its top: the boot's stack */
 
@@ -22,10 +23,12 @@ struct tl_boot_args {
     int64_t fd; /* the boot image, open in the program: closed by the boot */
     uint64_t vdso_hidden; /* --vdso off: the vDSO's address, taken out of the auxv; 0 */
     uint64_t unmap; /* the block's length, unmapped by the boot at its end; 0: the block is
-                     * on the program's stack, below its initial stack pointer (the boot
-                     * drops its pages: MADV_DONTNEED) */
+                     * on the program's stack, below its initial stack pointer */
+    uint64_t drop; /* then: its length with the boot's stack above it, whose pages the boot
+                    * drops at its end (MADV_DONTNEED) */
 };
 _Static_assert(__builtin_offsetof(struct tl_boot_args, fd) == TL_BOOT_ARGS_FD, "sud/boot.S reads the fd there");
 _Static_assert(__builtin_offsetof(struct tl_boot_args, unmap) == TL_BOOT_ARGS_UNMAP, "sud/boot.S reads the length there");
+_Static_assert(__builtin_offsetof(struct tl_boot_args, drop) == TL_BOOT_ARGS_DROP, "sud/boot.S reads the length there");
 #endif
 #endif

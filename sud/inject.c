@@ -296,10 +296,13 @@ static void read_image(struct tracee *t, const char *boot)
 /* Builds the boot block in t->blk as it will be at address area in the program: args, the
  * settings' pointers, the strings (the image's path last), and, with_stub, the stub after
  * them (at the next 16 bytes). unmap: TL_BOOT_AREA when the block was mapped for the boot
- * (which unmaps it), 0 when it is on the program's stack. Its length, 0 if it does not fit. */
-static uint32_t block(struct tracee *t, uint64_t area, uint64_t sp, int with_stub, uint64_t unmap, struct tl_boot_args *a)
+ * (which unmaps it), 0 when it is on the program's stack; drop: then, the bytes from area
+ * to the top of the boot's stack (the boot drops their pages). Its length, 0 if it does
+ * not fit. */
+static uint32_t block(struct tracee *t, uint64_t area, uint64_t sp, int with_stub, uint64_t unmap, uint64_t drop,
+                      struct tl_boot_args *a)
 {
-    struct tl_boot_args b = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0, unmap};
+    struct tl_boot_args b = {TL_BOOT_MAGIC, TL_BOOT_VERSION, sp, 0, 0, -1, 0, unmap, drop};
     uint32_t stub_off = (t->used + 15) & ~15u, stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub);
     size_t off = sizeof b + ((size_t)t->nset + 1) * 8;
     b.settings = area + sizeof b;
@@ -376,19 +379,22 @@ static int inject(struct tracee *t)
     long area = -1, base = -1, ifd = -1;
     uint32_t stub_len = (uint32_t)(tl_inject_stub_end - tl_inject_stub), len = 0;
     struct tl_boot_args a;
-    /* The first way, without a stop: the block on the program's own stack, just below the
-     * page of its initial stack pointer (the kernel maps 128 KiB of stack below what exec
-     * put there: a write to the block's lowest byte succeeds only inside that mapping, and
-     * then the whole block is in it), and the stub over the first instruction (the entry
+    /* The first way, without a stop: the block on the program's own stack, under the
+     * boot's 64 KiB stack, just below the page of its initial stack pointer (the kernel
+     * maps 128 KiB of stack below what exec put there, less the part of its tables that
+     * lie below that mapping's first page: a write to the block's lowest byte succeeds
+     * only inside that mapping, and then the whole block is in it; one or two pages for
+     * most programs' settings leave room), and the stub over the first instruction (the entry
      * of its dynamic loader, or its own), its bytes put back at the end (the boot drops
      * the block's pages: sud/boot.S). Nothing is mapped, no system call is stepped: the
      * program runs the stub at once. */
     uint8_t orig[128];
     uint64_t at = 0, poked = 0;
     int stub = 1, on_stack = 0;
-    if (stub_len <= sizeof orig && sp > TL_BOOT_AREA + 4096) {
-        area = (long)((sp & ~4095ull) - TL_BOOT_AREA);
-        len = block(t, (uint64_t)area, sp, 0, 0, &a);
+    uint64_t top = sp & ~4095ull, blen = (t->used + 4095) & ~4095u; /* the block's pages, under the boot's stack */
+    if (stub_len <= sizeof orig && sp > TL_BOOT_STACK + blen + 4096) {
+        area = (long)(top - TL_BOOT_STACK - blen);
+        len = block(t, (uint64_t)area, sp, 0, 0, top - (uint64_t)area, &a);
         if (len && mem_read(t, saved.rip, orig, stub_len) && mem_write(t, (uint64_t)area, t->blk, len)) {
             if (mem_write(t, saved.rip, tl_inject_stub, stub_len)) {
                 poked = stub_len;
@@ -418,7 +424,7 @@ static int inject(struct tracee *t)
         if (!stub && area != GONE)
             area = PRE(SYS_mmap, 0, TL_BOOT_AREA, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if ((area < 0 && area > -4096) || area == GONE) FAIL("mmap of the boot block");
-        len = block(t, (uint64_t)area, sp, stub, TL_BOOT_AREA, &a);
+        len = block(t, (uint64_t)area, sp, stub, TL_BOOT_AREA, 0, &a);
         if (!len || !mem_write(t, (uint64_t)area, t->blk, len)) FAIL("writing the boot block");
         if (!stub) {
             ifd = PRE(SYS_openat, AT_FDCWD, a.self, O_RDONLY | O_CLOEXEC, 0, 0, 0);
@@ -456,7 +462,7 @@ static int inject(struct tracee *t)
     {
         struct user_regs_struct r = saved;
         r.rdi = (uint64_t)area;
-        r.rsp = (uint64_t)area + TL_BOOT_AREA;
+        r.rsp = on_stack ? top : (uint64_t)area + TL_BOOT_AREA;
         r.orig_rax = ~0ull;
         if (stub) {
             r.rip = on_stack ? saved.rip : (uint64_t)area + ((t->used + 15) & ~15u);
