@@ -612,6 +612,35 @@ describe('SIGSYS blocked when the program starts', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// an exec whose program cannot be traced: the helper that enters it is refused the attach
+// (EPERM, as under Yama's ptrace_scope 1 until the caller names its tracer). It asks the
+// caller for its go-ahead, tries again, is refused again, and the exec falls back to the
+// preloaded library, said once; no side waits for the other for ever.
+
+describe('an exec the entering helper may not attach to', () => {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+  const undumpable = join(root, 'build', 'test', 'undumpable');
+  const prog = join(root, 'build', 'test', 'sigsysmask');
+  for (const mode of MODES) {
+    it(`${mode}: a non-dumpable caller without CAP_SYS_PTRACE: its exec'd program starts preloaded, interposed`, async (ctx) => {
+      needsLauncher(ctx);
+      if (process.geteuid?.() !== 0) skip(ctx, 'not root: CAP_SYS_PTRACE cannot be taken away from the run to show the refusal');
+      if (setpriv === undefined) skip(ctx, 'setpriv (util-linux) is missing');
+      expect((await native(undumpable, [prog, 'show'])).stdout).toBe('sigsys-blocked=0 calls=100\n');
+      const report = fresh('report.json');
+      const argv = [cli, 'run', ...(mode === 'lazy' ? ['--allow-null-reads'] : []), '--report', report, '--', undumpable, prog, 'show'];
+      const r = await exec(setpriv!, ['--bounding-set=-sys_ptrace', '--inh-caps=-sys_ptrace', process.execPath, ...argv]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('sigsys-blocked=0 calls=100\n');
+      const warn = r.stderr.split('\n').filter((l) => l.includes('cannot trace an exec\'d program'));
+      expect(warn).toEqual(["trapline: warning: cannot trace an exec'd program to enter it at its first instruction (ptrace: errno 1); it starts from the preloaded library instead"]);
+      const rep = loadReport(report);
+      expect(reportCounts(rep).calls.get(110)).toBe(100); // the exec'd program's getppid, all seen
+    });
+  }
+});
+
+// ---------------------------------------------------------------------------------------
 // hooks from the first instruction: loaded when the dynamic loader is done, before any
 // constructor (docs/hooks.md, "From which point a hook is called")
 
