@@ -48,9 +48,33 @@ void tl_rewrite_after_fork(void)
      * registrations (a kernel that dropped ours is answered EPERM: see serialise_cores) */
 }
 
+/* The registrations the program made before our constructor ran (a library initialised
+ * before ours, as liburcu's constructor registers PRIVATE_EXPEDITED), which
+ * tl_membarrier_virt never saw: read from the kernel before ours is made and hides them.
+ * GET_REGISTRATIONS (Linux 6.3), else the expedited commands: each fails with EPERM until
+ * its registration is made (ours is not yet). */
+static void membarrier_learn(void)
+{
+    const int ours = TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED | TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE;
+    if (tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0)) {
+        long r = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_GET_REGISTRATIONS, 0, 0);
+        if (r >= 0) {
+            __atomic_or_fetch(&program_regs, (int)r & ours, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    if (tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) &&
+        tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0)
+        __atomic_or_fetch(&program_regs, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, __ATOMIC_RELAXED);
+    if (tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) &&
+        tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0)
+        __atomic_or_fetch(&program_regs, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, __ATOMIC_RELAXED);
+}
+
 static void membarrier_register(void)
 {
     if (!tl_seccomp_allows(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0)) return;
+    if (membarrier_ok < 0) membarrier_learn();
     membarrier_ok = tl_sys3(SYS_membarrier, TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) == 0;
 }
 
@@ -111,6 +135,9 @@ int tl_membarrier_virt(long cmd, long flags, long cpu_id, long *ret)
         if (__atomic_load_n(&membarrier_ok, __ATOMIC_RELAXED) != 1 ||
             (__atomic_load_n(&program_regs, __ATOMIC_RELAXED) & TL_MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE))
             return 0;
+        /* the program's seccomp filter would answer it (an errno, a trap, a kill) before
+         * the kernel's EPERM: it goes to the kernel, which applies the filter */
+        if (!tl_seccomp_allows(SYS_membarrier, c, 0, cpu_id)) return 0;
         *ret = -EPERM;
         return 1;
     case TL_MEMBARRIER_CMD_GET_REGISTRATIONS:

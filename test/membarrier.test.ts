@@ -33,6 +33,20 @@ describe('membarrier: our SYNC_CORE registration is invisible', () => {
     });
   }
 
+  // registrations made before trapline's constructor (a library initialised first, here the
+  // executable's preinit function) and a seccomp filter that answers membarrier first
+  for (const entry of ['preload', 'first'] as const) {
+    for (const phase of ['pre', 'seccomp']) {
+      it(`lazy, entered by ${entry}: ${phase}: as natively`, async () => {
+        const native = await run(testProgram('membarrier_pre'), [phase], { mode: 'native' });
+        expect(native.stdout).toBe(phase === 'pre' ? 'sync_core=0 registrations=80 private_expedited=-1\n'
+          : 'sync_core=-38 registrations=-38 private_expedited=-38\n');
+        const r = await run(testProgram('membarrier_pre'), [phase], { mode: 'lazy', entry });
+        expect({ stdout: r.stdout, code: r.code, signal: r.signal }).toEqual({ stdout: native.stdout, code: 0, signal: null });
+      });
+    }
+  }
+
   it('lazy: the registration is made before the first thread, while it is cheap', (ctx) => {
     if (!haveStrace) ctx.skip();
     needsAddress0();
