@@ -316,10 +316,11 @@ void tl_start_note(void)
  * other) must be adopted (sud/signals.c), and finding which ones are caught takes a read
  * of /proc/self/status: the first /proc/self access of a process costs ~20-30 us here,
  * the largest single item of our start-up. Before us ran ld.so, the IFUNC resolvers,
- * the executable's preinit functions, LD_AUDIT modules, and the constructors of the
+ * the executable's preinit functions, audit modules, and the constructors of the
  * objects initialised before ours. When every other object is glibc's own (which installs
- * no handler while starting), there is no preinit function and no audit module, no
- * handler can be caught yet and the read is skipped. */
+ * no handler while starting), the executable has no preinit function and no IFUNC
+ * resolver, and there is no audit module, no handler can be caught yet and the read is
+ * skipped. */
 static int others_first; /* an object of someone else's was loaded with us */
 
 static int base_is(const char *name, const char *want)
@@ -330,13 +331,47 @@ static int base_is(const char *name, const char *want)
     return tl_streq(b, want);
 }
 
-static int has_preinit(const struct dl_phdr_info *info)
+/* a relocation table's address: ld.so adjusts the executable's in place by its load
+ * address (a position-independent one's offsets are below it) */
+static uint64_t dyn_addr(const struct dl_phdr_info *info, uint64_t p) { return p < info->dlpi_addr ? info->dlpi_addr + p : p; }
+
+static int has_irelative(uint64_t at, uint64_t size)
+{
+    const ElfW(Rela) *r = (const ElfW(Rela) *)at;
+    for (uint64_t i = 0; at && i < size / sizeof *r; i++)
+        if (ELF64_R_TYPE(r[i].r_info) == R_X86_64_IRELATIVE) return 1;
+    return 0;
+}
+
+/* An audit module (LD_AUDIT, ld.so --audit, DT_AUDIT) is loaded into a namespace of its
+ * own, which dl_iterate_phdr does not show; its constructor ran before ours. glibc 2.35
+ * and later chain every namespace's r_debug from the first (r_version 2), which ld.so
+ * puts in the executable's DT_DEBUG. */
+struct r_debug_ext {
+    struct r_debug base;
+    const struct r_debug_ext *r_next;
+};
+
+/* Code that ran before us, found from the executable: its preinit functions, its IFUNC
+ * resolvers (ld.so calls them while relocating it, before any constructor), audit
+ * modules */
+static int exe_runs_first(const struct dl_phdr_info *info)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_DYNAMIC) continue;
-        for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr); d->d_tag != DT_NULL; d++)
-            if (d->d_tag == DT_PREINIT_ARRAYSZ && d->d_un.d_val) return 1;
+        uint64_t rela = 0, relasz = 0, jmprel = 0, pltrelsz = 0;
+        const struct r_debug_ext *debug = 0;
+        for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + ph->p_vaddr); d->d_tag != DT_NULL; d++) {
+            if ((d->d_tag == DT_PREINIT_ARRAYSZ && d->d_un.d_val) || d->d_tag == DT_AUDIT || d->d_tag == DT_DEPAUDIT) return 1;
+            if (d->d_tag == DT_RELA) rela = dyn_addr(info, d->d_un.d_ptr);
+            if (d->d_tag == DT_RELASZ) relasz = d->d_un.d_val;
+            if (d->d_tag == DT_JMPREL) jmprel = dyn_addr(info, d->d_un.d_ptr);
+            if (d->d_tag == DT_PLTRELSZ) pltrelsz = d->d_un.d_val;
+            if (d->d_tag == DT_DEBUG) debug = (const struct r_debug_ext *)d->d_un.d_ptr;
+        }
+        if (debug && debug->base.r_version >= 2 && debug->r_next) return 1;
+        return has_irelative(rela, relasz) || has_irelative(jmprel, pltrelsz);
     }
     return 0;
 }
@@ -359,7 +394,7 @@ static int find_name(struct dl_phdr_info *info, size_t size, void *data)
     }
     const char *n = info->dlpi_name;
     if ((*index)++ == 0) { /* the executable: its preinit functions ran before us */
-        if (has_preinit(info)) others_first = 1;
+        if (exe_runs_first(info)) others_first = 1;
     } else if (!mine && n && n[0] && !base_is(n, "libc.so.6") && !base_is(n, "ld-linux-x86-64.so.2") &&
                !base_is(n, "linux-vdso.so.1"))
         others_first = 1;

@@ -47,4 +47,29 @@ describe('signal handlers installed before trapline starts', () => {
       expect(r.status).toBe(0);
     });
   }
+  // code of the executable's own that ld.so runs before every constructor: an IFUNC
+  // resolver; and an audit module (ld.so --audit: no LD_AUDIT variable, no object that
+  // dl_iterate_phdr shows). Both installed a handler trapline must adopt.
+  const ldso = '/lib64/ld-linux-x86-64.so.2';
+  for (const mode of ['lazy', 'sud-only'] as const) {
+    const env = (): NodeJS.ProcessEnv => {
+      const e: NodeJS.ProcessEnv = { ...process.env, TRAPLINE_MODE: mode, LD_PRELOAD: libraryPath() };
+      for (const k of Object.keys(e)) if (k.startsWith('TRAPLINE_') && k !== 'TRAPLINE_MODE') delete e[k];
+      if (mode === 'lazy') e.TRAPLINE_ALLOW_NULL_READS = '1';
+      return e;
+    };
+    it(`${mode}: a handler from the executable's IFUNC resolver is adopted`, () => {
+      if (mode === 'lazy') needsAddress0();
+      expect(spawnSync(testProgram('sigifunc'), [], { encoding: 'utf8' }).stdout).toBe('ok 2\n');
+      const r = spawnSync(testProgram('sigifunc'), [], { env: env(), encoding: 'utf8', timeout: 20000 });
+      expect({ signal: r.signal, stdout: r.stdout, status: r.status }).toEqual({ signal: null, stdout: 'ok 2\n', status: 0 });
+    });
+    it(`${mode}: a handler from an audit module's constructor is adopted`, () => {
+      if (mode === 'lazy') needsAddress0();
+      const args = ['--audit', hookLibrary('audsig'), testProgram('sigaudit')];
+      expect(spawnSync(ldso, args, { encoding: 'utf8' }).stdout).toBe('ok\n');
+      const r = spawnSync(ldso, args, { env: env(), encoding: 'utf8', timeout: 20000 });
+      expect({ signal: r.signal, stdout: r.stdout, status: r.status }).toEqual({ signal: null, stdout: 'ok\n', status: 0 });
+    });
+  }
 });
