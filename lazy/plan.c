@@ -231,10 +231,16 @@ int tl_plan_init(void)
         return -1;
     }
     /* a file (read here), or a directory of plan files, one per module (read as needed):
-     * the open says which */
+     * the open says which (or, where it is refused, a stat) */
     struct parse_err err = {0, 0};
     long sys = 0;
     int bad = load(plan_path, &err, &sys);
+    if (bad && sys == -EACCES) { /* a directory we may search but not list: still one */
+        struct {
+            uint64_t a[18];
+        } st;
+        if (tl_sys4(SYS_newfstatat, AT_FDCWD, plan_path, &st, 0) == 0 && (st.a[3] & 0170000) == 0040000) sys = -EISDIR;
+    }
     if (bad && sys == -EISDIR) {
         /* "<dir>/<40 hex digits>.plan" must be a path the kernel accepts */
         if (tl_strlen(plan_path) + 1 + 40 + 5 >= PLAN_PATH_MAX) {

@@ -1,10 +1,11 @@
 // Issue "Verified rewrite plans": eager rewriting from plans (scanned or learned), the
 // plan cache, the rewrite policies, and sites that straddle a cache line.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OptionError, readPlanFile, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
+import { OptionError, libraryPath, readPlanFile, scanFile, spawn, type StatsSnapshot } from '../ts/src/index.js';
 import { parseElf } from '../ts/src/elf.js';
 import { hookLibrary, nrStats, run, testProgram, trapline, runApi, withoutModeNote } from './helpers.js';
 
@@ -265,6 +266,26 @@ describe('bad plans and policies', () => {
     const missing = await run(count, ['10'], { mode: 'raw', env: { TRAPLINE_PLAN: join(tmp, 'nope.plan') } });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/no such file\n$/);
+  });
+
+  // a plan directory the program may search but not list (mode 0111) is still a directory:
+  // the library opens the path first (a file is read at once) and, refused, asks stat
+  it('a plan directory without read permission is used, not refused', (ctx) => {
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+    if (process.geteuid?.() !== 0 || setpriv === undefined) ctx.skip();
+    const top = mkdtempSync(join(tmpdir(), 'trapline-plandir-'));
+    try {
+      chmodSync(top, 0o755);
+      const dir = join(top, 'plans');
+      mkdirSync(dir, { mode: 0o111 });
+      chmodSync(dir, 0o111);
+      const env = { PATH: process.env.PATH, LD_PRELOAD: libraryPath(), TRAPLINE_MODE: 'sud-only', TRAPLINE_PLAN: dir };
+      const r = spawnSync(setpriv!, ['--reuid=nobody', '--regid=nogroup', '--clear-groups', count, '3'], { env, encoding: 'utf8' });
+      const native = spawnSync(count, ['3'], { encoding: 'utf8' });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: native.stdout, stderr: '' });
+    } finally {
+      rmSync(top, { recursive: true, force: true });
+    }
   });
 
   it('a bad --rewrite or TRAPLINE_REWRITE is refused with one line', async () => {
