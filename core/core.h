@@ -195,6 +195,7 @@ HIDDEN void tl_threads_each(void (*fn)(struct tl_tcb *, void *), void *arg);
 HIDDEN void tl_tcbs_refresh_special(void);
 HIDDEN int tl_threads_alone(void);
 HIDDEN void tl_threads_pending(int delta);
+HIDDEN void tl_threads_settle(void); /* until no thread being created can still read our block */
 HIDDEN void tl_threads_after_fork(struct tl_tcb *self);
 
 /* ---- coverage records (core/coverage.c) */

@@ -1,6 +1,6 @@
 /* The registry of the process's threads: every live per-thread control block
- * (core/tcb.h), so that a change every thread must see (the fast path's number table, a
- * forgotten site in each thread's cache) reaches them all, and so that rewriting knows
+ * (core/tcb.h), so that a change every thread must see (the fast path's number table)
+ * reaches them all, and so that rewriting knows
  * whether the process is single-threaded. sud/thread.c creates the blocks and
  * registers them; a thread's exit removes its block. An intrusive list: no cap. */
 #include "core/core.h"
@@ -26,6 +26,16 @@ int tl_threads_alone(void)
 }
 
 void tl_threads_pending(int delta) { __atomic_add_fetch(&pending, delta, __ATOMIC_ACQ_REL); }
+
+/* Until no thread is being created: a new thread's first steps read its creator's block
+ * (tl_thread_child_init: %gs is still the creator's) and stop counting as pending only
+ * after, so a thread that is about to unmap its block waits here first (the main thread
+ * that calls pthread_exit right after pthread_create). */
+void tl_threads_settle(void)
+{
+    while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE) > 0)
+        if (!tl_seccomp_allows(SYS_sched_yield, 0, 0, 0) || tl_sys0(SYS_sched_yield)) __builtin_ia32_pause();
+}
 
 void tl_tcb_register(struct tl_tcb *t)
 {

@@ -164,6 +164,7 @@ int tl_sud_emulate(struct tl_frame *f, long *ret, int *action)
             tl_sys1(SYS_exit, (long)f->rdi); /* the program's seccomp: its state stays mapped */
         uint64_t all = ~0ull;
         tl_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+        tl_threads_settle(); /* a thread we just created may still read our block */
         tl_exit_thread(t->map_base, t->map_len, (long)f->rdi, SYS_exit);
     case SYS_membarrier: return tl_membarrier_virt((long)f->rdi, (long)f->rsi, (long)f->rdx, ret);
     case SYS_prctl:

@@ -37,6 +37,14 @@ describe('rewrite races', () => {
 
 describe('threads and processes', () => {
   for (const mode of modes) {
+    it(`${mode}: the main thread exits right after creating threads: they start and run`, async () => {
+      const want = Array.from({ length: 16 }, (_, i) => `thread ${i}`).sort();
+      for (let i = 0; i < 4; i++) {
+        const r = await run(testProgram('mainexit'), [], { mode, entry: i % 2 ? 'first' : 'preload' });
+        expect({ code: r.code, signal: r.signal, lines: r.stdout.split('\n').filter(Boolean).sort() }).toEqual({ code: 0, signal: null, lines: want });
+      }
+    });
+
     it(`${mode}: raw clone(CLONE_VM|CLONE_THREAD) on a caller stack without TLS is interposed from its first call`, async () => {
       const r = await proc(['rawclone'], mode);
       expect(r.stdout).toBe('ok\n');
