@@ -55,9 +55,11 @@ void *tl_alloc_big(uint64_t size)
  * (the table only grows; it is sized for that). */
 #define TOMB 1ull
 
+/* No site returns below page 1, and 0 and TOMB would match empty and forgotten slots (as
+ * in entry.S): a jump to a bad address with 0 on top of the stack is no site's call. */
 int tl_site_known(uint64_t ret)
 {
-    if (!tl_sites) return 0;
+    if (!tl_sites || ret < TL_PAGE_SIZE) return 0;
     for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
@@ -68,7 +70,7 @@ int tl_site_known(uint64_t ret)
 /* the hit counter of the rewritten site that returns to ret, NULL if none */
 uint64_t *tl_site_hits(uint64_t ret)
 {
-    if (!tl_sites) return 0;
+    if (!tl_sites || ret < TL_PAGE_SIZE) return 0;
     for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return (uint64_t *)__atomic_load_n(&tl_sites[2 * i + 1], __ATOMIC_RELAXED);

@@ -221,6 +221,17 @@ describe('calls through NULL or small function pointers still crash', () => {
     });
   }
 
+  // 0 and 1 mark empty and forgotten slots of the site table: a jump elsewhere with either
+  // on top of the stack must not be taken for a rewritten site's call
+  for (const mode of ['lazy', 'sud-only'] as const) {
+    it(`${mode}: a jump to a bad address with 0 or 1 on top of the stack faults as without trapline`, async () => {
+      const native = await run(testProgram('jmpbad'), [], { mode: 'native' });
+      expect(native.stdout).toBe('sig 11 addr 0x10000000 rip 0x10000000\n'.repeat(2));
+      const r = await run(testProgram('jmpbad'), [], { mode });
+      expect({ stdout: r.stdout, code: r.code }).toEqual({ stdout: native.stdout, code: 0 });
+    });
+  }
+
   // every register, memory operands, jumps and returns, targets across page 0
   const masked = (line: string) => line.replace(/ addr=\S+ code=(\d+) rip=\S+/, ' code=$1');
   for (const mode of ['lazy', 'sud-only', 'default'] as const) {
