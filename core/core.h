@@ -263,6 +263,7 @@ HIDDEN extern uint64_t *tl_sites; /* site table: return addresses (site + 2) */
 HIDDEN int tl_sites_init(void);
 HIDDEN void *tl_alloc_big(uint64_t size); /* zeroed, page-aligned private memory, or NULL */
 HIDDEN int tl_site_known(uint64_t ret);
+HIDDEN int tl_site_known_to_insert(uint64_t ret); /* tl_site_known, its slots made writable */
 HIDDEN int tl_site_insert(uint64_t ret, uint64_t *hits);
 HIDDEN void tl_site_remove(uint64_t ret);
 HIDDEN uint64_t *tl_site_hits(uint64_t ret); /* its hit counter, NULL if not rewritten */

@@ -55,17 +55,29 @@ void *tl_alloc_big(uint64_t size)
  * (the table only grows; it is sized for that). */
 #define TOMB 1ull
 
+/* The table is touched lazily: a read of a page never written maps the zero page, and a
+ * store after it faults a second time. So a slot about to be written is written first (a
+ * locked or of 0, which no reader can tell from nothing): one fault, not two. */
+static inline void touch_slot(uint64_t i) { __atomic_fetch_or(&tl_sites[2 * i + 1], 0, __ATOMIC_RELAXED); }
+
 /* No site returns below page 1, and 0 and TOMB would match empty and forgotten slots (as
  * in entry.S): a jump to a bad address with 0 on top of the stack is no site's call. */
-int tl_site_known(uint64_t ret)
+static inline int known(uint64_t ret, int touch)
 {
     if (!tl_sites || ret < TL_PAGE_SIZE) return 0;
     for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
+        if (touch) touch_slot(i);
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) return 0;
     }
 }
+
+int tl_site_known(uint64_t ret) { return known(ret, 0); }
+
+/* The same for a site about to be inserted (a plan's): its slots are written first, as
+ * tl_site_insert does, so that the look-up and the insert fault once between them. */
+int tl_site_known_to_insert(uint64_t ret) { return known(ret, 1); }
 
 /* the hit counter of the rewritten site that returns to ret, NULL if none */
 uint64_t *tl_site_hits(uint64_t ret)
@@ -97,10 +109,7 @@ int tl_site_insert(uint64_t ret, uint64_t *hits)
 {
     if (__atomic_load_n(&count, __ATOMIC_RELAXED) >= TL_SITE_MAX) return tl_site_known(ret);
     for (uint64_t i = slot_of(ret);; i = (i + TL_SITE_STEP) & MASK) {
-        /* the table is touched lazily: a read of a page never written maps the zero page
-         * and the store below faults a second time, so the slot is first written (a
-         * locked or of 0, which no reader can tell from nothing): one fault, not two */
-        __atomic_fetch_or(&tl_sites[2 * i + 1], 0, __ATOMIC_RELAXED);
+        touch_slot(i);
         uint64_t v = __atomic_load_n(&tl_sites[2 * i], __ATOMIC_ACQUIRE);
         if (v == ret) return 1;
         if (v == 0) {

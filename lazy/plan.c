@@ -394,7 +394,7 @@ static void apply_mapping(const struct tl_mapping *m)
         uint64_t off = pm->sites[i] >> TL_PLAN_SOURCE_BITS, src = pm->sites[i] & TL_PLAN_SOURCE_MASK;
         if (off < m->offset || off - m->offset + 2 > len) continue;
         uint64_t site = m->start + (off - m->offset);
-        if (tl_site_known(site + 2)) continue; /* already rewritten */
+        if (tl_site_known_to_insert(site + 2)) continue; /* already rewritten */
         int allowed = policy_allows(src);
         uint8_t b[2] = {0, 0};
         /* (only records need to know beforehand: without statistics there are none) */
