@@ -23,19 +23,32 @@
  *                   drop (this process holds CAP_SYS_RAWIO: map page 0, then drop every
  *                   capability, sud/init.c) | dropped (for exec'd programs: a page 0 that
  *                   needed it is not theirs; said once per run)
+ *   TRAPLINE_SIGIGN sys | segv | sys,segv: set by trapline for an exec'd program only (never
+ *                   handed on: core/env.c): the signals of the two the kernel holds our
+ *                   handler for (SIGSYS, SIGSEGV) that the program which exec'd it had set
+ *                   to SIG_IGN, which natively survives the exec (sud/signals.c)
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
 #include "core/core.h"
 
 struct tl_config tl_cfg;
 
-static const char *known[] = {"TRAPLINE_MODE",         "TRAPLINE_HOOK",
-                              "TRAPLINE_STATS",        "TRAPLINE_QUIET",
-                              "TRAPLINE_FOLLOW_EXEC",  "TRAPLINE_PLAN",
-                              "TRAPLINE_REWRITE",      "TRAPLINE_PLAN_CACHE",
-                              "TRAPLINE_STATS_COOKIE", "TRAPLINE_ALLOW_NULL_READS",
-                              "TRAPLINE_VDSO",         "TRAPLINE_HOOK_SKIPPED",
-                              "TRAPLINE_ENTRY",        "TRAPLINE_POLICY",
-                              "TRAPLINE_CAPS",         0};
+static const char *known[] = {"TRAPLINE_MODE",
+                              "TRAPLINE_HOOK",
+                              "TRAPLINE_STATS",
+                              "TRAPLINE_QUIET",
+                              "TRAPLINE_FOLLOW_EXEC",
+                              "TRAPLINE_PLAN",
+                              "TRAPLINE_REWRITE",
+                              "TRAPLINE_PLAN_CACHE",
+                              "TRAPLINE_STATS_COOKIE",
+                              "TRAPLINE_ALLOW_NULL_READS",
+                              "TRAPLINE_VDSO",
+                              "TRAPLINE_HOOK_SKIPPED",
+                              "TRAPLINE_ENTRY",
+                              "TRAPLINE_POLICY",
+                              "TRAPLINE_CAPS",
+                              "TRAPLINE_SIGIGN",
+                              0};
 
 int tl_config_load(void)
 {
@@ -142,6 +155,19 @@ int tl_config_load(void)
             return -1;
         }
     }
+    const char *si = tl_getenv("TRAPLINE_SIGIGN");
+    if (si && *si) {
+        if (tl_streq(si, "sys"))
+            tl_cfg.exec_sigign = TL_IGN_SYS;
+        else if (tl_streq(si, "segv"))
+            tl_cfg.exec_sigign = TL_IGN_SEGV;
+        else if (tl_streq(si, "sys,segv"))
+            tl_cfg.exec_sigign = TL_IGN_SYS | TL_IGN_SEGV;
+        else {
+            tl_error("TRAPLINE_SIGIGN:", si, "is not sys, segv or sys,segv");
+            return -1;
+        }
+    }
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) {
         tl_error("TRAPLINE_FOLLOW_EXEC:", fe, "is not 0 or 1");
@@ -173,7 +199,7 @@ int tl_config_load(void)
             tl_error("unknown environment variable", name,
                      "(known: TRAPLINE_MODE, TRAPLINE_HOOK, TRAPLINE_STATS, TRAPLINE_QUIET, TRAPLINE_FOLLOW_EXEC, TRAPLINE_PLAN, "
                      "TRAPLINE_REWRITE, TRAPLINE_PLAN_CACHE, TRAPLINE_STATS_COOKIE, TRAPLINE_ALLOW_NULL_READS, TRAPLINE_VDSO, "
-                     "TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY, TRAPLINE_CAPS)");
+                     "TRAPLINE_HOOK_SKIPPED, TRAPLINE_ENTRY, TRAPLINE_POLICY, TRAPLINE_CAPS, TRAPLINE_SIGIGN)");
             return -1;
         }
     }

@@ -111,7 +111,10 @@ struct tl_config {
     int entry_preload; /* TRAPLINE_ENTRY=preload: exec'd programs start the preload way too */
     const char *policy_file; /* TRAPLINE_POLICY: the policy file (core/policy.c), or NULL */
     int caps; /* TRAPLINE_CAPS: 0, TL_CAPS_DROP or TL_CAPS_DROPPED (the launcher's file capability) */
+    int exec_sigign; /* TRAPLINE_SIGIGN: TL_IGN_SYS | TL_IGN_SEGV, ignored by the program that exec'd us */
 };
+#define TL_IGN_SYS 1
+#define TL_IGN_SEGV 2
 #define TL_CAPS_DROP 1
 #define TL_CAPS_DROPPED 2
 HIDDEN extern struct tl_config tl_cfg;

@@ -22,6 +22,11 @@ int tl_starts(const char *s, const char *p)
     return 1;
 }
 
+/* A setting exec'd programs are given as this process got it: every TRAPLINE_* but
+ * TRAPLINE_SIGIGN, which says what the program that exec'd this one ignored; this one
+ * hands on its own (sud/exec.c), so it never reaches further than one exec. */
+static int handed_on(const char *e) { return tl_starts(e, "TRAPLINE_") && !tl_starts(e, "TRAPLINE_SIGIGN="); }
+
 void tl_env_init(void)
 {
     /* our own path: as ld.so loaded us if absolute (no file read), else from the mapping
@@ -48,7 +53,7 @@ void tl_env_init(void)
      * the strings (a copy: the program may change its environment) */
     size_t count = 0, bytes = 0;
     for (char **e = tl_env; e && *e; e++)
-        if (tl_starts(*e, "TRAPLINE_")) {
+        if (handed_on(*e)) {
             count++;
             bytes += tl_strlen(*e) + 1;
         }
@@ -64,7 +69,7 @@ void tl_env_init(void)
         cfg_vars = (const char **)m;
         char *str = (char *)(m + (long)((size_t)cap_cfg * sizeof(char *)));
         for (char **e = tl_env; e && *e; e++) {
-            if (!tl_starts(*e, "TRAPLINE_")) continue;
+            if (!handed_on(*e)) continue;
             size_t len = tl_strlen(*e) + 1;
             memcpy(str, *e, len);
             cfg_vars[n_cfg++] = str;

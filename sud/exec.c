@@ -188,12 +188,13 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
 {
     int n_cfg;
     const char *const *cfg = tl_env_settings(&n_cfg);
-    const char *kept[64];
-    if (no_hook) { /* the settings without TRAPLINE_HOOK */
+    const char *kept[64], *ign = tl_signals_exec_setting();
+    if (no_hook || ign) { /* the settings without TRAPLINE_HOOK; what the program ignores */
         int k = 0;
-        for (int i = 0; i < n_cfg && k < 62; i++)
-            if (!tl_starts(cfg[i], "TRAPLINE_HOOK=")) kept[k++] = cfg[i];
-        kept[k++] = "TRAPLINE_HOOK_SKIPPED=1";
+        for (int i = 0; i < n_cfg && k < 61; i++)
+            if (!no_hook || !tl_starts(cfg[i], "TRAPLINE_HOOK=")) kept[k++] = cfg[i];
+        if (no_hook) kept[k++] = "TRAPLINE_HOOK_SKIPPED=1";
+        if (ign) kept[k++] = ign;
         kept[k] = 0;
         cfg = kept;
     }
@@ -282,7 +283,7 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
             if (!v) break;
         }
     }
-    size_t cap = n + (size_t)n_cfg + 2;
+    size_t cap = n + (size_t)n_cfg + 3;
     size_t bytes = cap * sizeof(char *) + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m < 0 && m > -4096) return no_room();
@@ -327,6 +328,9 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
+    /* SIGSYS/SIGSEGV the program ignores: SIG_IGN in the new program too (sud/signals.c) */
+    const char *ign = tl_signals_exec_setting();
+    if (ign) out[k++] = ign;
     /* LD_PRELOAD=<self>[:<the program's value>] */
     out[k++] = app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload);
     out[k] = 0;
@@ -356,17 +360,21 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
             if (!v) break;
         }
     }
-    size_t cap = n + (size_t)n_cfg + 2, cfg_bytes = 0;
-    for (int i = 0; i < n_cfg; i++) cfg_bytes += tl_strlen(cfg_vars[i]) + 1;
-    size_t bytes = cap * 4 + (size_t)n_cfg * 4 + cfg_bytes + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
+    /* the settings, and SIGSYS/SIGSEGV the program ignores (sud/signals.c) */
+    const char *ign = tl_signals_exec_setting();
+    int n_set = n_cfg + (ign != 0);
+#define SETTING(i) ((i) < n_cfg ? cfg_vars[i] : ign)
+    size_t cap = n + (size_t)n_set + 2, cfg_bytes = 0;
+    for (int i = 0; i < n_set; i++) cfg_bytes += tl_strlen(SETTING(i)) + 1;
+    size_t bytes = cap * 4 + (size_t)n_set * 4 + cfg_bytes + TL_SELF_PATH_MAX + 16 + PRELOAD_ROOM;
     long m = tl_sys6(SYS_mmap, 0, (long)bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
     if (m < 0 && m > -4096) return no_room();
     uint32_t *out = (uint32_t *)m;
     uint32_t *cfg32 = out + cap; /* the TRAPLINE_* strings, copied below 4 GiB */
-    char *strs = (char *)(cfg32 + n_cfg);
-    for (int i = 0; i < n_cfg; i++) {
-        size_t len = tl_strlen(cfg_vars[i]) + 1;
-        memcpy(strs, cfg_vars[i], len);
+    char *strs = (char *)(cfg32 + n_set);
+    for (int i = 0; i < n_set; i++) {
+        size_t len = tl_strlen(SETTING(i)) + 1;
+        memcpy(strs, SETTING(i), len);
         cfg32[i] = (uint32_t)(uint64_t)strs;
         strs += len;
     }
@@ -387,7 +395,8 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
         }
         out[k++] = envp[i];
     }
-    for (int i = 0; i < n_cfg; i++) out[k++] = cfg32[i];
+#undef SETTING
+    for (int i = 0; i < n_set; i++) out[k++] = cfg32[i];
     /* LD_PRELOAD=<self>[:<the program's value>]: the program's own entry is below 4 GiB
      * already (an i386 pointer) */
     out[k++] = (uint32_t)(uint64_t)(app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN

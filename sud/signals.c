@@ -94,6 +94,18 @@ int tl_signals_install(void)
     struct tl_ksigaction segv = {(void *)on_sigsegv, SA_SIGINFO | SA_RESTORER, tl_restorer, 0};
     if (tl_sys4(SYS_rt_sigaction, SIGSEGV, &segv, &virt[SIGSEGV], 8)) return -1;
     virt_known |= SIGBIT(SIGSYS) | SIGBIT(SIGSEGV);
+    /* exec'd by a program of the run that had them ignored: natively SIG_IGN survives the
+     * exec, but the kernel held our handler and reset it to SIG_DFL (TRAPLINE_SIGIGN,
+     * sud/exec.c). The program's view is SIG_IGN as the kernel leaves it after an exec (no
+     * flags, an empty mask); ours stays installed: deliver() drops a sent signal and lets
+     * a fault kill, as the kernel does with an ignored one. */
+    for (int i = 0; i < 2; i++) {
+        int sig = i ? SIGSEGV : SIGSYS;
+        if ((tl_cfg.exec_sigign & (i ? TL_IGN_SEGV : TL_IGN_SYS)) && virt[sig].handler == SIG_DFL) {
+            memset(&virt[sig], 0, sizeof virt[sig]);
+            virt[sig].handler = SIG_IGN;
+        }
+    }
     /* a SIGSYS blocked when the program started (inherited across its exec): blocked in
      * its view, unblocked in the kernel (a blocked SIGSYS makes a trapped call fatal) */
     uint64_t cur = 0, sb = SIGBIT(SIGSYS);
@@ -106,6 +118,16 @@ int tl_signals_install(void)
     /* an earlier SIGSEGV action's SA_ONSTACK, SA_NODEFER or mask shape ours */
     if (((virt[SIGSEGV].flags & (SA_ONSTACK | SA_NODEFER)) || (virt[SIGSEGV].mask & ~SIGBIT(SIGSYS))) && register_segv()) return -1;
     return 0;
+}
+
+/* The setting that tells an exec'd program which of SIGSYS and SIGSEGV this one has set
+ * to SIG_IGN (they survive an exec natively; the kernel holds our handler for them, which
+ * it resets), or NULL if neither: sud/exec.c adds it to the settings of a program it
+ * interposes. */
+const char *tl_signals_exec_setting(void)
+{
+    int sys = virt[SIGSYS].handler == SIG_IGN, segv = virt[SIGSEGV].handler == SIG_IGN;
+    return sys && segv ? "TRAPLINE_SIGIGN=sys,segv" : sys ? "TRAPLINE_SIGIGN=sys" : segv ? "TRAPLINE_SIGIGN=segv" : 0;
 }
 
 /* A SIGSYS sent (kill, tgkill, sigqueue...) while the program has SIGSYS blocked is kept

@@ -59,6 +59,7 @@ HIDDEN long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp);
 
 /* ---- signals (sud/signals.c, sud/nullcall.c) */
 HIDDEN int tl_signals_install(void);
+HIDDEN const char *tl_signals_exec_setting(void);
 HIDDEN extern int tl_signals_none_caught; /* no handler can be installed yet: none is queried */
 HIDDEN void tl_signals_adopt(void);
 HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size);

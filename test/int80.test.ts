@@ -89,13 +89,22 @@ describe('int $0x80 from 64-bit code', () => {
     it(`${mode}: an i386 execve with a cleared environment: the new program is interposed`, async () => {
       const n = await run(prog, ['exec'], { mode: 'native' });
       expect(n.code).toBe(4);
-      expect(n.stdout).toBe('exec child: LD_PRELOAD none, TRAPLINE_* none, i386 getpid pid\n');
+      expect(n.stdout).toBe('exec child: LD_PRELOAD none, TRAPLINE_* none, i386 getpid pid, ignored SIGSYS 0 SIGSEGV 0\n');
       const r = await run(prog, ['exec'], { mode });
       expect(r.code).toBe(4);
-      expect(r.stdout).toBe('exec child: LD_PRELOAD ours, TRAPLINE_* present, i386 getpid pid\n');
+      expect(r.stdout).toBe('exec child: LD_PRELOAD ours, TRAPLINE_* present, i386 getpid pid, ignored SIGSYS 0 SIGSEGV 0\n');
       expect(i386(r.stats, 11).trap).toBe(1);
       expect(i386(r.stats, 20).trap).toBe(1);  // made by the exec'd program
       expect(r.stats!.processList.map((p) => p.exitCode)).toEqual([null, 4]);
+    });
+
+    it(`${mode}: SIGSYS and SIGSEGV set to SIG_IGN stay ignored across an i386 execve, as natively`, async () => {
+      const n = await run(prog, ['exec-ign'], { mode: 'native' });
+      expect(n.code).toBe(4);
+      expect(n.stdout).toBe('exec child: LD_PRELOAD none, TRAPLINE_* none, i386 getpid pid, ignored SIGSYS 1 SIGSEGV 1\n');
+      const r = await run(prog, ['exec-ign'], { mode });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toBe('exec child: LD_PRELOAD ours, TRAPLINE_* present, i386 getpid pid, ignored SIGSYS 1 SIGSEGV 1\n');
     });
 
     it(`${mode}: i386 fork, vfork, clone (a thread), exit and exit_group as natively`, async () => {

@@ -612,6 +612,48 @@ describe('SIGSYS blocked when the program starts', () => {
 });
 
 // ---------------------------------------------------------------------------------------
+// SIG_IGN across exec: natively it survives (only caught handlers are reset); the kernel
+// holds trapline's handler for SIGSYS and SIGSEGV, so trapline hands the program's SIG_IGN
+// on (TRAPLINE_SIGIGN, sud/exec.c) to the program it enters or preloads
+
+describe('SIGSYS and SIGSEGV ignored across exec', () => {
+  const prog = join(root, 'build', 'test', 'sigign');
+  const SHOWN = 'sys_ign=1 segv_ign=1\nkill-survived\n';
+  const cases: [string[], string][] = [
+    [['ign', 'show'], SHOWN],
+    [['ign-sys', 'show'], 'sys_ign=1 segv_ign=0\nkill-survived\n'],
+    [['ign-segv', 'show'], 'sys_ign=0 segv_ign=1\nkill-survived\n'],
+    // the exec'd program hands on its own state, not what it was given
+    [['ign', 'show', 'dfl', 'show'], `${SHOWN}sys_ign=0 segv_ign=0\nkill-survived\n`],
+  ];
+  it('natively: SIG_IGN survives the exec, kill() is ignored, a real fault still kills', async () => {
+    for (const [args, out] of cases) expect((await native(prog, args)).stdout).toBe(out);
+    const f = await native(prog, ['ign', 'show', 'fault']);
+    expect([f.signal, f.stdout]).toEqual(['SIGSEGV', SHOWN]);
+  });
+  for (const mode of MODES) {
+    for (const entry of ['first', 'preload']) {
+      it(`${mode}, --entry ${entry}: as natively; a real fault kills with SIGSEGV; the setting stays out of an entered program's environment`, async (ctx) => {
+        needsLauncher(ctx);
+        const opts = ['--entry', entry];
+        for (const [args, out] of cases) {
+          const r = await traced(prog, args, { mode, opts });
+          expect([r.code, r.stdout, programStderr(r.stderr)]).toEqual([0, out, '']);
+        }
+        // `trapline run` reports a program killed by signal n as a shell would: 128 + n
+        const f = await traced(prog, ['ign', 'show', 'fault'], { mode, opts });
+        expect([f.code, f.stdout]).toEqual([128 + 11, SHOWN]);
+        expect(programStderr(f.stderr)).toMatch(/^Segmentation fault/);
+        // the settings of a program entered at its first instruction are not in its
+        // environment; the preloaded one has every TRAPLINE_* setting there
+        const e = await traced(prog, ['ign', 'env'], { mode, opts });
+        expect(e.stdout).toBe(`sigign_env=${entry === 'first' ? 0 : 1}\n`);
+      });
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------
 // an exec whose program cannot be traced: the helper that enters it is refused the attach
 // (EPERM, as under Yama's ptrace_scope 1 until the caller names its tracer). It asks the
 // caller for its go-ahead, tries again, is refused again, and the exec falls back to the

@@ -22,7 +22,9 @@
  *             program's Syscall User Dispatch off; calls after them are still interposed
  *   exec      i386 execve of this program with an empty environment (compat layout:
  *             32-bit pointer arrays); the child ("exec-child") says whether LD_PRELOAD
- *             and TRAPLINE_* reached it, makes an i386 getpid and exits 4
+ *             and TRAPLINE_* reached it, makes an i386 getpid, says whether SIGSYS and
+ *             SIGSEGV are ignored, and exits 4
+ *   exec-ign  the same with SIGSYS and SIGSEGV set to SIG_IGN first (which survives it)
  *   x32       syscall with x32 numbers (bit 30) on a site's first execution and after
  *             the site served (and, in lazy mode, was rewritten for) a valid number
  */
@@ -549,8 +551,12 @@ static int cmd_emulated(void)
 }
 
 /* ---------------------------------------------------------------- exec */
-static int cmd_exec(void)
+static int cmd_exec(int ign)
 {
+    if (ign) { /* SIG_IGN survives the exec natively: the child says it in "ignored" */
+        signal(SIGSYS, SIG_IGN);
+        signal(SIGSEGV, SIG_IGN);
+    }
     char *path = low + 1024;
     ssize_t n = readlink("/proc/self/exe", path, 1000);
     if (n <= 0) FAIL("readlink");
@@ -570,8 +576,12 @@ static int cmd_exec_child(void)
     for (char **e = environ; *e; e++) if (!strncmp(*e, "TRAPLINE_", 9)) tl++;
     const char *pre = getenv("LD_PRELOAD");
     long r = call80(site80, "getpid", 20, 0, 0, 0, 0);
-    printf("exec child: LD_PRELOAD %s, TRAPLINE_* %s, i386 getpid %s\n", pre && strstr(pre, "libtrapline") ? "ours" : "none",
-           tl ? "present" : "none", r == getpid() ? "pid" : "WRONG");
+    struct sigaction sys, segv;
+    sigaction(SIGSYS, 0, &sys);
+    sigaction(SIGSEGV, 0, &segv);
+    printf("exec child: LD_PRELOAD %s, TRAPLINE_* %s, i386 getpid %s, ignored SIGSYS %d SIGSEGV %d\n",
+           pre && strstr(pre, "libtrapline") ? "ours" : "none", tl ? "present" : "none", r == getpid() ? "pid" : "WRONG",
+           sys.sa_handler == SIG_IGN, segv.sa_handler == SIG_IGN);
     return 4;
 }
 
@@ -623,7 +633,8 @@ int main(int argc, char **argv)
     if (!strcmp(c, "x32")) return cmd_x32();
     if (!strcmp(c, "compat")) return cmd_compat();
     if (!strcmp(c, "emulated")) return cmd_emulated();
-    if (!strcmp(c, "exec")) return cmd_exec();
+    if (!strcmp(c, "exec")) return cmd_exec(0);
+    if (!strcmp(c, "exec-ign")) return cmd_exec(1);
     if (!strcmp(c, "exec-child")) return cmd_exec_child();
     fprintf(stderr, "int80: unknown subcommand %s\n", c);
     return 2;

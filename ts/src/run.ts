@@ -29,6 +29,7 @@ export const KNOWN_ENV: readonly string[] = [
   'TRAPLINE_MODE', 'TRAPLINE_HOOK', 'TRAPLINE_STATS', 'TRAPLINE_QUIET', 'TRAPLINE_FOLLOW_EXEC', 'TRAPLINE_PLAN',
   'TRAPLINE_REWRITE', 'TRAPLINE_PLAN_CACHE', 'TRAPLINE_STATS_COOKIE', 'TRAPLINE_ALLOW_NULL_READS',
   'TRAPLINE_VDSO', 'TRAPLINE_ENTRY', 'TRAPLINE_HOOK_SKIPPED', 'TRAPLINE_POLICY', 'TRAPLINE_CAPS',
+  'TRAPLINE_SIGIGN',
 ];
 
 /** The values the library accepts for its enumerated variables (core/config.c). */
@@ -36,7 +37,7 @@ const ENV_VALUES: Record<string, readonly string[]> = {
   TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
   TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'], TRAPLINE_ALLOW_NULL_READS: ['', '0', '1'],
   TRAPLINE_VDSO: ['', 'on', 'off'], TRAPLINE_ENTRY: ['', 'first', 'preload'], TRAPLINE_HOOK_SKIPPED: ['', '0', '1'],
-  TRAPLINE_CAPS: ['', 'drop', 'dropped'],
+  TRAPLINE_CAPS: ['', 'drop', 'dropped'], TRAPLINE_SIGIGN: ['', 'sys', 'segv', 'sys,segv'],
 };
 
 /** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
