@@ -303,6 +303,11 @@ struct tl_tcb {
     int pol_pid; /* the process the ring was claimed in (0: not known yet) */
     int pol_inj, pol_used; /* a hook handles a call whose result a rule decided: pol_ret */
     long pol_nr, pol_ret;
+    /* in a vfork child: the actions for SIGSYS and SIGSEGV it set itself (its own view:
+     * the parent's stays as it was), as struct tl_ksigaction; vf_set: bit 0 SIGSYS, bit 1
+     * SIGSEGV set. Its exec hands on what these say (sud/signals.c) */
+    uint64_t vf_act[2][4];
+    int vf_set;
 };
 _Static_assert(offsetof(struct tl_tcb, special) == T_SPECIAL, "tcb");
 _Static_assert(offsetof(struct tl_tcb, polonly) == T_POLONLY && sizeof(((struct tl_tcb *)0)->polonly) == TL_ASM_NR_MAX, "tcb");

@@ -124,9 +124,20 @@ int tl_signals_install(void)
  * to SIG_IGN (they survive an exec natively; the kernel holds our handler for them, which
  * it resets), or NULL if neither: sud/exec.c adds it to the settings of a program it
  * interposes. */
+_Static_assert(sizeof(((struct tl_tcb *)0)->vf_act[0]) == sizeof(struct tl_ksigaction), "vf_act");
+
+/* The program's action for SIGSYS or SIGSEGV as this thread sees it: a vfork child's own,
+ * once it set one (tl_virt_sigaction), else the process's. */
+static struct tl_ksigaction *own_view(struct tl_tcb *t, int sig)
+{
+    int i = sig == SIGSEGV;
+    return t && (t->vf_set & (1 << i)) ? (struct tl_ksigaction *)(void *)t->vf_act[i] : &virt[sig];
+}
+
 const char *tl_signals_exec_setting(void)
 {
-    int sys = virt[SIGSYS].handler == SIG_IGN, segv = virt[SIGSEGV].handler == SIG_IGN;
+    struct tl_tcb *t = tl_self();
+    int sys = own_view(t, SIGSYS)->handler == SIG_IGN, segv = own_view(t, SIGSEGV)->handler == SIG_IGN;
     return sys && segv ? "TRAPLINE_SIGIGN=sys,segv" : sys ? "TRAPLINE_SIGIGN=sys" : segv ? "TRAPLINE_SIGIGN=segv" : 0;
 }
 
@@ -518,7 +529,12 @@ long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksig
     struct tl_ksigaction prev = virt[sig];
     int known = KNOWN(sig) != 0;
     if (sig == SIGSYS || sig == SIGSEGV) {
-        if (act && !vforked) {
+        /* a vfork child's own view (read back by it, handed on by its exec) */
+        if (vforked) prev = *own_view(t, sig);
+        if (act && vforked) {
+            memcpy(t->vf_act[sig == SIGSEGV], &a, sizeof a);
+            t->vf_set |= 1 << (sig == SIGSEGV);
+        } else if (act) {
             if (sig == SIGSYS && a.handler == SIG_IGN) __atomic_add_fetch(&sigsys_ign_gen, 1, __ATOMIC_RELAXED);
             virt[sig] = a;
             if (sig == SIGSEGV) register_segv();

@@ -625,6 +625,10 @@ describe('SIGSYS and SIGSEGV ignored across exec', () => {
     [['ign-segv', 'show'], 'sys_ign=0 segv_ign=1\nkill-survived\n'],
     // the exec'd program hands on its own state, not what it was given
     [['ign', 'show', 'dfl', 'show'], `${SHOWN}sys_ign=0 segv_ign=0\nkill-survived\n`],
+    // a vfork child's own choice, not its parent's: posix_spawn's POSIX_SPAWN_SETSIGDEF
+    // resets them in the child; a vfork child ignores them
+    [['ign', 'spawn-dfl', 'show'], 'sys_ign=0 segv_ign=0\nkill-survived\n'],
+    [['vfork-ign', 'show'], SHOWN],
   ];
   it('natively: SIG_IGN survives the exec, kill() is ignored, a real fault still kills', async () => {
     for (const [args, out] of cases) expect((await native(prog, args)).stdout).toBe(out);

@@ -4,6 +4,9 @@
  * (TRAPLINE_SIGIGN, sud/exec.c). The arguments are steps, done in order:
  *   ign | ign-sys | ign-segv   set SIGSYS and SIGSEGV (or one) to SIG_IGN, exec the rest
  *   dfl                        set both to SIG_DFL, exec the rest
+ *   spawn-dfl   posix_spawn the rest with POSIX_SPAWN_SETSIGDEF for both (its vfork
+ *               child sets them to SIG_DFL before its exec), wait, exit as it did
+ *   vfork-ign   vfork; the child sets both to SIG_IGN and execs the rest; wait, exit so
  *   show    print "sys_ign=S segv_ign=G", send itself each ignored one with kill() and
  *           print "kill-survived" (an ignored signal sent is dropped)
  *   env     print "sigign_env=1" if TRAPLINE_SIGIGN is in its environment, else 0
@@ -11,6 +14,8 @@
  *           kernel forces the default action); "fault-survived" and exit 3 if not */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,32 @@ int main(int argc, char **argv)
             execv("/proc/self/exe", argv + i);
             perror("exec");
             return 9;
+        } else if (!strcmp(s, "spawn-dfl") || !strcmp(s, "vfork-ign")) {
+            argv[i] = "sigign";
+            fflush(stdout);
+            pid_t pid;
+            if (!strcmp(s, "spawn-dfl")) {
+                posix_spawnattr_t at;
+                sigset_t def;
+                sigemptyset(&def);
+                sigaddset(&def, SIGSYS);
+                sigaddset(&def, SIGSEGV);
+                posix_spawnattr_init(&at);
+                posix_spawnattr_setsigdefault(&at, &def);
+                posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+                if (posix_spawn(&pid, "/proc/self/exe", 0, &at, argv + i, environ)) return 9;
+            } else {
+                pid = vfork();
+                if (pid == 0) {
+                    signal(SIGSYS, SIG_IGN);
+                    signal(SIGSEGV, SIG_IGN);
+                    execv("/proc/self/exe", argv + i);
+                    _exit(9);
+                }
+            }
+            int st;
+            if (pid < 0 || waitpid(pid, &st, 0) != pid) return 9;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
         } else if (!strcmp(s, "show")) {
             int a = ignored(SIGSYS), b = ignored(SIGSEGV);
             printf("sys_ign=%d segv_ign=%d\n", a, b);
