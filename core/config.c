@@ -23,8 +23,9 @@
  *                   drop (this process holds CAP_SYS_RAWIO: map page 0, then drop every
  *                   capability, sud/init.c) | dropped (for exec'd programs: a page 0 that
  *                   needed it is not theirs; said once per run)
- *   TRAPLINE_SIGIGN sys | segv | sys,segv: set by trapline for an exec'd program only (never
- *                   handed on: core/env.c): the signals of the two the kernel holds our
+ *   TRAPLINE_SIGIGN PID:sys | PID:segv | PID:sys,segv: set by trapline for an exec'd program
+ *                   only (PID is its pid: one left in an environment by an earlier program
+ *                   is ignored; never handed on: core/env.c): the signals of the two the kernel holds our
  *                   handler for (SIGSYS, SIGSEGV) that the program which exec'd it had set
  *                   to SIG_IGN, which natively survives the exec (sud/signals.c)
  * Any other TRAPLINE_* variable is reported as unknown (a typo must not pass silently). */
@@ -157,16 +158,24 @@ int tl_config_load(void)
     }
     const char *si = tl_getenv("TRAPLINE_SIGIGN");
     if (si && *si) {
-        if (tl_streq(si, "sys"))
-            tl_cfg.exec_sigign = TL_IGN_SYS;
-        else if (tl_streq(si, "segv"))
-            tl_cfg.exec_sigign = TL_IGN_SEGV;
-        else if (tl_streq(si, "sys,segv"))
-            tl_cfg.exec_sigign = TL_IGN_SYS | TL_IGN_SEGV;
-        else {
-            tl_error("TRAPLINE_SIGIGN:", si, "is not sys, segv or sys,segv");
+        /* <pid>:<signals>: taken only by the process it was made for (the exec keeps the
+         * pid); one left in the environment by an earlier program is not this one's */
+        uint64_t pid = 0;
+        const char *p = si;
+        for (; *p >= '0' && *p <= '9' && pid < (1u << 31); p++) pid = pid * 10 + (uint64_t)(*p - '0');
+        int ign = -1;
+        if (p != si && *p == ':') {
+            p++;
+            ign = tl_streq(p, "sys")      ? TL_IGN_SYS
+                : tl_streq(p, "segv")     ? TL_IGN_SEGV
+                : tl_streq(p, "sys,segv") ? TL_IGN_SYS | TL_IGN_SEGV
+                                          : -1;
+        }
+        if (ign < 0) {
+            tl_error("TRAPLINE_SIGIGN:", si, "is not PID:sys, PID:segv or PID:sys,segv");
             return -1;
         }
+        if (pid == (uint64_t)tl_pid) tl_cfg.exec_sigign = ign;
     }
     const char *fe = tl_getenv("TRAPLINE_FOLLOW_EXEC");
     if (fe && !tl_streq(fe, "0") && !tl_streq(fe, "1")) {

@@ -188,7 +188,8 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
 {
     int n_cfg;
     const char *const *cfg = tl_env_settings(&n_cfg);
-    const char *kept[64], *ign = tl_signals_exec_setting();
+    char ign_buf[TL_SIGIGN_MAX];
+    const char *kept[64], *ign = tl_signals_exec_setting(ign_buf);
     if (no_hook || ign) { /* the settings without TRAPLINE_HOOK; what the program ignores */
         int k = 0;
         for (int i = 0; i < n_cfg && k < 61; i++)
@@ -329,7 +330,8 @@ long tl_exec(long nr, long a1, long a2, long a3, long a4, long a5)
     }
     for (int i = 0; i < n_cfg; i++) out[k++] = cfg_vars[i];
     /* SIGSYS/SIGSEGV the program ignores: SIG_IGN in the new program too (sud/signals.c) */
-    const char *ign = tl_signals_exec_setting();
+    char ign_buf[TL_SIGIGN_MAX];
+    const char *ign = tl_signals_exec_setting(ign_buf);
     if (ign) out[k++] = ign;
     /* LD_PRELOAD=<self>[:<the program's value>] */
     out[k++] = app_preload && lists_self(app_preload) ? app_preload - PRELOAD_EQ_LEN : preload_entry(preload, app_preload);
@@ -361,7 +363,8 @@ long tl_exec_i386(long nr, long a1, long a2, long a3, long a4, long a5)
         }
     }
     /* the settings, and SIGSYS/SIGSEGV the program ignores (sud/signals.c) */
-    const char *ign = tl_signals_exec_setting();
+    char ign_buf[TL_SIGIGN_MAX];
+    const char *ign = tl_signals_exec_setting(ign_buf);
     int n_set = n_cfg + (ign != 0);
 #define SETTING(i) ((i) < n_cfg ? cfg_vars[i] : ign)
     size_t cap = n + (size_t)n_set + 2, cfg_bytes = 0;

@@ -134,11 +134,22 @@ static struct tl_ksigaction *own_view(struct tl_tcb *t, int sig)
     return t && (t->vf_set & (1 << i)) ? (struct tl_ksigaction *)(void *)t->vf_act[i] : &virt[sig];
 }
 
-const char *tl_signals_exec_setting(void)
+const char *tl_signals_exec_setting(char *buf)
 {
     struct tl_tcb *t = tl_self();
     int sys = own_view(t, SIGSYS)->handler == SIG_IGN, segv = own_view(t, SIGSEGV)->handler == SIG_IGN;
-    return sys && segv ? "TRAPLINE_SIGIGN=sys,segv" : sys ? "TRAPLINE_SIGIGN=sys" : segv ? "TRAPLINE_SIGIGN=segv" : 0;
+    if (!sys && !segv) return 0;
+    /* "TRAPLINE_SIGIGN=<pid>:<signals>": the exec keeps the pid, so the new image can tell
+     * the setting was made for it, and not left in an environment by an earlier program
+     * (the preload way puts it there, and an exec trapline does not follow keeps it) */
+    const char *which = sys && segv ? ":sys,segv" : sys ? ":sys" : ":segv";
+    size_t k = 0;
+    for (const char *p = "TRAPLINE_SIGIGN="; *p; p++) buf[k++] = *p;
+    tl_fmt_u64(buf + k, (uint64_t)tl_sys0(SYS_getpid), 10);
+    k += tl_strlen(buf + k);
+    for (const char *p = which; *p; p++) buf[k++] = *p;
+    buf[k] = 0;
+    return buf;
 }
 
 /* A SIGSYS sent (kill, tgkill, sigqueue...) while the program has SIGSYS blocked is kept

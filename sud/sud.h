@@ -59,7 +59,9 @@ HIDDEN long tl_do_clone(struct tl_frame *f, uint64_t flags, uint64_t child_sp);
 
 /* ---- signals (sud/signals.c, sud/nullcall.c) */
 HIDDEN int tl_signals_install(void);
-HIDDEN const char *tl_signals_exec_setting(void);
+/* TRAPLINE_SIGIGN=<pid>:... for an exec, written into buf (>= TL_SIGIGN_MAX bytes), or 0 */
+#define TL_SIGIGN_MAX 48
+HIDDEN const char *tl_signals_exec_setting(char *buf);
 HIDDEN extern int tl_signals_none_caught; /* no handler can be installed yet: none is queried */
 HIDDEN void tl_signals_adopt(void);
 HIDDEN long tl_virt_sigaction(long sig, const struct tl_ksigaction *act, struct tl_ksigaction *old, long size);

@@ -655,6 +655,16 @@ describe('SIGSYS and SIGSEGV ignored across exec', () => {
       });
     }
   }
+  it('a TRAPLINE_SIGIGN made for another process (left in an environment) is ignored; a bad one is one line', async () => {
+    const lib = join(root, 'build', 'lib', 'libtrapline.so');
+    // pid 1 is never this program's: as if an earlier program had left it there
+    const stale = await exec(prog, ['show'], { env: { ...process.env, LD_PRELOAD: lib, TRAPLINE_SIGIGN: '1:sys,segv' } });
+    expect([stale.code, stale.stdout, programStderr(stale.stderr)]).toEqual([0, 'sys_ign=0 segv_ign=0\nkill-survived\n', '']);
+    const bad = await exec(prog, ['show'], { env: { ...process.env, LD_PRELOAD: lib, TRAPLINE_SIGIGN: 'sys' } });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe("trapline: TRAPLINE_SIGIGN: sys is not PID:sys, PID:segv or PID:sys,segv\n");
+  });
 });
 
 // ---------------------------------------------------------------------------------------

@@ -37,7 +37,11 @@ const ENV_VALUES: Record<string, readonly string[]> = {
   TRAPLINE_MODE: ['', 'lazy', 'sud-only'], TRAPLINE_QUIET: ['', '0', '1'], TRAPLINE_FOLLOW_EXEC: ['0', '1'],
   TRAPLINE_REWRITE: ['', 'all', 'verified', 'none'], TRAPLINE_ALLOW_NULL_READS: ['', '0', '1'],
   TRAPLINE_VDSO: ['', 'on', 'off'], TRAPLINE_ENTRY: ['', 'first', 'preload'], TRAPLINE_HOOK_SKIPPED: ['', '0', '1'],
-  TRAPLINE_CAPS: ['', 'drop', 'dropped'], TRAPLINE_SIGIGN: ['', 'sys', 'segv', 'sys,segv'],
+  TRAPLINE_CAPS: ['', 'drop', 'dropped'],
+};
+/** The values of the others the library checks by form (core/config.c). */
+const ENV_FORMS: Record<string, { re: RegExp; says: string }> = {
+  TRAPLINE_SIGIGN: { re: /^([0-9]+:(sys|segv|sys,segv))?$/, says: 'PID:sys, PID:segv or PID:sys,segv' },
 };
 
 /** What the library would refuse in env's TRAPLINE_* variables (an unknown name, or a bad
@@ -48,6 +52,8 @@ export function unknownTraplineVar(env: NodeJS.ProcessEnv): string | undefined {
     if (!KNOWN_ENV.includes(k)) return `unknown variable ${k} (known: ${KNOWN_ENV.join(', ')})`;
     const ok = ENV_VALUES[k];
     if (ok && v !== undefined && !ok.includes(v)) return `${k}: '${v}' is not one of ${ok.filter(Boolean).join(', ')}`;
+    const form = ENV_FORMS[k];
+    if (form && v !== undefined && !form.re.test(v)) return `${k}: '${v}' is not ${form.says}`;
   }
   return undefined;
 }
