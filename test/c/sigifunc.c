@@ -7,28 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile long result = -1;
-static volatile int ran;
-
-static void handler(int sig)
-{
-    (void)sig;
-    long r = 110; /* getppid, from a site no other code runs */
-    __asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
-    result = r;
-    ran++;
-}
+#include "test/c/earlysig.h"
 
 static int answer(void) { return 42; }
 
 static int (*resolve(void))(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, 0);
+    earlysig_install(SIGUSR1);
     return answer;
 }
 int early_answer(void) __attribute__((ifunc("resolve")));
@@ -38,8 +23,8 @@ int main(void)
     if (early_answer() != 42) { puts("bad: the IFUNC"); return 1; }
     for (int i = 0; i < 2; i++) {
         raise(SIGUSR1);
-        if (result != getppid()) { printf("bad: the handler's call returned %ld\n", result); return 1; }
+        if (earlysig_result != getppid()) { printf("bad: the handler's call returned %ld\n", earlysig_result); return 1; }
     }
-    printf("ok %d\n", ran);
+    printf("ok %d\n", earlysig_ran);
     return 0;
 }

@@ -7,30 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-static volatile long result = -1;
-static volatile int ran;
-
-static void handler(int sig)
-{
-    (void)sig;
-    long r = 110; /* getppid, from a site no other code runs */
-    __asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
-    result = r;
-    ran++;
-}
+#include "test/c/earlysig.h"
 
 static void preinit(int argc, char **argv, char **envp)
 {
     (void)argc;
     (void)argv;
     (void)envp;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, 0);
-    sigaction(SIGRTMIN + 3, &sa, 0);
+    earlysig_install(SIGUSR1);
+    earlysig_install(SIGRTMIN + 3);
 }
 __attribute__((section(".preinit_array"), used)) static void (*const preinit_fn)(int, char **, char **) = preinit;
 
@@ -38,8 +23,8 @@ int main(void)
 {
     for (int i = 0; i < 4; i++) {
         raise(i < 2 ? SIGUSR1 : SIGRTMIN + 3);
-        if (result != getppid()) { printf("bad: the handler's call returned %ld\n", result); return 1; }
+        if (earlysig_result != getppid()) { printf("bad: the handler's call returned %ld\n", earlysig_result); return 1; }
     }
-    printf("ok %d\n", ran);
+    printf("ok %d\n", earlysig_ran);
     return 0;
 }

@@ -4,27 +4,14 @@
  * trapline must adopt it: its SIGSYS stays deliverable, so the call is interposed. The
  * same handler for a real-time signal (SIGRTMIN + 2), which /proc/self/stat's signal
  * fields (signals 1-31 only) do not show. */
-#include <signal.h>
-#include <string.h>
-
 volatile long presig_result = -1;
 volatile int presig_ran;
-
-static void handler(int sig)
-{
-    (void)sig;
-    long r = 110;   /* getppid, from a site no other code runs */
-    __asm__ volatile("syscall" : "+a"(r) : : "rcx", "r11", "memory");
-    presig_result = r;
-    presig_ran++;
-}
+#define EARLYSIG_RESULT presig_result
+#define EARLYSIG_RAN presig_ran
+#include "test/c/earlysig.h"
 
 __attribute__((constructor)) static void presig_init(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, 0);
-    sigaction(SIGRTMIN + 2, &sa, 0);
+    earlysig_install(SIGUSR1);
+    earlysig_install(SIGRTMIN + 2);
 }
