@@ -291,23 +291,40 @@ static int32_t clampk(int64_t v) { return (int32_t)(v < KMIN ? KMIN : v > KMAX ?
 
 static void st_clear(struct st *s) { s->mask = 0; }
 
-/* into := into U from; 1 if into changed */
-static int st_merge(struct st *into, const struct st *from)
+/* into (a stored state: its mask and k[16]) := into U from; 1 if into changed. Only
+ * the k of registers in a mask are ever read, so only those are written. */
+static int st_merge_to(uint32_t *into_mask, int32_t *into_k, const struct st *from)
 {
     int changed = 0;
-    if (!from->mask) return 0;
-    for (int r = 0; r < 16; r++) {
-        if (!(from->mask >> r & 1)) continue;
-        if (!(into->mask >> r & 1)) {
-            into->mask |= 1u << r;
-            into->k[r] = from->k[r];
+    uint32_t have = *into_mask;
+    for (uint32_t m = from->mask; m; m &= m - 1) {
+        int r = __builtin_ctz(m);
+        if (!(have >> r & 1)) {
+            have |= 1u << r;
+            into_k[r] = from->k[r];
             changed = 1;
-        } else if (from->k[r] < into->k[r]) {
-            into->k[r] = from->k[r];
+        } else if (from->k[r] < into_k[r]) {
+            into_k[r] = from->k[r];
             changed = 1;
         }
     }
+    *into_mask = have;
     return changed;
+}
+
+static int st_merge(struct st *into, const struct st *from) { return st_merge_to(&into->mask, into->k, from); }
+
+/* a stored state := s, and back */
+static void st_store(uint32_t *mask, int32_t *k, const struct st *s)
+{
+    *mask = s->mask;
+    for (uint32_t m = s->mask; m; m &= m - 1) k[__builtin_ctz(m)] = s->k[__builtin_ctz(m)];
+}
+
+static void st_load(struct st *s, uint32_t mask, const int32_t *k)
+{
+    s->mask = mask;
+    for (uint32_t m = mask; m; m &= m - 1) s->k[__builtin_ctz(m)] = k[__builtin_ctz(m)];
 }
 
 static int is_copy(const struct st *s, int r, int32_t *k)
@@ -336,8 +353,10 @@ static void kill(struct st *s, int r)
 /* %rsp moved by delta (new rsp = old rsp + delta): every copy's k shifts the other way */
 static void rsp_moved(struct st *s, int64_t delta)
 {
-    for (int r = 0; r < 16; r++)
-        if (s->mask >> r & 1) s->k[r] = clampk((int64_t)s->k[r] - delta);
+    for (uint32_t m = s->mask; m; m &= m - 1) {
+        int r = __builtin_ctz(m);
+        s->k[r] = clampk((int64_t)s->k[r] - delta);
+    }
 }
 
 /* how an instruction ends a path */
@@ -616,22 +635,49 @@ static int arg_below(const struct st *s)
     return 0;
 }
 
-/* Could the instruction at p create a copy of %rsp from nothing (mov, lea, enter)? */
+/* The bytes may_originate() looks at: 1 a prefix or REX, 2 mov (89, 8b), lea (8d),
+ * enter (c8); 0 any other. */
+static const uint8_t orig_class[256] = {
+    [0x26] = 1, [0x2e] = 1, [0x36] = 1, [0x3e] = 1, [0x40] = 1, [0x41] = 1, [0x42] = 1, [0x43] = 1,
+    [0x44] = 1, [0x45] = 1, [0x46] = 1, [0x47] = 1, [0x48] = 1, [0x49] = 1, [0x4a] = 1, [0x4b] = 1,
+    [0x4c] = 1, [0x4d] = 1, [0x4e] = 1, [0x4f] = 1, [0x64] = 1, [0x65] = 1, [0x66] = 1, [0x67] = 1,
+    [0xf0] = 1, [0xf2] = 1, [0xf3] = 1, [0x89] = 2, [0x8b] = 2, [0x8d] = 2, [0xc8] = 2,
+};
+
+/* Could the instruction at p create a copy of %rsp from no copies at all? Only a 64-bit
+ * mov %rsp,%reg (89/8b), lea d(%rsp...),%reg (8d) or enter (c8) can, behind prefixes
+ * and one REX; for anything else transfer() leaves an empty state empty, so the
+ * instruction need not be decoded. (cmov %rsp,%reg (0f 4x) is not followed here: the
+ * rule never did.) Answers 1 when unsure: a decode too many changes nothing. */
 static int may_originate(const uint8_t *p, size_t avail)
 {
-    size_t i = 0;
-    while (i < avail && i < 15) {
-        uint8_t b = p[i];
-        if (b == 0x66 || b == 0x67 || b == 0xf2 || b == 0xf3 || b == 0xf0 || b == 0x2e || b == 0x36 || b == 0x3e || b == 0x26 ||
-            b == 0x64 || b == 0x65 || (b & 0xf0) == 0x40) {
-            i++;
-            continue;
-        }
-        return b == 0x89 || b == 0x8b || b == 0x8d || b == 0xc8;
+    size_t lim = avail < 15 ? avail : 15, i = 0;
+    uint8_t c = 0;
+    for (; i < lim; i++) {
+        c = orig_class[p[i]];
+        if (c != 1) break;
     }
-    return 0;
+    if (i >= lim || c != 2) return 0;
+    uint8_t op = p[i];
+    if (op == 0xc8) return 1;
+    /* decode()'s view: legacy prefixes, then at most one REX right before the opcode */
+    size_t j = 0;
+    while (j < i && (p[j] & 0xf0) != 0x40) j++;
+    uint8_t rex = j < i ? p[j] : 0;
+    if (j < i && j + 1 != i) return 1; /* a REX followed by more prefixes: decoded otherwise */
+    if (!(rex & 8)) return 0; /* not 64-bit: transfer() makes no copy */
+    if (i + 2 >= avail) return 1;
+    uint8_t m = p[i + 1], mod = m >> 6, reg3 = (m >> 3) & 7, rm3 = m & 7;
+    if (op == 0x89) return mod == 3 && reg3 == 4 && !(rex & 4); /* mov %rsp, r/m (register) */
+    if (op == 0x8b) return mod == 3 && rm3 == 4 && !(rex & 1); /* mov %rsp, reg */
+    /* lea: %rsp as the base needs a SIB byte whose base is 4 without REX.B */
+    if (mod == 3 || rm3 != 4) return 0;
+    uint8_t base3 = p[i + 2] & 7;
+    return base3 == 4 && !(rex & 1);
 }
 
+#define SEEN(i) (seen[(i) >> 6] >> ((i)&63) & 1)
+#define SET_SEEN(i) (seen[(i) >> 6] |= 1ull << ((i)&63))
 #define MAXW (TL_RZ_BEFORE + TL_RZ_AFTER + 16)
 #define STEP_LIMIT 4096
 
@@ -649,35 +695,62 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
     size_t n = hi - lo, s0 = site - lo;
     if (n > MAXW) return out->kind;
 
-    /* 1. every linear decoding from the window start that falls through into the site.
-     * Copies of %rsp originate only in mov (89/8b) with a ModRM naming %rsp, lea (8d)
-     * with a SIB byte, or enter (c8): without such bytes there is nothing to follow. */
-    struct st in[TL_RZ_BEFORE + 1];
+    /* Until the first instruction that may create a copy of %rsp (may_originate), every
+     * state is empty; and an offset is worth decoding only if it has a state (live) or
+     * may create one (orig). Both are bitmaps over [0, s0]; the states themselves are a
+     * mask per offset and k[] only for the registers in it, set only where live. A
+     * candidate originator ends in a byte of class 2 at most 14 bytes after it, with only
+     * prefixes between. */
+    uint64_t orig[3] = {0, 0, 0}, live[3] = {0, 0, 0};
+    uint32_t inmask[TL_RZ_BEFORE + 1];
+    int32_t ink[TL_RZ_BEFORE + 1][16];
+    struct st at_site;
+    at_site.mask = 0;
     size_t first = s0;
-    for (size_t i = 0; i < s0; i++) {
-        uint8_t b = w[i], m = i + 1 < n ? w[i + 1] : 0;
-        if (b == 0xc8 || ((b == 0x89 || b == 0x8b || b == 0x8d) && ((m & 7) == 4 || ((m >> 3) & 7) == 4))) {
-            first = i > 15 ? i - 15 : 0;
-            break;
-        } /* with its prefixes */
+    for (size_t q = 0, low = 0; q < s0; q++) {
+        if (orig_class[w[q]] != 2) continue;
+        size_t j = q;
+        while (j > low && q - j < 14 && orig_class[w[j - 1]] == 1) j--;
+        for (; j <= q; j++)
+            if (may_originate(w + j, n - j)) {
+                orig[j >> 6] |= 1ull << (j & 63);
+                if (first == s0) first = j;
+            }
+        low = q + 1;
     }
-    for (size_t i = 0; i <= s0; i++) in[i].mask = 0;
-    for (size_t i = first; i < s0; i++) {
-        struct insn d;
-        if (!in[i].mask && !may_originate(w + i, n - i)) continue; /* empty stays empty */
-        if (!decode(w + i, n - i, &d)) continue;
-        size_t nx = i + d.len;
-        if (nx > s0) continue;
-        int64_t t;
-        if (flow(&d, &t, 0) == FLOW_END || flow(&d, &t, 0) == FLOW_JUMP) {
-            /* a call falls through in the caller's view; ret/jmp/ud2 do not */
-            if (!(d.map == 0 && (d.op == 0xe8 || (d.op == 0xff && ((d.reg & 7) == 2 || (d.reg & 7) == 3))))) continue;
+    if (first < s0) {
+        for (size_t i = first;; i++) {
+            /* the next offset with a state or an originator */
+            size_t wd = i >> 6;
+            uint64_t bits = (orig[wd] | live[wd]) & (~0ull << (i & 63));
+            while (!bits && ++wd <= (s0 - 1) >> 6) bits = orig[wd] | live[wd];
+            if (!bits) break;
+            i = wd * 64 + (size_t)__builtin_ctzll(bits);
+            if (i >= s0) break;
+            struct insn d;
+            if (!decode(w + i, n - i, &d)) continue;
+            size_t nx = i + d.len;
+            if (nx > s0) continue;
+            int64_t t;
+            int f = flow(&d, &t, 0);
+            if (f == FLOW_END || f == FLOW_JUMP) {
+                /* a call falls through in the caller's view; ret/jmp/ud2 do not */
+                if (!(d.map == 0 && (d.op == 0xe8 || (d.op == 0xff && ((d.reg & 7) == 2 || (d.reg & 7) == 3))))) continue;
+            }
+            struct st o;
+            o.mask = 0;
+            if (live[i >> 6] >> (i & 63) & 1) st_load(&o, inmask[i], ink[i]);
+            transfer_full(&o, w + i, &d);
+            if (!o.mask) continue; /* an empty state adds nothing */
+            if (live[nx >> 6] >> (nx & 63) & 1) {
+                st_merge_to(&inmask[nx], ink[nx], &o);
+            } else {
+                st_store(&inmask[nx], ink[nx], &o);
+                live[nx >> 6] |= 1ull << (nx & 63);
+            }
         }
-        struct st o = in[i];
-        transfer_full(&o, w + i, &d);
-        st_merge(&in[nx], &o);
+        if (live[s0 >> 6] >> (s0 & 63) & 1) st_load(&at_site, inmask[s0], ink[s0]);
     }
-    struct st at_site = in[s0];
 
     /* 2. at the site */
     if (arg_below(&at_site)) {
@@ -686,28 +759,31 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
         return out->kind;
     }
 
-    /* 3. after the site, following control flow inside the window */
+    /* 3. after the site, following control flow inside the window; the state where a
+     * path has been, stored as above (seen[] says which are set) */
     enum { stack_cap = 256 };
-    struct st state[MAXW];
-    uint8_t seen[MAXW];
-    for (size_t i = 0; i < n; i++) seen[i] = 0;
+    uint32_t smask[MAXW];
+    int32_t sk[MAXW][16];
+    uint64_t seen[(MAXW + 63) / 64];
+    for (size_t i = 0; i < (n + 63) / 64; i++) seen[i] = 0;
     uint16_t work[stack_cap];
     int nwork = 0, steps = 0;
     {
         struct insn d;
         if (!decode(w + s0, n - s0, &d)) return out->kind;
-        state[s0] = at_site;
-        transfer_full(&state[s0], w + s0, &d); /* the syscall: rax, rcx, r11 */
+        struct st cur = at_site;
+        transfer_full(&cur, w + s0, &d); /* the syscall: rax, rcx, r11 */
         size_t nx = s0 + d.len;
         if (nx < n) {
-            state[nx] = state[s0];
-            seen[nx] = 1;
+            st_store(&smask[nx], sk[nx], &cur);
+            SET_SEEN(nx);
             work[nwork++] = (uint16_t)nx;
         }
     }
     while (nwork > 0) {
         size_t i = work[--nwork];
-        struct st cur = state[i];
+        struct st cur;
+        st_load(&cur, smask[i], sk[i]);
         for (;;) {
             if (++steps > STEP_LIMIT) {
                 out->kind = TL_RZ_LIMIT;
@@ -734,7 +810,13 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
             if (f == FLOW_JUMP || f == FLOW_BRANCH) {
                 if (t >= 0 && (size_t)t < n) {
                     size_t ti = (size_t)t;
-                    int changed = !seen[ti] ? (state[ti] = cur, seen[ti] = 1, 1) : st_merge(&state[ti], &cur);
+                    int changed = 1;
+                    if (!SEEN(ti)) {
+                        st_store(&smask[ti], sk[ti], &cur);
+                        SET_SEEN(ti);
+                    } else {
+                        changed = st_merge_to(&smask[ti], sk[ti], &cur);
+                    }
                     if (changed) {
                         if (nwork >= stack_cap) {
                             out->kind = TL_RZ_LIMIT;
@@ -748,12 +830,12 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
             }
             size_t nx = i + d.len;
             if (nx >= n) break;
-            if (seen[nx]) {
-                if (!st_merge(&state[nx], &cur)) break; /* nothing new from here on */
-                cur = state[nx];
+            if (SEEN(nx)) {
+                if (!st_merge_to(&smask[nx], sk[nx], &cur)) break; /* nothing new from here on */
+                st_load(&cur, smask[nx], sk[nx]);
             } else {
-                state[nx] = cur;
-                seen[nx] = 1;
+                st_store(&smask[nx], sk[nx], &cur);
+                SET_SEEN(nx);
             }
             i = nx;
         }
