@@ -664,14 +664,18 @@ static const uint8_t orig_class[256] = {
     [0xf0] = 1, [0xf2] = 1, [0xf3] = 1, [0x89] = 2, [0x8b] = 2, [0x8d] = 2, [0xc8] = 2,
 };
 
-/* nonzero if a byte of v is 0 (exactly: no false answer when none is) */
-static uint64_t zero_byte(uint64_t v) { return (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull; }
+/* 0x80 in each byte of v that is 0, 0 in the others */
+static uint64_t zero_bytes(uint64_t v)
+{
+    const uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
+    return ~(((v & low7) + low7) | v | low7);
+}
 
 /* Could the instruction at p create a copy of %rsp from no copies at all? Only a 64-bit
  * mov %rsp,%reg (89/8b), lea d(%rsp...),%reg (8d) or enter (c8) can, behind prefixes
  * and one REX; for anything else transfer() leaves an empty state empty, so the
  * instruction need not be decoded. (cmov %rsp,%reg (0f 4x) is not followed here: the
- * rule never did.) Answers 1 when unsure: a decode too many changes nothing. */
+ * rule never did.) Exact: the scan in tl_redzone_check relies on the REX.W it needs. */
 static int may_originate(const uint8_t *p, size_t avail)
 {
     size_t lim = avail < 15 ? avail : 15, i = 0;
@@ -687,7 +691,9 @@ static int may_originate(const uint8_t *p, size_t avail)
     size_t j = 0;
     while (j < i && (p[j] & 0xf0) != 0x40) j++;
     uint8_t rex = j < i ? p[j] : 0;
-    if (j < i && j + 1 != i) return 1; /* a REX followed by more prefixes: decoded otherwise */
+    /* a REX followed by more prefixes: decode() takes the byte after the REX, a prefix
+     * value, for the opcode, which transfer() does not know: no copy either */
+    if (j < i && j + 1 != i) return 0;
     if (!(rex & 8)) return 0; /* not 64-bit: transfer() makes no copy */
     if (i + 2 >= avail) return 1;
     uint8_t m = p[i + 1], mod = m >> 6, reg3 = (m >> 3) & 7, rm3 = m & 7;
@@ -730,24 +736,29 @@ int tl_redzone_check(const uint8_t *code, size_t len, size_t site, struct tl_rz_
     struct st at_site;
     at_site.mask = 0;
     size_t first = s0;
-    for (size_t q = 0, low = 0; q < s0; q++) {
-        /* eight bytes at a time while none is 89, 8b, 8d (or 8f) or c8 */
-        while (q + 8 <= s0) {
-            uint64_t v;
+    for (size_t q = 0; q < s0; q += 8) {
+        /* the candidates among w[q, q + 8): c8, or 89/8b/8d (8f) after a REX.W byte */
+        uint64_t cand = 0;
+        if (q + 8 <= s0) {
+            uint64_t v, prev;
             __builtin_memcpy(&v, w + q, 8);
-            if (zero_byte((v & 0xf9f9f9f9f9f9f9f9ull) ^ 0x8989898989898989ull) || zero_byte(v ^ 0xc8c8c8c8c8c8c8c8ull)) break;
-            q += 8;
+            prev = v << 8 | (q ? w[q - 1] : 0);
+            cand = (zero_bytes((v & 0xf9f9f9f9f9f9f9f9ull) ^ 0x8989898989898989ull) &
+                    zero_bytes((prev & 0xf8f8f8f8f8f8f8f8ull) ^ 0x4848484848484848ull)) |
+                zero_bytes(v ^ 0xc8c8c8c8c8c8c8c8ull);
+        } else {
+            for (size_t x = q; x < s0; x++)
+                if (w[x] == 0xc8 || ((w[x] & 0xf9) == 0x89 && x && (w[x - 1] & 0xf8) == 0x48)) cand |= 0x80ull << 8 * (x - q);
         }
-        if (q >= s0) break;
-        if (orig_class[w[q]] != 2) continue;
-        size_t j = q;
-        while (j > low && q - j < 14 && orig_class[w[j - 1]] == 1) j--;
-        for (; j <= q; j++)
-            if (may_originate(w + j, n - j)) {
-                orig[j >> 6] |= 1ull << (j & 63);
-                if (first == s0) first = j;
-            }
-        low = q + 1;
+        for (; cand; cand &= cand - 1) {
+            size_t at = q + (size_t)__builtin_ctzll(cand) / 8, j = at;
+            while (j > 0 && at - j < 14 && orig_class[w[j - 1]] == 1) j--;
+            for (; j <= at; j++)
+                if (may_originate(w + j, n - j)) {
+                    orig[j >> 6] |= 1ull << (j & 63);
+                    if (first == s0) first = j;
+                }
+        }
     }
     if (first < s0) {
         for (size_t i = first;; i++) {

@@ -122,6 +122,9 @@ static const char *const frags[] = {
     "c5fa6f4424f0", "c5fa7f4424f0", "62f17c48104424ff", "62f17c4811442401", "0f1f4424f8", "0f184424f8", "660f6f4424f0",
     "66890424", "f20f104424f8", "f30f7e4424f8", "4d89e1", "4d8d442408", "90", "6690", "0f1f00", "4881e4f0ffffff", "4883e400",
     "4c89e7", "4c89e6", "4889e2", "4989e0", "4989e1", "4989e3", "49c7c2ffffffff", "48c7c0ffffffff",
+    /* prefixes around the movs and leas that make copies */
+    "664889e3", "484889e3", "48664889e3", "3e488d7c24f0", "f2488d742408", "4c89e3", "4c8be4", "498be4", "488bdc",
+    "488d1c24", "4a8d1c24", "498d1c24", "488d1c64", "67488d4424f8", "c80000", "66c81000", "4866c8000000",
 };
 
 static int hexv(char c) { return c >= '0' && c <= '9' ? c - '0' : c - 'a' + 10; }
