@@ -62,7 +62,7 @@ describe('red-zone rule: the faster implementation gives the old verdicts', () =
       expect(r.status).toBe(0);
       filesWithCode += r.files;
       cases += r.cases;
-      r.kinds.forEach((k, j) => { kinds[j] += k; });
+      r.kinds.forEach((k, j) => { kinds[j] = (kinds[j] ?? 0) + k; });
     }
     console.log(`rzdiff files: ${filesWithCode} ELF files, ${cases} checks, verdicts by kind ${kinds.join(' ')}`);
     expect(filesWithCode).toBeGreaterThan(50);
