@@ -140,6 +140,9 @@ HIDDEN __attribute__((noreturn)) void tl_die(const char *a, const char *b, const
 HIDDEN void tl_limit(uint32_t flag, const char *a, const char *b, const char *c); /* TL_FLAG_*, said once */
 HIDDEN char *tl_fmt_hex(char *buf, uint64_t v); /* "0x..." (buf >= 24 bytes) */
 HIDDEN size_t tl_strlen(const char *s);
+/* s appended to buf at k (buf holds cap bytes; what does not fit is cut), NUL-terminated:
+ * the new length */
+HIDDEN size_t tl_put(char *buf, size_t cap, size_t k, const char *s);
 HIDDEN int tl_streq(const char *a, const char *b);
 HIDDEN const char *tl_getenv(const char *name);
 HIDDEN int tl_safe_read(uint64_t addr, void *out, size_t n);

@@ -67,12 +67,11 @@ static int pid_find_cb(const struct tl_mapping *m, void *a)
 /* The mapping holding addr in process pid (/proc/PID/maps). 0 found. */
 int tl_maps_find_pid(int pid, uint64_t addr, struct tl_mapping *out)
 {
-    char file[40] = "/proc/", num[24];
+    char file[40], num[24];
     tl_fmt_u64(num, (uint64_t)pid, 10);
-    size_t k = tl_strlen(file);
-    for (const char *p = num; *p; p++) file[k++] = *p;
-    for (const char *p = "/maps"; *p; p++) file[k++] = *p;
-    file[k] = 0;
+    size_t k = tl_put(file, sizeof file, 0, "/proc/");
+    k = tl_put(file, sizeof file, k, num);
+    tl_put(file, sizeof file, k, "/maps");
     struct pid_find_arg f = {addr, out, 0};
     maps_each_in(file, pid_find_cb, &f);
     return f.found ? 0 : -1;

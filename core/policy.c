@@ -421,13 +421,11 @@ static void say(const char *path, uint32_t line, const char *what)
     size_t k = 0;
     if (line) {
         tl_fmt_u64(num_, line, 10);
-        for (const char *p = "line "; *p; p++) buf[k++] = *p;
-        for (const char *p = num_; *p; p++) buf[k++] = *p;
-        buf[k++] = ':';
-        buf[k++] = ' ';
+        k = tl_put(buf, sizeof buf, k, "line ");
+        k = tl_put(buf, sizeof buf, k, num_);
+        k = tl_put(buf, sizeof buf, k, ": ");
     }
-    for (const char *p = what; *p && k < sizeof buf - 1; p++) buf[k++] = *p;
-    buf[k] = 0;
+    tl_put(buf, sizeof buf, k, what);
     tl_error("TRAPLINE_POLICY:", path, buf);
 }
 

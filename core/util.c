@@ -33,6 +33,13 @@ size_t tl_strlen(const char *s)
     return n;
 }
 
+size_t tl_put(char *buf, size_t cap, size_t k, const char *s)
+{
+    while (*s && k + 1 < cap) buf[k++] = *s++;
+    if (k < cap) buf[k] = 0;
+    return k;
+}
+
 int tl_streq(const char *a, const char *b)
 {
     while (*a && *a == *b) a++, b++;

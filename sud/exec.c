@@ -204,14 +204,13 @@ static long exec_entered(long nr, long a1, long a2, long a3, long a4, long a5, l
     if (e) {
         if (!entered_warned && !tl_cfg.quiet) {
             /* "(ptrace: errno N); ...": one part, so that no space comes before the ';' */
-            char why[128] = "(ptrace: errno ";
-            size_t k = tl_strlen(why);
-            tl_fmt_u64(why + k, (uint64_t)-e, 10);
-            k = tl_strlen(why);
-            const char *tail = is_static ? "); it is statically linked, so it runs without trapline"
-                                         : "); it starts from the preloaded library instead";
-            for (const char *p = tail; *p && k < sizeof why - 1; p++) why[k++] = *p;
-            why[k] = 0;
+            char why[128], num[24];
+            tl_fmt_u64(num, (uint64_t)-e, 10);
+            size_t k = tl_put(why, sizeof why, 0, "(ptrace: errno ");
+            k = tl_put(why, sizeof why, k, num);
+            tl_put(why, sizeof why, k,
+                   is_static ? "); it is statically linked, so it runs without trapline"
+                             : "); it starts from the preloaded library instead");
             tl_error("warning: cannot trace an exec'd program to enter it at its first instruction", why, 0);
         }
         entered_warned = 1;

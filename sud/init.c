@@ -223,13 +223,12 @@ void tl_start(void)
             char err[24];
             mmap_min_addr(buf);
             tl_fmt_u64(err, (uint64_t)-e, 10);
-            char what[96] = "(errno ";
-            size_t k = tl_strlen(what);
-            for (const char *p = err; *p; p++) what[k++] = *p;
-            for (const char *p = "; vm.mmap_min_addr = "; *p; p++) what[k++] = *p;
-            for (const char *p = buf; *p && k < sizeof what - 2; p++) what[k++] = *p;
-            what[k++] = ')';
-            what[k] = 0;
+            char what[96];
+            size_t k = tl_put(what, sizeof what, 0, "(errno ");
+            k = tl_put(what, sizeof what, k, err);
+            k = tl_put(what, sizeof what, k, "; vm.mmap_min_addr = ");
+            k = tl_put(what, sizeof what - 1, k, buf);
+            tl_put(what, sizeof what, k, ")");
             warn("warning: cannot map the trampoline at address 0", what,
                  tl_cfg.caps ? "- running in SUD-only mode (every call trapped: complete but slower)"
                              : "- running in SUD-only mode (every call trapped: complete but slower). Fix: sysctl -w "

@@ -142,13 +142,11 @@ const char *tl_signals_exec_setting(char *buf)
     /* "TRAPLINE_SIGIGN=<pid>:<signals>": the exec keeps the pid, so the new image can tell
      * the setting was made for it, and not left in an environment by an earlier program
      * (the preload way puts it there, and an exec trapline does not follow keeps it) */
-    const char *which = sys && segv ? ":sys,segv" : sys ? ":sys" : ":segv";
-    size_t k = 0;
-    for (const char *p = "TRAPLINE_SIGIGN="; *p; p++) buf[k++] = *p;
-    tl_fmt_u64(buf + k, (uint64_t)tl_sys0(SYS_getpid), 10);
-    k += tl_strlen(buf + k);
-    for (const char *p = which; *p; p++) buf[k++] = *p;
-    buf[k] = 0;
+    char pid[24];
+    tl_fmt_u64(pid, (uint64_t)tl_sys0(SYS_getpid), 10);
+    size_t k = tl_put(buf, TL_SIGIGN_MAX, 0, "TRAPLINE_SIGIGN=");
+    k = tl_put(buf, TL_SIGIGN_MAX, k, pid);
+    tl_put(buf, TL_SIGIGN_MAX, k, sys && segv ? ":sys,segv" : sys ? ":sys" : ":segv");
     return buf;
 }
 
